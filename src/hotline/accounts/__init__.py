@@ -1,0 +1,1 @@
+"""Users, roles, API tokens and the data scope every ticket query goes through."""

@@ -1,0 +1,115 @@
+"""Creating users, hashing passwords, issuing and checking API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import ApiToken, Role, User
+from hotline.directory.models import Unit
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, NotFound, Unauthenticated
+from hotline.kit.ids import hash_token, new_token
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user.password_hash:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+def add_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: Role | str,
+    unit_code: str | None = None,
+    password: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """Create a user. A handler must belong to a unit; other roles may name the hotline center."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid(f"未知角色 {role!r}，可选：{', '.join(r.value for r in Role)}") from None
+    if not username or not username.isascii() or len(username) > 60:
+        raise Invalid("用户名须为 1–60 个 ASCII 字符")
+    if session.scalar(select(User.id).where(User.username == username)):
+        raise Invalid(f"用户名 {username} 已存在", code="duplicate")
+    unit_id = None
+    if unit_code:
+        unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code))
+        if unit_id is None:
+            raise Invalid(f"未知单位编码 {unit_code}", code="unknown_unit")
+    if role == Role.handler and unit_id is None:
+        raise Invalid("承办人必须绑定一个承办单位（--unit）")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        unit_id=unit_id,
+        phone=phone,
+        password_hash=hash_password(password) if password else None,
+        active=True,
+        created_at=clock.now(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def create_token(
+    session: Session, *, username: str, name: str = "cli", expires_at: datetime | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a token; the plain token is returned once and never stored."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"用户 {username} 不存在")
+    plain = new_token()
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=hash_token(plain),
+        prefix=plain[:10],
+        created_at=clock.now(),
+        expires_at=expires_at,
+    )
+    session.add(token)
+    session.flush()
+    return token, plain
+
+
+def authenticate_token(session: Session, plain: str) -> User:
+    row = session.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hash_token(plain))
+    ).first()
+    if row is None:
+        raise Unauthenticated("令牌无效")
+    token, user = row
+    now = clock.now()
+    if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
+        raise Unauthenticated("令牌已失效")
+    if not user.active:
+        raise Unauthenticated("账号已停用")
+    return user
+
+
+def revoke_token(session: Session, token_id: int) -> None:
+    token = session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("令牌不存在")
+    token.revoked_at = clock.now()

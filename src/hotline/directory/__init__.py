@@ -1,0 +1,1 @@
+"""Reference data: regions, handling units, categories, time limits, the dispatch catalogue, holidays."""

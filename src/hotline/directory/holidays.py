@@ -1,0 +1,106 @@
+"""The holiday table: seeded from ``chinesecalendar`` (2004–2026), extended by admins each year.
+
+A year counts as entered only when a ``HolidayYear`` row exists; deadlines in other years are
+flagged (see ``kit.calendar``). Admins enter a year as its days off and its 调休 working weekends,
+exactly as the State Council's notice lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from hotline.directory import reference
+from hotline.directory.models import Holiday, HolidayYear
+from hotline.kit import clock
+from hotline.kit.errors import Invalid
+
+
+def seed_from_chinesecalendar(session: Session) -> int:
+    """Enter every year ``chinesecalendar`` knows that the table does not have yet."""
+    import chinese_calendar
+
+    known = set(session.scalars(select(HolidayYear.year)))
+    days: dict[int, list[Holiday]] = {}
+    for day, name in chinese_calendar.holidays.items():
+        if day.weekday() < 5:
+            days.setdefault(day.year, []).append(Holiday(day=day, is_workday=False, name=_name(name)))
+    for day, name in chinese_calendar.workdays.items():
+        if day.weekday() >= 5:
+            days.setdefault(day.year, []).append(Holiday(day=day, is_workday=True, name=_name(name)))
+    first, last = min(chinese_calendar.holidays).year, max(chinese_calendar.holidays).year
+    added = 0
+    for year in range(first, last + 1):
+        if year in known:
+            continue
+        session.add_all(days.get(year, []))
+        session.add(HolidayYear(year=year, source="chinesecalendar", updated_at=clock.now()))
+        added += len(days.get(year, []))
+    session.flush()
+    reference.invalidate(session)
+    return added
+
+
+_NAMES = {
+    "New Year's Day": "元旦",
+    "Spring Festival": "春节",
+    "Tomb-sweeping Day": "清明节",
+    "Labour Day": "劳动节",
+    "Dragon Boat Festival": "端午节",
+    "National Day": "国庆节",
+    "Mid-autumn Festival": "中秋节",
+    "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
+}
+
+
+def _name(value: object) -> str | None:
+    text = getattr(value, "value", value)
+    return _NAMES.get(str(text), str(text)) if text else None
+
+
+def set_year(
+    session: Session, year: int, *, days_off: Iterable[tuple[date, str]], workdays: Iterable[tuple[date, str]],
+    source: str = "admin",
+) -> int:
+    """Replace a year's entries with the days off (weekdays, and weekends if listed) and 调休
+    working days from the official notice. Returns the number of stored exception days."""
+    if not 2004 <= year <= 2100:
+        raise Invalid(f"年份 {year} 超出范围")
+    rows: dict[date, Holiday] = {}
+    for day, name in days_off:
+        _check_year(day, year)
+        rows[day] = Holiday(day=day, is_workday=False, name=name or None)
+    for day, name in workdays:
+        _check_year(day, year)
+        if day in rows:
+            raise Invalid(f"{day} 不能既是假日又是调休工作日")
+        if day.weekday() < 5:
+            raise Invalid(f"{day} 是工作日，不需要登记为调休上班")
+        rows[day] = Holiday(day=day, is_workday=True, name=name or None)
+    session.execute(delete(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)))
+    session.add_all(rows.values())
+    entry = session.get(HolidayYear, year) or HolidayYear(year=year)
+    entry.source, entry.updated_at = source, clock.now()
+    session.add(entry)
+    session.flush()
+    reference.invalidate(session)
+    return len(rows)
+
+
+def _check_year(day: date, year: int) -> None:
+    if day.year != year:
+        raise Invalid(f"{day} 不属于 {year} 年")
+
+
+def expand(start: date, end: date) -> list[date]:
+    """Every day from ``start`` to ``end`` inclusive (admins enter holidays as ranges)."""
+    if end < start:
+        raise Invalid(f"日期范围 {start}–{end} 无效")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def years(session: Session) -> list[tuple[int, str]]:
+    return list(session.execute(select(HolidayYear.year, HolidayYear.source).order_by(HolidayYear.year)).tuples())

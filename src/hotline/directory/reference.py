@@ -1,0 +1,111 @@
+"""Cached reads of reference data for the hot paths (intake, deadlines, dispatch).
+
+Reference data changes rarely and only through admins; a small per-database cache with a short
+time-to-live keeps every ticket write from re-reading it. Admin edits call ``invalidate()`` so the
+editing process sees its change at once; other processes see it within ``TTL_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.directory.models import Category, Holiday, HolidayYear, Region, TimeLimit, Unit
+from hotline.kit.calendar import WorkCalendar
+
+TTL_SECONDS = 30.0
+
+
+@dataclass(frozen=True)
+class LimitRow:
+    stage: str
+    category_code: str | None
+    urgency: str | None
+    kind: str | None
+    amount: int
+    unit: str
+
+
+@dataclass
+class Snapshot:
+    loaded_at: float
+    calendar: WorkCalendar
+    limits: list[LimitRow]
+    categories: dict[str, Category] = field(default_factory=dict)
+    units: dict[int, tuple[str, str, bool]] = field(default_factory=dict)  # id -> (code, name, active)
+    regions: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)  # code -> (name, level, parent)
+
+
+_lock = threading.Lock()
+_cache: dict[str, Snapshot] = {}
+
+
+def _key(session: Session) -> str:
+    return str(session.get_bind().url)
+
+
+def invalidate(session: Session | None = None) -> None:
+    with _lock:
+        if session is None:
+            _cache.clear()
+        else:
+            _cache.pop(_key(session), None)
+
+
+def snapshot(session: Session) -> Snapshot:
+    key = _key(session)
+    snap = _cache.get(key)
+    if snap is not None and time.monotonic() - snap.loaded_at < TTL_SECONDS:
+        return snap
+    snap = _load(session)
+    with _lock:
+        _cache[key] = snap
+    return snap
+
+
+def _load(session: Session) -> Snapshot:
+    calendar = WorkCalendar.build(
+        [(d, w) for d, w in session.execute(select(Holiday.day, Holiday.is_workday))],
+        list(session.scalars(select(HolidayYear.year))),
+    )
+    limits = [
+        LimitRow(r.stage.value, r.category_code, r.urgency, r.kind, r.amount, r.unit.value)
+        for r in session.scalars(select(TimeLimit))
+    ]
+    categories = {c.code: c for c in session.scalars(select(Category))}
+    for c in categories.values():
+        session.expunge(c)
+    units = {u.id: (u.code, u.name, u.active) for u in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active))}
+    regions = {
+        r.code: (r.short_name, r.level, r.parent_code)
+        for r in session.execute(select(Region.code, Region.short_name, Region.level, Region.parent_code))
+    }
+    return Snapshot(time.monotonic(), calendar, limits, categories, units, regions)
+
+
+def category_path(snap: Snapshot, code: str) -> list[str]:
+    """The category and its ancestors, most specific first."""
+    path: list[str] = []
+    while code and code in snap.categories and code not in path:
+        path.append(code)
+        code = snap.categories[code].parent_code or ""
+    return path
+
+
+def region_path(snap: Snapshot, code: str) -> list[str]:
+    """The region and its ancestors, most specific first."""
+    path: list[str] = []
+    while code and code in snap.regions and code not in path:
+        path.append(code)
+        code = snap.regions[code][2] or ""
+    return path
+
+
+def region_label(snap: Snapshot, code: str) -> str:
+    """'夏县裴介镇朱吕村' from the county down (province and city omitted)."""
+    names = [snap.regions[c][0] for c in reversed(region_path(snap, code)) if snap.regions[c][1] >= 3]
+    return "".join(names)

@@ -1,0 +1,1 @@
+"""Foundation: database, clock, working-day calendar, errors, identifiers."""

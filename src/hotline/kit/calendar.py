@@ -1,0 +1,81 @@
+"""Chinese working days: weekends, public holidays and 调休 (weekends that become working days).
+
+Pure maths over a table of exceptions. Which days are exceptions comes from the directory's
+holiday table (seeded from ``chinesecalendar`` for 2004–2026, extended by admins each year).
+A date in a year the table does not cover raises ``HolidayDataMissing``: never a silent guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hotline.kit.errors import HolidayDataMissing
+
+
+@dataclass(frozen=True)
+class WorkCalendar:
+    """``exceptions`` maps a date to True (working day) or False (day off) where the weekend
+    rule is wrong; ``years`` are the years whose holiday data has been entered."""
+
+    exceptions: Mapping[date, bool] = field(default_factory=dict)
+    years: frozenset[int] = frozenset()
+
+    @classmethod
+    def build(cls, rows: Iterable[tuple[date, bool]], years: Iterable[int]) -> WorkCalendar:
+        return cls(exceptions=dict(rows), years=frozenset(years))
+
+    def covers(self, day: date) -> bool:
+        return day.year in self.years
+
+    def is_workday(self, day: date, *, strict: bool = True) -> bool:
+        if day.year not in self.years and strict:
+            raise HolidayDataMissing(day.year)
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+    def next_workday(self, day: date, *, strict: bool = True) -> date:
+        """The first working day strictly after ``day``."""
+        day += timedelta(days=1)
+        while not self.is_workday(day, strict=strict):
+            day += timedelta(days=1)
+        return day
+
+    def add_working_days(self, start: datetime, n: int, tz: ZoneInfo, *, strict: bool = True) -> datetime:
+        """Deadline ``n`` working days after ``start``.
+
+        Received on a working day: the same local clock time on the n-th following working day.
+        Received on a day off: the clock starts at 00:00 of the next working day, so the deadline is
+        the end of the n-th working day counting that one as the first.
+        """
+        if n < 0:
+            raise ValueError("n must not be negative")
+        local = start.astimezone(tz)
+        day = local.date()
+        if not self.is_workday(day, strict=strict):
+            day = self.next_workday(day, strict=strict)
+            local = datetime.combine(day, time(0), tz)
+        for _ in range(n):
+            day = self.next_workday(day, strict=strict)
+        due = datetime.combine(day, local.timetz().replace(tzinfo=None), tz)
+        return due.astimezone(start.tzinfo)
+
+    def roll_to_workday(self, moment: datetime, tz: ZoneInfo, *, strict: bool = True) -> datetime:
+        """Keep the clock time, move the date forward to a working day if it is not one."""
+        local = moment.astimezone(tz)
+        day = local.date()
+        if self.is_workday(day, strict=strict):
+            return moment
+        day = self.next_workday(day, strict=strict)
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), tz).astimezone(moment.tzinfo)
+
+    def working_days_between(self, start: date, end: date, *, strict: bool = True) -> int:
+        """Working days in the half-open range (start, end]."""
+        count, day = 0, start
+        while day < end:
+            day += timedelta(days=1)
+            count += self.is_workday(day, strict=strict)
+        return count

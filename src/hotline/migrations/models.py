@@ -1,0 +1,8 @@
+"""Every table the migrations manage: importing this registers them all on ``Base.metadata``."""
+
+from hotline.accounts import models as accounts_models  # noqa: F401
+from hotline.directory import models as directory_models  # noqa: F401
+from hotline.kit.db import Base
+from hotline.tickets import models as tickets_models  # noqa: F401
+
+metadata = Base.metadata

@@ -1,0 +1,1 @@
+"""Tickets (工单): the work order of a request, its lifecycle, deadlines and timeline."""

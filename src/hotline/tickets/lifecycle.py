@@ -1,0 +1,695 @@
+"""The ticket lifecycle: one function per transition, the only code that writes a status.
+
+Each function checks who may act and whether the current status allows the action, changes the
+ticket, stores due times, and appends a ``TicketEvent``, all in the caller's transaction (the edge
+commits). A refused action raises ``TransitionNotAllowed`` naming the current status and what is
+allowed from it. Concurrent changes are caught by the ticket's version column on flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, TransitionNotAllowed
+from hotline.kit.ids import query_code
+from hotline.tickets import numbering, sla, validation
+from hotline.tickets.models import (
+    Attachment,
+    Channel,
+    RequestState,
+    RequestType,
+    Satisfaction,
+    Ticket,
+    TicketEvent,
+    TicketRequest,
+    TicketUnit,
+    UnitRole,
+    UnitTaskStatus,
+)
+from hotline.tickets.policy import authorize, unit_task_for
+from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status, allowed_actions
+
+MAX_REASON_CHARS = 2000
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _actor_name(actor: User | None) -> str:
+    return actor.display_name if actor is not None else "系统"
+
+
+def _event(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    actor: User | None,
+    *,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    reason: str | None = None,
+    unit_id: int | None = None,
+    details: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    event = TicketEvent(
+        ticket_id=ticket.id,
+        at=at or clock.now(),
+        actor_id=actor.id if actor is not None else None,
+        actor_name=_actor_name(actor),
+        unit_id=unit_id if unit_id is not None else (actor.unit_id if actor is not None else None),
+        action=action,
+        from_status=from_status.value if from_status else None,
+        to_status=to_status.value if to_status else None,
+        reason=reason,
+        details=details or {},
+    )
+    session.add(event)
+    return event
+
+
+def _refuse(ticket: Ticket, action: str) -> TransitionNotAllowed:
+    allowed = allowed_actions(ticket.status)
+    names = "、".join(ACTION_LABELS.get(a, a) for a in allowed) or "无（工单已结束）"
+    return TransitionNotAllowed(
+        f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，不能{ACTION_LABELS.get(action, action)}；"
+        f"当前可执行：{names}",
+        details={"status": ticket.status.value, "action": action, "allowed": allowed},
+    )
+
+
+def _check(ticket: Ticket, action: str) -> None:
+    sources, _ = TRANSITIONS[action]
+    if ticket.status not in sources:
+        raise _refuse(ticket, action)
+
+
+def _move(
+    session: Session,
+    ticket: Ticket,
+    action: str,
+    actor: User | None,
+    *,
+    to: Status | None = None,
+    reason: str | None = None,
+    unit_id: int | None = None,
+    details: dict[str, Any] | None = None,
+) -> TicketEvent:
+    """Set the status along the allowed graph and record the event. ``to`` is only given for the
+    actions that return to a saved status (resume, reject_return)."""
+    _check(ticket, action)
+    target = TRANSITIONS[action][1] or to
+    if target is None:
+        raise Invalid(f"{ACTION_LABELS[action]}缺少目标状态")
+    before = ticket.status
+    ticket.status = target
+    ticket.updated_at = clock.now()
+    return _event(
+        session, ticket, action, actor, from_status=before, to_status=target, reason=reason, unit_id=unit_id,
+        details=details,
+    )
+
+
+def _reason(value: str | None, *, required: bool, label: str = "理由") -> str | None:
+    return validation.require_text(value, "reason", label, max_chars=MAX_REASON_CHARS, required=required)
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return dt.isoformat() if dt else None
+
+
+def _category_path(snap: reference.Snapshot, ticket: Ticket) -> list[str]:
+    return reference.category_path(snap, ticket.category_code)
+
+
+def _set_due(ticket: Ticket, stage: str, start: datetime, snap: reference.Snapshot) -> sla.Due:
+    limit = sla.resolve_limit(
+        snap.limits, stage=stage, category_path=_category_path(snap, ticket), urgency=ticket.urgency.value,
+        kind=ticket.kind,
+    )
+    due = sla.add_limit(start, limit, snap.calendar, clock.tz())
+    setattr(ticket, f"{stage}_due_at", due.at)
+    basis = dict(ticket.due_basis or {})
+    basis[stage] = {"amount": limit.amount, "unit": limit.unit, "from": start.isoformat()}
+    ticket.due_basis = basis
+    if due.warning:
+        ticket.due_warning = due.warning
+    return due
+
+
+# ---------------------------------------------------------------- intake
+
+
+def register(
+    session: Session,
+    *,
+    actor: User | None,
+    channel: Channel | str,
+    kind: str,
+    category_code: str,
+    urgency: str,
+    region_code: str,
+    content: str,
+    title: str | None = None,
+    caller_name: str | None = None,
+    caller_phone: str | None = None,
+    caller_confidential: bool = False,
+    caller_anonymous: bool = False,
+    address: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    attachments: Sequence[dict[str, Any]] = (),
+    received_at: datetime | None = None,
+) -> Ticket:
+    """受理: create the ticket with its number, query code and dispatch deadline."""
+    authorize(actor, "register", None)
+    snap = reference.snapshot(session)
+    content = validation.require_text(content, "content", "诉求内容", max_chars=validation.MAX_CONTENT_CHARS)
+    title = validation.require_text(title, "title", "标题", max_chars=validation.MAX_TITLE_CHARS, required=False)
+    validation.check_kind(kind)
+    urgency_value = validation.check_urgency(urgency)
+    validation.check_category(snap, category_code)
+    validation.check_region(snap, region_code)
+    validation.check_coordinates(latitude, longitude)
+    try:
+        channel = Channel(channel)
+    except ValueError:
+        raise Invalid(f"未知渠道 {channel}", code="unknown_channel", details={"field": "channel"}) from None
+    phone = validation.normalize_phone(caller_phone)
+    name = validation.require_text(caller_name, "caller_name", "来电人姓名", max_chars=60, required=False)
+    if not caller_anonymous and not (name or phone):
+        raise Invalid("非匿名诉求须留下来电人姓名或电话；不愿留名请选择匿名", code="caller_required",
+                      details={"field": "caller_phone"})
+    received = received_at or clock.now()
+    if received.tzinfo is None:
+        raise Invalid("受理时间须带时区", code="invalid_datetime", details={"field": "received_at"})
+    now = clock.now()
+    ticket = Ticket(
+        number=numbering.next_number(session, clock.local(received).date()),
+        query_code=query_code(),
+        channel=channel,
+        kind=kind,
+        category_code=category_code,
+        urgency=urgency_value,
+        status=Status.registered,
+        caller_name=name,
+        caller_phone=phone,
+        caller_confidential=bool(caller_confidential),
+        caller_anonymous=bool(caller_anonymous),
+        region_code=region_code,
+        address=validation.require_text(address, "address", "地址", max_chars=200, required=False),
+        latitude=latitude,
+        longitude=longitude,
+        title=title or _title_from(content),
+        content=content,
+        received_at=received,
+        registered_by_id=actor.id if actor is not None else None,
+        due_basis={},
+        suspended_seconds=0,
+        extension_count=0,
+        dispatch_count=0,
+        reopen_count=0,
+        callback_attempts=0,
+        updated_at=now,
+    )
+    _set_due(ticket, "dispatch", received, snap)
+    for meta in attachments:
+        ticket.attachments.append(_attachment(meta, now))
+    session.add(ticket)
+    session.flush()
+    _event(session, ticket, "register", actor, to_status=Status.registered, at=received if received < now else now,
+           details={"channel": channel.value, "dispatch_due_at": _iso(ticket.dispatch_due_at),
+                    **({"due_warning": ticket.due_warning} if ticket.due_warning else {})})
+    return ticket
+
+
+def _title_from(content: str) -> str:
+    first = content.replace("\n", " ").strip()
+    return first[:30] + ("…" if len(first) > 30 else "")
+
+
+def _attachment(meta: dict[str, Any], now: datetime) -> Attachment:
+    filename = validation.require_text(meta.get("filename"), "attachments", "附件文件名", max_chars=200)
+    size = meta.get("size")
+    if not isinstance(size, int) or size < 0 or size > 50 * 1024 * 1024:
+        raise Invalid("附件大小须为 0–50MB 的整数字节数", code="invalid_attachment", details={"field": "attachments"})
+    return Attachment(
+        filename=filename,
+        content_type=str(meta.get("content_type") or "application/octet-stream")[:100],
+        size=size,
+        sha256=meta.get("sha256"),
+        url=meta.get("url"),
+        uploaded_at=now,
+    )
+
+
+def answer_directly(session: Session, ticket: Ticket, *, actor: User | None, answer: str) -> TicketEvent:
+    """直接答复: a consultation answered on the spot (e.g. from the knowledge base) closes at once."""
+    authorize(actor, "answer_directly", ticket)
+    text = validation.require_text(answer, "answer", "答复内容", max_chars=validation.MAX_CONTENT_CHARS)
+    _check(ticket, "answer_directly")
+    ticket.direct_answer = text
+    ticket.closed_at = clock.now()
+    ticket.close_reason = "answered_directly"
+    return _move(session, ticket, "answer_directly", actor, details={"answer": text})
+
+
+def hand_off(session: Session, ticket: Ticket, *, actor: User | None, to: str, note: str | None = None) -> TicketEvent:
+    """转110/119/120/122: emergencies belong to the emergency services."""
+    authorize(actor, "hand_off", ticket)
+    if to not in validation.EMERGENCY_SERVICES:
+        raise Invalid(f"只能转 110、119、120 或 122，收到 {to!r}", code="invalid_handoff", details={"field": "to"})
+    _check(ticket, "hand_off")
+    ticket.handoff_to = to
+    ticket.closed_at = clock.now()
+    ticket.close_reason = f"handed_off_{to}"
+    return _move(session, ticket, "hand_off", actor, reason=_reason(note, required=False),
+                 details={"to": to, "service": validation.EMERGENCY_SERVICES[to]})
+
+
+def refuse(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """不予受理, always with the reason given to the caller."""
+    authorize(actor, "refuse", ticket)
+    text = _reason(reason, required=True, label="不予受理理由")
+    _check(ticket, "refuse")
+    ticket.refusal_reason = text
+    ticket.closed_at = clock.now()
+    ticket.close_reason = "refused"
+    return _move(session, ticket, "refuse", actor, reason=text)
+
+
+# ---------------------------------------------------------------- dispatch and return
+
+
+def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Sequence[int]) -> dict[str, Any]:
+    snap = reference.snapshot(session)
+    validation.check_unit(snap, lead_unit_id, "lead_unit_id")
+    co = list(dict.fromkeys(int(u) for u in co_unit_ids))
+    if lead_unit_id in co:
+        raise Invalid("主办单位不能同时是协办单位", code="invalid_units", details={"field": "co_unit_ids"})
+    for unit_id in co:
+        validation.check_unit(snap, unit_id, "co_unit_ids")
+    now = clock.now()
+    for task in ticket.active_units():
+        task.status = UnitTaskStatus.withdrawn
+    ticket.units.append(TicketUnit(unit_id=lead_unit_id, role=UnitRole.lead, status=UnitTaskStatus.dispatched,
+                                   dispatched_at=now))
+    for unit_id in co:
+        ticket.units.append(TicketUnit(unit_id=unit_id, role=UnitRole.co, status=UnitTaskStatus.dispatched,
+                                       dispatched_at=now))
+    ticket.lead_unit_id = lead_unit_id
+    ticket.dispatched_at = now
+    ticket.dispatch_count += 1
+    ticket.accepted_at = ticket.contacted_at = ticket.replied_at = None
+    ticket.reply_text = None
+    for stage in ("accept", "contact", "reply"):
+        _set_due(ticket, stage, now, snap)
+    return {
+        "lead_unit_id": lead_unit_id,
+        "lead_unit": snap.units[lead_unit_id][1],
+        "co_unit_ids": co,
+        "co_units": [snap.units[u][1] for u in co],
+        "accept_due_at": _iso(ticket.accept_due_at),
+        "contact_due_at": _iso(ticket.contact_due_at),
+        "reply_due_at": _iso(ticket.reply_due_at),
+    }
+
+
+def dispatch(
+    session: Session, ticket: Ticket, *, actor: User | None, lead_unit_id: int, co_unit_ids: Sequence[int] = (),
+    note: str | None = None,
+) -> TicketEvent:
+    """派单 to a lead unit and any co-handling units; starts the accept, contact and reply clocks."""
+    authorize(actor, "dispatch", ticket)
+    _check(ticket, "dispatch")
+    details = _assign(session, ticket, lead_unit_id, co_unit_ids)
+    return _move(session, ticket, "dispatch", actor, reason=_reason(note, required=False), details=details)
+
+
+def _pending_request(session: Session, ticket: Ticket, kind: RequestType) -> TicketRequest | None:
+    return session.scalar(
+        select(TicketRequest).where(
+            TicketRequest.ticket_id == ticket.id, TicketRequest.type == kind, TicketRequest.state == RequestState.pending
+        )
+    )
+
+
+def _decide(request: TicketRequest | None, actor: User | None, state: RequestState, note: str | None) -> None:
+    if request is None:
+        return
+    request.state = state
+    request.decided_by_id = actor.id if actor is not None else None
+    request.decided_at = clock.now()
+    request.decision_note = note
+
+
+def request_return(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """退单申请: the lead unit says the ticket is not theirs; the centre reviews it."""
+    task = authorize(actor, "request_return", ticket)
+    text = _reason(reason, required=True, label="退单理由")
+    _check(ticket, "request_return")
+    unit_id = task.unit_id if task else ticket.lead_unit_id
+    req = TicketRequest(ticket_id=ticket.id, type=RequestType.return_, state=RequestState.pending, unit_id=unit_id,
+                        requested_by_id=actor.id if actor else None, requested_at=clock.now(), reason=text)
+    session.add(req)
+    ticket.status_before = ticket.status
+    return _move(session, ticket, "request_return", actor, reason=text, unit_id=unit_id)
+
+
+def redispatch(
+    session: Session, ticket: Ticket, *, actor: User | None, lead_unit_id: int, co_unit_ids: Sequence[int] = (),
+    note: str | None = None,
+) -> TicketEvent:
+    """改派: the return is approved and the ticket goes to another unit with fresh clocks."""
+    authorize(actor, "redispatch", ticket)
+    _check(ticket, "redispatch")
+    if lead_unit_id == ticket.lead_unit_id:
+        raise Invalid("改派须选择另一个主办单位；若退单理由不成立请驳回退单", code="same_unit",
+                      details={"field": "lead_unit_id"})
+    _decide(_pending_request(session, ticket, RequestType.return_), actor, RequestState.approved, note)
+    previous = ticket.lead_unit_id
+    details = _assign(session, ticket, lead_unit_id, co_unit_ids)
+    details["previous_lead_unit_id"] = previous
+    ticket.status_before = None
+    return _move(session, ticket, "redispatch", actor, reason=_reason(note, required=False), details=details)
+
+
+def reject_return(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """驳回退单: the unit keeps the ticket; the status returns to where it was."""
+    authorize(actor, "reject_return", ticket)
+    text = _reason(reason, required=True, label="驳回理由")
+    _check(ticket, "reject_return")
+    _decide(_pending_request(session, ticket, RequestType.return_), actor, RequestState.rejected, text)
+    back = ticket.status_before or Status.dispatched
+    ticket.status_before = None
+    return _move(session, ticket, "reject_return", actor, to=back, reason=text)
+
+
+# ---------------------------------------------------------------- the unit's work
+
+
+def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int | None = None) -> TicketEvent:
+    """签收. The lead unit's acceptance moves the ticket; a co-handler's is recorded on its part."""
+    task = unit_task_for(actor, ticket, unit_id)
+    if task is not None and task.role == UnitRole.co:
+        authorize(actor, "accept_part", ticket)
+        if task.status != UnitTaskStatus.dispatched:
+            raise TransitionNotAllowed("本单位已签收该工单", details={"status": ticket.status.value})
+        task.status = UnitTaskStatus.accepted
+        task.accepted_at = clock.now()
+        ticket.updated_at = clock.now()
+        return _event(session, ticket, "accept_part", actor, unit_id=task.unit_id)
+    authorize(actor, "accept", ticket)
+    _check(ticket, "accept")
+    lead = ticket.lead_task()
+    now = clock.now()
+    if lead is not None:
+        lead.status = UnitTaskStatus.accepted
+        lead.accepted_at = now
+    ticket.accepted_at = now
+    return _move(session, ticket, "accept", actor, unit_id=ticket.lead_unit_id,
+                 details={"on_time": ticket.accept_due_at is None or now <= ticket.accept_due_at})
+
+
+def record_contact(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
+    """The unit has reached the caller (首次联系); the first contact stops the contact clock."""
+    authorize(actor, "record_contact", ticket)
+    _check(ticket, "record_contact")
+    now = clock.now()
+    first = ticket.contacted_at is None
+    if first:
+        ticket.contacted_at = now
+    return _move(session, ticket, "record_contact", actor, reason=_reason(note, required=False),
+                 unit_id=ticket.lead_unit_id,
+                 details={"first": first, "on_time": ticket.contact_due_at is None or now <= ticket.contact_due_at})
+
+
+def suspend(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """挂起: the clock stops while the unit waits on the caller."""
+    authorize(actor, "suspend", ticket)
+    text = _reason(reason, required=True, label="挂起理由")
+    _check(ticket, "suspend")
+    ticket.status_before = ticket.status
+    ticket.suspended_at = clock.now()
+    return _move(session, ticket, "suspend", actor, reason=text, unit_id=ticket.lead_unit_id)
+
+
+def resume(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
+    """恢复: the paused time is added to the deadlines still running."""
+    authorize(actor, "resume", ticket)
+    _check(ticket, "resume")
+    snap = reference.snapshot(session)
+    paused = clock.now() - (ticket.suspended_at or clock.now())
+    moved: dict[str, Any] = {"paused_seconds": int(paused.total_seconds())}
+    running = ["reply"] + (["contact"] if ticket.contacted_at is None else [])
+    for stage in running:
+        old = getattr(ticket, f"{stage}_due_at")
+        unit = (ticket.due_basis or {}).get(stage, {}).get("unit", "hours")
+        new, warning = sla.shift_for_pause(old, paused, unit, snap.calendar, clock.tz())
+        setattr(ticket, f"{stage}_due_at", new)
+        ticket.due_warning = warning or ticket.due_warning
+        moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
+    ticket.suspended_seconds += int(paused.total_seconds())
+    ticket.suspended_at = None
+    back = ticket.status_before or Status.accepted
+    ticket.status_before = None
+    return _move(session, ticket, "resume", actor, to=back, reason=_reason(note, required=False),
+                 unit_id=ticket.lead_unit_id, details=moved)
+
+
+def request_extension(
+    session: Session, ticket: Ticket, *, actor: User | None, amount: int, unit: str = "working_days", reason: str
+) -> TicketEvent:
+    """延期申请 by the lead unit; work goes on while the centre decides."""
+    task = authorize(actor, "request_extension", ticket)
+    text = _reason(reason, required=True, label="延期理由")
+    if ticket.status not in (Status.accepted, Status.in_progress, Status.suspended):
+        raise _refuse(ticket, "request_extension")
+    if not isinstance(amount, int) or not 1 <= amount <= (720 if unit == "hours" else 60):
+        raise Invalid("延期时长须为 1–60 天（或 1–720 小时）", code="invalid_amount", details={"field": "amount"})
+    if unit not in ("hours", "days", "working_days"):
+        raise Invalid("延期单位须为 hours、days 或 working_days", code="invalid_unit", details={"field": "unit"})
+    if _pending_request(session, ticket, RequestType.extension) is not None:
+        raise TransitionNotAllowed("该工单已有待审批的延期申请", details={"status": ticket.status.value})
+    unit_id = task.unit_id if task else ticket.lead_unit_id
+    session.add(TicketRequest(ticket_id=ticket.id, type=RequestType.extension, state=RequestState.pending,
+                              unit_id=unit_id, requested_by_id=actor.id if actor else None,
+                              requested_at=clock.now(), reason=text, amount=amount, amount_unit=unit))
+    ticket.updated_at = clock.now()
+    return _event(session, ticket, "request_extension", actor, reason=text, unit_id=unit_id,
+                  details={"amount": amount, "unit": unit})
+
+
+def approve_extension(
+    session: Session, ticket: Ticket, *, actor: User | None, amount: int | None = None, note: str | None = None
+) -> TicketEvent:
+    """延期审批通过: the reply deadline moves by the approved amount (the request's, unless changed)."""
+    authorize(actor, "approve_extension", ticket)
+    req = _pending_request(session, ticket, RequestType.extension)
+    if req is None:
+        raise TransitionNotAllowed("该工单没有待审批的延期申请", details={"status": ticket.status.value})
+    granted = req.amount if amount is None else amount
+    if not isinstance(granted, int) or granted < 1:
+        raise Invalid("批准的延期时长须为正整数", code="invalid_amount", details={"field": "amount"})
+    snap = reference.snapshot(session)
+    old = ticket.reply_due_at or clock.now()
+    due = sla.add_limit(old, sla.Limit(granted, req.amount_unit or "working_days"), snap.calendar, clock.tz())
+    ticket.reply_due_at = due.at
+    if due.warning:
+        ticket.due_warning = due.warning
+    ticket.extension_count += 1
+    ticket.updated_at = clock.now()
+    _decide(req, actor, RequestState.approved, note)
+    return _event(session, ticket, "approve_extension", actor, reason=note, unit_id=req.unit_id,
+                  details={"amount": granted, "unit": req.amount_unit, "reply_due_at": {"from": _iso(old),
+                                                                                         "to": _iso(due.at)}})
+
+
+def refuse_extension(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """延期不予批准: the deadline stays."""
+    authorize(actor, "refuse_extension", ticket)
+    text = _reason(reason, required=True, label="不予延期理由")
+    req = _pending_request(session, ticket, RequestType.extension)
+    if req is None:
+        raise TransitionNotAllowed("该工单没有待审批的延期申请", details={"status": ticket.status.value})
+    _decide(req, actor, RequestState.rejected, text)
+    ticket.updated_at = clock.now()
+    return _event(session, ticket, "refuse_extension", actor, reason=text, unit_id=req.unit_id)
+
+
+def reply(
+    session: Session, ticket: Ticket, *, actor: User | None, text: str, unit_id: int | None = None
+) -> TicketEvent:
+    """反馈: the lead unit's account of what it did goes to the centre for review; a co-handler's
+    reply is recorded on its part."""
+    body = validation.require_text(text, "text", "办理结果", max_chars=validation.MAX_CONTENT_CHARS)
+    task = unit_task_for(actor, ticket, unit_id)
+    now = clock.now()
+    if task is not None and task.role == UnitRole.co:
+        authorize(actor, "reply_part", ticket)
+        if task.status == UnitTaskStatus.dispatched:
+            raise TransitionNotAllowed("请先签收再提交协办反馈", details={"status": ticket.status.value})
+        task.status, task.replied_at, task.reply_text = UnitTaskStatus.replied, now, body
+        ticket.updated_at = now
+        return _event(session, ticket, "reply_part", actor, unit_id=task.unit_id, details={"text": body})
+    authorize(actor, "reply", ticket)
+    _check(ticket, "reply")
+    lead = ticket.lead_task()
+    if lead is not None:
+        lead.status, lead.replied_at, lead.reply_text = UnitTaskStatus.replied, now, body
+    ticket.replied_at = now
+    ticket.reply_text = body
+    pending_co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co and u.status != UnitTaskStatus.replied]
+    return _move(session, ticket, "reply", actor, unit_id=ticket.lead_unit_id,
+                 details={"text": body, "on_time": ticket.reply_due_at is None or now <= ticket.reply_due_at,
+                          "co_units_without_reply": pending_co})
+
+
+# ---------------------------------------------------------------- review, callback, close
+
+
+def accept_reply(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
+    """审核通过: the reply is good enough to ask the caller about."""
+    authorize(actor, "accept_reply", ticket)
+    return _move(session, ticket, "accept_reply", actor, reason=_reason(note, required=False))
+
+
+def send_back_reply(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
+    """审核退回: the reply is not good enough; the unit works on (its reply deadline is unchanged)."""
+    authorize(actor, "send_back_reply", ticket)
+    text = _reason(reason, required=True, label="退回理由")
+    _check(ticket, "send_back_reply")
+    lead = ticket.lead_task()
+    if lead is not None:
+        lead.status = UnitTaskStatus.accepted
+    return _move(session, ticket, "send_back_reply", actor, reason=text)
+
+
+def record_callback(
+    session: Session,
+    ticket: Ticket,
+    *,
+    actor: User | None,
+    reached: bool,
+    resolved: bool | None = None,
+    satisfaction: str | None = None,
+    comment: str | None = None,
+) -> TicketEvent:
+    """回访. Not reached: the attempt is counted and the ticket waits for the next one. Reached:
+    the caller's verdict (resolved? satisfied?) is stored and the ticket waits to close or reopen."""
+    authorize(actor, "record_callback", ticket)
+    words = validation.require_text(comment, "comment", "回访记录", max_chars=validation.MAX_CONTENT_CHARS,
+                                    required=False)
+    _check(ticket, "record_callback")
+    if not reached:
+        ticket.callback_attempts += 1
+        ticket.updated_at = clock.now()
+        return _event(session, ticket, "callback_attempt", actor, reason=words,
+                      details={"attempt": ticket.callback_attempts})
+    if resolved is None:
+        raise Invalid("请记录来电人反映的问题是否已解决", code="missing_field", details={"field": "resolved"})
+    try:
+        verdict = Satisfaction(satisfaction or "")
+    except ValueError:
+        raise Invalid("满意度须为 satisfied、basically_satisfied 或 dissatisfied", code="invalid_satisfaction",
+                      details={"field": "satisfaction"}) from None
+    if verdict == Satisfaction.not_reached:
+        raise Invalid("已联系上来电人时不能记为未联系上", code="invalid_satisfaction", details={"field": "satisfaction"})
+    ticket.callback_attempts += 1
+    ticket.callback_at = clock.now()
+    ticket.resolved = bool(resolved)
+    ticket.satisfaction = verdict
+    ticket.callback_comment = words
+    return _move(session, ticket, "record_callback", actor, reason=words,
+                 details={"resolved": bool(resolved), "satisfaction": verdict.value})
+
+
+def callback_negative(ticket: Ticket) -> bool:
+    return ticket.resolved is False or ticket.satisfaction == Satisfaction.dissatisfied
+
+
+def close(session: Session, ticket: Ticket, *, actor: User | None, reason: str | None = None) -> TicketEvent:
+    """办结. After a good callback; after a bad one only with the centre's stated reason; a caller
+    who could not be reached after at least one attempt closes as not reached, with a reason."""
+    authorize(actor, "close", ticket)
+    _check(ticket, "close")
+    text = _reason(reason, required=False)
+    if ticket.status == Status.callback_pending:
+        if ticket.callback_attempts < 1:
+            raise TransitionNotAllowed("尚未回访：至少尝试回访一次后才能以「联系不上」办结",
+                                       details={"status": ticket.status.value})
+        if not text:
+            raise Invalid("以「联系不上」办结须说明理由", code="empty", details={"field": "reason"})
+        ticket.satisfaction = Satisfaction.not_reached
+        ticket.close_reason = "not_reached"
+    else:
+        if callback_negative(ticket) and not text:
+            raise Invalid("回访结果为未解决或不满意：请重办，或说明直接办结的理由", code="empty",
+                          details={"field": "reason"})
+        ticket.close_reason = "callback"
+    ticket.closed_at = clock.now()
+    return _move(session, ticket, "close", actor, reason=text,
+                 details={"satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
+                          "resolved": ticket.resolved})
+
+
+def reopen(session: Session, ticket: Ticket, *, actor: User | None, reason: str | None = None) -> TicketEvent:
+    """重办: an unresolved or unsatisfied callback sends the ticket back to the same units, with the
+    caller's words, and fresh deadlines."""
+    authorize(actor, "reopen", ticket)
+    _check(ticket, "reopen")
+    if not callback_negative(ticket):
+        raise TransitionNotAllowed("回访结果为已解决且满意，不能重办；请办结", details={"status": ticket.status.value})
+    words = _reason(reason, required=False) or ticket.callback_comment or "回访不满意"
+    lead = ticket.lead_unit_id
+    co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co]
+    if lead is None:
+        raise Invalid("工单没有主办单位，无法重办", code="no_unit")
+    details = _assign(session, ticket, lead, co)
+    details.update({"previous_satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
+                    "previous_resolved": ticket.resolved, "caller_words": ticket.callback_comment})
+    ticket.reopen_count += 1
+    ticket.resolved = None
+    ticket.satisfaction = None
+    ticket.callback_at = None
+    ticket.callback_comment = None
+    ticket.callback_attempts = 0
+    return _move(session, ticket, "reopen", actor, reason=words, details=details)
+
+
+def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticket, note: str | None = None) -> TicketEvent:
+    """并单: a duplicate is attached to a master ticket and follows it from then on."""
+    authorize(actor, "merge", ticket)
+    _check(ticket, "merge")
+    if master.id == ticket.id:
+        raise Invalid("不能并入自身", code="invalid_master", details={"field": "master_id"})
+    if master.status not in (Status.registered, Status.dispatched, Status.accepted, Status.in_progress,
+                             Status.suspended, Status.return_requested, Status.replied):
+        raise Invalid(f"主工单 {master.number} 状态为「{STATUS_LABELS[master.status]}」，只能并入办理中的工单",
+                      code="invalid_master", details={"field": "master_id"})
+    for task in ticket.active_units():
+        task.status = UnitTaskStatus.withdrawn
+    ticket.master_id = master.id
+    ticket.closed_at = clock.now()
+    ticket.close_reason = "merged"
+    master.updated_at = clock.now()
+    _event(session, master, "note", actor, reason=f"并入重复工单 {ticket.number}",
+           details={"merged_ticket_id": ticket.id, "merged_number": ticket.number})
+    return _move(session, ticket, "merge", actor, reason=_reason(note, required=False),
+                 details={"master_id": master.id, "master_number": master.number})
+
+
+def archive(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEvent:
+    """归档: closed and frozen."""
+    authorize(actor, "archive", ticket)
+    _check(ticket, "archive")
+    ticket.archived_at = clock.now()
+    return _move(session, ticket, "archive", actor)

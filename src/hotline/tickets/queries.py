@@ -1,0 +1,191 @@
+"""Reads of tickets, all through the data scope: lists, search, one ticket, its timeline, stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from hotline.accounts.scope import Scope
+from hotline.directory.models import Unit
+from hotline.kit import clock
+from hotline.kit.errors import Conflict, Invalid, NotFound
+from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitTaskStatus
+from hotline.tickets.sla import RUNNING
+from hotline.tickets.states import Status
+
+MAX_PAGE_SIZE = 200
+
+
+def visible(scope: Scope) -> Any:
+    """The WHERE clause of everything ``scope`` may see (the only place the rule is written)."""
+    if scope.all_tickets:
+        return and_(True)
+    if scope.unit_id is None:
+        return and_(False)
+    return exists().where(
+        TicketUnit.ticket_id == Ticket.id,
+        TicketUnit.unit_id == scope.unit_id,
+        TicketUnit.status != UnitTaskStatus.withdrawn,
+    )
+
+
+def caller_visible(scope: Scope, ticket: Ticket) -> bool:
+    return scope.sees_confidential or not ticket.caller_confidential
+
+
+def get_ticket(session: Session, scope: Scope, key: int | str, *, expected_version: int | None = None) -> Ticket:
+    """One ticket by id or number, or ``NotFound`` when it does not exist or is out of scope."""
+    query = select(Ticket).options(selectinload(Ticket.units), selectinload(Ticket.attachments))
+    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+        query = query.where(Ticket.id == int(key))
+    else:
+        query = query.where(Ticket.number == key)
+    ticket = session.scalar(query.where(visible(scope)))
+    if ticket is None:
+        raise NotFound(f"工单 {key} 不存在或不在您的权限范围内")
+    if expected_version is not None and ticket.version != expected_version:
+        raise Conflict(
+            f"工单 {ticket.number} 已被他人修改（版本 {ticket.version}，您看到的是 {expected_version}），请刷新后重试",
+            details={"current_version": ticket.version},
+        )
+    return ticket
+
+
+@dataclass
+class TicketFilter:
+    status: list[str] = field(default_factory=list)
+    unit_id: int | None = None
+    region_code: str | None = None
+    category_code: str | None = None
+    kind: str | None = None
+    channel: str | None = None
+    urgency: str | None = None
+    caller_phone: str | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    overdue: bool | None = None
+    q: str | None = None
+
+
+def overdue_clause(now: datetime) -> Any:
+    """A ticket is overdue when any running stage is past its due time (see ``sla.RUNNING``)."""
+    parts = []
+    for stage, statuses in RUNNING.items():
+        due = getattr(Ticket, f"{stage}_due_at")
+        cond = [due < now, Ticket.status.in_([Status(s) for s in statuses])]
+        if stage == "contact":
+            cond.append(Ticket.contacted_at.is_(None))
+        parts.append(and_(*cond))
+    return or_(*parts)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filtered(scope: Scope, f: TicketFilter) -> Select[Any]:
+    query = select(Ticket).where(visible(scope))
+    if f.status:
+        try:
+            query = query.where(Ticket.status.in_([Status(s) for s in f.status]))
+        except ValueError:
+            raise Invalid(f"未知状态：{','.join(f.status)}", code="unknown_status", details={"field": "status"}) from None
+    if f.unit_id is not None:
+        query = query.where(exists().where(TicketUnit.ticket_id == Ticket.id, TicketUnit.unit_id == f.unit_id,
+                                           TicketUnit.status != UnitTaskStatus.withdrawn))
+    if f.region_code:
+        query = query.where(Ticket.region_code.startswith(f.region_code, autoescape=True))
+    if f.category_code:
+        query = query.where(Ticket.category_code.startswith(f.category_code, autoescape=True))
+    for name in ("kind", "channel", "urgency", "caller_phone"):
+        value = getattr(f, name)
+        if value:
+            query = query.where(getattr(Ticket, name) == value)
+    if f.received_from is not None:
+        query = query.where(Ticket.received_at >= f.received_from)
+    if f.received_to is not None:
+        query = query.where(Ticket.received_at < f.received_to)
+    if f.overdue is not None:
+        clause = overdue_clause(clock.now())
+        query = query.where(clause if f.overdue else ~clause)
+    if f.q:
+        query = query.where(search_clause(f.q))
+    return query
+
+
+def search_clause(q: str) -> Any:
+    """Full-text search for Chinese: every whitespace-separated term must appear in the number,
+    title, content or address (substring match, the way people search Chinese text)."""
+    terms = [t for t in q.split() if t][:8]
+    if not terms:
+        return and_(True)
+    clauses = []
+    for term in terms:
+        pattern = f"%{_like_escape(term)}%"
+        clauses.append(or_(Ticket.number == term, Ticket.title.like(pattern, escape="\\"),
+                           Ticket.content.like(pattern, escape="\\"), Ticket.address.like(pattern, escape="\\")))
+    return and_(*clauses)
+
+
+def list_tickets(
+    session: Session, scope: Scope, f: TicketFilter, *, page: int = 1, per_page: int = 50
+) -> tuple[list[Ticket], int]:
+    if page < 1 or not 1 <= per_page <= MAX_PAGE_SIZE:
+        raise Invalid(f"分页参数无效：page ≥ 1，per_page 取 1–{MAX_PAGE_SIZE}", code="invalid_page",
+                      details={"field": "per_page"})
+    base = filtered(scope, f)
+    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    rows = session.scalars(
+        base.options(selectinload(Ticket.units))
+        .order_by(Ticket.received_at.desc(), Ticket.id.desc())
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    return list(rows), total
+
+
+def timeline(session: Session, scope: Scope, ticket: Ticket) -> list[TicketEvent]:
+    get_ticket(session, scope, ticket.id)
+    return list(session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                .order_by(TicketEvent.at, TicketEvent.id)))
+
+
+def merged_into(session: Session, ticket: Ticket) -> list[Ticket]:
+    return list(session.scalars(select(Ticket).where(Ticket.master_id == ticket.id).order_by(Ticket.id)))
+
+
+def stats(session: Session, scope: Scope) -> dict[str, Any]:
+    """Counts by status, kind, lead unit and overdue stage, for operators and scripts."""
+    now = clock.now()
+    vis = visible(scope)
+
+    def grouped(column: Any) -> dict[str, int]:
+        rows = session.execute(select(column, func.count()).where(vis).group_by(column)).all()
+        return {str(k.value if hasattr(k, "value") else k): n for k, n in rows if k is not None}
+
+    by_unit_rows = session.execute(
+        select(Unit.code, Unit.name, func.count()).join(Ticket, Ticket.lead_unit_id == Unit.id).where(vis)
+        .group_by(Unit.code, Unit.name).order_by(func.count().desc())
+    ).all()
+    overdue: dict[str, int] = {}
+    for stage, statuses in RUNNING.items():
+        due = getattr(Ticket, f"{stage}_due_at")
+        cond = [vis, due < now, Ticket.status.in_([Status(s) for s in statuses])]
+        if stage == "contact":
+            cond.append(Ticket.contacted_at.is_(None))
+        overdue[stage] = session.scalar(select(func.count()).select_from(Ticket).where(*cond)) or 0
+    total = session.scalar(select(func.count()).select_from(Ticket).where(vis)) or 0
+    return {
+        "total": total,
+        "by_status": grouped(Ticket.status),
+        "by_kind": grouped(Ticket.kind),
+        "by_channel": grouped(Ticket.channel),
+        "by_unit": {code: {"name": name, "count": n} for code, name, n in by_unit_rows},
+        "overdue_by_stage": overdue,
+        "overdue_total": session.scalar(select(func.count()).select_from(Ticket).where(vis, overdue_clause(now))) or 0,
+        "at": now.isoformat(),
+    }

@@ -1,0 +1,90 @@
+"""Checks of what a person typed, with messages they can act on."""
+
+from __future__ import annotations
+
+import phonenumbers
+
+from hotline.directory.reference import Snapshot
+from hotline.kit.errors import Invalid
+from hotline.tickets.models import Urgency
+
+MAX_CONTENT_CHARS = 5000
+MAX_TITLE_CHARS = 100
+KINDS = ("consultation", "help", "complaint", "report", "suggestion", "praise")
+EMERGENCY_SERVICES = {"110": "公安", "119": "消防", "120": "急救", "122": "交警"}
+
+
+def normalize_phone(raw: str | None) -> str | None:
+    """A Chinese mobile or landline number in E.164 (+8613800000000), or ``Invalid``."""
+    if raw is None or not raw.strip():
+        return None
+    text = raw.strip()
+    try:
+        number = phonenumbers.parse(text, "CN")
+    except phonenumbers.NumberParseException:
+        raise Invalid(f"电话号码「{text}」无法识别", code="invalid_phone", details={"field": "caller_phone"}) from None
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid(f"电话号码「{text}」不是有效号码", code="invalid_phone", details={"field": "caller_phone"})
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def display_phone(e164: str | None) -> str | None:
+    if not e164:
+        return None
+    number = phonenumbers.parse(e164, "CN")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+
+
+def require_text(value: str | None, field: str, label: str, *, max_chars: int, required: bool = True) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        if required:
+            raise Invalid(f"{label}不能为空", code="empty", details={"field": field})
+        return None
+    if len(text) > max_chars:
+        raise Invalid(
+            f"{label}过长：{len(text)} 字，最多 {max_chars} 字", code="too_long", details={"field": field, "max": max_chars}
+        )
+    return text
+
+
+def check_category(snap: Snapshot, code: str) -> None:
+    cat = snap.categories.get(code)
+    if cat is None:
+        raise Invalid(f"未知事项分类 {code}", code="unknown_category", details={"field": "category_code"})
+    if not cat.active:
+        raise Invalid(f"事项分类 {code}「{cat.name}」已停用", code="inactive_category", details={"field": "category_code"})
+
+
+def check_region(snap: Snapshot, code: str) -> None:
+    if code not in snap.regions:
+        raise Invalid(f"未知行政区划代码 {code}", code="unknown_region", details={"field": "region_code"})
+
+
+def check_unit(snap: Snapshot, unit_id: int, field: str = "unit_id") -> None:
+    unit = snap.units.get(unit_id)
+    if unit is None:
+        raise Invalid(f"未知承办单位 {unit_id}", code="unknown_unit", details={"field": field})
+    if not unit[2]:
+        raise Invalid(f"承办单位「{unit[1]}」已停用", code="inactive_unit", details={"field": field})
+
+
+def check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise Invalid(f"未知诉求类型 {kind}，可选：{'、'.join(KINDS)}", code="unknown_kind", details={"field": "kind"})
+
+
+def check_urgency(urgency: str) -> Urgency:
+    try:
+        return Urgency(urgency)
+    except ValueError:
+        raise Invalid(
+            f"未知紧急程度 {urgency}，可选：normal、urgent、emergency", code="unknown_urgency", details={"field": "urgency"}
+        ) from None
+
+
+def check_coordinates(lat: float | None, lon: float | None) -> None:
+    if (lat is None) != (lon is None):
+        raise Invalid("经纬度须同时提供", code="invalid_coordinates", details={"field": "latitude"})
+    if lat is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise Invalid("经纬度超出范围", code="invalid_coordinates", details={"field": "latitude"})
