@@ -1,7 +1,7 @@
 """initial schema: directory, accounts, tickets
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 01:54:20.295998
 """
 from __future__ import annotations
@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from alembic import op
 
 import hotline.kit.db
-
 
 revision = '0001'
 down_revision = None

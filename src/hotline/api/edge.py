@@ -1,0 +1,47 @@
+"""The HTTP edge: one unit of work per request, authentication, and error responses.
+
+Every endpoint runs its work through ``unit_of_work``: the transaction commits when the handler
+returns and rolls back on any error, and domain errors become JSON ``{"error": {code, message}}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi import Request
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.accounts.scope import Scope, scope_for
+from hotline.accounts.service import authenticate_token
+from hotline.kit.db import Database
+from hotline.kit.errors import Unauthenticated
+
+
+@dataclass
+class Context:
+    session: Session
+    user: User
+    scope: Scope
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("缺少访问令牌：请在请求头中提供 Authorization: Bearer <token>")
+    return token.strip()
+
+
+@contextlib.contextmanager
+def unit_of_work(request: Request, *, write: bool) -> Iterator[Context]:
+    token = _bearer(request)
+    with database(request).transaction(write=write) as session:
+        user = authenticate_token(session, token)
+        yield Context(session, user, scope_for(user))

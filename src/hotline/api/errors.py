@@ -1,0 +1,83 @@
+"""Every error is JSON with a code and a message; bad input is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hotline.kit.errors import DomainError
+
+log = logging.getLogger("hotline.api")
+
+_FIELD_MESSAGES = {
+    "missing": "缺少必填字段",
+    "string_too_long": "内容过长",
+    "string_too_short": "内容过短",
+    "int_parsing": "须为整数",
+    "float_parsing": "须为数字",
+    "bool_parsing": "须为 true 或 false",
+    "datetime_from_date_parsing": "日期时间格式无效",
+    "datetime_parsing": "日期时间格式无效",
+    "date_from_datetime_parsing": "日期格式无效",
+    "date_parsing": "日期格式无效",
+    "enum": "取值无效",
+    "literal_error": "取值无效",
+    "extra_forbidden": "不认识的字段",
+    "string_type": "须为字符串",
+    "int_type": "须为整数",
+    "list_type": "须为数组",
+    "model_type": "须为 JSON 对象",
+    "dict_type": "须为 JSON 对象",
+}
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            if err.get("type") == "json_invalid":
+                return JSONResponse(error_body("malformed_json", "请求体不是有效的 JSON：" + str(err.get("ctx", {}).get("error", ""))), 400)
+            if err.get("type") == "model_attributes_type" and tuple(err.get("loc", ())) == ("body",):
+                return JSONResponse(error_body("malformed_json", "请求体须为 JSON 对象，并带请求头 Content-Type: application/json"), 400)
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+            field = ".".join(loc) or "body"
+            problems.append({"field": field, "type": err.get("type"), "message": _FIELD_MESSAGES.get(err.get("type", ""), err.get("msg", ""))})
+        message = "；".join(f"{p['field']}: {p['message']}" for p in problems) or "请求无效"
+        return JSONResponse(error_body("invalid_request", message, {"problems": problems}), 422)
+
+    @app.exception_handler(StaleDataError)
+    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
+        return JSONResponse(error_body("conflict", "工单已被他人同时修改，您的操作未保存；请刷新后重试"), 409)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error: %s", exc.orig)
+        return JSONResponse(error_body("conflict", "数据冲突，操作未保存；请刷新后重试"), 409)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "permission_denied"}
+        message = {404: "接口不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
+        return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), message), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return JSONResponse(error_body("internal_error", "服务器内部错误，已记录；请稍后重试"), 500)

