@@ -29,8 +29,8 @@ def unit_id(session: Session, code: str) -> int:
 class Personas:
     agent: User
     dispatcher: User
-    handler_a: User  # 夏县朱吕集中供水站
-    handler_a_co: User  # 夏县水利局 (co-handler of the water tickets)
+    handler_a: User  # 夏县水利局: lead unit of the 朱吕村 valve-well leak (dispatch catalogue)
+    handler_a_co: User  # 夏县朱吕集中供水站: its co-handler
     handler_b: User  # 夏县住房和城乡建设局: another unit
     supervisor: User
     admin: User
@@ -40,7 +40,7 @@ class Personas:
 
 
 def make_personas(session: Session) -> Personas:
-    ua, uc, ub = (unit_id(session, c) for c in ("xiaxian-water-zhulv", "xiaxian-water", "xiaxian-housing"))
+    ua, uc, ub = (unit_id(session, c) for c in ("xiaxian-water", "xiaxian-water-zhulv", "xiaxian-housing"))
 
     def user(name: str, role: Role, unit: str | None = None) -> User:
         return add_user(session, username=name, display_name=name, role=role, unit_code=unit)
@@ -48,8 +48,8 @@ def make_personas(session: Session) -> Personas:
     return Personas(
         agent=user("t-agent", Role.agent, "yuncheng-12345"),
         dispatcher=user("t-dispatcher", Role.dispatcher, "yuncheng-12345"),
-        handler_a=user("t-handler-a", Role.handler, "xiaxian-water-zhulv"),
-        handler_a_co=user("t-handler-a-co", Role.handler, "xiaxian-water"),
+        handler_a=user("t-handler-a", Role.handler, "xiaxian-water"),
+        handler_a_co=user("t-handler-a-co", Role.handler, "xiaxian-water-zhulv"),
         handler_b=user("t-handler-b", Role.handler, "xiaxian-housing"),
         supervisor=user("t-supervisor", Role.supervisor, "yuncheng-12345"),
         admin=user("t-admin", Role.admin),
