@@ -1,4 +1,3 @@
-from hotline.tickets.states import Status
 from tests.builders import PATHS, make_ticket
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import swagger_ui_bundle
+from fastapi import Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from hotline import __version__
-from hotline.api import errors
+from hotline.api import edge, errors
 from hotline.api.routes import directory, meta, tickets
 from hotline.config import Settings, load_settings
 from hotline.kit import clock
@@ -24,12 +28,25 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     settings = settings or load_settings()
     clock.set_timezone(settings.timezone)
     app = FastAPI(title="hotline API", version=__version__, description=DESCRIPTION,
-                  openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs", redoc_url=None)
+                  openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,
+                  dependencies=[Depends(edge.clean_url)])
     app.state.settings = settings
     app.state.db = database or Database(settings.database_url)
     errors.install(app)
     for router in (tickets.router, directory.router, meta.router):
         app.include_router(router, prefix="/api/v1")
+
+    # Swagger UI from the package, not a CDN: hotline networks are often offline.
+    app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")
+
+    @app.get("/api/v1/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/v1/openapi.json", title="hotline API 文档",
+            swagger_js_url="/api/v1/docs/assets/swagger-ui-bundle.js",
+            swagger_css_url="/api/v1/docs/assets/swagger-ui.css",
+            swagger_favicon_url="/api/v1/docs/assets/favicon-32x32.png",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

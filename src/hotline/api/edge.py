@@ -17,7 +17,7 @@ from hotline.accounts.models import User
 from hotline.accounts.scope import Scope, scope_for
 from hotline.accounts.service import authenticate_token
 from hotline.kit.db import Database
-from hotline.kit.errors import Unauthenticated
+from hotline.kit.errors import Invalid, Unauthenticated
 
 
 @dataclass
@@ -29,6 +29,14 @@ class Context:
 
 def database(request: Request) -> Database:
     return request.app.state.db
+
+
+def clean_url(request: Request) -> None:
+    """PostgreSQL text cannot hold NUL characters: a path or query carrying one (%00) is refused on
+    every backend alike, before it reaches a query."""
+    texts = [request.scope.get("path", ""), *(t for pair in request.query_params.multi_items() for t in pair)]
+    if any("\x00" in t for t in texts):
+        raise Invalid("请求地址中含有空字符（%00）", code="invalid_character")
 
 
 def _bearer(request: Request) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,6 +70,13 @@ def install(app: FastAPI) -> None:
     async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
         log.warning("integrity error: %s", exc.orig)
         return JSONResponse(error_body("conflict", "数据冲突，操作未保存；请刷新后重试"), 409)
+
+    @app.exception_handler(DataError)
+    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+        # A value the database refuses (out of range, bad characters) is bad input that slipped past
+        # the checks: say so, and log it so the check can be added.
+        log.warning("data error: %s", exc.orig)
+        return JSONResponse(error_body("invalid_value", "提交的某个值超出范围或含有无效字符，操作未保存"), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        """PostgreSQL text cannot hold NUL characters: refuse them on every backend alike."""
+        if isinstance(value, str) and "\x00" in value:
+            raise PydanticCustomError("nul_character", "不能包含空字符（\\u0000）")
+        return value
 
 
 class AttachmentIn(Body):

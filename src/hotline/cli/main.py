@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
+from typing import IO, Any
 
 import click
 from sqlalchemy import func, select
@@ -36,7 +37,28 @@ class Env:
 pass_env = click.make_pass_decorator(Env)
 
 
-@click.group(epilog="\b\nEnvironment variables:\n" + ENV_HELP, context_settings={"max_content_width": 110})
+class DomainFailure(click.ClickException):
+    """A domain error as the command line shows it: ``错误：<message>`` and exit status 2."""
+
+    exit_code = 2
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"错误：{self.message}", file=file, err=file is None)
+
+
+class HotlineGroup(click.Group):
+    """Domain errors of every command become a message a person can act on, not a traceback,
+    however the command is invoked (the console script, ``CliRunner``, another program)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            raise DomainFailure(exc.message) from exc
+
+
+@click.group(cls=HotlineGroup, epilog="\b\nEnvironment variables:\n" + ENV_HELP,
+             context_settings={"max_content_width": 110})
 @click.option("--data-dir", envvar="HOTLINE_DATA_DIR", show_envvar=True, type=click.Path(path_type=Path),
               help="Data directory (default ./data).")
 @click.option("--database-url", envvar="HOTLINE_DATABASE_URL", show_envvar=True,
@@ -102,7 +124,7 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
         created = load_staff(session, password)
     click.echo(f"演示账号：新建 {created} 个（密码 {password}）")
     summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed,
-                       progress=lambda done: click.echo(f"  已生成 {done}/{n}", err=True) if done % 1000 == 0 else None)
+                       progress=lambda done, total: click.echo(f"  已生成 {done}/{total}", err=True))
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
 
 
@@ -252,11 +274,13 @@ def _days(spec: str) -> list[tuple[date, str]]:
 def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...]) -> None:
     """Enter a year's holidays and 调休 working days (replaces what the year had)."""
     from hotline.directory.holidays import set_year
+    from hotline.tickets.lifecycle import recompute_provisional
 
     with env.db.transaction() as session:
         count = set_year(session, year, days_off=[d for s in off for d in _days(s)],
                          workdays=[d for s in work for d in _days(s)])
-    click.echo(f"{year} 年节假日已录入：{count} 个调整日")
+        changed = recompute_provisional(session, actor=None)
+    click.echo(f"{year} 年节假日已录入：{count} 个调整日；重新计算了 {changed} 张工单的时限")
 
 
 @holidays.command("list")
@@ -276,9 +300,6 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("已取消", err=True)
         sys.exit(1)
-    except click.ClickException as exc:
+    except click.ClickException as exc:  # domain errors arrive here as DomainFailure (exit status 2)
         exc.show()
         sys.exit(exc.exit_code)
-    except DomainError as exc:
-        click.echo(f"错误：{exc.message}", err=True)
-        sys.exit(2)

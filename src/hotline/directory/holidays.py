@@ -103,4 +103,5 @@ def expand(start: date, end: date) -> list[date]:
 
 
 def years(session: Session) -> list[tuple[int, str]]:
-    return list(session.execute(select(HolidayYear.year, HolidayYear.source).order_by(HolidayYear.year)).tuples())
+    rows = session.execute(select(HolidayYear.year, HolidayYear.source).order_by(HolidayYear.year))
+    return [(year, source) for year, source in rows]

@@ -109,7 +109,8 @@ class LimitUnit(enum.StrEnum):
 
 class TimeLimit(Base):
     """Time allowed for one stage. Empty match fields are wildcards; the most specific row wins
-    (category beats urgency beats kind; a category matches its descendants)."""
+    (urgency beats category beats kind; a category matches its descendants and a deeper category
+    beats its parent; see ``tickets.sla.resolve_limit``)."""
 
     __tablename__ = "time_limits"
     __table_args__ = (UniqueConstraint("stage", "category_code", "urgency", "kind", name="uq_time_limits_match"),)

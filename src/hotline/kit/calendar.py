@@ -57,7 +57,13 @@ class WorkCalendar:
         day = local.date()
         if not self.is_workday(day, strict=strict):
             day = self.next_workday(day, strict=strict)
-            local = datetime.combine(day, time(0), tz)
+            if n == 0:
+                return datetime.combine(day, time(0), tz).astimezone(start.tzinfo)
+            for _ in range(n - 1):
+                day = self.next_workday(day, strict=strict)
+            # The end of that day (24:00), not 00:00 of the next working day: when days off follow,
+            # the two are days apart and the ticket would look on time through a whole holiday.
+            return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(start.tzinfo)
         for _ in range(n):
             day = self.next_workday(day, strict=strict)
         due = datetime.combine(day, local.timetz().replace(tzinfo=None), tz)

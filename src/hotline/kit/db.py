@@ -9,6 +9,7 @@ a writer.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -94,6 +95,10 @@ class Database:
         self._write = sessionmaker(
             bind=self.engine.execution_options(hotline_write=True), expire_on_commit=False
         )
+        # SQLite has one writer at a time. Threads of this process queue on a lock that hands over
+        # at once, instead of sleeping in SQLite's busy handler (steps of up to 100 ms); other
+        # processes still wait on busy_timeout.
+        self._write_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @property
     def dialect(self) -> str:
@@ -105,6 +110,9 @@ class Database:
     @contextlib.contextmanager
     def transaction(self, *, write: bool = True) -> Iterator[Session]:
         """The edge's unit of work: commit on success, roll back on any error."""
+        lock = self._write_lock if write else None
+        if lock is not None:
+            lock.acquire()
         session = self.session(write=write)
         try:
             yield session
@@ -114,6 +122,8 @@ class Database:
             raise
         finally:
             session.close()
+            if lock is not None:
+                lock.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

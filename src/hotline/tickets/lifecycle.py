@@ -9,7 +9,7 @@ allowed from it. Concurrent changes are caught by the ticket's version column on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from hotline.tickets.models import (
     UnitTaskStatus,
 )
 from hotline.tickets.policy import authorize, unit_task_for
-from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status, allowed_actions
+from hotline.tickets.states import ACTION_LABELS, OPEN, STATUS_LABELS, TRANSITIONS, Status, allowed_actions
 
 MAX_REASON_CHARS = 2000
 
@@ -76,12 +76,15 @@ def _event(
     return event
 
 
-def _refuse(ticket: Ticket, action: str) -> TransitionNotAllowed:
-    allowed = allowed_actions(ticket.status)
+def _refuse(ticket: Ticket, action: str, why: str | None = None, *, not_now: Sequence[str] = ()) -> TransitionNotAllowed:
+    """The refusal a person can act on: the current status, why not, and what can be done instead.
+    ``not_now`` drops actions the graph allows from this status but the ticket's data rules out."""
+    allowed = [a for a in allowed_actions(ticket.status) if a not in not_now]
     names = "、".join(ACTION_LABELS.get(a, a) for a in allowed) or "无（工单已结束）"
+    because = f"（{why}）" if why else ""
     return TransitionNotAllowed(
-        f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，不能{ACTION_LABELS.get(action, action)}；"
-        f"当前可执行：{names}",
+        f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，不能{ACTION_LABELS.get(action, action)}"
+        f"{because}；当前可执行：{names}",
         details={"status": ticket.status.value, "action": action, "allowed": allowed},
     )
 
@@ -89,6 +92,13 @@ def _refuse(ticket: Ticket, action: str) -> TransitionNotAllowed:
 def _check(ticket: Ticket, action: str) -> None:
     sources, _ = TRANSITIONS[action]
     if ticket.status not in sources:
+        raise _refuse(ticket, action)
+
+
+def _check_part(ticket: Ticket, action: str) -> None:
+    """A co-handler's part is not in the graph, but it ends with the ticket: a closed, merged or
+    archived ticket takes no more signatures or replies (its co-handling parts are not withdrawn)."""
+    if ticket.status not in OPEN:
         raise _refuse(ticket, action)
 
 
@@ -138,11 +148,26 @@ def _set_due(ticket: Ticket, stage: str, start: datetime, snap: reference.Snapsh
     due = sla.add_limit(start, limit, snap.calendar, clock.tz())
     setattr(ticket, f"{stage}_due_at", due.at)
     basis = dict(ticket.due_basis or {})
-    basis[stage] = {"amount": limit.amount, "unit": limit.unit, "from": start.isoformat()}
+    basis[stage] = {"amount": limit.amount, "unit": limit.unit, "from": start.isoformat(),
+                    "provisional": due.warning is not None}
     ticket.due_basis = basis
     if due.warning:
         ticket.due_warning = due.warning
     return due
+
+
+def _note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
+    """Remember what moved a due time (extensions, pauses) so it can be recomputed exactly."""
+    basis = {k: dict(v) for k, v in (ticket.due_basis or {}).items()}
+    entry = basis.setdefault(stage, {})
+    for key, value in changes.items():
+        if key == "extension":
+            entry["extensions"] = [*entry.get("extensions", []), value]
+        elif key == "paused_seconds":
+            entry["paused_seconds"] = entry.get("paused_seconds", 0) + value
+        else:
+            entry[key] = value
+    ticket.due_basis = basis
 
 
 # ---------------------------------------------------------------- intake
@@ -298,8 +323,7 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
     for unit_id in co:
         validation.check_unit(snap, unit_id, "co_unit_ids")
     now = clock.now()
-    for task in ticket.active_units():
-        task.status = UnitTaskStatus.withdrawn
+    _withdraw_parts(session, ticket)
     ticket.units.append(TicketUnit(unit_id=lead_unit_id, role=UnitRole.lead, status=UnitTaskStatus.dispatched,
                                    dispatched_at=now))
     for unit_id in co:
@@ -321,6 +345,21 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
         "contact_due_at": _iso(ticket.contact_due_at),
         "reply_due_at": _iso(ticket.reply_due_at),
     }
+
+
+def _withdraw_parts(session: Session, ticket: Ticket) -> None:
+    """Take the ticket away from its current units (re-dispatch, reopen, merge)."""
+    for task in ticket.active_units():
+        task.status = UnitTaskStatus.withdrawn
+    _lapse_requests(session, ticket, "承办单位已变更，申请随之失效")
+
+
+def _lapse_requests(session: Session, ticket: Ticket, note: str) -> None:
+    """Pending requests die with the round they were made in: an extension asked for by a unit that
+    no longer has the ticket must neither move the new unit's deadline nor block its own request."""
+    for request in session.scalars(select(TicketRequest).where(TicketRequest.ticket_id == ticket.id,
+                                                               TicketRequest.state == RequestState.pending)):
+        _decide(request, None, RequestState.rejected, note)
 
 
 def dispatch(
@@ -401,6 +440,7 @@ def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int
     task = unit_task_for(actor, ticket, unit_id)
     if task is not None and task.role == UnitRole.co:
         authorize(actor, "accept_part", ticket)
+        _check_part(ticket, "accept_part")
         if task.status != UnitTaskStatus.dispatched:
             raise TransitionNotAllowed("本单位已签收该工单", details={"status": ticket.status.value})
         task.status = UnitTaskStatus.accepted
@@ -455,6 +495,9 @@ def resume(session: Session, ticket: Ticket, *, actor: User | None, note: str | 
         unit = (ticket.due_basis or {}).get(stage, {}).get("unit", "hours")
         new, warning = sla.shift_for_pause(old, paused, unit, snap.calendar, clock.tz())
         setattr(ticket, f"{stage}_due_at", new)
+        _note_basis(ticket, stage, paused_seconds=int(paused.total_seconds()))
+        if warning:
+            _note_basis(ticket, stage, provisional=True)
         ticket.due_warning = warning or ticket.due_warning
         moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
     ticket.suspended_seconds += int(paused.total_seconds())
@@ -503,8 +546,10 @@ def approve_extension(
     old = ticket.reply_due_at or clock.now()
     due = sla.add_limit(old, sla.Limit(granted, req.amount_unit or "working_days"), snap.calendar, clock.tz())
     ticket.reply_due_at = due.at
+    _note_basis(ticket, "reply", extension=[granted, req.amount_unit or "working_days"])
     if due.warning:
         ticket.due_warning = due.warning
+        _note_basis(ticket, "reply", provisional=True)
     ticket.extension_count += 1
     ticket.updated_at = clock.now()
     _decide(req, actor, RequestState.approved, note)
@@ -535,6 +580,7 @@ def reply(
     now = clock.now()
     if task is not None and task.role == UnitRole.co:
         authorize(actor, "reply_part", ticket)
+        _check_part(ticket, "reply_part")
         if task.status == UnitTaskStatus.dispatched:
             raise TransitionNotAllowed("请先签收再提交协办反馈", details={"status": ticket.status.value})
         task.status, task.replied_at, task.reply_text = UnitTaskStatus.replied, now, body
@@ -624,8 +670,7 @@ def close(session: Session, ticket: Ticket, *, actor: User | None, reason: str |
     text = _reason(reason, required=False)
     if ticket.status == Status.callback_pending:
         if ticket.callback_attempts < 1:
-            raise TransitionNotAllowed("尚未回访：至少尝试回访一次后才能以「联系不上」办结",
-                                       details={"status": ticket.status.value})
+            raise _refuse(ticket, "close", "尚未回访：至少尝试回访一次后才能以「联系不上」办结", not_now=("close",))
         if not text:
             raise Invalid("以「联系不上」办结须说明理由", code="empty", details={"field": "reason"})
         ticket.satisfaction = Satisfaction.not_reached
@@ -636,6 +681,7 @@ def close(session: Session, ticket: Ticket, *, actor: User | None, reason: str |
                           details={"field": "reason"})
         ticket.close_reason = "callback"
     ticket.closed_at = clock.now()
+    _lapse_requests(session, ticket, "工单已办结，申请随之失效")
     return _move(session, ticket, "close", actor, reason=text,
                  details={"satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
                           "resolved": ticket.resolved})
@@ -647,7 +693,7 @@ def reopen(session: Session, ticket: Ticket, *, actor: User | None, reason: str 
     authorize(actor, "reopen", ticket)
     _check(ticket, "reopen")
     if not callback_negative(ticket):
-        raise TransitionNotAllowed("回访结果为已解决且满意，不能重办；请办结", details={"status": ticket.status.value})
+        raise _refuse(ticket, "reopen", "回访结果为已解决且满意", not_now=("reopen",))
     words = _reason(reason, required=False) or ticket.callback_comment or "回访不满意"
     lead = ticket.lead_unit_id
     co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co]
@@ -675,8 +721,7 @@ def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticke
                              Status.suspended, Status.return_requested, Status.replied):
         raise Invalid(f"主工单 {master.number} 状态为「{STATUS_LABELS[master.status]}」，只能并入办理中的工单",
                       code="invalid_master", details={"field": "master_id"})
-    for task in ticket.active_units():
-        task.status = UnitTaskStatus.withdrawn
+    _withdraw_parts(session, ticket)
     ticket.master_id = master.id
     ticket.closed_at = clock.now()
     ticket.close_reason = "merged"
@@ -693,3 +738,49 @@ def archive(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEv
     _check(ticket, "archive")
     ticket.archived_at = clock.now()
     return _move(session, ticket, "archive", actor)
+
+
+def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEvent | None:
+    """Recompute deadlines that were provisional (a year without holiday data) once the holiday
+    table covers them: the start, the limit, approved extensions and paused time are re-applied."""
+    basis = ticket.due_basis or {}
+    snap = reference.snapshot(session)
+    tz = clock.tz()
+    moved: dict[str, Any] = {}
+    warnings: list[str] = []
+    provisional = [stage for stage, entry in basis.items() if entry.get("provisional") and "from" in entry]
+    if not provisional:
+        return None
+    for stage in provisional:
+        entry = basis[stage]
+        due = sla.add_limit(datetime.fromisoformat(entry["from"]), sla.Limit(entry["amount"], entry["unit"]),
+                            snap.calendar, tz)
+        at, warning = due.at, due.warning
+        for amount, unit in entry.get("extensions", []):
+            step = sla.add_limit(at, sla.Limit(amount, unit), snap.calendar, tz)
+            at, warning = step.at, warning or step.warning
+        if entry.get("paused_seconds"):
+            at, w = sla.shift_for_pause(at, timedelta(seconds=entry["paused_seconds"]), entry["unit"],
+                                        snap.calendar, tz)
+            warning = warning or w
+        old = getattr(ticket, f"{stage}_due_at")
+        if at != old:
+            setattr(ticket, f"{stage}_due_at", at)
+            moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(at)}
+        _note_basis(ticket, stage, provisional=warning is not None)
+        if warning:
+            warnings.append(warning)
+    if not moved and warnings:
+        return None
+    ticket.due_warning = warnings[0] if warnings else None
+    ticket.updated_at = clock.now()
+    return _event(session, ticket, "recompute_due", actor, reason="节假日数据已录入，按工作日重新计算时限",
+                  details=moved)
+
+
+def recompute_provisional(session: Session, *, actor: User | None) -> int:
+    """Recompute every open ticket whose deadlines were provisional; returns how many changed."""
+    from hotline.tickets.states import OPEN
+
+    tickets = session.scalars(select(Ticket).where(Ticket.due_warning.is_not(None), Ticket.status.in_(OPEN)))
+    return sum(recompute_due_times(session, t, actor=actor) is not None for t in tickets)

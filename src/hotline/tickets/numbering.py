@@ -16,7 +16,18 @@ _UPSERT = text(
 
 
 def next_number(session: Session, day: date) -> str:
-    """Unique under concurrency: the row lock (PostgreSQL) or the write lock (SQLite) serialises
-    writers on the same day, and the number is part of the same transaction as the ticket."""
-    seq = session.execute(_UPSERT, {"day": day}).scalar_one()
+    """The next number of ``day``, unique under any concurrency.
+
+    On PostgreSQL the counter row is bumped in its own short autocommit transaction: inside the
+    ticket's transaction its row lock would be held until commit and serialise every intake in
+    the city. The price is a gap in the day's numbers when a registration is rolled back, which
+    is harmless (numbers are identifiers, not counts). SQLite has a single writer anyway, so there
+    the counter stays in the ticket's own transaction and never has gaps.
+    """
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        with bind.connect() as conn:
+            seq = conn.execution_options(isolation_level="AUTOCOMMIT").execute(_UPSERT, {"day": day}).scalar_one()
+    else:
+        seq = session.execute(_UPSERT, {"day": day}).scalar_one()
     return ticket_number(day.strftime("%Y%m%d"), seq)

@@ -74,6 +74,7 @@ NON_TRANSITIONS = (
     "approve_extension",
     "refuse_extension",
     "callback_attempt",
+    "recompute_due",
     "note",
 )
 
@@ -104,6 +105,7 @@ ACTION_LABELS: dict[str, str] = {
     "reopen": "重办",
     "merge": "并单",
     "archive": "归档",
+    "recompute_due": "重算时限",
     "note": "备注",
 }
 

@@ -6,10 +6,13 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
+from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS
+from hotline.directory.holidays import set_year
 from hotline.directory.models import (
     Category,
     DispatchRule,
@@ -20,7 +23,8 @@ from hotline.directory.models import (
     Unit,
     UnitRegion,
 )
-from hotline.kit.errors import NotFound
+from hotline.kit.errors import NotFound, PermissionDenied
+from hotline.tickets.lifecycle import recompute_provisional
 
 router = APIRouter(tags=["directory"], responses=ERRORS)
 
@@ -134,3 +138,26 @@ def holidays(request: Request, year: int = Query(ge=2004, le=2100)):
                                                          Holiday.day <= date(year, 12, 31)).order_by(Holiday.day))
         return {"year": year, "entered": entered is not None, "source": entered.source if entered else None,
                 "days": [{"day": h.day.isoformat(), "is_workday": h.is_workday, "name": h.name} for h in rows]}
+
+
+class HolidayDay(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    day: date
+    name: str | None = Field(default=None, max_length=40)
+
+
+class HolidayYearIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    days_off: list[HolidayDay] = Field(description="weekdays (and listed weekend days) off")
+    workdays: list[HolidayDay] = Field(default_factory=list, description="调休: weekend days that are worked")
+
+
+@router.put("/holidays/{year}", summary="Enter a year's holidays and 调休 working days (admins)")
+def put_holidays(year: int, body: HolidayYearIn, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        if ctx.user.role != Role.admin:
+            raise PermissionDenied("只有管理员可以维护节假日表")
+        count = set_year(ctx.session, year, days_off=[(d.day, d.name or "") for d in body.days_off],
+                         workdays=[(d.day, d.name or "") for d in body.workdays])
+        changed = recompute_provisional(ctx.session, actor=ctx.user)
+        return {"year": year, "days": count, "tickets_recomputed": changed}

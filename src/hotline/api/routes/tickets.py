@@ -32,7 +32,7 @@ from hotline.api.schemas import (
 )
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.kit.errors import Invalid
+from hotline.kit.errors import Invalid, NotFound
 from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, views
 from hotline.tickets.models import Ticket, TicketEvent
@@ -41,6 +41,16 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
 }
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+MAX_PAGE = 1_000_000
+
+
+def _find(ctx: Context, key: str, *, version: int | None = None) -> Ticket:
+    """A ticket by id or number; an id no database column could hold (or not in ASCII digits) is
+    simply not found, rather than an error from the driver."""
+    if key.isdigit() and (not key.isascii() or int(key) > MAX_ID):
+        raise NotFound(f"工单 {key} 不存在或不在您的权限范围内")
+    return queries.get_ticket(ctx.session, ctx.scope, key, expected_version=version)
 
 
 def _detail(ctx: Context, ticket: Ticket) -> dict[str, Any]:
@@ -52,7 +62,10 @@ def _detail(ctx: Context, ticket: Ticket) -> dict[str, Any]:
 def create_ticket(body: TicketCreate, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         fields = body.model_dump(exclude={"attachments", "received_at"})
-        received = clock.aware(body.received_at) if body.received_at else None
+        try:
+            received = clock.aware(body.received_at) if body.received_at else None
+        except OverflowError:
+            raise Invalid("受理时间超出范围", code="invalid_datetime", details={"field": "received_at"}) from None
         if received is not None and received > clock.now():
             raise Invalid("受理时间不能晚于当前时间", code="invalid_datetime", details={"field": "received_at"})
         ticket = lifecycle.register(
@@ -71,7 +84,7 @@ def _parse_when(value: str | None, field: str, *, end: bool = False) -> datetime
             day = date.fromisoformat(value) + (timedelta(days=1) if end else timedelta(0))
             return clock.aware(datetime.combine(day, time(0)))
         return clock.aware(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise Invalid(f"{field} 不是有效的日期或时间：{value!r}（例：2026-11-28 或 2026-11-28T08:00:00+08:00）",
                       code="invalid_datetime", details={"field": field}) from None
 
@@ -80,7 +93,7 @@ def _parse_when(value: str | None, field: str, *, end: bool = False) -> datetime
 def list_tickets(
     request: Request,
     status: list[str] = Query(default=[], description="one or more statuses"),
-    unit_id: int | None = None,
+    unit_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     region_code: str | None = Query(default=None, description="a region and everything inside it"),
     category_code: str | None = Query(default=None, description="a category and its subcategories"),
     kind: str | None = None,
@@ -90,7 +103,7 @@ def list_tickets(
     received_to: str | None = Query(default=None, description="date (inclusive) or datetime (exclusive)"),
     overdue: bool | None = None,
     q: str | None = Query(default=None, max_length=100, description="full-text search (all terms must appear)"),
-    page: int = Query(default=1, ge=1),
+    page: int = Query(default=1, ge=1, le=MAX_PAGE),
     per_page: int = Query(default=50, ge=1, le=queries.MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
     f = queries.TicketFilter(
@@ -112,13 +125,13 @@ def list_tickets(
 @router.get("/{key}", response_model=TicketOut, summary="One ticket by id or number")
 def get_ticket(key: str, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
-        return _detail(ctx, queries.get_ticket(ctx.session, ctx.scope, key))
+        return _detail(ctx, _find(ctx, key))
 
 
 @router.get("/{key}/events", response_model=list[EventOut], summary="The ticket's timeline")
 def timeline(key: str, request: Request) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
-        ticket = queries.get_ticket(ctx.session, ctx.scope, key)
+        ticket = _find(ctx, key)
         snap = reference.snapshot(ctx.session)
         return [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
 
@@ -126,7 +139,7 @@ def timeline(key: str, request: Request) -> list[dict[str, Any]]:
 @router.get("/{key}/suggested-units", summary="The dispatch catalogue's suggestion for this ticket")
 def suggested_units(key: str, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
-        ticket = queries.get_ticket(ctx.session, ctx.scope, key)
+        ticket = _find(ctx, key)
         s = suggest_units(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code)
         snap = reference.snapshot(ctx.session)
         return {
@@ -142,7 +155,7 @@ Action = Callable[[Context, Ticket, Any], TicketEvent]
 
 def _act(request: Request, key: str, body: Versioned, fn: Action) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
-        ticket = queries.get_ticket(ctx.session, ctx.scope, key, expected_version=body.version)
+        ticket = _find(ctx, key, version=body.version)
         event = fn(ctx, ticket, body)
         ctx.session.flush()
         snap = reference.snapshot(ctx.session)
@@ -216,7 +229,7 @@ _action("close", "Close (办结)", OptionalReasonIn,
 _action("reopen", "Reopen (重办) after an unsatisfied callback", OptionalReasonIn,
         lambda c, t, b: L.reopen(c.session, t, actor=c.user, reason=b.reason))
 _action("merge", "Merge into a master ticket (并单)", MergeIn,
-        lambda c, t, b: L.merge(c.session, t, actor=c.user, master=queries.get_ticket(c.session, c.scope, b.master),
+        lambda c, t, b: L.merge(c.session, t, actor=c.user, master=_find(c, b.master),
                                 note=b.note))
 _action("archive", "Archive (归档)", Versioned,
         lambda c, t, b: L.archive(c.session, t, actor=c.user))
