@@ -131,7 +131,8 @@ def _check_effects(action: str, t: Ticket, p: Personas, now: datetime, source: S
         case "request_return":
             assert t.status_before == source
         case "redispatch":
-            assert t.dispatched_at == now and t.lead_unit_id == p.unit_b
+            # The new unit's clock starts now; the ticket's first dispatch stays on record.
+            assert t.lead_task().dispatched_at == now and t.dispatched_at < now and t.lead_unit_id == p.unit_b
         case "suspend":
             assert t.suspended_at == now and t.status_before == source
         case "resume":
@@ -143,7 +144,8 @@ def _check_effects(action: str, t: Ticket, p: Personas, now: datetime, source: S
         case "close":
             assert t.closed_at == now
         case "reopen":
-            assert t.dispatched_at == now and t.reopen_count == 1 and t.satisfaction is None
+            assert t.lead_task().dispatched_at == now and t.dispatched_at < now
+            assert t.reopen_count == 1 and t.satisfaction is None
         case "merge":
             assert t.closed_at == now and t.master_id is not None
         case "archive":
@@ -391,7 +393,8 @@ def test_return_then_redispatch_moves_the_ticket_to_another_unit(session, people
     assert [(u.unit_id, u.role) for u in ticket.active_units()] == [(people.unit_b, UnitRole.lead)]
     withdrawn = {u.unit_id for u in ticket.units if u.status == UnitTaskStatus.withdrawn}
     assert withdrawn == {people.unit_a, people.unit_a_co}
-    assert ticket.accepted_at is None and ticket.dispatched_at == clock.now()
+    assert ticket.accepted_at is None and ticket.lead_task().dispatched_at == clock.now()
+    assert ticket.dispatched_at < clock.now()  # the dispatch stage was met by the first dispatch
     assert ticket.accept_due_at == clock.now() + timedelta(hours=2)
     assert ticket.reply_due_at > old_reply_due
     [req] = requests(session, ticket, RequestType.return_)

@@ -225,3 +225,43 @@ def test_a_registered_ticket_waits_on_dispatch(session, people):
     assert sla.stage_states(ticket, due)["dispatch"]["state"] == "running"
     assert sla.overdue_stages(ticket, due + timedelta(minutes=1)) == ["dispatch"]
     assert sla.stage_states(ticket, due)["reply"]["state"] == "not_started"
+
+
+# ---------------------------------------------------------------- provisional deadlines recomputed
+
+
+def test_entering_holidays_later_recomputes_provisional_deadlines_with_their_extensions(session, people):
+    ticket = dispatched_at(session, people, local(2026, 12, 28, 10, 0), **GENERAL)
+    lifecycle.accept(session, ticket, actor=people.handler_a)
+    lifecycle.request_extension(session, ticket, actor=people.handler_a, amount=2, reason="需协调施工队")
+    lifecycle.approve_extension(session, ticket, actor=people.dispatcher)
+    session.flush()
+    # Provisional: weekends only (Jan 4) + 2 working days = Jan 6, flagged.
+    assert clock.local(ticket.reply_due_at) == local(2027, 1, 6, 10, 0)
+    assert "2027" in ticket.due_warning
+
+    holidays.set_year(session, 2027, days_off=[(date(2027, 1, 1), "元旦")], workdays=[])
+    assert lifecycle.recompute_provisional(session, actor=None) == 1
+    session.flush()
+    # With 元旦 off: 5 working days end Jan 5, the approved 2 more end Jan 7.
+    assert clock.local(ticket.reply_due_at) == local(2027, 1, 7, 10, 0)
+    assert ticket.due_warning is None
+    from hotline.accounts.scope import SYSTEM
+    from hotline.tickets import queries
+
+    last = queries.timeline(session, SYSTEM, ticket)[-1]
+    assert last.action == "recompute_due" and "reply_due_at" in last.details
+    # Nothing left to recompute: a second run changes nothing.
+    assert lifecycle.recompute_provisional(session, actor=None) == 0
+
+
+def test_a_redispatch_does_not_make_an_on_time_dispatch_look_late(session, people):
+    clock.freeze(local(2026, 11, 2, 9, 0))
+    ticket = make_ticket(session, people, Status.return_requested)
+    clock.freeze(local(2026, 11, 5, 9, 0))  # long after the 2-hour dispatch limit
+    lifecycle.redispatch(session, ticket, actor=people.dispatcher, lead_unit_id=people.unit_b)
+    session.flush()
+    states = sla.stage_states(ticket, clock.now())
+    assert states["dispatch"]["state"] == "met"
+    assert ticket.dispatch_count == 2
+    assert ticket.task_of(people.unit_b).dispatched_at == clock.now()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime
 
 from argon2 import PasswordHasher
@@ -93,19 +95,47 @@ def create_token(
     return token, plain
 
 
+TOKEN_CACHE_SECONDS = 10.0
+_token_cache: dict[tuple[str, str], tuple[float, User, datetime | None]] = {}
+_token_lock = threading.Lock()
+
+
 def authenticate_token(session: Session, plain: str) -> User:
+    """The user behind a bearer token.
+
+    A per-process cache keeps the hot path (every API call) from querying for the same token again
+    within ``TOKEN_CACHE_SECONDS``; revoking a token in this process clears it at once, elsewhere
+    within that time. The returned user is a detached read-only copy: act with it, don't edit it.
+    """
+    digest = hash_token(plain)
+    key = (str(session.get_bind().url), digest)
+    now = clock.now()
+    hit = _token_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < TOKEN_CACHE_SECONDS and (hit[2] is None or hit[2] > now):
+        return hit[1]
     row = session.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == hash_token(plain))
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.token_hash == digest)
     ).first()
     if row is None:
         raise Unauthenticated("令牌无效")
     token, user = row
-    now = clock.now()
     if token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         raise Unauthenticated("令牌已失效")
     if not user.active:
         raise Unauthenticated("账号已停用")
-    return user
+    copy = User(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
+                unit_id=user.unit_id, phone=user.phone, active=user.active, created_at=user.created_at)
+    with _token_lock:
+        if len(_token_cache) > 10_000:
+            _token_cache.clear()
+        _token_cache[key] = (time.monotonic(), copy, token.expires_at)
+    return copy
+
+
+def forget_tokens() -> None:
+    """Drop the token cache (after revoking tokens or deactivating users)."""
+    with _token_lock:
+        _token_cache.clear()
 
 
 def revoke_token(session: Session, token_id: int) -> None:
@@ -113,3 +143,4 @@ def revoke_token(session: Session, token_id: int) -> None:
     if token is None:
         raise NotFound("令牌不存在")
     token.revoked_at = clock.now()
+    forget_tokens()

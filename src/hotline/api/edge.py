@@ -31,7 +31,7 @@ def database(request: Request) -> Database:
     return request.app.state.db
 
 
-def clean_url(request: Request) -> None:
+async def clean_url(request: Request) -> None:
     """PostgreSQL text cannot hold NUL characters: a path or query carrying one (%00) is refused on
     every backend alike, before it reaches a query."""
     texts = [request.scope.get("path", ""), *(t for pair in request.query_params.multi_items() for t in pair)]

@@ -61,7 +61,7 @@ def _event(
     at: datetime | None = None,
 ) -> TicketEvent:
     event = TicketEvent(
-        ticket_id=ticket.id,
+        ticket=ticket,
         at=at or clock.now(),
         actor_id=actor.id if actor is not None else None,
         actor_name=_actor_name(actor),
@@ -217,6 +217,7 @@ def register(
     if received.tzinfo is None:
         raise Invalid("受理时间须带时区", code="invalid_datetime", details={"field": "received_at"})
     now = clock.now()
+    files = [_attachment(meta, now) for meta in attachments]  # validated before a number is taken
     ticket = Ticket(
         number=numbering.next_number(session, clock.local(received).date()),
         query_code=query_code(),
@@ -244,15 +245,15 @@ def register(
         reopen_count=0,
         callback_attempts=0,
         updated_at=now,
+        units=[],  # initialised collections: rendering the new ticket needs no extra query
+        attachments=files,
     )
     _set_due(ticket, "dispatch", received, snap)
-    for meta in attachments:
-        ticket.attachments.append(_attachment(meta, now))
-    session.add(ticket)
-    session.flush()
+    session.add(ticket)  # flushed with its first event, in one go
     _event(session, ticket, "register", actor, to_status=Status.registered, at=received if received < now else now,
            details={"channel": channel.value, "dispatch_due_at": _iso(ticket.dispatch_due_at),
                     **({"due_warning": ticket.due_warning} if ticket.due_warning else {})})
+    session.flush()
     return ticket
 
 
@@ -330,7 +331,10 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
         ticket.units.append(TicketUnit(unit_id=unit_id, role=UnitRole.co, status=UnitTaskStatus.dispatched,
                                        dispatched_at=now))
     ticket.lead_unit_id = lead_unit_id
-    ticket.dispatched_at = now
+    # The dispatch stage is met once, by the first dispatch; later rounds (改派, 重办) start the
+    # unit's clocks (each part keeps its own dispatched_at) but must not make it look late.
+    if ticket.dispatched_at is None:
+        ticket.dispatched_at = now
     ticket.dispatch_count += 1
     ticket.accepted_at = ticket.contacted_at = ticket.replied_at = None
     ticket.reply_text = None

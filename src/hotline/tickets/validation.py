@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import phonenumbers
 
 from hotline.directory.reference import Snapshot
@@ -28,7 +30,9 @@ def normalize_phone(raw: str | None) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+@functools.lru_cache(maxsize=4096)
 def display_phone(e164: str | None) -> str | None:
+    """How a stored number is shown (13803590001, 0359-1234567); cached, callers repeat."""
     if not e164:
         return None
     number = phonenumbers.parse(e164, "CN")

@@ -47,9 +47,10 @@ def caller(scope: Scope, ticket: Ticket) -> dict[str, Any]:
     }
 
 
-def ticket_summary(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: datetime) -> dict[str, Any]:
+def ticket_summary(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: datetime,
+                   stages: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     category = snap.categories.get(ticket.category_code)
-    stages = stage_states(ticket, now)
+    stages = stages if stages is not None else stage_states(ticket, now)
     return {
         "id": ticket.id,
         "number": ticket.number,
@@ -72,7 +73,8 @@ def ticket_summary(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: 
 
 def ticket_detail(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: datetime,
                   merged: list[Ticket] | None = None) -> dict[str, Any]:
-    out = ticket_summary(snap, scope, ticket, now)
+    stages = stage_states(ticket, now)
+    out = ticket_summary(snap, scope, ticket, now, stages)
     out.update({
         "content": ticket.content,
         "address": ticket.address,
@@ -88,7 +90,7 @@ def ticket_detail(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: d
         "deadlines": {
             stage: {"due_at": iso(v["due_at"]), "state": v["state"], "done_at": iso(v["done_at"]),
                     "limit": (ticket.due_basis or {}).get(stage)}
-            for stage, v in stage_states(ticket, now).items()
+            for stage, v in stages.items()
         },
         "due_warning": ticket.due_warning,
         "suspended_seconds": ticket.suspended_seconds,

@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.schemas import (
@@ -53,13 +54,14 @@ def _find(ctx: Context, key: str, *, version: int | None = None) -> Ticket:
     return queries.get_ticket(ctx.session, ctx.scope, key, expected_version=version)
 
 
-def _detail(ctx: Context, ticket: Ticket) -> dict[str, Any]:
+def _detail(ctx: Context, ticket: Ticket, *, new: bool = False) -> dict[str, Any]:
     snap = reference.snapshot(ctx.session)
-    return views.ticket_detail(snap, ctx.scope, ticket, clock.now(), queries.merged_into(ctx.session, ticket))
+    merged = [] if new else queries.merged_into(ctx.session, ticket)  # a new ticket has none yet
+    return views.ticket_detail(snap, ctx.scope, ticket, clock.now(), merged)
 
 
 @router.post("", response_model=TicketOut, status_code=201, summary="Register a ticket (受理)")
-def create_ticket(body: TicketCreate, request: Request) -> dict[str, Any]:
+def create_ticket(body: TicketCreate, request: Request) -> JSONResponse:
     with unit_of_work(request, write=True) as ctx:
         fields = body.model_dump(exclude={"attachments", "received_at"})
         try:
@@ -72,7 +74,10 @@ def create_ticket(body: TicketCreate, request: Request) -> dict[str, Any]:
             ctx.session, actor=ctx.user, received_at=received,
             attachments=[a.model_dump() for a in body.attachments], **fields,
         )
-        return _detail(ctx, ticket)
+        body_out = _detail(ctx, ticket, new=True)
+    # The dict is already JSON-ready and shaped by TicketOut (the documented response_model);
+    # returning it as a response skips a second validation pass on the busiest endpoint.
+    return JSONResponse(body_out, status_code=201)
 
 
 def _parse_when(value: str | None, field: str, *, end: bool = False) -> datetime | None:

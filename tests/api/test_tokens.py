@@ -1,0 +1,39 @@
+"""Tokens: a revoked token stops working at once; the created ticket has the documented shape."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hotline.accounts.models import ApiToken
+from hotline.accounts.service import revoke_token
+from hotline.api.schemas import TicketOut
+from hotline.kit.ids import hash_token
+from tests.api.conftest import Api
+
+
+def test_a_revoked_token_is_refused_on_the_next_call(api: Api):
+    agent = api.as_("agent")
+    assert agent.get("/me").status_code == 200  # now cached in this process
+    with api.db.transaction() as s:
+        token_id = s.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(api.tokens["agent"])))
+        revoke_token(s, token_id)
+    r = agent.get("/me")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthenticated"
+
+
+def test_me_names_the_unit(api: Api):
+    me = api.as_("handler_a").get("/me").json()
+    assert me["role"] == "handler" and me["unit"] == "夏县水利局"
+
+
+def test_the_created_ticket_matches_the_documented_schema(api: Api):
+    r = api.as_("agent").post("/tickets", json={
+        "kind": "help", "category_code": "0103", "urgency": "urgent", "region_code": "140828102207",
+        "content": "朱吕村村东的供水闸阀井漏水了", "caller_phone": "13803590001",
+        "attachments": [{"filename": "现场.jpg", "content_type": "image/jpeg", "size": 1024}],
+    })
+    assert r.status_code == 201
+    ticket = TicketOut.model_validate(r.json())
+    assert ticket.status == "registered" and ticket.units == [] and ticket.number
+    assert r.json()["attachments"][0]["filename"] == "现场.jpg"
+    assert r.json()["deadlines"]["dispatch"]["state"] == "running"
