@@ -306,36 +306,21 @@ def drive(
 
 
 def pg_reason() -> str | None:
-    try:
-        from sqlalchemy import create_engine, text
+    from hotline.kit.pg import unreachable
 
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}: {' '.join(str(exc).split())[:160]}"
+    return unreachable(PG_ADMIN_URL)
 
 
 def pg_create(name: str) -> str:
-    from sqlalchemy import create_engine, text
+    from hotline.kit.pg import create_database
 
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return create_database(PG_ADMIN_URL, name)
 
 
 def pg_drop(url: str) -> None:
-    from sqlalchemy import create_engine, text
+    from hotline.kit.pg import drop_database
 
-    name = url.rsplit("/", 1)[1]
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    drop_database(PG_ADMIN_URL, url)
 
 
 def prepare_hotline(url: str) -> str:

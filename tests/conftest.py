@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from hotline.directory import reference
 from hotline.directory.loader import load_reference_data
-from hotline.kit import clock
+from hotline.kit import clock, pg
 from hotline.kit.db import Database
 from hotline.migrations import upgrade
 from tests.builders import Personas, make_personas
@@ -29,31 +29,15 @@ MUTABLE = ["ticket_events", "ticket_requests", "attachments", "ticket_units", "t
 
 
 def _pg_available() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-        return None
-    except Exception as exc:  # noqa: BLE001 - any failure means "no server here"
-        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {exc.__class__.__name__}"
+    return pg.unreachable(PG_ADMIN_URL)
 
 
 def _fresh_pg_database(worker: str) -> str:
-    name = f"hotline_test_{worker}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return pg.create_database(PG_ADMIN_URL, f"hotline_test_{worker}_{uuid.uuid4().hex[:8]}".lower())
 
 
 def _drop_pg_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    pg.drop_database(PG_ADMIN_URL, url)
 
 
 def _prepare(url: str) -> Database:

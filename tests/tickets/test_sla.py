@@ -110,18 +110,26 @@ def test_add_limit_refuses_nonsense():
         sla.add_limit(local(2026, 9, 1, 9, 0), Limit(3, "fortnights"), cal, SH)
 
 
-def test_a_pause_moves_a_working_day_deadline_off_a_day_off():
+def test_a_pause_gives_back_only_the_working_time_it_took():
     cal = WorkCalendar.build([], [2026])
-    due = local(2026, 9, 4, 17, 0)  # Friday
-    moved, warning = sla.shift_for_pause(due, timedelta(days=1), "working_days", cal, SH)
-    assert moved == local(2026, 9, 7, 17, 0) and warning is None  # Saturday -> Monday
-    moved, _ = sla.shift_for_pause(due, timedelta(days=1), "hours", cal, SH)
-    assert moved == local(2026, 9, 5, 17, 0)  # clock limits do not care about weekends
+    due = local(2026, 9, 16, 17, 0)  # Wednesday
+    # Suspended Friday 18:00, resumed Monday 09:00: 6 h of Friday and 9 h of Monday were working days.
+    moved, warning = sla.shift_for_pause(due, local(2026, 9, 4, 18, 0), local(2026, 9, 7, 9, 0), "working_days", cal, SH)
+    assert moved == local(2026, 9, 17, 8, 0) and warning is None
+    # A pause that lands the deadline on a weekend carries it over to Monday.
+    moved, _ = sla.shift_for_pause(local(2026, 9, 4, 17, 0), local(2026, 9, 1, 9, 0), local(2026, 9, 2, 9, 0),
+                                   "working_days", cal, SH)
+    assert moved == local(2026, 9, 7, 17, 0)
+    # Clock-hour limits move by the whole pause, weekend included.
+    moved, _ = sla.shift_for_pause(due, local(2026, 9, 4, 18, 0), local(2026, 9, 7, 9, 0), "hours", cal, SH)
+    assert moved == due + timedelta(hours=63)
 
 
 def test_a_pause_into_a_missing_year_warns():
     cal = WorkCalendar.build([], [2026])
-    moved, warning = sla.shift_for_pause(local(2026, 12, 31, 17, 0), timedelta(days=2), "working_days", cal, SH)
+    moved, warning = sla.shift_for_pause(local(2026, 12, 31, 17, 0), local(2026, 12, 1, 9, 0), local(2026, 12, 3, 9, 0),
+                                         "working_days", cal, SH)
+    # Two working days given back from Thursday 17:00: Friday, then (unknown 2027) Monday.
     assert moved == local(2027, 1, 4, 17, 0)
     assert warning is not None and "2027" in warning
 

@@ -85,3 +85,30 @@ class WorkCalendar:
             day += timedelta(days=1)
             count += self.is_workday(day, strict=strict)
         return count
+
+    def working_seconds_between(self, start: datetime, end: datetime, tz: ZoneInfo, *, strict: bool = True) -> float:
+        """Seconds of ``[start, end)`` that fall on working days (whole days count, 24 h each)."""
+        total, cur = 0.0, start
+        while cur < end:
+            day = cur.astimezone(tz).date()
+            midnight = datetime.combine(day + timedelta(days=1), time(0), tz)
+            stop = min(end, midnight)
+            if self.is_workday(day, strict=strict):
+                total += (stop - cur).total_seconds()
+            cur = stop
+        return total
+
+    def add_working_seconds(self, moment: datetime, seconds: float, tz: ZoneInfo, *, strict: bool = True) -> datetime:
+        """``moment`` moved on by ``seconds`` of working-day time, skipping days off."""
+        cur, remaining = moment, seconds
+        while remaining > 0:
+            day = cur.astimezone(tz).date()
+            midnight = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(moment.tzinfo)
+            if self.is_workday(day, strict=strict):
+                room = (midnight - cur).total_seconds()
+                if remaining <= room:
+                    return cur + timedelta(seconds=remaining)
+                remaining -= room
+            cur = midnight
+        return cur
+

@@ -9,7 +9,7 @@ allowed from it. Concurrent changes are caught by the ticket's version column on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -163,8 +163,8 @@ def _note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
     for key, value in changes.items():
         if key == "extension":
             entry["extensions"] = [*entry.get("extensions", []), value]
-        elif key == "paused_seconds":
-            entry["paused_seconds"] = entry.get("paused_seconds", 0) + value
+        elif key == "pause":
+            entry["pauses"] = [*entry.get("pauses", []), value]
         else:
             entry[key] = value
     ticket.due_basis = basis
@@ -491,15 +491,17 @@ def resume(session: Session, ticket: Ticket, *, actor: User | None, note: str | 
     authorize(actor, "resume", ticket)
     _check(ticket, "resume")
     snap = reference.snapshot(session)
-    paused = clock.now() - (ticket.suspended_at or clock.now())
+    resumed = clock.now()
+    since = ticket.suspended_at or resumed
+    paused = resumed - since
     moved: dict[str, Any] = {"paused_seconds": int(paused.total_seconds())}
     running = ["reply"] + (["contact"] if ticket.contacted_at is None else [])
     for stage in running:
         old = getattr(ticket, f"{stage}_due_at")
         unit = (ticket.due_basis or {}).get(stage, {}).get("unit", "hours")
-        new, warning = sla.shift_for_pause(old, paused, unit, snap.calendar, clock.tz())
+        new, warning = sla.shift_for_pause(old, since, resumed, unit, snap.calendar, clock.tz())
         setattr(ticket, f"{stage}_due_at", new)
-        _note_basis(ticket, stage, paused_seconds=int(paused.total_seconds()))
+        _note_basis(ticket, stage, pause=[since.isoformat(), resumed.isoformat()])
         if warning:
             _note_basis(ticket, stage, provisional=True)
         ticket.due_warning = warning or ticket.due_warning
@@ -763,9 +765,9 @@ def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None)
         for amount, unit in entry.get("extensions", []):
             step = sla.add_limit(at, sla.Limit(amount, unit), snap.calendar, tz)
             at, warning = step.at, warning or step.warning
-        if entry.get("paused_seconds"):
-            at, w = sla.shift_for_pause(at, timedelta(seconds=entry["paused_seconds"]), entry["unit"],
-                                        snap.calendar, tz)
+        for since, until in entry.get("pauses", []):
+            at, w = sla.shift_for_pause(at, datetime.fromisoformat(since), datetime.fromisoformat(until),
+                                        entry["unit"], snap.calendar, tz)
             warning = warning or w
         old = getattr(ticket, f"{stage}_due_at")
         if at != old:

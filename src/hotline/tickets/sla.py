@@ -95,18 +95,25 @@ def missing_year_warning(year: int) -> str:
     return f"{year}年节假日数据未录入，截止时间暂按周末推算，录入后将重新计算"
 
 
-def shift_for_pause(due: datetime | None, paused: timedelta, unit: str, calendar: WorkCalendar, tz: ZoneInfo) -> tuple[datetime | None, str | None]:
-    """Push a due time back by the time the clock was paused. A working-day deadline that lands on
-    a day off moves on to the next working day at the same clock time."""
+def shift_for_pause(
+    due: datetime | None, paused_from: datetime, paused_to: datetime, unit: str, calendar: WorkCalendar, tz: ZoneInfo
+) -> tuple[datetime | None, str | None]:
+    """Push a due time back by the time the clock was paused (挂起).
+
+    Clock-hour and calendar-day limits move by the whole pause. A working-day limit moves by the
+    working time inside the pause only: suspended on Friday evening and resumed on Monday morning,
+    the unit gets back the Friday evening and Monday morning, not the weekend.
+    """
     if due is None:
         return None, None
-    moved = due + paused
     if unit != "working_days":
-        return moved, None
+        return due + (paused_to - paused_from), None
     try:
-        return calendar.roll_to_workday(moved, tz), None
+        worked = calendar.working_seconds_between(paused_from, paused_to, tz)
+        return calendar.add_working_seconds(due, worked, tz), None
     except HolidayDataMissing as missing:
-        return calendar.roll_to_workday(moved, tz, strict=False), missing_year_warning(missing.year)
+        worked = calendar.working_seconds_between(paused_from, paused_to, tz, strict=False)
+        return calendar.add_working_seconds(due, worked, tz, strict=False), missing_year_warning(missing.year)
 
 
 # Which statuses keep each stage's clock running.
