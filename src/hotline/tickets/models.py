@@ -187,10 +187,6 @@ class TicketEvent(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
-    # Many-to-one only (no collection on Ticket): lets a new ticket and its first event go out
-    # in one flush without loading anything.
-    ticket: Mapped[Ticket] = relationship()
-
 
 class RequestType(enum.StrEnum):
     return_ = "return"
