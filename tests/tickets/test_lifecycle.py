@@ -783,3 +783,27 @@ def test_a_pending_extension_lapses_when_the_ticket_closes(session, people):
     with pytest.raises(TransitionNotAllowed):
         L.approve_extension(session, ticket, actor=people.dispatcher)
     assert ticket.reply_due_at == due
+
+
+def test_an_extension_cannot_be_approved_once_the_reply_is_in(session, people):
+    ticket = make_ticket(session, people, Status.in_progress)
+    L.request_extension(session, ticket, actor=people.handler_a, amount=3, reason="需等待配件到货")
+    step(session, people, ticket, "reply")
+    due = ticket.reply_due_at
+    with pytest.raises(TransitionNotAllowed) as refused:
+        L.approve_extension(session, ticket, actor=people.dispatcher)
+    assert "反馈待审" in refused.value.message and "不在计时" in refused.value.message
+    assert ticket.reply_due_at == due and ticket.extension_count == 0
+
+
+def test_odd_ticket_keys_are_simply_not_found(session, people):
+    make_ticket(session, people)
+    for key in ("²", "99999999999999999999", "0", "-1"):
+        with pytest.raises(NotFound):
+            queries.get_ticket(session, scope_for(people.agent), key)
+
+
+def test_a_nul_character_is_refused_on_every_backend(session, people):
+    with pytest.raises(Invalid) as refused:
+        register(session, people, content="停水\x00了")
+    assert refused.value.code == "nul_character"

@@ -554,6 +554,9 @@ def approve_extension(
     req = _pending_request(session, ticket, RequestType.extension)
     if req is None:
         raise TransitionNotAllowed("该工单没有待审批的延期申请", details={"status": ticket.status.value})
+    if ticket.status not in (Status.accepted, Status.in_progress, Status.suspended, Status.return_requested):
+        # The reply is in (or the ticket moved on): there is no running deadline left to extend.
+        raise _refuse(ticket, "approve_extension", "办理时限已不在计时中")
     granted = req.amount if amount is None else amount
     if not isinstance(granted, int) or granted < 1:
         raise Invalid("批准的延期时长须为正整数", code="invalid_amount", details={"field": "amount"})

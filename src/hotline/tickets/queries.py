@@ -40,8 +40,12 @@ def caller_visible(scope: Scope, ticket: Ticket) -> bool:
 def get_ticket(session: Session, scope: Scope, key: int | str, *, expected_version: int | None = None) -> Ticket:
     """One ticket by id or number, or ``NotFound`` when it does not exist or is out of scope."""
     query = select(Ticket).options(selectinload(Ticket.units), selectinload(Ticket.attachments))
-    if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
-        query = query.where(Ticket.id == int(key))
+    if isinstance(key, str) and key.isascii() and key.isdigit():
+        key = int(key)
+    if isinstance(key, int):
+        if not 0 < key < 2**31:
+            raise NotFound(f"工单 {key} 不存在或不在您的权限范围内")
+        query = query.where(Ticket.id == key)
     else:
         query = query.where(Ticket.number == key)
     ticket = session.scalar(query.where(visible(scope)))

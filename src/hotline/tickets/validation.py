@@ -41,6 +41,8 @@ def display_phone(e164: str | None) -> str | None:
 
 def require_text(value: str | None, field: str, label: str, *, max_chars: int, required: bool = True) -> str | None:
     text = (value or "").strip()
+    if "\x00" in text:  # PostgreSQL text cannot hold it; refuse it on every backend alike
+        raise Invalid(f"{label}含有空字符", code="nul_character", details={"field": field})
     if not text:
         if required:
             raise Invalid(f"{label}不能为空", code="empty", details={"field": field})
