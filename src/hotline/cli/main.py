@@ -138,7 +138,7 @@ def serve(env: Env, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     _migrate_and_load(env)
-    click.echo(f"hotline 已启动：http://{host}:{port}/api/v1/docs", err=True)
+    click.echo(f"hotline 已启动：http://{host}:{port}/ （接口文档 /api/v1/docs）", err=True)
     if workers > 1:
         os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
         uvicorn.run("hotline.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
