@@ -12,7 +12,7 @@ from hotline.directory.reference import LimitRow
 from hotline.kit import clock
 from hotline.kit.calendar import WorkCalendar
 from hotline.kit.errors import HolidayDataMissing, Invalid
-from hotline.tickets import lifecycle, sla
+from hotline.tickets import deadlines, lifecycle, sla
 from hotline.tickets.sla import Limit
 from hotline.tickets.states import Status
 from tests.builders import make_ticket, register
@@ -249,7 +249,7 @@ def test_entering_holidays_later_recomputes_provisional_deadlines_with_their_ext
     assert "2027" in ticket.due_warning
 
     holidays.set_year(session, 2027, days_off=[(date(2027, 1, 1), "元旦")], workdays=[])
-    assert lifecycle.recompute_provisional(session, actor=None) == 1
+    assert deadlines.recompute_provisional(session, actor=None) == 1
     session.flush()
     # With 元旦 off: 5 working days end Jan 5, the approved 2 more end Jan 7.
     assert clock.local(ticket.reply_due_at) == local(2027, 1, 7, 10, 0)
@@ -260,7 +260,7 @@ def test_entering_holidays_later_recomputes_provisional_deadlines_with_their_ext
     last = queries.timeline(session, SYSTEM, ticket)[-1]
     assert last.action == "recompute_due" and "reply_due_at" in last.details
     # Nothing left to recompute: a second run changes nothing.
-    assert lifecycle.recompute_provisional(session, actor=None) == 0
+    assert deadlines.recompute_provisional(session, actor=None) == 0
 
 
 def test_a_redispatch_does_not_make_an_on_time_dispatch_look_late(session, people):

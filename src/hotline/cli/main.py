@@ -274,7 +274,7 @@ def _days(spec: str) -> list[tuple[date, str]]:
 def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...]) -> None:
     """Enter a year's holidays and 调休 working days (replaces what the year had)."""
     from hotline.directory.holidays import set_year
-    from hotline.tickets.lifecycle import recompute_provisional
+    from hotline.tickets.deadlines import recompute_provisional
 
     with env.db.transaction() as session:
         count = set_year(session, year, days_off=[d for s in off for d in _days(s)],

@@ -22,6 +22,8 @@ from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.kit.ids import query_code
 from hotline.tickets import numbering, sla, validation
+from hotline.tickets.deadlines import note_basis as _note_basis
+from hotline.tickets.deadlines import set_due as _set_due
 from hotline.tickets.models import (
     Attachment,
     Channel,
@@ -37,49 +39,13 @@ from hotline.tickets.models import (
 )
 from hotline.tickets.policy import authorize, unit_task_for
 from hotline.tickets.states import ACTION_LABELS, OPEN, STATUS_LABELS, TRANSITIONS, Status, allowed_actions
+from hotline.tickets.timeline import iso as _iso
+from hotline.tickets.timeline import record_event as _event
 
 MAX_REASON_CHARS = 2000
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _actor_name(actor: User | None) -> str:
-    return actor.display_name if actor is not None else "系统"
-
-
-def _event(
-    session: Session,
-    ticket: Ticket,
-    action: str,
-    actor: User | None,
-    *,
-    from_status: Status | None = None,
-    to_status: Status | None = None,
-    reason: str | None = None,
-    unit_id: int | None = None,
-    details: dict[str, Any] | None = None,
-    at: datetime | None = None,
-    fast: bool = False,
-) -> TicketEvent:
-    """Append a line to the timeline (``fast``: insert it at once, for a ticket just inserted)."""
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=at or clock.now(),
-        actor_id=actor.id if actor is not None else None,
-        actor_name=_actor_name(actor),
-        unit_id=unit_id if unit_id is not None else (actor.unit_id if actor is not None else None),
-        action=action,
-        from_status=from_status.value if from_status else None,
-        to_status=to_status.value if to_status else None,
-        reason=reason,
-        details=details or {},
-    )
-    if fast:
-        insert_now(session, event)
-    else:
-        session.add(event)
-    return event
 
 
 def _refuse(ticket: Ticket, action: str, why: str | None = None, *, not_now: Sequence[str] = ()) -> TransitionNotAllowed:
@@ -136,44 +102,6 @@ def _move(
 
 def _reason(value: str | None, *, required: bool, label: str = "理由") -> str | None:
     return validation.require_text(value, "reason", label, max_chars=MAX_REASON_CHARS, required=required)
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return dt.isoformat() if dt else None
-
-
-def _category_path(snap: reference.Snapshot, ticket: Ticket) -> list[str]:
-    return reference.category_path(snap, ticket.category_code)
-
-
-def _set_due(ticket: Ticket, stage: str, start: datetime, snap: reference.Snapshot) -> sla.Due:
-    limit = sla.resolve_limit(
-        snap.limits, stage=stage, category_path=_category_path(snap, ticket), urgency=ticket.urgency.value,
-        kind=ticket.kind,
-    )
-    due = sla.add_limit(start, limit, snap.calendar, clock.tz())
-    setattr(ticket, f"{stage}_due_at", due.at)
-    basis = dict(ticket.due_basis or {})
-    basis[stage] = {"amount": limit.amount, "unit": limit.unit, "from": start.isoformat(),
-                    "provisional": due.warning is not None}
-    ticket.due_basis = basis
-    if due.warning:
-        ticket.due_warning = due.warning
-    return due
-
-
-def _note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
-    """Remember what moved a due time (extensions, pauses) so it can be recomputed exactly."""
-    basis = {k: dict(v) for k, v in (ticket.due_basis or {}).items()}
-    entry = basis.setdefault(stage, {})
-    for key, value in changes.items():
-        if key == "extension":
-            entry["extensions"] = [*entry.get("extensions", []), value]
-        elif key == "pause":
-            entry["pauses"] = [*entry.get("pauses", []), value]
-        else:
-            entry[key] = value
-    ticket.due_basis = basis
 
 
 # ---------------------------------------------------------------- intake
@@ -757,48 +685,3 @@ def archive(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEv
     ticket.archived_at = clock.now()
     return _move(session, ticket, "archive", actor)
 
-
-def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEvent | None:
-    """Recompute deadlines that were provisional (a year without holiday data) once the holiday
-    table covers them: the start, the limit, approved extensions and paused time are re-applied."""
-    basis = ticket.due_basis or {}
-    snap = reference.snapshot(session)
-    tz = clock.tz()
-    moved: dict[str, Any] = {}
-    warnings: list[str] = []
-    provisional = [stage for stage, entry in basis.items() if entry.get("provisional") and "from" in entry]
-    if not provisional:
-        return None
-    for stage in provisional:
-        entry = basis[stage]
-        due = sla.add_limit(datetime.fromisoformat(entry["from"]), sla.Limit(entry["amount"], entry["unit"]),
-                            snap.calendar, tz)
-        at, warning = due.at, due.warning
-        for amount, unit in entry.get("extensions", []):
-            step = sla.add_limit(at, sla.Limit(amount, unit), snap.calendar, tz)
-            at, warning = step.at, warning or step.warning
-        for since, until in entry.get("pauses", []):
-            at, w = sla.shift_for_pause(at, datetime.fromisoformat(since), datetime.fromisoformat(until),
-                                        entry["unit"], snap.calendar, tz)
-            warning = warning or w
-        old = getattr(ticket, f"{stage}_due_at")
-        if at != old:
-            setattr(ticket, f"{stage}_due_at", at)
-            moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(at)}
-        _note_basis(ticket, stage, provisional=warning is not None)
-        if warning:
-            warnings.append(warning)
-    if not moved and warnings:
-        return None
-    ticket.due_warning = warnings[0] if warnings else None
-    ticket.updated_at = clock.now()
-    return _event(session, ticket, "recompute_due", actor, reason="节假日数据已录入，按工作日重新计算时限",
-                  details=moved)
-
-
-def recompute_provisional(session: Session, *, actor: User | None) -> int:
-    """Recompute every open ticket whose deadlines were provisional; returns how many changed."""
-    from hotline.tickets.states import OPEN
-
-    tickets = session.scalars(select(Ticket).where(Ticket.due_warning.is_not(None), Ticket.status.in_(OPEN)))
-    return sum(recompute_due_times(session, t, actor=actor) is not None for t in tickets)

@@ -24,7 +24,7 @@ from hotline.directory.models import (
     UnitRegion,
 )
 from hotline.kit.errors import NotFound, PermissionDenied
-from hotline.tickets.lifecycle import recompute_provisional
+from hotline.tickets.deadlines import recompute_provisional
 
 router = APIRouter(tags=["directory"], responses=ERRORS)
 
