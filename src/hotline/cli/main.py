@@ -82,9 +82,13 @@ def _migrate_and_load(env: Env) -> dict[str, int]:
 
     if env.settings.is_sqlite:
         env.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from hotline.notify.templates import load_templates
+
     upgrade(env.settings.database_url)
     with env.db.transaction() as session:
-        return load_reference_data(session)
+        counts = load_reference_data(session)
+        counts["message_templates"] = load_templates(session)
+        return counts
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from hotline.accounts import models as accounts_models  # noqa: F401
 from hotline.directory import models as directory_models  # noqa: F401
 from hotline.kit.db import Base
+from hotline.notify import models as notify_models  # noqa: F401
 from hotline.tickets import models as tickets_models  # noqa: F401
 
 metadata = Base.metadata

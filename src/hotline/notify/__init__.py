@@ -1,0 +1,1 @@
+"""Notifications: an outbox written in the caller's transaction, templates, drivers and delivery."""

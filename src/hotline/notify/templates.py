@@ -1,0 +1,69 @@
+"""Chinese message templates: shipped defaults in ``data/templates.csv``, editable by admins.
+
+``load_templates`` only inserts codes that are missing, so running ``hotline init`` again after an
+upgrade adds new templates without undoing an admin's wording.
+"""
+
+from __future__ import annotations
+
+import csv
+import string
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, NotFound
+from hotline.notify.models import MessageTemplate
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+def shipped_templates() -> list[dict[str, str]]:
+    with open(DATA_DIR / "templates.csv", encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def load_templates(session: Session) -> int:
+    """Insert the shipped templates whose code is not in the table yet; return how many."""
+    existing = set(session.scalars(select(MessageTemplate.code)))
+    added = 0
+    for row in shipped_templates():
+        if row["code"] in existing:
+            continue
+        session.add(MessageTemplate(code=row["code"], channel=row["channel"], subject=row["subject"],
+                                    body=row["body"], updated_at=clock.now()))
+        added += 1
+    session.flush()
+    return added
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{names}`` a template text uses; only plain names are allowed (no attributes or indexes)."""
+    try:
+        fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError as exc:
+        raise Invalid(f"模板格式错误：{exc}（花括号须成对出现，字面花括号写作 {{{{ 或 }}}}）") from exc
+    for field in fields:
+        if not field.isidentifier():
+            raise Invalid(f"模板占位符 {{{field}}} 无效：只能使用字母、数字和下划线组成的名称",
+                          details={"placeholder": field})
+    return fields
+
+
+def render_text(code: str, text: str, context: dict[str, Any]) -> str:
+    for name in placeholders(text):
+        if name not in context or context[name] is None:
+            raise Invalid(f"消息模板 {code} 需要占位符 {{{name}}} 的值，但调用方没有提供",
+                          code="template_placeholder_missing", details={"template": code, "placeholder": name})
+    return text.format_map(context)
+
+
+def render(session: Session, code: str, context: dict[str, Any]) -> tuple[str, str]:
+    """Render a template to ``(subject, body)``; a missing placeholder value raises ``Invalid``."""
+    template = session.get(MessageTemplate, code)
+    if template is None:
+        raise NotFound(f"消息模板 {code} 不存在；请先运行 hotline init 载入默认模板", details={"template": code})
+    return render_text(code, template.subject, context), render_text(code, template.body, context)
