@@ -18,13 +18,14 @@ from hotline.directory.loader import load_reference_data
 from hotline.kit import clock, pg
 from hotline.kit.db import Database
 from hotline.migrations import upgrade
+from hotline.notify.templates import load_templates
 from tests.builders import Personas, make_personas
 
 PG_ADMIN_URL = os.environ.get("HOTLINE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("HOTLINE_REQUIRE_POSTGRES") == "1"
 
 # Tables written by tests; reference tables are loaded once per session and left alone.
-MUTABLE = ["outbox_messages", "inbox_items", "message_templates", "ticket_events", "ticket_requests", "attachments", "ticket_units", "tickets", "ticket_sequences",
+MUTABLE = ["callback_tasks", "deadline_alerts", "supervision_orders", "settings", "outbox_messages", "inbox_items", "message_templates", "ticket_events", "ticket_requests", "attachments", "ticket_units", "tickets", "ticket_sequences",
            "api_tokens", "users"]
 
 
@@ -86,6 +87,8 @@ def _clean(database: Database) -> None:
         # Holiday years added by a test (2027 and later) are removed again.
         session.execute(text("DELETE FROM holidays WHERE day >= :d"), {"d": "2027-01-01"})
         session.execute(text("DELETE FROM holiday_years WHERE year >= 2027"))
+        # Every ticket event may owe a message (notices): the shipped templates, as `hotline init` loads them.
+        load_templates(session)
     reference.invalidate()
 
 
@@ -105,6 +108,14 @@ def people(session) -> Personas:
     personas = make_personas(session)
     session.commit()
     return personas
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """Follow-ups (notices, callback tasks) listen to the timeline, as in every entry point."""
+    from hotline import wiring
+
+    wiring.install()
 
 
 @pytest.fixture(autouse=True)

@@ -15,6 +15,11 @@ ENV_VARS: dict[str, str] = {
     "HOTLINE_TIMEZONE": "local time zone for deadlines, numbering and display; default Asia/Shanghai",
     "HOTLINE_HOST": "address `hotline serve` listens on; default 127.0.0.1",
     "HOTLINE_PORT": "port `hotline serve` listens on; default 8000",
+    "HOTLINE_QUEUE_URL": "worker queue: redis://… or postgresql://…; default the database (SQLite: queue.db in the data dir)",
+    "HOTLINE_SMS_URL": "HTTP SMS gateway URL; default: SMS are written to outbox/sms.log in the data dir",
+    "HOTLINE_SMS_KEY_ID": "key id sent to the SMS gateway (X-Hotline-Key)",
+    "HOTLINE_SMS_SECRET": "shared secret that signs SMS gateway requests (HMAC-SHA256)",
+    "HOTLINE_CLAIM_LEASE_SECONDS": "how long a worker holds claimed rows before another may take them; default 300",
 }
 
 
@@ -25,6 +30,11 @@ class Settings:
     timezone: str = "Asia/Shanghai"
     host: str = "127.0.0.1"
     port: int = 8000
+    queue_url: str | None = None
+    sms_url: str | None = None
+    sms_key_id: str = ""
+    sms_secret: str = ""
+    claim_lease_seconds: int = 300
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -42,4 +52,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=env.get("HOTLINE_TIMEZONE") or "Asia/Shanghai",
         host=env.get("HOTLINE_HOST") or "127.0.0.1",
         port=int(env.get("HOTLINE_PORT") or 8000),
+        queue_url=env.get("HOTLINE_QUEUE_URL") or None,
+        sms_url=env.get("HOTLINE_SMS_URL") or None,
+        sms_key_id=env.get("HOTLINE_SMS_KEY_ID") or "",
+        sms_secret=env.get("HOTLINE_SMS_SECRET") or "",
+        claim_lease_seconds=int(env.get("HOTLINE_CLAIM_LEASE_SECONDS") or 300),
     )

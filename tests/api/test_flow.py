@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from hotline.directory import settings as rules
 from hotline.kit import clock
 from tests.api.conftest import UNIT_A, UNIT_A_CO, UNIT_B, Api
 
@@ -150,14 +151,37 @@ def test_approved_extension_moves_the_reply_deadline_later(api: Api, night: date
     assert r.status_code == 409 and r.json()["error"]["code"] == "transition_not_allowed"
 
 
-def test_dissatisfied_callback_reopens_to_the_same_unit(api: Api, night: datetime):
-    unit_a, dispatcher, agent = api.as_("handler_a"), api.as_("dispatcher"), api.as_("agent")
+def _replied_and_reviewed(api: Api) -> dict:
     t = _working(api)
-    unit_a.do(t["id"], "reply", text="已调整减压阀")
-    dispatcher.do(t["id"], "accept-reply")
+    api.as_("handler_a").do(t["id"], "reply", text="已调整减压阀")
+    return api.as_("dispatcher").do(t["id"], "accept-reply")
+
+
+def test_dissatisfied_callback_reopens_to_the_same_unit(api: Api, night: datetime):
+    unit_a, agent = api.as_("handler_a"), api.as_("agent")
+    t = _replied_and_reviewed(api)
     t = agent.do(t["id"], "callback", reached=True, resolved=False, satisfaction="dissatisfied",
                  comment="水压还是很低，二楼上不去水")
-    assert t["callback"]["satisfaction_label"] == "不满意"
+    assert agent.last_event["action"] == "record_callback"
+    assert agent.last_event["details"] == {"resolved": False, "satisfaction": "dissatisfied"}
+    # The rule (callback.reopen_on_negative, on by default) sends it straight back to the same unit.
+    assert t["status"] == "dispatched" and t["reopen_count"] == 1
+    assert t["lead_unit"]["id"] == api.people.unit_a
+    assert t["callback"]["satisfaction"] is None
+    reopen = agent.events(t["id"])[-1]
+    assert (reopen["action"], reopen["actor"], reopen["reason"]) == ("reopen", "系统", "水压还是很低，二楼上不去水")
+    t = unit_a.do(t["id"], "accept")  # back with the same unit, which accepts again
+    assert t["status"] == "accepted"
+
+
+def test_without_automatic_reopening_the_centre_decides_after_a_bad_callback(api: Api, night: datetime):
+    with api.db.transaction() as s:
+        rules.set_value(s, "callback.reopen_on_negative", False)
+    agent = api.as_("agent")
+    t = _replied_and_reviewed(api)
+    t = agent.do(t["id"], "callback", reached=True, resolved=False, satisfaction="dissatisfied",
+                 comment="水压还是很低，二楼上不去水")
+    assert t["status"] == "callback_done" and t["callback"]["satisfaction_label"] == "不满意"
 
     r = agent.act(t["id"], "close")  # closing a bad callback needs a stated reason
     assert r.status_code == 422 and r.json()["error"]["details"]["field"] == "reason"
@@ -165,10 +189,7 @@ def test_dissatisfied_callback_reopens_to_the_same_unit(api: Api, night: datetim
     t = agent.do(t["id"], "reopen", version=t["version"])
     assert t["status"] == "dispatched" and t["reopen_count"] == 1
     assert t["lead_unit"]["id"] == api.people.unit_a
-    assert t["callback"]["satisfaction"] is None
     assert agent.last_event["reason"] == "水压还是很低，二楼上不去水"
-    t = unit_a.do(t["id"], "accept")  # back with the same unit, which accepts again
-    assert t["status"] == "accepted"
 
 
 def test_duplicate_is_merged_into_its_master(api: Api, night: datetime):

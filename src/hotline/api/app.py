@@ -8,9 +8,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from hotline import __version__
+from hotline import __version__, wiring
 from hotline.api import edge, errors
-from hotline.api.routes import directory, meta, tickets
+from hotline.api.routes import callbacks, directory, meta, tickets
+from hotline.api.routes import notify as notify_routes
+from hotline.api.routes import settings as settings_routes
+from hotline.api.routes import supervision as supervision_routes
 from hotline.config import Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
@@ -31,9 +34,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None,
                   dependencies=[Depends(edge.clean_url)])
     app.state.settings = settings
+    wiring.install()
     app.state.db = database or Database(settings.database_url)
     errors.install(app)
-    for router in (tickets.router, directory.router, meta.router):
+    for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
+                   callbacks.router, supervision_routes.router):
         app.include_router(router, prefix="/api/v1")
 
     # Swagger UI from the package, not a CDN: hotline networks are often offline.

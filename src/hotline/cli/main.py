@@ -12,12 +12,13 @@ from typing import IO, Any
 import click
 from sqlalchemy import func, select
 
+from hotline.cli import admin
 from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
 from hotline.kit.errors import DomainError
 
-ENV_HELP = "\n".join(f"  {name:<22} {text}" for name, text in ENV_VARS.items())
+ENV_HELP = "\n".join(f"  {name:<28} {text}" for name, text in ENV_VARS.items())
 
 
 class Env:
@@ -74,6 +75,9 @@ def cli(ctx: click.Context, data_dir: Path | None, database_url: str | None) -> 
     settings = load_settings(env)
     clock.set_timezone(settings.timezone)
     ctx.obj = Env(settings)
+    from hotline import wiring  # every command's ticket changes owe their notices and callback tasks
+
+    wiring.install()
 
 
 def _migrate_and_load(env: Env) -> dict[str, int]:
@@ -136,20 +140,63 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
 @click.option("--host", envvar="HOTLINE_HOST", show_envvar=True, default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="HOTLINE_PORT", show_envvar=True, default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, help="uvicorn worker processes (use PostgreSQL for >1).")
+@click.option("--no-worker", is_flag=True, help="Run no background worker in this process (run `hotline worker`).")
 @pass_env
-def serve(env: Env, host: str, port: int, workers: int) -> None:
-    """Serve the web UI and the JSON API (docs at /api/v1/docs)."""
+def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None:
+    """Serve the web UI and the JSON API (docs at /api/v1/docs), and the background worker."""
     import uvicorn
 
     _migrate_and_load(env)
     click.echo(f"hotline 已启动：http://{host}:{port}/ （接口文档 /api/v1/docs）", err=True)
-    if workers > 1:
-        os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
-        uvicorn.run("hotline.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
-    else:
-        from hotline.api.app import create_app
+    # One consumer, in this (parent) process: the uvicorn worker processes never start one.
+    consumer = None if no_worker else _start_consumer(env)
+    try:
+        if workers > 1:
+            os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
+            uvicorn.run("hotline.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+        else:
+            from hotline.api.app import create_app
 
-        uvicorn.run(create_app(env.settings, env.db), host=host, port=port, log_level="warning")
+            uvicorn.run(create_app(env.settings, env.db), host=host, port=port, log_level="warning")
+    finally:
+        if consumer is not None:
+            consumer.stop()
+
+
+def _start_consumer(env: Env) -> Any:
+    from hotline.worker.queue import consumer, make_huey
+
+    started = consumer(make_huey(env.settings, env.db), threads=2, in_process=True)
+    started.start()
+    click.echo("后台任务（时限巡检、督办、消息发送）已在本进程启动；用 --no-worker 关闭", err=True)
+    return started
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="Run every due sweep once, print the counts as one JSON line, exit.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Consumer threads (2 or more, so sending never holds up the sweeps).")
+@pass_env
+def worker(env: Env, once: bool, threads: int) -> None:
+    """Background work: deadline warnings, overdue and urging, supervision orders, sending messages.
+
+    Any number of workers may run at once (on PostgreSQL, with HOTLINE_QUEUE_URL or the database
+    as their queue): every sweep claims its rows, so nothing is done twice.
+    """
+    import logging
+
+    from hotline.worker import jobs
+
+    if once:
+        counts = jobs.run_once(env.db, env.settings, worker_name=jobs.worker_name())
+        click.echo(json.dumps(counts, ensure_ascii=False))
+        return
+    from hotline.worker import queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    huey = queue.make_huey(env.settings, env.db)
+    click.echo(f"hotline worker 已启动：队列 {type(huey.storage).__name__}，{threads} 个线程（Ctrl-C 停止）", err=True)
+    queue.consumer(huey, threads=threads).run()
 
 
 @cli.group()
@@ -296,6 +343,10 @@ def holidays_list(env: Env) -> None:
     with env.db.transaction(write=False) as session:
         rows = years(session)
     click.echo(", ".join(f"{y}({s})" for y, s in rows))
+
+
+for _group in (admin.outbox, admin.settings_group):  # cli/admin.py
+    cli.add_command(_group)
 
 
 def main() -> None:

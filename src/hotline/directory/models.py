@@ -159,3 +159,16 @@ class HolidayYear(Base):
 
 
 Index("ix_dispatch_rules_lookup", DispatchRule.category_code, DispatchRule.region_code)
+
+
+class Setting(Base):
+    """An operating rule admins can change (warning share, escalation delays, callback rules).
+
+    Only values that differ from the shipped defaults (``directory/settings.py``) are stored.
+    """
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

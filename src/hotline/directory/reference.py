@@ -10,10 +10,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.directory import settings as rules_store
 from hotline.directory.models import Category, Holiday, HolidayYear, Region, TimeLimit, Unit
 from hotline.kit.calendar import WorkCalendar
 
@@ -38,6 +40,8 @@ class Snapshot:
     categories: dict[str, Category] = field(default_factory=dict)
     units: dict[int, tuple[str, str, bool]] = field(default_factory=dict)  # id -> (code, name, active)
     regions: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)  # code -> (name, level, parent)
+    rules: dict[str, Any] = field(default_factory=dict)  # operating rules (directory/settings.py)
+    unit_parents: dict[int, int | None] = field(default_factory=dict)
 
 
 _lock = threading.Lock()
@@ -79,12 +83,15 @@ def _load(session: Session) -> Snapshot:
     categories = {c.code: c for c in session.scalars(select(Category))}
     for c in categories.values():
         session.expunge(c)
-    units = {u.id: (u.code, u.name, u.active) for u in session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active))}
+    unit_rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active, Unit.parent_id)).all()
+    units = {u.id: (u.code, u.name, u.active) for u in unit_rows}
+    unit_parents = {u.id: u.parent_id for u in unit_rows}
     regions = {
         r.code: (r.short_name, r.level, r.parent_code)
         for r in session.execute(select(Region.code, Region.short_name, Region.level, Region.parent_code))
     }
-    return Snapshot(time.monotonic(), calendar, limits, categories, units, regions)
+    return Snapshot(time.monotonic(), calendar, limits, categories, units, regions, rules_store.load(session),
+                    unit_parents)
 
 
 def category_path(snap: Snapshot, code: str) -> list[str]:

@@ -26,6 +26,10 @@ from hotline.notify.drivers import Driver
 from hotline.notify.models import InboxItem, MessageChannel, MessageState, OutboxMessage
 
 MAX_BACKOFF = timedelta(hours=6)
+# Sent SMS are marked in groups of this many (inbox messages, which leave no trace outside the
+# database, wait for the end of the batch): fewer commits, and a worker that dies re-sends at most
+# this many, which the gateway (and the file driver) recognise by their idempotency keys.
+MARK_EVERY = 10
 T = OutboxMessage.__table__
 
 
@@ -65,11 +69,18 @@ def claim_due(db: Database, *, worker: str, batch: int = 100, now: datetime | No
     """Find and claim up to ``batch`` due messages; the claims are committed when this returns."""
     now = now or clock.now()
     with db.transaction() as session:
-        rows = session.execute(
-            select(T.c.id, T.c.state).where(_due(now)).order_by(T.c.not_before, T.c.id).limit(batch)
-        ).all()
-        mine = [row.id for row in rows
-                if claim(session, row.id, str(row.state), worker=worker, now=now, lease=lease)]
+        query = select(T.c.id, T.c.state).where(_due(now)).order_by(T.c.not_before, T.c.id).limit(batch)
+        if session.get_bind().dialect.name == "postgresql":
+            # Workers take disjoint batches instead of queueing on each other's row locks (and then
+            # finding the rows gone, as if nothing were due).
+            query = query.with_for_update(skip_locked=True)
+        rows = session.execute(query).all()
+        # One conditional UPDATE for the batch: a row that stopped being due (another worker's
+        # claim committed meanwhile) is left alone; RETURNING says which rows this call won.
+        mine = list(session.scalars(
+            update(T).where(T.c.id.in_([row.id for row in rows]), _due(now))
+            .values(state=MessageState.sending.value, claimed_until=now + lease, claimed_by=worker[:60])
+            .returning(T.c.id))) if rows else []
         if not mine:
             return []
         messages = list(session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(mine))
@@ -77,15 +88,19 @@ def claim_due(db: Database, *, worker: str, batch: int = 100, now: datetime | No
     return messages
 
 
-def _mark_sent(db: Database, message: OutboxMessage, now: datetime) -> None:
+def _mark_sent(db: Database, messages: list[OutboxMessage], now: datetime) -> None:
+    """Mark messages sent in one transaction; an inbox message's ``InboxItem`` commits with its mark."""
+    if not messages:
+        return
     with db.transaction() as session:
-        done = session.execute(
-            update(T).where(T.c.id == message.id, T.c.state == MessageState.sending.value)
-            .values(state=MessageState.sent.value, sent_at=now, claimed_until=None, last_error=None)
-        ).rowcount
-        if done and message.channel == MessageChannel.inbox:
-            session.add(InboxItem(user_id=int(message.recipient), ticket_id=message.ticket_id,
-                                  subject=message.subject, body=message.body, created_at=now))
+        for message in messages:
+            done = session.execute(
+                update(T).where(T.c.id == message.id, T.c.state == MessageState.sending.value)
+                .values(state=MessageState.sent.value, sent_at=now, claimed_until=None, last_error=None)
+            ).rowcount
+            if done and message.channel == MessageChannel.inbox:
+                session.add(InboxItem(user_id=int(message.recipient), ticket_id=message.ticket_id,
+                                      subject=message.subject, body=message.body, created_at=now))
 
 
 def _mark_failed(db: Database, message: OutboxMessage, error: str, now: datetime, max_attempts: int) -> bool:
@@ -110,6 +125,7 @@ def deliver_due(db: Database, driver: Driver, *, worker: str, batch: int = 100, 
     counts = {"claimed": 0, "sent": 0, "retried": 0, "dead": 0}
     messages = claim_due(db, worker=worker, batch=batch, now=now, lease=lease)
     counts["claimed"] = len(messages)
+    sent: list[OutboxMessage] = []
     for message in messages:
         try:
             if message.channel == MessageChannel.inbox:
@@ -120,8 +136,12 @@ def deliver_due(db: Database, driver: Driver, *, worker: str, batch: int = 100, 
             error = f"{type(exc).__name__}: {exc}"
             counts["dead" if _mark_failed(db, message, error, now, max_attempts) else "retried"] += 1
             continue
-        _mark_sent(db, message, now)
+        sent.append(message)
         counts["sent"] += 1
+        if sum(m.channel != MessageChannel.inbox for m in sent) >= MARK_EVERY:
+            _mark_sent(db, sent, now)
+            sent = []
+    _mark_sent(db, sent, now)
     return counts
 
 

@@ -6,9 +6,11 @@ Inbox messages need no driver: delivering one writes an ``InboxItem`` row.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import hmac
 import json
+import os
 import threading
 import time
 import urllib.error
@@ -26,11 +28,19 @@ class Driver(Protocol):
 
 
 class FileDriver:
-    """Append one JSON line per message to a file (``HOTLINE_DATA_DIR/outbox.log`` by default)."""
+    """Append one JSON line per message to a file (the worker uses ``HOTLINE_DATA_DIR/outbox/sms.log``).
+
+    Exactly once per idempotency key, across threads and processes: the keys already in the file
+    are indexed (the whole file once per process, then only what others appended since), and the
+    check and the append happen under an exclusive ``flock`` on the file. A worker killed after
+    writing a line but before marking the message sent never writes a second line for it.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._lock = threading.Lock()
+        self._keys: set[str] = set()
+        self._indexed: tuple[int, int] = (-1, 0)  # (inode, bytes of it already read into _keys)
 
     def send(self, message: OutboxMessage) -> None:
         line = json.dumps({
@@ -39,8 +49,42 @@ class FileDriver:
             "text": message.body, "ticket_id": message.ticket_id,
         }, ensure_ascii=False)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
+        with self._lock, open(self.path, "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                tail_ok = self._catch_up(fh)
+                if message.key in self._keys:
+                    return
+                # A line cut short by a crash is closed first, so it cannot swallow this one.
+                fh.write((b"" if tail_ok else b"\n") + line.encode("utf-8") + b"\n")
+                fh.flush()
+                self._indexed = (self._indexed[0], fh.tell())
+                self._keys.add(message.key)
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _catch_up(self, fh) -> bool:
+        """Index the lines appended since the last look (all of them for a new or replaced file);
+        True when the file is empty or ends with a complete line."""
+        stat = os.fstat(fh.fileno())
+        inode, done = self._indexed
+        if stat.st_ino != inode or stat.st_size < done:
+            self._keys.clear()
+            inode, done = stat.st_ino, 0
+        fh.seek(done)
+        chunk = fh.read()
+        for raw in chunk.split(b"\n"):
+            try:
+                key = json.loads(raw).get("key")
+            except (ValueError, AttributeError):
+                continue  # blank, or the remains of a line cut short by a crash
+            if key:
+                self._keys.add(key)
+        self._indexed = (inode, done + len(chunk))
+        if stat.st_size == 0:
+            return True
+        fh.seek(stat.st_size - 1)
+        return fh.read(1) == b"\n"
 
 
 class GatewayError(RuntimeError):

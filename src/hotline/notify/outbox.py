@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.kit import clock
+from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import render
@@ -37,10 +38,14 @@ def release_time(at: datetime, *, channel: MessageChannel, urgent: bool) -> date
 
 def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipient: str, template_code: str,
             context: dict[str, Any], ticket_id: int | None = None, urgent: bool = False,
-            now: datetime | None = None) -> OutboxMessage | None:
+            now: datetime | None = None, fresh: bool = False, new_key: bool = False) -> OutboxMessage | None:
     """Render a template and add the message to the caller's transaction (flushed, not committed).
 
-    Returns None, adding nothing, when a message with this ``key`` already exists.
+    Returns None, adding nothing, when a message with this ``key`` already exists. ``fresh`` says
+    no other transaction can be writing this key (it names a row created in this one, e.g. a new
+    ticket's receipt): the message is inserted at once, without the savepoint (intake's fast path).
+    ``new_key`` says more: the key cannot exist at all, because it derives from a row this
+    transaction inserted under a unique constraint (a deadline step): no lookup either.
     """
     try:
         channel = MessageChannel(channel)
@@ -48,7 +53,7 @@ def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipi
         raise Invalid(f"未知的消息渠道 {channel!r}（可用：sms、inbox）") from exc
     if not recipient:
         raise Invalid(f"消息 {key} 没有收件人")
-    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+    if not new_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
         return None
     subject, body = render(session, template_code, context)
     now = now or clock.now()
@@ -57,12 +62,15 @@ def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipi
         body=body, ticket_id=ticket_id, urgent=urgent, state=MessageState.pending, attempts=0,
         not_before=release_time(now, channel=channel, urgent=urgent), created_at=now,
     )
+    if fresh or new_key:
+        insert_now(session, message)
+        return message
     # The unique key is the backstop when two transactions enqueue the same key at the same moment.
     try:
         with session.begin_nested():
             session.add(message)
     except IntegrityError:
-        if session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
+        if not new_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
             return None
         raise
     return message

@@ -7,6 +7,7 @@ upgrade adds new templates without undoing an admin's wording.
 from __future__ import annotations
 
 import csv
+import functools
 import string
 from pathlib import Path
 from typing import Any
@@ -61,9 +62,21 @@ def render_text(code: str, text: str, context: dict[str, Any]) -> str:
     return text.format_map(context)
 
 
+@functools.cache
+def _shipped_by_code() -> dict[str, dict[str, str]]:
+    return {row["code"]: row for row in shipped_templates()}
+
+
 def render(session: Session, code: str, context: dict[str, Any]) -> tuple[str, str]:
-    """Render a template to ``(subject, body)``; a missing placeholder value raises ``Invalid``."""
+    """Render a template to ``(subject, body)``; a missing placeholder value raises ``Invalid``.
+
+    The admin's wording when the table has it, else the shipped default: a database set up by
+    migrations alone (no ``hotline init`` yet) still sends every message."""
     template = session.get(MessageTemplate, code)
-    if template is None:
-        raise NotFound(f"消息模板 {code} 不存在；请先运行 hotline init 载入默认模板", details={"template": code})
-    return render_text(code, template.subject, context), render_text(code, template.body, context)
+    if template is not None:
+        subject, body = template.subject, template.body
+    elif code in _shipped_by_code():
+        subject, body = _shipped_by_code()[code]["subject"], _shipped_by_code()[code]["body"]
+    else:
+        raise NotFound(f"消息模板 {code} 不存在", details={"template": code})
+    return render_text(code, subject, context), render_text(code, body, context)

@@ -40,6 +40,16 @@ def set_due(ticket: Ticket, stage: str, start: datetime, snap: reference.Snapsho
     return due
 
 
+def rewatch(ticket: Ticket, snap: reference.Snapshot) -> None:
+    """Point the deadline sweep at the ticket's earliest supervision step (NULL: nothing to watch).
+
+    Steps already taken are not known here, so the mark may lie in the past; the sweep then finds
+    nothing new to do and moves it on. Called whenever a status or a due time changes.
+    """
+    steps = sla.ladder(ticket, snap.rules, snap.calendar, clock.tz())
+    ticket.watch_at = steps[0].at if steps else None
+
+
 def note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
     """Remember what moved a due time (extensions, pauses) so it can be recomputed exactly."""
     basis = {k: dict(v) for k, v in (ticket.due_basis or {}).items()}
@@ -88,6 +98,7 @@ def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None)
         return None
     ticket.due_warning = warnings[0] if warnings else None
     ticket.updated_at = clock.now()
+    rewatch(ticket, snap)
     return _event(session, ticket, "recompute_due", actor, reason="节假日数据已录入，按工作日重新计算时限",
                   details=moved)
 

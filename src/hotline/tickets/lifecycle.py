@@ -23,6 +23,7 @@ from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.kit.ids import query_code
 from hotline.tickets import numbering, sla, validation
 from hotline.tickets.deadlines import note_basis as _note_basis
+from hotline.tickets.deadlines import rewatch as _rewatch
 from hotline.tickets.deadlines import set_due as _set_due
 from hotline.tickets.models import (
     Attachment,
@@ -94,6 +95,7 @@ def _move(
     before = ticket.status
     ticket.status = target
     ticket.updated_at = clock.now()
+    _rewatch(ticket, reference.snapshot(session))
     return _event(
         session, ticket, action, actor, from_status=before, to_status=target, reason=reason, unit_id=unit_id,
         details=details,
@@ -184,6 +186,7 @@ def register(
         attachments=[],
     )
     _set_due(ticket, "dispatch", received, snap)
+    _rewatch(ticket, snap)
     insert_now(session, ticket)  # intake is the busiest write: one Core INSERT, no unit of work
     ticket.attachments.extend(files)
     _event(session, ticket, "register", actor, to_status=Status.registered, at=received if received < now else now,
@@ -498,6 +501,7 @@ def approve_extension(
         _note_basis(ticket, "reply", provisional=True)
     ticket.extension_count += 1
     ticket.updated_at = clock.now()
+    _rewatch(ticket, snap)
     _decide(req, actor, RequestState.approved, note)
     return _event(session, ticket, "approve_extension", actor, reason=note, unit_id=req.unit_id,
                   details={"amount": granted, "unit": req.amount_unit, "reply_due_at": {"from": _iso(old),

@@ -125,6 +125,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reason: Mapped[str | None] = mapped_column(String(40))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the deadline sweep must next look at this ticket (the earliest step of its supervision
+    # ladder: warning, overdue, urge, escalation); NULL when no clock is running.
+    watch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     units: Mapped[list[TicketUnit]] = relationship(
@@ -147,6 +150,7 @@ class Ticket(Base):
 Index("ix_tickets_status_received", Ticket.status, Ticket.received_at)
 Index("ix_tickets_received", Ticket.received_at)
 Index("ix_tickets_reply_due", Ticket.reply_due_at)
+Index("ix_tickets_watch_at", Ticket.watch_at)
 
 
 class TicketUnit(Base):

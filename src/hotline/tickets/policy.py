@@ -38,6 +38,10 @@ ACTION_ROLES: dict[str, frozenset[Role]] = {
     "resume": frozenset({H, ADM}),
     "request_extension": frozenset({H, ADM}),
     "reply": frozenset({H, ADM}),
+    # Supervision: urging (催办) and supervision orders (督办), answered by the unit.
+    "urge": frozenset({D, S, ADM}),
+    "supervise": frozenset({S, ADM}),
+    "answer_supervision": frozenset({H, ADM}),
     # A co-handler's own part.
     "accept_part": frozenset({H, ADM}),
     "reply_part": frozenset({H, ADM}),

@@ -155,3 +155,70 @@ def stage_states(ticket: object, now: datetime) -> dict[str, dict[str, object]]:
 
 def overdue_stages(ticket: object, now: datetime) -> list[str]:
     return [stage for stage, s in stage_states(ticket, now).items() if s["state"] == "overdue"]
+
+
+# ---------------------------------------------------------------- the supervision ladder
+
+ESCALATING = ("accept", "reply")  # stages whose lateness is the unit's: urged and escalated
+STEP_LABELS = {"warn": "预警", "overdue": "超期", "urge": "催办", "escalate": "升级督办",
+               "escalate_parent": "上级督办"}
+
+
+@dataclass(frozen=True)
+class Step:
+    at: datetime
+    stage: str
+    step: str  # warn, overdue, urge, escalate, escalate_parent
+    due_at: datetime
+
+
+def _done_at(ticket: object, stage: str) -> datetime | None:
+    return getattr(ticket, {"dispatch": "dispatched_at", "accept": "accepted_at", "contact": "contacted_at",
+                            "reply": "replied_at"}[stage], None)
+
+
+def running_stages(ticket: object) -> list[str]:
+    """Stages whose clock runs now: the status keeps it running and the stage is not met yet."""
+    status = str(getattr(ticket, "status", ""))
+    return [stage for stage, running_in in RUNNING.items()
+            if status in running_in and getattr(ticket, f"{stage}_due_at", None) is not None
+            and _done_at(ticket, stage) is None]
+
+
+def warn_time(start: datetime, due: datetime, unit: str, share: float, calendar: WorkCalendar,
+              tz: ZoneInfo) -> datetime:
+    """When ``share`` of the stage's time is used up. Working-day limits count working time only,
+    so a deadline after 国庆 is not announced in the middle of the holiday."""
+    if due <= start:
+        return due
+    if unit != "working_days":
+        return start + (due - start) * share
+    # Not strict: a year without holiday data already flags the deadline itself (due_warning).
+    span = calendar.working_seconds_between(start, due, tz, strict=False)
+    return calendar.add_working_seconds(start, span * share, tz, strict=False)
+
+
+def ladder(ticket: object, rules: dict, calendar: WorkCalendar, tz: ZoneInfo) -> list[Step]:
+    """Every step the sweep owes a ticket for its running deadlines, earliest first.
+
+    Warning at ``supervision.warn_share`` of the limit, overdue at the due time; for the unit's
+    stages (accept, reply) also urging, escalation to the supervisors and to the unit's parent after
+    the configured delays past the due time.
+    """
+    basis = getattr(ticket, "due_basis", None) or {}
+    steps: list[Step] = []
+    for stage in running_stages(ticket):
+        due: datetime = getattr(ticket, f"{stage}_due_at")
+        entry = basis.get(stage, {})
+        if "from" in entry:
+            start = datetime.fromisoformat(entry["from"])
+            warn = warn_time(start, due, entry.get("unit", "hours"), float(rules["supervision.warn_share"]),
+                             calendar, tz)
+            if warn < due:
+                steps.append(Step(warn, stage, "warn", due))
+        steps.append(Step(due, stage, "overdue", due))
+        if stage in ESCALATING:
+            for step, key in (("urge", "urge_after_minutes"), ("escalate", "escalate_after_minutes"),
+                              ("escalate_parent", "parent_after_minutes")):
+                steps.append(Step(due + timedelta(minutes=int(rules[f"supervision.{key}"])), stage, step, due))
+    return sorted(steps, key=lambda s: (s.at, s.stage, s.step))

@@ -107,6 +107,16 @@ ACTION_LABELS: dict[str, str] = {
     "archive": "归档",
     "recompute_due": "重算时限",
     "note": "备注",
+    # Supervision: events only, never a status change.
+    "warn": "时限预警",
+    "overdue": "超期",
+    "urge": "催办",
+    "escalate": "升级督办",
+    "escalate_parent": "上级督办",
+    "supervise": "督办",
+    "answer_supervision": "答复督办",
+    "supervision_overdue": "督办逾期",
+    "callback_scheduled": "安排回访",
 }
 
 OPEN = frozenset(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +15,32 @@ from hotline.kit import clock
 from hotline.kit.db import insert_now
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.states import Status
+
+Listener = Callable[[Session, Ticket, TicketEvent], None]
+_listeners: list[Listener] = []
+_local = threading.local()
+
+
+def listen(listener: Listener) -> None:
+    """Call ``listener`` after every event from now on (registering the same function twice is a no-op)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def listeners() -> list[Listener]:
+    return list(_listeners)
+
+
+@contextmanager
+def muted(*which: Listener) -> Iterator[None]:
+    """Inside this block the given listeners (all of them when none is named) are not called: the
+    demo generator writes history nobody should be sent a message about."""
+    saved = getattr(_local, "muted", frozenset())
+    _local.muted = saved | (frozenset(which) if which else frozenset(["*"]))
+    try:
+        yield
+    finally:
+        _local.muted = saved
 
 
 def actor_name(actor: User | None) -> str:
@@ -49,6 +78,11 @@ def record_event(
         insert_now(session, event)
     else:
         session.add(event)
+    silenced = getattr(_local, "muted", frozenset())
+    if "*" not in silenced:
+        for listener in _listeners:
+            if listener not in silenced:
+                listener(session, ticket, event)
     return event
 
 

@@ -31,6 +31,7 @@ from hotline.api.schemas import (
     UnitActionIn,
     Versioned,
 )
+from hotline.callbacks import service as callbacks
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound
@@ -226,9 +227,10 @@ _action("accept-reply", "Review: accept the reply", NoteIn,
         lambda c, t, b: L.accept_reply(c.session, t, actor=c.user, note=b.note))
 _action("send-back-reply", "Review: send the reply back to the unit", ReasonIn,
         lambda c, t, b: L.send_back_reply(c.session, t, actor=c.user, reason=b.reason))
-_action("callback", "Record a callback (回访): reached? resolved? satisfaction", CallbackIn,
-        lambda c, t, b: L.record_callback(c.session, t, actor=c.user, reached=b.reached, resolved=b.resolved,
-                                          satisfaction=b.satisfaction, comment=b.comment))
+_action("callback", "Record a callback (回访); the callback rules may then close (not reached) or reopen it",
+        CallbackIn,
+        lambda c, t, b: callbacks.record(c.session, t, actor=c.user, reached=b.reached, resolved=b.resolved,
+                                         satisfaction=b.satisfaction, comment=b.comment).event)
 _action("close", "Close (办结)", OptionalReasonIn,
         lambda c, t, b: L.close(c.session, t, actor=c.user, reason=b.reason))
 _action("reopen", "Reopen (重办) after an unsatisfied callback", OptionalReasonIn,

@@ -1,0 +1,54 @@
+"""The callback queue (回访队列) for the hotline centre: who to ring next about a reply."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from hotline.accounts.models import Role
+from hotline.api.edge import unit_of_work
+from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import CallerOut
+from hotline.callbacks import queries
+from hotline.kit import clock
+from hotline.kit.errors import PermissionDenied
+
+router = APIRouter(prefix="/callback-tasks", tags=["callbacks"], responses=ERRORS)
+QUEUE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
+
+
+class CallbackTaskOut(BaseModel):
+    id: int
+    ticket_id: int
+    number: str
+    title: str
+    caller: CallerOut
+    round: int
+    due_at: str
+    overdue: bool
+    attempts: int
+    last_attempt_at: str | None
+    last_note: str | None
+    next_attempt_at: str
+
+
+class CallbackQueue(BaseModel):
+    items: list[CallbackTaskOut]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", response_model=CallbackQueue, summary="Open callback tasks, the next attempt first")
+def callback_tasks(
+    request: Request,
+    limit: int = Query(default=50, ge=1, le=queries.MAX_LIMIT),
+    offset: int = Query(default=0, ge=0, le=1_000_000),
+) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        if ctx.user.role not in QUEUE_ROLES:
+            raise PermissionDenied("只有坐席、派单员和管理员可以查看回访队列")
+        items, total = queries.queue(ctx.session, scope=ctx.scope, now=clock.now(), limit=limit, offset=offset)
+        return {"items": items, "total": total, "limit": limit, "offset": offset}

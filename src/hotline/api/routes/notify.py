@@ -1,0 +1,250 @@
+"""Notifications seen from the API: one's own inbox; for admins the outbox and the message templates.
+
+The outbox view is what an operator needs when messages fail: which message, to whom (a phone number
+masked down to its last 4 digits), how often it was tried and the gateway's last error, and a way
+to put it back in the queue once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import string
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import Role, User
+from hotline.api.edge import Context, unit_of_work
+from hotline.api.routes.tickets import ERRORS, MAX_ID
+from hotline.api.schemas import Body
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, NotFound, PermissionDenied
+from hotline.notify.delivery import failed_messages, retry_dead
+from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate, OutboxMessage
+from hotline.notify.templates import placeholders, shipped_templates
+from hotline.tickets.models import Ticket
+from hotline.tickets.views import iso
+
+router = APIRouter(tags=["notifications"], responses=ERRORS)
+
+
+def require_admin(ctx: Context, what: str) -> None:
+    if ctx.user.role != Role.admin:
+        raise PermissionDenied(f"只有管理员可以{what}")
+
+
+# ---------------------------------------------------------------- inbox
+
+
+def _inbox_item(item: InboxItem) -> dict[str, Any]:
+    return {"id": item.id, "subject": item.subject, "body": item.body, "ticket_id": item.ticket_id,
+            "created_at": iso(item.created_at), "read_at": iso(item.read_at), "read": item.read_at is not None}
+
+
+def _own_item(ctx: Context, item_id: int) -> InboxItem:
+    """One of the current user's inbox items; another's is as unknown as a missing one."""
+    item = ctx.session.get(InboxItem, item_id) if 0 < item_id <= MAX_ID else None
+    if item is None or item.user_id != ctx.user.id:
+        raise NotFound(f"消息 {item_id} 不存在")
+    return item
+
+
+@router.get("/inbox", summary="My in-app inbox: unread first, then newest")
+def inbox(request: Request, unread: bool = False, limit: int = Query(default=100, ge=1, le=500)):
+    with unit_of_work(request, write=False) as ctx:
+        mine = InboxItem.user_id == ctx.user.id
+        query = select(InboxItem).where(mine)
+        if unread:
+            query = query.where(InboxItem.read_at.is_(None))
+        query = query.order_by(InboxItem.read_at.is_not(None), InboxItem.created_at.desc(), InboxItem.id.desc())
+        items = [_inbox_item(i) for i in ctx.session.scalars(query.limit(limit))]
+        count = ctx.session.scalar(select(func.count()).where(mine, InboxItem.read_at.is_(None)))
+        return {"unread": count, "items": items}
+
+
+@router.post("/inbox/{item_id}/read", summary="Mark one of my inbox messages read")
+def read_item(item_id: int, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        item = _own_item(ctx, item_id)
+        if item.read_at is None:
+            item.read_at = clock.now()
+            ctx.session.flush()
+        return _inbox_item(item)
+
+
+@router.post("/inbox/read-all", summary="Mark all my inbox messages read")
+def read_all(request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        result = ctx.session.execute(update(InboxItem).where(InboxItem.user_id == ctx.user.id,
+                                                             InboxItem.read_at.is_(None))
+                                     .values(read_at=clock.now()))
+        return {"marked": result.rowcount}
+
+
+# ---------------------------------------------------------------- outbox (admins)
+
+
+def mask_recipient(channel: MessageChannel | str, recipient: str) -> str:
+    """A phone number shows only its last 4 digits; an inbox recipient (a user id) is shown as is."""
+    if channel != MessageChannel.sms:
+        return recipient
+    return "*" * max(len(recipient) - 4, 0) + recipient[-4:]
+
+
+def outbox_view(session: Session, messages: list[OutboxMessage]) -> list[dict[str, Any]]:
+    """Messages as an operator reads them, with the ticket number and the inbox user's name."""
+    ticket_ids = {m.ticket_id for m in messages if m.ticket_id is not None}
+    user_ids = {int(m.recipient) for m in messages if m.channel == MessageChannel.inbox and m.recipient.isdigit()}
+    numbers = _lookup(session, Ticket.id, Ticket.number, ticket_ids)
+    names = _lookup(session, User.id, User.display_name, user_ids)
+    return [_message(m, numbers, names) for m in messages]
+
+
+def _lookup(session: Session, key: Any, value: Any, wanted: set[int]) -> dict[int, str]:
+    if not wanted:
+        return {}
+    return {k: v for k, v in session.execute(select(key, value).where(key.in_(wanted)))}
+
+
+def _message(m: OutboxMessage, numbers: dict[int, str], names: dict[int, str]) -> dict[str, Any]:
+    person = names.get(int(m.recipient)) if m.channel == MessageChannel.inbox and m.recipient.isdigit() else None
+    return {"id": m.id, "state": m.state.value, "channel": m.channel.value,
+            "recipient": mask_recipient(m.channel, m.recipient), "recipient_name": person,
+            "template": m.template_code, "subject": m.subject, "ticket_id": m.ticket_id,
+            "ticket_number": numbers.get(m.ticket_id) if m.ticket_id is not None else None,
+            "attempts": m.attempts, "last_error": m.last_error, "created_at": iso(m.created_at),
+            "not_before": iso(m.not_before), "sent_at": iso(m.sent_at)}
+
+
+def messages_in(session: Session, state: MessageState, limit: int = 500) -> list[OutboxMessage]:
+    if state == MessageState.dead:
+        return failed_messages(session)[:limit]
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == state)
+                                .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)))
+
+
+def retry(session: Session, ids: list[int] | None, *, now: datetime | None = None) -> dict[str, Any]:
+    """Put dead messages back in the queue: the given ids, or every dead one (``ids`` None).
+    Ids that are not dead messages are returned as ``skipped``."""
+    dead = select(OutboxMessage.id).where(OutboxMessage.state == MessageState.dead)
+    if ids is not None:
+        dead = dead.where(OutboxMessage.id.in_(ids))
+    found = set(session.scalars(dead))
+    count = retry_dead(session, sorted(found), now=now)
+    return {"retried": count, "skipped": sorted(set(ids or ()) - found)}
+
+
+@router.get("/outbox", summary="Outgoing messages by state; by default those set aside after failing (admins)")
+def outbox(request: Request, state: Literal["dead", "pending", "sending", "sent"] = "dead",
+           limit: int = Query(default=200, ge=1, le=1000)):
+    with unit_of_work(request, write=False) as ctx:
+        require_admin(ctx, "查看消息发送队列")
+        return outbox_view(ctx.session, messages_in(ctx.session, MessageState(state), limit))
+
+
+class RetryIn(Body):
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] | None = Field(default=None, min_length=1, max_length=1000)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RetryIn:
+        if (self.ids is None) == (not self.all):
+            raise PydanticCustomError("ids_or_all", "须指定 ids（消息编号数组）或 all: true，二者选一")
+        return self
+
+
+@router.post("/outbox/retry", summary="Send failed messages again: the given ids, or all (admins)")
+def outbox_retry(body: RetryIn, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        require_admin(ctx, "重新发送消息")
+        return retry(ctx.session, None if body.all else body.ids)
+
+
+# ---------------------------------------------------------------- message templates (admins)
+
+
+def _shipped() -> dict[str, dict[str, str]]:
+    return {row["code"]: row for row in shipped_templates()}
+
+
+def _names(*texts: str) -> list[str]:
+    seen: dict[str, None] = {}
+    for text in texts:
+        seen.update(dict.fromkeys(placeholders(text)))
+    return list(seen)
+
+
+def _template(t: MessageTemplate, default: dict[str, str] | None) -> dict[str, Any]:
+    customized = default is None or (t.subject, t.body) != (default["subject"], default["body"])
+    return {"code": t.code, "channel": t.channel, "subject": t.subject, "body": t.body,
+            "placeholders": _names(t.subject, t.body), "customized": customized,
+            "default": {"subject": default["subject"], "body": default["body"]} if default else None,
+            "updated_at": iso(t.updated_at)}
+
+
+def _find_template(session: Session, code: str) -> MessageTemplate:
+    template = session.get(MessageTemplate, code) if len(code) <= 40 else None
+    if template is None:
+        raise NotFound(f"消息模板 {code} 不存在")
+    return template
+
+
+def check_text(field: str, text: str, allowed: list[str]) -> None:
+    """A template text may not be empty, must parse, and may use only the placeholders in ``allowed``
+    (those of the shipped default, which are the values the senders provide)."""
+    if not text.strip():
+        raise Invalid(f"模板{field}不能为空", code="empty", details={"field": field})
+    for name in placeholders(text):
+        if name not in allowed:
+            raise Invalid(f"模板{field}中的占位符 {{{name}}} 不可用：本模板只能使用 "
+                          + ("、".join(f"{{{a}}}" for a in allowed) or "（无占位符）"),
+                          code="unknown_placeholder", details={"field": field, "placeholder": name})
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is not None and (spec or conversion):
+            raise Invalid(f"模板{field}中的占位符只能写成 {{{name}}} 的形式，不能带格式或转换",
+                          code="invalid_placeholder", details={"field": field, "placeholder": name})
+
+
+class TemplateIn(Body):
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=2000)
+
+
+@router.get("/message-templates", summary="Message templates, with their placeholders and shipped defaults (admins)")
+def templates(request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        require_admin(ctx, "查看消息模板")
+        shipped = _shipped()
+        rows = ctx.session.scalars(select(MessageTemplate).order_by(MessageTemplate.code))
+        return [_template(t, shipped.get(t.code)) for t in rows]
+
+
+@router.put("/message-templates/{code}", summary="Change a message template's wording (admins)")
+def put_template(code: str, body: TemplateIn, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        require_admin(ctx, "修改消息模板")
+        template = _find_template(ctx.session, code)
+        default = _shipped().get(code)
+        allowed = _names(default["subject"], default["body"]) if default else _names(template.subject, template.body)
+        check_text("标题", body.subject, allowed)
+        check_text("正文", body.body, allowed)
+        template.subject, template.body, template.updated_at = body.subject, body.body, clock.now()
+        ctx.session.flush()
+        return _template(template, default)
+
+
+@router.post("/message-templates/{code}/reset", summary="Restore a message template's shipped wording (admins)")
+def reset_template(code: str, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        require_admin(ctx, "修改消息模板")
+        template = _find_template(ctx.session, code)
+        default = _shipped().get(code)
+        if default is None:
+            raise NotFound(f"消息模板 {code} 没有随系统提供的默认文本")
+        template.subject, template.body, template.updated_at = default["subject"], default["body"], clock.now()
+        ctx.session.flush()
+        return _template(template, default)

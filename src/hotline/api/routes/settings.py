@@ -1,0 +1,74 @@
+"""Operating rules (warning share, escalation delays, callback rules): read by supervisors and admins,
+changed by admins. Validation is ``directory.settings``'s: a value out of range is refused with a
+message naming the rule and its range, and the old value stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import Role
+from hotline.api.edge import Context, unit_of_work
+from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Body
+from hotline.directory import settings as rules
+from hotline.directory.models import Setting
+from hotline.kit.errors import NotFound, PermissionDenied
+
+router = APIRouter(prefix="/settings", tags=["settings"], responses=ERRORS)
+READERS = (Role.supervisor, Role.admin)
+
+
+def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:
+    rule = rules.RULES[key]
+    return {"key": key, "value": value, "default": rule.default, "label": rule.label, "type": rule.kind.__name__,
+            "min": rule.low, "max": rule.high, "choices": list(rule.choices) or None, "customized": stored}
+
+
+def all_rules(session: Session) -> list[dict[str, Any]]:
+    """Every rule with its current value; ``customized`` when an admin's value is stored."""
+    values = rules.load(session)
+    stored = set(session.scalars(select(Setting.key)))
+    return [rule_view(key, values[key], key in stored) for key in rules.RULES]
+
+
+def _known(key: str) -> str:
+    if key not in rules.RULES:
+        raise NotFound(f"没有名为 {key} 的规则；可设置：{'、'.join(rules.RULES)}", code="unknown_setting")
+    return key
+
+
+def _admin(ctx: Context) -> None:
+    if ctx.user.role != Role.admin:
+        raise PermissionDenied("只有管理员可以修改运行规则")
+
+
+class SettingIn(Body):
+    value: Any
+
+
+@router.get("", summary="Operating rules with their values, defaults and ranges (supervisors and admins)")
+def list_settings(request: Request):
+    with unit_of_work(request, write=False) as ctx:
+        if ctx.user.role not in READERS:
+            raise PermissionDenied("只有督办员和管理员可以查看运行规则")
+        return all_rules(ctx.session)
+
+
+@router.put("/{key}", summary="Change an operating rule (admins)")
+def put_setting(key: str, body: SettingIn, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        _admin(ctx)
+        value = rules.set_value(ctx.session, _known(key), body.value)
+        return rule_view(key, value, True)
+
+
+@router.delete("/{key}", summary="Reset an operating rule to its default (admins)")
+def reset_setting(key: str, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        _admin(ctx)
+        rules.reset(ctx.session, _known(key))
+        return rule_view(key, rules.RULES[key].default, False)

@@ -1,0 +1,113 @@
+"""Operating rules as data: shipped defaults, overridden per key by admins.
+
+Each rule has a type and a range; ``set_value`` refuses anything else with a message naming the
+rule, so a typo cannot stop the sweeps. Reads go through the reference snapshot (``rules``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.directory.models import Setting
+from hotline.kit import clock
+from hotline.kit.errors import Invalid
+
+
+@dataclass(frozen=True)
+class Rule:
+    default: Any
+    label: str
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+RULES: dict[str, Rule] = {
+    "supervision.warn_share": Rule(0.8, "到达时限的多少比例时预警（0.8 即剩余 20% 时）", float, 0.05, 0.99),
+    "supervision.urge_after_minutes": Rule(60, "超期后多少分钟自动催办承办单位", int, 0, 60 * 24 * 30),
+    "supervision.escalate_after_minutes": Rule(24 * 60, "超期后多少分钟升级督办（通知督办员）", int, 0, 60 * 24 * 60),
+    "supervision.parent_after_minutes": Rule(48 * 60, "超期后多少分钟升级至上级单位", int, 0, 60 * 24 * 90),
+    "supervision.order_working_days": Rule(3, "督办单默认答复时限（工作日）", int, 1, 30),
+    "callback.due_working_days": Rule(1, "审核通过后多少个工作日内完成回访", int, 0, 10),
+    "callback.max_attempts": Rule(3, "回访联系不上的最多尝试次数", int, 1, 10),
+    "callback.after_max_attempts": Rule("close", "达到最多次数后：close（以联系不上办结）或 keep（继续回访）", str,
+                                        choices=("close", "keep")),
+    "callback.retry_after_minutes": Rule(120, "联系不上后多少分钟再次回访", int, 5, 60 * 24 * 7),
+    "callback.reopen_on_negative": Rule(True, "回访未解决或不满意时自动重办", bool),
+}
+
+
+def coerce(key: str, value: Any) -> Any:
+    """The value converted to the rule's type, or ``Invalid`` naming the rule and its range."""
+    rule = RULES.get(key)
+    if rule is None:
+        raise Invalid(f"没有名为 {key} 的规则；可设置：{'、'.join(RULES)}", code="unknown_setting",
+                      details={"field": "key"})
+    try:
+        if rule.kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(value)
+                value = value.lower() in ("true", "1", "yes")
+            elif not isinstance(value, bool):
+                raise ValueError(value)
+        elif rule.kind is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError(value)
+            value = int(value)
+        elif rule.kind is float:
+            if isinstance(value, bool):
+                raise ValueError(value)
+            value = float(value)
+        else:
+            value = str(value)
+    except (TypeError, ValueError):
+        raise Invalid(f"规则 {key}（{rule.label}）须为 {rule.kind.__name__} 类型，收到 {value!r}",
+                      code="invalid_setting", details={"field": key}) from None
+    if rule.choices and value not in rule.choices:
+        raise Invalid(f"规则 {key} 只能取 {'、'.join(rule.choices)}", code="invalid_setting", details={"field": key})
+    if rule.low is not None and not rule.low <= value <= (rule.high if rule.high is not None else value):
+        raise Invalid(f"规则 {key}（{rule.label}）须在 {rule.low}–{rule.high} 之间", code="invalid_setting",
+                      details={"field": key})
+    return value
+
+
+def load(session: Session) -> dict[str, Any]:
+    """Every rule's current value: the stored override, else the default."""
+    values = {key: rule.default for key, rule in RULES.items()}
+    for key, value in session.execute(select(Setting.key, Setting.value)):
+        if key in RULES:
+            values[key] = value
+    return values
+
+
+def set_value(session: Session, key: str, value: Any) -> Any:
+    """Store an override (validated); the reference cache is refreshed for this process."""
+    from hotline.directory import reference
+
+    value = coerce(key, value)
+    row = session.get(Setting, key)
+    if row is None:
+        session.add(Setting(key=key, value=value, updated_at=clock.now()))
+    else:
+        row.value, row.updated_at = value, clock.now()
+    session.flush()
+    reference.invalidate(session)
+    return value
+
+
+def reset(session: Session, key: str) -> None:
+    from hotline.directory import reference
+
+    if key not in RULES:
+        coerce(key, None)  # raises: unknown rule
+    row = session.get(Setting, key)
+    if row is not None:
+        session.delete(row)
+        session.flush()
+    reference.invalidate(session)

@@ -1,0 +1,1 @@
+"""Notices: the messages a ticket's events owe to callers and unit staff, written to the outbox."""

@@ -1,0 +1,47 @@
+"""The supervisor board: per unit, how many open tickets are warned, overdue, and under orders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.scope import Scope
+from hotline.directory import reference
+from hotline.supervision.models import DeadlineAlert, OrderState, SupervisionOrder
+from hotline.tickets.models import Ticket
+from hotline.tickets.queries import overdue_clause, visible
+from hotline.tickets.states import OPEN
+
+
+def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, Any]]:
+    """One row per lead unit with open tickets: open, warned (a warning for a deadline still
+    ahead), overdue now, open and overdue supervision orders; worst first."""
+    base = and_(Ticket.status.in_(OPEN), Ticket.lead_unit_id.is_not(None), visible(scope))
+    open_counts = dict(session.execute(select(Ticket.lead_unit_id, func.count()).where(base)
+                                       .group_by(Ticket.lead_unit_id)).all())
+    overdue = dict(session.execute(select(Ticket.lead_unit_id, func.count()).where(base, overdue_clause(now))
+                                   .group_by(Ticket.lead_unit_id)).all())
+    warned = dict(session.execute(
+        select(Ticket.lead_unit_id, func.count(func.distinct(Ticket.id)))
+        .join(DeadlineAlert, DeadlineAlert.ticket_id == Ticket.id)
+        .where(base, DeadlineAlert.step == "warn", DeadlineAlert.due_at > now)
+        .group_by(Ticket.lead_unit_id)).all())
+    orders = session.execute(
+        select(SupervisionOrder.unit_id, func.count(),
+               func.sum(case((SupervisionOrder.due_at < now, 1), else_=0)))
+        .where(SupervisionOrder.state == OrderState.open)
+        .group_by(SupervisionOrder.unit_id)).all()
+    open_orders = {u: n for u, n, _ in orders}
+    late_orders = {u: int(late or 0) for u, _, late in orders}
+    snap = reference.snapshot(session)
+    rows = []
+    for unit_id, n in open_counts.items():
+        code, name, _ = snap.units.get(unit_id, ("?", "?", False))
+        rows.append({"unit": {"id": unit_id, "code": code, "name": name}, "open": n,
+                     "warned": warned.get(unit_id, 0), "overdue": overdue.get(unit_id, 0),
+                     "open_orders": open_orders.get(unit_id, 0), "overdue_orders": late_orders.get(unit_id, 0)})
+    rows.sort(key=lambda r: (-r["overdue"], -r["overdue_orders"], -r["warned"], -r["open"], r["unit"]["code"]))
+    return rows

@@ -1,0 +1,178 @@
+"""Urging (催办) and supervision orders (督办单): issued by supervisors or the escalation ladder,
+answered by the unit, swept when their own deadline passes unanswered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import Role, User
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.db import Database, insert_now
+from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
+from hotline.notify import recipients
+from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderLevel, OrderState, SupervisionOrder
+from hotline.tickets import validation
+from hotline.tickets.models import Ticket
+from hotline.tickets.policy import authorize
+from hotline.tickets.states import OPEN, STATUS_LABELS
+from hotline.tickets.timeline import record_event
+
+MAX_NOTE = 2000
+
+
+def _local(moment: datetime) -> str:
+    local = clock.local(moment)
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
+
+
+def _require_unit(ticket: Ticket, action: str) -> int:
+    if ticket.status not in OPEN or ticket.lead_unit_id is None:
+        raise TransitionNotAllowed(
+            f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，没有正在办理的承办单位，不能{action}",
+            details={"status": ticket.status.value, "action": action})
+    return ticket.lead_unit_id
+
+
+def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> Any:
+    """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours)."""
+    authorize(actor, "urge", ticket)
+    text = validation.require_text(note, "note", "催办意见", max_chars=MAX_NOTE, required=False)
+    unit_id = _require_unit(ticket, "催办")
+    now = clock.now()
+    event = record_event(session, ticket, "urge", actor, reason=text or "请抓紧办理", unit_id=unit_id,
+                         details={"manual": True})
+    snap = reference.snapshot(session)
+    session.flush()
+    recipients.tell_staff(
+        session, key=f"ticket:{ticket.id}:urge:event{event.id}", people=recipients.unit_staff(session, unit_id),
+        template_code="unit.urge", ticket_id=ticket.id, urgent=True,
+        context={"ticket_number": ticket.number, "title": ticket.title, "stage": "办理", "note": text or "",
+                 "deadline": _local(ticket.reply_due_at or now), "unit_name": snap.units[unit_id][1]})
+    return event
+
+
+def order_due(snap: reference.Snapshot, start: datetime, working_days: int | None = None) -> datetime:
+    days = working_days if working_days is not None else int(snap.rules["supervision.order_working_days"])
+    return snap.calendar.add_working_days(start, days, clock.tz(), strict=False)
+
+
+def issue_order(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int, level: OrderLevel | str,
+                note: str, snap: reference.Snapshot | None = None, due_at: datetime | None = None,
+                notify_unit: bool = True, record: bool = True) -> SupervisionOrder:
+    """Write a supervision order to ``unit_id`` with its own deadline, and tell the unit's staff.
+    ``record`` adds the "supervise" event (the ladder records its own escalation event instead)."""
+    snap = snap or reference.snapshot(session)
+    try:
+        level = OrderLevel(level)
+    except ValueError:
+        raise Invalid("督办级别须为 general（一般）、key（重点）或 listed（挂牌）", code="invalid_level",
+                      details={"field": "level"}) from None
+    now = clock.now()
+    due = due_at or order_due(snap, now)
+    if due <= now:
+        raise Invalid("督办答复时限须晚于现在", code="invalid_due", details={"field": "due_at"})
+    order = SupervisionOrder(ticket_id=ticket.id, unit_id=unit_id, level=level, state=OrderState.open, note=note,
+                             issued_by_id=actor.id if actor else None, issued_at=now, due_at=due)
+    insert_now(session, order)
+    if record:
+        record_event(session, ticket, "supervise", actor, reason=note, unit_id=unit_id,
+                     details={"order_id": order.id, "level": level.value, "due_at": due.isoformat()})
+    if notify_unit:
+        recipients.tell_staff(
+            session, key=f"order:{order.id}:issued", people=recipients.unit_staff(session, unit_id),
+            template_code="unit.supervision", ticket_id=ticket.id, urgent=level != OrderLevel.general,
+            context={"ticket_number": ticket.number, "title": ticket.title, "level": ORDER_LEVEL_LABELS[level],
+                     "deadline": _local(due), "note": note})
+    return order
+
+
+def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: str = "general", note: str,
+              due_at: datetime | None = None, working_days: int | None = None) -> SupervisionOrder:
+    """督办 by a supervisor: an order to the lead unit, due in ``working_days`` (the rule's default)
+    or at ``due_at``."""
+    authorize(actor, "supervise", ticket)
+    text = validation.require_text(note, "note", "督办意见", max_chars=MAX_NOTE)
+    unit_id = _require_unit(ticket, "督办")
+    snap = reference.snapshot(session)
+    if working_days is not None and not (isinstance(working_days, int) and 1 <= working_days <= 30):
+        raise Invalid("督办时限须为 1–30 个工作日", code="invalid_due", details={"field": "working_days"})
+    due = due_at or order_due(snap, clock.now(), working_days)
+    return issue_order(session, ticket, actor=actor, unit_id=unit_id, level=level, note=text or "", snap=snap,
+                       due_at=due)
+
+
+def answer_order(session: Session, order: SupervisionOrder, *, actor: User | None, answer: str) -> SupervisionOrder:
+    """答复督办: the ordered unit (its handlers, or an admin) answers once."""
+    ticket = session.get(Ticket, order.ticket_id)
+    if ticket is None:
+        raise NotFound("督办单对应的工单不存在")
+    if actor is not None:
+        if actor.role not in (Role.handler, Role.admin):
+            raise PermissionDenied("只有被督办单位的承办人可以答复督办")
+        if actor.role == Role.handler and actor.unit_id != order.unit_id:
+            raise NotFound("督办单不存在或不属于本单位")
+    text = validation.require_text(answer, "answer", "督办答复", max_chars=MAX_NOTE)
+    if order.state != OrderState.open:
+        raise TransitionNotAllowed("该督办单已答复或已撤销，不能再次答复", details={"state": order.state.value})
+    now = clock.now()
+    order.state, order.answer, order.answered_at = OrderState.answered, text, now
+    order.answered_by_id = actor.id if actor else None
+    record_event(session, ticket, "answer_supervision", actor, reason=text, unit_id=order.unit_id,
+                 details={"order_id": order.id, "on_time": now <= order.due_at})
+    return order
+
+
+def orders_for(session: Session, *, actor: User, state: str | None = None, unit_id: int | None = None,
+               limit: int = 100, offset: int = 0) -> list[SupervisionOrder]:
+    """Orders a person may see: handlers their unit's, supervisors, dispatchers and admins all."""
+    query = select(SupervisionOrder).order_by(SupervisionOrder.due_at, SupervisionOrder.id)
+    if actor.role == Role.handler:
+        query = query.where(SupervisionOrder.unit_id == actor.unit_id)
+    elif actor.role not in (Role.supervisor, Role.admin, Role.dispatcher):
+        raise PermissionDenied("您的角色无权查看督办单")
+    if state:
+        try:
+            query = query.where(SupervisionOrder.state == OrderState(state))
+        except ValueError:
+            raise Invalid("state 须为 open、answered 或 withdrawn", details={"field": "state"}) from None
+    if unit_id is not None:
+        query = query.where(SupervisionOrder.unit_id == unit_id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def sweep_orders(db: Database, *, now: datetime | None = None, batch: int = 500) -> dict[str, int]:
+    """Open orders past their deadline: marked overdue once (conditional UPDATE), on the timeline,
+    and the supervisors told."""
+    now = now or clock.now()
+    orders = SupervisionOrder.__table__
+    counts = {"overdue": 0}
+    with db.transaction(write=True) as session:
+        ids = list(session.scalars(select(orders.c.id).where(orders.c.state == OrderState.open.value, orders.c.due_at <= now,
+                                                        orders.c.overdue_at.is_(None)).order_by(orders.c.due_at).limit(batch)))
+        for order_id in ids:
+            won = session.execute(update(orders).where(orders.c.id == order_id, orders.c.overdue_at.is_(None),
+                                                  orders.c.state == OrderState.open.value)
+                                  .values(overdue_at=now)).rowcount
+            if won:
+                _order_overdue(session, session.get(SupervisionOrder, order_id), now)
+                counts["overdue"] += 1
+    return counts
+
+
+def _order_overdue(session: Session, order: SupervisionOrder, now: datetime) -> None:
+    ticket = session.get(Ticket, order.ticket_id)
+    snap = reference.snapshot(session)
+    record_event(session, ticket, "supervision_overdue", None, unit_id=order.unit_id,
+                 reason=f"{ORDER_LEVEL_LABELS[order.level]}督办单已超过答复时限（{_local(order.due_at)}），单位尚未答复",
+                 details={"order_id": order.id})
+    recipients.tell_staff(
+        session, key=f"order:{order.id}:overdue", people=recipients.with_role(session, Role.supervisor),
+        template_code="supervisor.order_overdue", ticket_id=ticket.id, sms=False,
+        context={"ticket_number": ticket.number, "level": ORDER_LEVEL_LABELS[order.level],
+                 "unit_name": snap.units[order.unit_id][1], "deadline": _local(order.due_at)})
+

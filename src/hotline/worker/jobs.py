@@ -1,0 +1,88 @@
+"""The worker's jobs: each sweep as one call, and ``run_once`` that runs them all in order.
+
+Every job is safe to run on any number of machines at once: the sweeps claim rows in the database
+(conditional UPDATEs with a lease), so a periodic task that fires on two workers does its work once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import datetime, timedelta
+
+from hotline.config import Settings
+from hotline.kit.db import Database
+from hotline.notify.delivery import deliver_due
+from hotline.notify.drivers import Driver, FileDriver, HttpSmsDriver
+from hotline.supervision.orders import sweep_orders
+from hotline.supervision.sweep import sweep_deadlines
+
+log = logging.getLogger(__name__)
+
+DELIVERY_BATCH = 100
+MAX_ATTEMPTS = 8
+
+
+def worker_name() -> str:
+    """``host:pid``: what ``claimed_by`` shows an operator looking for a stuck worker."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sms_log_path(settings: Settings):
+    return settings.data_dir / "outbox" / "sms.log"
+
+
+def sms_driver(settings: Settings) -> Driver:
+    """The HTTP SMS gateway when ``HOTLINE_SMS_URL`` is set, else the log file in the data directory."""
+    if settings.sms_url:
+        return HttpSmsDriver(settings.sms_url, settings.sms_key_id, settings.sms_secret)
+    return FileDriver(sms_log_path(settings))
+
+
+def lease(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.claim_lease_seconds)
+
+
+def sweep_all_deadlines(db: Database, settings: Settings, *, worker_name: str,
+                        now: datetime | None = None) -> dict[str, int]:
+    """The deadline ladder: batch after batch until no ticket has a step due."""
+    return sweep_deadlines(db, worker=worker_name, now=now, lease=lease(settings))
+
+
+def sweep_all_orders(db: Database, *, now: datetime | None = None) -> dict[str, int]:
+    """Supervision orders past their deadline, batch after batch until none is left."""
+    total = 0
+    while (found := sweep_orders(db, now=now)["overdue"]) > 0:
+        total += found
+    return {"overdue": total}
+
+
+def deliver_all(db: Database, driver: Driver, settings: Settings, *, worker_name: str,
+                now: datetime | None = None) -> dict[str, int]:
+    """Send what the outbox holds until a round claims nothing. A message that fails waits out its
+    backoff, so this ends even when the gateway is down."""
+    totals = {"claimed": 0, "sent": 0, "retried": 0, "dead": 0}
+    while True:
+        counts = deliver_due(db, driver, worker=worker_name, batch=DELIVERY_BATCH, now=now,
+                             max_attempts=MAX_ATTEMPTS, lease=lease(settings))
+        for name, value in counts.items():
+            totals[name] += value
+        if not counts["claimed"]:
+            return totals
+
+
+def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetime | None = None,
+             driver: Driver | None = None) -> dict[str, int]:
+    """Every due sweep once, in order: the deadline ladder, overdue supervision orders, then the
+    outbox (which now holds what the sweeps wrote). Returns the counts."""
+    deadlines = sweep_all_deadlines(db, settings, worker_name=worker_name, now=now)
+    orders = sweep_all_orders(db, now=now)
+    sent = deliver_all(db, driver or sms_driver(settings), settings, worker_name=worker_name, now=now)
+    counts = {
+        "tickets_swept": deadlines["tickets"], "steps_taken": deadlines["steps"],
+        "orders_overdue": orders["overdue"],
+        "messages_sent": sent["sent"], "messages_retried": sent["retried"], "messages_dead": sent["dead"],
+    }
+    log.info("%s: %s", worker_name, counts)
+    return counts
