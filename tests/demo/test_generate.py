@@ -121,3 +121,23 @@ def test_generation_is_deterministic_and_leaves_the_clock_alone(db):
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 160
     assert abs(clock.now() - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+def test_the_demo_sends_nothing_about_the_past_and_its_callback_queue_matches_the_tickets(demo):
+    from hotline.callbacks.models import CallbackTask, TaskState
+    from hotline.notify.models import OutboxMessage
+
+    db, _ = demo
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+        open_tasks = set(s.scalars(select(CallbackTask.ticket_id).where(CallbackTask.state == TaskState.open)))
+        waiting = set(s.scalars(select(Ticket.id).where(Ticket.status == Status.callback_pending)))
+        finished = Counter(s.scalars(select(CallbackTask.state).where(CallbackTask.state != TaskState.open)))
+        # Open tickets carry the sweep's mark; finished ones do not.
+        unwatched_open = s.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.status.in_([Status.dispatched, Status.accepted, Status.in_progress]), Ticket.watch_at.is_(None)))
+        watched_closed = s.scalar(select(func.count()).select_from(Ticket).where(
+            Ticket.status.in_([Status.closed, Status.archived]), Ticket.watch_at.is_not(None)))
+    assert open_tasks == waiting and waiting
+    assert finished[TaskState.done] > 0 and finished[TaskState.not_reached] + finished[TaskState.cancelled] > 0
+    assert unwatched_open == 0 and watched_closed == 0

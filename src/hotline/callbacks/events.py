@@ -23,14 +23,19 @@ from sqlalchemy.orm import Session
 from hotline.callbacks import rules as callback_rules
 from hotline.callbacks.models import CallbackTask, TaskState
 from hotline.directory import reference
+from hotline.kit.db import insert_now
 from hotline.tickets.models import Ticket, TicketEvent
 
 
 def open_task(session: Session, ticket_id: int) -> CallbackTask | None:
-    """The ticket's task still waiting for an attempt, if any."""
-    return session.scalar(select(CallbackTask).where(CallbackTask.ticket_id == ticket_id,
+    """The ticket's task still waiting for an attempt, if any.
+
+    Checked again in Python: with autoflush off (the demo generator), the row may still read open
+    in the database while this session has already finished it."""
+    task = session.scalar(select(CallbackTask).where(CallbackTask.ticket_id == ticket_id,
                                                      CallbackTask.state == TaskState.open)
                           .order_by(CallbackTask.round.desc()).limit(1))
+    return task if task is not None and task.state == TaskState.open else None
 
 
 def _schedule(session: Session, ticket: Ticket, event: TicketEvent) -> None:
@@ -40,7 +45,7 @@ def _schedule(session: Session, ticket: Ticket, event: TicketEvent) -> None:
         return
     rules = callback_rules.current(session)
     calendar = reference.snapshot(session).calendar
-    session.add(CallbackTask(
+    insert_now(session, CallbackTask(  # at once: the next event's lookup must find it, autoflush or not
         ticket_id=ticket.id, round=ticket.reopen_count, state=TaskState.open, created_at=event.at,
         due_at=callback_rules.due_at(calendar, event.at, rules.due_working_days), next_attempt_at=event.at,
         attempts=0,

@@ -128,7 +128,7 @@ def send(session: Session, ticket: Ticket, event: TicketEvent, notice: Notice) -
             return 0
         return enqueue(session, key=key, channel=MessageChannel.sms, recipient=phone, template_code=notice.template,
                        context=notice.context(session, ticket, event), ticket_id=ticket.id,
-                       urgent=urgent, fresh=event.action == "register") is not None
+                       urgent=urgent) is not None
     people = [person for unit_id in unit_ids(ticket) for person in unit_staff(session, unit_id)]
     if not people:
         return 0

@@ -11,16 +11,17 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from hotline.kit import clock
-from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import render
 
+T = OutboxMessage.__table__
+_MAPPER = inspect(OutboxMessage)
 QUIET_START = time(22, 0)
 QUIET_END = time(7, 0)
 
@@ -38,14 +39,12 @@ def release_time(at: datetime, *, channel: MessageChannel, urgent: bool) -> date
 
 def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipient: str, template_code: str,
             context: dict[str, Any], ticket_id: int | None = None, urgent: bool = False,
-            now: datetime | None = None, fresh: bool = False, new_key: bool = False) -> OutboxMessage | None:
-    """Render a template and add the message to the caller's transaction (flushed, not committed).
+            now: datetime | None = None) -> OutboxMessage | None:
+    """Render a template and add the message to the caller's transaction (written, not committed).
 
-    Returns None, adding nothing, when a message with this ``key`` already exists. ``fresh`` says
-    no other transaction can be writing this key (it names a row created in this one, e.g. a new
-    ticket's receipt): the message is inserted at once, without the savepoint (intake's fast path).
-    ``new_key`` says more: the key cannot exist at all, because it derives from a row this
-    transaction inserted under a unique constraint (a deadline step): no lookup either.
+    Returns None, adding nothing, when a message with this ``key`` already exists: one
+    ``INSERT … ON CONFLICT (key) DO NOTHING`` decides, so two transactions enqueueing the same key
+    at the same moment add one message, with no lookup before and no savepoint.
     """
     try:
         channel = MessageChannel(channel)
@@ -53,24 +52,28 @@ def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipi
         raise Invalid(f"未知的消息渠道 {channel!r}（可用：sms、inbox）") from exc
     if not recipient:
         raise Invalid(f"消息 {key} 没有收件人")
-    if not new_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
-        return None
     subject, body = render(session, template_code, context)
     now = now or clock.now()
     message = OutboxMessage(
         key=key, channel=channel, recipient=str(recipient), template_code=template_code, subject=subject,
         body=body, ticket_id=ticket_id, urgent=urgent, state=MessageState.pending, attempts=0,
         not_before=release_time(now, channel=channel, urgent=urgent), created_at=now,
+        claimed_until=None, claimed_by=None, last_error=None, sent_at=None,
     )
-    if fresh or new_key:
-        insert_now(session, message)
-        return message
-    # The unique key is the backstop when two transactions enqueue the same key at the same moment.
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        if not new_key and session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
-            return None
-        raise
-    return message
+    return message if _insert_once(session, message) else None
+
+
+def _insert_once(session: Session, message: OutboxMessage) -> bool:
+    """Insert unless the key exists; attach the row to the session as persistent when inserted."""
+    values = {column.name: getattr(message, attr.key) for attr in _MAPPER.column_attrs
+              for column in attr.columns if column.name != "id"}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(T).values(values).on_conflict_do_nothing(index_elements=["key"]).returning(T.c.id)
+    new_id = session.connection().execute(statement).scalar()
+    if new_id is None:
+        return False
+    message.id = new_id
+    make_transient_to_detached(message)
+    session.add(message)
+    return True

@@ -59,16 +59,16 @@ def with_role(session: Session, role: Role) -> list[Recipient]:
 
 def tell_staff(session: Session, *, key: str, people: list[Recipient], template_code: str,
                context: dict[str, Any], ticket_id: int | None = None, urgent: bool = False,
-               sms: bool = True, new_key: bool = False) -> int:
+               sms: bool = True) -> int:
     """Enqueue an inbox message (and an SMS when ``sms`` and a phone is known) for each person;
     returns how many messages were added (0 for keys seen before)."""
     added = 0
     for user_id, phone in people:
         added += enqueue(session, key=f"{key}:u{user_id}:inbox", channel=MessageChannel.inbox,
                          recipient=str(user_id), template_code=template_code, context=context,
-                         ticket_id=ticket_id, urgent=urgent, new_key=new_key) is not None
+                         ticket_id=ticket_id, urgent=urgent) is not None
         if sms and phone:
             added += enqueue(session, key=f"{key}:u{user_id}:sms", channel=MessageChannel.sms, recipient=phone,
                              template_code=template_code, context=context, ticket_id=ticket_id,
-                             urgent=urgent, new_key=new_key) is not None
+                             urgent=urgent) is not None
     return added

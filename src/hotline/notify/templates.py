@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import functools
 import string
+import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,7 @@ def load_templates(session: Session) -> int:
                                     body=row["body"], updated_at=clock.now()))
         added += 1
     session.flush()
+    invalidate()
     return added
 
 
@@ -67,14 +69,37 @@ def _shipped_by_code() -> dict[str, dict[str, str]]:
     return {row["code"]: row for row in shipped_templates()}
 
 
+TTL_SECONDS = 30.0
+_cache: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = {}
+
+
+def invalidate() -> None:
+    """Forget the cached texts (after an edit; other processes see it within ``TTL_SECONDS``)."""
+    _cache.clear()
+
+
+def stored(session: Session, code: str) -> tuple[str, str] | None:
+    """The admin's ``(subject, body)`` for ``code``, cached per database for ``TTL_SECONDS``
+    (every intake renders a receipt: the text should not cost a query each time)."""
+    key = (str(session.get_bind().url), code)
+    hit = _cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < TTL_SECONDS:
+        return hit[1]
+    with session.no_autoflush:
+        row = session.get(MessageTemplate, code)
+    value = (row.subject, row.body) if row is not None else None
+    _cache[key] = (time.monotonic(), value)
+    return value
+
+
 def render(session: Session, code: str, context: dict[str, Any]) -> tuple[str, str]:
     """Render a template to ``(subject, body)``; a missing placeholder value raises ``Invalid``.
 
     The admin's wording when the table has it, else the shipped default: a database set up by
     migrations alone (no ``hotline init`` yet) still sends every message."""
-    template = session.get(MessageTemplate, code)
-    if template is not None:
-        subject, body = template.subject, template.body
+    texts = stored(session, code)
+    if texts is not None:
+        subject, body = texts
     elif code in _shipped_by_code():
         subject, body = _shipped_by_code()[code]["subject"], _shipped_by_code()[code]["body"]
     else:

@@ -76,23 +76,22 @@ def take(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot,
 
 
 def _notify(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot, order: Any) -> None:
-    # The keys derive from the step, whose alert row this transaction inserted under a unique
-    # constraint: they are new (``new_key``). Urgent tickets' notices skip the night hold.
+    # Urgent tickets' notices skip the night hold.
     stem = f"ticket:{ticket.id}:{step.stage}:{step.step}:{step.due_at.isoformat()}"
     ctx = context(ticket, snap, step)
     urgent = ticket.urgency != Urgency.normal
     if step.step in UNIT_TEMPLATES:
         recipients.tell_staff(session, key=stem, people=recipients.unit_staff(session, ticket.lead_unit_id),
                               template_code=UNIT_TEMPLATES[step.step], context=ctx, ticket_id=ticket.id,
-                              urgent=urgent, new_key=True)
+                              urgent=urgent)
         return
     level = "一般" if step.step == "escalate" else "重点"
     recipients.tell_staff(session, key=f"{stem}:supervisors", people=recipients.with_role(session, Role.supervisor),
                           template_code="supervisor.escalation", context={**ctx, "level": level},
-                          ticket_id=ticket.id, sms=False, new_key=True)
+                          ticket_id=ticket.id, sms=False)
     if step.step == "escalate_parent":
         parent = snap.unit_parents.get(ticket.lead_unit_id or -1)
         if parent is not None:
             recipients.tell_staff(session, key=f"{stem}:parent", people=recipients.unit_staff(session, parent),
                                   template_code="unit.escalation", context=ctx, ticket_id=ticket.id,
-                                  urgent=urgent, new_key=True)
+                                  urgent=urgent)

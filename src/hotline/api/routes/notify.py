@@ -25,6 +25,7 @@ from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied
 from hotline.notify.delivery import failed_messages, retry_dead
 from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate, OutboxMessage
+from hotline.notify.templates import invalidate as forget_templates
 from hotline.notify.templates import placeholders, shipped_templates
 from hotline.tickets.models import Ticket
 from hotline.tickets.views import iso
@@ -234,7 +235,9 @@ def put_template(code: str, body: TemplateIn, request: Request):
         check_text("正文", body.body, allowed)
         template.subject, template.body, template.updated_at = body.subject, body.body, clock.now()
         ctx.session.flush()
-        return _template(template, default)
+        out = _template(template, default)
+    forget_templates()  # after the commit: the next render reads the new text
+    return out
 
 
 @router.post("/message-templates/{code}/reset", summary="Restore a message template's shipped wording (admins)")
@@ -247,4 +250,6 @@ def reset_template(code: str, request: Request):
             raise NotFound(f"消息模板 {code} 没有随系统提供的默认文本")
         template.subject, template.body, template.updated_at = default["subject"], default["body"], clock.now()
         ctx.session.flush()
-        return _template(template, default)
+        out = _template(template, default)
+    forget_templates()  # after the commit: the next render reads the new text
+    return out
