@@ -67,3 +67,38 @@ def test_upgrading_twice_changes_nothing(tmp_path):
     upgrade(url)
     upgrade(url)
     assert _diff(url) == []
+
+
+def test_open_tickets_from_before_the_sweep_are_swept_after_the_upgrade(tmp_path):
+    """Migration 0003 adds ``watch_at``: tickets already open get it, so their clocks are watched."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, Table, select
+
+    from hotline.directory.loader import load_reference_data
+    from hotline.kit.db import Database
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0002")
+    db = Database(url)
+    with db.transaction() as s:
+        load_reference_data(s)
+    engine = create_engine(url)
+    tickets = Table("tickets", MetaData(), autoload_with=engine)
+    now = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)
+    row = {"query_code": "123456", "version": 1, "channel": "phone", "kind": "help", "category_code": "0103",
+           "urgency": "normal", "caller_anonymous": True, "caller_confidential": False, "region_code": "140828102207",
+           "title": "停水", "content": "朱吕村停水", "received_at": now, "dispatch_due_at": now,
+           "due_basis": {}, "suspended_seconds": 0, "extension_count": 0, "dispatch_count": 0, "reopen_count": 0,
+           "callback_attempts": 0, "updated_at": now}
+    with engine.begin() as conn:
+        conn.execute(tickets.insert(), [{**row, "number": "20261102-000001", "status": "registered"},
+                                        {**row, "number": "20261102-000002", "status": "closed"}])
+    engine.dispose()
+    upgrade(url)
+    with db.session() as s:
+        from hotline.tickets.models import Ticket
+
+        marks = dict(s.execute(select(Ticket.number, Ticket.watch_at)).all())
+    assert marks["20261102-000001"] is not None and marks["20261102-000002"] is None
+    db.dispose()

@@ -9,9 +9,14 @@ from hotline.migrations.models import metadata
 config = context.config
 
 
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Leave alone the tables huey keeps in the same PostgreSQL database (its queue)."""
+    return not (type_ == "table" and name.startswith("huey_"))
+
+
 def run_migrations_offline() -> None:
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=metadata,
-                      literal_binds=True, render_as_batch=True)
+                      literal_binds=True, render_as_batch=True, include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,7 +34,8 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      include_object=include_object)
     with context.begin_transaction():
         context.run_migrations()
 
