@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: demo serve test lint bench clean
+.PHONY: demo serve test lint bench clean browser
 
 # The virtual environment, rebuilt when the dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -21,8 +21,18 @@ demo: $(VENV)/.installed
 serve: $(VENV)/.installed
 	$(BIN)/hotline serve --port $(PORT)
 
+## Debian's chromium and CJK fonts for the browser tests (installed once; needs root or sudo).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  echo "installing chromium and fonts-noto-cjk for the browser tests"; \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null \
+	  || { $$SUDO apt-get update -q >/dev/null && \
+	       $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	fi
+
 ## Lint, import layers, and the whole suite on SQLite and PostgreSQL (skipped with a reason if absent).
-test: $(VENV)/.installed
+test: $(VENV)/.installed browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q

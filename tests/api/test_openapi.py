@@ -123,7 +123,3 @@ def test_docs_page_is_html(client: TestClient):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "/api/v1/openapi.json" in r.text and "<html" in r.text.lower()
 
-
-def test_the_home_address_leads_to_the_api_docs(api):
-    r = api.client.get("/", follow_redirects=False)
-    assert r.status_code in (302, 307) and r.headers["location"] == "/api/v1/docs"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import swagger_ui_bundle
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline import __version__, wiring
@@ -52,11 +52,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             swagger_css_url="/api/v1/docs/assets/swagger-ui.css",
             swagger_favicon_url="/api/v1/docs/assets/favicon-32x32.png",
         )
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:
-        # Until the staff console exists, the address printed by `hotline serve` opens the API docs.
-        return RedirectResponse("/api/v1/docs")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -153,11 +153,11 @@ def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None
     try:
         if workers > 1:
             os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
-            uvicorn.run("hotline.api.asgi:app", host=host, port=port, workers=workers, log_level="warning")
+            uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
         else:
-            from hotline.api.app import create_app
+            from hotline.web.app import create_site
 
-            uvicorn.run(create_app(env.settings, env.db), host=host, port=port, log_level="warning")
+            uvicorn.run(create_site(env.settings, env.db), host=host, port=port, log_level="warning")
     finally:
         if consumer is not None:
             consumer.stop()

@@ -1,0 +1,56 @@
+"""Templates: one Jinja2 environment from the package, Chinese filters for times and statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from hotline.accounts.models import ROLE_LABELS, Role
+from hotline.kit import clock
+from hotline.tickets.states import STATUS_LABELS, Status
+
+HERE = Path(__file__).parent
+env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+# Navigation by role: (path, label). The first entry is the role's home.
+NAV: dict[Role, list[tuple[str, str]]] = {role: [("/tickets", "工单查询")] for role in Role}
+NAV[Role.agent].insert(0, ("/agent/intake", "受理"))
+NAV[Role.dispatcher].insert(0, ("/dispatch", "派单"))
+NAV[Role.admin].append(("/dispatch", "派单"))
+NAV[Role.handler].insert(0, ("/unit", "本单位工单"))
+NAV[Role.agent].insert(1, ("/callbacks", "回访"))
+NAV[Role.dispatcher].insert(1, ("/callbacks", "回访"))
+NAV[Role.supervisor].insert(0, ("/supervision", "督办看板"))
+NAV[Role.admin].append(("/supervision", "督办看板"))
+
+
+def when(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return clock.local(value).strftime(fmt)
+
+
+def status_label(value: str | Status | None) -> str:
+    return STATUS_LABELS.get(Status(value), str(value)) if value else ""
+
+
+env.filters["when"] = when
+env.filters["status_label"] = status_label
+env.globals["ROLE_LABELS"] = ROLE_LABELS
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page; ``request.state`` carries the signed-in user and CSRF token when there is one."""
+    user = getattr(request.state, "user", None)
+    html = env.get_template(template).render(
+        request=request, user=user, csrf=getattr(request.state, "csrf", ""),
+        nav=NAV.get(user.role, []) if user is not None else [], path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status_code)

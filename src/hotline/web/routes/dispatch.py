@@ -1,0 +1,154 @@
+"""The dispatcher's queue: new tickets to dispatch (the catalogue's suggestion pre-selected),
+returns to review, extension requests to decide and replies to review. Every action is a form
+post that redirects back to the queue with what was done, or shows the refusal in Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hotline.accounts.models import Role
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid, PermissionDenied
+from hotline.routing.catalogue import suggest_units
+from hotline.tickets import lifecycle, queries, views
+from hotline.tickets.models import RequestState, RequestType, Ticket, TicketRequest
+from hotline.tickets.states import Status
+from hotline.web.render import page
+from hotline.web.session import PageContext, page_work
+
+router = APIRouter(include_in_schema=False)
+DISPATCH_ROLES = frozenset({Role.dispatcher, Role.admin})
+PER_SECTION = 50
+UNIT_LABELS = {"hours": "小时", "days": "天", "working_days": "个工作日"}
+
+
+def _allowed(ctx: PageContext) -> None:
+    if ctx.user.role not in DISPATCH_ROLES:
+        raise PermissionDenied("只有派单员和管理员可以使用派单工作台")
+
+
+def _by_status(ctx: PageContext, status: Status) -> list[Ticket]:
+    rows = ctx.session.scalars(
+        select(Ticket).where(queries.visible(ctx.scope), Ticket.status == status)
+        .options(selectinload(Ticket.units)).order_by(Ticket.received_at, Ticket.id).limit(PER_SECTION)
+    ).all()
+    return list(rows)
+
+
+def _pending(ctx: PageContext, kind: RequestType) -> list[tuple[TicketRequest, Ticket]]:
+    rows = ctx.session.execute(
+        select(TicketRequest, Ticket).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+        .where(TicketRequest.type == kind, TicketRequest.state == RequestState.pending, queries.visible(ctx.scope))
+        .options(selectinload(Ticket.units)).order_by(TicketRequest.requested_at, TicketRequest.id)
+        .limit(PER_SECTION)
+    ).all()
+    return [(r, t) for r, t in rows]
+
+
+def _queue(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
+           done: str = "") -> Response:
+    snap, now = reference.snapshot(ctx.session), clock.now()
+    units = sorted(((uid, name) for uid, (_code, name, active) in snap.units.items() if active),
+                   key=lambda u: u[1])
+
+    def summary(t: Ticket) -> dict[str, Any]:
+        return views.ticket_summary(snap, ctx.scope, t, now)
+
+    new = []
+    for t in _by_status(ctx, Status.registered):
+        s = suggest_units(ctx.session, category_code=t.category_code, region_code=t.region_code)
+        new.append({"t": summary(t), "suggested": s.lead_unit_id, "source": s.source, "note": s.note,
+                    "co": [snap.units[u][1] for u in s.co_unit_ids if u in snap.units]})
+    returns = [{"t": summary(t), "reason": r.reason, "unit": snap.units.get(r.unit_id, ("", "?", False))[1],
+                "lead": t.lead_unit_id} for r, t in _pending(ctx, RequestType.return_)]
+    extensions = [{"t": summary(t), "reason": r.reason, "unit": snap.units.get(r.unit_id, ("", "?", False))[1],
+                   "amount": f"{r.amount} {UNIT_LABELS.get(r.amount_unit or '', r.amount_unit or '')}"}
+                  for r, t in _pending(ctx, RequestType.extension)]
+    replies = [{"t": summary(t), "reply": t.reply_text} for t in _by_status(ctx, Status.replied)]
+    return page(request, "dispatch/queue.html", status_code=status_code, title="派单工作台", units=units,
+                new=new, returns=returns, extensions=extensions, replies=replies, error=error, done=done)
+
+
+@router.get("/dispatch")
+def dispatch_queue(request: Request, done: str = "") -> Response:
+    with page_work(request, write=False) as ctx:
+        try:
+            _allowed(ctx)
+        except PermissionDenied as refused:
+            return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
+        return _queue(request, ctx, done=done[:200])
+
+
+def _unit_id(form: Any, name: str = "lead_unit_id") -> int:
+    raw = str(form.get(name) or "").strip()
+    if not raw.isascii() or not raw.isdigit():
+        raise Invalid("请选择承办单位", code="unit_required", details={"field": name})
+    return int(raw)
+
+
+Act = Callable[[PageContext, Ticket, Any], str]
+
+ACTIONS: dict[str, Act] = {
+    "dispatch": lambda c, t, f: (
+        lifecycle.dispatch(c.session, t, actor=c.user, lead_unit_id=_unit_id(f), note=str(f.get("note") or "") or None)
+        and f"工单 {t.number} 已派单"),
+    "redispatch": lambda c, t, f: (
+        lifecycle.redispatch(c.session, t, actor=c.user, lead_unit_id=_unit_id(f),
+                             note=str(f.get("note") or "") or None) and f"工单 {t.number} 已改派"),
+    "reject-return": lambda c, t, f: (
+        lifecycle.reject_return(c.session, t, actor=c.user, reason=str(f.get("reason") or ""))
+        and f"工单 {t.number} 的退单申请已驳回"),
+    "approve-extension": lambda c, t, f: (
+        lifecycle.approve_extension(c.session, t, actor=c.user, note=str(f.get("note") or "") or None)
+        and f"工单 {t.number} 的延期申请已批准"),
+    "refuse-extension": lambda c, t, f: (
+        lifecycle.refuse_extension(c.session, t, actor=c.user, reason=str(f.get("reason") or ""))
+        and f"工单 {t.number} 的延期申请不予批准"),
+    "accept-reply": lambda c, t, f: (
+        lifecycle.accept_reply(c.session, t, actor=c.user, note=str(f.get("note") or "") or None)
+        and f"工单 {t.number} 的反馈已审核通过，转回访"),
+    "send-back-reply": lambda c, t, f: (
+        lifecycle.send_back_reply(c.session, t, actor=c.user, reason=str(f.get("reason") or ""))
+        and f"工单 {t.number} 的反馈已退回承办单位"),
+}
+
+
+async def _act(request: Request, number: str, action: str) -> Response:
+    form = await request.form()
+    token = str(form.get("csrf") or "")
+    try:
+        with page_work(request, write=True, posted_csrf=token) as ctx:
+            _allowed(ctx)
+            if number.isdigit():  # numbers only here: ids are not accepted from the queue's forms
+                raise Invalid(f"工单号 {number} 无效", code="invalid_number")
+            ticket = queries.get_ticket(ctx.session, ctx.scope, number)
+            done = ACTIONS[action](ctx, ticket, form)
+            ctx.session.flush()
+    except PermissionDenied as refused:
+        with page_work(request, write=False, posted_csrf=token):  # a live user for the page
+            return page(request, "error.html", status_code=403, title="无权操作", message=refused.message)
+    except DomainError as refused:
+        with page_work(request, write=False, posted_csrf=token) as ctx:
+            return _queue(request, ctx, status_code=refused.http_status if refused.http_status >= 400 else 422,
+                          error=refused.message)
+    return RedirectResponse(f"/dispatch?done={quote(done)}", status_code=303)
+
+
+@router.post("/dispatch/{number}")
+async def dispatch_ticket(request: Request, number: str) -> Response:
+    return await _act(request, number, "dispatch")
+
+
+@router.post("/dispatch/{number}/{action}")
+async def dispatch_action(request: Request, number: str, action: str) -> Response:
+    if action not in ACTIONS or action == "dispatch":
+        return page(request, "error.html", status_code=404, title="页面不存在", message=f"没有「{action}」这个操作")
+    return await _act(request, number, action)

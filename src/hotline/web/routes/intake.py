@@ -1,0 +1,172 @@
+"""The agent's intake page: the caller's earlier tickets, region search, register (and dispatch
+in the same transaction when the dispatch catalogue names a lead unit)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from hotline.accounts.models import Role
+from hotline.directory import reference
+from hotline.directory.models import RegionLevel
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid, PermissionDenied
+from hotline.routing.catalogue import suggest_units
+from hotline.tickets import lifecycle, queries, validation, views
+from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
+from hotline.web.render import page
+from hotline.web.session import PageContext, page_work
+
+router = APIRouter(include_in_schema=False)
+INTAKE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
+FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "address", "urgency", "content")
+MAX_REGION_HITS = 30
+
+
+def _allowed(ctx: PageContext) -> None:
+    if ctx.user.role not in INTAKE_ROLES:
+        raise PermissionDenied("您的角色无权受理工单")
+
+
+def _leaf_categories(snap: reference.Snapshot) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Active leaf categories grouped by their parent: [(parent name, [(code, name)])]."""
+    cats = snap.categories
+    parents = {c.parent_code for c in cats.values() if c.parent_code}
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for code in sorted(cats):
+        c = cats[code]
+        if code in parents or not c.active:
+            continue
+        parent = cats.get(c.parent_code or "")
+        groups.setdefault(parent.name if parent else "其他", []).append((code, c.name))
+    return list(groups.items())
+
+
+def _region_options(snap: reference.Snapshot, q: str = "", limit: int = MAX_REGION_HITS) -> list[tuple[str, str]]:
+    """(code, label) of townships and villages whose label contains every term of ``q``."""
+    terms = q.split()
+    hits: list[tuple[str, str]] = []
+    for code, (_name, level, _parent) in sorted(snap.regions.items()):
+        if level < RegionLevel.township:
+            continue
+        label = reference.region_label(snap, code)
+        if all(t in label or code.startswith(t) for t in terms):
+            hits.append((code, label))
+            if len(hits) >= limit:
+                break
+    return hits
+
+
+def _resolve_region(snap: reference.Snapshot, text: str) -> str:
+    """The region code typed or picked: a code, a full label, or 'label（code）'."""
+    text = text.strip()
+    if not text:
+        raise Invalid("请选择诉求发生地（乡镇或村）", code="region_required", details={"field": "region"})
+    if text in snap.regions:
+        return text
+    if text.endswith("）") and "（" in text:
+        code = text.rsplit("（", 1)[1][:-1]
+        if code in snap.regions:
+            return code
+    matches = [code for code in snap.regions if reference.region_label(snap, code) == text]
+    if len(matches) == 1:
+        return matches[0]
+    raise Invalid(f"找不到地点「{text}」，请从下拉提示中选择乡镇或村", code="unknown_region",
+                  details={"field": "region"})
+
+
+def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
+               values: dict[str, Any] | None = None, error: str | None = None,
+               done: dict[str, Any] | None = None) -> Response:
+    values = values or {}
+    return page(request, "intake/form.html", status_code=status_code, title="来电受理",
+                v={f: values.get(f, "") for f in FIELDS} | {"anonymous": values.get("anonymous"),
+                                                            "direct": values.get("direct", "on")},
+                error=error, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS,
+                categories=_leaf_categories(ctx_snap), regions=_region_options(ctx_snap, limit=MAX_REGION_HITS))
+
+
+@router.get("/agent/intake")
+def intake_form(request: Request) -> Response:
+    with page_work(request, write=False) as ctx:
+        try:
+            _allowed(ctx)
+        except PermissionDenied as refused:
+            return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
+        return _form_page(request, reference.snapshot(ctx.session), values={"kind": "help", "urgency": "normal"})
+
+
+@router.post("/agent/intake")
+async def intake_register(request: Request) -> Response:
+    form = await request.form()
+    token = str(form.get("csrf") or "")
+    values = {k: str(form.get(k) or "") for k in FIELDS}
+    values["anonymous"] = bool(form.get("anonymous"))
+    values["direct"] = "on" if form.get("direct") else ""
+    try:
+        with page_work(request, write=True, posted_csrf=token) as ctx:
+            _allowed(ctx)
+            snap = reference.snapshot(ctx.session)
+            ticket = lifecycle.register(
+                ctx.session, actor=ctx.user, channel="phone", kind=values["kind"],
+                category_code=values["category_code"], urgency=values["urgency"],
+                region_code=_resolve_region(snap, values["region"]), content=values["content"],
+                caller_name=values["caller_name"] or None, caller_phone=values["caller_phone"] or None,
+                caller_anonymous=values["anonymous"], address=values["address"] or None)
+            done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
+                                    "note": None}
+            if values["direct"]:
+                s = suggest_units(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code)
+                if s.source == "catalogue" and s.lead_unit_id is not None:
+                    # Agents may not choose a unit (policy: dispatch is the dispatchers'); here the
+                    # catalogue chooses, so the platform dispatches (actor None) and the note says who
+                    # registered it. Dispatchers and admins dispatch in their own name.
+                    by = ctx.user if ctx.user.role in (Role.dispatcher, Role.admin) else None
+                    lifecycle.dispatch(ctx.session, ticket, actor=by, lead_unit_id=s.lead_unit_id,
+                                       co_unit_ids=s.co_unit_ids,
+                                       note=f"{ctx.user.display_name}受理时按派单目录直接派单")
+                    done["unit"] = snap.units[s.lead_unit_id][1]
+                else:
+                    done["note"] = "派单目录没有明确的承办单位，工单已登记，待派单员派单"
+            ctx.session.flush()
+    except PermissionDenied as refused:
+        with page_work(request, write=False, posted_csrf=token):  # a live user for the page
+            return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
+    except DomainError as refused:
+        with page_work(request, write=False, posted_csrf=token) as ctx:
+            return _form_page(request, reference.snapshot(ctx.session), status_code=422, values=values,
+                              error=refused.message)
+    with page_work(request, write=False, posted_csrf=token) as ctx:
+        return _form_page(request, reference.snapshot(ctx.session), done=done,
+                          values={"kind": "help", "urgency": "normal"})
+
+
+@router.get("/agent/caller-history")
+def caller_history(request: Request, phone: str = "", caller_phone: str = "") -> Response:
+    """The caller's earlier tickets; the form's own input is named ``caller_phone``."""
+    phone = phone or caller_phone
+    with page_work(request, write=False) as ctx:
+        items: list[dict[str, Any]] = []
+        note = None
+        total = 0
+        try:
+            _allowed(ctx)
+            normalized = validation.normalize_phone(phone)
+        except DomainError as refused:
+            normalized, note = None, refused.message
+        if normalized:
+            rows, total = queries.list_tickets(ctx.session, ctx.scope, queries.TicketFilter(caller_phone=normalized),
+                                               per_page=10)
+            snap, now = reference.snapshot(ctx.session), clock.now()
+            items = [views.ticket_summary(snap, ctx.scope, t, now) for t in rows]
+        return page(request, "intake/history.html", items=items, total=total, note=note, phone=phone.strip())
+
+
+@router.get("/agent/regions")
+def region_search(request: Request, q: str = "", region: str = "") -> Response:
+    """Datalist options; the form's own input is named ``region``, so either parameter is read."""
+    with page_work(request, write=False) as ctx:
+        hits = _region_options(reference.snapshot(ctx.session), (q or region).strip()[:40])
+        return page(request, "intake/regions.html", regions=hits)

@@ -1,0 +1,178 @@
+"""The unit inbox (承办): to accept, in progress, due soon, overdue; and the unit's actions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from hotline.accounts.models import Role
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid, NotFound
+from hotline.tickets import lifecycle, queries
+from hotline.tickets.models import Ticket, UnitRole, UnitTaskStatus
+from hotline.tickets.sla import STAGE_LABELS, stage_states
+from hotline.tickets.states import STATUS_LABELS
+from hotline.web.render import page
+from hotline.web.session import PageContext, page_work
+
+router = APIRouter(include_in_schema=False)
+ROLES = (Role.handler, Role.admin)
+INBOX_STATUSES = ["dispatched", "accepted", "in_progress", "suspended", "return_requested"]
+DUE_SOON = timedelta(hours=24)
+
+
+def refused(request: Request, message: str = "您的角色无权访问此页面") -> Response:
+    return page(request, "error.html", status_code=403, title="无权访问", message=message)
+
+
+def countdown(due: datetime | None, now: datetime) -> str:
+    """「剩余 5 小时」 or 「已超期 3 小时」 (days shown past 48 hours, minutes under one hour)."""
+    if due is None:
+        return ""
+    left = due - now
+    late = left < timedelta(0)
+    minutes = int(abs(left).total_seconds() // 60)
+    hours, days = minutes // 60, minutes // 1440
+    if hours >= 48:
+        text = f"{days} 天 {hours - days * 24} 小时" if hours % 24 else f"{days} 天"
+    elif hours >= 1:
+        text = f"{hours} 小时"
+    else:
+        text = f"{max(minutes, 1)} 分钟"
+    return f"已超期 {text}" if late else f"剩余 {text}"
+
+
+def _unit_id(ctx: PageContext, unit_id: int | None) -> int | None:
+    return ctx.user.unit_id if ctx.user.role == Role.handler else unit_id
+
+
+def _row(snap: reference.Snapshot, ticket: Ticket, unit_id: int, now: datetime) -> dict[str, Any]:
+    task = ticket.task_of(unit_id)
+    stages = stage_states(ticket, now)
+    overdue = [s for s, v in stages.items() if v["state"] == "overdue"]
+    return {
+        "number": ticket.number,
+        "title": ticket.title,
+        "place": reference.region_label(snap, ticket.region_code) + (f"（{ticket.address}）" if ticket.address else ""),
+        "status_label": STATUS_LABELS[ticket.status],
+        "role": task.role.value if task else "",
+        "task_status": task.status.value if task else "",
+        "reply_due_at": ticket.reply_due_at,
+        "countdown": countdown(ticket.reply_due_at, now),
+        "overdue_stages": [STAGE_LABELS[s] for s in overdue],
+        "due_soon": not overdue and ticket.reply_due_at is not None and now <= ticket.reply_due_at <= now + DUE_SOON,
+        "is_lead": task is not None and task.role == UnitRole.lead,
+    }
+
+
+def inbox(ctx: PageContext, unit_id: int) -> dict[str, list[dict[str, Any]]]:
+    f = queries.TicketFilter(unit_id=unit_id, status=INBOX_STATUSES)
+    tickets, _ = queries.list_tickets(ctx.session, ctx.scope, f, per_page=queries.MAX_PAGE_SIZE)
+    snap, now = reference.snapshot(ctx.session), clock.now()
+    sections: dict[str, list[dict[str, Any]]] = {"待签收": [], "办理中": [], "即将到期": [], "已超期": []}
+    for ticket in sorted(tickets, key=lambda t: (t.reply_due_at is None, t.reply_due_at or now)):
+        row = _row(snap, ticket, unit_id, now)
+        if row["task_status"] == UnitTaskStatus.dispatched:
+            sections["待签收"].append(row)
+        elif row["task_status"] == UnitTaskStatus.accepted:
+            sections["办理中"].append(row)
+        else:
+            continue  # this unit's part is done (a co-handler that has replied)
+        if row["overdue_stages"]:
+            sections["已超期"].append(row)
+        elif row["due_soon"]:
+            sections["即将到期"].append(row)
+    return sections
+
+
+def _render(request: Request, ctx: PageContext, unit_id: int | None, status_code: int = 200,
+            error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
+    if unit_id is None:
+        return page(request, "unit/inbox.html", status_code=status_code, sections={}, unit_name="", unit_id=None,
+                    error=error or "请选择承办单位（?unit_id=单位编号）", typed=typed or {}, title="本单位工单")
+    snap = reference.snapshot(ctx.session)
+    return page(request, "unit/inbox.html", status_code=status_code, sections=inbox(ctx, unit_id),
+                unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id,
+                error=error, typed=typed or {}, title="本单位工单")
+
+
+@router.get("/unit")
+def unit_inbox(request: Request, unit_id: int | None = None) -> Response:
+    with page_work(request, write=False) as ctx:
+        if ctx.user.role not in ROLES:
+            return refused(request)
+        return _render(request, ctx, _unit_id(ctx, unit_id))
+
+
+def _act(request: Request, number: str, csrf: str, action: str, unit_id: int | None, **fields: Any) -> Response:
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if ctx.user.role not in ROLES:
+            return refused(request)
+        uid = _unit_id(ctx, unit_id)
+        back = "/unit" if ctx.user.role == Role.handler or uid is None else f"/unit?unit_id={uid}"
+        try:
+            ticket = queries.get_ticket(ctx.session, ctx.scope, number)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        try:
+            _apply(ctx, ticket, action, uid, fields)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            typed = {"number": number, "action": action, **fields}
+            return _render(request, ctx, uid, status_code=err.http_status, error=err.message, typed=typed)
+        return RedirectResponse(back, status_code=303)
+
+
+def _apply(ctx: PageContext, ticket: Ticket, action: str, unit_id: int | None, fields: dict[str, Any]) -> None:
+    actor = ctx.user
+    part = unit_id if actor.role != Role.handler else None
+    if action == "accept":
+        lifecycle.accept(ctx.session, ticket, actor=actor, unit_id=part)
+    elif action == "contact":
+        lifecycle.record_contact(ctx.session, ticket, actor=actor, note=fields.get("note") or None)
+    elif action == "reply":
+        lifecycle.reply(ctx.session, ticket, actor=actor, text=fields.get("text", ""), unit_id=part)
+    elif action == "return":
+        lifecycle.request_return(ctx.session, ticket, actor=actor, reason=fields.get("reason", ""))
+    elif action == "extension":
+        raw = str(fields.get("amount", "")).strip()
+        if not raw.isascii() or not raw.isdigit():
+            raise Invalid("延期时长请填写 1–60 之间的整数（工作日）", details={"field": "amount"})
+        lifecycle.request_extension(ctx.session, ticket, actor=actor, amount=int(raw), unit="working_days",
+                                    reason=fields.get("reason", ""))
+    else:  # pragma: no cover - routes below name every action
+        raise NotFound(f"未知操作：{action}")
+
+
+@router.post("/unit/{number}/accept")
+def accept(request: Request, number: str, csrf: str = Form(""), unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "accept", unit_id)
+
+
+@router.post("/unit/{number}/contact")
+def contact(request: Request, number: str, csrf: str = Form(""), note: str = Form(""),
+            unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "contact", unit_id, note=note)
+
+
+@router.post("/unit/{number}/reply")
+def reply(request: Request, number: str, csrf: str = Form(""), text: str = Form(""),
+          unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "reply", unit_id, text=text)
+
+
+@router.post("/unit/{number}/return")
+def request_return(request: Request, number: str, csrf: str = Form(""), reason: str = Form(""),
+                   unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "return", unit_id, reason=reason)
+
+
+@router.post("/unit/{number}/extension")
+def request_extension(request: Request, number: str, csrf: str = Form(""), amount: str = Form(""),
+                      reason: str = Form(""), unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "extension", unit_id, amount=amount, reason=reason)

@@ -1,0 +1,52 @@
+"""The callback queue: a satisfied callback, a dissatisfied one reopening the ticket, refusals."""
+
+from __future__ import annotations
+
+from hotline.tickets.models import Ticket
+from hotline.tickets.states import Status
+from tests.builders import make_ticket
+
+
+def status_of(site, ticket_id: int) -> Status:
+    with site.db.transaction(write=False) as s:
+        return s.get(Ticket, ticket_id).status
+
+
+def test_the_agent_records_a_satisfied_callback(site, session, people):
+    ticket = make_ticket(session, people, Status.callback_pending)
+    session.commit()
+    client, csrf = site.signed_in("agent")
+    page = client.get("/callbacks")
+    assert page.status_code == 200 and ticket.number in page.text
+    assert "满意" in page.text and "基本满意" in page.text and "不满意" in page.text
+    r = client.post(f"/callbacks/{ticket.number}", data={"csrf": csrf, "reached": "yes", "resolved": "yes",
+                                                         "satisfaction": "satisfied", "comment": "修好了"})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "回访已记录" in page and f'href="/tickets/{ticket.number}"' not in page
+    assert status_of(site, ticket.id) == Status.callback_done
+
+
+def test_a_dissatisfied_callback_reopens_the_ticket_to_the_unit(site, session, people):
+    ticket = make_ticket(session, people, Status.callback_pending)
+    session.commit()
+    client, csrf = site.signed_in("dispatcher")
+    r = client.post(f"/callbacks/{ticket.number}", data={"csrf": csrf, "reached": "yes", "resolved": "no",
+                                                         "satisfaction": "dissatisfied", "comment": "还是没水"})
+    assert r.status_code == 303
+    assert "已退回承办单位重新办理" in client.get(r.headers["location"]).text
+    assert status_of(site, ticket.id) == Status.dispatched
+    handler, _ = site.signed_in("handler_a")
+    assert ticket.number in handler.get("/unit").text
+
+
+def test_a_refused_callback_keeps_what_was_typed_and_others_are_refused(site, session, people):
+    ticket = make_ticket(session, people, Status.callback_pending)
+    session.commit()
+    client, csrf = site.signed_in("agent")
+    r = client.post(f"/callbacks/{ticket.number}", data={"csrf": csrf, "reached": "yes", "comment": "说不清楚"})
+    assert r.status_code == 422 and "是否已解决" in r.text and 'value="说不清楚"' in r.text
+    assert client.post(f"/callbacks/{ticket.number}", data={"reached": "yes"}).status_code == 403
+    handler, csrf_h = site.signed_in("handler_a")
+    assert handler.get("/callbacks").status_code == 403
+    assert status_of(site, ticket.id) == Status.callback_pending

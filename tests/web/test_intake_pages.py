@@ -1,0 +1,99 @@
+"""The agent's intake page: register (and dispatch by the catalogue), errors keep what was typed,
+the caller's earlier tickets and the region search."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from hotline.accounts.models import Role
+from hotline.tickets.models import Ticket
+from hotline.tickets.states import Status
+from hotline.web.render import NAV
+from tests.builders import LEAK, ZHULV, make_ticket
+
+
+def _form(csrf: str, **overrides: str) -> dict[str, str]:
+    fields = {"csrf": csrf, "caller_phone": "13803590001", "caller_name": "张先生", "kind": "help",
+              "category_code": "0103", "region": f"夏县裴介镇朱吕村（{ZHULV}）", "address": "村东供水闸阀井",
+              "urgency": "urgent", "content": LEAK, "direct": "on"}
+    fields.update(overrides)
+    return fields
+
+
+def _ticket(site, number: str) -> Ticket:
+    with site.db.transaction(write=False) as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket is not None
+        s.expunge(ticket)
+        return ticket
+
+
+def test_the_agent_registers_the_leak_and_the_catalogue_dispatches_it_in_one_step(site, people):
+    assert NAV[Role.agent][0] == ("/agent/intake", "受理")
+    agent, csrf = site.signed_in("agent")
+    form = agent.get("/agent/intake")
+    assert form.status_code == 200 and "来电受理" in form.text and "按派单目录直接派单" in form.text
+    assert 'value="0103"' in form.text and "<optgroup" in form.text
+    r = agent.post("/agent/intake", data=_form(csrf))
+    assert r.status_code == 200, r.text
+    assert "工单已登记" in r.text and "已按派单目录派至 <b>夏县水利局</b>" in r.text
+    number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
+    assert "查询码" in r.text
+    assert "张先生" not in r.text  # the form is empty again
+    ticket = _ticket(site, number)
+    assert ticket.status == Status.dispatched and ticket.lead_unit_id == people.unit_a
+    assert ticket.region_code == ZHULV and ticket.caller_phone == "+8613803590001"
+    # The ticket page shows it.
+    assert "夏县水利局" in agent.get(f"/tickets/{number}").text
+
+
+def test_without_the_box_the_ticket_is_only_registered_and_a_bare_code_or_label_is_accepted(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", region=ZHULV))
+    assert r.status_code == 200 and "工单已登记" in r.text and "派至" not in r.text
+    number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
+    assert _ticket(site, number).status == Status.registered
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", region="夏县裴介镇朱吕村"))
+    assert r.status_code == 200 and "工单已登记" in r.text
+
+
+def test_a_refused_form_shows_the_error_and_keeps_everything_typed(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, content="  ", anonymous="1"))
+    assert r.status_code == 422
+    assert 'class="error"' in r.text and "诉求内容" in r.text
+    assert 'value="13803590001"' in r.text and 'value="张先生"' in r.text and 'value="村东供水闸阀井"' in r.text
+    assert f'value="夏县裴介镇朱吕村（{ZHULV}）"' in r.text
+    assert re.search(r'<option value="0103" selected>', r.text)
+    assert re.search(r'<option value="urgent" selected>', r.text)
+    assert re.search(r'name="anonymous" value="1" checked', r.text)
+    assert "工单已登记" not in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, region="火星"))
+    assert r.status_code == 422 and "找不到地点「火星」" in r.text and "供水闸阀井漏水" in r.text
+
+
+def test_the_callers_earlier_tickets_and_the_region_search(site, session, people):
+    earlier = make_ticket(session, people)
+    session.commit()
+    agent, _ = site.signed_in("agent")
+    r = agent.get("/agent/caller-history", params={"phone": "13803590001"})
+    assert r.status_code == 200 and earlier.number in r.text and "共 1 件" in r.text
+    r = agent.get("/agent/caller-history", params={"caller_phone": "13900000000"})
+    assert "没有历史工单" in r.text
+    r = agent.get("/agent/regions", params={"q": "朱吕"})
+    assert r.status_code == 200 and f"夏县裴介镇朱吕村（{ZHULV}）" in r.text
+
+
+def test_an_intake_post_without_its_csrf_token_is_refused(site):
+    agent, csrf = site.signed_in("agent")
+    data = _form(csrf)
+    del data["csrf"]
+    r = agent.post("/agent/intake", data=data)
+    assert r.status_code == 403 and "页面已过期" in r.text
+
+
+def test_a_handler_cannot_open_the_intake_page(site):
+    handler, _ = site.signed_in("handler_a")
+    assert handler.get("/agent/intake").status_code == 403

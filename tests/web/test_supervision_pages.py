@@ -1,0 +1,49 @@
+"""The supervisor board: counts by unit, overdue tickets, urging by hand, who may see it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hotline.kit import clock
+from hotline.tickets.states import Status
+from tests.builders import make_ticket
+
+
+def test_the_supervisor_urges_an_overdue_ticket(site, session, people):
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    client, csrf = site.signed_in("supervisor")
+    assert client.get("/").headers["location"] == "/supervision"
+    page = client.get("/supervision").text
+    assert "督办看板" in page and "夏县水利局" in page and "暂无超期工单" in page
+    clock.advance(ticket.reply_due_at - clock.now() + timedelta(hours=2))
+    client, csrf = site.signed_in("supervisor")  # days later: a fresh sign-in
+    page = client.get("/supervision").text
+    assert f"/supervision/{ticket.number}/urge" in page and "已超期" in page and "反馈" in page
+    r = client.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "请今天内反馈"})
+    assert r.status_code == 303
+    assert f"已催办工单 {ticket.number}" in client.get(r.headers["location"]).text
+    timeline = client.get(f"/tickets/{ticket.number}").text
+    assert "催办" in timeline and "请今天内反馈" in timeline
+
+
+def test_urging_a_closed_ticket_is_refused_in_chinese(site, session, people):
+    ticket = make_ticket(session, people, Status.closed)
+    session.commit()
+    client, csrf = site.signed_in("admin")
+    r = client.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "看看"})
+    assert r.status_code == 409 and "不能催办" in r.text
+
+
+def test_a_handler_may_not_open_the_board_and_a_post_without_csrf_is_refused(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    handler, csrf = site.signed_in("handler_a")
+    assert handler.get("/supervision").status_code == 403
+    assert handler.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf}).status_code == 403
+    supervisor, _ = site.signed_in("supervisor")
+    r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"note": "x"})
+    assert r.status_code == 403 and "页面已过期" in r.text
+    dispatcher, _ = site.signed_in("dispatcher")
+    assert dispatcher.get("/supervision").status_code == 200
