@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -149,3 +150,101 @@ def test_a_form_posted_without_its_csrf_token_is_refused(server, page):
     assert "页面已过期" in page.inner_text("main")
     page.goto(server["url"] + "/tickets")
     assert "agent1（坐席）" in page.inner_text("header")  # still signed in: nothing happened
+
+
+def test_the_whole_loop_through_the_pages(server, browser):
+    """Agent registers → dispatcher dispatches → the unit accepts and replies → the dispatcher
+    reviews → the callback agent records a satisfied caller → closed; a screenshot of each page."""
+    url = server["url"]
+
+    def as_(username: str):
+        context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+        p = context.new_page()
+        sign_in(p, url, username)
+        return p
+
+    agent = as_("agent1")
+    assert agent.url.endswith("/agent/intake")
+    agent.fill("input[name=caller_phone]", "13935900002")
+    agent.fill("input[name=caller_name]", "王女士")
+    agent.select_option("select[name=category_code]", "0103")
+    agent.fill("input[name=region]", "140828102207")
+    agent.fill("input[name=address]", "朱吕村五组")
+    agent.fill("textarea[name=content]", "朱吕村五组自来水管道破裂，水漫到路上了，家里也停水了。")
+    agent.uncheck("input[name=direct]")  # the dispatcher decides this one
+    shot(agent, "intake")
+    agent.click("form.intake button[type=submit]")
+    link = agent.locator("main a[href^='/tickets/']").first
+    number = link.inner_text().strip()
+    assert number.startswith("20") and "查询码" in agent.inner_text("main")
+
+    dispatcher = as_("dispatcher1")
+    assert dispatcher.url.endswith("/dispatch") and number in dispatcher.inner_text("main")
+    shot(dispatcher, "dispatch")
+    dispatcher.click(f"form[action='/dispatch/{number}'] button[type=submit]")
+    assert "派单" in dispatcher.inner_text("main")
+
+    handler = as_("water1")
+    assert handler.url.endswith("/unit") and number in handler.inner_text("main")
+    shot(handler, "unit-inbox")
+    row = f"tr:has(a[href='/tickets/{number}'])"
+    handler.locator(f"{row} summary").first.click()
+    handler.click(f"form[action='/unit/{number}/accept'] button")
+    handler.locator(f"{row} summary").first.click()
+    handler.fill(f"form[action='/unit/{number}/contact'] input[name=note]", "已电话联系王女士，维修队出发")
+    handler.click(f"form[action='/unit/{number}/contact'] button")
+    handler.locator(f"{row} summary").first.click()
+    handler.fill(f"form[action='/unit/{number}/reply'] textarea[name=text]", "已派维修队更换破裂管段，当日恢复供水。")
+    handler.click(f"form[action='/unit/{number}/reply'] button")
+
+    dispatcher.goto(url + "/dispatch")
+    dispatcher.click(f"form[action='/dispatch/{number}/accept-reply'] button")
+
+    agent.goto(url + "/callbacks")
+    assert number in agent.inner_text("main")
+    form = agent.locator(f"form[action='/callbacks/{number}']")
+    form.locator("input[name=reached][value=yes]").check()
+    form.locator("input[name=resolved][value=yes]").check()
+    form.locator("input[name=satisfaction][value=satisfied]").check()
+    form.locator("input[name=comment]").fill("已经来水了，满意")
+    shot(agent, "callbacks")
+    form.locator("button[type=submit]").click()
+    assert "已办结" in agent.inner_text("main")
+
+    agent.goto(f"{url}/tickets/{number}")
+    body = agent.inner_text("main")
+    assert "已办结" in body
+    for step in ("受理", "派单", "签收", "提交反馈", "审核通过", "回访", "办结"):
+        assert step in body, step
+    shot(agent, "ticket-closed")
+    for p in (agent, dispatcher, handler):
+        p.context.close()
+
+
+def test_a_citizen_submits_on_a_phone_and_follows_the_request(server, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
+    phone = context.new_page()
+    phone.goto(server["url"] + "/portal")
+    phone.fill("input[name=caller_name]", "李先生")
+    phone.fill("input[name=caller_phone]", "13935900003")
+    phone.select_option("select[name=category_code]", "0103")
+    phone.fill("input[name=region]", "140828102207")
+    phone.fill("textarea[name=content]", "我家门口的自来水管一直在漏水，已经两天了，请派人来修一下。")
+    shot(phone, "portal-submit")
+    phone.click("button[type=submit]")
+    assert "请记下工单号和查询码" in phone.inner_text("body")
+    number, code = phone.inner_text("#number").strip(), phone.inner_text("#query-code").strip()
+    assert re.fullmatch(r"\d{8}-\d{6}", number) and re.fullmatch(r"\d{6}", code)
+    shot(phone, "portal-done")
+    phone.goto(server["url"] + "/portal/track")
+    phone.fill("input[name=number]", number)
+    phone.fill("input[name=code]", "000000" if code != "000000" else "111111")
+    phone.click("button[type=submit]")
+    assert "工单号或查询码不正确" in phone.inner_text("body")
+    phone.fill("input[name=number]", number)
+    phone.fill("input[name=code]", code)
+    phone.click("button[type=submit]")
+    body = phone.inner_text("body")
+    assert number in body and "受理" in body and "agent1" not in body
+    shot(phone, "portal-track")
+    context.close()

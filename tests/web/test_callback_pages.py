@@ -23,8 +23,8 @@ def test_the_agent_records_a_satisfied_callback(site, session, people):
                                                          "satisfaction": "satisfied", "comment": "修好了"})
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
-    assert "回访已记录" in page and f'href="/tickets/{ticket.number}"' not in page
-    assert status_of(site, ticket.id) == Status.callback_done
+    assert "已办结" in page and f'href="/tickets/{ticket.number}"' not in page
+    assert status_of(site, ticket.id) == Status.closed  # resolved and satisfied: saving closes it
 
 
 def test_a_dissatisfied_callback_reopens_the_ticket_to_the_unit(site, session, people):

@@ -10,7 +10,7 @@ from hotline.api.app import create_app
 from hotline.config import Settings
 from hotline.kit.db import Database
 from hotline.web.render import HERE, page
-from hotline.web.routes import auth, callbacks, dispatch, intake, supervision, tickets, unit
+from hotline.web.routes import auth, callbacks, dispatch, intake, portal, supervision, tickets, unit
 from hotline.web.session import CsrfRefused, SignInNeeded
 
 
@@ -20,6 +20,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router):
         app.include_router(router)
+    app.include_router(portal.router)  # the citizen portal: no sign-in
 
     @app.exception_handler(SignInNeeded)
     async def sign_in_first(request: Request, exc: SignInNeeded) -> Response:

@@ -13,7 +13,8 @@ from hotline.callbacks import queries as callback_queries
 from hotline.callbacks import service
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound
-from hotline.tickets import queries
+from hotline.tickets import lifecycle, queries
+from hotline.tickets.states import Status
 from hotline.web.render import page
 from hotline.web.routes.unit import refused
 from hotline.web.session import PageContext, page_work
@@ -69,6 +70,9 @@ def record_callback(request: Request, number: str, csrf: str = Form(""), reached
                                   resolved=_yes_no(resolved) if was_reached else None,
                                   satisfaction=(satisfaction or None) if was_reached else None,
                                   comment=comment.strip() or None)
+            if done.follow_up is None and ticket.status == Status.callback_done and not lifecycle.callback_negative(ticket):
+                # Reached, resolved and satisfied: the agent's one click also closes (办结).
+                done = service.Recorded(done.event, lifecycle.close(ctx.session, ticket, actor=ctx.user))
             ctx.session.flush()
         except DomainError as err:
             ctx.session.rollback()

@@ -1,0 +1,332 @@
+"""The citizen portal (群众端), no account: submit a request, follow it with number + query code, and
+rate the handling when the ticket waits for its callback.
+
+No session here, so CSRF uses a double-submit cookie: a random token in a SameSite=Strict cookie
+(path /portal) that every form repeats in its hidden ``csrf`` field; a post whose field does not
+match the cookie is refused (403).
+
+Anti-abuse:
+
+* per phone: at most ``PHONE_LIMIT`` web tickets per phone in the last 24 hours, counted in the
+  database (tickets with channel ``web`` by ``caller_phone`` and ``received_at``), so it holds
+  across processes;
+* per client IP: at most ``IP_LIMIT`` submissions an hour, and ``TRACK_FAIL_LIMIT`` wrong
+  number/code attempts per ``TRACK_FAIL_WINDOW``. These are in-process sliding windows
+  (``app.state.portal_limits``): each worker process counts on its own and a restart forgets them.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hotline.callbacks import service as callbacks
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid
+from hotline.tickets import lifecycle, validation
+from hotline.tickets.models import Channel, Ticket, TicketEvent
+from hotline.tickets.states import Status
+from hotline.tickets.views import KIND_LABELS
+from hotline.web.render import page
+from hotline.web.routes.intake import _leaf_categories, _region_options, _resolve_region
+from hotline.web.session import database
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "portal_csrf"
+FIELDS = ("caller_name", "caller_phone", "kind", "category_code", "region", "address", "content")
+XIAXIAN = "140828"  # the portal's regions: townships and villages of 夏县
+PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
+IP_LIMIT, IP_WINDOW = 5, 3600.0
+TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, 900.0
+WRONG = "工单号或查询码不正确"
+
+SATISFACTION_CHOICES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
+
+# What a citizen sees of the status: the staff-side review steps all read "办理中".
+CITIZEN_STATUS: dict[Status, str] = {
+    Status.registered: "已受理，等待派单",
+    Status.dispatched: "已派单，等待承办单位签收",
+    Status.accepted: "办理中",
+    Status.in_progress: "办理中",
+    Status.suspended: "暂缓办理",
+    Status.return_requested: "办理中",
+    Status.replied: "办理中",
+    Status.callback_pending: "已答复，待您评价",
+    Status.callback_done: "已回访",
+    Status.closed: "已办结",
+    Status.handed_off: "已转应急部门处理",
+    Status.refused: "不予受理",
+    Status.merged: "已与同一问题的工单合并办理",
+    Status.archived: "已办结",
+}
+
+
+class SlidingWindow:
+    """Events per key within the last ``window`` seconds, in this process only."""
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit, self.window = limit, window
+        self._hits: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _live(self, key: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(key, deque())
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        return hits
+
+    def full(self, key: str) -> bool:
+        with self._lock:
+            return len(self._live(key, time.monotonic())) >= self.limit
+
+    def add(self, key: str) -> None:
+        with self._lock:
+            now = time.monotonic()
+            self._live(key, now).append(now)
+            if len(self._hits) > 10_000:  # forget idle keys
+                for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
+                    del self._hits[k]
+
+
+def _limits(request: Request) -> dict[str, SlidingWindow]:
+    state = request.app.state
+    if getattr(state, "portal_limits", None) is None:
+        state.portal_limits = {"submit": SlidingWindow(IP_LIMIT, IP_WINDOW),
+                               "track_fail": SlidingWindow(TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW)}
+    return state.portal_limits
+
+
+def _ip(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# --- CSRF: double-submit cookie -------------------------------------------------------------
+
+def _token(request: Request) -> str:
+    return request.cookies.get(COOKIE) or secrets.token_urlsafe(24)
+
+
+def _render(request: Request, template: str, *, status_code: int = 200, token: str | None = None,
+            **context: Any) -> HTMLResponse:
+    token = token or _token(request)
+    request.state.csrf = token  # page() puts it in the forms' hidden field
+    response = page(request, template, status_code=status_code, **context)
+    if request.cookies.get(COOKIE) != token:
+        response.set_cookie(COOKIE, token, httponly=True, samesite="strict", path="/portal",
+                            secure=request.url.scheme == "https")
+    return response
+
+
+def _csrf_ok(request: Request, posted: str) -> bool:
+    cookie = request.cookies.get(COOKIE) or ""
+    return bool(cookie) and hmac.compare_digest(cookie, posted)
+
+
+def _refused_csrf(request: Request) -> HTMLResponse:
+    return _render(request, "portal/message.html", status_code=403, title="页面已过期",
+                   message="表单校验失败（页面已过期或缺少安全令牌），请返回刷新页面后重新提交。")
+
+
+# --- Submit ---------------------------------------------------------------------------------
+
+def _form(request: Request, session: Session, *, status_code: int = 200, values: dict[str, Any] | None = None,
+          error: str | None = None) -> HTMLResponse:
+    values = values or {"kind": "help"}
+    snap = reference.snapshot(session)
+    return _render(request, "portal/submit.html", status_code=status_code, title="我要反映",
+                   v={f: values.get(f, "") for f in FIELDS}, error=error, kinds=KIND_LABELS,
+                   categories=_leaf_categories(snap), regions=_region_options(snap, XIAXIAN, limit=5000))
+
+
+@router.get("/portal")
+def portal_form(request: Request) -> Response:
+    with database(request).transaction(write=False) as session:
+        return _form(request, session)
+
+
+def _phone_count(session: Session, phone: str) -> int:
+    since = clock.now() - PHONE_WINDOW
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.channel == Channel.web, Ticket.caller_phone == phone, Ticket.received_at >= since)) or 0
+
+
+@router.post("/portal/submit")
+async def portal_submit(request: Request) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in FIELDS}
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return _refused_csrf(request)
+    limiter = _limits(request)["submit"]
+    db = database(request)
+    try:
+        if limiter.full(_ip(request)):
+            raise Invalid("本网络提交过于频繁（每小时最多 5 件），请稍后再试，或拨打 12345 热线反映。",
+                          code="rate_limited")
+        with db.transaction(write=True) as session:
+            if not values["caller_phone"]:
+                raise Invalid("请留下手机号码，方便承办单位与您联系", code="caller_required",
+                              details={"field": "caller_phone"})
+            phone = validation.normalize_phone(values["caller_phone"])
+            if phone and _phone_count(session, phone) >= PHONE_LIMIT:
+                raise Invalid(f"该手机号码今天已提交 {PHONE_LIMIT} 件诉求，已达上限；请明天再提交，或拨打 12345 热线反映。",
+                              code="rate_limited", details={"field": "caller_phone"})
+            if not values["category_code"]:
+                raise Invalid("请选择事项分类", code="category_required", details={"field": "category_code"})
+            snap = reference.snapshot(session)
+            ticket = lifecycle.register(
+                session, actor=None, channel=Channel.web, kind=values["kind"], category_code=values["category_code"],
+                urgency="normal", region_code=_resolve_region(snap, values["region"]), content=values["content"],
+                caller_name=values["caller_name"] or None, caller_phone=phone, address=values["address"] or None)
+            session.flush()
+            done = {"number": ticket.number, "query_code": ticket.query_code}
+    except DomainError as refused:
+        with db.transaction(write=False) as session:
+            status = 429 if refused.code == "rate_limited" else 422
+            return _form(request, session, status_code=status, values=values, error=refused.message)
+    limiter.add(_ip(request))
+    return _render(request, "portal/done.html", title="提交成功", done=done)
+
+
+# --- Track and rate -------------------------------------------------------------------------
+
+def _find(session: Session, number: str, code: str) -> Ticket | None:
+    number, code = number.strip().upper(), code.strip()
+    if not number or not code or len(number) > 20:
+        return None
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    if ticket is None or not hmac.compare_digest(ticket.query_code.encode(), code.encode()):
+        return None
+    return ticket
+
+
+def citizen_timeline(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
+    """The ticket's events as a citizen reads them: units by name, never staff, internal steps left out."""
+    events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                             .order_by(TicketEvent.at, TicketEvent.id)).all()
+    lines: list[dict[str, Any]] = []
+    last_reply: str | None = None
+
+    def add(at: Any, text: str, detail: str | None = None) -> None:
+        lines.append({"at": at, "text": text, "detail": detail})
+
+    for e in events:
+        d = e.details or {}
+        match e.action:
+            case "register":
+                add(e.at, "受理", "您的诉求已登记受理")
+            case "dispatch" | "redispatch":
+                add(e.at, f"派单至{d.get('lead_unit') or '承办单位'}", None)
+            case "reopen":
+                unit = d.get("lead_unit")
+                add(e.at, "重新办理", f"已交{unit}重新办理" if unit else None)
+            case "accept":
+                add(e.at, "办理中", "承办单位已签收，正在办理")
+            case "record_contact":
+                add(e.at, "办理中", "承办单位已与您联系")
+            case "suspend":
+                add(e.at, "暂缓办理", e.reason)
+            case "resume":
+                add(e.at, "恢复办理", None)
+            case "reply":
+                last_reply = d.get("text")
+            case "accept_reply":
+                add(e.at, "答复", last_reply or ticket.reply_text)
+            case "answer_directly":
+                add(e.at, "答复", d.get("answer"))
+            case "hand_off":
+                add(e.at, f"已转 {d.get('to') or ticket.handoff_to or ''} 处理", None)
+            case "refuse":
+                add(e.at, "不予受理", e.reason)
+            case "merge":
+                add(e.at, "合并办理", "与同一问题的其他工单合并办理")
+            case "record_callback":
+                add(e.at, "回访", "已记录您的评价")
+            case "close":
+                add(e.at, "办结", None)
+    return lines
+
+
+def _track_page(request: Request, session: Session, ticket: Ticket, *, status_code: int = 200,
+                code: str = "", error: str | None = None, rated: bool = False,
+                r: dict[str, str] | None = None) -> HTMLResponse:
+    category = reference.snapshot(session).categories.get(ticket.category_code)
+    return _render(request, "portal/ticket.html", status_code=status_code, title=f"工单 {ticket.number}",
+                   t=ticket, code=code, status_text=CITIZEN_STATUS.get(ticket.status, ""),
+                   kind=KIND_LABELS.get(ticket.kind, ticket.kind), category=category.name if category else "",
+                   timeline=citizen_timeline(session, ticket), can_rate=ticket.status == Status.callback_pending,
+                   choices=SATISFACTION_CHOICES, error=error, rated=rated, r=r or {})
+
+
+def _wrong(request: Request, number: str, *, too_many: bool = False) -> HTMLResponse:
+    message = ("查询失败次数过多，请 15 分钟后再试。" if too_many else WRONG)
+    return _render(request, "portal/track.html", status_code=429 if too_many else 404, title="进度查询",
+                   number=number, error=message)
+
+
+@router.get("/portal/track")
+def track_form(request: Request, number: str = "") -> Response:
+    return _render(request, "portal/track.html", title="进度查询", number=number.strip()[:20], error=None)
+
+
+@router.post("/portal/track")
+async def track(request: Request) -> Response:
+    form = await request.form()
+    number, code = str(form.get("number") or "").strip()[:20], str(form.get("code") or "").strip()
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return _refused_csrf(request)
+    fails = _limits(request)["track_fail"]
+    if fails.full(_ip(request)):
+        return _wrong(request, number, too_many=True)
+    with database(request).transaction(write=False) as session:
+        ticket = _find(session, number, code)
+        if ticket is None:
+            fails.add(_ip(request))
+            return _wrong(request, number)
+        return _track_page(request, session, ticket, code=code)
+
+
+@router.post("/portal/rate")
+async def rate(request: Request) -> Response:
+    form = await request.form()
+    number, code = str(form.get("number") or "").strip()[:20], str(form.get("code") or "").strip()
+    r = {k: str(form.get(k) or "").strip() for k in ("resolved", "satisfaction", "comment")}
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return _refused_csrf(request)
+    fails = _limits(request)["track_fail"]
+    if fails.full(_ip(request)):
+        return _wrong(request, number, too_many=True)
+    db = database(request)
+    try:
+        with db.transaction(write=True) as session:
+            ticket = _find(session, number, code)
+            if ticket is None:
+                fails.add(_ip(request))
+                return _wrong(request, number)
+            if ticket.status != Status.callback_pending:
+                raise Invalid("该工单当前不在待评价状态，无需评价", code="not_rateable")
+            if r["resolved"] not in ("yes", "no"):
+                raise Invalid("请选择问题是否已解决", code="missing_field", details={"field": "resolved"})
+            if r["satisfaction"] not in SATISFACTION_CHOICES:
+                raise Invalid("请选择满意程度", code="missing_field", details={"field": "satisfaction"})
+            callbacks.record(session, ticket, actor=None, reached=True, resolved=r["resolved"] == "yes",
+                             satisfaction=r["satisfaction"], comment=r["comment"] or None)
+            session.flush()
+            return _track_page(request, session, ticket, code=code, rated=True)
+    except DomainError as refused:
+        with db.transaction(write=False) as session:
+            ticket = _find(session, number, code)
+            if ticket is None:
+                return _wrong(request, number)
+            return _track_page(request, session, ticket, status_code=422, code=code, error=refused.message, r=r)
