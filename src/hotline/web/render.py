@@ -28,6 +28,7 @@ NAV[Role.agent].insert(1, ("/callbacks", "回访"))
 NAV[Role.dispatcher].insert(1, ("/callbacks", "回访"))
 NAV[Role.supervisor].insert(0, ("/supervision", "督办看板"))
 NAV[Role.admin].append(("/supervision", "督办看板"))
+NAV[Role.admin].insert(0, ("/admin", "系统管理"))
 
 
 def when(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:

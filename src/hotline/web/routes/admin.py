@@ -1,0 +1,320 @@
+"""System administration (系统管理): users, failed messages, message templates, operating rules and
+the holiday table. Admins only; every change is a POST with the session's CSRF token, a refusal
+renders the page again with the message in Chinese and what was typed, a success redirects back
+with a notice. The rules themselves are the domain's and the API's (``accounts.service``,
+``api.routes.notify``, ``directory.settings``, ``directory.holidays``), reused, not repeated.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from hotline.accounts.models import ROLE_LABELS, Role, User
+from hotline.accounts.service import add_user
+from hotline.api.routes.notify import _names, _shipped, check_text, messages_in, outbox_view, retry
+from hotline.api.routes.settings import all_rules
+from hotline.directory import holidays as holiday_table
+from hotline.directory import settings as rules
+from hotline.directory.models import Holiday, Unit
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid
+from hotline.notify.models import MessageState, MessageTemplate
+from hotline.notify.templates import invalidate as forget_templates
+from hotline.tickets.deadlines import recompute_provisional
+from hotline.web.render import page
+from hotline.web.routes.unit import refused
+from hotline.web.session import PageContext, page_work
+
+router = APIRouter(include_in_schema=False)
+
+MENU = [("/admin/users", "用户"), ("/admin/outbox", "发送失败的消息"), ("/admin/templates", "消息模板"),
+        ("/admin/settings", "运行规则"), ("/admin/holidays", "节假日")]
+
+
+def _page(request: Request, template: str, title: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("typed", {})
+    context.setdefault("error", None)
+    return page(request, template, status_code=status_code, title=title, menu=MENU, **context)
+
+
+def _back(path: str, notice: str) -> RedirectResponse:
+    return RedirectResponse(f"{path}?notice={quote(notice)}", status_code=303)
+
+
+def _not_admin(ctx: PageContext) -> bool:
+    return ctx.user.role != Role.admin
+
+
+def _refused(request: Request) -> Response:
+    return refused(request, "只有管理员可以进入系统管理")
+
+
+# ---------------------------------------------------------------- home
+
+
+@router.get("/admin")
+def admin_home(request: Request) -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        dead = len(messages_in(ctx.session, MessageState.dead))
+        users = len(list(ctx.session.scalars(select(User.id))))
+        return _page(request, "admin/index.html", "系统管理", dead=dead, users=users,
+                     years=holiday_table.years(ctx.session))
+
+
+# ---------------------------------------------------------------- users
+
+
+def _users_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
+                typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+    users = list(ctx.session.scalars(select(User).order_by(User.role, User.username)))
+    units = list(ctx.session.execute(select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)))
+    names = {k: v for k, v in ctx.session.execute(select(Unit.id, Unit.name))}
+    rows = [{"id": u.id, "username": u.username, "name": u.display_name, "role": ROLE_LABELS[u.role],
+             "unit": names.get(u.unit_id, "") if u.unit_id else "", "phone": u.phone or "", "active": u.active,
+             "me": u.id == ctx.user.id} for u in users]
+    return _page(request, "admin/users.html", "用户", status_code=status_code, rows=rows, units=units,
+                 roles=list(ROLE_LABELS.items()), error=error, typed=typed or {}, notice=notice)
+
+
+@router.get("/admin/users")
+def users_page(request: Request, notice: str = "") -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        return _users_page(request, ctx, notice=notice or None)
+
+
+@router.post("/admin/users")
+def add_user_form(request: Request, csrf: str = Form(""), username: str = Form(""), display_name: str = Form(""),
+                  role: str = Form(""), unit_code: str = Form(""), phone: str = Form(""),
+                  password: str = Form("")) -> Response:
+    typed = {"username": username, "display_name": display_name, "role": role, "unit_code": unit_code,
+             "phone": phone}
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        try:
+            if not display_name.strip():
+                raise Invalid("请填写姓名")
+            if len(password) < 8:
+                raise Invalid("初始密码至少 8 位")
+            if len(phone.strip()) > 20:
+                raise Invalid("电话号码过长（最多 20 位）")
+            user = add_user(ctx.session, username=username.strip(), display_name=display_name.strip(),
+                            role=role, unit_code=unit_code.strip() or None, password=password,
+                            phone=phone.strip() or None)
+        except DomainError as err:
+            ctx.session.rollback()
+            return _users_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
+        return _back("/admin/users", f"已添加用户 {user.username}（{ROLE_LABELS[user.role]}）")
+
+
+@router.post("/admin/users/{user_id}/active")
+def set_active(request: Request, user_id: int, csrf: str = Form(""), active: str = Form("")) -> Response:
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        user = ctx.session.get(User, user_id) if 0 < user_id < 2**31 else None
+        if user is None:
+            return _users_page(request, ctx, status_code=404, error=f"用户 {user_id} 不存在")
+        if user.id == ctx.user.id:
+            return _users_page(request, ctx, status_code=409, error="不能停用自己的账号")
+        user.active = active == "1"
+        ctx.session.flush()
+        return _back("/admin/users", f"已{'启用' if user.active else '停用'}用户 {user.username}")
+
+
+# ---------------------------------------------------------------- failed messages
+
+
+@router.get("/admin/outbox")
+def outbox_page(request: Request, notice: str = "") -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        rows = outbox_view(ctx.session, messages_in(ctx.session, MessageState.dead))
+        return _page(request, "admin/outbox.html", "发送失败的消息", rows=rows, notice=notice or None)
+
+
+@router.post("/admin/outbox/retry")
+def outbox_retry(request: Request, csrf: str = Form(""), ids: list[str] = Form([]),
+                 all: str = Form("")) -> Response:  # noqa: A002 (the form field's name)
+    ids_raw, every = ids, all == "1"
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        chosen = sorted({int(v) for v in ids_raw if v.isdigit() and 0 < int(v) < 2**31})
+        if not every and not chosen:
+            rows = outbox_view(ctx.session, messages_in(ctx.session, MessageState.dead))
+            return _page(request, "admin/outbox.html", "发送失败的消息", status_code=422, rows=rows,
+                         error="请先勾选要重新发送的消息，或点击「全部重新发送」")
+        done = retry(ctx.session, None if every else chosen)
+        notice = f"已重新放入发送队列 {done['retried']} 条消息"
+        if done["skipped"]:
+            notice += f"；{len(done['skipped'])} 条已不在失败列表中，未处理"
+        return _back("/admin/outbox", notice)
+
+
+# ---------------------------------------------------------------- message templates
+
+
+def _allowed(template: MessageTemplate) -> list[str]:
+    """The placeholders a template may use: those of its shipped default (as the API's check)."""
+    default = _shipped().get(template.code)
+    return _names(default["subject"], default["body"]) if default else _names(template.subject, template.body)
+
+
+def _templates_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
+                    typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+    rows = [{"code": t.code, "channel": t.channel, "subject": t.subject, "body": t.body,
+             "allowed": _allowed(t), "updated_at": t.updated_at}
+            for t in ctx.session.scalars(select(MessageTemplate).order_by(MessageTemplate.code))]
+    return _page(request, "admin/templates.html", "消息模板", status_code=status_code, rows=rows,
+                 error=error, typed=typed or {}, notice=notice)
+
+
+@router.get("/admin/templates")
+def templates_page(request: Request, notice: str = "") -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        return _templates_page(request, ctx, notice=notice or None)
+
+
+@router.post("/admin/templates/{code}")
+def edit_template(request: Request, code: str, csrf: str = Form(""), subject: str = Form(""),
+                  body: str = Form("")) -> Response:
+    typed = {"code": code, "subject": subject, "body": body}
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        template = ctx.session.get(MessageTemplate, code) if len(code) <= 40 else None
+        if template is None:
+            return _templates_page(request, ctx, status_code=404, error=f"消息模板 {code} 不存在")
+        try:
+            if len(subject) > 200 or len(body) > 2000:
+                raise Invalid("模板标题最多 200 字，正文最多 2000 字")
+            allowed = _allowed(template)
+            check_text("标题", subject, allowed)
+            check_text("正文", body, allowed)
+        except DomainError as err:
+            return _templates_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
+        template.subject, template.body, template.updated_at = subject, body, clock.now()
+        ctx.session.flush()
+    forget_templates()  # after the commit: the next render reads the new text
+    return _back("/admin/templates", f"已保存消息模板 {code}")
+
+
+# ---------------------------------------------------------------- operating rules
+
+
+def _settings_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
+                   typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+    return _page(request, "admin/settings.html", "运行规则", status_code=status_code,
+                 rows=all_rules(ctx.session), error=error, typed=typed or {}, notice=notice)
+
+
+@router.get("/admin/settings")
+def settings_page(request: Request, notice: str = "") -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        return _settings_page(request, ctx, notice=notice or None)
+
+
+@router.post("/admin/settings/{key}")
+def edit_setting(request: Request, key: str, csrf: str = Form(""), value: str = Form(""),
+                 reset: str = Form("")) -> Response:
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        try:
+            if reset == "1":
+                rules.reset(ctx.session, key)
+                done = f"规则 {key} 已恢复默认值"
+            else:
+                stored = rules.set_value(ctx.session, key, value.strip())
+                done = f"规则 {key} 已设为 {stored}"
+        except DomainError as err:
+            ctx.session.rollback()
+            return _settings_page(request, ctx, status_code=err.http_status, error=err.message,
+                                  typed={"key": key, "value": value})
+        return _back("/admin/settings", done)
+
+
+# ---------------------------------------------------------------- holidays
+
+
+def parse_days(text: str, what: str) -> list[tuple[date, str]]:
+    """One entry a line, as ``hotline holidays set`` takes them: ``2027-01-01..2027-01-03:元旦``
+    or ``2027-02-07:春节`` (the name optional); commas also separate entries."""
+    out: list[tuple[date, str]] = []
+    for line in text.replace("，", ",").replace("\r", "").replace(",", "\n").split("\n"):
+        spec = line.strip()
+        if not spec:
+            continue
+        span, _, name = spec.replace("：", ":").partition(":")
+        first, _, last = span.strip().partition("..")
+        try:
+            start, end = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
+        except ValueError:
+            raise Invalid(f"{what}「{spec}」格式不对：应为 YYYY-MM-DD 或 YYYY-MM-DD..YYYY-MM-DD，可加「:名称」") from None
+        if len(name.strip()) > 40:
+            raise Invalid(f"{what}「{spec}」的名称过长（最多 40 字）")
+        out.extend((d, name.strip()) for d in holiday_table.expand(start, end))
+    return out
+
+
+def _holidays_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
+                   typed: dict[str, Any] | None = None, notice: str | None = None, year: int | None = None) -> Response:
+    entered = holiday_table.years(ctx.session)
+    shown = year or clock.local(clock.now()).year
+    days = []
+    if 2004 <= shown <= 2100:
+        days = list(ctx.session.scalars(select(Holiday).where(Holiday.day >= date(shown, 1, 1),
+                                                              Holiday.day <= date(shown, 12, 31))
+                                        .order_by(Holiday.day)))
+    return _page(request, "admin/holidays.html", "节假日", status_code=status_code, entered=entered,
+                 shown=shown, days=days, error=error, typed=typed or {}, notice=notice)
+
+
+@router.get("/admin/holidays")
+def holidays_page(request: Request, notice: str = "", year: int | None = None) -> Response:
+    with page_work(request, write=False) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        return _holidays_page(request, ctx, notice=notice or None, year=year)
+
+
+@router.post("/admin/holidays")
+def set_holidays(request: Request, csrf: str = Form(""), year: str = Form(""), days_off: str = Form(""),
+                 workdays: str = Form("")) -> Response:
+    typed = {"year": year, "days_off": days_off, "workdays": workdays}
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        try:
+            if not year.strip().isdigit():
+                raise Invalid("请填写年份（如 2027）")
+            number = int(year.strip())
+            off = parse_days(days_off, "放假日期")
+            if not off:
+                raise Invalid("请至少填写一个放假日期")
+            count = holiday_table.set_year(ctx.session, number, days_off=off,
+                                           workdays=parse_days(workdays, "调休上班日期"))
+            changed = recompute_provisional(ctx.session, actor=ctx.user)
+        except DomainError as err:
+            ctx.session.rollback()
+            return _holidays_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed,
+                                  year=int(year) if year.strip().isdigit() and len(year.strip()) == 4 else None)
+        return RedirectResponse(f"/admin/holidays?year={number}&notice="
+                                + quote(f"{number} 年节假日已录入：{count} 个调整日；重新计算了 {changed} 张工单的时限"),
+                                status_code=303)

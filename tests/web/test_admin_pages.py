@@ -1,0 +1,138 @@
+"""System administration pages: users, failed messages, templates, rules, holidays; admins only."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select, update
+
+from hotline.accounts.models import Role, User
+from hotline.directory.models import Holiday, HolidayYear, Setting
+from hotline.notify.models import MessageState, MessageTemplate, OutboxMessage
+from hotline.notify.outbox import enqueue
+from hotline.notify.templates import load_templates
+from tests.builders import make_ticket
+
+PHONE = "+8613803590001"
+
+
+@pytest.fixture
+def templates(site):
+    with site.db.transaction() as s:
+        load_templates(s)
+    return site
+
+
+def test_the_admin_sees_a_dead_message_and_sends_it_again(templates, people):
+    site = templates
+    with site.db.transaction() as s:
+        ticket = make_ticket(s, people)
+        m = enqueue(s, key="adm:receipt", channel="sms", recipient=PHONE, template_code="caller.receipt",
+                    context={"ticket_number": ticket.number, "query_code": "482913"}, ticket_id=ticket.id)
+        assert m is not None
+        mid, number = m.id, ticket.number
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == mid)
+                  .values(state=MessageState.dead, attempts=5, last_error="网关超时"))
+    client, csrf = site.signed_in("admin")
+    assert client.get("/").headers["location"] == "/admin"
+    home = client.get("/admin").text
+    assert "系统管理" in home and "1 条待处理" in home
+    html = client.get("/admin/outbox").text
+    assert "网关超时" in html and f"/tickets/{number}" in html and "*********0001" in html
+    assert PHONE not in html
+    r = client.post("/admin/outbox/retry", data={"csrf": csrf})
+    assert r.status_code == 422 and "请先勾选" in r.text
+    r = client.post("/admin/outbox/retry", data={"csrf": csrf, "ids": str(mid)})
+    assert r.status_code == 303
+    assert "已重新放入发送队列 1 条消息" in client.get(r.headers["location"]).text
+    with site.db.transaction(write=False) as s:
+        assert s.get(OutboxMessage, mid).state == MessageState.pending
+    assert "暂无发送失败的消息" in client.get("/admin/outbox").text
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused_and_the_old_text_kept(templates):
+    site = templates
+    with site.db.transaction(write=False) as s:
+        old = s.get(MessageTemplate, "caller.receipt")
+        old_subject, old_body = old.subject, old.body
+    client, csrf = site.signed_in("admin")
+    assert "caller.receipt" in client.get("/admin/templates").text
+    typed = "您的工单{ticket_number}，密码{password}"
+    r = client.post("/admin/templates/caller.receipt", data={"csrf": csrf, "subject": old_subject, "body": typed})
+    assert r.status_code == 422 and "{password}" in r.text and "不可用" in r.text
+    assert "您的工单{ticket_number}，密码{password}" in r.text  # what was typed is still in the form
+    with site.db.transaction(write=False) as s:
+        assert s.get(MessageTemplate, "caller.receipt").body == old_body
+    new_body = "【12345】工单{ticket_number}已受理，查询码{query_code}。"
+    r = client.post("/admin/templates/caller.receipt", data={"csrf": csrf, "subject": old_subject, "body": new_body})
+    assert r.status_code == 303 and "已保存消息模板" in client.get(r.headers["location"]).text
+    with site.db.transaction(write=False) as s:
+        assert s.get(MessageTemplate, "caller.receipt").body == new_body
+
+
+def test_a_rule_out_of_range_is_refused_and_one_in_range_is_stored(site):
+    client, csrf = site.signed_in("admin")
+    html = client.get("/admin/settings").text
+    assert "supervision.warn_share" in html and "到达时限的多少比例时预警" in html
+    r = client.post("/admin/settings/supervision.warn_share", data={"csrf": csrf, "value": "1.5"})
+    assert r.status_code == 422 and "须在 0.05–0.99 之间" in r.text and 'value="1.5"' in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(Setting, "supervision.warn_share") is None
+    r = client.post("/admin/settings/callback.max_attempts", data={"csrf": csrf, "value": "5"})
+    assert r.status_code == 303 and "已设为 5" in client.get(r.headers["location"]).text
+    r = client.post("/admin/settings/callback.max_attempts", data={"csrf": csrf, "reset": "1"})
+    assert r.status_code == 303
+    with site.db.transaction(write=False) as s:
+        assert s.get(Setting, "callback.max_attempts") is None
+
+
+def test_an_added_handler_signs_in_and_a_deactivated_one_cannot(site):
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "username": "wang-water", "display_name": "王工", "role": "handler",
+            "unit_code": "", "phone": "13800000000", "password": "secret-pass-1"}
+    r = client.post("/admin/users", data=form)
+    assert r.status_code == 422 and "承办人必须绑定一个承办单位" in r.text and 'value="王工"' in r.text
+    r = client.post("/admin/users", data={**form, "unit_code": "xiaxian-water"})
+    assert r.status_code == 303 and "已添加用户 wang-water" in client.get(r.headers["location"]).text
+    assert "夏县水利局" in client.get("/admin/users").text
+    handler = site.browser()
+    r = handler.post("/login", data={"username": "wang-water", "password": "secret-pass-1"})
+    assert r.status_code == 303 and r.headers["location"] == "/unit"
+    with site.db.transaction(write=False) as s:
+        user = s.scalar(select(User).where(User.username == "wang-water"))
+        assert user.role == Role.handler and user.phone == "13800000000"
+        uid = user.id
+    r = client.post(f"/admin/users/{uid}/active", data={"csrf": csrf, "active": "0"})
+    assert r.status_code == 303 and "已停用用户 wang-water" in client.get(r.headers["location"]).text
+    again = site.browser().post("/login", data={"username": "wang-water", "password": "secret-pass-1"})
+    assert again.status_code != 303
+
+
+def test_the_admin_enters_a_year_of_holidays(site):
+    client, csrf = site.signed_in("admin")
+    r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031", "days_off": "2031-01-01:元旦\n2031-13-01",
+                                             "workdays": ""})
+    assert r.status_code == 422 and "格式不对" in r.text and "2031-13-01" in r.text
+    r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031",
+                                             "days_off": "2031-01-01:元旦\n2031-01-30..2031-02-05:春节",
+                                             "workdays": "2031-01-26:春节"})
+    assert r.status_code == 303
+    html = client.get(r.headers["location"]).text
+    assert "2031 年节假日已录入" in html and "调休上班" in html
+    with site.db.transaction(write=False) as s:
+        assert s.get(HolidayYear, 2031) is not None
+        assert len(list(s.scalars(select(Holiday).where(Holiday.day >= date(2031, 1, 1), Holiday.day <= date(2031, 12, 31))))) == 9
+
+
+def test_a_dispatcher_is_refused_and_a_post_without_csrf_is_refused(site):
+    dispatcher, csrf = site.signed_in("dispatcher")
+    for path in ("/admin", "/admin/users", "/admin/outbox", "/admin/settings"):
+        r = dispatcher.get(path)
+        assert r.status_code == 403 and "只有管理员" in r.text
+    assert dispatcher.post("/admin/settings/callback.max_attempts", data={"csrf": csrf, "value": "5"}).status_code == 403
+    admin, _ = site.signed_in("admin")
+    r = admin.post("/admin/settings/callback.max_attempts", data={"value": "5"})
+    assert r.status_code == 403 and "页面已过期" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(Setting, "callback.max_attempts") is None
