@@ -36,7 +36,7 @@ def _local(iso_text: str | None) -> str:
 @click.pass_obj
 def outbox_failed(env: Any, as_json: bool) -> None:
     """Messages set aside after failing too often, with the last error."""
-    from hotline.api.routes.notify import messages_in, outbox_view
+    from hotline.notices.admin import messages_in, outbox_view
     from hotline.notify.models import MessageState
 
     with env.db.transaction(write=False) as session:
@@ -61,7 +61,7 @@ def outbox_failed(env: Any, as_json: bool) -> None:
 @click.pass_obj
 def outbox_retry(env: Any, ids: tuple[int, ...], retry_all: bool) -> None:
     """Put failed messages back in the queue (attempts start again from zero)."""
-    from hotline.api.routes.notify import retry
+    from hotline.notices.admin import retry
 
     if bool(ids) == retry_all:
         raise click.UsageError("请给出消息编号，或用 --all 重新发送全部失败的消息（二者选一）")
@@ -87,7 +87,7 @@ def _shown(value: Any) -> str:
 @click.pass_obj
 def settings_list(env: Any, as_json: bool) -> None:
     """Every rule: value (* when changed from the default), default and meaning."""
-    from hotline.api.routes.settings import all_rules
+    from hotline.directory.settings import all_rules
 
     with env.db.transaction(write=False) as session:
         rows = all_rules(session)

@@ -111,3 +111,16 @@ def reset(session: Session, key: str) -> None:
         session.delete(row)
         session.flush()
     reference.invalidate(session)
+
+
+def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:
+    rule = RULES[key]
+    return {"key": key, "value": value, "default": rule.default, "label": rule.label, "type": rule.kind.__name__,
+            "min": rule.low, "max": rule.high, "choices": list(rule.choices) or None, "customized": stored}
+
+
+def all_rules(session: Session) -> list[dict[str, Any]]:
+    """Every rule with its current value; ``customized`` when an admin's value is stored."""
+    values = load(session)
+    stored = set(session.scalars(select(Setting.key)))
+    return [rule_view(key, values[key], key in stored) for key in RULES]

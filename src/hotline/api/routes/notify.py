@@ -7,8 +7,6 @@ to put it back in the queue once the cause is fixed.
 
 from __future__ import annotations
 
-import string
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -17,17 +15,17 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import Role, User
+from hotline.accounts.models import Role
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS, MAX_ID
 from hotline.api.schemas import Body
 from hotline.kit import clock
-from hotline.kit.errors import Invalid, NotFound, PermissionDenied
-from hotline.notify.delivery import failed_messages, retry_dead
-from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate, OutboxMessage
+from hotline.kit.errors import NotFound, PermissionDenied
+from hotline.notices.admin import check_text, messages_in, outbox_view, retry
+from hotline.notices.admin import placeholder_names as _names
+from hotline.notices.admin import shipped_by_code as _shipped
+from hotline.notify.models import InboxItem, MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
-from hotline.notify.templates import placeholders, shipped_templates
-from hotline.tickets.models import Ticket
 from hotline.tickets.views import iso
 
 router = APIRouter(tags=["notifications"], responses=ERRORS)
@@ -89,56 +87,6 @@ def read_all(request: Request):
 # ---------------------------------------------------------------- outbox (admins)
 
 
-def mask_recipient(channel: MessageChannel | str, recipient: str) -> str:
-    """A phone number shows only its last 4 digits; an inbox recipient (a user id) is shown as is."""
-    if channel != MessageChannel.sms:
-        return recipient
-    return "*" * max(len(recipient) - 4, 0) + recipient[-4:]
-
-
-def outbox_view(session: Session, messages: list[OutboxMessage]) -> list[dict[str, Any]]:
-    """Messages as an operator reads them, with the ticket number and the inbox user's name."""
-    ticket_ids = {m.ticket_id for m in messages if m.ticket_id is not None}
-    user_ids = {int(m.recipient) for m in messages if m.channel == MessageChannel.inbox and m.recipient.isdigit()}
-    numbers = _lookup(session, Ticket.id, Ticket.number, ticket_ids)
-    names = _lookup(session, User.id, User.display_name, user_ids)
-    return [_message(m, numbers, names) for m in messages]
-
-
-def _lookup(session: Session, key: Any, value: Any, wanted: set[int]) -> dict[int, str]:
-    if not wanted:
-        return {}
-    return {k: v for k, v in session.execute(select(key, value).where(key.in_(wanted)))}
-
-
-def _message(m: OutboxMessage, numbers: dict[int, str], names: dict[int, str]) -> dict[str, Any]:
-    person = names.get(int(m.recipient)) if m.channel == MessageChannel.inbox and m.recipient.isdigit() else None
-    return {"id": m.id, "state": m.state.value, "channel": m.channel.value,
-            "recipient": mask_recipient(m.channel, m.recipient), "recipient_name": person,
-            "template": m.template_code, "subject": m.subject, "ticket_id": m.ticket_id,
-            "ticket_number": numbers.get(m.ticket_id) if m.ticket_id is not None else None,
-            "attempts": m.attempts, "last_error": m.last_error, "created_at": iso(m.created_at),
-            "not_before": iso(m.not_before), "sent_at": iso(m.sent_at)}
-
-
-def messages_in(session: Session, state: MessageState, limit: int = 500) -> list[OutboxMessage]:
-    if state == MessageState.dead:
-        return failed_messages(session)[:limit]
-    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == state)
-                                .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)))
-
-
-def retry(session: Session, ids: list[int] | None, *, now: datetime | None = None) -> dict[str, Any]:
-    """Put dead messages back in the queue: the given ids, or every dead one (``ids`` None).
-    Ids that are not dead messages are returned as ``skipped``."""
-    dead = select(OutboxMessage.id).where(OutboxMessage.state == MessageState.dead)
-    if ids is not None:
-        dead = dead.where(OutboxMessage.id.in_(ids))
-    found = set(session.scalars(dead))
-    count = retry_dead(session, sorted(found), now=now)
-    return {"retried": count, "skipped": sorted(set(ids or ()) - found)}
-
-
 @router.get("/outbox", summary="Outgoing messages by state; by default those set aside after failing (admins)")
 def outbox(request: Request, state: Literal["dead", "pending", "sending", "sent"] = "dead",
            limit: int = Query(default=200, ge=1, le=1000)):
@@ -168,17 +116,6 @@ def outbox_retry(body: RetryIn, request: Request):
 # ---------------------------------------------------------------- message templates (admins)
 
 
-def _shipped() -> dict[str, dict[str, str]]:
-    return {row["code"]: row for row in shipped_templates()}
-
-
-def _names(*texts: str) -> list[str]:
-    seen: dict[str, None] = {}
-    for text in texts:
-        seen.update(dict.fromkeys(placeholders(text)))
-    return list(seen)
-
-
 def _template(t: MessageTemplate, default: dict[str, str] | None) -> dict[str, Any]:
     customized = default is None or (t.subject, t.body) != (default["subject"], default["body"])
     return {"code": t.code, "channel": t.channel, "subject": t.subject, "body": t.body,
@@ -192,22 +129,6 @@ def _find_template(session: Session, code: str) -> MessageTemplate:
     if template is None:
         raise NotFound(f"消息模板 {code} 不存在")
     return template
-
-
-def check_text(field: str, text: str, allowed: list[str]) -> None:
-    """A template text may not be empty, must parse, and may use only the placeholders in ``allowed``
-    (those of the shipped default, which are the values the senders provide)."""
-    if not text.strip():
-        raise Invalid(f"模板{field}不能为空", code="empty", details={"field": field})
-    for name in placeholders(text):
-        if name not in allowed:
-            raise Invalid(f"模板{field}中的占位符 {{{name}}} 不可用：本模板只能使用 "
-                          + ("、".join(f"{{{a}}}" for a in allowed) or "（无占位符）"),
-                          code="unknown_placeholder", details={"field": field, "placeholder": name})
-    for _, name, spec, conversion in string.Formatter().parse(text):
-        if name is not None and (spec or conversion):
-            raise Invalid(f"模板{field}中的占位符只能写成 {{{name}}} 的形式，不能带格式或转换",
-                          code="invalid_placeholder", details={"field": field, "placeholder": name})
 
 
 class TemplateIn(Body):

@@ -7,32 +7,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS
 from hotline.api.schemas import Body
 from hotline.directory import settings as rules
-from hotline.directory.models import Setting
+from hotline.directory.settings import all_rules, rule_view
 from hotline.kit.errors import NotFound, PermissionDenied
 
 router = APIRouter(prefix="/settings", tags=["settings"], responses=ERRORS)
 READERS = (Role.supervisor, Role.admin)
-
-
-def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:
-    rule = rules.RULES[key]
-    return {"key": key, "value": value, "default": rule.default, "label": rule.label, "type": rule.kind.__name__,
-            "min": rule.low, "max": rule.high, "choices": list(rule.choices) or None, "customized": stored}
-
-
-def all_rules(session: Session) -> list[dict[str, Any]]:
-    """Every rule with its current value; ``customized`` when an admin's value is stored."""
-    values = rules.load(session)
-    stored = set(session.scalars(select(Setting.key)))
-    return [rule_view(key, values[key], key in stored) for key in rules.RULES]
 
 
 def _known(key: str) -> str:

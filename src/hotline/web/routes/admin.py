@@ -17,13 +17,15 @@ from sqlalchemy import select
 
 from hotline.accounts.models import ROLE_LABELS, Role, User
 from hotline.accounts.service import add_user
-from hotline.api.routes.notify import _names, _shipped, check_text, messages_in, outbox_view, retry
-from hotline.api.routes.settings import all_rules
 from hotline.directory import holidays as holiday_table
 from hotline.directory import settings as rules
 from hotline.directory.models import Holiday, Unit
+from hotline.directory.settings import all_rules
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
+from hotline.notices.admin import check_text, messages_in, outbox_view, retry
+from hotline.notices.admin import placeholder_names as _names
+from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notify.models import MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
 from hotline.tickets.deadlines import recompute_provisional
