@@ -51,11 +51,9 @@ import argparse
 import http.client
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -69,7 +67,8 @@ sys.path.insert(0, str(HERE))
 if (ROOT / "src").is_dir():
     sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN_URL = os.environ.get("HOTLINE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from common import emit, loadavg, parser, pg_create, pg_drop, run_backends  # noqa: E402
+
 TARGET_RATIO = 0.5
 
 # ------------------------------------------------------------------ request content
@@ -305,22 +304,10 @@ def drive(
 # ------------------------------------------------------------------ databases
 
 
-def pg_reason() -> str | None:
-    from hotline.kit.pg import unreachable
-
-    return unreachable(PG_ADMIN_URL)
 
 
-def pg_create(name: str) -> str:
-    from hotline.kit.pg import create_database
-
-    return create_database(PG_ADMIN_URL, name)
 
 
-def pg_drop(url: str) -> None:
-    from hotline.kit.pg import drop_database
-
-    drop_database(PG_ADMIN_URL, url)
 
 
 def prepare_hotline(url: str) -> str:
@@ -517,16 +504,10 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
                 print(f"  warning: could not drop {url}: {exc}", flush=True)
 
 
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--quick", action="store_true", help="smaller sizes (600 requests), under a minute")
+    p = parser(__doc__, "smaller sizes (600 requests), under a minute")
     p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument(
         "--requests", type=int, help="timed requests per app per backend (default 5000, quick 600)"
@@ -551,32 +532,10 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"intake benchmark: {args.requests} requests per app in {args.rounds} alternating rounds, warm-up "
         f"{args.warmup}, {args.concurrency} connections, sequential {args.sequential}; {os.cpu_count()} CPUs, "
-        f"load average {_loadavg()}",
+        f"load average {loadavg()}",
         flush=True,
     )
-    summary: dict[str, Any] = {}
-    failed = False
-    workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    try:
-        for backend in backends:
-            print(f"[{backend}]", flush=True)
-            if backend == "postgres":
-                reason = pg_reason()
-                if reason:
-                    print(f"  skipped: {reason}", flush=True)
-                    summary[backend] = {"skipped": reason}
-                    continue
-            bdir = workdir / backend
-            bdir.mkdir()
-            try:
-                summary[backend] = run_backend(backend, args, bdir)
-                failed |= not summary[backend]["ok"]
-            except Exception as exc:  # noqa: BLE001 - report and go on to the next backend
-                failed = True
-                print(f"  FAILED: {exc.__class__.__name__}: {exc}", flush=True)
-                summary[backend] = {"failed": f"{exc.__class__.__name__}: {exc}"[:500]}
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    summary, failed = run_backends(backends, lambda backend, bdir: run_backend(backend, args, bdir), "hotline-bench-")
     summary.update(
         requests=args.requests,
         warmup=args.warmup,
@@ -586,8 +545,7 @@ def main(argv: list[str] | None = None) -> int:
         target_ratio=TARGET_RATIO,
         cpus=os.cpu_count(),
     )
-    summary["load_average_after"] = _loadavg()
-    print(json.dumps(summary, ensure_ascii=False))
+    emit(summary)
     return 1 if failed else 0
 
 

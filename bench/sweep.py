@@ -49,13 +49,10 @@ The last line of output is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -68,7 +65,8 @@ ROOT = HERE.parent
 if (ROOT / "src").is_dir():
     sys.path.insert(0, str(ROOT / "src"))
 
-PG_ADMIN_URL = os.environ.get("HOTLINE_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from common import emit, loadavg, parser, pg_create, pg_drop, run_backends, sqlite_ts, timed  # noqa: E402
+
 TARGET_MS = 2000.0
 INDEX = "ix_tickets_watch_at"
 PAST = 14 * 86400  # due marks spread over the past two weeks
@@ -94,27 +92,12 @@ CHANNELS = ["phone", "phone", "phone", "web", "mobile", "phone", "web", "phone"]
 # ------------------------------------------------------------------ databases
 
 
-def pg_reason() -> str | None:
-    from hotline.kit.pg import unreachable
-
-    return unreachable(PG_ADMIN_URL)
 
 
-def pg_create(name: str) -> str:
-    from hotline.kit.pg import create_database
-
-    return create_database(PG_ADMIN_URL, name)
 
 
-def pg_drop(url: str) -> None:
-    from hotline.kit.pg import drop_database
-
-    drop_database(PG_ADMIN_URL, url)
 
 
-def sqlite_ts(dt: datetime) -> str:
-    """How SQLAlchemy's SQLite DATETIME stores a (naive UTC) value: compared as text."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _prime_for(n: int) -> int:
@@ -514,10 +497,6 @@ class Bench:
         return out
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
-    t0 = time.perf_counter()
-    result = fn()
-    return (time.perf_counter() - t0) * 1000, result
 
 
 def _stats(xs: list[float]) -> dict[str, float]:
@@ -572,19 +551,19 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
         claimed: list[int] = []
         batches = 0
         for r in range(args.repeats):
-            ms, ids_b = _timed(lambda: bench.bare(args.batch))
+            ms, ids_b = timed(lambda: bench.bare(args.batch))
             t["bare_batch"].append(ms)
-            ms, ids_f = _timed(lambda: bench.find(args.batch))
+            ms, ids_f = timed(lambda: bench.find(args.batch))
             t["find_batch"].append(ms)
-            ms, all_b = _timed(lambda: bench.bare(None))
+            ms, all_b = timed(lambda: bench.bare(None))
             t["bare_all"].append(ms)
-            ms, all_f = _timed(lambda: bench.find(lay.due or 1))
+            ms, all_f = timed(lambda: bench.find(lay.due or 1))
             t["find_all"].append(ms)
             if len(ids_b) != min(args.batch, lay.due) or sorted(ids_b) != sorted(ids_f):
                 problems.append(f"round {r}: batch bare {len(ids_b)} vs find {len(ids_f)} rows differ")
             if len(all_b) != lay.due or sorted(all_b) != sorted(all_f):
                 problems.append(f"round {r}: all bare {len(all_b)} vs find {len(all_f)} (due {lay.due})")
-            ms, (n_won, n_distinct, batches) = _timed(bench.claim_all)
+            ms, (n_won, n_distinct, batches) = timed(bench.claim_all)
             t["claim_all"].append(ms)
             claimed.append(n_won)
             if n_won != lay.due or n_distinct != n_won:
@@ -671,18 +650,10 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
                 print(f"  warning: could not drop {u}: {exc}", flush=True)
 
 
-def _loadavg() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "?"
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument(
-        "--quick", action="store_true", help="100,000 tickets instead of 1,000,000; under a minute"
-    )
+    p = parser(__doc__, "100,000 tickets instead of 1,000,000; under a minute")
     p.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     p.add_argument("--tickets", type=int, help="open tickets (default 1,000,000; quick 100,000)")
     p.add_argument("--due-share", type=float, default=0.01, help="share of tickets due now (default 0.01)")
@@ -706,35 +677,11 @@ def main(argv: list[str] | None = None) -> int:
     lay = Layout(args.tickets, args.due_share, args.null_share)
     print(
         f"sweep benchmark: {lay.n:,} open tickets, {lay.due:,} due, {lay.nulls:,} without a clock; batch "
-        f"{args.batch}; {args.repeats} alternating rounds; {os.cpu_count()} CPUs, load average {_loadavg()}",
+        f"{args.batch}; {args.repeats} alternating rounds; {os.cpu_count()} CPUs, load average {loadavg()}",
         flush=True,
     )
-    summary: dict[str, Any] = {}
-    failed = False
-    workdir = Path(tempfile.mkdtemp(prefix="hotline-bench-sweep-"))
     t0 = time.perf_counter()
-    try:
-        for backend in backends:
-            print(f"[{backend}]", flush=True)
-            if backend == "postgres":
-                reason = pg_reason()
-                if reason:
-                    print(f"  skipped: {reason}", flush=True)
-                    summary[backend] = {"skipped": reason}
-                    continue
-            bdir = workdir / backend
-            bdir.mkdir()
-            try:
-                summary[backend] = run_backend(backend, args, bdir)
-                failed |= not summary[backend]["ok"]
-            except Exception as exc:  # noqa: BLE001 - report and go on to the next backend
-                failed = True
-                print(f"  FAILED: {exc.__class__.__name__}: {exc}", flush=True)
-                summary[backend] = {"failed": f"{exc.__class__.__name__}: {exc}"[:500]}
-            finally:
-                shutil.rmtree(bdir, ignore_errors=True)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    summary, failed = run_backends(backends, lambda backend, bdir: run_backend(backend, args, bdir), "hotline-bench-sweep-")
     summary.update(
         tickets=lay.n,
         due=lay.due,
@@ -746,8 +693,7 @@ def main(argv: list[str] | None = None) -> int:
         cpus=os.cpu_count(),
         total_s=round(time.perf_counter() - t0, 1),
     )
-    summary["load_average_after"] = _loadavg()
-    print(json.dumps(summary, ensure_ascii=False))
+    emit(summary)
     return 1 if failed else 0
 
 

@@ -35,7 +35,7 @@ def test_the_agent_registers_the_leak_and_the_catalogue_dispatches_it_in_one_ste
     agent, csrf = site.signed_in("agent")
     form = agent.get("/agent/intake")
     assert form.status_code == 200 and "来电受理" in form.text and "按派单目录直接派单" in form.text
-    assert 'value="0103"' in form.text and "<optgroup" in form.text
+    assert 'value="供水管网漏水（0103）"' in form.text and "供水 › 供水管网漏水" in form.text
     r = agent.post("/agent/intake", data=_form(csrf))
     assert r.status_code == 200, r.text
     assert "工单已登记" in r.text and "已按派单目录派至 <b>夏县水利局</b>" in r.text
@@ -66,7 +66,7 @@ def test_a_refused_form_shows_the_error_and_keeps_everything_typed(site):
     assert 'class="error"' in r.text and "诉求内容" in r.text
     assert 'value="13803590001"' in r.text and 'value="张先生"' in r.text and 'value="村东供水闸阀井"' in r.text
     assert f'value="夏县裴介镇朱吕村（{ZHULV}）"' in r.text
-    assert re.search(r'<option value="0103" selected>', r.text)
+    assert 'name="category_code" value="供水管网漏水（0103）"' in r.text
     assert re.search(r'<option value="urgent" selected>', r.text)
     assert re.search(r'name="anonymous" value="1" checked', r.text)
     assert "工单已登记" not in r.text
@@ -97,3 +97,24 @@ def test_an_intake_post_without_its_csrf_token_is_refused(site):
 def test_a_handler_cannot_open_the_intake_page(site):
     handler, _ = site.signed_in("handler_a")
     assert handler.get("/agent/intake").status_code == 403
+
+
+def test_an_open_ticket_on_the_same_problem_nearby_is_offered_and_the_new_call_merged_into_it(site, session, people):
+    earlier = make_ticket(session, people, Status.dispatched)  # the leak at 朱吕村, registered before
+    session.commit()
+    agent, csrf = site.signed_in("agent")
+    same_town = agent.get("/agent/nearby", params={"region": f"夏县裴介镇朱吕村（{ZHULV}）",
+                                                   "category_code": "供水管网漏水（0103）",
+                                                   "content": "村东闸阀井那里一直在漏水"})
+    assert same_town.status_code == 200 and earlier.number in same_town.text and "同村同类" in same_town.text
+    nothing_yet = agent.get("/agent/nearby", params={"region": "", "content": "漏水"})
+    assert earlier.number not in nothing_yet.text and "选择诉求发生地" in nothing_yet.text
+    other_county = agent.get("/agent/nearby", params={"region": "140802", "category_code": "0103"})
+    assert earlier.number not in other_county.text
+    r = agent.post("/agent/intake", data=_form(csrf, content="村东闸阀井那里一直在漏水，我是隔壁的", direct="on",
+                                               merge_into=earlier.number))
+    assert r.status_code == 200 and f"已并入 <a href=\"/tickets/{earlier.number}\"" in r.text
+    number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
+    merged = _ticket(site, number)
+    assert merged.status == Status.merged and merged.master_id == earlier.id and merged.lead_unit_id is None
+    assert number in agent.get(f"/tickets/{earlier.number}").text  # the master lists its duplicate

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import json
+import re
 from datetime import timedelta
 
 from hotline.kit import clock
@@ -47,3 +50,33 @@ def test_a_handler_may_not_open_the_board_and_a_post_without_csrf_is_refused(sit
     assert r.status_code == 403 and "页面已过期" in r.text
     dispatcher, _ = site.signed_in("dispatcher")
     assert dispatcher.get("/supervision").status_code == 200
+
+
+def test_the_supervisor_sees_late_work_by_unit_and_township_and_issues_a_supervision_order(site, session, people):
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    clock.advance(ticket.reply_due_at - clock.now() + timedelta(hours=2))
+    supervisor, csrf = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    chart = json.loads(html.unescape(re.search(r"data-chart='([^']*)'", board).group(1)))
+    assert chart["yAxis"]["data"] == ["夏县水利局"] and chart["series"][1] == chart["series"][1] | {"name": "超期", "data": [1]}
+    assert "裴介镇" in board.split("各乡镇在办与超期")[1].split("</table>")[0]
+    # A refusal keeps what was typed: the note is required.
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "key", "working_days": "3", "note": " "})
+    assert r.status_code == 422 and "督办意见" in r.text
+    assert '<option value="key" selected>' in r.text and 'value="3"' in r.text
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "listed", "working_days": "99", "note": "限期解决"})
+    assert r.status_code == 422 and "1–30 个工作日" in r.text
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "key", "working_days": "3", "note": "请三日内解决并答复"})
+    assert r.status_code == 303
+    assert f"已对工单 {ticket.number} 下达督办单" in supervisor.get(r.headers["location"]).text
+    assert "请三日内解决并答复" in supervisor.get(f"/tickets/{ticket.number}").text
+    # Dispatchers see the board and may urge, but only supervisors and admins issue orders.
+    dispatcher, dcsrf = site.signed_in("dispatcher")
+    assert "下达督办单" not in dispatcher.get("/supervision").text
+    r = dispatcher.post(f"/supervision/{ticket.number}/supervise", data={"csrf": dcsrf, "note": "督办"})
+    assert r.status_code == 403

@@ -86,12 +86,14 @@ def _migrate_and_load(env: Env) -> dict[str, int]:
 
     if env.settings.is_sqlite:
         env.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    from hotline.knowledge.seed import load_articles
     from hotline.notify.templates import load_templates
 
     upgrade(env.settings.database_url)
     with env.db.transaction() as session:
         counts = load_reference_data(session)
         counts["message_templates"] = load_templates(session)
+        counts["knowledge_articles"] = load_articles(session)
         return counts
 
 

@@ -4,6 +4,7 @@ from hotline.accounts import models as accounts_models  # noqa: F401
 from hotline.callbacks import models as callbacks_models  # noqa: F401
 from hotline.directory import models as directory_models  # noqa: F401
 from hotline.kit.db import Base
+from hotline.knowledge import models as knowledge_models  # noqa: F401
 from hotline.notify import models as notify_models  # noqa: F401
 from hotline.supervision import models as supervision_models  # noqa: F401
 from hotline.tickets import models as tickets_models  # noqa: F401

@@ -45,3 +45,36 @@ def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, An
                      "open_orders": open_orders.get(unit_id, 0), "overdue_orders": late_orders.get(unit_id, 0)})
     rows.sort(key=lambda r: (-r["overdue"], -r["overdue_orders"], -r["warned"], -r["open"], r["unit"]["code"]))
     return rows
+
+
+def by_township(session: Session, scope: Scope, *, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """Open and overdue tickets per township (a region code's first nine digits), worst first: where
+    the late work lies, whichever unit holds it."""
+    town = func.substr(Ticket.region_code, 1, 9)
+    base = and_(Ticket.status.in_(OPEN), visible(scope))
+    late = func.sum(case((overdue_clause(now), 1), else_=0))
+    rows = session.execute(select(town, func.count(), late).where(base).group_by(town)).all()
+    snap = reference.snapshot(session)
+    out = []
+    for stem, n, overdue in rows:
+        code = stem
+        label = reference.region_label(snap, code) if code in snap.regions else stem
+        out.append({"region": {"code": code, "name": label}, "open": n, "overdue": int(overdue or 0)})
+    out.sort(key=lambda r: (-r["overdue"], -r["open"], r["region"]["code"]))
+    return out[:limit]
+
+
+def unit_chart(rows: list[dict[str, Any]], limit: int = 15) -> dict[str, Any]:
+    """An ECharts option: warned and overdue open tickets of the worst ``limit`` units, stacked."""
+    top = [r for r in rows if r["overdue"] or r["warned"]][:limit][::-1]
+    return {
+        "grid": {"left": 8, "right": 16, "top": 28, "bottom": 8, "containLabel": True},
+        "legend": {"data": ["预警", "超期"], "top": 0},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "xAxis": {"type": "value", "minInterval": 1},
+        "yAxis": {"type": "category", "data": [r["unit"]["name"] for r in top]},
+        "series": [
+            {"name": "预警", "type": "bar", "stack": "n", "color": "#b7791f", "data": [r["warned"] for r in top]},
+            {"name": "超期", "type": "bar", "stack": "n", "color": "#c62828", "data": [r["overdue"] for r in top]},
+        ],
+    }

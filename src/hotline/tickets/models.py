@@ -172,6 +172,7 @@ class TicketUnit(Base):
 
 
 Index("ix_ticket_units_unit_ticket", TicketUnit.unit_id, TicketUnit.ticket_id)
+Index("ix_ticket_units_unit_status", TicketUnit.unit_id, TicketUnit.status, TicketUnit.ticket_id)
 
 
 class TicketEvent(Base):

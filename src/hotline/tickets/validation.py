@@ -55,6 +55,8 @@ def require_text(value: str | None, field: str, label: str, *, max_chars: int, r
 
 
 def check_category(snap: Snapshot, code: str) -> None:
+    if not code:
+        raise Invalid("请选择事项分类", code="category_required", details={"field": "category_code"})
     cat = snap.categories.get(code)
     if cat is None:
         raise Invalid(f"未知事项分类 {code}", code="unknown_category", details={"field": "category_code"})

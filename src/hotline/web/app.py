@@ -10,7 +10,19 @@ from hotline.api.app import create_app
 from hotline.config import Settings
 from hotline.kit.db import Database
 from hotline.web.render import HERE, page
-from hotline.web.routes import admin, auth, callbacks, dispatch, intake, portal, supervision, tickets, unit
+from hotline.web.routes import (
+    admin,
+    admin_directory,
+    auth,
+    callbacks,
+    dispatch,
+    intake,
+    knowledge,
+    portal,
+    supervision,
+    tickets,
+    unit,
+)
 from hotline.web.session import CsrfRefused, SignInNeeded
 
 
@@ -18,7 +30,8 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     app = create_app(settings, database)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
-                   unit.router, callbacks.router, supervision.router, admin.router):
+                   unit.router, callbacks.router, supervision.router, admin.router,
+                   admin_directory.router, knowledge.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

@@ -29,6 +29,8 @@ NAV[Role.dispatcher].insert(1, ("/callbacks", "回访"))
 NAV[Role.supervisor].insert(0, ("/supervision", "督办看板"))
 NAV[Role.admin].append(("/supervision", "督办看板"))
 NAV[Role.admin].insert(0, ("/admin", "系统管理"))
+for _items in NAV.values():
+    _items.append(("/knowledge", "知识库"))
 
 
 def when(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:

@@ -35,8 +35,10 @@ from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 
-MENU = [("/admin/users", "用户"), ("/admin/outbox", "发送失败的消息"), ("/admin/templates", "消息模板"),
-        ("/admin/settings", "运行规则"), ("/admin/holidays", "节假日")]
+MENU = [("/admin/users", "用户"), ("/admin/units", "承办单位"), ("/admin/categories", "分类与时限"),
+        ("/admin/catalogue", "派单目录"), ("/admin/outbox", "发送失败的消息"), ("/admin/templates", "消息模板"),
+        ("/admin/settings", "运行规则"), ("/admin/holidays", "节假日"),
+        ("/admin/knowledge", "知识库")]
 
 
 def _page(request: Request, template: str, title: str, status_code: int = 200, **context: Any) -> Response:

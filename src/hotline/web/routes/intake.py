@@ -9,20 +9,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hotline.accounts.models import Role
-from hotline.directory import reference
-from hotline.directory.models import RegionLevel
+from hotline.directory import lookup, reference
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, Invalid, PermissionDenied
+from hotline.kit.errors import DomainError, PermissionDenied
 from hotline.routing.catalogue import suggest_units
-from hotline.tickets import lifecycle, queries, validation, views
+from hotline.tickets import lifecycle, nearby, queries, validation, views
 from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
 from hotline.web.render import page
 from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 INTAKE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
-FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "address", "urgency", "content")
-MAX_REGION_HITS = 30
+FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "address", "urgency", "content",
+          "merge_into", "answer")
 
 
 def _allowed(ctx: PageContext) -> None:
@@ -30,62 +29,16 @@ def _allowed(ctx: PageContext) -> None:
         raise PermissionDenied("您的角色无权受理工单")
 
 
-def _leaf_categories(snap: reference.Snapshot) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Active leaf categories grouped by their parent: [(parent name, [(code, name)])]."""
-    cats = snap.categories
-    parents = {c.parent_code for c in cats.values() if c.parent_code}
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for code in sorted(cats):
-        c = cats[code]
-        if code in parents or not c.active:
-            continue
-        parent = cats.get(c.parent_code or "")
-        groups.setdefault(parent.name if parent else "其他", []).append((code, c.name))
-    return list(groups.items())
-
-
-def _region_options(snap: reference.Snapshot, q: str = "", limit: int = MAX_REGION_HITS) -> list[tuple[str, str]]:
-    """(code, label) of townships and villages whose label contains every term of ``q``."""
-    terms = q.split()
-    hits: list[tuple[str, str]] = []
-    for code, (_name, level, _parent) in sorted(snap.regions.items()):
-        if level < RegionLevel.township:
-            continue
-        label = reference.region_label(snap, code)
-        if all(t in label or code.startswith(t) for t in terms):
-            hits.append((code, label))
-            if len(hits) >= limit:
-                break
-    return hits
-
-
-def _resolve_region(snap: reference.Snapshot, text: str) -> str:
-    """The region code typed or picked: a code, a full label, or 'label（code）'."""
-    text = text.strip()
-    if not text:
-        raise Invalid("请选择诉求发生地（乡镇或村）", code="region_required", details={"field": "region"})
-    if text in snap.regions:
-        return text
-    if text.endswith("）") and "（" in text:
-        code = text.rsplit("（", 1)[1][:-1]
-        if code in snap.regions:
-            return code
-    matches = [code for code in snap.regions if reference.region_label(snap, code) == text]
-    if len(matches) == 1:
-        return matches[0]
-    raise Invalid(f"找不到地点「{text}」，请从下拉提示中选择乡镇或村", code="unknown_region",
-                  details={"field": "region"})
-
-
 def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
                values: dict[str, Any] | None = None, error: str | None = None,
                done: dict[str, Any] | None = None) -> Response:
-    values = values or {}
+    values = dict(values or {})
+    values["category_code"] = lookup.category_choice(ctx_snap, values.get("category_code") or "")
     return page(request, "intake/form.html", status_code=status_code, title="来电受理",
                 v={f: values.get(f, "") for f in FIELDS} | {"anonymous": values.get("anonymous"),
                                                             "direct": values.get("direct", "on")},
                 error=error, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS,
-                categories=_leaf_categories(ctx_snap), regions=_region_options(ctx_snap, limit=MAX_REGION_HITS))
+                categories=lookup.leaf_categories(ctx_snap), regions=lookup.search_regions(ctx_snap))
 
 
 @router.get("/agent/intake")
@@ -105,19 +58,31 @@ async def intake_register(request: Request) -> Response:
     values = {k: str(form.get(k) or "") for k in FIELDS}
     values["anonymous"] = bool(form.get("anonymous"))
     values["direct"] = "on" if form.get("direct") else ""
+    answering = form.get("action") == "answer"  # 直接答复并办结 (e.g. from the knowledge base)
     try:
         with page_work(request, write=True, posted_csrf=token) as ctx:
             _allowed(ctx)
+            if answering:  # refused before a number is taken
+                validation.require_text(values["answer"], "answer", "直接答复内容",
+                                        max_chars=validation.MAX_CONTENT_CHARS)
             snap = reference.snapshot(ctx.session)
             ticket = lifecycle.register(
                 ctx.session, actor=ctx.user, channel="phone", kind=values["kind"],
-                category_code=values["category_code"], urgency=values["urgency"],
-                region_code=_resolve_region(snap, values["region"]), content=values["content"],
+                category_code=lookup.category_code_of(snap, values["category_code"]), urgency=values["urgency"],
+                region_code=lookup.resolve_region(snap, values["region"]), content=values["content"],
                 caller_name=values["caller_name"] or None, caller_phone=values["caller_phone"] or None,
                 caller_anonymous=values["anonymous"], address=values["address"] or None)
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
-                                    "note": None}
-            if values["direct"]:
+                                    "note": None, "merged_into": None, "answered": False}
+            if answering:
+                lifecycle.answer_directly(ctx.session, ticket, actor=ctx.user, answer=values["answer"])
+                done["answered"] = True
+            elif values["merge_into"]:
+                master = queries.get_ticket(ctx.session, ctx.scope, values["merge_into"])
+                lifecycle.merge(ctx.session, ticket, actor=ctx.user, master=master,
+                                note=f"{ctx.user.display_name}受理时确认与 {master.number} 为同一问题")
+                done["merged_into"] = master.number
+            elif values["direct"]:
                 s = suggest_units(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code)
                 if s.source == "catalogue" and s.lead_unit_id is not None:
                     # Agents may not choose a unit (policy: dispatch is the dispatchers'); here the
@@ -164,9 +129,32 @@ def caller_history(request: Request, phone: str = "", caller_phone: str = "") ->
         return page(request, "intake/history.html", items=items, total=total, note=note, phone=phone.strip())
 
 
+@router.get("/agent/nearby")
+def nearby_tickets(request: Request, region: str = "", category_code: str = "", content: str = "",
+                   merge_into: str = "") -> Response:
+    """Open tickets on the same problem near the place typed so far, offered for merging."""
+    with page_work(request, write=False) as ctx:
+        items: list[dict[str, Any]] = []
+        try:
+            _allowed(ctx)
+            snap = reference.snapshot(ctx.session)
+            code = lookup.resolve_region(snap, region) if region.strip() else None
+        except DomainError:
+            code = None
+        if code is not None:
+            now = clock.now()
+            category = lookup.category_code_of(snap, category_code) or None
+            for hit in nearby.open_nearby(ctx.session, ctx.scope, region_code=code, category_code=category,
+                                          text=content[:2000], now=now):
+                items.append(views.ticket_summary(snap, ctx.scope, hit.ticket, now)
+                             | {"score": hit.score, "same_category": hit.same_category,
+                                "same_place": hit.same_place})
+        return page(request, "intake/nearby.html", items=items, searched=code is not None, merge_into=merge_into)
+
+
 @router.get("/agent/regions")
 def region_search(request: Request, q: str = "", region: str = "") -> Response:
     """Datalist options; the form's own input is named ``region``, so either parameter is read."""
     with page_work(request, write=False) as ctx:
-        hits = _region_options(reference.snapshot(ctx.session), (q or region).strip()[:40])
+        hits = lookup.search_regions(reference.snapshot(ctx.session), (q or region).strip()[:40])
         return page(request, "intake/regions.html", regions=hits)

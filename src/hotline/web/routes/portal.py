@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.callbacks import service as callbacks
-from hotline.directory import reference
+from hotline.directory import lookup, reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
 from hotline.tickets import lifecycle, validation
@@ -39,7 +39,6 @@ from hotline.tickets.models import Channel, Ticket, TicketEvent
 from hotline.tickets.states import Status
 from hotline.tickets.views import KIND_LABELS
 from hotline.web.render import page
-from hotline.web.routes.intake import _leaf_categories, _region_options, _resolve_region
 from hotline.web.session import database
 
 router = APIRouter(include_in_schema=False)
@@ -147,7 +146,8 @@ def _form(request: Request, session: Session, *, status_code: int = 200, values:
     snap = reference.snapshot(session)
     return _render(request, "portal/submit.html", status_code=status_code, title="我要反映",
                    v={f: values.get(f, "") for f in FIELDS}, error=error, kinds=KIND_LABELS,
-                   categories=_leaf_categories(snap), regions=_region_options(snap, XIAXIAN, limit=5000))
+                   categories=lookup.leaf_categories(snap),
+                   regions=lookup.search_regions(snap, within=XIAXIAN, limit=5000))
 
 
 @router.get("/portal")
@@ -187,7 +187,7 @@ async def portal_submit(request: Request) -> Response:
             snap = reference.snapshot(session)
             ticket = lifecycle.register(
                 session, actor=None, channel=Channel.web, kind=values["kind"], category_code=values["category_code"],
-                urgency="normal", region_code=_resolve_region(snap, values["region"]), content=values["content"],
+                urgency="normal", region_code=lookup.resolve_region(snap, values["region"]), content=values["content"],
                 caller_name=values["caller_name"] or None, caller_phone=phone, address=values["address"] or None)
             session.flush()
             done = {"number": ticket.number, "query_code": ticket.query_code}

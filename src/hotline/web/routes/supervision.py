@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -11,10 +12,12 @@ from fastapi.responses import RedirectResponse, Response
 from hotline.accounts.models import Role
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, NotFound
+from hotline.kit.errors import DomainError, Invalid, NotFound
 from hotline.supervision import board as supervision_board
 from hotline.supervision import orders
+from hotline.supervision.models import ORDER_LEVEL_LABELS
 from hotline.tickets import queries
+from hotline.tickets.models import Ticket
 from hotline.tickets.sla import STAGE_LABELS, stage_states
 from hotline.tickets.states import OPEN, STATUS_LABELS
 from hotline.web.render import page
@@ -44,19 +47,25 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
     open_orders = orders.orders_for(ctx.session, actor=ctx.user, state="open", limit=100)
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
                 late_total=total, open_orders=len(open_orders), error=error, typed=typed or {},
-                notice=notice, title="督办看板")
+                notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
+                towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
+                levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))
 
 
 @router.get("/supervision")
-def supervision_page(request: Request, urged: str = "") -> Response:
+def supervision_page(request: Request, urged: str = "", supervised: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        return _render(request, ctx, notice=f"已催办工单 {urged}，承办单位已收到通知。" if urged else None)
+        notice = (f"已催办工单 {urged}，承办单位已收到通知。" if urged else
+                  f"已对工单 {supervised} 下达督办单，承办单位须按期答复。" if supervised else None)
+        return _render(request, ctx, notice=notice)
 
 
-@router.post("/supervision/{number}/urge")
-def urge(request: Request, number: str, csrf: str = Form(""), note: str = Form("")) -> Response:
+def _act(request: Request, number: str, csrf: str, typed: dict[str, Any],
+         do: Callable[[PageContext, Ticket], None], done: str) -> Response:
+    """One action on one ticket from the board: refused roles and unknown tickets answered, a
+    domain refusal re-renders the board with the error and what was typed, success redirects."""
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
@@ -65,10 +74,44 @@ def urge(request: Request, number: str, csrf: str = Form(""), note: str = Form("
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
         try:
-            orders.urge(ctx.session, ticket, actor=ctx.user, note=note.strip() or None)
+            do(ctx, ticket)
             ctx.session.flush()
         except DomainError as err:
             ctx.session.rollback()
-            return _render(request, ctx, status_code=err.http_status, error=err.message,
-                           typed={"number": number, "note": note})
-        return RedirectResponse(f"/supervision?urged={ticket.number}", status_code=303)
+            return _render(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
+        return RedirectResponse(f"/supervision?{done}={ticket.number}", status_code=303)
+
+
+@router.post("/supervision/{number}/urge")
+def urge(request: Request, number: str, csrf: str = Form(""), note: str = Form("")) -> Response:
+    def do(ctx: PageContext, ticket: Ticket) -> None:
+        orders.urge(ctx.session, ticket, actor=ctx.user, note=note.strip() or None)
+
+    return _act(request, number, csrf, {"number": number, "note": note}, do, "urged")
+
+
+@router.post("/supervision/{number}/supervise")
+def supervise(request: Request, number: str, csrf: str = Form(""), note: str = Form(""),
+              level: str = Form("general"), working_days: str = Form("")) -> Response:
+    """督办: an order to the lead unit with a due date; supervisors and admins only (the policy)."""
+    def do(ctx: PageContext, ticket: Ticket) -> None:
+        orders.supervise(ctx.session, ticket, actor=ctx.user, level=_level(level), note=note,
+                         working_days=_working_days(working_days))
+
+    typed = {"number": number, "note": note, "level": level, "working_days": working_days, "action": "supervise"}
+    return _act(request, number, csrf, typed, do, "supervised")
+
+
+def _working_days(text: str) -> int | None:
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit():
+        raise Invalid("督办时限须为 1–30 个工作日", code="invalid_due", details={"field": "working_days"})
+    return int(text)
+
+
+def _level(text: str) -> str:
+    if text not in ORDER_LEVEL_LABELS:
+        raise Invalid("请选择督办级别（一般、重点、挂牌）", code="invalid_level", details={"field": "level"})
+    return text

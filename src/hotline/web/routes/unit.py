@@ -13,7 +13,7 @@ from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound
 from hotline.tickets import lifecycle, queries
-from hotline.tickets.models import Ticket, UnitRole, UnitTaskStatus
+from hotline.tickets.models import Ticket, UnitRole
 from hotline.tickets.sla import STAGE_LABELS, stage_states
 from hotline.tickets.states import STATUS_LABELS
 from hotline.web.render import page
@@ -50,8 +50,8 @@ def _unit_id(ctx: PageContext, unit_id: int | None) -> int | None:
     return ctx.user.unit_id if ctx.user.role == Role.handler else unit_id
 
 
-def _row(snap: reference.Snapshot, ticket: Ticket, unit_id: int, now: datetime) -> dict[str, Any]:
-    task = ticket.task_of(unit_id)
+def _row(snap: reference.Snapshot, ticket: Any, now: datetime) -> dict[str, Any]:
+    """One inbox row from a ``queries.INBOX_COLUMNS`` row (the ticket's columns and the unit's task)."""
     stages = stage_states(ticket, now)
     overdue = [s for s, v in stages.items() if v["state"] == "overdue"]
     return {
@@ -59,53 +59,59 @@ def _row(snap: reference.Snapshot, ticket: Ticket, unit_id: int, now: datetime) 
         "title": ticket.title,
         "place": reference.region_label(snap, ticket.region_code) + (f"（{ticket.address}）" if ticket.address else ""),
         "status_label": STATUS_LABELS[ticket.status],
-        "role": task.role.value if task else "",
-        "task_status": task.status.value if task else "",
+        "role": ticket.task_role.value,
+        "task_status": ticket.task_status.value,
         "reply_due_at": ticket.reply_due_at,
         "countdown": countdown(ticket.reply_due_at, now),
         "overdue_stages": [STAGE_LABELS[s] for s in overdue],
         "due_soon": not overdue and ticket.reply_due_at is not None and now <= ticket.reply_due_at <= now + DUE_SOON,
-        "is_lead": task is not None and task.role == UnitRole.lead,
+        "is_lead": ticket.task_role == UnitRole.lead,
     }
 
 
-def inbox(ctx: PageContext, unit_id: int) -> dict[str, list[dict[str, Any]]]:
-    f = queries.TicketFilter(unit_id=unit_id, status=INBOX_STATUSES)
-    tickets, _ = queries.list_tickets(ctx.session, ctx.scope, f, per_page=queries.MAX_PAGE_SIZE)
+SECTION_KEYS = {"待签收": "accept", "办理中": "doing", "即将到期": "soon", "已超期": "late"}
+INBOX_PAGE = 50
+
+
+def inbox(ctx: PageContext, unit_id: int, section: str = "", page_no: int = 1) -> dict[str, Any]:
+    """The four sections (one page each, deadline order), their totals and the links to the other
+    pages of a long section (``?section=late&page_no=2``): only the open tasks' columns are read."""
     snap, now = reference.snapshot(ctx.session), clock.now()
-    sections: dict[str, list[dict[str, Any]]] = {"待签收": [], "办理中": [], "即将到期": [], "已超期": []}
-    for ticket in sorted(tickets, key=lambda t: (t.reply_due_at is None, t.reply_due_at or now)):
-        row = _row(snap, ticket, unit_id, now)
-        if row["task_status"] == UnitTaskStatus.dispatched:
-            sections["待签收"].append(row)
-        elif row["task_status"] == UnitTaskStatus.accepted:
-            sections["办理中"].append(row)
-        else:
-            continue  # this unit's part is done (a co-handler that has replied)
-        if row["overdue_stages"]:
-            sections["已超期"].append(row)
-        elif row["due_soon"]:
-            sections["即将到期"].append(row)
-    return sections
+    names = {key: name for name, key in SECTION_KEYS.items()}
+    pages = {names[section]: page_no} if section in names else {}
+    found = queries.unit_inbox(ctx.session, ctx.scope, unit_id, INBOX_STATUSES, now, due_soon=DUE_SOON,
+                               per_page=INBOX_PAGE, pages=pages)
+    sections = {name: [_row(snap, r, now) for r in found.rows[name]] for name in SECTION_KEYS}
+    extra = "" if ctx.user.role == Role.handler else f"unit_id={unit_id}&"
+    more: dict[str, str] = {}
+    less: dict[str, str] = {}
+    for i, (name, key) in enumerate(SECTION_KEYS.items(), 1):
+        shown = found.pages[name]
+        if shown * found.per_page < found.totals[name]:
+            more[name] = f"/unit?{extra}section={key}&page_no={shown + 1}#section-{i}"
+        if shown > 1:
+            less[name] = f"/unit?{extra}section={key}&page_no={shown - 1}#section-{i}"
+    return {"sections": sections, "totals": found.totals, "more": more, "less": less, "section_pages": found.pages}
 
 
 def _render(request: Request, ctx: PageContext, unit_id: int | None, status_code: int = 200,
-            error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
+            error: str | None = None, typed: dict[str, Any] | None = None, section: str = "",
+            page_no: int = 1) -> Response:
     if unit_id is None:
         return page(request, "unit/inbox.html", status_code=status_code, sections={}, unit_name="", unit_id=None,
                     error=error or "请选择承办单位（?unit_id=单位编号）", typed=typed or {}, title="本单位工单")
     snap = reference.snapshot(ctx.session)
-    return page(request, "unit/inbox.html", status_code=status_code, sections=inbox(ctx, unit_id),
+    return page(request, "unit/inbox.html", status_code=status_code, **inbox(ctx, unit_id, section, page_no),
                 unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id,
                 error=error, typed=typed or {}, title="本单位工单")
 
 
 @router.get("/unit")
-def unit_inbox(request: Request, unit_id: int | None = None) -> Response:
+def unit_inbox(request: Request, unit_id: int | None = None, section: str = "", page_no: int = 1) -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        return _render(request, ctx, _unit_id(ctx, unit_id))
+        return _render(request, ctx, _unit_id(ctx, unit_id), section=section, page_no=page_no)
 
 
 def _act(request: Request, number: str, csrf: str, action: str, unit_id: int | None, **fields: Any) -> Response:

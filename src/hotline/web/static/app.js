@@ -1,0 +1,67 @@
+// Keyboard help for the staff console (htmx does the rest).
+// Alt+<letter> moves to the field marked data-key="<letter>" (the <kbd> hints on the form), the
+// same in every browser (native accesskeys differ: Alt, Alt+Shift, Ctrl+Alt).
+document.addEventListener("keydown", function (event) {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.key.length !== 1) return;
+  var field = document.querySelector('[data-key="' + event.key.toLowerCase() + '"]');
+  if (!field) return;
+  event.preventDefault();
+  field.focus();
+  if (field.select && field.tagName === "INPUT") field.select();
+});
+// Ctrl+Enter (or Cmd+Enter) submits a form marked data-ctrl-enter-submit from any of its fields,
+// through requestSubmit so htmx's boost and the browser's own validation still apply.
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+  var field = event.target;
+  var form = field && (field.form || (field.closest && field.closest("form")));
+  if (!form || !form.hasAttribute("data-ctrl-enter-submit")) return;
+  event.preventDefault();
+  if (form.requestSubmit) form.requestSubmit(); else form.submit();
+});
+
+// Charts: an element with data-chart holds an ECharts option built by the server. ECharts (shipped
+// in /static, never a CDN) is loaded once, on the first page that has a chart; charts are drawn on
+// page load and after every htmx swap, and follow the window's size.
+(function () {
+  var waiting = [];
+  function draw(root) {
+    var boxes = (root || document).querySelectorAll("[data-chart]");
+    if (!boxes.length) return;
+    if (!window.echarts) {
+      waiting.push(root || document);
+      if (waiting.length > 1) return;
+      var tag = document.createElement("script");
+      tag.src = "/static/echarts.min.js";
+      tag.onload = function () { var roots = waiting; waiting = []; roots.forEach(draw); };
+      document.head.appendChild(tag);
+      return;
+    }
+    boxes.forEach(function (box) {
+      if (!box.isConnected) return;
+      var chart = window.echarts.getInstanceByDom(box) || window.echarts.init(box);
+      chart.setOption(JSON.parse(box.getAttribute("data-chart")), true);
+    });
+  }
+  window.hotlineCharts = { draw: draw };
+  document.addEventListener("DOMContentLoaded", function () { draw(document); });
+  document.addEventListener("htmx:load", function (e) { draw(e.target); });
+  window.addEventListener("resize", function () {
+    if (!window.echarts) return;
+    document.querySelectorAll("[data-chart]").forEach(function (box) {
+      var chart = window.echarts.getInstanceByDom(box);
+      if (chart) chart.resize();
+    });
+  });
+})();
+
+// 采用此答复: a knowledge base answer is copied into the intake form's 直接答复内容, ready to edit.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-adopt]");
+  if (!button) return;
+  var field = document.querySelector("textarea[name=answer]");
+  var body = button.parentNode.querySelector(".kb-body");
+  if (!field || !body) return;
+  field.value = body.textContent.trim();
+  field.focus();
+});

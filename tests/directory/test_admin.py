@@ -1,0 +1,218 @@
+"""Admins' changes to the directory (``directory.admin``): each refusal names the field in Chinese,
+each change is seen by the next read of the reference snapshot and the dispatch catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from hotline.directory import admin, reference
+from hotline.directory.models import DispatchRule, LimitUnit, Stage, TimeLimit, Unit
+from hotline.kit.db import Database
+from hotline.kit.errors import Invalid, NotFound
+from hotline.routing.catalogue import suggest_units
+from hotline.tickets.models import Urgency
+from tests.builders import ZHULV, unit_id
+from tests.directory.restore import reference_kept
+
+
+@pytest.fixture
+def s(db: Database) -> Iterator:
+    with reference_kept(db):
+        session = db.session()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+
+def refused(match: str):
+    return pytest.raises(Invalid, match=match)
+
+
+# ---------------------------------------------------------------- units
+
+
+def test_a_unit_is_added_with_its_parent_and_regions_and_a_duplicate_code_is_refused(s):
+    unit = admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", parent_code="xiaxian-gov",
+                          region_code="140828", phone="0359-1234567")
+    assert unit.parent_id == unit_id(s, "xiaxian-gov") and unit.active
+    assert [r.region_code for r in unit.regions] == ["140828"]  # serves its own region by default
+    assert reference.snapshot(s).units[unit.id][:2] == ("xiaxian-forest", "夏县林业局")
+    with refused("单位编码：xiaxian-forest 已被使用"):
+        admin.add_unit(s, code="xiaxian-forest", name="另一个", kind="bureau")
+    with refused("单位编码须为"):
+        admin.add_unit(s, code="夏县林业局", name="夏县林业局", kind="bureau")
+    with refused("上级单位：单位 nowhere 不存在"):
+        admin.add_unit(s, code="xiaxian-forest2", name="夏县林业局", kind="bureau", parent_code="nowhere")
+    with refused("所在地区：行政区划代码 999999 不存在"):
+        admin.add_unit(s, code="xiaxian-forest3", name="夏县林业局", kind="bureau", region_code="999999")
+    with refused("单位类型"):
+        admin.add_unit(s, code="xiaxian-forest4", name="夏县林业局", kind="ministry")
+
+
+def test_a_parent_below_the_unit_itself_is_refused(s):
+    gov = s.scalar(select(Unit).where(Unit.code == "xiaxian-gov"))
+    keep = dict(name=gov.name, phone=gov.phone, region_code=gov.region_code, active=True, open_tickets=0)
+    with refused("上级单位：夏县水利局 是 夏县人民政府 本身或其下级，会形成循环"):
+        admin.edit_unit(s, code="xiaxian-gov", parent_code="xiaxian-water", **keep)
+    with refused("会形成循环"):
+        admin.edit_unit(s, code="xiaxian-gov", parent_code="xiaxian-gov", **keep)
+    admin.edit_unit(s, code="xiaxian-gov", parent_code="", **{**keep, "name": "夏县政府"})
+    assert gov.parent_id is None and reference.snapshot(s).units[gov.id][1] == "夏县政府"
+
+
+def test_a_unit_with_open_tickets_cannot_be_deactivated(s):
+    water = s.scalar(select(Unit).where(Unit.code == "xiaxian-water"))
+    keep = dict(name=water.name, phone=water.phone, parent_code="xiaxian-gov", region_code="140828")
+    with refused("夏县水利局还有 3 张未办结的工单，不能停用"):
+        admin.edit_unit(s, code="xiaxian-water", active=False, open_tickets=3, **keep)
+    assert water.active
+    admin.edit_unit(s, code="xiaxian-water", active=False, open_tickets=0, **keep)
+    assert not reference.snapshot(s).units[water.id][2]
+    admin.edit_unit(s, code="xiaxian-water", active=True, open_tickets=5, **keep)  # reactivating is fine
+    assert water.active
+
+
+def test_the_regions_a_unit_serves_are_replaced(s):
+    unit = admin.set_unit_regions(s, code="xiaxian-water", regions="140828, 140828102207\n140828102207")
+    assert sorted(r.region_code for r in unit.regions) == ["140828", ZHULV]
+    with refused("服务地区：行政区划代码 14082899 不存在"):
+        admin.set_unit_regions(s, code="xiaxian-water", regions=["14082899"])
+    assert [r.region_code for r in admin.set_unit_regions(s, code="xiaxian-water", regions=[ZHULV]).regions] == [ZHULV]
+    listed = {r["code"]: r for r in admin.unit_rows(s, q="xiaxian-water", open_counts={unit.id: 2})}
+    assert listed["xiaxian-water"]["serves"] == [ZHULV] and listed["xiaxian-water"]["open"] == 2
+    assert listed["xiaxian-water"]["parent_code"] == "xiaxian-gov"
+
+
+# ---------------------------------------------------------------- categories
+
+
+def test_a_child_category_extends_its_parents_code(s):
+    row = admin.add_category(s, parent_code="01", code="0105", name="二次供水", keywords="二次供水 水箱，加压泵")
+    assert (row.level, row.parent_code, row.default_kind.value) == (2, "01", "help")
+    assert row.keywords == ["二次供水", "水箱", "加压泵"]
+    assert reference.snapshot(s).categories["0105"].name == "二次供水"
+    grandchild = admin.add_category(s, parent_code="0105", code="010501", name="水箱清洗", default_kind="complaint")
+    assert grandchild.level == 3
+    with refused("分类编码：须为01加两位数字"):
+        admin.add_category(s, parent_code="01", code="0206", name="错位")
+    with refused("分类编码：须为两位数字"):
+        admin.add_category(s, code="160", name="三位")
+    with refused("分类编码：0101 已存在"):
+        admin.add_category(s, parent_code="01", code="0101", name="重复")
+    with refused("上级分类：分类编码 77 不存在"):
+        admin.add_category(s, parent_code="77", code="7701", name="无上级")
+    with refused("分类名称"):
+        admin.add_category(s, code="16", name=" ")
+    assert admin.add_category(s, code="16", name="新一级").level == 1
+
+
+def test_a_category_is_renamed_deactivated_and_its_keywords_checked(s):
+    admin.edit_category(s, code="0502", name="公共厕所", keywords="公厕|厕所|如厕", active=False)
+    cached = reference.snapshot(s).categories["0502"]
+    assert (cached.name, cached.active, cached.keywords) == ("公共厕所", False, ["公厕", "厕所", "如厕"])
+    with refused("关键词「" + "很" * 21):
+        admin.edit_category(s, code="0502", name="公厕", keywords="很" * 21, active=True)
+    with refused("分类：分类编码 0599 不存在"):
+        admin.edit_category(s, code="0599", name="无", keywords="", active=True)
+    tree = admin.category_tree(s)
+    assert [c["code"] for c in tree][:2] == ["01", "0101"] and not next(c for c in tree if c["code"] == "01")["leaf"]
+
+
+# ---------------------------------------------------------------- time limits
+
+
+@pytest.mark.parametrize("amount, unit, message", [
+    ("0", "hours", "须大于 0"), (-3, "hours", "须大于 0"), ("三", "hours", "不是整数"), ("2.5", "hours", "不是整数"),
+    ("2161", "hours", "过长（最多 2160小时）"), ("366", "days", "过长"), ("251", "working_days", "过长"),
+    ("5", "weeks", "时限单位：未知单位 weeks")])
+def test_an_absurd_time_limit_is_refused(s, amount, unit, message):
+    with refused(message):
+        admin.add_time_limit(s, stage="reply", category_code="0502", amount=amount, unit=unit)
+
+
+def test_a_time_limit_is_added_edited_and_deleted_and_the_snapshot_follows(s):
+    row = admin.add_time_limit(s, stage="reply", category_code="0502", urgency="", kind="complaint", amount="7",
+                               unit="working_days")
+    assert (row.stage, row.category_code, row.urgency, row.kind) == (Stage.reply, "0502", None, "complaint")
+    assert reference.LimitRow("reply", "0502", None, "complaint", 7, "working_days") in reference.snapshot(s).limits
+    with refused("适用范围：已有相同环节和范围的时限"):
+        admin.add_time_limit(s, stage="reply", category_code="0502", kind="complaint", amount=3, unit="days")
+    with refused("环节：未知环节 finish"):
+        admin.add_time_limit(s, stage="finish", amount=3, unit="days")
+    with refused("紧急程度：未知值 very"):
+        admin.add_time_limit(s, stage="reply", urgency="very", amount=3, unit="days")
+    with refused("诉求类型：未知类型 rant"):
+        admin.add_time_limit(s, stage="reply", kind="rant", amount=3, unit="days")
+    with refused("分类：分类编码 0599 不存在"):
+        admin.add_time_limit(s, stage="reply", category_code="0599", amount=3, unit="days")
+    admin.edit_time_limit(s, limit_id=row.id, amount="10", unit="hours")
+    assert reference.LimitRow("reply", "0502", None, "complaint", 10, "hours") in reference.snapshot(s).limits
+    shown = next(r for r in admin.limit_rows(s) if r["id"] == row.id)
+    assert (shown["stage_name"], shown["amount_text"], shown["category_name"]) == ("反馈", "10 小时", "公厕")
+    admin.delete_time_limit(s, limit_id=row.id)
+    assert s.get(TimeLimit, row.id) is None
+    assert all(r.category_code != "0502" for r in reference.snapshot(s).limits)
+    with pytest.raises(NotFound):
+        admin.edit_time_limit(s, limit_id=row.id, amount="1", unit=LimitUnit.hours.value)
+
+
+def test_the_urgencies_are_the_tickets():
+    assert tuple(u.value for u in Urgency) == admin.URGENCIES
+
+
+# ---------------------------------------------------------------- dispatch catalogue
+
+
+def test_a_catalogue_rule_decides_the_suggestion_until_it_is_deleted(s):
+    before = suggest_units(s, category_code="0502", region_code=ZHULV)
+    housing, water = unit_id(s, "xiaxian-housing"), unit_id(s, "xiaxian-water")
+    assert before.lead_unit_id != housing
+    rule = admin.add_rule(s, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing",
+                          co_unit_codes="xiaxian-water xiaxian-water", note="村内公厕由住建局牵头")
+    found = suggest_units(s, category_code="0502", region_code=ZHULV)
+    assert (found.lead_unit_id, found.co_unit_ids, found.rule_id) == (housing, [water], rule.id)
+    admin.edit_rule(s, rule_id=rule.id, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-water")
+    assert suggest_units(s, category_code="0502", region_code=ZHULV).lead_unit_id == water
+    admin.delete_rule(s, rule_id=rule.id)
+    assert suggest_units(s, category_code="0502", region_code=ZHULV) == before
+
+
+def test_a_bad_or_duplicate_rule_is_refused(s):
+    good = dict(category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing")
+    with refused("事项分类：分类编码 0599 不存在"):
+        admin.add_rule(s, **{**good, "category_code": "0599"})
+    with refused("行政区划：行政区划代码 140828999999 不存在"):
+        admin.add_rule(s, **{**good, "region_code": "140828999999"})
+    with refused("主办单位：单位 nobody 不存在"):
+        admin.add_rule(s, **{**good, "lead_unit_code": "nobody"})
+    with refused("协办单位：单位 nobody 不存在"):
+        admin.add_rule(s, **good, co_unit_codes="xiaxian-water nobody")
+    with refused("协办单位：夏县住房和城乡建设局 已是主办单位"):
+        admin.add_rule(s, **good, co_unit_codes="xiaxian-housing")
+    with refused(f"事项分类与行政区划：0103 × {ZHULV} 已有派单规则"):
+        admin.add_rule(s, **{**good, "category_code": "0103"})
+    rule = admin.add_rule(s, **good)
+    with refused("已有派单规则"):
+        admin.edit_rule(s, rule_id=rule.id, **{**good, "category_code": "0103"})
+    admin.edit_rule(s, rule_id=rule.id, **good, note="同一条规则保存两次不算重复")
+    with pytest.raises(NotFound):
+        admin.delete_rule(s, rule_id=2**31)
+
+
+def test_the_catalogue_is_listed_by_category_and_region_a_page_at_a_time(s):
+    total = s.query(DispatchRule).count()
+    rows, count = admin.rule_rows(s, per_page=50)
+    assert count == total and len(rows) == 50
+    page2, _ = admin.rule_rows(s, per_page=50, page=2)
+    assert not {r["id"] for r in rows} & {r["id"] for r in page2}
+    rows, count = admin.rule_rows(s, category_code="01", region_code="140828")
+    assert count >= 9 and all(r["category_code"].startswith("01") and r["region_code"].startswith("140828")
+                              for r in rows)
+    zhulv = next(r for r in rows if r["category_code"] == "0103" and r["region_code"] == ZHULV)
+    assert (zhulv["lead_name"], zhulv["co_names"], zhulv["region_name"]) == ("夏县水利局", ["夏县朱吕集中供水站"],
+                                                                             "夏县裴介镇朱吕村")
