@@ -34,7 +34,7 @@ def test_once_warns_and_urges_the_due_tickets_sends_the_notices_and_a_second_run
         assert expected.tickets == 12 and len(expected.alerts) == 24 and len(expected.sms) == 6
 
         counts = once(env)
-        assert counts == {"tickets_swept": 12, "steps_taken": 24, "orders_overdue": 0,
+        assert counts == {"tickets_swept": 12, "steps_taken": 24, "orders_overdue": 0, "incidents_proposed": 0,
                           "messages_sent": len(expected.messages), "messages_retried": 0, "messages_dead": 0}
         sms_log = data / "outbox" / "sms.log"
         assert_done_exactly_once(db, expected, sms_log)

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from hotline.cli import admin
+from hotline.cli import model as model_cli
 from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
@@ -136,6 +137,23 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
     summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed,
                        progress=lambda done, total: click.echo(f"  已生成 {done}/{total}", err=True))
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    with env.db.transaction() as session:  # statistics for the planner: the right index from the first page
+        session.execute(text("ANALYZE"))
+    _train_demo_models(env)
+
+
+def _train_demo_models(env: Env) -> None:
+    """The default classifiers (category, kind, urgency) from the generated tickets (cli/model.py has the rest)."""
+    from hotline.assist.training import train_all_from_db
+    from hotline.classification.model import ModelError
+
+    try:
+        with env.db.transaction(write=False) as session:
+            saved = train_all_from_db(session, env.settings.data_dir)
+    except ModelError as exc:
+        click.echo(f"未训练分类模型：{exc.message}", err=True)
+        return
+    click.echo("分类模型：" + "，".join(f"{s.name} 版本 {s.version}（{s.manifest['n']} 条）" for s in saved))
 
 
 @cli.command()
@@ -349,6 +367,7 @@ def holidays_list(env: Env) -> None:
 
 for _group in (admin.outbox, admin.settings_group):  # cli/admin.py
     cli.add_command(_group)
+cli.add_command(model_cli.model)  # cli/model.py
 
 
 def main() -> None:

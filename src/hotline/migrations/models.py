@@ -1,8 +1,10 @@
 """Every table the migrations manage: importing this registers them all on ``Base.metadata``."""
 
 from hotline.accounts import models as accounts_models  # noqa: F401
+from hotline.assist import models as assist_models  # noqa: F401
 from hotline.callbacks import models as callbacks_models  # noqa: F401
 from hotline.directory import models as directory_models  # noqa: F401
+from hotline.incidents import models as incidents_models  # noqa: F401
 from hotline.kit.db import Base
 from hotline.knowledge import models as knowledge_models  # noqa: F401
 from hotline.notify import models as notify_models  # noqa: F401

@@ -83,7 +83,7 @@ class Ticket(Base):
     caller_confidential: Mapped[bool] = mapped_column(Boolean, default=False)
     caller_anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))  # indexed with received_at below
     address: Mapped[str | None] = mapped_column(String(200))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -149,6 +149,14 @@ class Ticket(Base):
 
 Index("ix_tickets_status_received", Ticket.status, Ticket.received_at)
 Index("ix_tickets_received", Ticket.received_at)
+Index("ix_tickets_region_received", Ticket.region_code, Ticket.received_at)  # duplicates at intake
+# The tickets a new request may be merged into (``assist.duplicates``): a partial index of the open
+# ones only, so the lookup never walks a township's closed year. Its queries must say literally
+# ``status IN`` these, in this order (SQLite proves the predicate by matching the term).
+MERGEABLE_STATUSES = ("registered", "dispatched", "accepted", "in_progress", "suspended", "return_requested",
+                      "replied")
+Index("ix_tickets_open_region_received", Ticket.region_code, Ticket.received_at,
+      sqlite_where=Ticket.status.in_(MERGEABLE_STATUSES), postgresql_where=Ticket.status.in_(MERGEABLE_STATUSES))
 Index("ix_tickets_reply_due", Ticket.reply_due_at)
 Index("ix_tickets_watch_at", Ticket.watch_at)
 

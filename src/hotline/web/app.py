@@ -16,9 +16,11 @@ from hotline.web.routes import (
     auth,
     callbacks,
     dispatch,
+    incidents,
     intake,
     knowledge,
     portal,
+    suggest,
     supervision,
     tickets,
     unit,
@@ -31,7 +33,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router, admin.router,
-                   admin_directory.router, knowledge.router):
+                   admin_directory.router, knowledge.router, incidents.router, suggest.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

@@ -29,6 +29,9 @@ NAV[Role.dispatcher].insert(1, ("/callbacks", "回访"))
 NAV[Role.supervisor].insert(0, ("/supervision", "督办看板"))
 NAV[Role.admin].append(("/supervision", "督办看板"))
 NAV[Role.admin].insert(0, ("/admin", "系统管理"))
+NAV[Role.supervisor].insert(1, ("/incidents", "突发事件"))
+NAV[Role.dispatcher].append(("/incidents", "突发事件"))
+NAV[Role.admin].append(("/incidents", "突发事件"))
 for _items in NAV.values():
     _items.append(("/knowledge", "知识库"))
 

@@ -11,7 +11,10 @@ import os
 import socket
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
+
 from hotline.config import Settings
+from hotline.incidents.detect import detect
 from hotline.kit.db import Database
 from hotline.notify.delivery import deliver_due
 from hotline.notify.drivers import Driver, FileDriver, HttpSmsDriver
@@ -72,16 +75,31 @@ def deliver_all(db: Database, driver: Driver, settings: Settings, *, worker_name
             return totals
 
 
+INCIDENT_LOCK = 12345_0008  # the advisory lock that keeps two workers from detecting at once (PostgreSQL)
+
+
+def detect_incidents(db: Database, *, now: datetime | None = None) -> dict[str, int]:
+    """One incident detection run (bursts of related tickets → proposed incidents), in one
+    transaction; on PostgreSQL an advisory lock makes concurrent runs wait for each other, so a
+    burst is proposed once (SQLite writes are serialised anyway)."""
+    with db.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": INCIDENT_LOCK})
+        result = detect(session, now=now)
+        return {"proposed": result.proposed, "updated": result.updated}
+
+
 def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetime | None = None,
              driver: Driver | None = None) -> dict[str, int]:
-    """Every due sweep once, in order: the deadline ladder, overdue supervision orders, then the
-    outbox (which now holds what the sweeps wrote). Returns the counts."""
+    """Every due sweep once, in order: the deadline ladder, overdue supervision orders, incident
+    detection, then the outbox (which now holds what the sweeps wrote). Returns the counts."""
     deadlines = sweep_all_deadlines(db, settings, worker_name=worker_name, now=now)
     orders = sweep_all_orders(db, now=now)
+    incidents = detect_incidents(db, now=now)
     sent = deliver_all(db, driver or sms_driver(settings), settings, worker_name=worker_name, now=now)
     counts = {
         "tickets_swept": deadlines["tickets"], "steps_taken": deadlines["steps"],
-        "orders_overdue": orders["overdue"],
+        "orders_overdue": orders["overdue"], "incidents_proposed": incidents["proposed"],
         "messages_sent": sent["sent"], "messages_retried": sent["retried"], "messages_dead": sent["dead"],
     }
     log.info("%s: %s", worker_name, counts)

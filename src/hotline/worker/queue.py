@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 NAME = "hotline"
 EVERY_MINUTE = crontab()
+EVERY_FIVE_MINUTES = crontab(minute="*/5")
 STALE_AFTER = 120  # seconds: a periodic task that waited longer in the queue is dropped (the next one comes)
 DELIVERY_SECONDS = 50  # the delivery task keeps looking for new messages this long within its minute
 DELIVERY_PAUSE = 2.0  # and looks this often, so a message goes out within seconds of its commit
@@ -72,7 +73,8 @@ def delivery_loop(deliver: Callable[[], object], *, seconds: float = DELIVERY_SE
 
 
 def make_huey(settings: Settings, db: Database | None = None) -> Huey:
-    """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox.
+    """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox,
+    incident detection (every five minutes).
 
     ``db`` is the process's database (``hotline serve`` passes its own, so SQLite writes share one
     lock); by default one is made from the settings.
@@ -89,6 +91,10 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     @huey.periodic_task(EVERY_MINUTE, name="hotline.sweep_orders", expires=STALE_AFTER)
     def sweep_orders() -> None:
         jobs.sweep_all_orders(database)
+
+    @huey.periodic_task(EVERY_FIVE_MINUTES, name="hotline.detect_incidents", expires=STALE_AFTER)
+    def detect_incidents() -> None:
+        jobs.detect_incidents(database)
 
     @huey.periodic_task(EVERY_MINUTE, name="hotline.deliver_outbox", expires=STALE_AFTER)
     def deliver_outbox() -> None:

@@ -31,6 +31,7 @@ from hotline.api.schemas import (
     UnitActionIn,
     Versioned,
 )
+from hotline.assist.units import suggest_unit
 from hotline.callbacks import service as callbacks
 from hotline.directory import reference
 from hotline.kit import clock
@@ -142,15 +143,18 @@ def timeline(key: str, request: Request) -> list[dict[str, Any]]:
         return [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
 
 
-@router.get("/{key}/suggested-units", summary="The dispatch catalogue's suggestion for this ticket")
+@router.get("/{key}/suggested-units",
+            summary="The unit to dispatch to: the catalogue's rule, else history (who resolved such tickets there)")
 def suggested_units(key: str, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         ticket = _find(ctx, key)
-        s = suggest_units(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code)
+        s = suggest_unit(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code,
+                         text=ticket.content)
         snap = reference.snapshot(ctx.session)
         return {
             "source": s.source,
-            "note": s.note,
+            "confidence": s.confidence,
+            "note": s.reason,
             "lead_unit": views._unit(snap, s.lead_unit_id),
             "co_units": [views._unit(snap, u) for u in s.co_unit_ids],
         }

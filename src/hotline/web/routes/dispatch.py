@@ -1,4 +1,5 @@
-"""The dispatcher's queue: new tickets to dispatch (the catalogue's suggestion pre-selected),
+"""The dispatcher's queue: new tickets to dispatch (the suggested unit pre-selected: the catalogue's
+rule, else the unit that resolved such tickets there before),
 returns to review, extension requests to decide and replies to review. Every action is a form
 post that redirects back to the queue with what was done, or shows the refusal in Chinese."""
 
@@ -14,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hotline.accounts.models import Role
+from hotline.assist.units import suggest_unit
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, PermissionDenied
-from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, views
 from hotline.tickets.models import RequestState, RequestType, Ticket, TicketRequest
 from hotline.tickets.states import Status
@@ -64,8 +65,8 @@ def _queue(request: Request, ctx: PageContext, *, status_code: int = 200, error:
 
     new = []
     for t in _by_status(ctx, Status.registered):
-        s = suggest_units(ctx.session, category_code=t.category_code, region_code=t.region_code)
-        new.append({"t": summary(t), "suggested": s.lead_unit_id, "source": s.source, "note": s.note,
+        s = suggest_unit(ctx.session, category_code=t.category_code, region_code=t.region_code, text=t.content)
+        new.append({"t": summary(t), "suggested": s.lead_unit_id, "source": s.source, "note": s.reason,
                     "co": [snap.units[u][1] for u in s.co_unit_ids if u in snap.units]})
     returns = [{"t": summary(t), "reason": r.reason, "unit": snap.units.get(r.unit_id, ("", "?", False))[1],
                 "lead": t.lead_unit_id} for r, t in _pending(ctx, RequestType.return_)]

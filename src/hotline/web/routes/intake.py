@@ -9,13 +9,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from hotline.accounts.models import Role
+from hotline.assist import duplicates
 from hotline.directory import lookup, reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, PermissionDenied
 from hotline.routing.catalogue import suggest_units
-from hotline.tickets import lifecycle, nearby, queries, validation, views
+from hotline.tickets import lifecycle, queries, validation, views
 from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
 from hotline.web.render import page
+from hotline.web.routes.suggest import record_suggestion
 from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
@@ -72,6 +74,7 @@ async def intake_register(request: Request) -> Response:
                 region_code=lookup.resolve_region(snap, values["region"]), content=values["content"],
                 caller_name=values["caller_name"] or None, caller_phone=values["caller_phone"] or None,
                 caller_anonymous=values["anonymous"], address=values["address"] or None)
+            record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
                                     "note": None, "merged_into": None, "answered": False}
             if answering:
@@ -144,11 +147,10 @@ def nearby_tickets(request: Request, region: str = "", category_code: str = "", 
         if code is not None:
             now = clock.now()
             category = lookup.category_code_of(snap, category_code) or None
-            for hit in nearby.open_nearby(ctx.session, ctx.scope, region_code=code, category_code=category,
-                                          text=content[:2000], now=now):
+            for hit in duplicates.find(ctx.session, ctx.scope, region_code=code, category_code=category,
+                                       text=content[:2000], now=now):
                 items.append(views.ticket_summary(snap, ctx.scope, hit.ticket, now)
-                             | {"score": hit.score, "same_category": hit.same_category,
-                                "same_place": hit.same_place})
+                             | {"score": hit.score, "reasons": hit.reasons})
         return page(request, "intake/nearby.html", items=items, searched=code is not None, merge_into=merge_into)
 
 

@@ -65,3 +65,15 @@ document.addEventListener("click", function (event) {
   field.value = body.textContent.trim();
   field.focus();
 });
+
+// A suggestion button fills a field of the intake form (data-fill="field name", data-value="…")
+// and announces the change, so the panels that follow that field refresh.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-fill]");
+  if (!button) return;
+  var field = document.querySelector('#intake-form [name="' + button.getAttribute("data-fill") + '"]');
+  if (!field) return;
+  field.value = button.getAttribute("data-value");
+  field.dispatchEvent(new Event("change", { bubbles: true }));
+  field.focus();
+});

@@ -1,0 +1,1 @@
+"""Smart assistance at intake and dispatch: suggestions from the text, duplicates, the unit to send to."""

@@ -1,0 +1,255 @@
+"""Duplicates at intake: the open tickets most likely about the same problem as the request being
+typed, offered to the agent for merging (并单).
+
+Candidates: tickets still being handled (the statuses ``merge`` accepts as a master) in the same
+township as the new request (any village of it, or the township itself: a township's codes share
+their first nine digits, a village's twelve begin with them), received in the last ``window_days``,
+that the user's scope may see. Their ids are chosen on the partial index of the open tickets
+``tickets (region_code, received_at) WHERE status IN (...)`` (migration 0009; closed tickets, most
+of a year's, are not in it), the same village first, then the newest, at most ``MAX_CANDIDATES``; then only
+those rows are read, with the first ``TEXT_CHARS`` characters of their content, as plain rows (no ORM
+objects until the few offered).
+
+Score (0..~1.2): the cosine of the two texts as character and character-bigram TF-IDF vectors,
+after a small table of synonyms (没水/断水 -> 停水, 跑水 -> 漏水, ...) is applied (bigrams suit
+Chinese without a word list and survive paraphrase: 闸阀井 / 阀门井 still share 阀井; the IDF
+table, :mod:`hotline.assist.duplicate_idf`, makes the hotline's boilerplate — 来电人反映, 请尽快,
+相关部门 — weigh little and names and landmarks much), plus small bonuses for the same leaf
+category (or only the same first level), the same village and a recent ticket. Offered: score
+>= ``THRESHOLD``, chosen on the dev half of the paraphrase set of ``bench/duplicates.py`` (figures
+on its test half in README.md).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from itertools import repeat
+from operator import add, mul
+
+from sqlalchemy import Integer, bindparam, case, func, select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.scope import Scope
+from hotline.tickets.models import MERGEABLE_STATUSES, Ticket
+from hotline.tickets.queries import visible
+from hotline.tickets.states import Status
+
+MERGEABLE = tuple(Status(s) for s in MERGEABLE_STATUSES)  # what ``merge`` accepts as a master
+WINDOW_DAYS = 30
+MAX_CANDIDATES = 100
+TEXT_CHARS = 300  # of a stored ticket's content scored (its start says what and where)
+THRESHOLD = 0.28  # the best F1 on the dev split of bench/duplicates.py (full run)
+SAME_CATEGORY, SAME_GROUP, SAME_VILLAGE, RECENT = 0.08, 0.04, 0.04, 0.03
+UNIGRAM = 0.5
+MARGIN = 0.06  # offered: within this of the best candidate too (one clear match, not five near ones)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """What scoring needs of a stored ticket (a plain row; ``ticket`` is filled for the offered)."""
+    id: int
+    region_code: str
+    category_code: str
+    text: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Match:
+    ticket: Ticket
+    score: float
+    reasons: tuple[str, ...]  # shown to the agent: 同村同类, 同村, 同类, 内容相近 0.62, ...
+
+
+@dataclass(frozen=True)
+class Scored:
+    candidate: Candidate
+    score: float
+    reasons: tuple[str, ...]
+
+
+# Words callers use for the same thing, each mapped to one spelling before scoring (the bigrams of
+# 没水 and 停水 share nothing). General hotline vocabulary, not the phrases of the paraphrase set.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "停水": ("不来水", "没水了", "没有水", "断水", "没水", "无水", "不出水", "停止供水"),
+    "漏水": ("跑水", "渗水", "淌水"),
+    "爆管": ("水管爆裂", "管道爆裂", "水管破裂", "爆裂"),
+    "停电": ("没有电", "没电", "断电"),
+    "路灯不亮": ("路灯坏了", "路灯坏", "路灯不亮了"),
+    "噪音": ("噪声", "太吵", "很吵"),
+    "欠薪": ("拖欠工资", "不给工资", "不发工资", "欠工资", "拖欠工钱", "欠工钱"),
+}
+_VARIANT = {v: k for k, vs in SYNONYMS.items() for v in vs}
+_NOT_ALNUM = re.compile(r"[\W_]+")  # what str.isalnum() rejects
+_VARIANTS = re.compile("|".join(sorted(map(re.escape, _VARIANT), key=len, reverse=True)))
+
+
+def normalise(text: str) -> str:
+    """``text`` with the variants of :data:`SYNONYMS` replaced by their one spelling."""
+    return _VARIANTS.sub(lambda m: _VARIANT[m.group()], text)
+
+
+def grams(text: str) -> Counter[str]:
+    """Characters and character bigrams of the letters and digits of ``text`` (punctuation and
+    spaces dropped), counted."""
+    chars = _NOT_ALNUM.sub("", text)
+    found = Counter(chars)
+    found.update(map(str.__add__, chars, chars[1:]))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _idf() -> tuple[dict[str, float], float]:
+    from hotline.assist import duplicate_idf
+
+    table: dict[str, float] = {}
+    for entry in "".join(duplicate_idf.TABLE).split():
+        gram, _, weight = entry.rpartition(":")
+        table[gram] = float(weight)
+    return table, duplicate_idf.CEILING
+
+
+@lru_cache(maxsize=1)
+def _weights() -> tuple[dict[str, float], float, dict[str, float], float]:
+    """IDF x the unigram factor of the characters and of the bigrams, each with the weight of an
+    unknown one; then the same squared."""
+    idf, ceiling = _idf()
+    uni = {g: w * UNIGRAM for g, w in idf.items() if len(g) == 1}
+    bi = {g: w for g, w in idf.items() if len(g) != 1}
+    return uni, ceiling * UNIGRAM, bi, ceiling
+
+
+_TF = [0.0] + [1.0 + math.log(n) for n in range(1, 4097)]  # sublinear term frequency
+
+
+@lru_cache(maxsize=8192)
+def profile(text: str) -> tuple[dict[str, float], float]:
+    """The characters and bigrams of ``text`` (after :func:`normalise`) with their TF-IDF weights
+    (sublinear term frequency; a single character counts ``UNIGRAM`` of a bigram), and the L2 norm of
+    those. Cached: the open tickets of a township are scored again at every keystroke pause of the
+    intake form. Do not modify the result."""
+    chars = _NOT_ALNUM.sub("", normalise(text[:4000]))
+    uni, bi = Counter(chars), Counter(map(add, chars, chars[1:]))
+    uw, du, bw, db = _weights()
+    tf = _TF.__getitem__
+    weights = dict(zip(uni, map(mul, map(tf, uni.values()), map(uw.get, uni, repeat(du))), strict=True))
+    weights.update(zip(bi, map(mul, map(tf, bi.values()), map(bw.get, bi, repeat(db))), strict=True))
+    values = weights.values()
+    return weights, math.sqrt(sum(map(mul, values, values)))
+
+
+def vector(text: str) -> dict[str, float]:
+    """The L2-normalised TF-IDF vector of ``text``'s characters and bigrams (see :func:`profile`)."""
+    weights, norm = profile(text)
+    return {g: w / norm for g, w in weights.items()} if norm else {}
+
+
+def similarity(query: dict[str, float], text: str) -> float:
+    """The cosine of a :func:`vector` and the vector of ``text`` (no vector of ``text`` is built: a
+    product per shared gram)."""
+    weights, norm = profile(text)
+    if not norm or not query:
+        return 0.0
+    return sum(query[g] * weights[g] for g in query.keys() & weights.keys()) / norm
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    get = b.get
+    return sum(x * get(g, 0.0) for g, x in a.items())
+
+
+def rank(candidates: list[Candidate], *, region_code: str, category_code: str | None, text: str,
+         now: datetime, window_days: int = WINDOW_DAYS) -> list[Scored]:
+    """Every candidate scored (see the module doc), best first; no threshold applied."""
+    query = vector(text)
+    group = (category_code or "")[:2]
+    out: list[Scored] = []
+    for c in candidates:
+        sim = similarity(query, c.text) if query else 0.0
+        same_cat = bool(category_code) and c.category_code == category_code
+        same_group = bool(group) and c.category_code[:2] == group
+        same_village = c.region_code == region_code and len(region_code) > 9
+        age = max(0.0, (now - c.received_at).total_seconds() / 86400)
+        score = (sim + (SAME_CATEGORY if same_cat else SAME_GROUP if same_group else 0.0)
+                 + (SAME_VILLAGE if same_village else 0.0) + RECENT * max(0.0, 1 - age / window_days))
+        place = ("同村" if same_village else "") + ("同类" if same_cat or same_group else "")
+        reasons = ((place,) if place else ()) + ((f"内容相近 {sim:.2f}",) if sim >= 0.2 else ())
+        out.append(Scored(c, round(score, 3), reasons))
+    out.sort(key=lambda s: (-s.score, -s.candidate.received_at.timestamp()))
+    return out
+
+
+def offered(ranked: list[Scored], threshold: float = THRESHOLD, margin: float = MARGIN) -> list[Scored]:
+    """The ranked candidates offered: at least ``threshold`` and within ``margin`` of the best."""
+    if not ranked:
+        return []
+    top = ranked[0].score
+    return [s for s in ranked if s.score >= threshold and s.score >= top - margin]
+
+
+def township_range(region_code: str) -> tuple[str, str]:
+    """The codes of a region's township (9 digits) and its villages (12 digits): the range
+    [township, township + "999"] in string order."""
+    stem = region_code[:9]
+    return stem, stem + "999"
+
+
+def candidate_query(scope: Scope, region_code: str, since: datetime, limit: int = MAX_CANDIDATES):  # noqa: ANN201
+    """The SELECT of the candidate rows (also what the benchmark times bare). The ids are chosen on
+    the partial index of the open tickets alone (``ix_tickets_open_region_received``: its predicate
+    is repeated literally, so both SQLite and PostgreSQL see that it holds), the same village first,
+    then the newest; only those rows are read, and only the start of their content."""
+    low, high = township_range(region_code)
+    return _statement(scope).params(low=low, high=high, region=region_code, since=since, limit=limit)
+
+
+def candidate_rows(session: Session, scope: Scope, region_code: str, since: datetime,
+                   limit: int = MAX_CANDIDATES) -> list:
+    """The rows of :func:`candidate_query`, fetched (the statement built once, parameters passed)."""
+    low, high = township_range(region_code)
+    return session.execute(_statement(scope), {"low": low, "high": high, "region": region_code, "since": since,
+                                               "limit": limit}).all()
+
+
+@lru_cache(maxsize=256)
+def _statement(scope: Scope):  # noqa: ANN202
+    """The candidate SELECT of ``scope``, with parameters (built once: it is the same at every call)."""
+    mergeable = bindparam("mergeable", list(MERGEABLE_STATUSES), expanding=True, literal_execute=True)
+    ids = (
+        select(Ticket.id)
+        .where(Ticket.region_code >= bindparam("low"), Ticket.region_code <= bindparam("high"),
+               Ticket.received_at >= bindparam("since", type_=Ticket.received_at.type),
+               Ticket.status.in_(mergeable), visible(scope))
+        .order_by(case((Ticket.region_code == bindparam("region"), 0), else_=1), Ticket.received_at.desc())
+        .limit(bindparam("limit", type_=Integer))
+    )
+    return select(Ticket.id, Ticket.region_code, Ticket.category_code, Ticket.title,
+                  func.substr(Ticket.content, 1, TEXT_CHARS).label("content"), Ticket.received_at
+                  ).where(Ticket.id.in_(ids.scalar_subquery()))
+
+
+def candidates(session: Session, scope: Scope, *, region_code: str, now: datetime,
+               window_days: int = WINDOW_DAYS) -> list[Candidate]:
+    rows = candidate_rows(session, scope, region_code, now - timedelta(days=window_days))
+    return [Candidate(r.id, r.region_code, r.category_code, f"{r.title}。{r.content}", r.received_at) for r in rows]
+
+
+def find(session: Session, scope: Scope, *, region_code: str, category_code: str | None, text: str,
+         now: datetime, limit: int = 5, window_days: int = WINDOW_DAYS,
+         threshold: float = THRESHOLD) -> list[Match]:
+    """The open tickets offered for merging with a new request, best first (at most ``limit``)."""
+    pool = candidates(session, scope, region_code=region_code, now=now, window_days=window_days)
+    ranked = rank(pool, region_code=region_code, category_code=category_code, text=text[:2000], now=now,
+                  window_days=window_days)
+    found = offered(ranked, threshold)[:limit]
+    if not found:
+        return []
+    tickets = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([s.candidate.id for s in found])))}
+    return [Match(tickets[s.candidate.id], s.score, s.reasons) for s in found if s.candidate.id in tickets]

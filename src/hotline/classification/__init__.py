@@ -1,0 +1,1 @@
+"""Text models: category, kind and urgency from request text; place names; text similarity."""

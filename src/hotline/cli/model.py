@@ -1,0 +1,124 @@
+"""``hotline model``: train, evaluate and list the text classifiers (category, kind, urgency).
+
+Registered on the main ``hotline`` group by ``cli/main.py``; the commands take its environment
+object (``ctx.obj``: ``.settings.data_dir`` and ``.db``). Problems a person can fix (a missing
+column, an empty file, one class only, no model yet) end with ``错误：…`` and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from hotline.classification.model import MODEL_NAMES, ModelError
+
+
+class ModelFailure(click.ClickException):
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"错误：{self.message}", err=True)
+
+
+@click.group()
+def model() -> None:
+    """Text classifiers: train from the database or a file, evaluate, list versions."""
+
+
+@model.command("train")
+@click.option("--from-db", "from_db", is_flag=True, help="Train on the tickets in the database and stored corrections.")
+@click.option("--file", "file", type=click.Path(path_type=Path), help="A .csv or .xlsx file with columns text,label.")
+@click.option("--name", default="category", show_default=True, type=click.Choice(MODEL_NAMES),
+              help="Which model.")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.pass_obj
+def train(env: Any, from_db: bool, file: Path | None, name: str, as_json: bool) -> None:
+    """Train a model and save it as the next version under <data dir>/models/<name>/."""
+    from hotline.classification import model as cmodel
+    from hotline.classification.evaluate import read_labelled
+
+    if bool(from_db) == bool(file):
+        raise ModelFailure("请指定训练数据：--from-db 或 --file 文件（二选一）")
+    data_dir = env.settings.data_dir
+    try:
+        if from_db:
+            from hotline.assist.training import train_from_db
+
+            with env.db.transaction() as session:
+                saved = train_from_db(session, data_dir, name)
+        else:
+            texts, labels = read_labelled(file)
+            clf = cmodel.TextClassifier().fit(texts, labels)
+            saved = cmodel.save(clf, data_dir, name, n=len(texts), source=str(file))
+    except ModelError as exc:
+        raise ModelFailure(exc.message) from exc
+    m = saved.manifest
+    if as_json:
+        click.echo(json.dumps(m, ensure_ascii=False))
+        return
+    click.echo(f"模型 {name} 版本 {saved.version} 已保存：{saved.path}")
+    click.echo(f"训练样本 {m['n']} 条，{len(m['labels'])} 个类别，用时 {m['fit_seconds']:.1f} 秒")
+
+
+@model.command("eval")
+@click.option("--train", "train_file", required=True, type=click.Path(path_type=Path),
+              help="Training file (.csv/.xlsx, columns text,label).")
+@click.option("--data", "data_file", type=click.Path(path_type=Path), help="Test file (same columns).")
+@click.option("--folds", type=int, default=None, help="K-fold cross-validation on --train (default 5 without --data).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(train_file: Path, data_file: Path | None, folds: int | None, seed: int, as_json: bool) -> None:
+    """Train on --train and score --data, or cross-validate on --train; macro-F1, per class, confusion."""
+    from hotline.classification import evaluate as ev
+
+    try:
+        texts, labels = ev.read_labelled(train_file)
+        if data_file is not None:
+            if folds:
+                raise ModelError("--data 与 --folds 不能同时使用")
+            result = ev.train_and_test((texts, labels), ev.read_labelled(data_file))
+            result.update(train=str(train_file), data=str(data_file))
+        else:
+            kinds = _text_kinds(train_file)
+            result = ev.cross_validate(texts, labels, folds=folds or 5, seed=seed,
+                                       groups=kinds if kinds and len(kinds) == len(texts) else None)
+            result.update(train=str(train_file))
+    except ModelError as exc:
+        raise ModelFailure(exc.message) from exc
+    click.echo(json.dumps(result, ensure_ascii=False) if as_json else ev.report(result))
+
+
+def _text_kinds(path: Path) -> list[str] | None:
+    """The ``text_kind`` column of a CSV (raw / segmented), aligned with read_labelled's rows, if there is one."""
+    import csv
+
+    if path.suffix.lower() != ".csv":
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        if not reader.fieldnames or "text_kind" not in reader.fieldnames:
+            return None
+        return [(r.get("text_kind") or "") for r in reader
+                if (r.get("text") or "").strip() and (r.get("label") or "").strip()]
+
+
+@model.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of the manifests.")
+@click.pass_obj
+def list_(env: Any, as_json: bool) -> None:
+    """Saved model versions (latest last for each name)."""
+    from hotline.classification.model import list_models
+
+    rows = list_models(env.settings.data_dir)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("还没有模型：用 hotline model train --from-db 或 --file 训练")
+        return
+    click.echo("名称\t版本\t创建时间\t样本数\t类别数\t来源")
+    for m in rows:
+        click.echo(f"{m['name']}\t{m['version']}\t{m['created_at'][:19]}\t{m['n']}\t{len(m['labels'])}\t{m.get('source', '')}")

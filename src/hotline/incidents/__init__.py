@@ -1,0 +1,1 @@
+"""Incidents: bursts of related tickets in an area, proposed to supervisors, confirmed or dismissed."""

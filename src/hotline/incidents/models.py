@@ -1,0 +1,63 @@
+"""Incidents (突发事件): a burst of related tickets in one area, proposed by detection and confirmed
+or dismissed by a supervisor."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.kit.db import Base, UTCDateTime
+
+
+class IncidentState(enum.StrEnum):
+    proposed = "proposed"
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+
+
+STATE_LABELS = {IncidentState.proposed: "待确认", IncidentState.confirmed: "已确认", IncidentState.dismissed: "已排除"}
+
+
+class Incident(Base):
+    """One burst: its first-level category, the common area (township or county) and the villages
+    (or townships) its tickets came from, with their population counted once."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    state: Mapped[IncidentState] = mapped_column(Enum(IncidentState, native_enum=False, length=12))
+    category_code: Mapped[str] = mapped_column(ForeignKey("categories.code"))
+    title: Mapped[str] = mapped_column(String(120))
+    area_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    region_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    population: Mapped[int] = mapped_column(Integer, default=0)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    first_ticket_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_ticket_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ticket_count: Mapped[int] = mapped_column(Integer, default=0)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_incidents_state_last", "state", "last_ticket_at"),)
+
+
+class IncidentTicket(Base):
+    """A ticket of an incident: a candidate while proposed (or dismissed), ``linked`` once confirmed."""
+
+    __tablename__ = "incident_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    linked: Mapped[bool] = mapped_column(Boolean, default=False)
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    __table_args__ = (UniqueConstraint("incident_id", "ticket_id"),)

@@ -1,0 +1,117 @@
+"""What supervisors do with an incident: confirm it (its tickets linked), dismiss it (with a
+reason; its tickets are never proposed again), add tickets to it; and the reads the pages need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import case, select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import Role, User
+from hotline.incidents.models import Incident, IncidentState, IncidentTicket
+from hotline.incidents.summary import refresh
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
+from hotline.tickets.models import Ticket
+
+DECIDERS = (Role.supervisor, Role.admin, Role.dispatcher)
+
+
+def _may_decide(actor: User) -> None:
+    if actor.role not in DECIDERS:
+        raise PermissionDenied("只有督办员、派单员和管理员可以处理突发事件", code="incident_forbidden")
+
+
+def _proposed(incident: Incident, action: str) -> None:
+    if incident.state != IncidentState.proposed:
+        raise TransitionNotAllowed(f"该事件已{'确认' if incident.state == IncidentState.confirmed else '排除'}，不能再{action}",
+                                   code="incident_decided")
+
+
+def get(session: Session, incident_id: int) -> Incident:
+    incident = session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"事件 {incident_id} 不存在", code="incident_not_found")
+    return incident
+
+
+def confirm(session: Session, incident: Incident, *, actor: User, note: str | None = None,
+            now: datetime | None = None) -> Incident:
+    """Proposed → confirmed; every ticket of the incident is linked to it."""
+    _may_decide(actor)
+    _proposed(incident, "确认")
+    at = now or clock.now()
+    incident.state = IncidentState.confirmed
+    incident.decided_by_id, incident.decided_at = actor.id, at
+    incident.note = (note or "").strip() or None
+    for link in session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)):
+        link.linked = True
+    session.flush()
+    return incident
+
+
+def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
+            now: datetime | None = None) -> Incident:
+    """Proposed → dismissed, with the reason; detection leaves its tickets out from now on."""
+    _may_decide(actor)
+    _proposed(incident, "排除")
+    reason = (reason or "").strip()
+    if not reason:
+        raise Invalid("请填写排除理由", code="reason_required", details={"field": "reason"})
+    incident.state = IncidentState.dismissed
+    incident.decided_by_id, incident.decided_at = actor.id, now or clock.now()
+    incident.note = reason[:500]
+    session.flush()
+    return incident
+
+
+def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: list[str],
+                now: datetime | None = None) -> int:
+    """Add tickets by number to a proposed or confirmed incident (linked when confirmed); returns
+    how many were new."""
+    _may_decide(actor)
+    if incident.state == IncidentState.dismissed:
+        raise TransitionNotAllowed("已排除的事件不能添加工单", code="incident_decided")
+    at = now or clock.now()
+    wanted = [n.strip() for n in numbers if n.strip()]
+    found = {n: i for n, i in session.execute(select(Ticket.number, Ticket.id).where(Ticket.number.in_(wanted)))}
+    missing = [n for n in wanted if n not in found]
+    if missing:
+        raise NotFound(f"工单 {'、'.join(missing)} 不存在", code="ticket_not_found")
+    have = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
+    new = [tid for tid in dict.fromkeys(found[n] for n in wanted) if tid not in have]
+    for tid in new:
+        session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, added_at=at, added_by_id=actor.id,
+                                   linked=incident.state == IncidentState.confirmed))
+    session.flush()
+    refresh(session, incident, now=at)
+    return len(new)
+
+
+@dataclass
+class Listed:
+    incident: Incident
+    tickets: list[Ticket]
+
+
+def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> list[Listed]:
+    """Proposed first (newest activity first), then confirmed and dismissed, with a few tickets each."""
+    order = case((Incident.state == IncidentState.proposed, 0), (Incident.state == IncidentState.confirmed, 1), else_=2)
+    incidents = list(session.scalars(select(Incident).order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
+                                     .limit(limit)))
+    out = []
+    for incident in incidents:
+        tickets = list(session.scalars(
+            select(Ticket).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+            .where(IncidentTicket.incident_id == incident.id).order_by(Ticket.received_at).limit(tickets_each)))
+        out.append(Listed(incident, tickets))
+    return out
+
+
+def ticket_ids(session: Session, incident: Incident, *, linked: bool | None = None) -> set[int]:
+    q = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)
+    if linked is not None:
+        q = q.where(IncidentTicket.linked.is_(linked))
+    return set(session.scalars(q))

@@ -1,0 +1,60 @@
+"""An incident's summary, recomputed from its tickets: category, area, affected regions and their
+population (each person counted once), time span, count, title."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.directory import reference
+from hotline.directory.models import Region
+from hotline.incidents.models import Incident, IncidentTicket
+from hotline.tickets.models import Ticket
+
+
+def common_area(codes: list[str]) -> str:
+    """The deepest township or county (or city, province) every region lies in."""
+    for n in (9, 6, 4, 2):
+        heads = {c[:n] for c in codes if len(c) >= n}
+        if len(heads) == 1 and all(len(c) >= n for c in codes):
+            return heads.pop()
+    return codes[0][:2]
+
+
+def affected(codes: set[str]) -> list[str]:
+    """The regions without those already covered by another in the set (a township named by one
+    caller covers the villages named by others)."""
+    return sorted(c for c in codes if not any(o != c and c.startswith(o) for o in codes))
+
+
+def population(session: Session, codes: list[str]) -> int:
+    if not codes:
+        return 0
+    return sum(p or 0 for p in session.scalars(select(Region.population).where(Region.code.in_(codes))))
+
+
+def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
+    rows = session.execute(
+        select(Ticket.region_code, Ticket.category_code, Ticket.received_at)
+        .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+        .where(IncidentTicket.incident_id == incident.id)).all()
+    if not rows:
+        return
+    regions = affected({r.region_code for r in rows})
+    leaves = {r.category_code for r in rows}
+    first_level = incident.category_code[:2]
+    incident.category_code = leaves.pop() if len(leaves) == 1 else first_level
+    incident.area_code = common_area([r.region_code for r in rows])
+    incident.region_codes = regions
+    incident.population = population(session, regions)
+    incident.first_ticket_at = min(r.received_at for r in rows)
+    incident.last_ticket_at = max(r.received_at for r in rows)
+    incident.ticket_count = len(rows)
+    incident.updated_at = now
+    snap = reference.snapshot(session)
+    area = reference.region_label(snap, incident.area_code) if incident.area_code in snap.regions else ""
+    category = snap.categories.get(first_level)
+    what = "、".join(incident.keywords[:2]) or (category.name if category else first_level)
+    incident.title = f"{area}{len(regions)}处集中反映{what}"[:120]

@@ -1,0 +1,78 @@
+"""Evaluation figures: hand-checked arithmetic, the JSON shape, reading files."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import pytest
+
+from hotline.classification import evaluate as ev
+from hotline.classification.model import ModelError
+
+DEV = Path(os.environ.get("HOTLINE_TEDDY_DIR", Path(__file__).resolve().parents[3] / "shared" / "data" / "teddy2020c")) \
+    / "messages_labeled_dev.csv"
+
+
+def test_macro_f1_by_hand():
+    # truth: a a a b b c ; predicted: a a b b c c
+    # a: tp 2, predicted 2, support 3 -> p 1, r 2/3, f1 0.8
+    # b: tp 1, predicted 2, support 2 -> p .5, r .5, f1 .5
+    # c: tp 1, predicted 2, support 1 -> p .5, r 1, f1 2/3
+    r = ev.scores(list("aaabbc"), list("aabbcc"))
+    assert r["labels"] == ["a", "b", "c"]
+    assert r["n"] == 6
+    assert r["macro_f1"] == pytest.approx((0.8 + 0.5 + 2 / 3) / 3, abs=1e-4)
+    assert r["accuracy"] == pytest.approx(4 / 6, abs=1e-4)
+    assert r["per_class"]["a"] == {"precision": 1.0, "recall": 0.6667, "f1": 0.8, "support": 3, "predicted": 2}
+    assert r["confusion"] == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+
+
+def test_class_never_predicted_scores_zero_not_error():
+    r = ev.scores(["a", "b"], ["a", "a"])
+    assert r["per_class"]["b"]["precision"] == 0.0 and r["per_class"]["b"]["f1"] == 0.0
+    assert r["macro_f1"] == pytest.approx((2 / 3 + 0) / 2, abs=1e-4)
+
+
+def test_report_is_a_table_with_every_class():
+    text = ev.report(ev.scores(["城乡建设", "交通运输", "交通运输"], ["城乡建设", "交通运输", "城乡建设"]))
+    assert "macro-F1" in text and "城乡建设" in text and "交通运输" in text and "混淆矩阵" in text
+
+
+def test_cross_validation_on_generated_set(small_set):
+    texts = [r[0] for r in small_set if r[1][:2] in ("01", "02", "05", "07")]
+    labels = [r[1][:2] for r in small_set if r[1][:2] in ("01", "02", "05", "07")]
+    r = ev.cross_validate(texts, labels, folds=4)
+    assert r["n"] == len(texts) and r["folds"] == 4
+    assert sum(map(sum, r["confusion"])) == len(texts)
+    assert r["macro_f1"] >= 0.8
+
+
+def _write(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return path
+
+
+def test_reading_files_reports_what_is_wrong(tmp_path):
+    with pytest.raises(ModelError, match="缺少列：label"):
+        ev.read_labelled(_write(tmp_path / "a.csv", ["text", "category"], [["停水", "01"]]))
+    with pytest.raises(ModelError, match="空文件"):
+        ev.read_labelled(_write(tmp_path / "b.csv", [], []))
+    with pytest.raises(ModelError, match="没有可用"):
+        ev.read_labelled(_write(tmp_path / "c.csv", ["text", "label"], [["", "01"]]))
+    with pytest.raises(ModelError, match="不支持"):
+        ev.read_labelled(_write(tmp_path / "d.txt", ["text", "label"], [["停水", "01"]]))
+    texts, labels = ev.read_labelled(_write(tmp_path / "e.csv", ["id", "label", "text"], [["1", "01", "停水了"]]))
+    assert (texts, labels) == (["停水了"], ["01"])
+
+
+@pytest.mark.skipif(not DEV.is_file(), reason=f"real messages not available ({DEV} is absent: ../shared)")
+def test_real_messages_two_fold_macro_f1():
+    texts, labels = ev.read_labelled(DEV)
+    r = ev.cross_validate(texts, labels, folds=2)
+    assert r["n"] == len(texts) > 8000
+    assert r["macro_f1"] >= 0.90, r["macro_f1"]

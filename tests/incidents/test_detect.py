@@ -1,0 +1,102 @@
+"""Detection: a burst of 停水 calls in 裴介镇 becomes one proposed incident; normal traffic does not."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from hotline.incidents import service
+from hotline.incidents.detect import detect
+from hotline.incidents.models import Incident, IncidentState
+from hotline.kit import clock
+from tests.builders import make_ticket
+
+# 裴介镇 villages: 朱吕村 3600, 大吕村 3900, 姚村 2011, 郭村 1191
+VILLAGES = {"140828102207": "朱吕村", "140828102201": "大吕村", "140828102202": "姚村", "140828102203": "郭村"}
+START = datetime(2026, 6, 10, 9, 0)
+OUTAGE = ["我是夏县裴介镇{v}的，从早上开始村里停水了，到现在一直没水，做饭都没水用，请尽快恢复供水。",
+          "{v}停水了，自来水一滴都没有，家里老人孩子没水喝，什么时候能恢复供水？",
+          "夏县裴介镇{v}村民反映：全村停水已经两个小时，水龙头不出水，请供水站尽快恢复供水。"]
+
+
+def _burst(session, people, minutes: int = 60) -> list:
+    tickets = []
+    for i in range(7):
+        code = list(VILLAGES)[i % 4]
+        clock.freeze(START + timedelta(minutes=i * minutes // 7))
+        tickets.append(make_ticket(session, people, category_code="0101", region_code=code, urgency="normal",
+                                   content=OUTAGE[i % 3].format(v=VILLAGES[code])))
+    return tickets
+
+
+def _incidents(session) -> list[Incident]:
+    return list(session.scalars(select(Incident).order_by(Incident.id)))
+
+
+def test_a_burst_of_outage_calls_in_one_township_becomes_one_proposed_incident(db, session, people):
+    tickets = _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    result = detect(session)
+    [incident] = _incidents(session)
+    assert result.proposed == 1
+    assert incident.state == IncidentState.proposed
+    assert incident.area_code == "140828102"  # 裴介镇, the common ancestor
+    assert incident.category_code.startswith("01")
+    assert sorted(incident.region_codes) == sorted(VILLAGES)
+    assert incident.population == 3600 + 3900 + 2011 + 1191
+    assert incident.ticket_count == len(tickets)
+    assert "裴介镇" in incident.title
+    assert incident.first_ticket_at == tickets[0].received_at
+
+
+def test_scattered_normal_calls_propose_nothing(db, session, people):
+    places = ["140828102207", "140828100200", "140828101", "140828103", "140828104", "140828105"]
+    contents = ["小区物业乱收停车费，请相关部门查处。", "村口的路灯坏了一个多月了，晚上出行不方便。",
+                "家里水压太低，二楼上不去水，请供水单位查看。", "咨询一下养老保险缴费年限怎么计算。",
+                "饭店门口油烟很大，影响周边居民生活。", "孩子入学需要准备哪些材料？"]
+    cats = ["0401", "0404", "0102", "0802", "0602", "0901"]
+    for i in range(12):
+        clock.freeze(START + timedelta(hours=i * 5))
+        make_ticket(session, people, category_code=cats[i % 6], region_code=places[i % 6], urgency="normal",
+                    content=contents[i % 6])
+        assert detect(session).proposed == 0
+    assert _incidents(session) == []
+
+
+def test_running_detection_again_updates_instead_of_proposing_twice(db, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    clock.freeze(START + timedelta(minutes=70))
+    assert detect(session).proposed == 0
+    more = make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
+                       content="裴介镇小吕村也停水了，一直没水，请尽快恢复供水。")
+    clock.freeze(START + timedelta(minutes=75))
+    assert detect(session).proposed == 0
+    [incident] = _incidents(session)
+    assert incident.ticket_count == 8
+    assert more.id in service.ticket_ids(session, incident)
+    assert incident.population == 3600 + 3900 + 2011 + 1191 + 1373
+
+
+def test_a_dismissed_incident_is_not_proposed_again(db, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
+    clock.freeze(START + timedelta(minutes=75))
+    assert detect(session).proposed == 0
+    assert [i.state for i in _incidents(session)] == [IncidentState.dismissed]
+
+
+def test_confirm_links_the_tickets(db, session, people):
+    tickets = _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    assert service.ticket_ids(session, incident, linked=True) == set()
+    service.confirm(session, incident, actor=people.supervisor, note="朱吕供水站闸阀井故障")
+    assert incident.state == IncidentState.confirmed and incident.decided_by_id == people.supervisor.id
+    assert service.ticket_ids(session, incident, linked=True) == {t.id for t in tickets}

@@ -1,0 +1,55 @@
+"""The incidents page: a supervisor confirms a proposed incident; who may see it; CSRF."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hotline.incidents import service
+from hotline.incidents.detect import detect
+from hotline.incidents.models import Incident, IncidentState
+from hotline.kit import clock
+from tests.incidents.test_detect import START, _burst
+
+
+def _proposed(session, people) -> tuple[int, list[tuple[int, str]]]:
+    """The id of the proposed incident and its tickets' (id, number); committed, so the site sees them."""
+    tickets = [(t.id, t.number) for t in _burst(session, people)]
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident_id = session.scalars(select(Incident.id)).one()
+    session.commit()
+    return incident_id, tickets
+
+
+def test_a_supervisor_sees_the_proposal_and_confirms_it(site, session, people):
+    incident_id, tickets = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    page = client.get("/incidents").text
+    assert "突发事件" in page and "待确认" in page and "裴介镇" in page
+    assert "朱吕村" in page and "10,702" in page and f"/tickets/{tickets[0][1]}" in page
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": " "})
+    assert r.status_code == 422 and "请填写排除理由" in r.text
+    r = client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf, "note": "朱吕供水站闸阀井故障"})
+    assert r.status_code == 303
+    assert f"已确认事件 {incident_id}" in client.get(r.headers["location"]).text
+    incident = session.get(Incident, incident_id)
+    assert incident.state == IncidentState.confirmed and incident.note == "朱吕供水站闸阀井故障"
+    assert service.ticket_ids(session, incident, linked=True) == {t[0] for t in tickets}
+    session.commit()
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "误报"})
+    assert r.status_code == 409 and "已确认" in r.text
+
+
+def test_a_handler_is_refused_and_a_post_without_csrf_is_refused(site, session, people):
+    incident_id, _ = _proposed(session, people)
+    handler, csrf = site.signed_in("handler_a")
+    assert handler.get("/incidents").status_code == 403
+    assert handler.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf}).status_code == 403
+    supervisor, _ = site.signed_in("supervisor")
+    r = supervisor.post(f"/incidents/{incident_id}/confirm", data={"note": "x"})
+    assert r.status_code == 403 and "页面已过期" in r.text
+    dispatcher, _ = site.signed_in("dispatcher")
+    assert dispatcher.get("/incidents").status_code == 200
+    assert session.get(Incident, incident_id).state == IncidentState.proposed

@@ -1,0 +1,59 @@
+"""智能建议 on the intake page: the model's top categories, the place in the text, the unit; the
+agent's final choice is stored beside what was suggested."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+from sqlalchemy import select
+
+from hotline.assist.models import ClassificationFeedback
+from hotline.assist.suggest import clear_cache
+from hotline.classification.model import TextClassifier, save
+from hotline.tickets.models import Ticket
+from tests.builders import ZHULV
+from tests.classification.conftest import LEAK, generated
+
+
+def _model_in(data_dir) -> None:
+    rows = generated(8)
+    save(TextClassifier().fit([r[0] for r in rows], [r[1] for r in rows]), data_dir, "category")
+    clear_cache()
+
+
+def test_the_leak_text_suggests_water_the_village_and_the_water_bureau(site, tmp_path):
+    _model_in(tmp_path)
+    agent, _ = site.signed_in("agent")
+    r = agent.get("/agent/suggest", params={"content": LEAK})
+    assert r.status_code == 200
+    chips = re.findall(r'data-fill="category_code" data-value="([^"]+)"', r.text)
+    assert len(chips) == 3 and chips[0].endswith("（0103）")  # 供水管网漏水 first
+    assert f'data-fill="region" data-value="夏县裴介镇朱吕村（{ZHULV}）"' in r.text
+    assert "夏县水利局" in r.text
+    assert "%" in r.text  # the confidence is shown
+
+
+def test_without_a_model_the_place_is_still_found_and_the_agent_is_told(site, tmp_path):
+    clear_cache()
+    agent, _ = site.signed_in("agent")
+    r = agent.get("/agent/suggest", params={"content": "裴介镇朱吕村停水三天了"})
+    assert r.status_code == 200 and "尚无分类模型" in r.text and f"（{ZHULV}）" in r.text
+    assert "输入诉求内容后" in agent.get("/agent/suggest", params={"content": "  "}).text
+
+
+def test_the_agents_choice_is_stored_beside_the_suggestion(site, tmp_path):
+    _model_in(tmp_path)
+    agent, csrf = site.signed_in("agent")
+    fragment = agent.get("/agent/suggest", params={"content": LEAK}).text
+    shown = html.unescape(re.search(r'name="suggested" form="intake-form" value="([^"]*)"', fragment).group(1))
+    assert json.loads(shown)["top"][0]["code"] == "0103"
+    form = {"csrf": csrf, "caller_phone": "13803590001", "kind": "help", "category_code": "0101",  # 停水: corrected
+            "region": ZHULV, "urgency": "normal", "content": LEAK, "direct": "", "suggested": shown}
+    r = agent.post("/agent/intake", data=form)
+    assert r.status_code == 200 and "工单已登记" in r.text
+    with site.db.transaction(write=False) as s:
+        row = s.scalar(select(ClassificationFeedback))
+        ticket = s.scalar(select(Ticket).where(Ticket.id == row.ticket_id))
+        assert (row.suggested_label, row.chosen_label, ticket.category_code) == ("0103", "0101", "0101")
