@@ -10,6 +10,7 @@ from hotline.incidents import service
 from hotline.incidents.detect import detect
 from hotline.incidents.models import Incident, IncidentState
 from hotline.kit import clock
+from hotline.tickets.models import TicketEvent
 from tests.builders import make_ticket
 
 # 裴介镇 villages: 朱吕村 3600, 大吕村 3900, 姚村 2011, 郭村 1191
@@ -100,3 +101,8 @@ def test_confirm_links_the_tickets(db, session, people):
     service.confirm(session, incident, actor=people.supervisor, note="朱吕供水站闸阀井故障")
     assert incident.state == IncidentState.confirmed and incident.decided_by_id == people.supervisor.id
     assert service.ticket_ids(session, incident, linked=True) == {t.id for t in tickets}
+    # Each ticket's timeline says so, for the unit and the caller's next call.
+    for t in tickets:
+        events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
+                                                           TicketEvent.action == "incident")).all()
+        assert len(events) == 1 and incident.title in events[0].reason

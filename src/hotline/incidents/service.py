@@ -15,6 +15,7 @@ from hotline.incidents.summary import refresh
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
 from hotline.tickets.models import Ticket
+from hotline.tickets.timeline import record_event
 
 DECIDERS = (Role.supervisor, Role.admin, Role.dispatcher)
 
@@ -46,8 +47,13 @@ def confirm(session: Session, incident: Incident, *, actor: User, note: str | No
     incident.state = IncidentState.confirmed
     incident.decided_by_id, incident.decided_at = actor.id, at
     incident.note = (note or "").strip() or None
-    for link in session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)):
+    links = list(session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)))
+    for link in links:
         link.linked = True
+    words = f"确认为突发事件「{incident.title}」（共 {len(links)} 件工单）"
+    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_([link.ticket_id for link in links]))):
+        record_event(session, ticket, "incident", actor, reason=words, at=at,
+                     details={"incident_id": incident.id, "title": incident.title})
     session.flush()
     return incident
 

@@ -76,6 +76,7 @@ NON_TRANSITIONS = (
     "callback_attempt",
     "recompute_due",
     "note",
+    "incident",
 )
 
 ACTION_LABELS: dict[str, str] = {
@@ -107,6 +108,7 @@ ACTION_LABELS: dict[str, str] = {
     "archive": "归档",
     "recompute_due": "重算时限",
     "note": "备注",
+    "incident": "关联突发事件",
     # Supervision: events only, never a status change.
     "warn": "时限预警",
     "overdue": "超期",

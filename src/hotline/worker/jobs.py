@@ -89,6 +89,17 @@ def detect_incidents(db: Database, *, now: datetime | None = None) -> dict[str, 
         return {"proposed": result.proposed, "updated": result.updated}
 
 
+def refresh_statistics(db: Database) -> bool:
+    """Planner statistics for SQLite (``ANALYZE``), hourly: without them SQLite may read a township's
+    tickets through the status index instead of the partial index of open tickets. PostgreSQL's
+    autovacuum keeps its own statistics, so nothing is done there. Returns whether it ran."""
+    with db.transaction() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            return False
+        session.execute(text("ANALYZE"))
+        return True
+
+
 def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetime | None = None,
              driver: Driver | None = None) -> dict[str, int]:
     """Every due sweep once, in order: the deadline ladder, overdue supervision orders, incident

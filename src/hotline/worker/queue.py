@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 NAME = "hotline"
 EVERY_MINUTE = crontab()
 EVERY_FIVE_MINUTES = crontab(minute="*/5")
+EVERY_HOUR = crontab(minute="17")
 STALE_AFTER = 120  # seconds: a periodic task that waited longer in the queue is dropped (the next one comes)
 DELIVERY_SECONDS = 50  # the delivery task keeps looking for new messages this long within its minute
 DELIVERY_PAUSE = 2.0  # and looks this often, so a message goes out within seconds of its commit
@@ -95,6 +96,10 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     @huey.periodic_task(EVERY_FIVE_MINUTES, name="hotline.detect_incidents", expires=STALE_AFTER)
     def detect_incidents() -> None:
         jobs.detect_incidents(database)
+
+    @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_statistics", expires=STALE_AFTER)
+    def refresh_statistics() -> None:
+        jobs.refresh_statistics(database)
 
     @huey.periodic_task(EVERY_MINUTE, name="hotline.deliver_outbox", expires=STALE_AFTER)
     def deliver_outbox() -> None:

@@ -1,0 +1,80 @@
+"""Incident endpoints: the proposals detection made, and the supervisors' decision on each
+(confirm: its tickets linked and told on their timelines; dismiss: with a reason)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from hotline.api.edge import unit_of_work
+from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Body
+from hotline.directory import reference
+from hotline.incidents import service
+from hotline.incidents.models import Incident
+from hotline.kit.errors import Invalid, PermissionDenied
+from hotline.tickets import views
+
+router = APIRouter(tags=["incidents"], responses=ERRORS)
+STATES = ("proposed", "confirmed", "dismissed")
+
+
+class ConfirmIn(Body):
+    note: str | None = None
+
+
+class DismissIn(Body):
+    reason: str
+
+
+def incident_view(snap: reference.Snapshot, incident: Incident, tickets: list[Any] | None = None) -> dict[str, Any]:
+    out = {
+        "id": incident.id, "state": incident.state.value, "title": incident.title,
+        "category_code": incident.category_code,
+        "area": {"code": incident.area_code, "name": reference.region_label(snap, incident.area_code)},
+        "regions": [{"code": c, "name": reference.region_label(snap, c)} for c in incident.region_codes or []],
+        "population": incident.population, "ticket_count": incident.ticket_count, "keywords": incident.keywords,
+        "first_ticket_at": views.iso(incident.first_ticket_at), "last_ticket_at": views.iso(incident.last_ticket_at),
+        "detected_at": views.iso(incident.detected_at), "decided_at": views.iso(incident.decided_at),
+        "decided_by_id": incident.decided_by_id, "note": incident.note,
+    }
+    if tickets is not None:
+        out["tickets"] = [{"id": t.id, "number": t.number, "title": t.title,
+                           "region_code": t.region_code, "received_at": views.iso(t.received_at)} for t in tickets]
+    return out
+
+
+def _decider(ctx: Any) -> None:
+    if ctx.user.role not in service.DECIDERS:
+        raise PermissionDenied("只有督办员、派单员和管理员可以查看和处理突发事件", code="incident_forbidden")
+
+
+@router.get("/incidents", summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets")
+def list_incidents(request: Request, state: str | None = Query(default=None, description="proposed, confirmed or dismissed"),
+                   limit: int = Query(default=50, ge=1, le=200)) -> list[dict[str, Any]]:
+    if state is not None and state not in STATES:
+        raise Invalid(f"未知事件状态：{state}", code="unknown_state", details={"field": "state"})
+    with unit_of_work(request, write=False) as ctx:
+        _decider(ctx)
+        snap = reference.snapshot(ctx.session)
+        rows = service.listing(ctx.session, limit=limit)
+        return [incident_view(snap, r.incident, r.tickets) for r in rows
+                if state is None or r.incident.state.value == state]
+
+
+@router.post("/incidents/{incident_id}/confirm", summary="Confirm a proposed incident: its tickets are linked")
+def confirm(incident_id: int, body: ConfirmIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.confirm(ctx.session, service.get(ctx.session, incident_id), actor=ctx.user, note=body.note)
+        return incident_view(reference.snapshot(ctx.session), incident)
+
+
+@router.post("/incidents/{incident_id}/dismiss", summary="Dismiss a proposed incident, with the reason")
+def dismiss(incident_id: int, body: DismissIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.dismiss(ctx.session, service.get(ctx.session, incident_id), actor=ctx.user,
+                                   reason=body.reason)
+        return incident_view(reference.snapshot(ctx.session), incident)

@@ -1,0 +1,35 @@
+"""Incidents through the API: the proposal is listed with its regions and tickets, a supervisor
+confirms it, a handler may not see it, a dismissal needs a reason."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from hotline.incidents.detect import detect
+from hotline.incidents.models import Incident
+from hotline.kit import clock
+from tests.incidents.test_detect import START, _burst
+
+
+def test_a_supervisor_lists_and_confirms_a_proposed_incident(api, session, people):
+    numbers = {t.number for t in _burst(session, people)}
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident_id = session.scalars(select(Incident.id)).one()
+    session.commit()
+    supervisor = api.as_("supervisor")
+    r = supervisor.get("/incidents", params={"state": "proposed"})
+    assert r.status_code == 200, r.text
+    [listed] = r.json()
+    assert listed["id"] == incident_id and listed["area"]["name"].endswith("裴介镇")
+    assert {t["number"] for t in listed["tickets"]} <= numbers and listed["population"] > 0
+    assert api.as_("handler_a").get("/incidents").status_code == 403
+    assert supervisor.get("/incidents", params={"state": "lost"}).status_code == 422
+    r = supervisor.post(f"/incidents/{incident_id}/dismiss", json={"reason": " "})
+    assert r.status_code == 422 and "排除理由" in r.json()["error"]["message"]
+    r = supervisor.post(f"/incidents/{incident_id}/confirm", json={"note": "朱吕供水站闸阀井故障"})
+    assert r.status_code == 200 and r.json()["state"] == "confirmed"
+    assert supervisor.post(f"/incidents/{incident_id}/confirm", json={}).status_code == 409
+    assert supervisor.get("/incidents", params={"state": "confirmed"}).json()[0]["id"] == incident_id
