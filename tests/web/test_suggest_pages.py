@@ -33,6 +33,8 @@ def test_the_leak_text_suggests_water_the_village_and_the_water_bureau(site, tmp
     assert f'data-fill="region" data-value="夏县裴介镇朱吕村（{ZHULV}）"' in r.text
     assert "夏县水利局" in r.text
     assert "%" in r.text  # the confidence is shown
+    handler, _ = site.signed_in("handler_a")  # units do not register calls
+    assert handler.get("/agent/suggest", params={"content": LEAK}).status_code == 403
 
 
 def test_without_a_model_the_place_is_still_found_and_the_agent_is_told(site, tmp_path):

@@ -17,11 +17,10 @@ from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, validation, views
 from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
 from hotline.web.render import page
-from hotline.web.routes.suggest import record_suggestion
+from hotline.web.routes.suggest import INTAKE_ROLES, record_suggestion
 from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
-INTAKE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
 FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "address", "urgency", "content",
           "merge_into", "answer")
 

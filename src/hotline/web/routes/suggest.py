@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import User
+from hotline.accounts.models import Role, User
 from hotline.assist.suggest import current_model, suggest_category
 from hotline.assist.training import record_choice, ticket_text
 from hotline.assist.units import suggest_unit
@@ -25,6 +25,7 @@ from hotline.web.render import page
 from hotline.web.session import page_work
 
 router = APIRouter(include_in_schema=False)
+INTAKE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
 MAX_TEXT = 2000
 
 
@@ -32,6 +33,8 @@ MAX_TEXT = 2000
 def suggestions(request: Request, content: str = "", category_code: str = "", region: str = "") -> Response:
     text = content.strip()[:MAX_TEXT]
     with page_work(request, write=False) as ctx:
+        if ctx.user.role not in INTAKE_ROLES:  # the same people as the intake page
+            return page(request, "error.html", status_code=403, title="无权访问", message="您的角色无权受理工单")
         if not text:
             return page(request, "intake/suggest.html", asked=False)
         snap = reference.snapshot(ctx.session)
