@@ -110,3 +110,38 @@ def test_fallback_is_the_county_government_with_a_chinese_reason(db):
     assert got.source == "fallback"
     assert got.lead_unit_id == gov and got.co_unit_ids == []
     assert "兜底" in got.reason
+
+
+def test_a_catalogue_row_its_unit_keeps_returning_gives_way_to_the_unit_that_resolves_them(db):
+    """Duties moved (朱吕村's leaks now go to the housing bureau) but the catalogue still names the
+    water bureau: after three returns re-dispatched to the housing bureau, it is suggested."""
+    with db.transaction() as s:
+        p = make_personas(s)
+        moved = dict(category="0103", returned_by=(p.unit_a, p.handler_a))
+        for i in range(2):
+            _resolved_by(s, p, p.unit_b, p.handler_b, at=NOW - timedelta(days=10 - i), **moved)
+        assert suggest_unit(s, category_code="0103", region_code=ZHULV, now=NOW).source == "catalogue"
+        # A third return, from another village of the same township (裴介镇大吕村): the row is stale.
+        _resolved_by(s, p, p.unit_b, p.handler_b, at=NOW - timedelta(days=5), region="140828102201", **moved)
+        got = suggest_unit(s, category_code="0103", region_code=ZHULV, now=NOW)
+        # Another township (瑶峰镇) has no such history: the catalogue still holds there.
+        elsewhere = suggest_unit(s, category_code="0103", region_code="140828100", now=NOW)
+    assert got.source == "history" and got.lead_unit_id == p.unit_b and got.co_unit_ids == []
+    assert "派单目录" in got.reason and "退回" in got.reason and "3件" in got.reason
+    assert got.evidence == 3 and 0 < got.confidence < 1
+    assert elsewhere.source == "catalogue"
+
+
+def test_the_row_holds_while_its_unit_resolves_more_than_the_other_one(db):
+    with db.transaction() as s:
+        p = make_personas(s)
+        for i in range(3):
+            _resolved_by(s, p, p.unit_b, p.handler_b, at=NOW - timedelta(days=20 - i), category="0103",
+                         returned_by=(p.unit_a, p.handler_a))
+        for i in range(4):  # the water bureau resolved more of them itself: the returns were the exception
+            _resolved_by(s, p, p.unit_a, p.handler_a, at=NOW - timedelta(days=10 - i), category="0103")
+        got = suggest_unit(s, category_code="0103", region_code=ZHULV, now=NOW)
+        # … and history never looks past ``now``: before the returns, nothing to go on.
+        before = suggest_unit(s, category_code="0103", region_code=ZHULV, now=NOW - timedelta(days=25))
+    assert got.source == "catalogue" and got.lead_unit_id == p.unit_a
+    assert before.source == "catalogue"

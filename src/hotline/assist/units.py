@@ -1,7 +1,19 @@
-"""Unit suggestion for dispatch: the catalogue first, then what history says, then the 兜底 unit.
+"""Unit suggestion for dispatch: the catalogue first, unless its row keeps being returned; then
+what history says, then the 兜底 unit.
 
 1. The dispatch catalogue (``hotline.routing.catalogue.suggest_units``): when a rule covers the
-   category and the place, it is the answer.
+   category and the place, it is the answer — unless the row is stale there (1a).
+1a. A stale row (duties moved, the catalogue not yet updated): in the ticket's township, over the
+   past ``STALE_WINDOW_DAYS``, the row's unit asked to return at least ``STALE_MIN_RETURNS``
+   tickets of the category that one other unit then resolved, and that other unit resolved more
+   tickets of the category in the township than the row's unit did (a return the centre rejected,
+   the unit made to keep the ticket, counts for the row's unit). Then the other unit is suggested,
+   from history, with a reason naming the row's unit so that the catalogue gets corrected. The
+   evidence is the ticket's own category, else (when the row is for a parent category) the row's
+   whole category in the township. Random returns (a few per hundred tickets) never add up to
+   this; a township whose duties moved returns every ticket the row sends it. The override ends
+   by itself when the row's unit resolves more than the other unit again, and when the catalogue
+   row is corrected (a different unit, no returns of its own).
 2. History: the unit that resolved tickets of the same category in the same place — the same
    region, else its township, else its county — *without a return*: the ticket's final lead unit,
    counted only when that unit never asked to return it (a ticket returned and re-dispatched teaches
@@ -12,22 +24,26 @@
    ``now`` count, so an evaluation never learns from the future.
 3. The catalogue's fallback: the county government.
 
-One indexed query for the catalogue, one for history (tickets of the category received before
-``now`` in the county, newest first, at most ``HISTORY_LIMIT``).
+One indexed query for the catalogue; when a rule matched, one for the township's resolved tickets
+of the row's category in the window (through the region index, a township's codes being one
+range); one for history (tickets of the category received before ``now`` in the county, newest
+first, at most ``HISTORY_LIMIT``).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.directory import reference
-from hotline.directory.models import RegionLevel
+from hotline.directory.models import DispatchRule, RegionLevel
 from hotline.kit import clock
 from hotline.routing.catalogue import suggest_units
 from hotline.tickets.models import RequestType, Ticket, TicketRequest
@@ -41,6 +57,8 @@ MIN_SCORE = 0.25  # less than one county ticket of the last half-year: not enoug
 RESOLVED = (Status.callback_pending, Status.callback_done, Status.closed, Status.archived)
 PLACE_WEIGHT = {"region": 3.0, "township": 2.0, "county": 1.0}
 PLACE_WORDS = {"region": "同一地点", "township": "同一乡镇", "county": "同一县区"}
+STALE_MIN_RETURNS = 3  # returns by a row's unit, resolved by one other unit, before history overrides the row
+STALE_WINDOW_DAYS = 365.0  # by then the catalogue should have been corrected
 
 
 @dataclass(frozen=True)
@@ -60,6 +78,9 @@ def suggest_unit(session: Session, *, category_code: str, region_code: str, text
     ``text`` is accepted for callers that have it; the suggestion does not read it yet."""
     catalogue = suggest_units(session, category_code=category_code, region_code=region_code)
     if catalogue.source == "catalogue":
+        moved = _stale_row(session, catalogue.rule_id, catalogue.lead_unit_id, category_code, region_code, now)
+        if moved is not None:
+            return moved
         return UnitSuggestion(catalogue.lead_unit_id, list(catalogue.co_unit_ids), "catalogue", 0.9,
                               "派单目录规则" + (f"：{catalogue.note}" if catalogue.note else ""))
     learned = _from_history(session, category_code, region_code, now)
@@ -131,3 +152,84 @@ def _from_history(session: Session, category_code: str, region_code: str,
               f"（占加权{share:.0%}）")
     return UnitSuggestion(best, [], "history", confidence, reason, count[best])
 
+
+_RULE_CATEGORY = select(DispatchRule.category_code).where(DispatchRule.id == bindparam("rule_id"))
+
+
+@functools.cache
+def _stale_query() -> Select[Any]:
+    """Resolved tickets of some categories in a township in a window, each with whether the row's
+    unit asked to return it and whether its final lead unit did (built once: it runs per suggestion)."""
+    returned_by = exists().where(TicketRequest.ticket_id == Ticket.id, TicketRequest.type == RequestType.return_)
+    return (
+        select(Ticket.category_code, Ticket.lead_unit_id,
+               returned_by.where(TicketRequest.unit_id == bindparam("row_unit")).label("by_row"),
+               returned_by.where(TicketRequest.unit_id == Ticket.lead_unit_id).label("by_lead"))
+        .where(
+            Ticket.category_code.in_(bindparam("categories", expanding=True)),
+            Ticket.region_code.between(bindparam("first"), bindparam("last")),  # the region index
+            Ticket.received_at < bindparam("now"),
+            Ticket.received_at >= bindparam("since"),
+            Ticket.lead_unit_id.is_not(None),
+            Ticket.status.in_(RESOLVED),
+            or_(Ticket.resolved.is_(None), Ticket.resolved.is_(True)),
+        )
+    )
+
+
+def _stale_row(session: Session, rule_id: int | None, row_unit: int | None, category_code: str, region_code: str,
+               now: datetime | None) -> UnitSuggestion | None:
+    """The unit that takes over from a catalogue row its unit keeps returning in this township (rule
+    1a of the module docstring), or None while the row holds."""
+    if rule_id is None or row_unit is None:
+        return None
+    snap = reference.snapshot(session)
+    township = next((c for c in reference.region_path(snap, region_code)
+                     if snap.regions[c][1] == RegionLevel.township), None)
+    rule_category = session.scalar(_RULE_CATEGORY, {"rule_id": rule_id})
+    if township is None or rule_category is None:
+        return None
+    now = clock.aware(now) if now is not None else clock.now()
+    scope = rule_category if category_code.startswith(rule_category) else category_code
+    rows = session.execute(_stale_query(), {
+        "categories": [c for c in snap.categories if c.startswith(scope)], "row_unit": row_unit,
+        "first": township, "last": township + "9" * (12 - len(township)),  # a township's codes are one range
+        "now": now, "since": now - timedelta(days=STALE_WINDOW_DAYS),
+    }).all()
+    scopes = [("同类", [r for r in rows if r.category_code == category_code])]
+    if scope != category_code:
+        scopes.append(("同一目录大类", rows))
+    for what, scoped in scopes:
+        found = _moved_to(snap, scoped, row_unit)
+        if found is None:
+            continue
+        unit, moved, kept, resolved = found
+        row_name, name = snap.units[row_unit][1], snap.units[unit][1]
+        reason = (f"派单目录规则的{row_name}在本乡镇退回{what}工单，其中{moved}件改派{name}后办结"
+                  f"（{name}共办结{resolved}件，{row_name}办结{kept}件）；请核对派单目录")
+        confidence = round(min(0.85, resolved / (resolved + kept) * (1 - math.exp(-moved / 3))), 2)
+        return UnitSuggestion(unit, [], "history", confidence, reason, resolved)
+    return None
+
+
+def _moved_to(snap: reference.Snapshot, rows: list[Any], row_unit: int) -> tuple[int, int, int, int] | None:
+    """When the row is stale: ``(unit, moved, kept, resolved)`` — the unit taking over, the tickets
+    the row's unit returned that it then resolved, the tickets the row's unit resolved itself, and
+    all the tickets the unit resolved without a return of its own. None while the row holds."""
+    moved: dict[int, int] = defaultdict(int)
+    resolved: dict[int, int] = defaultdict(int)
+    kept = 0
+    for _category, lead, by_row, by_lead in rows:
+        if lead == row_unit:
+            kept += 1  # a return rejected still says the row was right
+        elif not by_lead:
+            resolved[lead] += 1
+            if by_row:
+                moved[lead] += 1
+    candidates = [u for u in moved if snap.units.get(u, ("", "", False))[2]]
+    if not candidates:
+        return None
+    best = max(candidates, key=lambda u: (moved[u], resolved[u], -u))
+    if moved[best] < STALE_MIN_RETURNS or resolved[best] <= kept:
+        return None
+    return best, moved[best], kept, resolved[best]

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import func, select, text
 
 from hotline.cli import admin
+from hotline.cli import incidents as incidents_cli
 from hotline.cli import model as model_cli
 from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
@@ -368,6 +369,7 @@ def holidays_list(env: Env) -> None:
 for _group in (admin.outbox, admin.settings_group):  # cli/admin.py
     cli.add_command(_group)
 cli.add_command(model_cli.model)  # cli/model.py
+cli.add_command(incidents_cli.incidents)  # cli/incidents.py
 
 
 def main() -> None:
