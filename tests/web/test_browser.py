@@ -46,6 +46,22 @@ def _api(url: str, token: str, path: str, body: dict) -> dict:
         return json.load(response)
 
 
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+    """`hotline serve` (no worker) on a free port, once it answers."""
+    port = _free_port()
+    proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port), "--no-worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(url + "/healthz", timeout=1)
+            return proc, url
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    pytest.fail("hotline serve did not start: " + proc.stderr.read().decode())
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     data = tmp_path_factory.mktemp("site") / "data"
@@ -57,19 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                        env=env, check=True, capture_output=True)
     tokens = {name: subprocess.run([HOTLINE, "token", "create", "--user", name], env=env, check=True,
                                    capture_output=True, text=True).stdout.strip() for name, _, _ in PEOPLE}
-    port = _free_port()
-    proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port), "--no-worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
-        try:
-            urllib.request.urlopen(url + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("hotline serve did not start: " + proc.stderr.read().decode())
+    proc, url = _serve(env)
     ticket = _api(url, tokens["agent1"], "tickets", {
         "channel": "phone", "kind": "help", "category_code": "0103", "urgency": "urgent",
         "region_code": "140828102207", "address": "朱吕村村东供水闸阀井", "caller_name": "朱先生",
@@ -100,9 +104,9 @@ def page(browser):
     context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, *, full_page: bool = True) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full_page)
 
 
 # Counts the swaps htmx makes for boosted forms and links, so a test can wait for one.
@@ -324,4 +328,129 @@ def test_the_agent_answers_a_question_from_the_knowledge_base_without_a_reload(s
     number = notice.locator("a[href^='/tickets/']").first.inner_text().strip()
     agent.goto(f"{server['url']}/tickets/{number}")
     assert "已办结" in agent.inner_text("main") and "挂失" in agent.inner_text("main")
+    context.close()
+
+
+# ── 数据分析: the dashboard, the assessment ranking and the wall display, over demo history ──
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A site with 45 days of generated history (400 tickets, rollups built by `hotline demo`),
+    signed in as the demo accounts (password demo12345)."""
+    data = tmp_path_factory.mktemp("demo") / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOTLINE_")}
+    env["HOTLINE_DATA_DIR"] = str(data)
+    subprocess.run([HOTLINE, "demo", "--tickets", "400", "--days", "45"], env=env, check=True, capture_output=True)
+    proc, url = _serve(env)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def _watch_errors(page) -> list[str]:
+    """JavaScript errors and console errors of a page (a missing favicon aside)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
+            and not msg.location.get("url", "").endswith("favicon.ico") else None)
+    return errors
+
+
+def _drawn(page, box: str) -> None:
+    """The chart in ``box`` has an ECharts canvas with something painted on it."""
+    page.wait_for_selector(f"{box} canvas")
+    page.wait_for_function("""(sel) => {
+        const c = document.querySelector(sel + ' canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        for (let i = 3; i < d.length; i += 4 * 97) if (d[i] !== 0) return true;
+        return false; }""", arg=box)
+
+
+def _click_chart(page, box: str, point: list) -> None:
+    """Click a chart where ECharts draws ``point`` (data coordinates of its first series)."""
+    x, y = page.evaluate("""([sel, point]) => {
+        const chart = echarts.getInstanceByDom(document.querySelector(sel));
+        return chart.convertToPixel({seriesIndex: 0}, point); }""", [box, point])
+    page.locator(box).scroll_into_view_if_needed()
+    bounds = page.locator(box).bounding_box()
+    page.mouse.click(bounds["x"] + x, bounds["y"] + y)
+
+
+def test_the_dashboard_draws_every_chart_and_a_click_drills_down(demo_server, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "supervisor1", "demo12345")
+    page.wait_for_url("**/supervision")
+    page.click("header nav a[href='/analytics']")
+    page.wait_for_url("**/analytics")
+    for box in ("#chart-channel", "#chart-kind", "#chart-heat", "#chart-map", "#chart-deadlines", "#chart-trend"):
+        _drawn(page, box)
+    assert page.evaluate("!!echarts.getMap('yuncheng')"), "the county map was not registered"
+    assert int(page.inner_text("#kpi-received")) > 0
+    page.wait_for_timeout(1200)  # the charts' entry animation, for the screenshot
+    shot(page, "analytics-dashboard")
+    # A county on the map opens its townships, in place (no reload).
+    page.evaluate("window.__kept = true; window.__swaps = window.__swaps || 0")
+    before = page.evaluate("window.__swaps")
+    _click_chart(page, "#chart-map", [111.30, 35.12])  # inside 夏县 on the schematic map
+    page.wait_for_function(f"window.__swaps > {before}")
+    assert page.evaluate("window.__kept === true") and "region=140828" in page.url
+    assert "事项分类 × 乡镇（街道）" in page.inner_text("main") and "夏县" in page.inner_text("main")
+    _drawn(page, "#chart-heat")
+    # A heat map cell lists its tickets: as many as the cell says.
+    cell = page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('#chart-heat'))
+        .getOption().series[0].data.reduce((a, b) => (b.value[2] > a.value[2] ? b : a))""")
+    before = page.evaluate("window.__swaps")
+    _click_chart(page, "#chart-heat", cell["value"][:2])
+    page.wait_for_function(f"window.__swaps > {before}")
+    assert "/analytics/tickets" in page.url and page.evaluate("window.__kept === true")
+    assert f"共 {cell['value'][2]} 件" in page.inner_text("main h1")
+    assert page.locator("#drill a[href^='/tickets/']").count() == min(cell["value"][2], 50)
+    assert errors == []
+    context.close()
+
+
+def test_the_assessment_ranking_opens_the_tickets_behind_a_count(demo_server, page):
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "supervisor1", "demo12345")
+    page.wait_for_url("**/supervision")
+    page.goto(demo_server + "/analytics/assessment")
+    rows = page.locator("#ranking tbody tr[data-key]")
+    assert rows.count() > 5 and "%" in rows.first.inner_text()
+    shot(page, "analytics-assessment", full_page=False)  # the top of a long table
+    link = rows.first.locator("a[href*='measure=response&']").first
+    expected = int(link.inner_text())
+    link.click()
+    page.wait_for_url("**/analytics/tickets**")
+    assert f"共 {expected} 件" in page.inner_text("main h1") and "响应率分母" in page.inner_text("main h1")
+    page.locator("#drill a[href^='/tickets/']").first.click()
+    page.wait_for_url(re.compile(r".*/tickets/\d{8}-\d{6}$"))
+    assert "时限" in page.inner_text("main")
+    assert errors == []
+
+
+def test_the_wall_display_refreshes_its_figures_without_a_reload(demo_server, browser):
+    context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "supervisor1", "demo12345")
+    page.wait_for_url("**/supervision")
+    page.goto(demo_server + "/wall?refresh=2")
+    assert page.locator("header.top").count() == 0  # no navigation chrome
+    for box in ("#wall-map-chart", "#wall-hourly-chart", "#wall-daily-chart"):
+        _drawn(page, box)
+    assert int(page.inner_text("#wall-month")) > 0 and page.inner_text("#wall-satisfaction").strip() != "—%"
+    first = page.inner_text("#wall-refreshed")
+    page.evaluate("""window.__kept = true; window.__live = 0;
+        document.body.addEventListener('htmx:afterSwap', (e) => { if (e.detail.target.id === 'wall-live') window.__live++; });""")
+    page.wait_for_function("window.__live >= 1", timeout=15000)
+    page.wait_for_function(f"document.querySelector('#wall-refreshed').textContent !== {json.dumps(first)}")
+    assert page.evaluate("window.__kept === true"), "the wall reloaded the whole page"
+    for box in ("#wall-map-chart", "#wall-hourly-chart", "#wall-daily-chart"):
+        _drawn(page, box)  # drawn again on the new fragment
+    shot(page, "wall")
+    assert errors == []
     context.close()

@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from hotline import __version__, wiring
 from hotline.api import edge, errors
+from hotline.api.routes import analytics as analytics_routes
 from hotline.api.routes import callbacks, directory, meta, tickets
 from hotline.api.routes import incidents as incidents_routes
 from hotline.api.routes import notify as notify_routes
@@ -39,7 +40,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database or Database(settings.database_url)
     errors.install(app)
     for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
-                   callbacks.router, supervision_routes.router, incidents_routes.router):
+                   callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router):
         app.include_router(router, prefix="/api/v1")
 
     # Swagger UI from the package, not a CDN: hotline networks are often offline.

@@ -13,6 +13,7 @@ import click
 from sqlalchemy import func, select, text
 
 from hotline.cli import admin
+from hotline.cli import analytics as analytics_cli
 from hotline.cli import incidents as incidents_cli
 from hotline.cli import model as model_cli
 from hotline.config import ENV_VARS, Settings, load_settings
@@ -140,6 +141,14 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     with env.db.transaction() as session:  # statistics for the planner: the right index from the first page
         session.execute(text("ANALYZE"))
+    from hotline.analytics import rollups
+
+    with env.db.transaction() as session:  # the dashboards' rollups, so the charts show the history at once
+        rollups.rebuild(session)
+    from hotline.analytics.hotspots import refresh_snapshots
+
+    with env.db.transaction() as session:  # and the hot spots the worker would store within the hour
+        refresh_snapshots(session, clock.now())
     _train_demo_models(env)
 
 
@@ -370,6 +379,7 @@ for _group in (admin.outbox, admin.settings_group):  # cli/admin.py
     cli.add_command(_group)
 cli.add_command(model_cli.model)  # cli/model.py
 cli.add_command(incidents_cli.incidents)  # cli/incidents.py
+cli.add_command(analytics_cli.analytics)  # cli/analytics.py
 
 
 def main() -> None:

@@ -39,6 +39,13 @@ RULES: dict[str, Rule] = {
                                         choices=("close", "keep")),
     "callback.retry_after_minutes": Rule(120, "联系不上后多少分钟再次回访", int, 5, 60 * 24 * 7),
     "callback.reopen_on_negative": Rule(True, "回访未解决或不满意时自动重办", bool),
+    "assessment.weight_response": Rule(0.30, "综合得分中响应率的权重", float, 0.0, 1.0),
+    "assessment.weight_resolution": Rule(0.35, "综合得分中解决率的权重", float, 0.0, 1.0),
+    "assessment.weight_satisfaction": Rule(0.35, "综合得分中满意率的权重", float, 0.0, 1.0),
+    "assessment.exclude_approved_returns": Rule(True, "经审核同意的退单不计入该单位的响应率分母", bool),
+    "assessment.count_basically_satisfied": Rule(True, "「基本满意」计为满意", bool),
+    "assessment.period_start_day": Rule(1, "考核月从每月几日开始（26 即上月26日至本月25日计为本月）", int, 1, 28),
+    "assessment.min_orders_ranked": Rule(5, "参加排名的最少派单量（不足者列出但不排名）", int, 0, 10000),
 }
 
 

@@ -1,6 +1,8 @@
 """Every table the migrations manage: importing this registers them all on ``Base.metadata``."""
 
 from hotline.accounts import models as accounts_models  # noqa: F401
+from hotline.analytics import hotspot_store  # noqa: F401
+from hotline.analytics import models as analytics_models  # noqa: F401
 from hotline.assist import models as assist_models  # noqa: F401
 from hotline.callbacks import models as callbacks_models  # noqa: F401
 from hotline.directory import models as directory_models  # noqa: F401

@@ -255,7 +255,10 @@ def refuse(session: Session, ticket: Ticket, *, actor: User | None, reason: str)
 # ---------------------------------------------------------------- dispatch and return
 
 
-def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Sequence[int]) -> dict[str, Any]:
+def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Sequence[int], *,
+            ended: str | None = None) -> dict[str, Any]:
+    """Give the ticket to its units for a new round; ``ended`` says why the previous round's orders
+    were withdrawn (returned, reopened), which the assessment needs."""
     snap = reference.snapshot(session)
     validation.check_unit(snap, lead_unit_id, "lead_unit_id")
     co = list(dict.fromkeys(int(u) for u in co_unit_ids))
@@ -264,7 +267,7 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
     for unit_id in co:
         validation.check_unit(snap, unit_id, "co_unit_ids")
     now = clock.now()
-    _withdraw_parts(session, ticket)
+    _withdraw_parts(session, ticket, ended)
     ticket.units.append(TicketUnit(unit_id=lead_unit_id, role=UnitRole.lead, status=UnitTaskStatus.dispatched,
                                    dispatched_at=now))
     for unit_id in co:
@@ -280,6 +283,8 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
     ticket.reply_text = None
     for stage in ("accept", "contact", "reply"):
         _set_due(ticket, stage, now, snap)
+    for task in ticket.active_units():
+        task.response_due_at = ticket.contact_due_at if task.role == UnitRole.lead else ticket.accept_due_at
     return {
         "lead_unit_id": lead_unit_id,
         "lead_unit": snap.units[lead_unit_id][1],
@@ -291,10 +296,15 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
     }
 
 
-def _withdraw_parts(session: Session, ticket: Ticket) -> None:
+def _on_time(at: datetime, due: datetime | None) -> bool:
+    return due is None or at <= due
+
+
+def _withdraw_parts(session: Session, ticket: Ticket, ended: str | None) -> None:
     """Take the ticket away from its current units (re-dispatch, reopen, merge)."""
     for task in ticket.active_units():
         task.status = UnitTaskStatus.withdrawn
+        task.ended = ended
     _lapse_requests(session, ticket, "承办单位已变更，申请随之失效")
 
 
@@ -359,7 +369,7 @@ def redispatch(
                       details={"field": "lead_unit_id"})
     _decide(_pending_request(session, ticket, RequestType.return_), actor, RequestState.approved, note)
     previous = ticket.lead_unit_id
-    details = _assign(session, ticket, lead_unit_id, co_unit_ids)
+    details = _assign(session, ticket, lead_unit_id, co_unit_ids, ended="returned")
     details["previous_lead_unit_id"] = previous
     ticket.status_before = None
     return _move(session, ticket, "redispatch", actor, reason=_reason(note, required=False), details=details)
@@ -389,18 +399,20 @@ def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int
             raise TransitionNotAllowed("本单位已签收该工单", details={"status": ticket.status.value})
         task.status = UnitTaskStatus.accepted
         task.accepted_at = clock.now()
+        task.accepted_on_time = _on_time(task.accepted_at, ticket.accept_due_at)
         ticket.updated_at = clock.now()
         return _event(session, ticket, "accept_part", actor, unit_id=task.unit_id)
     authorize(actor, "accept", ticket)
     _check(ticket, "accept")
     lead = ticket.lead_task()
     now = clock.now()
+    on_time = _on_time(now, ticket.accept_due_at)
     if lead is not None:
         lead.status = UnitTaskStatus.accepted
         lead.accepted_at = now
+        lead.accepted_on_time = on_time
     ticket.accepted_at = now
-    return _move(session, ticket, "accept", actor, unit_id=ticket.lead_unit_id,
-                 details={"on_time": ticket.accept_due_at is None or now <= ticket.accept_due_at})
+    return _move(session, ticket, "accept", actor, unit_id=ticket.lead_unit_id, details={"on_time": on_time})
 
 
 def record_contact(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
@@ -409,11 +421,14 @@ def record_contact(session: Session, ticket: Ticket, *, actor: User | None, note
     _check(ticket, "record_contact")
     now = clock.now()
     first = ticket.contacted_at is None
+    on_time = _on_time(now, ticket.contact_due_at)
     if first:
         ticket.contacted_at = now
+        lead = ticket.lead_task()
+        if lead is not None:
+            lead.contacted_on_time = on_time
     return _move(session, ticket, "record_contact", actor, reason=_reason(note, required=False),
-                 unit_id=ticket.lead_unit_id,
-                 details={"first": first, "on_time": ticket.contact_due_at is None or now <= ticket.contact_due_at})
+                 unit_id=ticket.lead_unit_id, details={"first": first, "on_time": on_time})
 
 
 def suspend(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
@@ -534,6 +549,7 @@ def reply(
         if task.status == UnitTaskStatus.dispatched:
             raise TransitionNotAllowed("请先签收再提交协办反馈", details={"status": ticket.status.value})
         task.status, task.replied_at, task.reply_text = UnitTaskStatus.replied, now, body
+        task.replied_on_time = _on_time(now, ticket.reply_due_at)
         ticket.updated_at = now
         return _event(session, ticket, "reply_part", actor, unit_id=task.unit_id, details={"text": body})
     authorize(actor, "reply", ticket)
@@ -541,11 +557,12 @@ def reply(
     lead = ticket.lead_task()
     if lead is not None:
         lead.status, lead.replied_at, lead.reply_text = UnitTaskStatus.replied, now, body
+        lead.replied_on_time = _on_time(now, ticket.reply_due_at)
     ticket.replied_at = now
     ticket.reply_text = body
     pending_co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co and u.status != UnitTaskStatus.replied]
     return _move(session, ticket, "reply", actor, unit_id=ticket.lead_unit_id,
-                 details={"text": body, "on_time": ticket.reply_due_at is None or now <= ticket.reply_due_at,
+                 details={"text": body, "on_time": _on_time(now, ticket.reply_due_at),
                           "co_units_without_reply": pending_co})
 
 
@@ -604,6 +621,8 @@ def record_callback(
     ticket.resolved = bool(resolved)
     ticket.satisfaction = verdict
     ticket.callback_comment = words
+    for task in ticket.active_units():  # the verdict on this round's answer, kept with its orders
+        task.callback_at, task.resolved, task.satisfaction = ticket.callback_at, ticket.resolved, verdict
     return _move(session, ticket, "record_callback", actor, reason=words,
                  details={"resolved": bool(resolved), "satisfaction": verdict.value})
 
@@ -649,7 +668,7 @@ def reopen(session: Session, ticket: Ticket, *, actor: User | None, reason: str 
     co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co]
     if lead is None:
         raise Invalid("工单没有主办单位，无法重办", code="no_unit")
-    details = _assign(session, ticket, lead, co)
+    details = _assign(session, ticket, lead, co, ended="reopened")
     details.update({"previous_satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
                     "previous_resolved": ticket.resolved, "caller_words": ticket.callback_comment})
     ticket.reopen_count += 1
@@ -671,7 +690,7 @@ def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticke
                              Status.suspended, Status.return_requested, Status.replied):
         raise Invalid(f"主工单 {master.number} 状态为「{STATUS_LABELS[master.status]}」，只能并入办理中的工单",
                       code="invalid_master", details={"field": "master_id"})
-    _withdraw_parts(session, ticket)
+    _withdraw_parts(session, ticket, "merged")
     ticket.master_id = master.id
     ticket.closed_at = clock.now()
     ticket.close_reason = "merged"

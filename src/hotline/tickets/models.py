@@ -125,6 +125,9 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_reason: Mapped[str | None] = mapped_column(String(40))
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Left out of the assessment (三率): "invalid" or "malicious" requests, as a supervisor decided
+    # (``analytics.exclusions``); NULL for every ordinary ticket.
+    assessment_exclusion: Mapped[str | None] = mapped_column(String(12))
     # When the deadline sweep must next look at this ticket (the earliest step of its supervision
     # ladder: warning, overdue, urge, escalation); NULL when no clock is running.
     watch_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -158,6 +161,12 @@ MERGEABLE_STATUSES = ("registered", "dispatched", "accepted", "in_progress", "su
 Index("ix_tickets_open_region_received", Ticket.region_code, Ticket.received_at,
       sqlite_where=Ticket.status.in_(MERGEABLE_STATUSES), postgresql_where=Ticket.status.in_(MERGEABLE_STATUSES))
 Index("ix_tickets_reply_due", Ticket.reply_due_at)
+Index("ix_tickets_updated", Ticket.updated_at)  # the rollups' refresh finds what changed since its last run
+# Overdue now, by unit: the open tickets under a running reply clock only (a city's closed years
+# never enter the range).
+OVERDUE_WATCH_STATUSES = ("dispatched", "accepted", "in_progress", "return_requested")
+Index("ix_tickets_open_reply_due", Ticket.reply_due_at,
+      sqlite_where=Ticket.status.in_(OVERDUE_WATCH_STATUSES), postgresql_where=Ticket.status.in_(OVERDUE_WATCH_STATUSES))
 Index("ix_tickets_watch_at", Ticket.watch_at)
 
 
@@ -176,11 +185,29 @@ class TicketUnit(Base):
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reply_text: Mapped[str | None] = mapped_column(Text)
 
+    # What the assessment (三率, ``analytics``) counts for this order, written as it happens because a
+    # later round overwrites the ticket's own deadlines and verdict. Response (响应) = signed within
+    # the accept limit and, for the lead, the caller contacted within the contact limit.
+    response_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # lead: contact limit; co: accept
+    accepted_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    contacted_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    replied_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    # The callback verdict on this round's answer (the lead's and co-handlers' orders of the round).
+    callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[Satisfaction | None] = mapped_column(_enum(Satisfaction))
+    # Why the order was withdrawn: returned (退单 approved), reopened (重办: a new round), merged.
+    ended: Mapped[str | None] = mapped_column(String(12))
+
     ticket: Mapped[Ticket] = relationship(back_populates="units")
 
 
 Index("ix_ticket_units_unit_ticket", TicketUnit.unit_id, TicketUnit.ticket_id)
 Index("ix_ticket_units_unit_status", TicketUnit.unit_id, TicketUnit.status, TicketUnit.ticket_id)
+Index("ix_ticket_units_dispatched", TicketUnit.dispatched_at)  # rollups rebuild a day's orders
+Index("ix_ticket_units_callback", TicketUnit.callback_at)  # and a day's callbacks
+Index("ix_ticket_units_unit_dispatched", TicketUnit.unit_id, TicketUnit.dispatched_at)  # a unit's figures, drilled
+Index("ix_ticket_units_unit_callback", TicketUnit.unit_id, TicketUnit.callback_at)
 
 
 class TicketEvent(Base):

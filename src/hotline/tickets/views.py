@@ -114,6 +114,7 @@ def ticket_detail(snap: reference.Snapshot, scope: Scope, ticket: Ticket, now: d
         "closed_at": iso(ticket.closed_at),
         "close_reason": ticket.close_reason,
         "archived_at": iso(ticket.archived_at),
+        "assessment_exclusion": ticket.assessment_exclusion,
         "updated_at": iso(ticket.updated_at),
         "attachments": [
             {"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,

@@ -13,6 +13,7 @@ from hotline.web.render import HERE, page
 from hotline.web.routes import (
     admin,
     admin_directory,
+    analytics,
     auth,
     callbacks,
     dispatch,
@@ -20,6 +21,7 @@ from hotline.web.routes import (
     intake,
     knowledge,
     portal,
+    reports,
     suggest,
     supervision,
     tickets,
@@ -33,7 +35,8 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router, admin.router,
-                   admin_directory.router, knowledge.router, incidents.router, suggest.router):
+                   admin_directory.router, knowledge.router, incidents.router, suggest.router,
+                   reports.router, analytics.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

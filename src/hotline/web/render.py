@@ -32,6 +32,10 @@ NAV[Role.admin].insert(0, ("/admin", "系统管理"))
 NAV[Role.supervisor].insert(1, ("/incidents", "突发事件"))
 NAV[Role.dispatcher].append(("/incidents", "突发事件"))
 NAV[Role.admin].append(("/incidents", "突发事件"))
+for _role in (Role.supervisor, Role.dispatcher, Role.admin):
+    NAV[_role].append(("/analytics", "数据分析"))
+for _role in (Role.supervisor, Role.admin):
+    NAV[_role].append(("/reports", "统计报表"))
 for _items in NAV.values():
     _items.append(("/knowledge", "知识库"))
 

@@ -13,11 +13,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
+from hotline.analytics import rollups
 from hotline.config import Settings
 from hotline.incidents.detect import detect
 from hotline.kit.db import Database
 from hotline.notify.delivery import deliver_due
 from hotline.notify.drivers import Driver, FileDriver, HttpSmsDriver
+from hotline.reports import schedule as report_schedule
 from hotline.supervision.orders import sweep_orders
 from hotline.supervision.sweep import sweep_deadlines
 
@@ -100,6 +102,45 @@ def refresh_statistics(db: Database) -> bool:
         return True
 
 
+def refresh_rollups(db: Database, *, now: datetime | None = None) -> dict[str, int]:
+    """The dashboards' rollup tables brought up to date (the days touched since the last run; the
+    first run rebuilds them). One transaction; concurrent runs queue on a lock."""
+    with db.transaction() as session:
+        result = rollups.refresh(session, now=now)
+        return {"days": result.days, "rebuilt": int(result.rebuilt)}
+
+
+def refresh_hotspots(db: Database, *, now: datetime | None = None) -> int:
+    """The hot spots of yesterday, the last 7 and 30 days, for the city and each county, stored for
+    the dashboards (minutes of clustering at most, bounded by ``hotspots.Limits``). Returns the
+    number stored."""
+    from hotline.analytics.hotspots import refresh_snapshots
+    from hotline.kit import clock
+
+    with db.transaction() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": HOTSPOT_LOCK})
+        return refresh_snapshots(session, now or clock.now())
+
+
+HOTSPOT_LOCK = 12345_0011
+
+
+def generate_reports(db: Database, settings: Settings, *, now: datetime | None = None) -> dict[str, int]:
+    """The due briefings (yesterday's 日报 from 06:00 local, last week's 周报 from Monday, the last
+    assessment month's 月报 from the day after it ends) that are not stored yet, written under
+    ``<data_dir>/reports``. The rollups are brought up to date first, only when one is due; a
+    report already stored is never made again, so the hourly task does its work once a day."""
+    with db.transaction(write=False) as session:
+        if not report_schedule.missing(session, settings.data_dir, now=now):
+            return {"reports": 0}
+    refresh_rollups(db, now=now)
+    with db.transaction(write=False) as session:
+        made = report_schedule.generate_due(session, settings.data_dir, now=now)
+    log.info("reports made: %s", ", ".join(made))
+    return {"reports": len(made)}
+
+
 def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetime | None = None,
              driver: Driver | None = None) -> dict[str, int]:
     """Every due sweep once, in order: the deadline ladder, overdue supervision orders, incident
@@ -107,6 +148,7 @@ def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetim
     deadlines = sweep_all_deadlines(db, settings, worker_name=worker_name, now=now)
     orders = sweep_all_orders(db, now=now)
     incidents = detect_incidents(db, now=now)
+    refresh_rollups(db, now=now)
     sent = deliver_all(db, driver or sms_driver(settings), settings, worker_name=worker_name, now=now)
     counts = {
         "tickets_swept": deadlines["tickets"], "steps_taken": deadlines["steps"],

@@ -75,7 +75,7 @@ def delivery_loop(deliver: Callable[[], object], *, seconds: float = DELIVERY_SE
 
 def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox,
-    incident detection (every five minutes).
+    incident detection and the dashboards' rollups (every five minutes).
 
     ``db`` is the process's database (``hotline serve`` passes its own, so SQLite writes share one
     lock); by default one is made from the settings.
@@ -97,9 +97,21 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     def detect_incidents() -> None:
         jobs.detect_incidents(database)
 
+    @huey.periodic_task(EVERY_FIVE_MINUTES, name="hotline.refresh_rollups", expires=STALE_AFTER)
+    def refresh_rollups() -> None:
+        jobs.refresh_rollups(database)
+
+    @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_hotspots", expires=STALE_AFTER)
+    def refresh_hotspots() -> None:
+        jobs.refresh_hotspots(database)
+
     @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_statistics", expires=STALE_AFTER)
     def refresh_statistics() -> None:
         jobs.refresh_statistics(database)
+
+    @huey.periodic_task(EVERY_HOUR, name="hotline.generate_reports", expires=STALE_AFTER)
+    def generate_reports() -> None:
+        jobs.generate_reports(database, settings)
 
     @huey.periodic_task(EVERY_MINUTE, name="hotline.deliver_outbox", expires=STALE_AFTER)
     def deliver_outbox() -> None:

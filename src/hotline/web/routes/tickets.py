@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from hotline.accounts.models import Role
 from hotline.accounts.signin import current
+from hotline.analytics import exclusions
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.kit.errors import NotFound
+from hotline.kit.errors import DomainError, NotFound
 from hotline.tickets import queries, views
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS
@@ -40,17 +42,50 @@ def ticket_list(request: Request, q: str = "", status: str = "", page_no: int = 
                     page_no=page_no, title="工单查询")
 
 
+def _ticket_or_404(ctx, key: str):
+    if key.isdigit() and (not key.isascii() or int(key) > 2**31 - 1):
+        raise NotFound(f"工单 {key} 不存在或不在您的权限范围内")
+    return queries.get_ticket(ctx.session, ctx.scope, key)
+
+
+def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
+                   notice: str | None = None) -> Response:
+    snap, now = reference.snapshot(ctx.session), clock.now()
+    detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
+    events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
+    return page(request, "pages/ticket.html", status_code=status_code, t=detail, events=events,
+                stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,
+                title=f"工单 {detail['number']}", error=error, notice=notice,
+                may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS)
+
+
 @router.get("/tickets/{key}")
-def ticket_page(request: Request, key: str) -> Response:
+def ticket_page(request: Request, key: str, assessed: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
-            if key.isdigit() and (not key.isascii() or int(key) > 2**31 - 1):
-                raise NotFound(f"工单 {key} 不存在或不在您的权限范围内")
-            ticket = queries.get_ticket(ctx.session, ctx.scope, key)
+            ticket = _ticket_or_404(ctx, key)
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
-        snap, now = reference.snapshot(ctx.session), clock.now()
-        detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
-        events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
-        return page(request, "pages/ticket.html", t=detail, events=events, stage_labels=STAGE_LABELS,
-                    state_labels=STATE_LABELS, action_labels=ACTION_LABELS, title=f"工单 {detail['number']}")
+        return _render_ticket(request, ctx, ticket, notice="考核认定已保存，统计将在几分钟内更新。" if assessed else None)
+
+
+@router.post("/tickets/{key}/assessment")
+def assessment(request: Request, key: str, csrf: str = Form(""), reason: str = Form(""),
+               note: str = Form("")) -> Response:
+    """考核认定: a supervisor rules the ticket out of 三率 (invalid or malicious) or back in."""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        try:
+            ticket = _ticket_or_404(ctx, key)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        try:
+            if reason == "count":
+                exclusions.include(ctx.session, ticket, actor=ctx.user, note=note)
+            else:
+                exclusions.exclude(ctx.session, ticket, actor=ctx.user, reason=reason, note=note)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
+                                  error=err.message)
+        return RedirectResponse(f"/tickets/{ticket.number}?assessed=1", status_code=303)

@@ -39,11 +39,63 @@ document.addEventListener("keydown", function (event) {
     }
     boxes.forEach(function (box) {
       if (!box.isConnected) return;
-      var chart = window.echarts.getInstanceByDom(box) || window.echarts.init(box);
-      chart.setOption(JSON.parse(box.getAttribute("data-chart")), true);
+      var mapName = box.getAttribute("data-map-name");
+      if (mapName && !window.echarts.getMap(mapName)) {  // a map chart: its GeoJSON first, then draw
+        loadMap(mapName, box.getAttribute("data-map-url"), function () { render(box); });
+        return;
+      }
+      render(box);
     });
   }
+  // One chart: init (with the theme asked for, e.g. the wall's "dark"), the server's option, and a
+  // click on a data item that carries a link opens it (the drill-down to the tickets behind it).
+  function render(box) {
+    if (!box.isConnected) return;
+    var chart = window.echarts.getInstanceByDom(box) ||
+      window.echarts.init(box, box.getAttribute("data-chart-theme") || null);
+    chart.setOption(JSON.parse(box.getAttribute("data-chart")), true);
+    if (!box.__linked) {
+      box.__linked = true;
+      chart.on("click", function (params) {
+        var link = params && params.data && params.data.link;
+        if (link) follow(link);
+      });
+    }
+  }
+  // Maps (GeoJSON shipped in /static/maps) are fetched once and registered with ECharts.
+  var maps = {};
+  function loadMap(name, url, done) {
+    if (!maps[name]) {
+      maps[name] = [];
+      fetch(url, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(function (geo) {
+        window.echarts.registerMap(name, geo);
+        var queued = maps[name]; maps[name] = null;
+        queued.forEach(function (fn) { fn(); });
+      });
+    }
+    if (maps[name] === null) done(); else maps[name].push(done);
+  }
+  // A link followed as a boosted link would be (swap in place, history kept), or plainly where the
+  // page has no htmx boost (the wall display).
+  function follow(link) {
+    var boosted = document.body.hasAttribute("hx-boost") && window.htmx;
+    if (!boosted) { window.location.href = link; return; }
+    var a = document.createElement("a");
+    a.href = link;
+    a.hidden = true;
+    document.body.appendChild(a);
+    window.htmx.process(a);
+    a.click();
+  }
   window.hotlineCharts = { draw: draw };
+  // A chart's DOM element about to be swapped out: let ECharts go too (the wall swaps every minute).
+  document.addEventListener("htmx:beforeCleanupElement", function (e) {
+    var el = e.target;
+    if (window.echarts && el.hasAttribute && el.hasAttribute("data-chart")) {
+      var chart = window.echarts.getInstanceByDom(el);
+      if (chart) chart.dispose();
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () { draw(document); });
   document.addEventListener("htmx:load", function (e) { draw(e.target); });
   window.addEventListener("resize", function () {

@@ -1,0 +1,204 @@
+"""The dashboards' queries: volume by channel and kind, category × region heat, the county map,
+deadline performance and overdue by unit, the satisfaction trend and the wall display's overview.
+
+Each reads the rollups; ``raw=True`` computes the same figure with a plain aggregate over the raw
+tables (the benchmark times both and checks they agree). Only "overdue now" and "open now" are
+live: they look at open tickets through partial indexes, never at the closed history.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session
+
+from hotline.analytics import facts, rates, rollups
+from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.tickets.models import OVERDUE_WATCH_STATUSES, Channel, Ticket
+from hotline.tickets.states import OPEN
+
+T = facts.T
+
+
+def _range(first: date, last: date) -> tuple[datetime, datetime]:
+    return facts.day_start(first), facts.day_start(last + timedelta(days=1))
+
+
+def _day(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _month(day: date) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def volume(session: Session, first: date, last: date, *, by: str = "channel", raw: bool = False) -> dict[str, dict[str, int]]:
+    """Tickets received per day, split by ``channel``, ``kind`` or ``urgency``: {day: {value: n}}."""
+    if by not in ("channel", "kind", "urgency"):
+        raise ValueError(by)
+    if raw:
+        day = facts.local_day(T.received_at, session.get_bind().dialect.name)
+        start, end = _range(first, last)
+        q = (select(day, T[by], func.count()).where(T.received_at >= start, T.received_at < end)
+             .group_by(day, T[by]))
+    else:
+        col = getattr(IntakeByChannel, by)
+        q = (select(IntakeByChannel.day, col, func.sum(IntakeByChannel.tickets))
+             .where(IntakeByChannel.grain == rollups.DAY, IntakeByChannel.day >= first, IntakeByChannel.day <= last)
+             .group_by(IntakeByChannel.day, col))
+    out: dict[str, dict[str, int]] = defaultdict(dict)
+    for d, value, n in session.execute(q):
+        out[_day(d).isoformat()][_value(by, value)] = int(n)
+    return dict(sorted(out.items()))
+
+
+def _value(by: str, value: object) -> str:
+    """The enum's value whichever way it came: the raw column reads it as the enum, the rollup
+    holds the stored text, which is the member's name (``import_`` for the channel ``import``)."""
+    if by == "channel" and isinstance(value, str) and value in Channel.__members__:
+        return Channel[value].value
+    return str(value)
+
+
+def _area_length(region_code: str | None) -> int:
+    """Group by counties under a city (or the whole area), by townships under a county."""
+    if region_code is None or len(region_code) <= 4:
+        return 6
+    return 9
+
+
+def heat(session: Session, first: date, last: date, *, region_code: str | None = None,
+         raw: bool = False) -> dict[tuple[str, str], int]:
+    """Tickets per (category_top, area) where the area is a county, or a township inside the given
+    county: the category × region heat map."""
+    length = _area_length(region_code)
+    if raw:
+        start, end = _range(first, last)
+        area = func.substr(T.region_code, 1, length)
+        cat = func.substr(T.category_code, 1, 2)
+        q = select(cat, area, func.count()).where(T.received_at >= start, T.received_at < end)
+        if region_code:
+            q = q.where(T.region_code.startswith(region_code))
+        q = q.group_by(cat, area)
+    else:
+        area = func.substr(IntakeByArea.township_code, 1, length)
+        q = (select(IntakeByArea.category_top, area, func.sum(IntakeByArea.tickets))
+             .where(rollups.span(IntakeByArea, first, last)))
+        if region_code:
+            q = q.where(IntakeByArea.township_code.startswith(region_code))
+        q = q.group_by(IntakeByArea.category_top, area)
+    return {(str(c), str(a)): int(n) for c, a, n in session.execute(q) if len(str(a)) == length}
+
+
+def by_county(session: Session, first: date, last: date, *, raw: bool = False) -> dict[str, int]:
+    """Tickets per county (the county map)."""
+    out: dict[str, int] = defaultdict(int)
+    for (_, county), n in heat(session, first, last, raw=raw).items():
+        out[county] += n
+    return dict(out)
+
+
+def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = False) -> list[dict]:
+    """Per lead unit: answers given in the period, the share on time, and tickets overdue now."""
+    counts = (rates.raw_counts if raw else rates.rollup_counts)(session, "unit", first, last)
+    overdue = overdue_now(session)
+    snap = reference.snapshot(session)
+    rows = []
+    for key in set(counts) | {str(u) for u in overdue}:
+        c = counts.get(key, {})
+        replied, on_time = int(c.get("replied", 0)), int(c.get("replied_on_time", 0))
+        if not replied and not overdue.get(int(key), 0):
+            continue
+        unit = snap.units.get(int(key))
+        rows.append({"unit_id": int(key), "unit": unit[1] if unit else key, "replied": replied,
+                     "on_time": on_time, "on_time_rate": on_time / replied if replied else None,
+                     "overdue_now": overdue.get(int(key), 0)})
+    rows.sort(key=lambda r: (-r["overdue_now"], r["on_time_rate"] if r["on_time_rate"] is not None else 2))
+    return rows
+
+
+def overdue_now(session: Session, now: datetime | None = None) -> dict[int, int]:
+    """Open tickets past their reply limit right now, per lead unit (partial index of open ones)."""
+    now = now or clock.now()
+    # the status list rendered literally, in the index's order: SQLite uses a partial index only when
+    # the query's term matches its predicate, which a bound parameter never does
+    watched = bindparam("watched", list(OVERDUE_WATCH_STATUSES), expanding=True, literal_execute=True)
+    q = (select(T.lead_unit_id, func.count())
+         .where(T.status.in_(watched), T.reply_due_at < now, T.lead_unit_id.is_not(None))
+         .group_by(T.lead_unit_id))
+    return {int(u): int(n) for u, n in session.execute(q)}
+
+
+def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bool = False,
+                       raw: bool = False) -> list[dict]:
+    """The centre's 三率 per day (or month): evaluated callbacks and the rates."""
+    rules = rates.current_rules(session)
+    if raw:
+        daily = facts.daily_facts("all", session.get_bind().dialect.name, clock.now(),
+                                  start=facts.day_start(first), end=facts.day_start(last + timedelta(days=1)))
+        rows = [(_day(r[0]), dict(zip(facts.MEASURES, r[2:], strict=True))) for r in session.execute(daily)]
+    else:
+        q = (select(Assessment.day, *[getattr(Assessment, m) for m in facts.MEASURES])
+             .where(Assessment.dimension == "all", Assessment.grain == rollups.DAY, Assessment.day >= first,
+                    Assessment.day <= last))
+        rows = [(_day(r[0]), dict(zip(facts.MEASURES, r[1:], strict=True))) for r in session.execute(q)]
+    buckets: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(facts.MEASURES, 0))
+    for day, counts in rows:
+        bucket = buckets[_month(day) if monthly else day.isoformat()]
+        for m, v in counts.items():
+            bucket[m] += int(v or 0)
+    out = []
+    for label, counts in sorted(buckets.items()):
+        f = rates.compute("", "", counts, rules)
+        out.append({"period": label, "evaluated": counts["evaluated"], "response_rate": f.response_rate,
+                    "resolution_rate": f.resolution_rate, "satisfaction_rate": f.satisfaction_rate})
+    return out
+
+
+def hourly_today(session: Session, now: datetime) -> list[int]:
+    """Tickets received today per local hour (a small range of today's rows)."""
+    start = facts.day_start(clock.local(now).date())
+    counts = [0] * 24
+    for (at,) in session.execute(select(T.received_at).where(T.received_at >= start, T.received_at <= now)):
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+        counts[clock.local(clock.aware(at) if at.tzinfo is None else at).hour] += 1
+    return counts
+
+
+def open_now(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(T.status.in_([s.value for s in OPEN])))
+               or 0)
+
+
+def overview(session: Session, *, now: datetime | None = None, raw: bool = False) -> dict:
+    """The wall display (大屏): today, this month, the centre's rates, open and overdue now, best and
+    worst units of the month (``raw``: the same from the raw tables)."""
+    now = now or clock.now()
+    today = clock.local(now).date()
+    rules = rates.current_rules(session)
+    year, month = rates.month_of(today, rules.period_start_day)
+    first, last = rates.month_period(year, month, rules.period_start_day)
+    last = min(last, today)
+    vol_today = volume(session, today, today, raw=raw)
+    vol_month = volume(session, first, last, raw=raw)
+    centre = rates.table(session, "all", first, last, raw=raw, rules=rules)
+    units = [u for u in rates.table(session, "unit", first, last, raw=raw, rules=rules) if u.rank is not None]
+    overdue = overdue_now(session, now)
+    return {
+        "today": today.isoformat(),
+        "month": f"{year}-{month:02d}",
+        "received_today": sum(vol_today.get(today.isoformat(), {}).values()),
+        "received_month": sum(sum(v.values()) for v in vol_month.values()),
+        "by_channel_today": vol_today.get(today.isoformat(), {}),
+        "open_now": open_now(session),
+        "overdue_now": sum(overdue.values()),
+        "rates": centre[0] if centre else None,
+        "best_units": units[:5],
+        # the bottom five, never repeating one of the top five when fewer than ten are ranked
+        "worst_units": list(reversed(units[5:]))[:5],
+        "daily": vol_month,
+    }

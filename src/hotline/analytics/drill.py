@@ -1,0 +1,135 @@
+"""The tickets behind a figure: every count on an assessment table or chart opens to its list.
+
+``measure`` names a count of ``facts.MEASURES`` or one of the rates' parts: ``response`` (the
+orders of the response rate's denominator), ``not_responded`` (those that missed it), ``resolution``
+/ ``unresolved``, ``satisfaction`` / ``unsatisfied`` (by the rules: 基本满意 counts when the rule
+says), ``received`` (tickets received, for volume and heat cells).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from hotline.analytics import facts, rates
+from hotline.kit import clock
+from hotline.kit.errors import Invalid
+from hotline.tickets.models import Satisfaction, Ticket
+
+T, U = facts.T, facts.U
+
+LABELS = {
+    "response": "响应率分母（已到期的派单）", "responded": "按时响应", "not_responded": "未按时响应",
+    "pending": "尚在响应时限内", "returned": "经审核退单", "evaluated": "已回访评价",
+    "resolution": "已回访评价", "resolved": "已解决", "unresolved": "未解决",
+    "satisfaction": "已回访评价", "satisfied": "满意", "unsatisfied": "不满意", "replied": "已反馈",
+    "replied_on_time": "按时反馈", "replied_late": "超时反馈", "received": "受理工单",
+}
+
+
+@dataclass
+class Page:
+    ticket_ids: list[int]
+    total: int
+    label: str
+
+
+def _satisfied(count_basic: bool):
+    ok = [Satisfaction.satisfied.value] + ([Satisfaction.basically_satisfied.value] if count_basic else [])
+    return U.satisfaction.in_(ok)
+
+
+def _condition(measure: str, rules: rates.AssessmentRules, now):
+    """(condition on an order row, which timestamp places it in the period)."""
+    o = facts.order_predicates(now)
+    settled = and_(o["orders"], not_(o["pending"]))
+    if rules.exclude_approved_returns:
+        base, responded = settled, and_(settled, o["responded"])
+    else:
+        base = or_(settled, o["returned"])
+        responded = or_(and_(settled, o["responded"]), o["returned_responded"])
+    by_order = {
+        "response": base, "responded": responded, "not_responded": and_(base, not_(responded)),
+        "pending": o["pending"], "returned": o["returned"], "replied": o["replied"],
+        "replied_on_time": o["replied_on_time"], "replied_late": and_(o["replied"], not_(o["replied_on_time"])),
+    }
+    if measure in by_order:
+        return by_order[measure], U.dispatched_at
+    ev = facts.evaluated()
+    by_callback = {
+        "evaluated": ev, "resolution": ev, "satisfaction": ev,
+        "resolved": and_(ev, U.resolved.is_(True)), "unresolved": and_(ev, not_(U.resolved.is_(True))),
+        "satisfied": and_(ev, _satisfied(rules.count_basically_satisfied)),
+        "unsatisfied": and_(ev, not_(_satisfied(rules.count_basically_satisfied))),
+    }
+    if measure in by_callback:
+        return by_callback[measure], U.callback_at
+    raise Invalid(f"没有名为 {measure} 的指标；可选：{'、'.join(LABELS)}", code="unknown_measure",
+                  details={"field": "measure"})
+
+
+def _unit_id(key: str) -> int:
+    if not key.isascii() or not key.isdigit():
+        raise Invalid("单位编号须为数字", code="invalid_key", details={"field": "key"})
+    return int(key)
+
+
+def _key_filter(dimension: str, key: str):
+    """``facts.dimension_key(dimension) == key`` written so the indexes serve it: a township's
+    tickets by region prefix (a ticket placed only at county level has its own code as the key)."""
+    if dimension == "township":
+        return T.region_code.startswith(key) if len(key) >= 9 else T.region_code == key
+    return T.category_code.startswith(key)
+
+
+def tickets(session: Session, *, dimension: str, key: str, measure: str, first: date, last: date,
+            limit: int = 50, offset: int = 0) -> Page:
+    """One page of the tickets behind (dimension, key, measure) over the days first..last, newest
+    first, with the total (a ticket with two orders in the figure is listed once)."""
+    if dimension not in facts.DIMENSIONS:
+        raise Invalid(f"维度须为 {'、'.join(facts.DIMENSIONS)}", code="unknown_dimension", details={"field": "dimension"})
+    start, end = facts.day_start(first), facts.day_start(last + timedelta(days=1))
+    if measure == "received":
+        q = select(T.id, T.received_at.label("at")).where(T.received_at >= start, T.received_at < end)
+        if dimension == "unit":
+            q = q.where(T.lead_unit_id == _unit_id(key))
+        elif dimension != "all" and key:
+            q = q.where(_key_filter(dimension, key))
+    else:
+        rules = rates.current_rules(session)
+        condition, stamp = _condition(measure, rules, clock.now())
+        q = facts._joined(T.id, stamp.label("at")).where(facts.counted(), condition, stamp >= start, stamp < end)
+        if dimension == "unit":
+            q = q.where(U.unit_id == _unit_id(key))
+        elif dimension != "all":
+            q = q.where(_key_filter(dimension, key))
+    sub = q.subquery()
+    per_ticket = select(sub.c.id, func.max(sub.c.at).label("at")).group_by(sub.c.id).subquery()
+    total = session.scalar(select(func.count()).select_from(per_ticket)) or 0
+    ids = list(session.scalars(select(per_ticket.c.id).order_by(per_ticket.c.at.desc(), per_ticket.c.id.desc())
+                               .limit(limit).offset(offset)))
+    return Page(ticket_ids=ids, total=int(total), label=LABELS.get(measure, measure))
+
+
+def received_in(session: Session, *, region: str, category: str, first: date, last: date,
+                limit: int, offset: int) -> Page:
+    """Tickets received in the period in an area (any region code prefix) and a category (top-level
+    code prefix): a cell of the category × region heat map."""
+    where = [T.received_at >= facts.day_start(first), T.received_at < facts.day_start(last + timedelta(days=1))]
+    if region:
+        where.append(T.region_code.startswith(region))
+    if category:
+        where.append(T.category_code.startswith(category))
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+    ids = list(session.scalars(select(T.id).where(*where).order_by(T.received_at.desc(), T.id.desc())
+                               .limit(limit).offset(offset)))
+    return Page(ticket_ids=ids, total=int(total), label=LABELS["received"])
+
+
+def rows(session: Session, ids: list[int]) -> list[Ticket]:
+    """The tickets of a page, in the page's order."""
+    found = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))} if ids else {}
+    return [found[i] for i in ids if i in found]

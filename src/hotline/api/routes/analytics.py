@@ -1,0 +1,170 @@
+"""Assessment and dashboard endpoints: 三率 tables and monthly rankings, the tickets behind any
+figure, the dashboards' series, and ruling a ticket out of (or back into) the assessment.
+
+Read by supervisors, dispatchers and admins; handlers and agents get 403 (a unit's own figures are
+on its pages)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from hotline.accounts.models import Role
+from hotline.analytics import dashboard, drill, exclusions, rates
+from hotline.api.edge import unit_of_work
+from hotline.api.routes.tickets import ERRORS, _detail, _find
+from hotline.api.schemas import Body
+from hotline.kit import clock
+from hotline.kit.errors import Invalid, PermissionDenied
+from hotline.tickets import views
+
+router = APIRouter(prefix="/analytics", tags=["analytics"], responses=ERRORS)
+READERS = (Role.supervisor, Role.dispatcher, Role.admin)
+DIMENSIONS = ("unit", "township", "category", "all")
+
+
+class ExcludeIn(Body):
+    reason: str  # invalid | malicious
+    note: str
+
+
+class IncludeIn(Body):
+    note: str
+
+
+def _reader(ctx: Any) -> None:
+    if ctx.user.role not in READERS:
+        raise PermissionDenied("只有督办员、派单员和管理员可以查看考核与统计", code="analytics_forbidden")
+
+
+def _dimension(value: str) -> str:
+    if value not in DIMENSIONS:
+        raise Invalid(f"维度须为 {'、'.join(DIMENSIONS)}", code="unknown_dimension", details={"field": "dimension"})
+    return value
+
+
+def _days(first: date | None, last: date | None) -> tuple[date, date]:
+    """The days asked for; this month so far by default."""
+    today = clock.local().date()
+    first = first or today.replace(day=1)
+    last = last or today
+    if last < first:
+        raise Invalid("结束日期不能早于开始日期", code="invalid_range", details={"field": "last"})
+    if (last - first).days > 3 * 366:
+        raise Invalid("一次最多查询三年", code="invalid_range", details={"field": "first"})
+    return first, last
+
+
+def figures(f: rates.Figures) -> dict[str, Any]:
+    return {"key": f.key, "label": f.label, "rank": f.rank, "score": f.score,
+            "response_rate": f.response_rate, "resolution_rate": f.resolution_rate,
+            "satisfaction_rate": f.satisfaction_rate, "on_time_rate": f.on_time_rate,
+            "response_base": f.response_base, "responded": f.responded, "counts": f.counts, "notes": f.notes}
+
+
+@router.get("/rates", summary="三率 and the composite score per unit, township or category for a run of days")
+def rate_table(request: Request, dimension: str = Query("unit", description="unit, township, category or all"),
+               first: date | None = None, last: date | None = None) -> list[dict[str, Any]]:
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        a, b = _days(first, last)
+        return [figures(f) for f in rates.table(ctx.session, _dimension(dimension), a, b)]
+
+
+@router.get("/rankings/{year}/{month}", summary="The monthly ranking (assessment month by the rules)")
+def ranking(year: int, month: int, request: Request,
+            dimension: str = Query("unit", description="unit, township or category")) -> dict[str, Any]:
+    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
+        raise Invalid("月份无效", code="invalid_month", details={"field": "month"})
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        rules = rates.current_rules(ctx.session)
+        first, last = rates.month_period(year, month, rules.period_start_day)
+        rows = rates.monthly_ranking(ctx.session, _dimension(dimension), year, month)
+        return {"year": year, "month": month, "first": first.isoformat(), "last": last.isoformat(),
+                "weights": dict(zip(("response", "resolution", "satisfaction"), rules.weights, strict=True)),
+                "rows": [figures(f) for f in rows]}
+
+
+@router.get("/tickets", summary="The tickets behind a figure (drill-down), newest first")
+def tickets_behind(request: Request, measure: str, dimension: str = "all", key: str = "",
+                   first: date | None = None, last: date | None = None,
+                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        a, b = _days(first, last)
+        page = drill.tickets(ctx.session, dimension=_dimension(dimension), key=key, measure=measure, first=a, last=b,
+                             limit=limit, offset=offset)
+        return {"label": page.label, "total": page.total,
+                "tickets": [{"id": t.id, "number": t.number, "title": t.title, "status": t.status.value,
+                             "received_at": views.iso(t.received_at)} for t in drill.rows(ctx.session, page.ticket_ids)]}
+
+
+@router.get("/dashboard", summary="The dashboards' series for a run of days")
+def dashboard_data(request: Request, first: date | None = None, last: date | None = None,
+                   region_code: str | None = None) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        a, b = _days(first, last)
+        s = ctx.session
+        return {
+            "first": a.isoformat(), "last": b.isoformat(),
+            "volume_by_channel": dashboard.volume(s, a, b, by="channel"),
+            "volume_by_kind": dashboard.volume(s, a, b, by="kind"),
+            "heat": [{"category": c, "area": r, "tickets": n}
+                     for (c, r), n in sorted(dashboard.heat(s, a, b, region_code=region_code).items())],
+            "by_county": dashboard.by_county(s, a, b),
+            "deadlines_by_unit": dashboard.deadlines_by_unit(s, a, b),
+            "satisfaction_trend": dashboard.satisfaction_trend(s, a, b),
+        }
+
+
+@router.get("/overview", summary="The wall display's overview: today, this month, open and overdue now")
+def overview(request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        o = dashboard.overview(ctx.session)
+        o["rates"] = figures(o["rates"]) if o["rates"] else None
+        o["best_units"] = [figures(f) for f in o["best_units"]]
+        o["worst_units"] = [figures(f) for f in o["worst_units"]]
+        return o
+
+
+@router.get("/hotspots", summary="Hot spots: the stored top N of a standard period, or computed for any days and area")
+def hotspots(request: Request, period: str | None = Query(None, description="yesterday, 7d or 30d (stored by the worker)"),
+             first: date | None = None, last: date | None = None, region_code: str | None = None,
+             top: int = Query(5, ge=1, le=50)) -> list[dict[str, Any]]:
+    from hotline.analytics import facts, hotspot_store
+    from hotline.analytics import hotspots as spots
+
+    with unit_of_work(request, write=False) as ctx:
+        _reader(ctx)
+        if period is not None:
+            if period not in spots.PERIODS:
+                raise Invalid(f"period 须为 {'、'.join(spots.PERIODS)}", code="unknown_period", details={"field": "period"})
+            return [{"rank": r.rank, "label": r.label, "heat": r.heat, "category_code": r.category_code,
+                     "place": r.place, "ticket_count": r.ticket_count, "ticket_ids": r.ticket_ids,
+                     "computed_at": views.iso(r.computed_at), **r.detail}
+                    for r in hotspot_store.stored(ctx.session, period=period, area_code=region_code or "")[:top]]
+        a, b = _days(first, last)
+        found = spots.hot_spots(ctx.session, start=facts.day_start(a), end=facts.day_start(b + timedelta(days=1)),
+                                region_code=region_code, top=top)
+        return [h.as_dict() for h in found]
+
+
+@router.post("/exclusions/{key}", summary="Rule a ticket out of the assessment (invalid or malicious request)")
+def exclude(key: str, body: ExcludeIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        ticket = _find(ctx, key)
+        exclusions.exclude(ctx.session, ticket, actor=ctx.user, reason=body.reason, note=body.note)
+        return _detail(ctx, ticket)
+
+
+@router.delete("/exclusions/{key}", summary="Count a ticket in the assessment again")
+def include(key: str, request: Request, note: str = Query(..., description="why it counts again")) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        ticket = _find(ctx, key)
+        exclusions.include(ctx.session, ticket, actor=ctx.user, note=note)
+        return _detail(ctx, ticket)

@@ -1,0 +1,60 @@
+"""Which briefings are due, and making them (the worker's job and the on-demand paths share this).
+
+Due at local time ``now``, from 06:00 on (the night's rollup refreshes have settled by then):
+
+- 日报: yesterday's;
+- 周报: last week's (Monday–Sunday), from the Monday after it;
+- 月报: the last finished assessment month's, from the day after it ends.
+
+Only the latest period of each kind is due (no back-filling); one that is missing because the
+worker was down is made at its next run, and one already stored is never made again.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from hotline.analytics import rates
+from hotline.kit import clock
+from hotline.reports import periods, store
+from hotline.reports.build import build
+
+READY_AT = time(6, 0)
+
+
+def due(now: datetime, start_day: int = 1) -> list[periods.Period]:
+    """The latest finished period of each kind, once the day's ``READY_AT`` has passed."""
+    local = clock.local(now)
+    if local.time() < READY_AT:
+        return []
+    today = local.date()
+    yesterday = today - timedelta(days=1)
+    return [periods.daily(yesterday), periods.weekly(today - timedelta(days=today.weekday() + 1)),
+            periods.period_of("monthly", periods.period_of("monthly", today, start_day).first - timedelta(days=1),
+                              start_day)]
+
+
+def generate(session: Session, data_dir: Path, kind: str, day: date, *,
+             now: datetime | None = None) -> store.StoredReport:
+    """Build the ``kind`` report of the period holding ``day`` and store it (overwriting)."""
+    return store.save(data_dir, build(session, kind, day, now=now))
+
+
+def generate_due(session: Session, data_dir: Path, *, now: datetime | None = None) -> list[str]:
+    """Make the due reports that are not stored yet; returns ``kind/label`` of each one made."""
+    now = now or clock.now()
+    made = []
+    for p in due(now, rates.current_rules(session).period_start_day):
+        if store.ensure(data_dir, p.kind, p.label, lambda p=p: build(session, p.kind, p.last, now=now)):
+            made.append(f"{p.kind}/{p.label}")
+    return made
+
+
+def missing(session: Session, data_dir: Path, *, now: datetime | None = None) -> list[periods.Period]:
+    """The due reports not stored yet (the worker refreshes the rollups first only when some are)."""
+    now = now or clock.now()
+    return [p for p in due(now, rates.current_rules(session).period_start_day)
+            if not store.exists(data_dir, p.kind, p.label)]

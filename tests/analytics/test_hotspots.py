@@ -1,0 +1,163 @@
+"""Hot spots: what a supervisor reading the top list notices (hotline.analytics.hotspots)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import delete, select
+
+from hotline.analytics import hotspots as H
+from hotline.analytics.hotspot_store import HotSpotSnapshot
+from hotline.kit import clock
+from tests.builders import register
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+END = START + timedelta(days=30)
+PEIJIE_ZHULV = "140828102207"  # 夏县裴介镇朱吕村
+PEIJIE_OTHER = "140828102"  # 夏县裴介镇 (the township itself)
+MIAOQIAN_XUEZHUANG = "140828101206"  # 夏县庙前镇薛庄村
+YANHU = "140802001"  # 盐湖区中城街道
+
+OUTAGE = ["朱吕村从昨天下午开始停水，到现在还没有来水，家里老人做饭都成问题",
+          "朱吕村又停水了，自来水一滴都没有，请供水站尽快恢复供水",
+          "我们朱吕村停水两天了，水龙头没水，请尽快派人修复供水管道",
+          "朱吕村全村停水，没有接到任何停水通知，请尽快恢复供水",
+          "朱吕村停水还没有恢复，村民吃水困难，请尽快处理",
+          "反映朱吕村停水问题，已经停了一天多，自来水一直不来"]
+SCATTERED = [("0501", "中城街道菜市场门口垃圾堆放没人清理"), ("0902", "咨询孩子转学需要准备哪些材料"),
+             ("1101", "超市卖的牛奶过期了要求退款"), ("0701", "公交车司机不按站点停车"),
+             ("1401", "咨询低保申请的条件和流程"), ("0801", "公司拖欠三个月工资不发")]
+
+
+def _at(day: float) -> datetime:
+    return START + timedelta(days=day)
+
+
+def _ticket(session, people, *, day: float, content: str, region: str = PEIJIE_ZHULV, category: str = "0101",
+            phone: str | None = None, urgency: str = "normal", title: str | None = None):
+    clock.freeze(_at(day))
+    t = register(session, people, content=content, region_code=region, category_code=category, urgency=urgency,
+                 caller_phone=phone or f"1380359{abs(hash((day, content))) % 10000:04d}", title=title)
+    clock.freeze(None)
+    return t
+
+
+def _ids(spot) -> set[int]:
+    return set(spot.ticket_ids)
+
+
+def test_a_burst_of_outages_in_one_township_ranks_above_scattered_requests(session, people):
+    burst = {_ticket(session, people, day=25 + i * 0.3, content=text).id for i, text in enumerate(OUTAGE)}
+    for i, (cat, text) in enumerate(SCATTERED * 2):
+        _ticket(session, people, day=1 + i * 2, content=text, category=cat, region=YANHU)
+    session.flush()
+
+    spots = H.hot_spots(session, start=START, end=END, top=5)
+
+    assert spots, "no hot spot found"
+    assert _ids(spots[0]) == burst
+    assert spots[0].category_code == "01"
+    assert "停水" in spots[0].label
+    assert 0 < spots[0].heat <= 100
+    assert set(spots[0].components) == {"volume", "growth", "callers", "places", "severity"}
+
+
+def test_the_same_problem_at_two_places_is_two_hot_spots(session, people):
+    a = {_ticket(session, people, day=10 + i, title="碧水花园小区夜间施工噪音扰民",
+                 content=f"碧水花园小区旁边工地夜间施工噪音很大，晚上十一点还在打桩，第{i}次反映",
+                 category="0601", region=PEIJIE_OTHER).id for i in range(4)}
+    b = {_ticket(session, people, day=10.5 + i, title="金色家园小区夜间施工噪音扰民",
+                 content=f"金色家园小区旁边工地夜间施工噪音很大，晚上十一点还在打桩，第{i}次反映",
+                 category="0601", region=PEIJIE_OTHER).id for i in range(4)}
+    session.flush()
+
+    spots = H.hot_spots(session, start=START, end=END, top=5)
+
+    assert sorted((_ids(s) for s in spots), key=min) == sorted([a, b], key=min)
+    assert {s.place for s in spots} == {"碧水花园小区", "金色家园小区"}
+
+
+def test_two_townships_with_the_same_problem_are_two_hot_spots(session, people):
+    a = {_ticket(session, people, day=3 + i, content=OUTAGE[i]).id for i in range(4)}
+    b = {_ticket(session, people, day=3 + i, content=OUTAGE[i].replace("朱吕村", "薛庄村"),
+                 region=MIAOQIAN_XUEZHUANG).id for i in range(4)}
+    session.flush()
+
+    spots = H.hot_spots(session, start=START, end=END)
+
+    assert sorted((_ids(s) for s in spots), key=min) == sorted([a, b], key=min)
+
+
+def test_growth_raises_the_heat(session, people):
+    # the same problem told 5 times in each township: early in the month at 薛庄村, in its last days at 朱吕村
+    late = {_ticket(session, people, day=26 + i * 0.5, content=OUTAGE[i]).id for i in range(5)}
+    early = {_ticket(session, people, day=1 + i * 0.5, content=OUTAGE[i].replace("朱吕村", "薛庄村"),
+                     region=MIAOQIAN_XUEZHUANG).id for i in range(5)}
+    session.flush()
+
+    spots = H.hot_spots(session, start=START, end=END)
+
+    by = {frozenset(s.ticket_ids): s for s in spots}
+    assert by[frozenset(late)].components["growth"] > by[frozenset(early)].components["growth"]
+    assert by[frozenset(late)].heat > by[frozenset(early)].heat
+    assert _ids(spots[0]) == late
+
+
+def test_the_area_filter_keeps_other_areas_out(session, people):
+    xia = {_ticket(session, people, day=5 + i, content=OUTAGE[i]).id for i in range(4)}
+    _yan = {_ticket(session, people, day=5 + i, content=OUTAGE[i].replace("朱吕村", "中城街道"),
+                    region=YANHU).id for i in range(4)}
+    session.flush()
+
+    spots = H.hot_spots(session, start=START, end=END, region_code="140828")
+
+    assert [_ids(s) for s in spots] == [xia]
+    assert H.hot_spots(session, start=START, end=END, region_code="140802001")[0].area_code == YANHU
+    # and the period: none of them before the first
+    assert H.hot_spots(session, start=START, end=_at(4)) == []
+
+
+def test_refresh_stores_the_standard_periods_for_the_city_and_each_county(session, people):
+    session.execute(delete(HotSpotSnapshot))
+    now = _at(29.5)
+    burst = {_ticket(session, people, day=28.0 + i * 0.05, content=text).id for i, text in enumerate(OUTAGE)}
+    session.flush()
+
+    written = H.refresh_snapshots(session, now, top=3)
+
+    rows = session.scalars(select(HotSpotSnapshot).order_by(HotSpotSnapshot.period, HotSpotSnapshot.area_code)).all()
+    assert written == len(rows) > 0
+    got = {(r.period, r.area_code): r for r in rows}
+    for period in ("yesterday", "7d", "30d"):
+        assert set(got[(period, "")].ticket_ids) == burst
+        assert set(got[(period, "140828")].ticket_ids) == burst
+    assert not any(r.area_code == "140802" for r in rows)
+    assert got[("7d", "")].detail["components"]["volume"] == 1.0
+    # a second refresh replaces, not adds
+    assert H.refresh_snapshots(session, now, top=3) == written
+    assert len(session.scalars(select(HotSpotSnapshot)).all()) == written
+    session.execute(delete(HotSpotSnapshot))
+
+
+def test_places_are_found_without_a_gazetteer():
+    assert H.extract_places("反映A5区劳动东路魅力之城小区油烟扰民") == ["劳动东路", "魅力之城小区"]
+    assert "滨河苑" in H.extract_places("投诉滨河苑针对职工购房的霸王规定")[0]
+
+
+CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "teddy2020c" / "messages_with_likes.csv"
+
+
+@pytest.mark.skipif(not CSV.exists(), reason=f"{CSV} is absent (../shared holds the Teddy Cup data)")
+def test_the_teddy_messages_give_five_hot_spots():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    import hotspots as bench
+
+    rows = sorted(bench.load(CSV), key=lambda r: r["at"])[:1500]
+    ranked, _, _, _ = bench.run_csv(rows)
+    assert len(ranked) >= 5
+    top = ranked[:5]
+    assert all(c.size >= 3 and 0 < c.heat <= 100 for c in top)
+    assert [c.heat for c in top] == sorted((c.heat for c in top), reverse=True)

@@ -1,0 +1,73 @@
+"""Assessment through the API: a supervisor reads the ranking and the tickets behind a figure,
+rules a malicious request out and sees the unit's rate change; a handler may not read it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hotline.analytics import rollups
+from hotline.kit import clock
+from tests.analytics.test_rates import handled
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def test_ranking_drill_down_and_exclusion(api, session, people):
+    p = people
+    clock.freeze(datetime(2026, 1, 12, 9, tzinfo=CST))
+    good = handled(session, p, co=False)
+    late = handled(session, p, accept_after=timedelta(hours=3), co=False)
+    clock.freeze(datetime(2026, 1, 20, tzinfo=CST))
+    rollups.rebuild(session)
+    session.commit()
+    sup = api.as_("supervisor")
+    r = sup.get("/analytics/rankings/2026/1", params={"dimension": "unit"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["first"] == "2026-01-01" and body["weights"]["response"] == 0.3
+    row = next(x for x in body["rows"] if x["key"] == str(p.unit_a))
+    assert row["label"] == "夏县水利局" and row["response_rate"] == 0.5 and row["rank"] is None  # 2 < 5 orders
+    r = sup.get("/analytics/tickets", params={"dimension": "unit", "key": str(p.unit_a), "measure": "not_responded",
+                                              "first": "2026-01-01", "last": "2026-01-31"})
+    assert r.status_code == 200 and [t["number"] for t in r.json()["tickets"]] == [late.number]
+    assert api.as_("handler_a").get("/analytics/rankings/2026/1").status_code == 403
+    assert sup.get("/analytics/rates", params={"dimension": "street"}).status_code == 422
+    assert sup.get("/analytics/tickets", params={"measure": "nope"}).status_code == 422
+    r = sup.post(f"/analytics/exclusions/{late.number}", json={"reason": "malicious", "note": "经核实为恶意诉求"})
+    assert r.status_code == 200 and r.json()["assessment_exclusion"] == "malicious"
+    assert api.as_("handler_a").post(f"/analytics/exclusions/{good.number}",
+                                     json={"reason": "invalid", "note": "x"}).status_code in (403, 404)
+    with api.db.transaction() as s:
+        rollups.refresh(s)
+    row = next(x for x in sup.get("/analytics/rates", params={"first": "2026-01-01", "last": "2026-01-31"}).json()
+               if x["key"] == str(p.unit_a))
+    assert row["response_rate"] == 1.0 and row["response_base"] == 1
+    r = sup.get("/analytics/dashboard", params={"first": "2026-01-01", "last": "2026-01-31"})
+    assert r.status_code == 200 and sum(r.json()["by_county"].values()) == 2
+    assert sup.get("/analytics/overview").status_code == 200
+
+
+def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
+    from hotline.analytics.hotspots import refresh_snapshots
+    from tests.builders import register
+
+    clock.freeze(datetime(2026, 1, 12, 8, tzinfo=CST))
+    texts = ["朱吕村停水了，供水站闸阀井漏水，村里一天没水", "朱吕村又停水，闸阀井漏水严重，请派人修",
+             "我们朱吕村停水两天了，供水闸阀井一直漏水", "朱吕村供水站闸阀井漏水导致全村停水"]
+    numbers = set()
+    for i, text in enumerate(texts):
+        clock.advance(timedelta(minutes=20))
+        numbers.add(register(session, people, content=text, caller_phone=f"1380359{i:04d}").id)
+    clock.freeze(datetime(2026, 1, 13, 9, tzinfo=CST))
+    refresh_snapshots(session, clock.now())
+    session.commit()
+    sup = api.as_("supervisor")
+    r = sup.get("/analytics/hotspots", params={"period": "yesterday"})
+    assert r.status_code == 200, r.text
+    [top] = r.json()
+    assert set(top["ticket_ids"]) == numbers and "朱吕" in top["label"] + top["place"]
+    r = sup.get("/analytics/hotspots", params={"first": "2026-01-12", "last": "2026-01-12", "region_code": "140828"})
+    assert r.status_code == 200 and set(r.json()[0]["ticket_ids"]) == numbers
+    assert sup.get("/analytics/hotspots", params={"period": "forever"}).status_code == 422
+    assert api.as_("agent").get("/analytics/hotspots", params={"period": "7d"}).status_code == 403

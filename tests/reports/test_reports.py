@@ -1,0 +1,257 @@
+"""Briefings (日报/周报/月报) on a hand-built set of tickets: the numbers a reader checks against the
+ticket list, the Excel workbook and the printable page, the worker's daily run, the page and the
+command that make one on demand.
+
+The day: Wednesday 11 March 2026 (Asia/Shanghai). 夏县水利局 answers three urgent leak reports at
+朱吕村 on time, callers satisfied; 夏县住房和城乡建设局 signs one web complaint late and its caller is
+not satisfied. The day before, two calls were registered and not yet dispatched.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from hotline.analytics import rollups
+from hotline.cli.main import cli
+from hotline.config import Settings
+from hotline.directory import reference, settings
+from hotline.kit import clock
+from hotline.reports import excel, html, periods, problems, schedule, store
+from hotline.reports.build import build
+from hotline.tickets import lifecycle as L
+from hotline.worker.jobs import generate_reports
+from tests.builders import register
+
+CST = ZoneInfo("Asia/Shanghai")
+H = timedelta(hours=1)
+DAY = date(2026, 3, 11)
+MIAOQIAN_XUEZHUANG = "140828101206"  # 夏县庙前镇薛庄村 (朱吕村 is in 裴介镇)
+
+
+def at(d: date, hour: int = 9) -> datetime:
+    return datetime(d.year, d.month, d.day, hour, tzinfo=CST)
+
+
+def handled(session, p, *, unit, handler, start, accept_after=H, verdict=("satisfied", True), **fields):
+    """A ticket received at ``start``, dispatched to ``unit``, signed after ``accept_after``, the
+    caller contacted half an hour later, replied and called back with ``verdict``."""
+    clock.freeze(start)
+    t = register(session, p, **fields)
+    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=unit)
+    clock.freeze(start + accept_after)
+    L.accept(session, t, actor=handler)
+    clock.advance(H / 2)
+    L.record_contact(session, t, actor=handler, note="已电话联系来电人")
+    clock.advance(H)
+    L.reply(session, t, actor=handler, text="已处理完毕")
+    L.accept_reply(session, t, actor=p.dispatcher)
+    clock.advance(H)
+    L.record_callback(session, t, actor=p.agent, reached=True, resolved=verdict[1], satisfaction=verdict[0])
+    session.flush()
+    return t
+
+
+def few_orders_ranked(session, n: int = 1) -> None:
+    settings.set_value(session, "assessment.min_orders_ranked", n)
+    session.flush()
+    reference.invalidate()
+
+
+@pytest.fixture
+def day_set(session, people):
+    """The day's tickets (module docstring), rollups rebuilt the next morning; returns their ids."""
+    p = people
+    few_orders_ranked(session)
+    for hour in (9, 10):
+        clock.freeze(at(DAY - timedelta(days=1), hour))
+        register(session, p, caller_phone=f"1380359{hour:04d}")
+    water = [handled(session, p, unit=p.unit_a, handler=p.handler_a, start=at(DAY, 8 + i),
+                     caller_phone=f"1390359000{i}") for i in range(3)]
+    housing = handled(session, p, unit=p.unit_b, handler=p.handler_b, start=at(DAY, 14), accept_after=3 * H,
+                      verdict=("dissatisfied", False), channel="web", kind="complaint",
+                      caller_phone="13903590009")
+    clock.freeze(at(DAY + timedelta(days=1), 7))
+    rollups.rebuild(session)
+    session.commit()
+    return [t.id for t in water], housing.id
+
+
+def test_the_daily_report_counts_the_days_tickets_and_ranks_the_units(session, people, day_set):
+    water, housing = day_set
+    r = build(session, "daily", DAY)
+    assert (r.period.first, r.period.last, r.period.label) == (DAY, DAY, "2026-03-11")
+    assert r.previous.label == "2026-03-10"
+    assert (r.volume.total.count, r.volume.total.previous, r.volume.total.change) == (4, 2, 2)
+    channels = {s.key: (s.label, s.count, s.previous) for s in r.volume.by_channel}
+    assert channels == {"phone": ("电话", 3, 2), "web": ("网站", 1, 0)}
+    kinds = {s.label: s.count for s in r.volume.by_kind}
+    assert kinds == {"求助": 3, "投诉": 1}
+    # The centre: 3 of 4 orders responded in time; 3 of 4 callbacks resolved and satisfied.
+    assert r.centre.response_rate == pytest.approx(0.75)
+    assert r.centre.resolution_rate == pytest.approx(0.75)
+    assert r.centre.satisfaction_rate == pytest.approx(0.75)
+    units = {f.label: f for f in r.units}
+    water_unit, housing_unit = units["夏县水利局"], units["夏县住房和城乡建设局"]
+    assert (water_unit.rank, water_unit.response_base, water_unit.responded) == (1, 3, 3)
+    assert water_unit.satisfaction_rate == 1.0 and water_unit.score == pytest.approx(100.0)
+    assert (housing_unit.rank, housing_unit.response_rate, housing_unit.score) == (2, 0.0, 0.0)
+    assert [f.label for f in r.townships] == ["夏县裴介镇"] and r.townships[0].response_base == 4
+    # The four leak reports from 朱吕村 make the day's hot spot.
+    assert r.hot_spots and set(water) <= set(r.hot_spots[0].ticket_ids)
+    assert r.hot_spots[0].area == "夏县裴介镇" and len(r.hot_spots[0].ticket_numbers) == r.hot_spots[0].size
+
+
+def test_weekly_and_monthly_periods(session, people, day_set):
+    week = build(session, "weekly", DAY)
+    assert (week.period.first, week.period.last, week.period.label) == (date(2026, 3, 9), date(2026, 3, 15), "2026-W11")
+    assert week.volume.total.count == 6 and week.volume.total.previous == 0
+    month = build(session, "monthly", DAY)
+    assert (month.period.first, month.period.last, month.period.label) == (date(2026, 3, 1), date(2026, 3, 31), "2026-03")
+    assert [m.label for m in month.problem_months] == ["2026-01", "2026-02", "2026-03"]
+    # An assessment month from the 26th: 26 February to 25 March is March's.
+    settings.set_value(session, "assessment.period_start_day", 26)
+    session.flush()
+    reference.invalidate()
+    shifted = build(session, "monthly", date(2026, 3, 27))
+    assert (shifted.period.first, shifted.period.last, shifted.period.label) == (date(2026, 3, 26), date(2026, 4, 25),
+                                                                                "2026-04")
+    assert shifted.previous.first == date(2026, 2, 26)
+
+
+def test_a_problem_recurring_three_months_is_a_monthly_candidate_a_single_burst_is_not(session, people):
+    p = people
+    outage = "朱吕村又停水了，自来水一滴都没有，请供水站尽快恢复供水"
+    for month, count in ((1, 3), (2, 4), (3, 5)):
+        for i in range(count):
+            clock.freeze(datetime(2026, month, 10 + i, 9, tzinfo=CST))
+            register(session, p, category_code="0101", content=outage, caller_phone=f"139035{month:02d}{i:03d}")
+    for month in (1, 2, 3):  # questions are not problems: 庙前镇 asking about water bills every month
+        for i in range(5):
+            clock.freeze(datetime(2026, month, 3, 9 + i, tzinfo=CST))
+            register(session, p, category_code="0104", kind="consultation", region_code=MIAOQIAN_XUEZHUANG,
+                     content="咨询水费怎么交", caller_phone=f"136035{month:02d}{i:03d}")
+    for i in range(4):  # 庙前镇 rubbish: only in March
+        clock.freeze(datetime(2026, 3, 5, 9 + i, tzinfo=CST))
+        register(session, p, category_code="0501", region_code=MIAOQIAN_XUEZHUANG, content="薛庄村垃圾堆放没人清理",
+                 caller_phone=f"1370359{i:04d}")
+    clock.freeze(datetime(2026, 4, 1, 7, tzinfo=CST))
+    rollups.rebuild(session)
+    r = build(session, "monthly", date(2026, 3, 31))
+    assert len(r.problems) == 1
+    c = r.problems[0]
+    assert (c.category_code, c.township_code, c.township) == ("0101", "140828102", "夏县裴介镇")
+    assert c.category == "供水 / 停水"
+    assert (c.months, c.counts, c.in_top, c.total, c.months_in_top) == (
+        ["2026-01", "2026-02", "2026-03"], [3, 4, 5], [True, True, True], 12, 3)
+    # Two of the three months are enough; one is not.
+    months = periods.months_back(periods.period_of("monthly", date(2026, 2, 28)), 3)
+    assert [m.label for m in months] == ["2025-12", "2026-01", "2026-02"]
+    assert [x.counts for x in problems.candidates(session, months)] == [[0, 3, 4]]
+    months = periods.months_back(periods.period_of("monthly", date(2026, 1, 31)), 3)
+    assert problems.candidates(session, months) == []
+
+
+def test_the_workbook_has_the_sheets_and_the_figures(session, people, day_set, tmp_path):
+    r = build(session, "daily", DAY)
+    wb = load_workbook(excel.write(r, tmp_path / "r.xlsx"))
+    assert wb.sheetnames == list(excel.SHEETS) == ["概况", "单位排名", "乡镇排名", "热点", "每月一题"]
+    units = wb["单位排名"]
+    assert units.freeze_panes == "A2" and units["A1"].value == "排名" and units["A1"].font.bold
+    assert [units.cell(row=2, column=c).value for c in (1, 2, 3, 4, 5)] == [1, "夏县水利局", 3, 3, 1.0]
+    assert units["E2"].number_format == excel.PERCENT and units["J2"].value == pytest.approx(100.0)
+    assert [units.cell(row=3, column=c).value for c in (1, 2, 5)] == [2, "夏县住房和城乡建设局", 0.0]
+    overview = {row[0]: row[1:4] for row in wb["概况"].iter_rows(min_row=2, values_only=True)}
+    assert overview["受理量"] == (4, 2, 2)
+    assert overview["渠道：电话"] == (3, 2, 1)
+    assert overview["响应率"][0] == pytest.approx(0.75)
+    assert wb["乡镇排名"]["B2"].value == "夏县裴介镇"
+    assert wb["热点"]["B1"].value == "热点" and wb["热点"]["E2"].value == r.hot_spots[0].size
+    assert wb["每月一题"].freeze_panes == "A2"
+
+
+def test_the_printable_page_shows_the_ranking(session, people, day_set):
+    r = build(session, "daily", DAY)
+    page = html.render(r)
+    assert page.startswith("<!doctype html>") and "<script" not in page and "<link" not in page
+    assert "@media print" in page and "size: A4" in page
+    assert "12345 政务服务便民热线日报" in page and "2026年3月11日" in page
+    ranking = page[page.index('id="units"'):page.index('id="townships"')]
+    assert ranking.index("夏县水利局") < ranking.index("夏县住房和城乡建设局")
+    assert "100.00" in ranking and "<svg" in ranking
+    assert "本期共受理群众诉求 <b>4</b> 件" in page
+
+
+def test_the_worker_makes_the_due_reports_once(db, session, people, day_set, tmp_path):
+    cfg = Settings(data_dir=tmp_path, database_url=db.url)
+    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 5)) == {"reports": 0}  # before 06:00
+    assert store.listing(tmp_path) == []
+    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 7)) == {"reports": 3}
+    made = {(s.kind, s.label) for s in store.listing(tmp_path)}
+    assert made == {("daily", "2026-03-11"), ("weekly", "2026-W10"), ("monthly", "2026-02")}
+    daily = tmp_path / "reports" / "daily" / "2026-03-11.html"
+    assert "夏县水利局" in daily.read_text(encoding="utf-8")
+    assert (tmp_path / "reports" / "daily" / "2026-03-11.xlsx").is_file()
+    written = daily.stat().st_mtime_ns
+    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 8)) == {"reports": 0}
+    assert daily.stat().st_mtime_ns == written
+    # The next morning: only that day's report is new.
+    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=2), 6)) == {"reports": 1}
+    assert store.get(tmp_path, "daily", "2026-03-12") is not None
+
+
+def test_what_is_due():
+    monday = at(date(2026, 3, 16), 6)
+    assert [(p.kind, p.label) for p in schedule.due(monday)] == [
+        ("daily", "2026-03-15"), ("weekly", "2026-W11"), ("monthly", "2026-02")]
+    first = at(date(2026, 4, 1), 7)
+    assert [p.label for p in schedule.due(first)] == ["2026-03-31", "2026-W13", "2026-03"]
+    assert schedule.due(at(date(2026, 4, 1), 5)) == []
+
+
+def test_the_page_is_for_supervisors_who_list_make_and_download_reports(site, session, people, day_set):
+    handler, csrf = site.signed_in("handler_a")
+    assert handler.get("/reports").status_code == 403
+    assert handler.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-11"}).status_code == 403
+    assert handler.get("/reports/daily/2026-03-11.html").status_code == 403
+    client, csrf = site.signed_in("supervisor")
+    page = client.get("/reports")
+    assert page.status_code == 200 and "统计报表" in page.text and "暂无报表" in page.text
+    r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-11"})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "已生成报表 日报 2026-03-11" in page
+    assert 'href="/reports/daily/2026-03-11.html"' in page and 'href="/reports/daily/2026-03-11.xlsx"' in page
+    printable = client.get("/reports/daily/2026-03-11.html")
+    assert printable.status_code == 200 and printable.headers["content-type"].startswith("text/html")
+    assert printable.headers["content-disposition"].startswith("inline") and "夏县水利局" in printable.text
+    book = client.get("/reports/daily/2026-03-11.xlsx")
+    assert book.status_code == 200 and book.headers["content-disposition"].startswith("attachment")
+    (site_dir := Path(site.app.state.settings.data_dir) / "check.xlsx").write_bytes(book.content)
+    assert load_workbook(site_dir)["单位排名"]["B2"].value == "夏县水利局"
+    assert client.get("/reports/daily/2026-03-12.html").status_code == 404
+    assert client.get("/reports/daily/..%2F..%2Fhotline.db").status_code == 404
+    r = client.post("/reports", data={"csrf": csrf, "kind": "yearly", "day": "2026-03-11"})
+    assert r.status_code == 422 and "报表类型" in r.text
+    r = client.post("/reports", data={"csrf": csrf, "kind": "weekly", "day": "11/03/2026"})
+    assert r.status_code == 422 and "YYYY-MM-DD" in r.text
+
+
+def test_the_command_makes_a_report_on_demand(db, session, people, day_set, tmp_path):
+    runner = CliRunner(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": db.url})
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["analytics", "report", "--kind", "weekly", "--date", "2026-03-11", "--out", str(out)],
+                           catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "周报" in result.output and "受理 6 件" in result.output
+    assert (out / "2026-W11.html").is_file() and (out / "2026-W11.xlsx").is_file()
+    result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "2026-03-11"])
+    assert result.exit_code == 0, result.output
+    assert store.get(tmp_path, "daily", "2026-03-11") is not None
+    result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "yesterday"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

@@ -1,0 +1,190 @@
+"""数据分析 pages: the monthly ranking from hand-built tickets, the tickets behind each figure, the
+dashboard's charts, the wall display's figures, and who may see them."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hotline.analytics import rollups
+from hotline.directory import reference, settings
+from hotline.kit import clock
+from hotline.tickets import lifecycle as L
+from hotline.tickets.states import Status
+from tests.builders import make_ticket, register
+
+CST = ZoneInfo("Asia/Shanghai")
+H = timedelta(hours=1)
+NUMBER = re.compile(r'href="/tickets/(\d{8}-\d{6})"')
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=CST)
+
+
+def handled(session, p, *, accept_after=H, co=True, verdict=("satisfied", True)):
+    """A ticket dispatched now to unit A (and its co-handler), accepted after ``accept_after``,
+    contacted an hour later, replied and called back with ``verdict`` (satisfaction, resolved).
+    Urgent tickets: accept within 2 hours, first contact within 4 (the shipped limits)."""
+    t = register(session, p)
+    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a, co_unit_ids=[p.unit_a_co] if co else [])
+    start = clock.now()
+    clock.freeze(start + accept_after)
+    L.accept(session, t, actor=p.handler_a)
+    if co:
+        L.accept(session, t, actor=p.handler_a_co)
+    clock.advance(H)
+    L.record_contact(session, t, actor=p.handler_a, note="已电话联系")
+    clock.advance(H)
+    L.reply(session, t, actor=p.handler_a, text="已处理完毕")
+    L.accept_reply(session, t, actor=p.dispatcher)
+    clock.advance(H)
+    L.record_callback(session, t, actor=p.agent, reached=True, resolved=verdict[1], satisfaction=verdict[0])
+    session.flush()
+    clock.freeze(start)
+    return t
+
+
+def january(session, people):
+    """Unit A: two orders, one signed late (response 50 %), one resolved (50 %), both satisfied or
+    basically satisfied (100 %): score 67.5. Its co-handler: one order, on time, not ranked (the
+    rule asks for 2)."""
+    settings.set_value(session, "assessment.min_orders_ranked", 2)
+    clock.freeze(at(2026, 1, 12, 9))
+    good = handled(session, people)
+    clock.freeze(at(2026, 1, 13, 9))
+    late = handled(session, people, accept_after=3 * H, co=False, verdict=("basically_satisfied", False))
+    clock.freeze(at(2026, 1, 20, 10))
+    rollups.rebuild(session)
+    session.commit()
+    reference.invalidate()
+    return good, late
+
+
+def row_of(page: str, key: int | str) -> str:
+    found = re.search(rf'<tr data-key="{key}">(.*?)</tr>', page, re.S)
+    assert found, f"no row for {key}"
+    return found.group(1)
+
+
+def cells(row: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_the_monthly_ranking_shows_each_unit_with_its_rates(site, session, people):
+    january(session, people)
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics/assessment?month=2026-01").text
+    assert "考核排名" in page and "2026-01-01 至 2026-01-31" in page
+    a = cells(row_of(page, people.unit_a))
+    # rank, name, orders, responded, not responded, rate, evaluated, resolved, rate, satisfied, rate, …, score
+    assert a[:11] == ["1", "夏县水利局", "2", "1", "1", "50.0%", "2", "1", "50.0%", "2", "100.0%"]
+    assert a[13] == "67.5"
+    co = cells(row_of(page, people.unit_a_co))
+    assert co[0] == "—" and co[1] == "夏县朱吕集中供水站" and co[5] == "100.0%" and "派单量不足 2" in co[14]
+    # The centre's figures, and the other dimensions.
+    assert "全市响应率" in page and "66.7%" in page  # 2 of 3 orders responded in time
+    towns = client.get("/analytics/assessment?month=2026-01&dimension=township").text
+    assert "裴介镇" in cells(row_of(towns, "140828102"))[1]
+    cats = client.get("/analytics/assessment?month=2026-01&dimension=category").text
+    assert cells(row_of(cats, "01"))[1] == "供水"
+    # Another month has nothing.
+    assert "该考核月暂无考核数据" in client.get("/analytics/assessment?month=2025-12").text
+
+
+def test_every_count_lists_exactly_the_tickets_behind_it(site, session, people):
+    good, late = january(session, people)
+    client, _ = site.signed_in("admin")
+    row = row_of(client.get("/analytics/assessment?month=2026-01").text, people.unit_a)
+    links = {m: html.unescape(h) for h, m in re.findall(r'href="([^"]*measure=(\w+)[^"]*)"', row)}
+    assert set(links) >= {"response", "responded", "not_responded", "evaluated", "resolved", "satisfied"}
+
+    def numbers(link: str) -> set[str]:
+        r = client.get(link)
+        assert r.status_code == 200, r.text
+        return set(NUMBER.findall(r.text))
+
+    assert numbers(links["response"]) == {good.number, late.number}
+    assert numbers(links["not_responded"]) == {late.number}
+    assert numbers(links["resolved"]) == {good.number}
+    assert numbers(links["satisfied"]) == {good.number, late.number}  # 基本满意 counts by rule
+    page = client.get(links["not_responded"]).text
+    assert "夏县水利局 · 未按时响应" in page and "共 1 件" in page
+    # A heat map cell: a county and a category, received in the period.
+    cell = "/analytics/tickets?dimension=township&key=140828&measure=received&first=2026-01-01&last=2026-01-31&category=01"
+    assert numbers(cell) == {good.number, late.number}
+    assert numbers(cell.replace("category=01", "category=02")) == set()
+    r = client.get("/analytics/tickets?dimension=unit&key=1&measure=nonsense&first=2026-01-01&last=2026-01-31")
+    assert r.status_code == 422 and "没有名为 nonsense 的指标" in r.text
+
+
+def test_the_dashboard_draws_its_charts_from_the_period(site, session, people):
+    january(session, people)
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31").text
+    assert "数据分析" in page and 'id="kpi-received">2<' in page
+
+    def chart(name: str, text: str = page) -> dict:
+        found = re.search(rf'id="chart-{name}" data-chart=\'([^\']*)\'', text)
+        assert found, name
+        return json.loads(html.unescape(found.group(1)))
+
+    channel = chart("channel")
+    assert channel["series"][0]["name"] == "电话" and len(channel["xAxis"]["data"]) == 31
+    assert sum(d["value"] for d in channel["series"][0]["data"]) == 2
+    heat = chart("heat")
+    assert heat["xAxis"]["data"] == ["夏县"] and heat["yAxis"]["data"] == ["供水"]
+    assert heat["series"][0]["data"][0]["value"] == [0, 0, 2]
+    county = {d["name"]: d for d in chart("map")["series"][0]["data"]}
+    assert len(county) == 13 and county["夏县"]["value"] == 2 and county["盐湖区"]["value"] == 0
+    assert 'data-map-url="/static/maps/yuncheng.json"' in page and "示意图" in page
+    trend = chart("trend")
+    assert [s["name"] for s in trend["series"]] == ["响应率", "解决率", "满意率"]
+    deadlines = chart("deadlines")
+    assert deadlines["yAxis"]["data"][-1].startswith("夏县水利局")
+    # A county opens its townships.
+    town = client.get(county["夏县"]["link"]).text
+    assert chart("heat", town)["xAxis"]["data"] == ["裴介镇"] and "返回全部县" in town
+    # A bad date is said in Chinese; the month is shown instead.
+    r = client.get("/analytics?period=custom&first=2026-13-01&last=2026-01-31")
+    assert r.status_code == 422 and "日期格式须为 YYYY-MM-DD" in r.text
+    assert client.get("/static/maps/yuncheng.json").json()["features"][0]["properties"]["code"].startswith("1408")
+
+
+def test_the_wall_fragment_renders_the_live_figures(site, session, people):
+    clock.freeze(at(2026, 3, 10, 8))
+    late = make_ticket(session, people, Status.accepted)
+    clock.freeze(at(2026, 3, 10, 9))
+    make_ticket(session, people, Status.registered)
+    session.commit()
+    clock.freeze(late.reply_due_at + 2 * H)  # the first one is now overdue
+    with site.db.transaction() as s:
+        rollups.rebuild(s)
+    client, _ = site.signed_in("supervisor")
+    wall = client.get("/wall?refresh=30").text
+    assert 'hx-get="/wall/live"' in wall and 'hx-trigger="every 30s"' in wall and "<nav" not in wall
+    fragment = client.get("/wall/live").text
+    today = clock.local().date()
+    expected_today = 2 if today == datetime(2026, 3, 10).date() else 0
+    assert f'id="wall-today">{expected_today}<' in fragment
+    assert 'id="wall-month">2<' in fragment
+    assert 'id="wall-open">2<' in fragment and 'id="wall-overdue">1<' in fragment
+    assert 'hx-swap-oob="true"' in fragment and clock.local().strftime("%H:%M:%S") in fragment
+    assert "data-chart=" in fragment and "示意图" in fragment
+
+
+def test_handlers_and_agents_are_refused_and_dispatchers_may_look(site, session, people):
+    for persona in ("handler_a", "agent"):
+        client, _ = site.signed_in(persona)
+        for path in ("/analytics", "/analytics/assessment", "/analytics/tickets?dimension=all&measure=received",
+                     "/wall", "/wall/live"):
+            assert client.get(path).status_code == 403, (persona, path)
+        assert 'href="/analytics"' not in client.get("/tickets").text
+    dispatcher, _ = site.signed_in("dispatcher")
+    assert dispatcher.get("/analytics").status_code == 200
+    assert 'href="/analytics"' in dispatcher.get("/tickets").text
+    assert dispatcher.get("/analytics/assessment").status_code == 200
+    assert dispatcher.get("/wall/live").status_code == 200
