@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from hotline.classification import model as cmodel
@@ -62,6 +63,34 @@ def test_ngrams_in_one_message_only_are_dropped_on_larger_sets():
     assert "编号" in words and "独一无二" not in words
     small = cmodel.TextClassifier().fit(texts[:20] + texts[-1:], labels[:20] + labels[-1:])
     assert "独一无二" in small._vec.transformer_list[1][1].vocabulary_  # under 50 messages: every n-gram
+
+
+def test_opening_block_reads_the_first_characters_only():
+    words = tokens("路灯不亮了。" + "小区里的自来水管道漏水" * 5)
+    grams = cmodel.opening_ngrams(words)
+    joined = "".join(words)[:cmodel.OPENING_CHARS]
+    assert "路灯" in grams and joined[-3:] in grams
+    assert all(g in joined for g in grams)
+    with_opening = cmodel.TextClassifier().fit(["路灯不亮 小区", "小区停水 路灯"] * 30, ["路灯", "供水"] * 30)
+    names = [name for name, _ in with_opening._vec.transformer_list]
+    assert names == ["chars", "words", "opening"]
+    assert with_opening._vec.transformer_weights == {"opening": cmodel.OPENING_WEIGHT}
+    without = cmodel.TextClassifier(opening=False).fit(["路灯不亮 小区", "小区停水 路灯"] * 30, ["路灯", "供水"] * 30)
+    assert [name for name, _ in without._vec.transformer_list] == ["chars", "words"]
+    # a message with both classes' words: the one it opens with wins
+    assert with_opening.predict(["路灯不亮 小区停水"]) == ["路灯"]
+
+
+def test_single_message_fast_path_gives_the_same_scores(category_model, small_set):
+    docs = category_model.prepare([r[0] for r in small_set[:40]] + [LEAK, "", "完全无关的外文 abc"])
+    slow = category_model._scores(category_model._clf, category_model._vec.transform(docs))
+    fast = np.array([category_model._one_scores(d) for d in docs])
+    assert np.abs(slow - fast).max() < 1e-5
+    two = cmodel.TextClassifier().fit(["路灯不亮 小区", "小区停水 路灯"] * 30, ["路灯", "供水"] * 30)
+    docs = two.prepare(["路灯不亮", "停水了"])
+    slow = two._scores(two._clf, two._vec.transform(docs))
+    assert np.abs(slow - np.array([two._one_scores(d) for d in docs])).max() < 1e-5
+    assert np.allclose(two.predict_proba(["路灯不亮"]), two.predict_proba(["路灯不亮"] * 9)[:1], atol=1e-5)
 
 
 def test_save_load_round_trip_with_versions(tmp_path, category_model, small_set):
