@@ -10,6 +10,7 @@ not satisfied. The day before, two calls were registered and not yet dispatched.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,9 +20,9 @@ from openpyxl import load_workbook
 
 from hotline.analytics import rollups
 from hotline.cli.main import cli
-from hotline.config import Settings
 from hotline.directory import reference, settings
 from hotline.kit import clock
+from hotline.kit.errors import NotFound
 from hotline.reports import excel, html, periods, problems, schedule, store
 from hotline.reports.build import build
 from hotline.tickets import lifecycle as L
@@ -187,22 +188,50 @@ def test_the_printable_page_shows_the_ranking(session, people, day_set):
     assert "本期共受理群众诉求 <b>4</b> 件" in page
 
 
-def test_the_worker_makes_the_due_reports_once(db, session, people, day_set, tmp_path):
-    cfg = Settings(data_dir=tmp_path, database_url=db.url)
-    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 5)) == {"reports": 0}  # before 06:00
-    assert store.listing(tmp_path) == []
-    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 7)) == {"reports": 3}
-    made = {(s.kind, s.label) for s in store.listing(tmp_path)}
-    assert made == {("daily", "2026-03-11"), ("weekly", "2026-W10"), ("monthly", "2026-02")}
-    daily = tmp_path / "reports" / "daily" / "2026-03-11.html"
-    assert "夏县水利局" in daily.read_text(encoding="utf-8")
-    assert (tmp_path / "reports" / "daily" / "2026-03-11.xlsx").is_file()
-    written = daily.stat().st_mtime_ns
-    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=1), 8)) == {"reports": 0}
-    assert daily.stat().st_mtime_ns == written
-    # The next morning: only that day's report is new.
-    assert generate_reports(db, cfg, now=at(DAY + timedelta(days=2), 6)) == {"reports": 1}
-    assert store.get(tmp_path, "daily", "2026-03-12") is not None
+def test_the_worker_makes_the_due_reports_once(db, people, day_set):
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 5)) == {"reports": 0}  # before 06:00
+    with db.transaction(write=False) as s:
+        assert store.listing(s) == []
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 7)) == {"reports": 3}
+    with db.transaction(write=False) as s:
+        listed = store.listing(s)
+        assert [(r.kind, r.label) for r in listed] == [("daily", "2026-03-11"), ("weekly", "2026-W10"),
+                                                       ("monthly", "2026-02")]
+        assert (listed[1].period_first, listed[1].period_last) == (date(2026, 3, 2), date(2026, 3, 8))
+        assert "夏县水利局" in store.document(s, "daily", "2026-03-11", "html").decode("utf-8")
+        book = store.document(s, "daily", "2026-03-11", "xlsx")
+        assert load_workbook(BytesIO(book))["单位排名"]["B2"].value == "夏县水利局"
+        written = store.get(s, "daily", "2026-03-11").created_at
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 8)) == {"reports": 0}
+    with db.transaction(write=False) as s:
+        assert store.get(s, "daily", "2026-03-11").created_at == written
+    # The next morning: only that day's report is new, and it lists first.
+    assert generate_reports(db, now=at(DAY + timedelta(days=2), 6)) == {"reports": 1}
+    with db.transaction(write=False) as s:
+        assert [r.label for r in store.listing(s, "daily")] == ["2026-03-12", "2026-03-11"]
+
+
+def test_ensure_makes_a_report_only_once_and_save_replaces_it(db, session, people, day_set):
+    made = []
+
+    def make():
+        made.append(1)
+        return build(session, "daily", DAY)
+
+    assert store.ensure(session, "daily", "2026-03-11", make) is True
+    assert store.ensure(session, "daily", "2026-03-11", make) is False and len(made) == 1
+    session.commit()
+    first = store.get(session, "daily", "2026-03-11")
+    clock.freeze(at(DAY + timedelta(days=3)))
+    again = store.save(session, build(session, "daily", DAY))
+    session.commit()
+    assert again.created_at > first.created_at
+    assert store.get(session, "daily", "2026-03-11").created_at == again.created_at
+    assert [s.label for s in store.listing(session)] == ["2026-03-11"]  # replaced, not added
+    with pytest.raises(NotFound):
+        store.document(session, "daily", "2026-03-12", "html")
+    with pytest.raises(NotFound):
+        store.document(session, "daily", "2026-03-11", "pdf")
 
 
 def test_what_is_due():
@@ -222,6 +251,7 @@ def test_the_page_is_for_supervisors_who_list_make_and_download_reports(site, se
     client, csrf = site.signed_in("supervisor")
     page = client.get("/reports")
     assert page.status_code == 200 and "统计报表" in page.text and "暂无报表" in page.text
+    assert not (Path(site.app.state.settings.data_dir) / "reports").exists()
     r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-11"})
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
@@ -232,9 +262,10 @@ def test_the_page_is_for_supervisors_who_list_make_and_download_reports(site, se
     assert printable.headers["content-disposition"].startswith("inline") and "夏县水利局" in printable.text
     book = client.get("/reports/daily/2026-03-11.xlsx")
     assert book.status_code == 200 and book.headers["content-disposition"].startswith("attachment")
-    (site_dir := Path(site.app.state.settings.data_dir) / "check.xlsx").write_bytes(book.content)
-    assert load_workbook(site_dir)["单位排名"]["B2"].value == "夏县水利局"
+    assert load_workbook(BytesIO(book.content))["单位排名"]["B2"].value == "夏县水利局"
+    assert not (Path(site.app.state.settings.data_dir) / "reports").exists()  # in the database, not in files
     assert client.get("/reports/daily/2026-03-12.html").status_code == 404
+    assert client.get("/reports/daily/2026-03-11.pdf").status_code == 404
     assert client.get("/reports/daily/..%2F..%2Fhotline.db").status_code == 404
     r = client.post("/reports", data={"csrf": csrf, "kind": "yearly", "day": "2026-03-11"})
     assert r.status_code == 422 and "报表类型" in r.text
@@ -242,7 +273,7 @@ def test_the_page_is_for_supervisors_who_list_make_and_download_reports(site, se
     assert r.status_code == 422 and "YYYY-MM-DD" in r.text
 
 
-def test_the_command_makes_a_report_on_demand(db, session, people, day_set, tmp_path):
+def test_the_command_makes_a_report_on_demand(db, people, day_set, tmp_path):
     runner = CliRunner(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": db.url})
     out = tmp_path / "out"
     result = runner.invoke(cli, ["analytics", "report", "--kind", "weekly", "--date", "2026-03-11", "--out", str(out)],
@@ -250,8 +281,12 @@ def test_the_command_makes_a_report_on_demand(db, session, people, day_set, tmp_
     assert result.exit_code == 0, result.output
     assert "周报" in result.output and "受理 6 件" in result.output
     assert (out / "2026-W11.html").is_file() and (out / "2026-W11.xlsx").is_file()
+    with db.transaction(write=False) as s:
+        assert store.document(s, "weekly", "2026-W11", "html") == (out / "2026-W11.html").read_bytes()
     result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "2026-03-11"])
     assert result.exit_code == 0, result.output
-    assert store.get(tmp_path, "daily", "2026-03-11") is not None
+    with db.transaction(write=False) as s:
+        assert store.get(s, "daily", "2026-03-11") is not None
+    assert not (tmp_path / "reports").exists()
     result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

@@ -117,7 +117,8 @@ def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = 
         rows.append({"unit_id": int(key), "unit": unit[1] if unit else key, "replied": replied,
                      "on_time": on_time, "on_time_rate": on_time / replied if replied else None,
                      "overdue_now": overdue.get(int(key), 0)})
-    rows.sort(key=lambda r: (-r["overdue_now"], r["on_time_rate"] if r["on_time_rate"] is not None else 2))
+    rows.sort(key=lambda r: (-r["overdue_now"], r["on_time_rate"] if r["on_time_rate"] is not None else 2,
+                             r["unit_id"]))
     return rows
 
 

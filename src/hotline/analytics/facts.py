@@ -71,7 +71,7 @@ def _responded() -> ColumnElement[bool]:
     return and_(U.accepted_on_time.is_(True), or_(U.role == UnitRole.co.value, U.contacted_on_time.is_(True)))
 
 
-def _unanswered() -> ColumnElement[bool]:
+def unanswered() -> ColumnElement[bool]:
     """Not signed yet, or (lead) the caller not contacted yet."""
     return or_(U.accepted_at.is_(None), and_(U.role == UnitRole.lead.value, U.contacted_on_time.is_(None)))
 
@@ -80,7 +80,7 @@ def order_predicates(now: datetime) -> dict[str, ColumnElement[bool]]:
     """Each order measure as a condition on one (counted) order row."""
     returned = U.ended == "returned"
     kept = or_(U.ended.is_(None), U.ended != "returned")
-    pending = and_(_unanswered(), U.ended.is_(None), or_(U.response_due_at.is_(None), U.response_due_at > now))
+    pending = and_(unanswered(), U.ended.is_(None), or_(U.response_due_at.is_(None), U.response_due_at > now))
     lead = U.role == UnitRole.lead.value
     return {
         "orders": kept,

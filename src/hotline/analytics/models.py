@@ -81,3 +81,4 @@ class RollupState(Base):
     name: Mapped[str] = mapped_column(String(30), primary_key=True)
     watermark: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rebuilt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refreshed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the clock of the last run

@@ -137,8 +137,9 @@ def rebuild(session: Session, *, now: datetime | None = None) -> None:
     _fill(session, now, None, None)
     _fill_months(session, None, None)
     state = _state(session)
-    state.watermark = _aware(mark) or now
-    state.rebuilt_at = now
+    # Never past the clock: a row stamped in the future (a skewed clock) must not hide later changes.
+    state.watermark = min(_aware(mark) or now, now)
+    state.rebuilt_at = state.refreshed_at = now
     session.flush()
 
 
@@ -154,9 +155,11 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def touched_days(session: Session, since: datetime, now: datetime | None = None) -> set[date]:
+def touched_days(session: Session, since: datetime, now: datetime | None = None,
+                 lapsed_since: datetime | None = None) -> set[date]:
     """The local days whose rollup rows may have changed: those of the changed tickets' intake,
-    orders and callbacks, and the days still holding orders within their response limit."""
+    orders and callbacks, and those of orders whose response limit ran out since ``lapsed_since``
+    (the last run) without an answer: the clock alone turned them from pending into late."""
     dialect = _dialect(session)
     now = now or clock.now()
     changed = select(T.id).where(T.updated_at > since)
@@ -165,10 +168,11 @@ def touched_days(session: Session, since: datetime, now: datetime | None = None)
         select(facts.local_day(U.dispatched_at, dialect)).where(U.ticket_id.in_(changed)).distinct(),
         select(facts.local_day(U.callback_at, dialect)).where(U.ticket_id.in_(changed),
                                                               U.callback_at.is_not(None)).distinct(),
-        # Orders still within their limit become late by the clock alone; an order without any
-        # limit could stay pending for ever, so only the last two months are looked at again.
-        select(Assessment.day).where(Assessment.grain == DAY, Assessment.pending > 0,
-                                     Assessment.day >= clock.local(now).date() - PENDING_LOOKBACK).distinct(),
+        # Through the dispatched_at index: response limits are hours or days, never two months.
+        select(facts.local_day(U.dispatched_at, dialect)).where(
+            U.dispatched_at >= now - PENDING_LOOKBACK, U.ended.is_(None),
+            U.response_due_at > (lapsed_since or since), U.response_due_at <= now,
+            facts.unanswered()).distinct(),
     ]
     days: set[date] = set()
     for q in queries:
@@ -197,11 +201,13 @@ def refresh(session: Session, *, now: datetime | None = None) -> RefreshResult:
         return RefreshResult(days=0, rebuilt=True)
     since = state.watermark - MARGIN
     mark = _aware(session.scalar(select(func.max(T.updated_at)).where(T.updated_at > since)))
-    days = touched_days(session, since, now)
+    lapsed_since = (state.refreshed_at or state.watermark) - MARGIN
+    days = touched_days(session, since, now, lapsed_since)
     for first, last in _runs(days):
         _recompute(session, now, first, last)
     if mark is not None and mark > state.watermark:
-        state.watermark = mark
+        state.watermark = min(mark, now)
+    state.refreshed_at = now
     session.flush()
     return RefreshResult(days=len(days), rebuilt=False)
 

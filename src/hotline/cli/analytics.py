@@ -97,10 +97,11 @@ def ranking(env: Any, dimension: str, month: str | None, raw: bool, as_json: boo
               help="daily 日报, weekly 周报 (Monday–Sunday), monthly 月报 (the assessment month).")
 @click.option("--date", "day", default=None, help="A day of the period, YYYY-MM-DD (default: yesterday).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write the two files here (default: <data dir>/reports/<kind>/).")
+              help="Also write the two files (<label>.html, <label>.xlsx) into this directory.")
 @click.pass_obj
 def report(env: Any, kind: str, day: str | None, out: Path | None) -> None:
-    """Make a briefing now, as printable HTML and an Excel workbook (overwriting a stored one)."""
+    """Make a briefing now, as printable HTML and an Excel workbook, and store it in the database
+    (replacing a stored one of the same period; the /reports page lists it)."""
     from datetime import date, timedelta
 
     from hotline.kit import clock
@@ -111,12 +112,14 @@ def report(env: Any, kind: str, day: str | None, out: Path | None) -> None:
         when = date.fromisoformat(day) if day else clock.local().date() - timedelta(days=1)
     except ValueError as bad:
         raise click.BadParameter("须为 YYYY-MM-DD，例如 2026-03-05", param_hint="--date") from bad
-    with env.db.transaction(write=False) as session:
+    with env.db.transaction(write=False) as session:  # building only reads; SQLite's writer stays free
         made = build(session, kind, when)
-    if out is None:
-        page, book = store.write_files(made, store.kind_dir(env.settings.data_dir, kind))
-    else:
-        page, book = store.write_files(made, out)
+    rendered = store.Rendered.of(made)
+    with env.db.transaction() as session:
+        store.save(session, rendered)
     click.echo(f"{made.title}：受理 {made.volume.total.count} 件")
-    click.echo(str(page))
-    click.echo(str(book))
+    click.echo(f"已保存：{made.kind_label} {rendered.label}（/reports/{kind}/{rendered.label}.html）")
+    if out is not None:
+        page, book = rendered.write_files(out)
+        click.echo(str(page))
+        click.echo(str(book))

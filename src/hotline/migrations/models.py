@@ -10,6 +10,7 @@ from hotline.incidents import models as incidents_models  # noqa: F401
 from hotline.kit.db import Base
 from hotline.knowledge import models as knowledge_models  # noqa: F401
 from hotline.notify import models as notify_models  # noqa: F401
+from hotline.reports import models as reports_models  # noqa: F401
 from hotline.supervision import models as supervision_models  # noqa: F401
 from hotline.tickets import models as tickets_models  # noqa: F401
 

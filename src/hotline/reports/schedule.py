@@ -13,7 +13,6 @@ worker was down is made at its next run, and one already stored is never made ag
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -37,24 +36,23 @@ def due(now: datetime, start_day: int = 1) -> list[periods.Period]:
                               start_day)]
 
 
-def generate(session: Session, data_dir: Path, kind: str, day: date, *,
-             now: datetime | None = None) -> store.StoredReport:
-    """Build the ``kind`` report of the period holding ``day`` and store it (overwriting)."""
-    return store.save(data_dir, build(session, kind, day, now=now))
+def generate(session: Session, kind: str, day: date, *, now: datetime | None = None) -> store.StoredReport:
+    """Build the ``kind`` report of the period holding ``day`` and store it (replacing a stored one)."""
+    return store.save(session, build(session, kind, day, now=now))
 
 
-def generate_due(session: Session, data_dir: Path, *, now: datetime | None = None) -> list[str]:
+def generate_due(session: Session, *, now: datetime | None = None) -> list[str]:
     """Make the due reports that are not stored yet; returns ``kind/label`` of each one made."""
     now = now or clock.now()
     made = []
     for p in due(now, rates.current_rules(session).period_start_day):
-        if store.ensure(data_dir, p.kind, p.label, lambda p=p: build(session, p.kind, p.last, now=now)):
+        if store.ensure(session, p.kind, p.label, lambda p=p: build(session, p.kind, p.last, now=now)):
             made.append(f"{p.kind}/{p.label}")
     return made
 
 
-def missing(session: Session, data_dir: Path, *, now: datetime | None = None) -> list[periods.Period]:
+def missing(session: Session, *, now: datetime | None = None) -> list[periods.Period]:
     """The due reports not stored yet (the worker refreshes the rollups first only when some are)."""
     now = now or clock.now()
     return [p for p in due(now, rates.current_rules(session).period_start_day)
-            if not store.exists(data_dir, p.kind, p.label)]
+            if not store.exists(session, p.kind, p.label)]

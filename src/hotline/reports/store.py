@@ -1,114 +1,157 @@
-"""Stored briefings: ``<data_dir>/reports/<kind>/<label>.html`` and ``.xlsx``.
+"""Stored briefings: rows of the ``reports`` table, one per (kind, label), holding the printable
+HTML and the Excel workbook, so that every web and worker process on every machine sees the same
+reports (they used to be files under the data directory, invisible to other machines).
 
-Writing is idempotent and atomic: each file is written beside its final name and renamed over it,
-so a reader (the web page, a download) never sees half a file, and two workers writing the same
-report at once leave one whole copy. :func:`ensure` writes only when a report is missing (the
-worker); :func:`save` always writes (on demand: the numbers as they are now).
+:func:`save` always writes (on demand: the numbers as they are now), replacing the row of the same
+period in one statement (an upsert, so two writers at once leave one whole row). :func:`ensure`
+makes a report only when it is missing (the worker): on PostgreSQL it first takes a transaction
+lock on the report's key, so a second worker waits for the first one's commit and then finds the
+row instead of building the report again; the insert itself ignores a row that appeared meanwhile.
+Like every service here these functions only flush; the caller's edge commits.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from hotline.kit import clock
 from hotline.kit.errors import NotFound
 from hotline.reports import excel, html, periods
 from hotline.reports.build import Report
+from hotline.reports.models import ReportRecord
 
 FORMATS = ("html", "xlsx")
+REPORTS_LOCK = 12345_0012  # first key of the (int, int) advisory locks taken by ensure
+T = ReportRecord.__table__
 
 
 @dataclass(frozen=True)
 class StoredReport:
+    """A stored report without its documents (what lists and notices need)."""
+
     kind: str
     label: str
-    html: Path
-    xlsx: Path
-    written_at: datetime  # the newer file's modification time (UTC)
+    period_first: date
+    period_last: date
+    created_at: datetime  # when this version was made (UTC)
 
     @property
     def kind_label(self) -> str:
         return periods.KIND_LABELS[self.kind]
 
 
-def root(data_dir: Path) -> Path:
-    return Path(data_dir) / "reports"
+@dataclass(frozen=True)
+class Rendered:
+    """A built report turned into its two documents, ready to store or to write as files."""
+
+    kind: str
+    label: str
+    period_first: date
+    period_last: date
+    html: str
+    xlsx: bytes
+
+    @classmethod
+    def of(cls, report: Report) -> Rendered:
+        p = report.period
+        return cls(report.kind, p.label, p.first, p.last, html.render(report), excel.to_bytes(report))
+
+    def write_files(self, directory: Path) -> tuple[Path, Path]:
+        """Write ``<label>.html`` and ``<label>.xlsx`` into ``directory``; returns their paths."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        page, book = directory / f"{self.label}.html", directory / f"{self.label}.xlsx"
+        page.write_text(self.html, encoding="utf-8")
+        book.write_bytes(self.xlsx)
+        return page, book
 
 
-def kind_dir(data_dir: Path, kind: str) -> Path:
-    return root(data_dir) / periods.check_kind(kind)
+_SUMMARY = (T.c.kind, T.c.label, T.c.period_first, T.c.period_last, T.c.created_at)
 
 
-def path_of(data_dir: Path, kind: str, label: str, fmt: str) -> Path:
-    """Where the report's file of format ``fmt`` lives (labels are checked: they name files)."""
+def _summary(row: Any) -> StoredReport:
+    return StoredReport(row.kind, row.label, row.period_first, row.period_last, row.created_at)
+
+
+def _values(made: Rendered) -> dict[str, Any]:
+    return {"kind": made.kind, "label": made.label, "period_first": made.period_first,
+            "period_last": made.period_last, "html": made.html, "xlsx": made.xlsx, "created_at": clock.now()}
+
+
+def _insert(session: Session) -> Any:
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(T)
+
+
+def save(session: Session, report: Report | Rendered) -> StoredReport:
+    """Store the report, replacing a stored one of the same kind and period."""
+    made = report if isinstance(report, Rendered) else Rendered.of(report)
+    values = _values(made)
+    statement = _insert(session).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=["kind", "label"],
+        set_={k: statement.excluded[k] for k in values if k not in ("kind", "label")})
+    session.execute(statement)
+    return StoredReport(made.kind, made.label, made.period_first, made.period_last, values["created_at"])
+
+
+def _lock(session: Session, kind: str, label: str) -> None:
+    """On PostgreSQL, hold the report's advisory lock until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"{kind}/{label}".encode()) - 2**31  # a signed int4
+        session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": REPORTS_LOCK, "b": key})
+
+
+def ensure(session: Session, kind: str, label: str, make: Callable[[], Report | Rendered]) -> bool:
+    """Build and store the report only when it is missing; returns whether this call stored it."""
+    _lock(session, kind, label)
+    if exists(session, kind, label):
+        return False
+    report = make()
+    made = report if isinstance(report, Rendered) else Rendered.of(report)
+    if (made.kind, made.label) != (kind, label):
+        raise ValueError(f"made {made.kind}/{made.label} for {kind}/{label}")
+    statement = _insert(session).values(_values(made)).on_conflict_do_nothing(index_elements=["kind", "label"])
+    return session.execute(statement.returning(T.c.id)).scalar() is not None
+
+
+def exists(session: Session, kind: str, label: str) -> bool:
+    return session.scalar(select(func.count()).select_from(T).where(T.c.kind == kind, T.c.label == label)) > 0
+
+
+def get(session: Session, kind: str, label: str) -> StoredReport | None:
+    """The stored report's summary (not its documents), or None."""
+    row = session.execute(select(*_SUMMARY).where(T.c.kind == kind, T.c.label == label)).first()
+    return _summary(row) if row is not None else None
+
+
+def document(session: Session, kind: str, label: str, fmt: str) -> bytes:
+    """The stored report's printable page (UTF-8) or workbook; ``NotFound`` when there is none
+    (or the kind, label or format is not one a report can have)."""
     if fmt not in FORMATS:
         raise NotFound(f"没有 {fmt} 格式的报表")
-    return kind_dir(data_dir, kind) / f"{periods.check_label(kind, label)}.{fmt}"
+    if kind not in periods.KINDS or not periods.LABEL_PATTERNS[kind].fullmatch(label):
+        raise NotFound(f"没有找到报表 {kind}/{label}")
+    found = session.scalar(select(T.c[fmt]).where(T.c.kind == kind, T.c.label == label))
+    if found is None:
+        raise NotFound(f"没有找到报表 {kind}/{label}.{fmt}")
+    return found.encode("utf-8") if isinstance(found, str) else bytes(found)
 
 
-def exists(data_dir: Path, kind: str, label: str) -> bool:
-    return all(path_of(data_dir, kind, label, fmt).is_file() for fmt in FORMATS)
-
-
-def _atomic(path: Path, write: Callable[[Path], object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from other readers
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_files(report: Report, directory: Path) -> tuple[Path, Path]:
-    """Write ``<label>.html`` and ``<label>.xlsx`` into ``directory``; returns their paths."""
-    directory = Path(directory)
-    page, book = directory / f"{report.period.label}.html", directory / f"{report.period.label}.xlsx"
-    text = html.render(report)
-    _atomic(page, lambda p: p.write_text(text, encoding="utf-8"))
-    _atomic(book, lambda p: excel.write(report, p))
-    return page, book
-
-
-def save(data_dir: Path, report: Report) -> StoredReport:
-    """Write (or overwrite) the report's two files under the data directory."""
-    write_files(report, kind_dir(data_dir, report.kind))
-    found = get(data_dir, report.kind, report.period.label)
-    assert found is not None
-    return found
-
-
-def ensure(data_dir: Path, kind: str, label: str, make: Callable[[], Report]) -> bool:
-    """Build and save the report only when its files are missing; returns whether it wrote."""
-    if exists(data_dir, kind, label):
-        return False
-    save(data_dir, make())
-    return True
-
-
-def get(data_dir: Path, kind: str, label: str) -> StoredReport | None:
-    page, book = path_of(data_dir, kind, label, "html"), path_of(data_dir, kind, label, "xlsx")
-    if not (page.is_file() and book.is_file()):
-        return None
-    mtime = max(page.stat().st_mtime, book.stat().st_mtime)
-    return StoredReport(kind, label, page, book, datetime.fromtimestamp(mtime, UTC))
-
-
-def listing(data_dir: Path, kind: str | None = None) -> list[StoredReport]:
-    """The stored reports (both files present), by kind (daily, weekly, monthly), newest period first."""
-    out: list[StoredReport] = []
-    for k in [kind] if kind else periods.KINDS:
-        folder = kind_dir(data_dir, k)
-        if not folder.is_dir():
-            continue
-        labels = {p.stem for p in folder.glob("*.html") if periods.LABEL_PATTERNS[k].fullmatch(p.stem)}
-        found = [get(data_dir, k, label) for label in sorted(labels, reverse=True)]
-        out += [f for f in found if f is not None]
-    return out
+def listing(session: Session, kind: str | None = None) -> list[StoredReport]:
+    """The stored reports, by kind (daily, weekly, monthly), newest period first; the documents
+    are not read."""
+    order = {k: i for i, k in enumerate(periods.KINDS)}
+    statement = select(*_SUMMARY).order_by(T.c.period_first.desc(), T.c.label.desc())
+    if kind is not None:
+        statement = statement.where(T.c.kind == periods.check_kind(kind))
+    rows = [_summary(r) for r in session.execute(statement)]
+    return sorted(rows, key=lambda r: order.get(r.kind, len(order)))  # stable: keeps newest first

@@ -126,17 +126,19 @@ def refresh_hotspots(db: Database, *, now: datetime | None = None) -> int:
 HOTSPOT_LOCK = 12345_0011
 
 
-def generate_reports(db: Database, settings: Settings, *, now: datetime | None = None) -> dict[str, int]:
+def generate_reports(db: Database, *, now: datetime | None = None) -> dict[str, int]:
     """The due briefings (yesterday's 日报 from 06:00 local, last week's 周报 from Monday, the last
-    assessment month's 月报 from the day after it ends) that are not stored yet, written under
-    ``<data_dir>/reports``. The rollups are brought up to date first, only when one is due; a
-    report already stored is never made again, so the hourly task does its work once a day."""
+    assessment month's 月报 from the day after it ends) that are not stored yet, stored in the
+    ``reports`` table. The rollups are brought up to date first, only when one is due; a report
+    already stored is never made again, so the hourly task does its work once a day. Several
+    workers at once: on PostgreSQL each report is made under an advisory lock, so one makes it and
+    the others find it (``reports.store.ensure``)."""
     with db.transaction(write=False) as session:
-        if not report_schedule.missing(session, settings.data_dir, now=now):
+        if not report_schedule.missing(session, now=now):
             return {"reports": 0}
     refresh_rollups(db, now=now)
-    with db.transaction(write=False) as session:
-        made = report_schedule.generate_due(session, settings.data_dir, now=now)
+    with db.transaction() as session:
+        made = report_schedule.generate_due(session, now=now)
     log.info("reports made: %s", ", ".join(made))
     return {"reports": len(made)}
 

@@ -111,7 +111,7 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.generate_reports", expires=STALE_AFTER)
     def generate_reports() -> None:
-        jobs.generate_reports(database, settings)
+        jobs.generate_reports(database)
 
     @huey.periodic_task(EVERY_MINUTE, name="hotline.deliver_outbox", expires=STALE_AFTER)
     def deliver_outbox() -> None:

@@ -83,6 +83,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(30), primary_key=True),
         sa.Column("watermark", _tz(), nullable=True),
         sa.Column("rebuilt_at", _tz(), nullable=True),
+        sa.Column("refreshed_at", _tz(), nullable=True),
     )
     _backfill()
 

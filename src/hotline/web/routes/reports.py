@@ -1,18 +1,19 @@
 """Briefings (日报/周报/月报): the stored reports with their downloads, and making one now.
 
-Supervisors and admins only. The printable HTML opens in the browser (inline); the workbook
-downloads. Making a report on demand overwrites the stored one of the same period (the numbers as
-they are now); the worker makes the due ones by itself (``worker.jobs.generate_reports``).
+Supervisors and admins only. The reports are rows of the ``reports`` table (``reports.store``), so
+any web process serves what any worker made. The printable HTML opens in the browser (inline); the
+workbook downloads. Making a report on demand replaces the stored one of the same period (the
+numbers as they are now); the worker makes the due ones by itself (``worker.jobs.generate_reports``).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role
 from hotline.kit import clock
@@ -28,15 +29,11 @@ MEDIA = {"html": "text/html; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
-def _data_dir(request: Request) -> Path:
-    return request.app.state.settings.data_dir
-
-
-def _render(request: Request, *, status_code: int = 200, error: str | None = None, notice: str | None = None,
+def _render(request: Request, session: Session, *, status_code: int = 200, error: str | None = None, notice: str | None = None,
             typed: dict | None = None) -> Response:
     default_day = clock.local().date() - timedelta(days=1)
     return page(request, "reports/index.html", status_code=status_code, title="统计报表",
-                reports=store.listing(_data_dir(request)), kinds=periods.KIND_LABELS, error=error, notice=notice,
+                reports=store.listing(session), kinds=periods.KIND_LABELS, error=error, notice=notice,
                 typed=typed or {"kind": "daily", "date": default_day.isoformat()})
 
 
@@ -46,23 +43,23 @@ def reports_page(request: Request, made: str = "") -> Response:
         if ctx.user.role not in ROLES:
             return refused(request)
         notice = f"已生成报表 {made}。" if made else None
-        return _render(request, notice=notice)
+        return _render(request, ctx.session, notice=notice)
 
 
 @router.post("/reports")
 def generate(request: Request, csrf: str = Form(""), kind: str = Form("daily"), day: str = Form("")) -> Response:
-    with page_work(request, write=False, posted_csrf=csrf) as ctx:
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
         typed = {"kind": kind, "date": day}
         try:
             when = date.fromisoformat(day) if day.strip() else clock.local().date() - timedelta(days=1)
         except ValueError:
-            return _render(request, status_code=422, error="日期格式应为 YYYY-MM-DD", typed=typed)
+            return _render(request, ctx.session, status_code=422, error="日期格式应为 YYYY-MM-DD", typed=typed)
         try:
-            stored = schedule.generate(ctx.session, _data_dir(request), periods.check_kind(kind), when)
+            stored = schedule.generate(ctx.session, periods.check_kind(kind), when)
         except DomainError as err:
-            return _render(request, status_code=err.http_status, error=err.message, typed=typed)
+            return _render(request, ctx.session, status_code=err.http_status, error=err.message, typed=typed)
         return RedirectResponse(f"/reports?made={quote(f'{stored.kind_label} {stored.label}')}", status_code=303)
 
 
@@ -71,13 +68,13 @@ def download(request: Request, kind: str, name: str) -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-    label, _, fmt = name.rpartition(".")
-    try:
-        path = store.path_of(_data_dir(request), kind, label, fmt)
-    except DomainError:
-        path = None
-    if path is None or not path.is_file():
-        return page(request, "error.html", status_code=404, title="报表不存在", message=f"没有找到报表 {kind}/{name}")
-    filename = f"{periods.KIND_LABELS[kind]}-{label}.{fmt}"
+        label, _, fmt = name.rpartition(".")
+        try:
+            content = store.document(ctx.session, kind, label, fmt)
+        except DomainError:
+            return page(request, "error.html", status_code=404, title="报表不存在",
+                        message=f"没有找到报表 {kind}/{name}")
+    filename = quote(f"{periods.KIND_LABELS[kind]}-{label}.{fmt}")
     disposition = "inline" if fmt == "html" else "attachment"
-    return FileResponse(path, media_type=MEDIA[fmt], filename=filename, content_disposition_type=disposition)
+    return Response(content, media_type=MEDIA[fmt],
+                    headers={"content-disposition": f"{disposition}; filename*=utf-8''{filename}"})
