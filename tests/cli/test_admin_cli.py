@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from hotline.cli.main import cli
 from hotline.kit import clock
 from hotline.kit.db import Database
 from hotline.notify.delivery import deliver_due
 from hotline.notify.outbox import enqueue
 from hotline.notify.templates import load_templates
+from tests.cli.conftest import ok
 
 NOON = datetime(2026, 11, 30, 12, 0)
 
@@ -22,22 +20,6 @@ NOON = datetime(2026, 11, 30, 12, 0)
 class Broken:
     def send(self, message):
         raise ConnectionError("短信网关连接被拒绝：" + "网关返回了很长的错误说明，" * 10)
-
-
-@pytest.fixture
-def hotline(db: Database, tmp_path: Path):
-    """``hotline ARGS`` against the test's database."""
-
-    def run(*args: str) -> Result:
-        runner = CliRunner(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": db.url})
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def _dead(db: Database, *phones: str) -> list[int]:

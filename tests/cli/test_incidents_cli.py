@@ -6,34 +6,17 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from sqlalchemy import select
 
-from hotline.cli.main import cli
 from hotline.incidents import service
 from hotline.incidents.models import Incident, IncidentState
 from hotline.kit import clock
 from hotline.kit.db import Database
+from tests.cli.conftest import ok
 from tests.incidents.test_detect import START, _burst
-
-
-@pytest.fixture
-def hotline(db: Database, tmp_path: Path):
-    """``hotline ARGS`` against the test's database."""
-
-    def run(*args: str) -> Result:
-        runner = CliRunner(env={"HOTLINE_DATA_DIR": str(tmp_path), "HOTLINE_DATABASE_URL": db.url})
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return run
-
-
-def ok(result: Result) -> str:
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 def fails(result: Result, words: str) -> None:
