@@ -70,6 +70,9 @@ def test_eval_cross_validation_text_report(files):
     r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--folds", "3")
     assert r.exit_code == 0, r.output
     assert "macro-F1" in r.output and "3 折交叉验证" in r.output and "混淆矩阵" in r.output
+    r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--folds", "3", "--near-duplicates-together")
+    assert r.exit_code == 0, r.output
+    assert "3 折交叉验证（近似重复留言同折）" in r.output
 
 
 @pytest.mark.parametrize("which, message", [("bad", "缺少列：label"), ("one", "只有一个类别")])

@@ -76,3 +76,30 @@ def test_real_messages_two_fold_macro_f1():
     r = ev.cross_validate(texts, labels, folds=2)
     assert r["n"] == len(texts) > 8000
     assert r["macro_f1"] >= 0.90, r["macro_f1"]
+
+
+def test_near_duplicates_share_a_group_and_a_fold():
+    twins = ["A小区3号楼电梯坏了一个月没人修，老人上下楼很困难", "A小区3号楼的电梯坏了一个月没有人修，老人上下楼困难"]
+    others = ["学校食堂饭菜价格太贵", "公交车站牌被撞坏了", "工地拖欠农民工工资三个月",
+              "医院挂号排队时间太长", "河道里有人倾倒垃圾", "景区门票乱涨价"]
+    from hotline.classification.model import TextClassifier
+
+    docs = TextClassifier.prepare(twins + others)
+    g = ev.near_duplicate_groups(docs)
+    assert g[0] == g[1], "a message and its near copy are one group"
+    assert len(set(g[2:].tolist())) == len(others) and g[0] not in set(g[2:].tolist())
+
+
+def test_cross_validation_keeps_copies_out_of_their_own_test(small_set):
+    # every message twice: a random split tests most copies against their twin, the grouped split none
+    rows = [r for r in small_set if r[1][:2] in ("01", "02", "05", "07")]
+    texts = [r[0] for r in rows] * 2
+    labels = [r[1][:2] for r in rows] * 2
+    from hotline.classification.model import TextClassifier
+
+    g = ev.near_duplicate_groups(TextClassifier.prepare(texts))
+    assert all(g[i] == g[i + len(rows)] for i in range(len(rows)))
+    grouped = ev.cross_validate(texts, labels, folds=4, near_duplicates_together=True)
+    assert grouped["near_duplicates_together"] is True and grouped["n"] == len(texts)
+    assert sum(map(sum, grouped["confusion"])) == len(texts)
+    assert "近似重复留言同折" in ev.report(grouped)

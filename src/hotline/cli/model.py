@@ -69,22 +69,26 @@ def train(env: Any, from_db: bool, file: Path | None, name: str, as_json: bool) 
 @click.option("--data", "data_file", type=click.Path(path_type=Path), help="Test file (same columns).")
 @click.option("--folds", type=int, default=None, help="K-fold cross-validation on --train (default 5 without --data).")
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--near-duplicates-together", "together", is_flag=True,
+              help="Cross-validation: keep near-duplicate messages in one fold (no message tested against its copy).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(train_file: Path, data_file: Path | None, folds: int | None, seed: int, as_json: bool) -> None:
+def evaluate(train_file: Path, data_file: Path | None, folds: int | None, seed: int, together: bool,
+             as_json: bool) -> None:
     """Train on --train and score --data, or cross-validate on --train; macro-F1, per class, confusion."""
     from hotline.classification import evaluate as ev
 
     try:
         texts, labels = ev.read_labelled(train_file)
         if data_file is not None:
-            if folds:
-                raise ModelError("--data 与 --folds 不能同时使用")
+            if folds or together:
+                raise ModelError("--data 与 --folds / --near-duplicates-together 不能同时使用")
             result = ev.train_and_test((texts, labels), ev.read_labelled(data_file))
             result.update(train=str(train_file), data=str(data_file))
         else:
             kinds = _text_kinds(train_file)
             result = ev.cross_validate(texts, labels, folds=folds or 5, seed=seed,
-                                       groups=kinds if kinds and len(kinds) == len(texts) else None)
+                                       groups=kinds if kinds and len(kinds) == len(texts) else None,
+                                       near_duplicates_together=together)
             result.update(train=str(train_file))
     except ModelError as exc:
         raise ModelFailure(exc.message) from exc
