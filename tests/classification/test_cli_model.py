@@ -85,3 +85,10 @@ def test_actionable_errors(tmp_path, files, which, message):
 def test_train_needs_a_source(tmp_path):
     r = run(tmp_path, "model", "train")
     assert r.exit_code == 2 and "--from-db" in r.output
+
+
+@pytest.mark.parametrize("extra", [["--folds", "3"], ["--near-duplicates-together"]])
+def test_eval_on_a_test_file_refuses_cross_validation_options(files, extra):
+    r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--data", str(files["test"]), *extra)
+    assert r.exit_code == 2
+    assert "错误：" in r.output and "不能同时使用" in r.output
