@@ -9,6 +9,7 @@ not satisfied. The day before, two calls were registered and not yet dispatched.
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
@@ -209,6 +210,43 @@ def test_the_worker_makes_the_due_reports_once(db, people, day_set):
     assert generate_reports(db, now=at(DAY + timedelta(days=2), 6)) == {"reports": 1}
     with db.transaction(write=False) as s:
         assert [r.label for r in store.listing(s, "daily")] == ["2026-03-12", "2026-03-11"]
+
+
+def a_writer_during_the_build(db, monkeypatch) -> list[bool]:
+    """While a report builds, another thread writes to the database (as an agent registering a call
+    would) and is given 5 s. Returns a list that gets ``True`` for each build during which that write
+    went through, ``False`` where it had to wait for the build (SQLite's one writer held)."""
+    real, seen = schedule.build, []
+
+    def build_beside_a_writer(session, *args, **kwargs):
+        def write():
+            with db.transaction() as s:
+                settings.set_value(s, "assessment.min_orders_ranked", 1)
+
+        writer = threading.Thread(target=write)
+        writer.start()
+        writer.join(timeout=5)
+        seen.append(not writer.is_alive())
+        return real(session, *args, **kwargs)
+
+    monkeypatch.setattr(schedule, "build", build_beside_a_writer)
+    return seen
+
+
+def test_the_worker_does_not_hold_up_writers_while_it_builds(db, people, day_set, monkeypatch):
+    seen = a_writer_during_the_build(db, monkeypatch)
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 7)) == {"reports": 3}
+    assert seen == [True, True, True]
+    with db.transaction(write=False) as s:
+        assert [r.label for r in store.listing(s)] == ["2026-03-11", "2026-W10", "2026-02"]
+
+
+def test_making_a_report_on_the_page_does_not_hold_up_writers(site, db, people, day_set, monkeypatch):
+    seen = a_writer_during_the_build(db, monkeypatch)
+    client, csrf = site.signed_in("supervisor")
+    r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-11"})
+    assert r.status_code == 303 and seen == [True]
+    assert "夏县水利局" in client.get("/reports/daily/2026-03-11.html").text
 
 
 def test_ensure_makes_a_report_only_once_and_save_replaces_it(db, session, people, day_set):

@@ -7,7 +7,8 @@ Due at local time ``now``, from 06:00 on (the night's rollup refreshes have sett
 - 月报: the last finished assessment month's, from the day after it ends.
 
 Only the latest period of each kind is due (no back-filling); one that is missing because the
-worker was down is made at its next run, and one already stored is never made again.
+worker was down is made at its next run, and one already stored is never made again
+(``worker.jobs.generate_reports``).
 """
 
 from __future__ import annotations
@@ -36,19 +37,11 @@ def due(now: datetime, start_day: int = 1) -> list[periods.Period]:
                               start_day)]
 
 
-def generate(session: Session, kind: str, day: date, *, now: datetime | None = None) -> store.StoredReport:
-    """Build the ``kind`` report of the period holding ``day`` and store it (replacing a stored one)."""
-    return store.save(session, build(session, kind, day, now=now))
-
-
-def generate_due(session: Session, *, now: datetime | None = None) -> list[str]:
-    """Make the due reports that are not stored yet; returns ``kind/label`` of each one made."""
-    now = now or clock.now()
-    made = []
-    for p in due(now, rates.current_rules(session).period_start_day):
-        if store.ensure(session, p.kind, p.label, lambda p=p: build(session, p.kind, p.last, now=now)):
-            made.append(f"{p.kind}/{p.label}")
-    return made
+def render(session: Session, kind: str, day: date, *, now: datetime | None = None) -> store.Rendered:
+    """The ``kind`` report of the period holding ``day``, built and turned into its two documents.
+    It only reads: callers on SQLite run it under a read transaction and store the result in a short
+    write one (:func:`store.save` or :func:`store.ensure`), so the one writer is not held while it builds."""
+    return store.Rendered.of(build(session, kind, day, now=now))
 
 
 def missing(session: Session, *, now: datetime | None = None) -> list[periods.Period]:

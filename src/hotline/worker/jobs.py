@@ -20,6 +20,8 @@ from hotline.kit.db import Database
 from hotline.notify.delivery import deliver_due
 from hotline.notify.drivers import Driver, FileDriver, HttpSmsDriver
 from hotline.reports import schedule as report_schedule
+from hotline.reports import store
+from hotline.reports.periods import Period
 from hotline.supervision.orders import sweep_orders
 from hotline.supervision.sweep import sweep_deadlines
 
@@ -130,17 +132,36 @@ def generate_reports(db: Database, *, now: datetime | None = None) -> dict[str, 
     """The due briefings (yesterday's 日报 from 06:00 local, last week's 周报 from Monday, the last
     assessment month's 月报 from the day after it ends) that are not stored yet, stored in the
     ``reports`` table. The rollups are brought up to date first, only when one is due; a report
-    already stored is never made again, so the hourly task does its work once a day. Several
-    workers at once: on PostgreSQL each report is made under an advisory lock, so one makes it and
-    the others find it (``reports.store.ensure``)."""
+    already stored is never made again, so the hourly task does its work once a day."""
     with db.transaction(write=False) as session:
-        if not report_schedule.missing(session, now=now):
-            return {"reports": 0}
+        due = report_schedule.missing(session, now=now)
+    if not due:
+        return {"reports": 0}
     refresh_rollups(db, now=now)
-    with db.transaction() as session:
-        made = report_schedule.generate_due(session, now=now)
+    made = [f"{p.kind}/{p.label}" for p in due if _make_report(db, p, now)]
     log.info("reports made: %s", ", ".join(made))
     return {"reports": len(made)}
+
+
+def _make_report(db: Database, period: Period, now: datetime | None) -> bool:
+    """Build and store one due report unless it is stored already; whether this call stored it.
+
+    PostgreSQL: one transaction under the report's advisory lock (``reports.store.ensure``), so of
+    several workers one builds it and the others wait and find it; writers there do not block each
+    other. SQLite has one writer for the whole database: the report is built under a read
+    transaction and stored in a short write one, so intake and the other sweeps are not held up for
+    the seconds a build takes (two SQLite workers at once may both build it; one row is kept)."""
+    kind, label = period.kind, period.label
+    if db.dialect == "postgresql":
+        with db.transaction() as session:
+            return store.ensure(session, kind, label,
+                                lambda: report_schedule.render(session, kind, period.last, now=now))
+    with db.transaction(write=False) as session:
+        if store.exists(session, kind, label):
+            return False
+        rendered = report_schedule.render(session, kind, period.last, now=now)
+    with db.transaction() as session:
+        return store.ensure(session, kind, label, lambda: rendered)
 
 
 def run_once(db: Database, settings: Settings, *, worker_name: str, now: datetime | None = None,
