@@ -92,3 +92,29 @@ def test_eval_on_a_test_file_refuses_cross_validation_options(files, extra):
     r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--data", str(files["test"]), *extra)
     assert r.exit_code == 2
     assert "错误：" in r.output and "不能同时使用" in r.output
+
+
+def test_eval_reads_the_test_set_from_a_pipe_or_standard_input(files, tmp_path):
+    """``--data <(decrypt ...)`` and ``--data -``: the same figures as from the file itself."""
+    import os
+    import threading
+
+    wb = openpyxl.load_workbook(files["test"])
+    rows = list(wb.active.iter_rows(values_only=True))
+    body = "text,label\n" + "".join(f'"{text}",{label}\n' for label, text in rows[1:])
+    from_file = json.loads(run(files["dir"], "model", "eval", "--train", str(files["train"]),
+                               "--data", str(files["test"]), "--json").output)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    feeder = threading.Thread(target=lambda: fifo.write_text(body, encoding="utf-8"))
+    feeder.start()
+    r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--data", str(fifo), "--json")
+    feeder.join(timeout=10)
+    assert r.exit_code == 0, r.output
+    piped = json.loads(r.output)
+    assert (piped["n"], piped["macro_f1"]) == (from_file["n"], from_file["macro_f1"]) == (files["n_test"], from_file["macro_f1"])
+    runner = CliRunner(env={"HOTLINE_DATA_DIR": str(files["dir"]), "HOTLINE_DATABASE_URL": None})
+    r = runner.invoke(cli, ["model", "eval", "--train", str(files["train"]), "--data", "-", "--json"],
+                      input=body.encode("utf-8"), catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["macro_f1"] == from_file["macro_f1"]

@@ -64,10 +64,35 @@ def test_reading_files_reports_what_is_wrong(tmp_path):
         ev.read_labelled(_write(tmp_path / "b.csv", [], []))
     with pytest.raises(ModelError, match="没有可用"):
         ev.read_labelled(_write(tmp_path / "c.csv", ["text", "label"], [["", "01"]]))
-    with pytest.raises(ModelError, match="不支持"):
-        ev.read_labelled(_write(tmp_path / "d.txt", ["text", "label"], [["停水", "01"]]))
+    with pytest.raises(ModelError, match="文件不存在"):
+        ev.read_labelled(tmp_path / "missing.csv")
+    with pytest.raises(ModelError, match="是目录"):
+        ev.read_labelled(tmp_path)
+    (tmp_path / "f.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
+    with pytest.raises(ModelError, match="旧版 Excel"):
+        ev.read_labelled(tmp_path / "f.xls")
+    (tmp_path / "g.xlsx").write_text("text,label\n停水,01\n", encoding="utf-8")  # a CSV named .xlsx
+    with pytest.raises(ModelError, match="不是有效的 Excel"):
+        ev.read_labelled(tmp_path / "g.xlsx")
+    (tmp_path / "h.csv").write_bytes("text,label\n来电人反映停水三天,城乡建设\n".encode("gbk"))
+    with pytest.raises(ModelError, match="不是 UTF-8"):
+        ev.read_labelled(tmp_path / "h.csv")
     texts, labels = ev.read_labelled(_write(tmp_path / "e.csv", ["id", "label", "text"], [["1", "01", "停水了"]]))
     assert (texts, labels) == (["停水了"], ["01"])
+
+
+def test_files_are_read_by_their_content_not_their_name(tmp_path):
+    """A temporary file without a suffix (a decrypted test set, say) reads as what it is."""
+    _write(tmp_path / "plain", ["text", "label", "text_kind"], [["停水了\n三天", "01", "raw"], ["路灯不亮", "07", ""]])
+    assert ev.read_table(tmp_path / "plain") == (["停水了\n三天", "路灯不亮"], ["01", "07"], ["raw", ""])
+    assert ev.read_labelled(_write(tmp_path / "d.txt", ["text", "label"], [["停水", "01"]])) == (["停水"], ["01"])
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["text", "label"])
+    wb.active.append(["没电了", "02"])
+    wb.save(tmp_path / "book")
+    assert ev.read_table(tmp_path / "book") == (["没电了"], ["02"], None)
 
 
 @pytest.mark.skipif(not DEV.is_file(), reason=f"real messages not available ({DEV} is absent: ../shared)")

@@ -3,7 +3,8 @@
 :func:`scores` turns true and predicted labels into the figures (macro-F1, accuracy, per-class
 precision / recall / F1 / support, the confusion matrix with true labels as rows); :func:`report`
 prints them as a plain-text table that lines up with Chinese labels; :func:`read_labelled` reads a
-CSV or XLSX file with columns ``text`` and ``label`` (other columns are ignored).
+CSV or XLSX file with columns ``text`` and ``label`` (other columns are ignored), by its content, so a
+temporary file without a suffix or a pipe (``--data <(...)``, or ``-`` for standard input) reads too.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 
 from hotline.classification.model import ModelError, TextClassifier
 
-__all__ = ["cross_validate", "near_duplicate_groups", "read_labelled", "report", "scores", "train_and_test"]
+__all__ = ["cross_validate", "near_duplicate_groups", "read_labelled", "read_table", "report", "scores",
+           "train_and_test"]
 
 NEAR_DUPLICATE = 0.5  # cosine of character 1–3-gram TF-IDF above which two messages are one in a fold
 
@@ -27,46 +29,78 @@ NEAR_DUPLICATE = 0.5  # cosine of character 1–3-gram TF-IDF above which two me
 # ------------------------------------------------------------------ reading files
 
 
-def read_labelled(path: Path | str) -> tuple[list[str], list[str]]:
-    """``(texts, labels)`` from a CSV (UTF-8, with or without BOM) or XLSX file with ``text`` and ``label``.
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
 
-    Rows with an empty text or label are skipped. Raises :class:`ModelError` with a message a person
-    can act on: a missing file or column, an unknown format, no usable rows.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise ModelError(f"文件不存在：{p}")
-    suffix = p.suffix.lower()
-    if suffix == ".csv":
-        try:
-            with p.open(encoding="utf-8-sig", newline="") as f:
-                reader = csv.reader(f)
-                header = next(reader, None)
-                rows = list(reader)
-        except UnicodeDecodeError:
-            raise ModelError(f"{p.name} 不是 UTF-8 编码的 CSV：请另存为 UTF-8") from None
-    elif suffix in (".xlsx", ".xlsm"):
+
+def _read_bytes(p: Path) -> bytes:
+    """The whole file (``-``: standard input). Read once, so a pipe works too: ``--data <(gpg -d ...)``."""
+    if str(p) == "-":
+        import sys
+
+        return sys.stdin.buffer.read()
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise ModelError(f"文件不存在：{p}") from None
+    except IsADirectoryError:
+        raise ModelError(f"{p} 是目录，不是文件") from None
+    except PermissionError:
+        raise ModelError(f"没有权限读取 {p}") from None
+
+
+def _table(p: Path) -> tuple[list[str] | None, list[list[str]]]:
+    """The header and the rows of a CSV (UTF-8, with or without BOM) or XLSX file, told apart by
+    their content, not their name: a workbook is a zip archive, anything else is read as CSV (a
+    temporary file or a pipe has no telling suffix)."""
+    data = _read_bytes(p)
+    if data.startswith(ZIP_MAGIC):
+        import io
+
         import openpyxl
 
         try:
-            wb = openpyxl.load_workbook(p, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
             raise ModelError(f"无法读取 Excel 文件 {p.name}：{exc}") from None
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        it = wb.worksheets[0].iter_rows(values_only=True)
         header = next(it, None)
         rows = [["" if v is None else str(v) for v in r] for r in it]
         wb.close()
-    else:
-        raise ModelError(f"不支持的文件格式 {p.suffix or '(无扩展名)'}：请用 .csv 或 .xlsx，列名 text,label")
+        return (None if header is None else ["" if h is None else str(h) for h in header]), rows
+    if data.startswith(OLE_MAGIC) or p.suffix.lower() == ".xls":
+        raise ModelError(f"{p.name} 是旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 编码的 CSV")
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        raise ModelError(f"{p.name} 不是有效的 Excel 文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ModelError(f"{p.name} 不是 UTF-8 编码的 CSV：请另存为 UTF-8") from None
+    if "\x00" in text:
+        raise ModelError(f"{p.name} 不是 CSV 文本文件：请用 .csv（UTF-8）或 .xlsx，列名 text,label")
+    reader = csv.reader(text.splitlines(keepends=True))
+    return next(reader, None), list(reader)
+
+
+def read_table(path: Path | str) -> tuple[list[str], list[str], list[str] | None]:
+    """``(texts, labels, text_kinds)`` from a CSV or XLSX file with columns ``text`` and ``label``
+    (other columns are ignored; ``text_kinds``: the ``text_kind`` column, raw / segmented, where
+    there is one, else None).
+
+    Rows with an empty text or label are skipped. Raises :class:`ModelError` with a message a person
+    can act on: a missing file or column, an unreadable format, no usable rows.
+    """
+    p = Path(path)
+    header, rows = _table(p)
     if not header:
         raise ModelError(f"{p.name} 是空文件：第一行应为列名 text,label")
-    names = [("" if h is None else str(h)).strip().lower() for h in header]
+    names = [h.strip().lower() for h in header]
     missing = [c for c in ("text", "label") if c not in names]
     if missing:
         raise ModelError(f"{p.name} 缺少列：{', '.join(missing)}（现有列：{', '.join(n for n in names if n) or '无'}）")
     ti, li = names.index("text"), names.index("label")
-    texts, labels = [], []
+    ki = names.index("text_kind") if "text_kind" in names else None
+    texts, labels, kinds = [], [], []
     for r in rows:
         if len(r) <= max(ti, li):
             continue
@@ -74,8 +108,15 @@ def read_labelled(path: Path | str) -> tuple[list[str], list[str]]:
         if t and lab:
             texts.append(t)
             labels.append(lab)
+            kinds.append(r[ki] if ki is not None and ki < len(r) else "")
     if not texts:
         raise ModelError(f"{p.name} 没有可用的数据行（text 与 label 都不能为空）")
+    return texts, labels, (kinds if ki is not None else None)
+
+
+def read_labelled(path: Path | str) -> tuple[list[str], list[str]]:
+    """``(texts, labels)`` of :func:`read_table`."""
+    texts, labels, _ = read_table(path)
     return texts, labels
 
 

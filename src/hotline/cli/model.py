@@ -66,7 +66,7 @@ def train(env: Any, from_db: bool, file: Path | None, name: str, as_json: bool) 
 @model.command("eval")
 @click.option("--train", "train_file", required=True, type=click.Path(path_type=Path),
               help="Training file (.csv/.xlsx, columns text,label).")
-@click.option("--data", "data_file", type=click.Path(path_type=Path), help="Test file (same columns).")
+@click.option("--data", "data_file", type=click.Path(path_type=Path), help="Test file (same columns; read by its content, so a pipe or - for standard input works).")
 @click.option("--folds", type=int, default=None, help="K-fold cross-validation on --train (default 5 without --data).")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--near-duplicates-together", "together", is_flag=True,
@@ -78,35 +78,20 @@ def evaluate(train_file: Path, data_file: Path | None, folds: int | None, seed: 
     from hotline.classification import evaluate as ev
 
     try:
-        texts, labels = ev.read_labelled(train_file)
+        texts, labels, kinds = ev.read_table(train_file)
         if data_file is not None:
             if folds or together:
                 raise ModelError("--data 与 --folds / --near-duplicates-together 不能同时使用")
             result = ev.train_and_test((texts, labels), ev.read_labelled(data_file))
             result.update(train=str(train_file), data=str(data_file))
         else:
-            kinds = _text_kinds(train_file)
             result = ev.cross_validate(texts, labels, folds=folds or 5, seed=seed,
-                                       groups=kinds if kinds and len(kinds) == len(texts) else None,
+                                       groups=kinds,
                                        near_duplicates_together=together)
             result.update(train=str(train_file))
     except ModelError as exc:
         raise ModelFailure(exc.message) from exc
     click.echo(json.dumps(result, ensure_ascii=False) if as_json else ev.report(result))
-
-
-def _text_kinds(path: Path) -> list[str] | None:
-    """The ``text_kind`` column of a CSV (raw / segmented), aligned with read_labelled's rows, if there is one."""
-    import csv
-
-    if path.suffix.lower() != ".csv":
-        return None
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        reader = csv.DictReader(f)
-        if not reader.fieldnames or "text_kind" not in reader.fieldnames:
-            return None
-        return [(r.get("text_kind") or "") for r in reader
-                if (r.get("text") or "").strip() and (r.get("label") or "").strip()]
 
 
 @model.command("list")
