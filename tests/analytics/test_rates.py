@@ -301,6 +301,13 @@ def test_every_figure_opens_to_the_tickets_behind_it(session, people):
                          first=JAN[0], last=JAN[1]).total == 2
     with pytest.raises(Invalid):
         drill.tickets(session, dimension="unit", key=key, measure="bogus", first=JAN[0], last=JAN[1])
+    # pages of one: the same order as the whole list, the total on every page, also past the end
+    whole = drill.tickets(session, dimension="unit", key=key, measure="response", first=JAN[0], last=JAN[1])
+    pages = [drill.tickets(session, dimension="unit", key=key, measure="response", first=JAN[0], last=JAN[1],
+                           limit=1, offset=n) for n in (0, 1, 2)]
+    assert [pg.ticket_ids for pg in pages] == [whole.ticket_ids[:1], whole.ticket_ids[1:], []]
+    assert [pg.total for pg in pages] == [2, 2, 2]
+    assert drill.tickets(session, dimension="unit", key=key, measure="pending", first=JAN[0], last=JAN[1]).total == 0
 
 
 def test_a_range_across_months_adds_month_rows_and_day_rows_like_the_raw_tables(session, people):
