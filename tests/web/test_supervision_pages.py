@@ -80,3 +80,17 @@ def test_the_supervisor_sees_late_work_by_unit_and_township_and_issues_a_supervi
     assert "下达督办单" not in dispatcher.get("/supervision").text
     r = dispatcher.post(f"/supervision/{ticket.number}/supervise", data={"csrf": dcsrf, "note": "督办"})
     assert r.status_code == 403
+
+
+def test_the_board_counts_every_open_order_not_just_a_page_of_them(site, session, people):
+    from hotline.supervision.models import OrderLevel, OrderState, SupervisionOrder
+
+    ticket = make_ticket(session, people, Status.accepted)
+    now = clock.now()
+    for i in range(130):
+        state = OrderState.open if i < 123 else OrderState.answered
+        session.add(SupervisionOrder(ticket_id=ticket.id, unit_id=people.unit_a, level=OrderLevel.general,
+                                     state=state, note=f"督办 {i}", issued_at=now, due_at=now + timedelta(days=3)))
+    session.commit()
+    supervisor, _ = site.signed_in("supervisor")
+    assert "未结督办单 123 件" in supervisor.get("/supervision").text

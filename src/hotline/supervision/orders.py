@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
@@ -130,7 +130,18 @@ def answer_order(session: Session, order: SupervisionOrder, *, actor: User | Non
 def orders_for(session: Session, *, actor: User, state: str | None = None, unit_id: int | None = None,
                limit: int = 100, offset: int = 0) -> list[SupervisionOrder]:
     """Orders a person may see: handlers their unit's, supervisors, dispatchers and admins all."""
-    query = select(SupervisionOrder).order_by(SupervisionOrder.due_at, SupervisionOrder.id)
+    query = _visible_orders(actor, state, unit_id).order_by(SupervisionOrder.due_at, SupervisionOrder.id)
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def count_orders(session: Session, *, actor: User, state: str | None = None, unit_id: int | None = None) -> int:
+    """How many orders :func:`orders_for` would list without a limit."""
+    query = _visible_orders(actor, state, unit_id).with_only_columns(func.count(SupervisionOrder.id))
+    return int(session.scalar(query) or 0)
+
+
+def _visible_orders(actor: User, state: str | None, unit_id: int | None):  # noqa: ANN202
+    query = select(SupervisionOrder)
     if actor.role == Role.handler:
         query = query.where(SupervisionOrder.unit_id == actor.unit_id)
     elif actor.role not in (Role.supervisor, Role.admin, Role.dispatcher):
@@ -142,7 +153,7 @@ def orders_for(session: Session, *, actor: User, state: str | None = None, unit_
             raise Invalid("state 须为 open、answered 或 withdrawn", details={"field": "state"}) from None
     if unit_id is not None:
         query = query.where(SupervisionOrder.unit_id == unit_id)
-    return list(session.scalars(query.limit(limit).offset(offset)))
+    return query
 
 
 def sweep_orders(db: Database, *, now: datetime | None = None, batch: int = 500) -> dict[str, int]:

@@ -44,9 +44,9 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                      "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
                      "stages": "、".join(STAGE_LABELS[s] for s in overdue),
                      "countdown": countdown(due, now) if due else ""})
-    open_orders = orders.orders_for(ctx.session, actor=ctx.user, state="open", limit=100)
+    open_orders = orders.count_orders(ctx.session, actor=ctx.user, state="open")
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
-                late_total=total, open_orders=len(open_orders), error=error, typed=typed or {},
+                late_total=total, open_orders=open_orders, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
                 towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
                 levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))
