@@ -31,6 +31,9 @@ def test_ranking_drill_down_and_exclusion(api, session, people):
     r = sup.get("/analytics/tickets", params={"dimension": "unit", "key": str(p.unit_a), "measure": "not_responded",
                                               "first": "2026-01-01", "last": "2026-01-31"})
     assert r.status_code == 200 and [t["number"] for t in r.json()["tickets"]] == [late.number]
+    assert (r.json()["counts"], r.json()["counted"], r.json()["total"]) == ("orders", 1, 1)
+    r = sup.get("/analytics/tickets", params={"measure": "evaluated", "first": "2026-01-01", "last": "2026-01-31"})
+    assert (r.json()["counts"], r.json()["counted"], r.json()["total"]) == ("callbacks", 2, 2)
     assert api.as_("handler_a").get("/analytics/rankings/2026/1").status_code == 403
     assert sup.get("/analytics/rates", params={"dimension": "street"}).status_code == 422
     assert sup.get("/analytics/tickets", params={"measure": "nope"}).status_code == 422

@@ -121,6 +121,24 @@ def test_every_count_lists_exactly_the_tickets_behind_it(site, session, people):
     assert r.status_code == 422 and "没有名为 nonsense 的指标" in r.text
 
 
+
+def test_a_centre_figure_counting_orders_says_how_many_tickets_its_list_holds(site, session, people):
+    """全市 counts orders: the co-handled ticket is two of the three orders, and its list holds two
+    tickets. The list says both numbers, so the figure and the list are seen to agree."""
+    good, late = january(session, people)
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics/assessment?month=2026-01").text
+    card = page[page.index("全市响应率"):page.index("全市解决率")]
+    (link,) = [html.unescape(h) for h in re.findall(r'href="([^"]*measure=response&[^"]*)"', card)]
+    assert re.search(r">\s*3\s*</a>", card), card  # 3 orders in the figure
+    listed = client.get(link).text
+    assert set(NUMBER.findall(listed)) == {good.number, late.number} and "共 2 件" in listed
+    assert "统计数为 3 个派单，涉及以下 2 件工单" in listed
+    # a unit's own figure counts its orders one per ticket: no such line
+    row = row_of(page, people.unit_a)
+    (unit_link,) = [html.unescape(h) for h in re.findall(r'href="([^"]*measure=response&[^"]*)"', row)]
+    assert 'id="counted"' not in client.get(unit_link).text
+
 def test_the_dashboard_draws_its_charts_from_the_period(site, session, people):
     january(session, people)
     client, _ = site.signed_in("supervisor")

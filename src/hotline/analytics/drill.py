@@ -33,8 +33,13 @@ LABELS = {
 @dataclass
 class Page:
     ticket_ids: list[int]
-    total: int
+    total: int  # tickets
     label: str
+    counted: int = 0  # what the figure counts: orders (派单) or callback verdicts, a ticket may have several
+    counted_as: str = ""  # "派单", "回访评价" or "" (the figure counts tickets)
+
+
+COUNTED_AS = {"dispatched_at": "派单", "callback_at": "回访评价"}
 
 
 def _satisfied(count_basic: bool):
@@ -94,6 +99,7 @@ def tickets(session: Session, *, dimension: str, key: str, measure: str, first: 
     start, end = facts.day_start(first), facts.day_start(last + timedelta(days=1))
     if measure == "received":
         q = select(T.id, T.received_at.label("at")).where(T.received_at >= start, T.received_at < end)
+        counted_as = ""
         if dimension == "unit":
             q = q.where(T.lead_unit_id == _unit_id(key))
         elif dimension != "all" and key:
@@ -102,29 +108,32 @@ def tickets(session: Session, *, dimension: str, key: str, measure: str, first: 
         rules = rates.current_rules(session)
         condition, stamp = _condition(measure, rules, clock.now())
         q = facts._joined(T.id, stamp.label("at")).where(facts.counted(), condition, stamp >= start, stamp < end)
+        counted_as = COUNTED_AS[stamp.key]
         if dimension == "unit":
             q = q.where(U.unit_id == _unit_id(key))
         elif dimension != "all":
             q = q.where(_key_filter(dimension, key))
     sub = q.subquery()
-    per_ticket = select(sub.c.id, func.max(sub.c.at).label("at")).group_by(sub.c.id).subquery()
-    ids, total = _page(session, per_ticket, limit, offset)
-    return Page(ticket_ids=ids, total=total, label=LABELS.get(measure, measure))
+    per_ticket = select(sub.c.id, func.max(sub.c.at).label("at"), func.count().label("n")).group_by(sub.c.id).subquery()
+    ids, total, counted = _page(session, per_ticket, limit, offset)
+    return Page(ticket_ids=ids, total=total, label=LABELS.get(measure, measure), counted=counted,
+                counted_as=counted_as)
 
 
-def _page(session: Session, rows, limit: int, offset: int) -> tuple[list[int], int]:  # noqa: ANN001
-    """One page of ``rows`` (a subquery of ``id`` and ``at``), newest first, and how many there are
-    in all, in one statement: the total rides on every row (``count(*) OVER ()``),
-    so the rows behind a figure are found once, not once to count and again to list (at 10 million
-    tickets a large unit's year is a few hundred milliseconds of reading). Only a page past the end
-    counts separately."""
-    listed = session.execute(select(rows.c.id, func.count().over().label("total"))
+def _page(session: Session, rows, limit: int, offset: int) -> tuple[list[int], int, int]:  # noqa: ANN001
+    """One page of ``rows`` (a subquery of ``id``, ``at`` and ``n``, the rows of the figure behind
+    each ticket), newest first, with how many tickets and rows there are in all, in one statement:
+    the totals ride on every row (``OVER ()``), so the rows behind a figure are found once, not once
+    to count and again to list (at 10 million tickets a large unit's year is a few hundred
+    milliseconds of reading). Only a page past the end counts separately."""
+    listed = session.execute(select(rows.c.id, func.count().over().label("total"), func.sum(rows.c.n).over().label("counted"))
                              .order_by(rows.c.at.desc(), rows.c.id.desc()).limit(limit).offset(offset)).all()
     if listed:
-        return [r[0] for r in listed], int(listed[0].total)
+        return [r[0] for r in listed], int(listed[0].total), int(listed[0].counted)
     if offset == 0:
-        return [], 0
-    return [], int(session.scalar(select(func.count()).select_from(rows)) or 0)
+        return [], 0, 0
+    total, counted = session.execute(select(func.count(), func.sum(rows.c.n)).select_from(rows)).one()
+    return [], int(total or 0), int(counted or 0)
 
 
 def received_in(session: Session, *, region: str, category: str, first: date, last: date,

@@ -98,6 +98,10 @@ def tickets_behind(request: Request, measure: str, dimension: str = "all", key: 
         page = drill.tickets(ctx.session, dimension=_dimension(dimension), key=key, measure=measure, first=a, last=b,
                              limit=limit, offset=offset)
         return {"label": page.label, "total": page.total,
+                # what the figure counts: "orders" (派单) or "callbacks" (回访评价), and how many; a
+                # ticket may stand behind several (co-handlers, reopened rounds); "tickets" for received
+                "counts": {"派单": "orders", "回访评价": "callbacks"}.get(page.counted_as, "tickets"),
+                "counted": page.counted if page.counted_as else page.total,
                 "tickets": [{"id": t.id, "number": t.number, "title": t.title, "status": t.status.value,
                              "received_at": views.iso(t.received_at)} for t in drill.rows(ctx.session, page.ticket_ids)]}
 

@@ -356,6 +356,7 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
                 **({"category": category} if category else {})}
         pages = max(1, -(-found.total // PER_PAGE))
         return page(request, "analytics/tickets.html", items=items, total=found.total, label=found.label,
+                    counted=found.counted, counted_as=found.counted_as,
                     whom=whom, first=a, last=b, page_no=page_no, pages=pages, base=urlencode(base),
                     title=f"{whom} · {found.label}")
 
