@@ -206,3 +206,20 @@ def test_handlers_and_agents_are_refused_and_dispatchers_may_look(site, session,
     assert 'href="/analytics"' in dispatcher.get("/tickets").text
     assert dispatcher.get("/analytics/assessment").status_code == 200
     assert dispatcher.get("/wall/live").status_code == 200
+
+
+def test_the_wall_numbers_the_units_by_their_rank():
+    """The bottom five show their own ranks (a list of 9 ranked units: 9, 8, 7, 6, 5 from the last),
+    not 1–5, which read as the best; tied units share a rank."""
+    from types import SimpleNamespace
+
+    from hotline.web.render import env
+
+    units = [SimpleNamespace(label=f"单位{i}", score=100 - i, rank=r) for i, r in enumerate([1, 1, 3, 4, 5, 6, 7, 8, 9])]
+    o = {"best_units": units[:5], "worst_units": list(reversed(units[5:]))[:5], "daily": {}}
+    fragment = env.get_template("analytics/_wall_live.html").render(o=o, rates3=SimpleNamespace(response_rate=None, resolution_rate=None, satisfaction_rate=None), hotspots=[], map={}, hourly={},
+                                                                    daily={}, map_source={})
+    worst = fragment.split("后五名")[1].split("</ol>")[0]
+    assert re.findall(r"counter-set: n (\d+)", worst) == ["9", "8", "7", "6"]
+    best = fragment.split("前五名")[1].split("</ol>")[0]
+    assert re.findall(r"counter-set: n (\d+)", best) == ["1", "1", "3", "4", "5"]
