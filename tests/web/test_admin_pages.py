@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -86,6 +87,20 @@ def test_a_rule_out_of_range_is_refused_and_one_in_range_is_stored(site):
     with site.db.transaction(write=False) as s:
         assert s.get(Setting, "callback.max_attempts") is None
 
+
+
+def test_the_rules_page_shows_values_in_chinese_not_codes(site):
+    client, csrf = site.signed_in("admin")
+    page = client.get("/admin/settings").text
+    row = page.split("<code>callback.reopen_on_negative</code>")[1].split("</tr>")[0]
+    assert [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td>(.*?)</td>", row, re.S)[1:3]] == ["是", "是"]
+    row = page.split("<code>callback.after_max_attempts</code>")[1].split("</tr>")[0]
+    assert '<option value="close" selected>以联系不上办结</option>' in row and ">继续回访</option>" in row
+    assert ">close<" not in row and "True" not in page
+    r = client.post("/admin/settings/callback.after_max_attempts", data={"csrf": csrf, "value": "keep"})
+    assert r.status_code == 303
+    row = client.get("/admin/settings").text.split("<code>callback.after_max_attempts</code>")[1].split("</tr>")[0]
+    assert "继续回访 <span class=\"badge\">已修改</span>" in row
 
 def test_an_added_handler_signs_in_and_a_deactivated_one_cannot(site):
     client, csrf = site.signed_in("admin")

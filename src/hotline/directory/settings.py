@@ -25,6 +25,7 @@ class Rule:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # what the admin page shows for each choice
 
 
 RULES: dict[str, Rule] = {
@@ -35,8 +36,8 @@ RULES: dict[str, Rule] = {
     "supervision.order_working_days": Rule(3, "督办单默认答复时限（工作日）", int, 1, 30),
     "callback.due_working_days": Rule(1, "审核通过后多少个工作日内完成回访", int, 0, 10),
     "callback.max_attempts": Rule(3, "回访联系不上的最多尝试次数", int, 1, 10),
-    "callback.after_max_attempts": Rule("close", "达到最多次数后：close（以联系不上办结）或 keep（继续回访）", str,
-                                        choices=("close", "keep")),
+    "callback.after_max_attempts": Rule("close", "达到最多回访次数仍联系不上时的处理", str,
+                                        choices=("close", "keep"), choice_labels=("以联系不上办结", "继续回访")),
     "callback.retry_after_minutes": Rule(120, "联系不上后多少分钟再次回访", int, 5, 60 * 24 * 7),
     "callback.reopen_on_negative": Rule(True, "回访未解决或不满意时自动重办", bool),
     "assessment.weight_response": Rule(0.30, "综合得分中响应率的权重", float, 0.0, 1.0),
@@ -123,7 +124,8 @@ def reset(session: Session, key: str) -> None:
 def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:
     rule = RULES[key]
     return {"key": key, "value": value, "default": rule.default, "label": rule.label, "type": rule.kind.__name__,
-            "min": rule.low, "max": rule.high, "choices": list(rule.choices) or None, "customized": stored}
+            "min": rule.low, "max": rule.high, "choices": list(rule.choices) or None, "customized": stored,
+            "choice_labels": dict(zip(rule.choices, rule.choice_labels, strict=True)) if rule.choice_labels else None}
 
 
 def all_rules(session: Session) -> list[dict[str, Any]]:
