@@ -305,6 +305,8 @@ def test_the_page_is_for_supervisors_who_list_make_and_download_reports(site, se
     assert client.get("/reports/daily/2026-03-12.html").status_code == 404
     assert client.get("/reports/daily/2026-03-11.pdf").status_code == 404
     assert client.get("/reports/daily/..%2F..%2Fhotline.db").status_code == 404
+    r = client.post("/reports", data={"csrf": csrf, "kind": "weekly", "day": "2026-03-11"})
+    assert "2026-W11 <small class=\"muted\">（3月9日–15日）</small>" in client.get(r.headers["location"]).text
     r = client.post("/reports", data={"csrf": csrf, "kind": "yearly", "day": "2026-03-11"})
     assert r.status_code == 422 and "报表类型" in r.text
     r = client.post("/reports", data={"csrf": csrf, "kind": "weekly", "day": "11/03/2026"})

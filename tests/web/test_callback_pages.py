@@ -50,3 +50,13 @@ def test_a_refused_callback_keeps_what_was_typed_and_others_are_refused(site, se
     handler, csrf_h = site.signed_in("handler_a")
     assert handler.get("/callbacks").status_code == 403
     assert status_of(site, ticket.id) == Status.callback_pending
+
+
+def test_an_anonymous_caller_reads_as_such_in_the_queue(site, session, people):
+    ticket = make_ticket(session, people, Status.callback_pending, caller_anonymous=True, caller_name=None,
+                         caller_phone=None)
+    session.commit()
+    client, _ = site.signed_in("agent")
+    page = client.get("/callbacks").text
+    row = page.split(f'">{ticket.number}</a>')[1].split("</tr>")[0]
+    assert "<td>匿名</td>" in row
