@@ -263,7 +263,8 @@ def test_a_citizen_submits_on_a_phone_and_follows_the_request(server, browser):
     phone.fill("input[name=caller_name]", "李先生")
     phone.fill("input[name=caller_phone]", "13935900003")
     phone.select_option("select[name=category_code]", "0103")
-    phone.fill("input[name=region]", "140828102207")
+    phone.fill("input[name=region]", "裴介镇 朱吕村")  # as people say it: the hint says where it will go
+    phone.wait_for_selector("#region-hints >> text=将登记为：夏县裴介镇朱吕村")
     phone.fill("textarea[name=content]", "我家门口的自来水管一直在漏水，已经两天了，请派人来修一下。")
     shot(phone, "portal-submit")
     phone.click("button[type=submit]")

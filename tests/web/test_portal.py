@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from hotline.directory import reference
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.states import Status
 from tests.builders import LEAK, ZHULV, make_ticket
@@ -170,3 +173,129 @@ def test_rating_with_a_wrong_code_is_refused(site, session, people):
     assert r.status_code == 404 and "工单号或查询码不正确" in r.text
     with site.db.transaction(write=False) as s:
         assert s.get(Ticket, ticket.id).status == Status.callback_pending
+
+
+# --- The location field: places typed the way people say them -------------------------------
+
+def _region_of(site, number: str) -> str:
+    with site.db.transaction(write=False) as s:
+        return s.query(Ticket).filter_by(number=number).one().region_code
+
+
+def _label_of(site, code: str) -> str:
+    with site.db.transaction(write=False) as s:
+        return reference.region_label(reference.snapshot(s), code)
+
+
+def _field_error(html: str, name: str) -> str:
+    found = re.search(rf'<span class="field-error" id="{name}-error">([^<]*)</span>', html)
+    return found.group(1) if found else ""
+
+
+def test_the_placeholder_example_is_accepted_as_typed(site):
+    client = site.browser()
+    page = client.get("/portal").text
+    example = re.search(r'name="region"[^>]*placeholder="如：([^"]+)"', page).group(1)
+    assert example == "裴介镇 朱吕村"
+    r = client.post("/portal/submit", data=_fields(csrf_of(page), region=example))
+    assert r.status_code == 200, r.text
+    number, _code = _done(r.text)
+    assert _region_of(site, number) == ZHULV
+    assert "发生地：夏县裴介镇朱吕村" in r.text
+
+
+@pytest.mark.parametrize(("typed", "label"), [
+    ("朱吕村", "夏县裴介镇朱吕村"),  # a village name unique in the region tree, without its township
+    ("裴介，朱吕", "夏县裴介镇朱吕村"),  # short names, punctuation ignored
+    (" 夏县 裴介镇 朱吕村 ", "夏县裴介镇朱吕村"),
+    ("大渠街道", "盐湖区大渠街道"),  # a township of another county
+    ("夏县 王村", "夏县胡张乡王村"),  # a shared name made unique by its county
+])
+def test_a_unique_place_name_is_accepted_without_the_rest_of_its_address(site, typed, label):
+    client = site.browser()
+    r = client.post("/portal/submit", data=_fields(_form(client), region=typed))
+    assert r.status_code == 200, r.text
+    number, _code = _done(r.text)
+    assert _label_of(site, _region_of(site, number)) == label
+
+
+def test_an_ambiguous_name_is_answered_with_the_places_to_choose(site):
+    client = site.browser()
+    csrf = _form(client)
+    r = client.post("/portal/submit", data=_fields(csrf, region="王村"))
+    assert r.status_code == 422
+    assert "「王村」对应 3 处地点，请在下面选择是哪一处" in _field_error(r.text, "region")
+    picks = re.findall(r'<input type="radio" name="region_pick" value="([^"]+)">', r.text)
+    assert picks == ["夏县胡张乡王村", "尧都区乔李镇王村", "尧都区县底镇王村"]
+    assert re.search(r'name="region" value="王村"', r.text)  # what was typed stays in the field
+    for kept in ("李女士", "13903590002", "朱吕村村东", LEAK):
+        assert kept in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.query(Ticket).count() == 0
+
+    r = client.post("/portal/submit", data=_fields(csrf, region="王村", region_pick="夏县胡张乡王村"))
+    assert r.status_code == 200, r.text
+    number, _code = _done(r.text)
+    assert _label_of(site, _region_of(site, number)) == "夏县胡张乡王村"
+
+
+def test_a_place_not_found_or_too_broad_is_refused_by_the_field(site):
+    client = site.browser()
+    csrf = _form(client)
+    r = client.post("/portal/submit", data=_fields(csrf, region="火星村"))
+    assert r.status_code == 422
+    assert _field_error(r.text, "region") == "找不到地点「火星村」，请从提示中选择乡镇或村"
+    assert 'value="火星村"' in r.text
+    r = client.post("/portal/submit", data=_fields(csrf, region="夏县"))
+    assert r.status_code == 422
+    assert _field_error(r.text, "region") == "「夏县」范围太大，请写明乡镇或村"
+    assert 'name="region_pick" value="夏县裴介镇"' in r.text  # its townships to choose from
+    with site.db.transaction(write=False) as s:
+        assert s.query(Ticket).count() == 0
+
+
+def test_every_problem_is_shown_at_once_by_its_field_with_what_was_typed(site):
+    client = site.browser()
+    csrf = _form(client)
+    r = client.post("/portal/submit", data=_fields(csrf, caller_phone="12345", category_code="", region="火星村",
+                                                   content=" ", address="村口老槐树下"))
+    assert r.status_code == 422
+    assert "有 4 处需要修改" in r.text
+    assert "不是有效号码" in _field_error(r.text, "caller_phone")
+    assert _field_error(r.text, "category_code") == "请选择事项分类"
+    assert "找不到地点「火星村」" in _field_error(r.text, "region")
+    assert _field_error(r.text, "content") == "诉求内容不能为空"
+    assert _field_error(r.text, "caller_name") == "" and _field_error(r.text, "address") == ""
+    assert 'id="f-caller_phone" name="caller_phone" value="12345"' in r.text
+    for kept in ('value="李女士"', 'value="火星村"', 'value="村口老槐树下"'):
+        assert kept in r.text
+    assert 'aria-describedby="region-error"' in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.query(Ticket).count() == 0
+
+
+def test_every_required_field_is_marked(site):
+    page = site.browser().get("/portal").text
+    labels = dict(re.findall(r'<label for="f-(\w+)">(.*?)</label>', page))
+    for required in ("caller_phone", "category_code", "region", "content"):
+        assert "必填" in labels[required], required
+    for optional in ("caller_name", "kind", "address"):
+        assert "必填" not in labels[optional], optional
+
+
+def test_the_place_hints_show_names_not_codes_and_cover_what_is_accepted(site):
+    client = site.browser()
+    page = client.get("/portal").text
+    assert not re.search(r"\d{12}", page)  # no region codes, and no 186-entry list
+    assert 'hx-get="/portal/regions"' in page and "/static/htmx.min.js" in page
+    hints = client.get("/portal/regions", params={"region": "裴介镇 朱吕村"}).text
+    assert "将登记为：<b>夏县裴介镇朱吕村</b>" in hints
+    hints = client.get("/portal/regions", params={"region": "黎城县西井"}).text
+    assert "将登记为：<b>黎城县西井镇</b>" in hints  # other counties too: what the form accepts
+    hints = client.get("/portal/regions", params={"region": "王村"}).text
+    assert "夏县胡张乡王村" in hints and "尧都区县底镇王村" in hints and "对应 3 处地点" in hints
+    hints = client.get("/portal/regions", params={"region": "朱"}).text
+    assert 'value="夏县裴介镇朱吕村"' in hints and "找不到地点「朱」" in hints
+    assert client.get("/portal/regions", params={"region": ""}).text.strip() == ""
+    for text in (hints, client.post("/portal/submit", data=_fields(csrf_of(page), region="王村")).text):
+        assert not re.search(r"\d{12}", text)

@@ -18,10 +18,12 @@ Anti-abuse:
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -31,7 +33,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.callbacks import service as callbacks
+from hotline.classification import places
 from hotline.directory import lookup, reference
+from hotline.directory.models import RegionLevel
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
 from hotline.tickets import lifecycle, validation
@@ -45,7 +49,7 @@ router = APIRouter(include_in_schema=False)
 
 COOKIE = "portal_csrf"
 FIELDS = ("caller_name", "caller_phone", "kind", "category_code", "region", "address", "content")
-XIAXIAN = "140828"  # the portal's regions: townships and villages of 夏县
+MAX_HINTS = 8  # places offered under the field as the citizen types
 PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
 IP_LIMIT, IP_WINDOW = 5, 3600.0
 TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, 900.0
@@ -138,16 +142,123 @@ def _refused_csrf(request: Request) -> HTMLResponse:
                    message="表单校验失败（页面已过期或缺少安全令牌），请返回刷新页面后重新提交。")
 
 
+# --- Where it happened: what a citizen types, resolved like the agent's place extraction ----
+
+NOT_FOUND = "找不到地点「{}」，请从提示中选择乡镇或村"
+_NOT_NAME = re.compile(r"[\W_]+")  # spaces and punctuation, ASCII or full-width
+
+
+@dataclass(frozen=True)
+class Place:
+    """What the location field resolves to: one township or village (``code``), or a ``problem``
+    with the ``options`` (code, label) the citizen may choose from."""
+
+    code: str | None = None
+    problem: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+
+def _level(snap: reference.Snapshot, code: str) -> int:
+    return snap.regions[code][1]
+
+
+def _options(snap: reference.Snapshot, codes: list[str]) -> tuple[tuple[str, str], ...]:
+    return tuple((c, reference.region_label(snap, c)) for c in sorted(codes))
+
+
+def _too_broad(snap: reference.Snapshot, text: str, code: str) -> Place:
+    """A county (its townships offered) or a city named: the ticket needs a township or village."""
+    townships = [c for c, (_n, level, parent) in snap.regions.items()
+                 if parent == code and level == RegionLevel.township]
+    return Place(problem=f"「{text}」范围太大，请写明乡镇或村",
+                 options=_options(snap, townships) if _level(snap, code) == RegionLevel.county else ())
+
+
+def _named(snap: reference.Snapshot, compact: str) -> list[str]:
+    """The regions the names in ``compact`` agree on best, deepest first kept.
+
+    The place index's name forms (朱吕村, 朱吕村委会, 裴介镇, the stems 裴介 and 朱吕; 夏县, 盐湖) are
+    found by its tokenizer, as in ``places.extract``; every region any of them may mean is a
+    candidate, supported by the names of itself and of its ancestors. The most supported win (a
+    full name over a bare stem when still tied), then an ancestor gives way to its descendant. In a
+    field that holds only a place, a bare stem or a two-character village name counts alone too."""
+    index = places.index_for(snap)
+    assert index.tokenizer is not None
+    mentions = [index.names[t] for t in index.tokenizer.cut(compact, HMM=False) if t in index.names]
+    scored: dict[str, tuple[int, bool]] = {}
+    for entries in mentions:
+        for code, strong in entries:
+            path = set(reference.region_path(snap, code))
+            support = sum(1 for other in mentions if any(c in path for c, _s in other))
+            scored[code] = (support, strong or scored.get(code, (0, False))[1])
+    if not scored:
+        return []
+    best = max(scored.values())
+    tied = [c for c, key in scored.items() if key == best]
+    return [c for c in tied if not any(o != c and c in reference.region_path(snap, o) for o in tied)]
+
+
+def resolve_place(snap: reference.Snapshot, typed: str) -> Place:
+    """The township or village a citizen means by what they typed in the location field.
+
+    Accepted: a region code, a label picked from the hints ('夏县裴介镇朱吕村'), or names as people
+    say them, spaces and punctuation ignored ('裴介镇 朱吕村', '朱吕村', '裴介，朱吕') when they
+    resolve to exactly one township or village. A name several places share is answered with those
+    places to choose from; a county with its townships; nothing found with the places whose label
+    contains what was typed."""
+    text = typed.strip()
+    if not text:
+        return Place(problem="请填写诉求发生地（乡镇或村名）")
+    try:
+        code = lookup.resolve_region(snap, text)
+    except DomainError:
+        code = None
+    if code is not None:
+        return Place(code) if _level(snap, code) >= RegionLevel.township else _too_broad(snap, text, code)
+    compact = _NOT_NAME.sub("", text)
+    hits = lookup.search_regions(snap, compact, limit=MAX_HINTS) if compact else []
+    exact = [c for c, label in hits if label == compact]
+    if len(exact) == 1:
+        return Place(exact[0])
+    named = _named(snap, compact) if compact else []
+    deep = [c for c in named if _level(snap, c) >= RegionLevel.township]
+    if len(named) == 1:
+        return Place(named[0]) if deep else _too_broad(snap, text, named[0])
+    if deep:
+        return Place(problem=f"「{text}」对应 {len(deep)} 处地点，请在下面选择是哪一处", options=_options(snap, deep))
+    return Place(problem=NOT_FOUND.format(text), options=tuple(hits))
+
+
+def _hint(snap: reference.Snapshot, typed: str, *, live: bool) -> dict[str, Any] | None:
+    """What shows under the location field: the place it will be registered as, or the places to
+    choose from; ``live`` (as the citizen types) adds the problem as a note, the form shows it as
+    the field's error instead."""
+    if not typed.strip():
+        return None
+    place = resolve_place(snap, typed[:40])
+    if place.code is not None:
+        return {"label": reference.region_label(snap, place.code), "options": (), "note": None}
+    return {"label": None, "options": place.options, "note": place.problem if live else None}
+
+
+@router.get("/portal/regions")
+def region_hints(request: Request, region: str = "") -> Response:
+    """The hints under the location field as the citizen types (htmx)."""
+    with database(request).transaction(write=False) as session:
+        return page(request, "portal/regions.html", hint=_hint(reference.snapshot(session), region, live=True))
+
+
 # --- Submit ---------------------------------------------------------------------------------
 
 def _form(request: Request, session: Session, *, status_code: int = 200, values: dict[str, Any] | None = None,
-          error: str | None = None) -> HTMLResponse:
+          errors: dict[str, str] | None = None) -> HTMLResponse:
     values = values or {"kind": "help"}
+    errors = errors or {}
     snap = reference.snapshot(session)
+    hint = _hint(snap, values.get("region", ""), live=False) if errors else None
     return _render(request, "portal/submit.html", status_code=status_code, title="我要反映",
-                   v={f: values.get(f, "") for f in FIELDS}, error=error, kinds=KIND_LABELS,
-                   categories=lookup.leaf_categories(snap),
-                   regions=lookup.search_regions(snap, within=XIAXIAN, limit=5000))
+                   v={f: values.get(f, "") for f in FIELDS}, errors=errors, kinds=KIND_LABELS,
+                   categories=lookup.leaf_categories(snap), hint=hint)
 
 
 @router.get("/portal")
@@ -162,39 +273,81 @@ def _phone_count(session: Session, phone: str) -> int:
         Ticket.channel == Channel.web, Ticket.caller_phone == phone, Ticket.received_at >= since)) or 0
 
 
+class _Refused(Exception):
+    """The submission is refused: each problem by field ('' for the form as a whole)."""
+
+    def __init__(self, errors: dict[str, str], status_code: int = 422) -> None:
+        super().__init__(errors)
+        self.errors, self.status_code = errors, status_code
+
+
+def _checked(session: Session, snap: reference.Snapshot, values: dict[str, str]) -> dict[str, Any]:
+    """Every field checked, the registration's arguments returned; ``_Refused`` with all the
+    problems at once otherwise."""
+    errors: dict[str, str] = {}
+    status_code = 422
+
+    def check(field: str, run: Any) -> Any:
+        try:
+            return run()
+        except Invalid as refused:
+            errors[field] = refused.message
+            return None
+
+    name = check("caller_name", lambda: validation.require_text(values["caller_name"], "caller_name", "称呼",
+                                                                 max_chars=60, required=False))
+    phone = None
+    if not values["caller_phone"]:
+        errors["caller_phone"] = "请留下手机号码，方便承办单位与您联系"
+    else:
+        phone = check("caller_phone", lambda: validation.normalize_phone(values["caller_phone"]))
+    if phone and _phone_count(session, phone) >= PHONE_LIMIT:
+        errors["caller_phone"] = (f"该手机号码今天已提交 {PHONE_LIMIT} 件诉求，已达上限；"
+                                  "请明天再提交，或拨打 12345 热线反映。")
+        status_code = 429
+    check("kind", lambda: validation.check_kind(values["kind"]))
+    check("category_code", lambda: validation.check_category(snap, values["category_code"]))
+    place = resolve_place(snap, values["region"])
+    if place.code is None:
+        errors["region"] = place.problem or NOT_FOUND.format(values["region"])
+    address = check("address", lambda: validation.require_text(values["address"], "address", "详细地址",
+                                                                max_chars=200, required=False))
+    content = check("content", lambda: validation.require_text(values["content"], "content", "诉求内容",
+                                                                max_chars=validation.MAX_CONTENT_CHARS))
+    if errors:
+        raise _Refused({f: errors[f] for f in FIELDS if f in errors}, status_code)
+    return {"kind": values["kind"], "category_code": values["category_code"], "region_code": place.code,
+            "content": content, "caller_name": name, "caller_phone": phone, "address": address}
+
+
 @router.post("/portal/submit")
 async def portal_submit(request: Request) -> Response:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip() for k in FIELDS}
+    picked = str(form.get("region_pick") or "").strip()  # one of the places offered under the field
+    if picked:
+        values["region"] = picked
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
     limiter = _limits(request)["submit"]
     db = database(request)
     try:
         if limiter.full(_ip(request)):
-            raise Invalid("本网络提交过于频繁（每小时最多 5 件），请稍后再试，或拨打 12345 热线反映。",
-                          code="rate_limited")
+            raise _Refused({"": "本网络提交过于频繁（每小时最多 5 件），请稍后再试，或拨打 12345 热线反映。"}, 429)
         with db.transaction(write=True) as session:
-            if not values["caller_phone"]:
-                raise Invalid("请留下手机号码，方便承办单位与您联系", code="caller_required",
-                              details={"field": "caller_phone"})
-            phone = validation.normalize_phone(values["caller_phone"])
-            if phone and _phone_count(session, phone) >= PHONE_LIMIT:
-                raise Invalid(f"该手机号码今天已提交 {PHONE_LIMIT} 件诉求，已达上限；请明天再提交，或拨打 12345 热线反映。",
-                              code="rate_limited", details={"field": "caller_phone"})
-            if not values["category_code"]:
-                raise Invalid("请选择事项分类", code="category_required", details={"field": "category_code"})
             snap = reference.snapshot(session)
-            ticket = lifecycle.register(
-                session, actor=None, channel=Channel.web, kind=values["kind"], category_code=values["category_code"],
-                urgency="normal", region_code=lookup.resolve_region(snap, values["region"]), content=values["content"],
-                caller_name=values["caller_name"] or None, caller_phone=phone, address=values["address"] or None)
+            fields = _checked(session, snap, values)
+            try:
+                ticket = lifecycle.register(session, actor=None, channel=Channel.web, urgency="normal", **fields)
+            except DomainError as refused:  # what the checks above do not cover
+                field = str((refused.details or {}).get("field") or "")
+                raise _Refused({field if field in FIELDS else "": refused.message}) from refused
             session.flush()
-            done = {"number": ticket.number, "query_code": ticket.query_code}
-    except DomainError as refused:
+            done = {"number": ticket.number, "query_code": ticket.query_code,
+                    "place": reference.region_label(snap, ticket.region_code)}
+    except _Refused as refused:
         with db.transaction(write=False) as session:
-            status = 429 if refused.code == "rate_limited" else 422
-            return _form(request, session, status_code=status, values=values, error=refused.message)
+            return _form(request, session, status_code=refused.status_code, values=values, errors=refused.errors)
     limiter.add(_ip(request))
     return _render(request, "portal/done.html", title="提交成功", done=done)
 
