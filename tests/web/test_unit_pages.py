@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hotline.kit import clock
 from hotline.tickets.states import Status
 from hotline.web.routes.unit import countdown
 from tests.builders import make_ticket
+
+DISPATCHED_AT = datetime(2026, 11, 25, 1, 26, tzinfo=UTC)  # a Wednesday, 09:26 in Shanghai
 
 
 def section(html: str, name: str) -> str:
@@ -15,6 +17,12 @@ def section(html: str, name: str) -> str:
     start = html.index(f"<h2>{name} ")
     end = html.find("<h2>", start + 4)
     return html[start:end if end > 0 else None]
+
+
+def row(html: str, number: str) -> str:
+    """The HTML of the table row of ticket ``number``."""
+    at = html.index(f'href="/tickets/{number}"')
+    return html[html.rindex("<tr", 0, at):html.index("</tr>", at)]
 
 
 def test_countdown_text():
@@ -39,7 +47,7 @@ def test_the_handler_accepts_then_replies_from_the_inbox(site, session, people):
     assert f"/unit/{number}/accept" in waiting and 'name="csrf"' in waiting
 
     r = client.post(f"/unit/{number}/accept", data={"csrf": csrf})
-    assert r.status_code == 303 and r.headers["location"] == "/unit"
+    assert r.status_code == 303 and r.headers["location"] == f"/unit?done=accept&number={number}"
     page = client.get("/unit").text
     assert number not in section(page, "待签收") and number in section(page, "办理中")
 
@@ -82,12 +90,12 @@ def test_another_units_handler_neither_sees_nor_accepts_the_ticket(site, session
 
 
 def test_an_overdue_ticket_is_listed_under_overdue_and_the_admin_picks_the_unit(site, session, people):
-    ticket = make_ticket(session, people, Status.accepted)
+    ticket = make_ticket(session, people, Status.in_progress)
     session.commit()
     clock.freeze(ticket.reply_due_at + timedelta(hours=3, minutes=5))
     client, _ = site.signed_in("handler_a")
     late = section(client.get("/unit").text, "已超期")
-    assert ticket.number in late and "已超期 3 小时" in late
+    assert ticket.number in late and "反馈已超期 3 小时" in late and "反馈超期" in late
     admin, _ = site.signed_in("admin")
     assert "请选择承办单位" in admin.get("/unit").text
     assert ticket.number in admin.get(f"/unit?unit_id={people.unit_a}").text
@@ -102,3 +110,124 @@ def test_a_unit_action_without_its_csrf_token_is_refused(site, session, people):
     r = client.post(f"/unit/{ticket.number}/accept", data={})
     assert r.status_code == 403 and "页面已过期" in r.text
     assert ticket.number in section(client.get("/unit").text, "待签收")
+
+
+def test_the_row_shows_urgency_and_counts_down_to_the_next_deadline_the_unit_must_meet(site, session, people):
+    clock.freeze(DISPATCHED_AT)
+    urgent = make_ticket(session, people, Status.dispatched)  # the builder registers as 紧急
+    emergency = make_ticket(session, people, Status.dispatched, urgency="emergency")
+    normal = make_ticket(session, people, Status.dispatched, urgency="normal")
+    session.commit()
+    accept_due, contact_due = urgent.accept_due_at, urgent.contact_due_at
+    assert accept_due < contact_due < urgent.reply_due_at
+    clock.freeze(DISPATCHED_AT + timedelta(minutes=1))
+    client, csrf = site.signed_in("handler_a")
+    waiting = section(client.get("/unit").text, "待签收")
+    mine = row(waiting, urgent.number)
+    assert '<span class="badge urgency-urgent">紧急</span>' in mine
+    # 签收 is due first: the row names it and counts down to it, not to the reply two days away.
+    assert f"签收{countdown(accept_due, clock.now())}" in mine and "剩余 1 小时" in mine
+    assert clock.local(accept_due).strftime("%m-%d %H:%M") in mine and "反馈剩余" not in mine
+    assert "特急" in row(waiting, emergency.number) and "紧急" not in row(waiting, emergency.number)
+    assert "urgency-" not in row(waiting, normal.number) and "一般" not in row(waiting, normal.number)
+
+    assert client.post(f"/unit/{urgent.number}/accept", data={"csrf": csrf}).status_code == 303
+    mine = row(section(client.get("/unit").text, "办理中"), urgent.number)
+    assert f"联系来电人{countdown(contact_due, clock.now())}" in mine and "签收剩余" not in mine
+    assert client.post(f"/unit/{urgent.number}/contact", data={"csrf": csrf}).status_code == 303
+    mine = row(section(client.get("/unit").text, "办理中"), urgent.number)
+    assert "反馈剩余 47 小时" in mine and "联系来电人剩余" not in mine
+
+    # Past its 签收 deadline the row says which deadline was missed, and the ticket is under 已超期.
+    clock.freeze(emergency.accept_due_at + timedelta(minutes=30))
+    client, _ = site.signed_in("handler_a")
+    late = row(section(client.get("/unit").text, "已超期"), emergency.number)
+    assert "签收已超期 30 分钟" in late and "签收超期" in late
+
+
+def test_a_suspended_ticket_shows_its_clock_paused_not_overdue(site, session, people):
+    ticket = make_ticket(session, people, Status.suspended)
+    session.commit()
+    for moved in (ticket.reply_due_at - timedelta(hours=5), ticket.reply_due_at + timedelta(days=3, hours=5)):
+        clock.freeze(moved)
+        client, _ = site.signed_in("handler_a")
+        page = client.get("/unit").text
+        mine = row(section(page, "办理中"), ticket.number)
+        assert "已挂起" in mine and "已暂停计时" in mine
+        assert "已超期" not in mine and "剩余" not in mine and "超期</span>" not in mine
+        assert ticket.number not in section(page, "已超期") and ticket.number not in section(page, "即将到期")
+
+
+def test_each_action_in_the_inbox_is_confirmed_with_a_notice(site, session, people):
+    first = make_ticket(session, people, Status.dispatched)
+    second = make_ticket(session, people, Status.accepted)
+    session.commit()
+    client, csrf = site.signed_in("handler_a")
+
+    def done(path: str, **form: str) -> str:
+        r = client.post(path, data={"csrf": csrf, **form})
+        assert r.status_code == 303 and r.headers["location"].startswith("/unit?")
+        return client.get(r.headers["location"]).text
+
+    assert f'<p class="notice" role="status">工单 {first.number} 已签收</p>' in done(f"/unit/{first.number}/accept")
+    assert f"工单 {first.number} 已记录联系来电人" in done(f"/unit/{first.number}/contact", note="已电话联系")
+    assert f"工单 {first.number} 已申请延期，等待热线中心审批" in done(
+        f"/unit/{first.number}/extension", amount="3", reason="需协调多个部门")
+    page = done(f"/unit/{first.number}/reply", text="已更换闸阀，恢复供水")
+    assert f"工单 {first.number} 已反馈，等待热线中心审核" in page
+    assert f'href="/tickets/{first.number}"' not in page  # it left the inbox, and the notice says where it went
+    assert f"工单 {second.number} 已申请退单，等待热线中心审核" in done(f"/unit/{second.number}/return",
+                                                                   reason="不属于本单位职责")
+    # A plain visit shows no notice, and a crafted link cannot put its own words on the page.
+    assert 'class="notice"' not in client.get("/unit").text
+    assert 'class="notice"' not in client.get("/unit?done=accept&number=请拨打 400 电话").text
+    assert 'class="notice"' not in client.get(f"/unit?done=任意文字&number={first.number}").text
+
+
+def test_the_co_handler_sees_its_own_part_not_the_lead_units(site, session, people):
+    clock.freeze(DISPATCHED_AT)
+    ticket = make_ticket(session, people, Status.accepted)  # the lead (水利局) has signed; the co has not
+    session.commit()
+    client, csrf = site.signed_in("handler_a_co")
+    page = client.get("/unit").text
+    mine = row(section(page, "待签收"), ticket.number)
+    assert "<td>待签收 <small" in mine and "主办已签收" in mine and "协办" in mine
+    assert "签收剩余" in mine and "联系来电人" not in mine  # calling the caller back is the lead's
+    assert ticket.number not in section(page, "办理中")
+
+    # Its own 签收 is late although the lead signed in time: 已超期, under its name.
+    clock.freeze(ticket.accept_due_at + timedelta(hours=1, minutes=1))
+    client, csrf = site.signed_in("handler_a_co")
+    page = client.get("/unit").text
+    mine = row(section(page, "已超期"), ticket.number)
+    assert "签收已超期 1 小时" in mine and "签收超期" in mine
+
+    assert client.post(f"/unit/{ticket.number}/accept", data={"csrf": csrf}).status_code == 303
+    page = client.get("/unit").text
+    mine = row(section(page, "办理中"), ticket.number)
+    assert "<td>已签收 <small" in mine and "反馈剩余" in mine
+    # The lead's missed 联系来电人 is not the co-handler's: the co's row is not overdue.
+    clock.freeze(ticket.contact_due_at + timedelta(hours=1))
+    client, _ = site.signed_in("handler_a_co")
+    page = client.get("/unit").text
+    assert ticket.number not in section(page, "已超期") and "超期" not in row(section(page, "办理中"), ticket.number)
+    lead, _ = site.signed_in("handler_a")
+    assert "联系来电人已超期 1 小时" in row(section(lead.get("/unit").text, "已超期"), ticket.number)
+
+
+def test_the_place_is_not_repeated_when_the_address_adds_nothing(site, session, people):
+    same = make_ticket(session, people, Status.dispatched, address="夏县裴介镇朱吕村")
+    more = make_ticket(session, people, Status.dispatched, address="夏县裴介镇朱吕村村东供水闸阀井")
+    session.commit()
+    client, _ = site.signed_in("handler_a")
+    page = client.get("/unit").text
+    assert "<td>夏县裴介镇朱吕村</td>" in row(page, same.number)
+    assert "<td>夏县裴介镇朱吕村（村东供水闸阀井）</td>" in row(page, more.number)
+
+
+def test_the_action_buttons_keep_their_labels_on_one_line(site):
+    css = site.browser().get("/static/app.css").text
+    rule = css[css.index(".actions form button {"):]
+    assert "white-space: nowrap" in rule[:rule.index("}")]
+    form = css[css.index(".actions form {"):]
+    assert "flex-wrap: wrap" in form[:form.index("}")]

@@ -13,7 +13,7 @@ from hotline.accounts.scope import Scope
 from hotline.directory.models import Unit
 from hotline.kit import clock
 from hotline.kit.errors import Conflict, Invalid, NotFound
-from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitTaskStatus
+from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitRole, UnitTaskStatus
 from hotline.tickets.sla import RUNNING
 from hotline.tickets.states import Status
 
@@ -94,23 +94,33 @@ def overdue_clause(now: datetime) -> Any:
     return or_(*parts)
 
 
-def stage_overdue_clause(now: datetime) -> Any:
-    """Overdue the way ``sla.stage_states`` marks a stage: its due time has passed while the status
-    keeps its clock running (the inbox's 已超期 section agrees with the badges on its rows)."""
-    return or_(*(and_(getattr(Ticket, f"{stage}_due_at") < now, Ticket.status.in_([Status(s) for s in statuses]))
-                 for stage, statuses in RUNNING.items()))
-
-
 # The columns the unit inbox shows (and ``sla.stage_states`` reads), plus the unit's task (an alias
 # of ticket_units, so the EXISTS of ``visible`` keeps its own ticket_units and is not correlated).
 _TASK = aliased(TicketUnit, name="task")
 INBOX_COLUMNS = (
-    Ticket.id, Ticket.number, Ticket.title, Ticket.region_code, Ticket.address, Ticket.status, Ticket.received_at,
+    Ticket.id, Ticket.number, Ticket.title, Ticket.region_code, Ticket.address, Ticket.status, Ticket.urgency,
+    Ticket.received_at,
     Ticket.dispatch_due_at, Ticket.accept_due_at, Ticket.contact_due_at, Ticket.reply_due_at,
     Ticket.dispatched_at, Ticket.accepted_at, Ticket.contacted_at, Ticket.replied_at,
     _TASK.role.label("task_role"), _TASK.status.label("task_status"),
 )
 OPEN_TASKS = (UnitTaskStatus.dispatched, UnitTaskStatus.accepted)
+PART_STAGES = ("accept", "contact", "reply")
+
+
+def part_running(task: Any = _TASK) -> dict[str, Any]:
+    """When each of a unit's own clocks runs (its part, not the whole ticket's; the inbox row's
+    ``web.routes.unit.part_clocks`` says the same in Python): 签收 while its task is not accepted (the
+    lead's while the ticket waits for it), 联系来电人 for the lead only, until the caller is reached,
+    反馈 while ``sla.RUNNING`` keeps it running. Nothing runs while the ticket is suspended."""
+    return {
+        "accept": and_(task.status == UnitTaskStatus.dispatched,
+                       or_(Ticket.status == Status.dispatched,
+                           and_(task.role == UnitRole.co, Ticket.status != Status.suspended))),
+        "contact": and_(task.role == UnitRole.lead, Ticket.contacted_at.is_(None),
+                        Ticket.status.in_([Status(s) for s in RUNNING["contact"]])),
+        "reply": Ticket.status.in_([Status(s) for s in RUNNING["reply"]]),
+    }
 
 
 @dataclass
@@ -126,8 +136,9 @@ class InboxSections:
 def unit_inbox(session: Session, scope: Scope, unit_id: int, statuses: list[str], now: datetime, *,
                due_soon: Any, per_page: int = 50, pages: dict[str, int] | None = None) -> InboxSections:
     """A unit's open tasks by section, read as plain rows of ``INBOX_COLUMNS`` (no ORM objects):
-    待签收 (task dispatched), 办理中 (task accepted), 已超期 (any stage overdue), 即将到期 (reply due
-    within ``due_soon``, not overdue). Ordered by reply due time (none last), newest first on a tie;
+    待签收 (task dispatched), 办理中 (task accepted), 已超期 (one of the unit's own clocks overdue,
+    ``part_running``), 即将到期 (reply clock running and due within ``due_soon``, not overdue). Ordered
+    by the unit's next due time (签收, then 联系来电人, then 反馈; none last), newest first on a tie;
     one page of ``per_page`` rows per section and every section's total in one counting query."""
     if not 1 <= per_page <= MAX_PAGE_SIZE:
         raise Invalid(f"分页参数无效：per_page 取 1–{MAX_PAGE_SIZE}", code="invalid_page", details={"field": "per_page"})
@@ -136,9 +147,12 @@ def unit_inbox(session: Session, scope: Scope, unit_id: int, statuses: list[str]
         .join(_TASK, and_(_TASK.ticket_id == Ticket.id, _TASK.unit_id == unit_id, _TASK.status.in_(OPEN_TASKS)))
         .where(visible(scope), Ticket.status.in_([Status(s) for s in statuses]))
     )
-    late = stage_overdue_clause(now)
-    soon = and_(~late, Ticket.reply_due_at.is_not(None), Ticket.reply_due_at >= now,
+    running = part_running(_TASK)
+    due = {s: getattr(Ticket, f"{s}_due_at") for s in PART_STAGES}
+    late = or_(*(and_(running[s], due[s].is_not(None), due[s] < now) for s in PART_STAGES))
+    soon = and_(~late, running["reply"], Ticket.reply_due_at.is_not(None), Ticket.reply_due_at >= now,
                 Ticket.reply_due_at <= now + due_soon)
+    next_due = case(*((and_(running[s], due[s].is_not(None)), due[s]) for s in PART_STAGES), else_=None)
     where = {
         "待签收": _TASK.status == UnitTaskStatus.dispatched,
         "办理中": _TASK.status == UnitTaskStatus.accepted,
@@ -160,7 +174,7 @@ def unit_inbox(session: Session, scope: Scope, unit_id: int, statuses: list[str]
             continue
         rows[name] = list(session.execute(
             base.where(cond)
-            .order_by(Ticket.reply_due_at.is_(None), Ticket.reply_due_at, Ticket.received_at.desc(), Ticket.id.desc())
+            .order_by(next_due.is_(None), next_due, Ticket.received_at.desc(), Ticket.id.desc())
             .limit(per_page).offset((page - 1) * per_page)
         ))
     return InboxSections(rows=rows, totals={k: int(v) for k, v in totals.items()}, pages=shown, per_page=per_page)

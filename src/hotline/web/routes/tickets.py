@@ -22,6 +22,17 @@ STATE_LABELS = {"not_started": "未开始", "running": "计时中", "met": "按�
                 "overdue": "已超期", "paused": "已暂停", "stopped": "已停止"}
 
 
+def place_text(region: str, address: str | None) -> str:
+    """「夏县裴介镇朱吕村（村东供水闸阀井）」: the place, and the address in brackets only when it adds
+    something (an address that repeats the place is left out; one that starts with it keeps the rest)."""
+    extra = (address or "").strip()
+    if extra.startswith(region):
+        extra = extra[len(region):].strip(" ，,、")
+    if not extra or extra in region:
+        return region
+    return f"{region}（{extra}）"
+
+
 @router.get("/")
 def home(request: Request) -> Response:
     """Signed in: the role's first page; otherwise the sign-in page."""
@@ -55,6 +66,7 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
     return page(request, "pages/ticket.html", status_code=status_code, t=detail, events=events,
                 stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,
+                urgency_labels=views.URGENCY_LABELS, place=place_text(detail["region"]["name"], detail["address"]),
                 title=f"工单 {detail['number']}", error=error, notice=notice,
                 may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS)
 

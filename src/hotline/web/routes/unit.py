@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,10 +15,12 @@ from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound
 from hotline.tickets import lifecycle, queries
-from hotline.tickets.models import Ticket, UnitRole
-from hotline.tickets.sla import STAGE_LABELS, stage_states
-from hotline.tickets.states import STATUS_LABELS
+from hotline.tickets.models import Ticket, TicketEvent, UnitRole, UnitTaskStatus
+from hotline.tickets.sla import RUNNING, STAGE_LABELS
+from hotline.tickets.states import STATUS_LABELS, Status
+from hotline.tickets.views import URGENCY_LABELS
 from hotline.web.render import page
+from hotline.web.routes.tickets import place_text
 from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
@@ -46,26 +50,67 @@ def countdown(due: datetime | None, now: datetime) -> str:
     return f"已超期 {text}" if late else f"剩余 {text}"
 
 
+PAUSED = "已暂停计时"
+PART_LABELS = {UnitTaskStatus.dispatched: "待签收", UnitTaskStatus.accepted: "已签收"}
+# The one-line notice after a handler's action, by the timeline event it wrote.
+DONE = {
+    "accept": "工单 {n} 已签收",
+    "accept_part": "工单 {n} 已签收（协办）",
+    "record_contact": "工单 {n} 已记录联系来电人",
+    "reply": "工单 {n} 已反馈，等待热线中心审核",
+    "reply_part": "工单 {n} 协办反馈已提交",
+    "request_extension": "工单 {n} 已申请延期，等待热线中心审批",
+    "request_return": "工单 {n} 已申请退单，等待热线中心审核",
+}
+
+
+def part_clocks(row: Any) -> dict[str, datetime]:
+    """The unit's own clocks that run now, in the order it must meet them (签收, 联系来电人, 反馈), with
+    their stored due times: the same rule as ``queries.part_running``. A co-handler (协办) signs for
+    its own part and does not contact the caller; a suspended ticket runs none."""
+    status, lead = str(row.status), row.task_role == UnitRole.lead
+    running = {
+        "accept": row.task_status == UnitTaskStatus.dispatched
+        and (status == Status.dispatched or (not lead and status != Status.suspended)),
+        "contact": lead and row.contacted_at is None and status in RUNNING["contact"],
+        "reply": status in RUNNING["reply"],
+    }
+    return {stage: getattr(row, f"{stage}_due_at") for stage, on in running.items()
+            if on and getattr(row, f"{stage}_due_at") is not None}
+
+
 def _unit_id(ctx: PageContext, unit_id: int | None) -> int | None:
     return ctx.user.unit_id if ctx.user.role == Role.handler else unit_id
 
 
 def _row(snap: reference.Snapshot, ticket: Any, now: datetime) -> dict[str, Any]:
-    """One inbox row from a ``queries.INBOX_COLUMNS`` row (the ticket's columns and the unit's task)."""
-    stages = stage_states(ticket, now)
-    overdue = [s for s, v in stages.items() if v["state"] == "overdue"]
+    """One inbox row from a ``queries.INBOX_COLUMNS`` row (the ticket's columns and the unit's task):
+    the unit's own part (its status, its next deadline), not the lead's or the whole ticket's."""
+    clocks = part_clocks(ticket)
+    overdue = [stage for stage, due in clocks.items() if due < now]
+    paused = ticket.status == Status.suspended
+    stage, due = next(iter(clocks.items()), ("reply" if paused else "", ticket.reply_due_at if paused else None))
+    is_lead = ticket.task_role == UnitRole.lead
+    reply_due = clocks.get("reply")
     return {
         "number": ticket.number,
         "title": ticket.title,
-        "place": reference.region_label(snap, ticket.region_code) + (f"（{ticket.address}）" if ticket.address else ""),
-        "status_label": STATUS_LABELS[ticket.status],
+        "urgency": ticket.urgency.value,
+        "urgency_label": URGENCY_LABELS.get(ticket.urgency.value, ""),
+        "place": place_text(reference.region_label(snap, ticket.region_code), ticket.address),
+        "status_label": STATUS_LABELS[ticket.status] if is_lead else PART_LABELS[ticket.task_status],
+        "lead_status_label": "" if is_lead else STATUS_LABELS[ticket.status],
         "role": ticket.task_role.value,
         "task_status": ticket.task_status.value,
-        "reply_due_at": ticket.reply_due_at,
-        "countdown": countdown(ticket.reply_due_at, now),
+        "due_stage": STAGE_LABELS.get(stage, ""),
+        "due_at": due,
+        "reply_due_at": ticket.reply_due_at if stage != "reply" else None,
+        "countdown": PAUSED if paused else (STAGE_LABELS[stage] + countdown(due, now) if due else ""),
+        "late": bool(due) and not paused and due < now,
+        "paused": paused,
         "overdue_stages": [STAGE_LABELS[s] for s in overdue],
-        "due_soon": not overdue and ticket.reply_due_at is not None and now <= ticket.reply_due_at <= now + DUE_SOON,
-        "is_lead": ticket.task_role == UnitRole.lead,
+        "due_soon": not overdue and reply_due is not None and now <= reply_due <= now + DUE_SOON,
+        "is_lead": is_lead,
     }
 
 
@@ -96,22 +141,33 @@ def inbox(ctx: PageContext, unit_id: int, section: str = "", page_no: int = 1) -
 
 def _render(request: Request, ctx: PageContext, unit_id: int | None, status_code: int = 200,
             error: str | None = None, typed: dict[str, Any] | None = None, section: str = "",
-            page_no: int = 1) -> Response:
+            page_no: int = 1, notice: str | None = None) -> Response:
     if unit_id is None:
         return page(request, "unit/inbox.html", status_code=status_code, sections={}, unit_name="", unit_id=None,
-                    error=error or "请选择承办单位（?unit_id=单位编号）", typed=typed or {}, title="本单位工单")
+                    error=error or "请选择承办单位（?unit_id=单位编号）", typed=typed or {}, title="本单位工单",
+                    notice=None)
     snap = reference.snapshot(ctx.session)
     return page(request, "unit/inbox.html", status_code=status_code, **inbox(ctx, unit_id, section, page_no),
                 unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id,
-                error=error, typed=typed or {}, title="本单位工单")
+                error=error, typed=typed or {}, title="本单位工单", notice=notice)
+
+
+def done_notice(done: str, number: str) -> str | None:
+    """The notice for ``?done=<event>&number=<ticket>``: fixed texts only, and a number made of digits
+    and dashes, so a crafted link cannot put words of its own on the page."""
+    if done not in DONE or not re.fullmatch(r"[0-9-]{1,20}", number):
+        return None
+    return DONE[done].format(n=number)
 
 
 @router.get("/unit")
-def unit_inbox(request: Request, unit_id: int | None = None, section: str = "", page_no: int = 1) -> Response:
+def unit_inbox(request: Request, unit_id: int | None = None, section: str = "", page_no: int = 1,
+               done: str = "", number: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        return _render(request, ctx, _unit_id(ctx, unit_id), section=section, page_no=page_no)
+        return _render(request, ctx, _unit_id(ctx, unit_id), section=section, page_no=page_no,
+                       notice=done_notice(done, number))
 
 
 def _act(request: Request, number: str, csrf: str, action: str, unit_id: int | None, **fields: Any) -> Response:
@@ -119,40 +175,41 @@ def _act(request: Request, number: str, csrf: str, action: str, unit_id: int | N
         if ctx.user.role not in ROLES:
             return refused(request)
         uid = _unit_id(ctx, unit_id)
-        back = "/unit" if ctx.user.role == Role.handler or uid is None else f"/unit?unit_id={uid}"
+        back = {} if ctx.user.role == Role.handler or uid is None else {"unit_id": uid}
         try:
             ticket = queries.get_ticket(ctx.session, ctx.scope, number)
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
         try:
-            _apply(ctx, ticket, action, uid, fields)
+            event = _apply(ctx, ticket, action, uid, fields)
             ctx.session.flush()
         except DomainError as err:
             ctx.session.rollback()
             typed = {"number": number, "action": action, **fields}
             return _render(request, ctx, uid, status_code=err.http_status, error=err.message, typed=typed)
-        return RedirectResponse(back, status_code=303)
+        query = urlencode({**back, "done": event.action, "number": ticket.number})
+        return RedirectResponse(f"/unit?{query}", status_code=303)
 
 
-def _apply(ctx: PageContext, ticket: Ticket, action: str, unit_id: int | None, fields: dict[str, Any]) -> None:
+def _apply(ctx: PageContext, ticket: Ticket, action: str, unit_id: int | None,
+           fields: dict[str, Any]) -> TicketEvent:
     actor = ctx.user
     part = unit_id if actor.role != Role.handler else None
     if action == "accept":
-        lifecycle.accept(ctx.session, ticket, actor=actor, unit_id=part)
-    elif action == "contact":
-        lifecycle.record_contact(ctx.session, ticket, actor=actor, note=fields.get("note") or None)
-    elif action == "reply":
-        lifecycle.reply(ctx.session, ticket, actor=actor, text=fields.get("text", ""), unit_id=part)
-    elif action == "return":
-        lifecycle.request_return(ctx.session, ticket, actor=actor, reason=fields.get("reason", ""))
-    elif action == "extension":
+        return lifecycle.accept(ctx.session, ticket, actor=actor, unit_id=part)
+    if action == "contact":
+        return lifecycle.record_contact(ctx.session, ticket, actor=actor, note=fields.get("note") or None)
+    if action == "reply":
+        return lifecycle.reply(ctx.session, ticket, actor=actor, text=fields.get("text", ""), unit_id=part)
+    if action == "return":
+        return lifecycle.request_return(ctx.session, ticket, actor=actor, reason=fields.get("reason", ""))
+    if action == "extension":
         raw = str(fields.get("amount", "")).strip()
         if not raw.isascii() or not raw.isdigit():
             raise Invalid("延期时长请填写 1–60 之间的整数（工作日）", details={"field": "amount"})
-        lifecycle.request_extension(ctx.session, ticket, actor=actor, amount=int(raw), unit="working_days",
-                                    reason=fields.get("reason", ""))
-    else:  # pragma: no cover - routes below name every action
-        raise NotFound(f"未知操作：{action}")
+        return lifecycle.request_extension(ctx.session, ticket, actor=actor, amount=int(raw), unit="working_days",
+                                           reason=fields.get("reason", ""))
+    raise NotFound(f"未知操作：{action}")  # pragma: no cover - routes below name every action
 
 
 @router.post("/unit/{number}/accept")

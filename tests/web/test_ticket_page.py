@@ -1,0 +1,59 @@
+"""The ticket page (/tickets/<number>): urgency, the place, the deadlines as the unit sees them."""
+
+from __future__ import annotations
+
+from hotline.tickets.states import Status
+from hotline.web.routes.tickets import place_text
+from tests.builders import make_ticket
+
+
+def heading(html: str) -> str:
+    return html[html.index("<h1>"):html.index("</h1>")]
+
+
+def field(html: str, name: str) -> str:
+    """The text of one ``<dt>name</dt><dd>…</dd>`` of the ticket's fields."""
+    start = html.index(f"<dt>{name}</dt><dd>") + len(f"<dt>{name}</dt><dd>")
+    return html[start:html.index("</dd>", start)]
+
+
+def test_the_urgency_is_shown_as_a_badge_for_urgent_and_emergency_tickets(site, session, people):
+    urgent = make_ticket(session, people, Status.dispatched)  # the builder registers as 紧急
+    emergency = make_ticket(session, people, Status.registered, urgency="emergency")
+    normal = make_ticket(session, people, Status.dispatched, urgency="normal")
+    session.commit()
+    client, _ = site.signed_in("handler_a")
+    page = client.get(f"/tickets/{urgent.number}").text
+    assert '<span class="badge urgency-urgent">紧急</span>' in heading(page) and field(page, "紧急程度") == "紧急"
+    page = client.get(f"/tickets/{normal.number}").text
+    assert "urgency-" not in heading(page) and "一般" not in heading(page) and field(page, "紧急程度") == "一般"
+    agent, _ = site.signed_in("agent")
+    page = agent.get(f"/tickets/{emergency.number}").text
+    assert '<span class="badge urgency-emergency">特急</span>' in heading(page)
+
+
+def test_the_address_is_shown_only_when_it_adds_to_the_place(site, session, people):
+    same = make_ticket(session, people, Status.dispatched, address="夏县裴介镇朱吕村")
+    part = make_ticket(session, people, Status.dispatched, address="朱吕村")
+    more = make_ticket(session, people, Status.dispatched, address="朱吕村村东供水闸阀井")
+    session.commit()
+    client, _ = site.signed_in("handler_a")
+    assert field(client.get(f"/tickets/{same.number}").text, "地点") == "夏县裴介镇朱吕村"
+    assert field(client.get(f"/tickets/{part.number}").text, "地点") == "夏县裴介镇朱吕村"
+    assert field(client.get(f"/tickets/{more.number}").text, "地点") == "夏县裴介镇朱吕村（朱吕村村东供水闸阀井）"
+
+
+def test_place_text():
+    assert place_text("夏县庙前镇张郭店村", "夏县庙前镇张郭店村") == "夏县庙前镇张郭店村"
+    assert place_text("夏县庙前镇张郭店村", " 张郭店村 ") == "夏县庙前镇张郭店村"
+    assert place_text("夏县庙前镇张郭店村", None) == "夏县庙前镇张郭店村"
+    assert place_text("夏县庙前镇张郭店村", "夏县庙前镇张郭店村，村委会东50米") == "夏县庙前镇张郭店村（村委会东50米）"
+    assert place_text("夏县裴介镇朱吕村", "村东供水闸阀井") == "夏县裴介镇朱吕村（村东供水闸阀井）"
+
+
+def test_a_suspended_tickets_clock_reads_paused(site, session, people):
+    ticket = make_ticket(session, people, Status.suspended)
+    session.commit()
+    client, _ = site.signed_in("handler_a")
+    page = client.get(f"/tickets/{ticket.number}").text
+    assert "已挂起" in heading(page) and "<td>反馈</td>" in page and "已暂停" in page and "已超期" not in page
