@@ -27,9 +27,11 @@ def test_supervisors_and_admins_read_every_rule_with_its_range(api: Api, persona
     assert [r["key"] for r in rules] == list(RULES)
     warn = next(r for r in rules if r["key"] == WARN)
     assert warn == {"key": WARN, "value": 0.8, "default": 0.8, "label": RULES[WARN].label, "type": "float",
-                    "min": 0.05, "max": 0.99, "choices": None, "customized": False}
+                    "min": 0.05, "max": 0.99, "choices": None, "customized": False,
+                    "choice_labels": None}
     after = next(r for r in rules if r["key"] == "callback.after_max_attempts")
     assert after["choices"] == ["close", "keep"] and after["value"] == "close"
+    assert after["choice_labels"] == {"close": "以联系不上办结", "keep": "继续回访"}
 
 
 @pytest.mark.parametrize("persona", ["agent", "dispatcher", "handler_a"])
