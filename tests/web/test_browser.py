@@ -216,6 +216,12 @@ def test_the_whole_loop_through_the_pages(server, browser):
     dispatcher = as_("dispatcher1")
     assert dispatcher.url.endswith("/dispatch") and number in dispatcher.inner_text("main")
     shot(dispatcher, "dispatch")
+    # the row's picker holds its suggestion only; focusing it brings every unit, the suggestion kept
+    picker = dispatcher.locator(f"form[action='/dispatch/{number}'] select[name=lead_unit_id]")
+    suggested = picker.input_value()
+    assert suggested and picker.locator("option").count() == 2
+    picker.focus()
+    assert picker.locator("option").count() > 20 and picker.input_value() == suggested
     act(dispatcher, f"form[action='/dispatch/{number}'] button[type=submit]")
     assert "已派单" in dispatcher.inner_text("main")
 

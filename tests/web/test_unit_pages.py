@@ -191,7 +191,7 @@ def test_the_co_handler_sees_its_own_part_not_the_lead_units(site, session, peop
     client, csrf = site.signed_in("handler_a_co")
     page = client.get("/unit").text
     mine = row(section(page, "待签收"), ticket.number)
-    assert "<td>待签收 <small" in mine and "主办已签收" in mine and "协办" in mine
+    assert "<td><span class=\"nowrap\">待签收</span> <small" in mine and "主办已签收" in mine and "协办" in mine
     assert "签收剩余" in mine and "联系来电人" not in mine  # calling the caller back is the lead's
     assert ticket.number not in section(page, "办理中")
 
@@ -205,7 +205,7 @@ def test_the_co_handler_sees_its_own_part_not_the_lead_units(site, session, peop
     assert client.post(f"/unit/{ticket.number}/accept", data={"csrf": csrf}).status_code == 303
     page = client.get("/unit").text
     mine = row(section(page, "办理中"), ticket.number)
-    assert "<td>已签收 <small" in mine and "反馈剩余" in mine
+    assert "<td><span class=\"nowrap\">已签收</span> <small" in mine and "反馈剩余" in mine
     # The lead's missed 联系来电人 is not the co-handler's: the co's row is not overdue.
     clock.freeze(ticket.contact_due_at + timedelta(hours=1))
     client, _ = site.signed_in("handler_a_co")

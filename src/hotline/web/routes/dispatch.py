@@ -1,7 +1,13 @@
 """The dispatcher's queue: new tickets to dispatch (the suggested unit pre-selected: the catalogue's
 rule, else the unit that resolved such tickets there before),
 returns to review, extension requests to decide and replies to review. Every action is a form
-post that redirects back to the queue with what was done, or shows the refusal in Chinese."""
+post that redirects back to the queue with what was done, or shows the refusal in Chinese.
+
+The page carries the list of units once, however many tickets wait: each row's picker holds only
+its suggested unit until it is used, and a few lines of script fill in every unit from the page's
+one list on the first focus, click or touch (hundreds of units on each of a hundred rows made the
+page 2 MB). Without script, ``/dispatch/{number}/choose`` is a page with the whole list for one
+ticket."""
 
 from __future__ import annotations
 
@@ -12,13 +18,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from hotline.accounts.models import Role
-from hotline.assist.units import suggest_unit
+from hotline.assist.units import UnitSuggestion, suggest_unit
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, Invalid, PermissionDenied
+from hotline.kit.errors import DomainError, Invalid, NotFound, PermissionDenied
 from hotline.tickets import lifecycle, queries, views
 from hotline.tickets.models import RequestState, RequestType, Ticket, TicketRequest
 from hotline.tickets.states import Status
@@ -39,7 +44,7 @@ def _allowed(ctx: PageContext) -> None:
 def _by_status(ctx: PageContext, status: Status) -> list[Ticket]:
     rows = ctx.session.scalars(
         select(Ticket).where(queries.visible(ctx.scope), Ticket.status == status)
-        .options(selectinload(Ticket.units)).order_by(Ticket.received_at, Ticket.id).limit(PER_SECTION)
+        .order_by(Ticket.received_at, Ticket.id).limit(PER_SECTION)
     ).all()
     return list(rows)
 
@@ -48,24 +53,42 @@ def _pending(ctx: PageContext, kind: RequestType) -> list[tuple[TicketRequest, T
     rows = ctx.session.execute(
         select(TicketRequest, Ticket).join(Ticket, Ticket.id == TicketRequest.ticket_id)
         .where(TicketRequest.type == kind, TicketRequest.state == RequestState.pending, queries.visible(ctx.scope))
-        .options(selectinload(Ticket.units)).order_by(TicketRequest.requested_at, TicketRequest.id)
+        .order_by(TicketRequest.requested_at, TicketRequest.id)
         .limit(PER_SECTION)
     ).all()
     return [(r, t) for r, t in rows]
 
 
+def _units(snap: reference.Snapshot) -> list[tuple[int, str]]:
+    """The units a ticket can be sent to (the active ones), by name."""
+    return sorted(((uid, name) for uid, (_code, name, active) in snap.units.items() if active), key=lambda u: u[1])
+
+
+def _suggester(ctx: PageContext) -> Callable[[Ticket], UnitSuggestion]:
+    """``suggest_unit`` for the tickets of one page, once per category and place: the suggestion
+    reads nothing else (its ``text`` is not read yet), and a burst of calls about one outage in
+    one village is many tickets of one category at one place."""
+    memo: dict[tuple[str, str], UnitSuggestion] = {}
+
+    def suggest(t: Ticket) -> UnitSuggestion:
+        key = (t.category_code, t.region_code)
+        if key not in memo:
+            memo[key] = suggest_unit(ctx.session, category_code=t.category_code, region_code=t.region_code)
+        return memo[key]
+    return suggest
+
+
 def _queue(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
            done: str = "") -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
-    units = sorted(((uid, name) for uid, (_code, name, active) in snap.units.items() if active),
-                   key=lambda u: u[1])
+    units = _units(snap)
 
     def summary(t: Ticket) -> dict[str, Any]:
         return views.ticket_summary(snap, ctx.scope, t, now)
 
-    new = []
+    suggest, new = _suggester(ctx), []
     for t in _by_status(ctx, Status.registered):
-        s = suggest_unit(ctx.session, category_code=t.category_code, region_code=t.region_code, text=t.content)
+        s = suggest(t)
         new.append({"t": summary(t), "suggested": s.lead_unit_id, "source": s.source, "note": s.reason,
                     "co": [snap.units[u][1] for u in s.co_unit_ids if u in snap.units]})
     returns = [{"t": summary(t), "reason": r.reason, "unit": snap.units.get(r.unit_id, ("", "?", False))[1],
@@ -75,7 +98,8 @@ def _queue(request: Request, ctx: PageContext, *, status_code: int = 200, error:
                   for r, t in _pending(ctx, RequestType.extension)]
     replies = [{"t": summary(t), "reply": t.reply_text} for t in _by_status(ctx, Status.replied)]
     return page(request, "dispatch/queue.html", status_code=status_code, title="派单工作台", units=units,
-                new=new, returns=returns, extensions=extensions, replies=replies, error=error, done=done)
+                unit_names=dict(units), new=new, returns=returns, extensions=extensions, replies=replies,
+                error=error, done=done)
 
 
 @router.get("/dispatch")
@@ -86,6 +110,36 @@ def dispatch_queue(request: Request, done: str = "") -> Response:
         except PermissionDenied as refused:
             return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
         return _queue(request, ctx, done=done[:200])
+
+
+@router.get("/dispatch/{number}/choose")
+def choose_unit(request: Request, number: str) -> Response:
+    """One ticket's whole list of units, to dispatch or redispatch it where the queue's script
+    does not run (the queue's rows hold only the suggested unit without it)."""
+    with page_work(request, write=False) as ctx:
+        try:
+            _allowed(ctx)
+            if number.isdigit():  # numbers only, as for the queue's forms
+                raise NotFound(f"工单 {number} 不存在或不在您的权限范围内")
+            ticket = queries.get_ticket(ctx.session, ctx.scope, number)
+        except PermissionDenied as refused:
+            return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        snap = reference.snapshot(ctx.session)
+        t = views.ticket_summary(snap, ctx.scope, ticket, clock.now())
+        if ticket.status == Status.registered:
+            s = suggest_unit(ctx.session, category_code=ticket.category_code, region_code=ticket.region_code)
+            form = {"action": f"/dispatch/{t['number']}", "selected": s.lead_unit_id, "exclude": None,
+                    "note": s.reason, "button": "派单"}
+        elif ticket.status == Status.return_requested:
+            form = {"action": f"/dispatch/{t['number']}/redispatch", "selected": None,
+                    "exclude": ticket.lead_unit_id, "note": "", "button": "改派"}
+        else:
+            return page(request, "error.html", status_code=409, title="不能派单",
+                        message=f"工单 {t['number']} 当前状态为「{t['status_label']}」，不能派单或改派")
+        return page(request, "dispatch/choose.html", title=f"选择承办单位 · {t['number']}", t=t,
+                    units=_units(snap), **form)
 
 
 def _unit_id(form: Any, name: str = "lead_unit_id") -> int:

@@ -129,3 +129,27 @@ document.addEventListener("click", function (event) {
   field.dispatchEvent(new Event("change", { bubbles: true }));
   field.focus();
 });
+
+// The dispatch queue: a row's unit picker (select[data-units]) holds only its suggested unit; it gets
+// every unit of the page's one list (<template id="unit-options">) the first time it is focused,
+// clicked or touched, before it opens, so keyboard (Tab, arrows, typing a name) and mouse work as on
+// a full list and the pre-selected unit stays chosen (the page is 13 times smaller than with a full
+// list in every row). A returned ticket's picker leaves out the unit that sent it back.
+(function () {
+  function fill(event) {
+    var select = event.target && event.target.closest && event.target.closest("select[data-units]");
+    var list = document.getElementById("unit-options");
+    if (!select || !list) return;
+    select.removeAttribute("data-units");
+    var chosen = select.value, exclude = select.getAttribute("data-exclude");
+    var options = list.content.cloneNode(true);
+    var skip = exclude && options.querySelector('option[value="' + exclude + '"]');
+    if (skip) skip.remove();
+    while (select.options.length > 1) select.remove(1);  // keep the 选择承办单位 placeholder
+    select.appendChild(options);
+    select.value = chosen;
+  }
+  ["focusin", "pointerdown", "mousedown", "touchstart"].forEach(function (type) {
+    document.addEventListener(type, fill, true);
+  });
+})();
