@@ -61,6 +61,14 @@ STALE_MIN_RETURNS = 3  # returns by a row's unit, resolved by one other unit, be
 STALE_WINDOW_DAYS = 365.0  # by then the catalogue should have been corrected
 
 
+def _resolved() -> Any:
+    """The ticket's status is one of ``RESOLVED``, written so that no planner answers it from the
+    status index instead of the place and category ones: SQLite did, even with statistics, reading
+    every resolved ticket of the year (16 ms a suggestion on the demo's 20,000 tickets against 2 ms;
+    most of the dispatch queue's second, which suggests a unit for every waiting ticket)."""
+    return func.coalesce(Ticket.status, "").in_([s.value for s in RESOLVED])
+
+
 @dataclass(frozen=True)
 class UnitSuggestion:
     lead_unit_id: int | None
@@ -113,10 +121,7 @@ def _from_history(session: Session, category_code: str, region_code: str,
             Ticket.received_at < now,
             Ticket.region_code.startswith(county, autoescape=True),
             Ticket.lead_unit_id.is_not(None),
-            # wrapped, so that no planner reads the status index instead of the township's range: SQLite
-            # did, even with statistics (every resolved ticket of the window: 16 ms a suggestion on the
-            # demo's 20,000 tickets against 2 ms, most of the dispatch queue's second)
-            func.coalesce(Ticket.status, "").in_([s.value for s in RESOLVED]),
+            _resolved(),
             or_(Ticket.resolved.is_(None), Ticket.resolved.is_(True)),
             ~returned_by_lead,
         )
@@ -174,10 +179,7 @@ def _stale_query() -> Select[Any]:
             Ticket.received_at < bindparam("now"),
             Ticket.received_at >= bindparam("since"),
             Ticket.lead_unit_id.is_not(None),
-            # wrapped, so that no planner reads the status index instead of the township's range: SQLite
-            # did, even with statistics (every resolved ticket of the window: 16 ms a suggestion on the
-            # demo's 20,000 tickets against 2 ms, most of the dispatch queue's second)
-            func.coalesce(Ticket.status, "").in_([s.value for s in RESOLVED]),
+            _resolved(),
             or_(Ticket.resolved.is_(None), Ticket.resolved.is_(True)),
         )
     )
