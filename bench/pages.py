@@ -1,4 +1,5 @@
-"""Page times: server time of the unit inbox, the ticket page and the agent intake page over a
+"""Page times: server time of the unit inbox, the ticket page, the agent intake page and the dispatch
+queue over a
 database of 200,000 tickets, against a bare page that renders the same template with fixed data.
 
 What is measured
@@ -24,7 +25,10 @@ Pages (GET, signed in):
 * **unit inbox typical**: ``/unit`` as a handler of the busiest other unit, whose open tickets fit
   on one page (most units: the list query then finds fewer than its LIMIT);
 * **ticket page**: ``/tickets/{number}`` of the long-timeline ticket, as the same handler;
-* **agent intake**: ``/agent/intake`` as the agent (categories, region options).
+* **agent intake**: ``/agent/intake`` as the agent (categories, region options);
+* **dispatch queue**: ``/dispatch`` as a dispatcher (the tickets waiting to be dispatched, each with
+  its suggested unit from the catalogue or the history of its township, and every unit once for the
+  rows' pickers), the page a dispatcher keeps open all day.
 
 Bare pages: one real render of each page is captured (the template name and the context dict
 passed to ``hotline.web.render.env``; the ORM user replaced by a plain copy of the fields the
@@ -342,6 +346,8 @@ def prepare(backend: str, url: str, path: Path | None, args: argparse.Namespace,
                  password=PASSWORD)
         add_user(session, username="bench-agent", display_name="杨振华", role="agent",
                  unit_code="yuncheng-12345", password=PASSWORD)
+        add_user(session, username="bench-dispatcher", display_name="李派单", role="dispatcher",
+                 unit_code="yuncheng-12345", password=PASSWORD)
     with db.transaction(write=False) as session:
         ref = _reference(session)
     db.dispose()
@@ -359,6 +365,14 @@ def prepare(backend: str, url: str, path: Path | None, args: argparse.Namespace,
             {"water": UNIT}).one()
         add_user(session, username="bench-handler-2", display_name="王承办", role="handler",
                  unit_code=typical[0], password=PASSWORD)
+        # a few of xiaxian-water's tickets in progress (caller reached) with the reply due within the
+        # day, so that its inbox's 即将到期 section has rows at every size (uncontacted ones past
+        # their 联系来电人 time are 已超期 instead)
+        session.execute(text(
+            "UPDATE tickets SET reply_due_at = :soon WHERE id IN (SELECT t.id FROM tickets t "
+            "JOIN ticket_units tu ON tu.ticket_id = t.id JOIN units u ON u.id = tu.unit_id "
+            "WHERE u.code = :water AND tu.role = 'lead' AND t.status = 'in_progress' ORDER BY t.id DESC LIMIT 5)"),
+            {"water": UNIT, "soon": now + timedelta(hours=6)})
     db.dispose()
     info["typical_unit"] = f"{typical[1]} ({typical[0]}, {typical[2]:,} tickets)"
     return {"url": url, "reference_s": t1 - t0, "generate_s": t2 - t1, **info}
@@ -496,7 +510,9 @@ def _run(backend: str, url: str, path: Path | None, args: argparse.Namespace, wo
     handler = TestClient(site, follow_redirects=False)
     handler2 = TestClient(site, follow_redirects=False)
     agent = TestClient(site, follow_redirects=False)
-    for client, who in ((handler, "bench-handler"), (handler2, "bench-handler-2"), (agent, "bench-agent")):
+    dispatcher = TestClient(site, follow_redirects=False)
+    for client, who in ((handler, "bench-handler"), (handler2, "bench-handler-2"), (agent, "bench-agent"),
+                        (dispatcher, "bench-dispatcher")):
         r = client.post("/login", data={"username": who, "password": PASSWORD})
         if r.status_code != 303:
             raise RuntimeError(f"sign-in of {who} refused: {r.status_code} {r.text[:300]}")
@@ -505,6 +521,7 @@ def _run(backend: str, url: str, path: Path | None, args: argparse.Namespace, wo
         "unit_inbox_typical": (handler2, "/unit", "本单位工单"),
         "ticket_page": (handler, f"/tickets/{setup['number']}", setup["number"]),
         "agent_intake": (agent, "/agent/intake", "来电受理"),
+        "dispatch_queue": (dispatcher, "/dispatch", "派单工作台"),
     }
 
     # one real render each, captured for the bare page; and the SQL the page sends
@@ -544,6 +561,8 @@ def _run(backend: str, url: str, path: Path | None, args: argparse.Namespace, wo
                 problems.append(f"unit inbox has an empty section: {shown[name]}")
         elif name == "ticket_page":
             shown[name] = {"events": len(ctx["events"])}
+        elif name == "dispatch_queue":
+            shown[name] = {"to_dispatch": len(ctx["new"]), "units": len(ctx["units"])}
         else:
             shown[name] = {"categories": sum(len(v) for _, v in ctx["categories"]), "regions": len(ctx["regions"])}
         shown[name]["html_kb"] = round(len(r.content) / 1024, 1)
@@ -657,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     summary, failed = run_backends(backends, lambda backend, workdir: run(backend, args, workdir),
                                    "hotline-bench-pages-")
-    pages = ("unit_inbox", "unit_inbox_typical", "ticket_page", "agent_intake")
+    pages = ("unit_inbox", "unit_inbox_typical", "ticket_page", "agent_intake", "dispatch_queue")
     ran = [b for b in backends if "unit_inbox" in summary.get(b, {})]
     summary.update(
         tickets=args.tickets, open_share=args.open_share, requests=args.requests, warmup=args.warmup,
