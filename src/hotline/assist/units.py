@@ -162,6 +162,16 @@ def _from_history(session: Session, category_code: str, region_code: str,
 
 
 _RULE_CATEGORY = select(DispatchRule.category_code).where(DispatchRule.id == bindparam("rule_id"))
+# At least STALE_MIN_RETURNS returns by the row's unit since the window opened, of tickets in the
+# township: a necessary condition of the override (its returned tickets were received in the window,
+# so returned after it opened), read from the unit's returns (ix_ticket_requests_unit_type_requested)
+# before the year of the township's tickets is.
+_RETURNS_SINCE = select(func.count()).select_from(
+    select(TicketRequest.id).join(Ticket, Ticket.id == TicketRequest.ticket_id)
+    .where(TicketRequest.unit_id == bindparam("row_unit"), TicketRequest.type == RequestType.return_,
+           TicketRequest.requested_at >= bindparam("since", type_=TicketRequest.requested_at.type),
+           Ticket.region_code.between(bindparam("first"), bindparam("last")))
+    .limit(STALE_MIN_RETURNS).subquery())
 
 
 @functools.cache
@@ -194,15 +204,21 @@ def _stale_row(session: Session, rule_id: int | None, row_unit: int | None, cate
     snap = reference.snapshot(session)
     township = next((c for c in reference.region_path(snap, region_code)
                      if snap.regions[c][1] == RegionLevel.township), None)
-    rule_category = session.scalar(_RULE_CATEGORY, {"rule_id": rule_id})
-    if township is None or rule_category is None:
+    if township is None:
         return None
     now = clock.aware(now) if now is not None else clock.now()
+    since, last = now - timedelta(days=STALE_WINDOW_DAYS), township + "9" * (12 - len(township))
+    if session.scalar(_RETURNS_SINCE, {"row_unit": row_unit, "since": since, "first": township,
+                                       "last": last}) < STALE_MIN_RETURNS:
+        return None  # the usual case: the row's unit has not returned enough here to be overridden
+    rule_category = session.scalar(_RULE_CATEGORY, {"rule_id": rule_id})
+    if rule_category is None:
+        return None
     scope = rule_category if category_code.startswith(rule_category) else category_code
     rows = session.execute(_stale_query(), {
         "categories": [c for c in snap.categories if c.startswith(scope)], "row_unit": row_unit,
-        "first": township, "last": township + "9" * (12 - len(township)),  # a township's codes are one range
-        "now": now, "since": now - timedelta(days=STALE_WINDOW_DAYS),
+        "first": township, "last": last,  # a township's codes are one range
+        "now": now, "since": since,
     }).all()
     scopes = [("同类", [r for r in rows if r.category_code == category_code])]
     if scope != category_code:

@@ -260,6 +260,9 @@ class TicketRequest(Base):
 
 
 Index("ix_ticket_requests_state_type", TicketRequest.state, TicketRequest.type)
+# a unit's returns (退单) of a period: the unit suggestion's check whether a catalogue row's unit keeps
+# returning such tickets reads these first (migration 0013)
+Index("ix_ticket_requests_unit_type_requested", TicketRequest.unit_id, TicketRequest.type, TicketRequest.requested_at)
 
 
 class Attachment(Base):
