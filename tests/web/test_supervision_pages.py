@@ -94,3 +94,71 @@ def test_the_board_counts_every_open_order_not_just_a_page_of_them(site, session
     session.commit()
     supervisor, _ = site.signed_in("supervisor")
     assert "未结督办单 123 件" in supervisor.get("/supervision").text
+
+
+def _order_section(page: str) -> str:
+    return page.split('<section class="card" id="orders">', 1)[1].split("</section>", 1)[0] if 'id="orders"' in page else ""
+
+
+def test_the_ordered_unit_sees_the_order_in_its_inbox_and_answers_it_on_the_ticket_page(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "key", "working_days": "2", "note": "请两日内修复并答复"})
+    assert r.status_code == 303
+    # The unit's inbox points to it; the ticket page shows it with a form to answer.
+    handler, hcsrf = site.signed_in("handler_a")
+    inbox = _order_section(handler.get("/unit").text)
+    assert "督办单待答复" in inbox and f'href="/tickets/{ticket.number}#orders"' in inbox
+    assert "重点督办" in inbox and "请两日内修复并答复" in inbox
+    page = handler.get(f"/tickets/{ticket.number}").text
+    action = re.search(rf'action="(/tickets/{ticket.number}/supervision/\d+/answer)"', page).group(1)
+    assert "请两日内修复并答复" in _order_section(page)
+    r = handler.post(action, data={"csrf": hcsrf, "answer": " "})
+    assert r.status_code == 422 and "督办答复不能为空" in r.text
+    r = handler.post(action, data={"csrf": hcsrf, "answer": "已更换阀门，漏水已止住"})
+    assert r.status_code == 303
+    page = handler.get(r.headers["location"]).text
+    assert "督办答复已提交" in page and "已更换阀门，漏水已止住" in _order_section(page)
+    assert action not in page and "督办单待答复" not in handler.get("/unit").text
+    # The supervisor reads the answer on the ticket page; a second answer is refused.
+    assert "已更换阀门，漏水已止住" in _order_section(supervisor.get(f"/tickets/{ticket.number}").text)
+    assert handler.post(action, data={"csrf": hcsrf, "answer": "再答一次"}).status_code == 409
+
+
+def test_another_unit_neither_sees_nor_answers_the_order(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    supervisor.post(f"/supervision/{ticket.number}/supervise", data={"csrf": csrf, "note": "请尽快办理"})
+    page = supervisor.get(f"/tickets/{ticket.number}").text
+    action = re.search(r'/supervision/(\d+)/answer', page)
+    assert action is None and "待答复" in _order_section(page)  # supervisors read it, they do not answer
+    lead, _ = site.signed_in("handler_a")
+    order_id = re.search(r'/supervision/(\d+)/answer', lead.get(f"/tickets/{ticket.number}").text).group(1)
+    co, co_csrf = site.signed_in("handler_a_co")  # the co-unit sees the ticket, not the lead unit's order
+    assert _order_section(co.get(f"/tickets/{ticket.number}").text) == ""
+    r = co.post(f"/tickets/{ticket.number}/supervision/{order_id}/answer", data={"csrf": co_csrf, "answer": "x"})
+    assert r.status_code == 404
+
+
+def test_the_timeline_shows_a_supervisor_acting_on_a_unit_not_as_one_of_its_staff(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "请今天内反馈"})
+    page = supervisor.get(f"/tickets/{ticket.number}").text
+    name = people.supervisor.display_name
+    assert f"{name} → 夏县水利局" in page and f"{name}（夏县水利局）" not in page
+
+
+def test_a_ticket_not_yet_dispatched_is_not_offered_for_urging(site, session, people):
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.registered)
+    session.commit()
+    clock.advance(ticket.dispatch_due_at - clock.now() + timedelta(hours=1))
+    supervisor, _ = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    assert ticket.number in board and "尚未派单" in board
+    assert f"/supervision/{ticket.number}/urge" not in board and f"/supervision/{ticket.number}/supervise" not in board

@@ -140,6 +140,23 @@ def count_orders(session: Session, *, actor: User, state: str | None = None, uni
     return int(session.scalar(query) or 0)
 
 
+def of_ticket(session: Session, ticket_id: int, *, unit_id: int | None = None) -> list[SupervisionOrder]:
+    """A ticket's orders, oldest first; ``unit_id`` keeps those to one unit (what its handlers see)."""
+    query = select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket_id)
+    if unit_id is not None:
+        query = query.where(SupervisionOrder.unit_id == unit_id)
+    return list(session.scalars(query.order_by(SupervisionOrder.issued_at, SupervisionOrder.id)))
+
+
+def open_for_unit(session: Session, unit_id: int, *, limit: int = 50) -> list[tuple[SupervisionOrder, str, str]]:
+    """A unit's unanswered orders with their ticket's number and title, the earliest due first."""
+    rows = session.execute(
+        select(SupervisionOrder, Ticket.number, Ticket.title).join(Ticket, Ticket.id == SupervisionOrder.ticket_id)
+        .where(SupervisionOrder.unit_id == unit_id, SupervisionOrder.state == OrderState.open)
+        .order_by(SupervisionOrder.due_at, SupervisionOrder.id).limit(limit))
+    return [(order, number, title) for order, number, title in rows]
+
+
 def _visible_orders(actor: User, state: str | None, unit_id: int | None):  # noqa: ANN202
     query = select(SupervisionOrder)
     if actor.role == Role.handler:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
-from hotline.accounts.models import Role
+from hotline.accounts.models import Role, User
 from hotline.accounts.signin import current
 from hotline.analytics import exclusions
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, NotFound
+from hotline.supervision import orders
+from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
 from hotline.tickets import queries, views
 from hotline.tickets.sla import STAGE_LABELS
-from hotline.tickets.states import ACTION_LABELS
+from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
 from hotline.web.session import COOKIE, database, page_work
 
@@ -42,15 +47,33 @@ def home(request: Request) -> Response:
     return RedirectResponse(target, status_code=303)
 
 
+PER_PAGE = 50
+# Timeline actions whose unit is the one acted on, not the actor's own: shown as "actor → unit".
+TARGET_ACTIONS = frozenset({"urge", "supervise", "approve_extension", "refuse_extension"})
+
+
 @router.get("/tickets")
-def ticket_list(request: Request, q: str = "", status: str = "", page_no: int = 1) -> Response:
+def ticket_list(request: Request, q: str = "", status: str = "", overdue: str = "", page_no: str = "1") -> Response:
+    """Search within one's scope, newest first, 50 a page, by status and overdue; a status the page
+    does not offer is ignored with a message rather than refused."""
     with page_work(request, write=False) as ctx:
-        f = queries.TicketFilter(q=q.strip() or None, status=[status] if status else [])
-        rows, total = queries.list_tickets(ctx.session, ctx.scope, f, page=max(page_no, 1), per_page=50)
+        error = None
+        if status and status not in {s.value for s in Status}:
+            error, status = f"未知的工单状态「{status}」，已显示全部状态", ""
+        late = overdue == "1"
+        number = int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1
+        f = queries.TicketFilter(q=q.strip() or None, status=[status] if status else [], overdue=True if late else None)
+        rows, total = queries.list_tickets(ctx.session, ctx.scope, f, page=number, per_page=PER_PAGE)
+        pages = max(1, -(-total // PER_PAGE))
+        if number > pages:  # a page past the end (the list shrank, or a typed address): the last one
+            number = pages
+            rows, total = queries.list_tickets(ctx.session, ctx.scope, f, page=number, per_page=PER_PAGE)
         snap, now = reference.snapshot(ctx.session), clock.now()
         items = [views.ticket_summary(snap, ctx.scope, t, now) for t in rows]
-        return page(request, "pages/tickets.html", items=items, total=total, q=q, status=status,
-                    page_no=page_no, title="工单查询")
+        base = urlencode({k: v for k, v in (("q", q.strip()), ("status", status), ("overdue", "1" if late else ""))
+                          if v})
+        return page(request, "pages/tickets.html", items=items, total=total, q=q, status=status, overdue=late,
+                    page_no=number, pages=pages, base=base, statuses=STATUS_LABELS, error=error, title="工单查询")
 
 
 def _ticket_or_404(ctx, key: str):
@@ -59,12 +82,33 @@ def _ticket_or_404(ctx, key: str):
     return queries.get_ticket(ctx.session, ctx.scope, key)
 
 
+def _orders(ctx, ticket, snap: reference.Snapshot, now) -> list[dict]:
+    """The ticket's supervision orders as the page shows them: a handler sees its own unit's, and
+    may answer an open one; supervisors, dispatchers and admins see them all (admins may answer)."""
+    user = ctx.user
+    if user.role == Role.handler:
+        found = orders.of_ticket(ctx.session, ticket.id, unit_id=user.unit_id)
+    elif user.role in (Role.supervisor, Role.dispatcher, Role.admin):
+        found = orders.of_ticket(ctx.session, ticket.id)
+    else:
+        return []
+    issuers = {u.id: u.display_name for u in ctx.session.scalars(
+        select(User).where(User.id.in_({o.issued_by_id for o in found if o.issued_by_id})))} if found else {}
+    return [{"id": o.id, "level": ORDER_LEVEL_LABELS[o.level], "unit": snap.units.get(o.unit_id, ("", "", False))[1],
+             "note": o.note, "issued_at": o.issued_at, "issued_by": issuers.get(o.issued_by_id, "系统"),
+             "due_at": o.due_at, "state": o.state.value, "overdue": o.state == OrderState.open and now > o.due_at,
+             "answer": o.answer, "answered_at": o.answered_at,
+             "may_answer": o.state == OrderState.open and (user.role == Role.admin or user.unit_id == o.unit_id)}
+            for o in found]
+
+
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
-                   notice: str | None = None) -> Response:
+                   notice: str | None = None, typed_answer: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
     return page(request, "pages/ticket.html", status_code=status_code, t=detail, events=events,
+                orders=_orders(ctx, ticket, snap, now), target_actions=TARGET_ACTIONS, typed_answer=typed_answer or {},
                 stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,
                 urgency_labels=views.URGENCY_LABELS, place=place_text(detail["region"]["name"], detail["address"]),
                 title=f"工单 {detail['number']}", error=error, notice=notice,
@@ -72,13 +116,15 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
 
 
 @router.get("/tickets/{key}")
-def ticket_page(request: Request, key: str, assessed: str = "") -> Response:
+def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
             ticket = _ticket_or_404(ctx, key)
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
-        return _render_ticket(request, ctx, ticket, notice="考核认定已保存，统计将在几分钟内更新。" if assessed else None)
+        notice = ("考核认定已保存，统计将在几分钟内更新。" if assessed else
+                  "督办答复已提交，督办员可在本页查看。" if answered else None)
+        return _render_ticket(request, ctx, ticket, notice=notice)
 
 
 @router.post("/tickets/{key}/assessment")
@@ -101,3 +147,25 @@ def assessment(request: Request, key: str, csrf: str = Form(""), reason: str = F
             return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
                                   error=err.message)
         return RedirectResponse(f"/tickets/{ticket.number}?assessed=1", status_code=303)
+
+
+@router.post("/tickets/{key}/supervision/{order_id}/answer")
+def answer_order(request: Request, key: str, order_id: str, csrf: str = Form(""), answer: str = Form("")) -> Response:
+    """答复督办: the ordered unit's handler (or an admin) answers the order once, from the ticket page."""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        try:
+            ticket = _ticket_or_404(ctx, key)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        order = (ctx.session.get(SupervisionOrder, int(order_id))
+                 if order_id.isdigit() and 0 < int(order_id) < 2**31 else None)
+        try:
+            if order is None or order.ticket_id != ticket.id:
+                raise NotFound(f"工单 {ticket.number} 没有这张督办单")
+            orders.answer_order(ctx.session, order, actor=ctx.user, answer=answer)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
+                                  error=err.message, typed_answer={"order_id": order_id, "answer": answer})
+        return RedirectResponse(f"/tickets/{ticket.number}?answered=1", status_code=303)

@@ -14,6 +14,8 @@ from hotline.accounts.models import Role
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound
+from hotline.supervision import orders
+from hotline.supervision.models import ORDER_LEVEL_LABELS
 from hotline.tickets import lifecycle, queries
 from hotline.tickets.models import Ticket, TicketEvent, UnitRole, UnitTaskStatus
 from hotline.tickets.sla import RUNNING, STAGE_LABELS
@@ -146,9 +148,13 @@ def _render(request: Request, ctx: PageContext, unit_id: int | None, status_code
         return page(request, "unit/inbox.html", status_code=status_code, sections={}, unit_name="", unit_id=None,
                     error=error or "请选择承办单位（?unit_id=单位编号）", typed=typed or {}, title="本单位工单",
                     notice=None)
-    snap = reference.snapshot(ctx.session)
+    snap, now = reference.snapshot(ctx.session), clock.now()
+    # Open supervision orders first: they are answered on the ticket page, and nothing else points there.
+    open_orders = [{"number": number, "title": title, "level": ORDER_LEVEL_LABELS[o.level], "note": o.note,
+                    "due_at": o.due_at, "countdown": countdown(o.due_at, now), "overdue": now > o.due_at}
+                   for o, number, title in orders.open_for_unit(ctx.session, unit_id)]
     return page(request, "unit/inbox.html", status_code=status_code, **inbox(ctx, unit_id, section, page_no),
-                unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id,
+                unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id, open_orders=open_orders,
                 error=error, typed=typed or {}, title="本单位工单", notice=notice)
 
 
