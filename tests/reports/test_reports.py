@@ -120,7 +120,7 @@ def test_weekly_and_monthly_periods(session, people, day_set):
     settings.set_value(session, "assessment.period_start_day", 26)
     session.flush()
     reference.invalidate()
-    shifted = build(session, "monthly", date(2026, 3, 27))
+    shifted = build(session, "monthly", date(2026, 3, 27), now=at(date(2026, 3, 27), 12))  # once it has begun
     assert (shifted.period.first, shifted.period.last, shifted.period.label) == (date(2026, 3, 26), date(2026, 4, 25),
                                                                                 "2026-04")
     assert shifted.previous.first == date(2026, 2, 26)
@@ -330,3 +330,18 @@ def test_the_command_makes_a_report_on_demand(db, people, day_set, tmp_path):
     assert not (tmp_path / "reports").exists()
     result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_a_report_of_a_period_that_has_not_begun_is_refused_and_not_listed(site, session, people, day_set):
+    client, csrf = site.signed_in("supervisor")  # the clock stands at 2026-03-12 07:00
+    assert 'max="2026-03-12"' in client.get("/reports").text
+    r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-13"})
+    assert r.status_code == 422 and "2026年3月13日尚未开始" in r.text
+    r = client.post("/reports", data={"csrf": csrf, "kind": "weekly", "day": "2026-03-16"})
+    assert r.status_code == 422 and "尚未开始" in r.text
+    r = client.post("/reports", data={"csrf": csrf, "kind": "monthly", "day": "2026-04-01"})
+    assert r.status_code == 422 and "尚未开始" in r.text
+    assert "暂无报表" in client.get("/reports").text
+    # The period under way may still be made (it says its figures are interim).
+    r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-12"})
+    assert r.status_code == 303 and "本期尚未结束" in client.get("/reports/daily/2026-03-12.html").text

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from hotline.analytics import dashboard, hotspots, rates
 from hotline.directory import reference
 from hotline.kit import clock
+from hotline.kit.errors import Invalid
 from hotline.reports import periods, problems
 from hotline.reports.periods import Period
 from hotline.tickets.models import Ticket
@@ -157,6 +158,9 @@ def build(session: Session, kind: str, day: date, *, now: datetime | None = None
     local day; the Monday–Sunday week; the assessment month (``assessment.period_start_day``)."""
     rules = rates.current_rules(session)
     period = periods.period_of(kind, day, rules.period_start_day)
+    if period.first > clock.local(now).date():  # nothing has happened in it yet: an all-zero report
+        raise Invalid(f"{period.title}尚未开始，不能生成报表；请选择今天或以前的日期", code="future_period",
+                      details={"field": "day"})
     before = periods.previous(period, rules.period_start_day)
     months = periods.months_back(period, problems.MONTHS, rules.period_start_day)
     report = Report(

@@ -31,8 +31,9 @@ MEDIA = {"html": "text/html; charset=utf-8",
 
 def _render(request: Request, session: Session, *, status_code: int = 200, error: str | None = None, notice: str | None = None,
             typed: dict | None = None) -> Response:
-    default_day = clock.local().date() - timedelta(days=1)
-    return page(request, "reports/index.html", status_code=status_code, title="统计报表",
+    today = clock.local().date()
+    default_day = today - timedelta(days=1)
+    return page(request, "reports/index.html", status_code=status_code, title="统计报表", today=today.isoformat(),
                 reports=store.listing(session), kinds=periods.KIND_LABELS, error=error, notice=notice,
                 typed=typed or {"kind": "daily", "date": default_day.isoformat()})
 
