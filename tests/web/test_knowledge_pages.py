@@ -176,3 +176,11 @@ def test_answering_directly_without_an_answer_is_refused_and_nothing_typed_is_lo
     # The plain 登记 button ignores the answer field and registers for dispatch as before.
     r = agent.post("/agent/intake", data=_intake(csrf, action="", answer=""))
     assert r.status_code == 200 and "工单已登记" in r.text and "已直接答复并办结" not in r.text
+
+
+def test_choosing_a_top_level_category_lists_the_articles_of_its_sub_categories(kb_site):
+    handler, _ = kb_site.signed_in("handler_a")
+    page = handler.get("/knowledge", params={"category_code": "03"}).text  # 燃气与供暖
+    listed = page.split("检索结果", 1)[1]
+    assert "供暖时间、收费和室温标准" in listed and "燃气漏气、停气和燃气费" in listed
+    assert "没有找到相关知识" not in listed and "社保卡丢失" not in listed

@@ -184,17 +184,20 @@ def index_for(session: Session) -> _Index:
 
 
 def _related(session: Session, category_code: str | None) -> tuple[set[str], set[str]]:
-    """(the category itself, its ancestors and siblings) for the boost."""
+    """(the category itself with its sub-categories, its ancestors and siblings) for the boost: an
+    article of 供暖 (0302) belongs to 燃气与供暖 (03) when that is what was chosen."""
     if not category_code:
         return set(), set()
     snap = reference.snapshot(session)
+    exact = {category_code} | {c.code for c in snap.categories.values() if c.parent_code == category_code}
+    exact |= {c.code for c in snap.categories.values() if c.parent_code in exact}
     path = reference.category_path(snap, category_code)
     near = set(path[1:])
     parent = snap.categories[category_code].parent_code if category_code in snap.categories else None
     if parent:
         near |= {c.code for c in snap.categories.values() if c.parent_code == parent}
-    near.discard(category_code)
-    return {category_code}, near
+    near -= exact
+    return exact, near
 
 
 def snippet(body: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
