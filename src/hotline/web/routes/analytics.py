@@ -146,7 +146,7 @@ def county_map(session: Session, per_county: dict[str, int], link: str = "", *, 
              **({"link": link + c} if link else {})} for c in codes]
     label_color = "#e6edf7" if dark else "#1f2933"
     return {"tooltip": {"trigger": "item", "formatter": "{b}：{c} 件"},
-            "visualMap": {"min": 0, "max": max([d["value"] for d in data] + [1]), "calculable": True, "left": 8,
+            "visualMap": {"min": 0, "max": max([d["value"] for d in data] + [1]), "calculable": True, "right": 8,
                           "bottom": 8, "itemHeight": 100, "textStyle": {"color": label_color},
                           "inRange": {"color": ["#1e3a5f", "#f5a623", "#e53935"] if dark else ["#fff5f0", "#ef9a9a", "#b71c1c"]}},
             "series": [{"name": "受理量", "type": "map", "map": MAP["name"], "roam": False, "selectedMode": False,
