@@ -47,8 +47,14 @@ def test_a_burst_of_outage_calls_in_one_township_becomes_one_proposed_incident(d
     assert sorted(incident.region_codes) == sorted(VILLAGES)
     assert incident.population == 3600 + 3900 + 2011 + 1191
     assert incident.ticket_count == len(tickets)
-    assert "裴介镇" in incident.title
+    assert incident.title == "夏县裴介镇4处集中反映停水"
     assert incident.first_ticket_at == tickets[0].received_at
+    # The common words are words of the calls (not character pairs across two words, like 从早 or 到停).
+    assert "停水" in incident.keywords
+    texts = [t.content for t in tickets]
+    for word in incident.keywords:
+        assert sum(word in text for text in texts) >= 2, word
+    assert not {"从早", "到停", "村里停"} & set(incident.keywords)
 
 
 def test_scattered_normal_calls_propose_nothing(db, session, people):

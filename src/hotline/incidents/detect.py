@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from hotline.directory import reference
 from hotline.incidents.models import Incident, IncidentState, IncidentTicket
-from hotline.incidents.summary import common_area, refresh
+from hotline.incidents.summary import common_area, readable_keywords, refresh
 from hotline.kit import clock
 from hotline.tickets.models import Ticket
 
@@ -248,13 +248,15 @@ def _running(session: Session, burst: Burst, areas_of_burst: set[str], since: da
 
 def upsert(session: Session, burst: Burst, *, now: datetime, lookback: timedelta) -> bool:
     """Propose the burst, or add its new tickets to the incident it continues. True when new."""
-    codes = list(session.scalars(select(Ticket.region_code).where(Ticket.id.in_(burst.ids))))
+    found = session.execute(select(Ticket.region_code, Ticket.content).where(Ticket.id.in_(burst.ids))).all()
+    codes = [r.region_code for r in found]
+    words = readable_keywords([r.content for r in found], burst.keywords)
     incident = _running(session, burst, {a for c in codes for a in areas(c)[:1]}, now - lookback)
     created = incident is None
     if incident is None:
         incident = Incident(state=IncidentState.proposed, category_code=burst.category, title="",
                             area_code=common_area(codes),
-                            region_codes=[], population=0, keywords=list(burst.keywords), first_ticket_at=now,
+                            region_codes=[], population=0, keywords=words, first_ticket_at=now,
                             last_ticket_at=now, ticket_count=0, detected_at=now, updated_at=now)
         session.add(incident)
         session.flush()
@@ -265,7 +267,7 @@ def upsert(session: Session, burst: Burst, *, now: datetime, lookback: timedelta
     linked = incident.state == IncidentState.confirmed
     for tid in sorted(new):
         session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, linked=linked, added_at=now))
-    incident.keywords = list(dict.fromkeys([*incident.keywords, *burst.keywords]))[:5]
+    incident.keywords = list(dict.fromkeys([*incident.keywords, *words]))[:5]
     session.flush()
     refresh(session, incident, now=now)
     return created

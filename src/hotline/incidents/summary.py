@@ -3,11 +3,14 @@ population (each person counted once), time span, count, title."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hotline.classification.text import tokens
 from hotline.directory import reference
 from hotline.directory.models import Region
 from hotline.incidents.models import Incident, IncidentTicket
@@ -55,6 +58,20 @@ def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
     incident.updated_at = now
     snap = reference.snapshot(session)
     area = reference.region_label(snap, incident.area_code) if incident.area_code in snap.regions else ""
-    category = snap.categories.get(first_level)
-    what = "、".join(incident.keywords[:2]) or (category.name if category else first_level)
+    category = snap.categories.get(incident.category_code)
+    if category is None:
+        what = first_level
+    else:  # the shared leaf (停水) as it is; a first-level heading (供水) as a kind of problem
+        what = category.name if len(incident.category_code) > 2 else f"{category.name}问题"
     incident.title = f"{area}{len(regions)}处集中反映{what}"[:120]
+
+
+def readable_keywords(texts: Iterable[str], seeds: Iterable[str], *, limit: int = 5) -> list[str]:
+    """The words of ``texts`` (jieba) that hold one of the detector's shared character pairs
+    (``seeds``), most texts first: what a supervisor reads as the calls' common words. The pairs
+    themselves often straddle two words (从今 of 从今天, 到停 of 等到停水) and mean nothing alone."""
+    pairs = set(seeds)
+    counts: Counter[str] = Counter()
+    for text in texts:
+        counts.update({w for w in tokens(text or "") if len(w) >= 2 and any(p in w for p in pairs)})
+    return [w for w, _ in sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:limit]]
