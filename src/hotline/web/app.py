@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.api.app import create_app
 from hotline.config import Settings
@@ -51,5 +53,26 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     async def csrf_refused(request: Request, exc: CsrfRefused) -> Response:
         return page(request, "error.html", status_code=403, title="页面已过期",
                     message="表单校验失败（缺少或错误的安全令牌）：请刷新页面后重新提交。")
+
+    # A page address with a malformed part (/knowledge/abc) or none at all is answered with a page a
+    # person can read and leave by its links; the JSON API keeps its JSON errors.
+    api_invalid, api_http = app.exception_handlers[RequestValidationError], app.exception_handlers[StarletteHTTPException]
+
+    def _is_page(request: Request) -> bool:
+        return not request.url.path.startswith(("/api/", "/static/"))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_address(request: Request, exc: RequestValidationError) -> Response:
+        if not _is_page(request):
+            return await api_invalid(request, exc)
+        return page(request, "error.html", status_code=422, title="网址有误",
+                    message="网址或表单中有无效的参数（例如编号不是数字）：请从页面上的链接进入，或返回重试。")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def no_such_page(request: Request, exc: StarletteHTTPException) -> Response:
+        if not _is_page(request) or exc.status_code not in (404, 405):
+            return await api_http(request, exc)
+        return page(request, "error.html", status_code=exc.status_code, title="页面不存在",
+                    message="没有这个页面：请检查网址，或从导航栏进入。")
 
     return app
