@@ -93,7 +93,30 @@ def test_the_board_counts_every_open_order_not_just_a_page_of_them(site, session
                                      state=state, note=f"督办 {i}", issued_at=now, due_at=now + timedelta(days=3)))
     session.commit()
     supervisor, _ = site.signed_in("supervisor")
-    assert "未结督办单 123 件" in supervisor.get("/supervision").text
+    board = supervisor.get("/supervision").text
+    assert "未结督办单 123 件" in board
+    listed = _order_section(board)
+    assert "按答复时限列出前 50 件" in listed and listed.count(f'href="/tickets/{ticket.number}#orders"') == 50
+
+
+def test_the_board_lists_the_open_orders_earliest_due_first_with_the_late_ones_marked(site, session, people):
+    from hotline.supervision.models import OrderLevel, OrderState, SupervisionOrder
+
+    late, soon, done = (make_ticket(session, people, Status.accepted) for _ in range(3))
+    now = clock.now()
+    for ticket, due, state, note in ((soon, now + timedelta(days=2), OrderState.open, "两日内答复"),
+                                     (late, now - timedelta(hours=5), OrderState.open, "逾期未复"),
+                                     (done, now + timedelta(days=1), OrderState.answered, "已经答复")):
+        session.add(SupervisionOrder(ticket_id=ticket.id, unit_id=people.unit_a, level=OrderLevel.key, state=state,
+                                     note=note, issued_at=now - timedelta(days=1), due_at=due))
+    session.commit()
+    supervisor, _ = site.signed_in("supervisor")
+    listed = _order_section(supervisor.get("/supervision").text)
+    assert "未结督办单 <small>（2）" in listed
+    assert listed.index("逾期未复") < listed.index("两日内答复")  # the earliest due first
+    assert "已经答复" not in listed
+    row = listed[listed.rindex("<tr", 0, listed.index("逾期未复")):listed.index("</tr>", listed.index("逾期未复"))]
+    assert 'class="late"' in row and "已超期 5 小时" in row and "重点督办" in row
 
 
 def _order_section(page: str) -> str:

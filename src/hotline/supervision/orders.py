@@ -148,11 +148,13 @@ def of_ticket(session: Session, ticket_id: int, *, unit_id: int | None = None) -
     return list(session.scalars(query.order_by(SupervisionOrder.issued_at, SupervisionOrder.id)))
 
 
-def open_for_unit(session: Session, unit_id: int, *, limit: int = 50) -> list[tuple[SupervisionOrder, str, str]]:
-    """A unit's unanswered orders with their ticket's number and title, the earliest due first."""
+def open_listing(session: Session, *, actor: User, unit_id: int | None = None,
+                 limit: int = 50) -> list[tuple[SupervisionOrder, str, str]]:
+    """Unanswered orders a person may see (as :func:`orders_for`), with their ticket's number and
+    title, the earliest due first: the unit inbox's 督办单待答复 and the supervisor board's list."""
     rows = session.execute(
-        select(SupervisionOrder, Ticket.number, Ticket.title).join(Ticket, Ticket.id == SupervisionOrder.ticket_id)
-        .where(SupervisionOrder.unit_id == unit_id, SupervisionOrder.state == OrderState.open)
+        _visible_orders(actor, "open", unit_id).add_columns(Ticket.number, Ticket.title)
+        .join(Ticket, Ticket.id == SupervisionOrder.ticket_id)
         .order_by(SupervisionOrder.due_at, SupervisionOrder.id).limit(limit))
     return [(order, number, title) for order, number, title in rows]
 

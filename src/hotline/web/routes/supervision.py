@@ -26,6 +26,7 @@ from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
+ORDERS_SHOWN = 50  # open supervision orders listed on the board (the heading counts them all)
 
 
 def _render(request: Request, ctx: PageContext, status_code: int = 200, error: str | None = None,
@@ -45,8 +46,13 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                      "stages": "、".join(STAGE_LABELS[s] for s in overdue),
                      "countdown": countdown(due, now) if due else ""})
     open_orders = orders.count_orders(ctx.session, actor=ctx.user, state="open")
+    # The open orders themselves, the earliest due first: which unit owes which answer, by when.
+    order_rows = [{"number": number, "title": title, "unit": snap.units.get(o.unit_id, ("", "", False))[1],
+                   "level": ORDER_LEVEL_LABELS[o.level], "note": o.note, "issued_at": o.issued_at,
+                   "due_at": o.due_at, "countdown": countdown(o.due_at, now), "overdue": now > o.due_at}
+                  for o, number, title in orders.open_listing(ctx.session, actor=ctx.user, limit=ORDERS_SHOWN)]
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
-                late_total=total, open_orders=open_orders, error=error, typed=typed or {},
+                late_total=total, open_orders=open_orders, order_rows=order_rows, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
                 towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
                 levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))

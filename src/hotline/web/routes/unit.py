@@ -152,7 +152,7 @@ def _render(request: Request, ctx: PageContext, unit_id: int | None, status_code
     # Open supervision orders first: they are answered on the ticket page, and nothing else points there.
     open_orders = [{"number": number, "title": title, "level": ORDER_LEVEL_LABELS[o.level], "note": o.note,
                     "due_at": o.due_at, "countdown": countdown(o.due_at, now), "overdue": now > o.due_at}
-                   for o, number, title in orders.open_for_unit(ctx.session, unit_id)]
+                   for o, number, title in orders.open_listing(ctx.session, actor=ctx.user, unit_id=unit_id)]
     return page(request, "unit/inbox.html", status_code=status_code, **inbox(ctx, unit_id, section, page_no),
                 unit_name=snap.units.get(unit_id, ("", "", False))[1], unit_id=unit_id, open_orders=open_orders,
                 error=error, typed=typed or {}, title="本单位工单", notice=notice)
