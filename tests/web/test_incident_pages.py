@@ -40,6 +40,10 @@ def test_a_supervisor_sees_the_proposal_and_confirms_it(site, session, people):
     session.commit()
     r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "误报"})
     assert r.status_code == 409 and "已确认" in r.text
+    # Each linked ticket's timeline leads back to the incident, which the list anchors.
+    ticket_page = client.get(f"/tickets/{tickets[0][1]}").text
+    assert f'href="/incidents#incident-{incident_id}"' in ticket_page
+    assert f'id="incident-{incident_id}"' in client.get("/incidents").text
 
 
 def test_a_handler_is_refused_and_a_post_without_csrf_is_refused(site, session, people):
