@@ -30,10 +30,8 @@ from hotline.kit.errors import Invalid
 from hotline.reports import periods, problems
 from hotline.reports.periods import Period
 from hotline.tickets.models import Ticket
-from hotline.tickets.views import KIND_LABELS
+from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS
 
-CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
-                  "system": "系统", "import": "导入"}
 HOT_SPOTS = 5  # hot spots listed
 HOT_SPOT_TICKETS = 10  # ticket numbers shown per hot spot
 

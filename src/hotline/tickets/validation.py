@@ -35,6 +35,8 @@ def display_phone(e164: str | None) -> str | None:
     """How a stored number is shown (13803590001, 0359-1234567); cached, callers repeat."""
     if not e164:
         return None
+    if e164.startswith("+861") and len(e164) == 14 and e164[1:].isdigit():  # a mobile: its 11 digits
+        return e164[3:]
     number = phonenumbers.parse(e164, "CN")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
 

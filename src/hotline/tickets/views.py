@@ -21,6 +21,8 @@ from hotline.tickets.validation import display_phone
 KIND_LABELS = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
                "praise": "表扬"}
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
+                  "system": "系统", "import": "导入"}
 SATISFACTION_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
                        "not_reached": "未联系上"}
 

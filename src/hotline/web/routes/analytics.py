@@ -33,8 +33,6 @@ router = APIRouter(include_in_schema=False)
 ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
 CITY = "1408"  # 运城市: the county map
 MAP = {"name": "yuncheng", "url": "/static/maps/yuncheng.json"}
-CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
-                  "system": "系统", "import": "导入"}
 PERIODS = {"day": "今日", "week": "本周", "month": "本月", "custom": "自定义"}
 DIMENSIONS = {"unit": "承办单位", "township": "乡镇（街道）", "category": "事项分类"}
 MAX_DAYS = 366
@@ -225,7 +223,7 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     return {
         "received": sum(sum(v.values()) for v in by_channel.values()),
         "open_now": dashboard.open_now(session), "overdue_now": sum(r["overdue_now"] for r in units),
-        "volume_channel": volume_chart(by_channel, p, CHANNEL_LABELS),
+        "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS),
         "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, line=True),
         "heat": heat_chart(session, heat, p, region) if heat else None,
         "map": county_map(session, per_county, f"/analytics?{p.query()}&region="),
@@ -389,7 +387,7 @@ def _wall(session: Session) -> dict[str, Any]:
             "map": county_map(session, per_county, dark=True) | {"backgroundColor": "transparent", "animation": False},
             "rates3": {k: _pct(getattr(centre, k)) if centre else None
                        for k in ("response_rate", "resolution_rate", "satisfaction_rate")},
-            "score": centre.score if centre else None, "channels": CHANNEL_LABELS,
+            "score": centre.score if centre else None, "channels": views.CHANNEL_LABELS,
             "hotspots": hotspot_store.stored(session, period="30d")[:5]}
 
 

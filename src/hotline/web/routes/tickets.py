@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -16,7 +16,7 @@ from hotline.kit import clock
 from hotline.kit.errors import DomainError, NotFound
 from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
-from hotline.tickets import queries, views
+from hotline.tickets import export, queries, views
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
@@ -57,12 +57,8 @@ def ticket_list(request: Request, q: str = "", status: str = "", overdue: str = 
     """Search within one's scope, newest first, 50 a page, by status and overdue; a status the page
     does not offer is ignored with a message rather than refused."""
     with page_work(request, write=False) as ctx:
-        error = None
-        if status and status not in {s.value for s in Status}:
-            error, status = f"未知的工单状态「{status}」，已显示全部状态", ""
-        late = overdue == "1"
+        f, error, status, late = _search(q, status, overdue)
         number = int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1
-        f = queries.TicketFilter(q=q.strip() or None, status=[status] if status else [], overdue=True if late else None)
         rows, total = queries.list_tickets(ctx.session, ctx.scope, f, page=number, per_page=PER_PAGE)
         pages = max(1, -(-total // PER_PAGE))
         if number > pages:  # a page past the end (the list shrank, or a typed address): the last one
@@ -74,6 +70,30 @@ def ticket_list(request: Request, q: str = "", status: str = "", overdue: str = 
                           if v})
         return page(request, "pages/tickets.html", items=items, total=total, q=q, status=status, overdue=late,
                     page_no=number, pages=pages, base=base, statuses=STATUS_LABELS, error=error, title="工单查询")
+
+
+def _search(q: str, status: str, overdue: str) -> tuple[queries.TicketFilter, str | None, str, bool]:
+    """The list's filters from the address: (filter, error, the status kept, overdue only)."""
+    error = None
+    if status and status not in {s.value for s in Status}:
+        error, status = f"未知的工单状态「{status}」，已显示全部状态", ""
+    late = overdue == "1"
+    f = queries.TicketFilter(q=q.strip() or None, status=[status] if status else [], overdue=True if late else None)
+    return f, error, status, late
+
+
+@router.get("/tickets.xlsx")
+def ticket_export(request: Request, q: str = "", status: str = "", overdue: str = "") -> Response:
+    """导出 Excel: the list's search (same filters, same scope) as a workbook, newest first."""
+    with page_work(request, write=False) as ctx:
+        f, _error, status, late = _search(q, status, overdue)
+        said = [f"关键词「{q.strip()}」" if q.strip() else "", f"状态：{STATUS_LABELS[Status(status)]}" if status else "",
+                "只看超期" if late else ""]
+        data, _written, _total = export.workbook(ctx.session, ctx.scope, f, filters_text="；".join(w for w in said if w))
+        stamp = clock.local().strftime("%Y%m%d-%H%M")
+        name = quote(f"工单导出-{stamp}.xlsx")
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename=tickets-{stamp}.xlsx; filename*=UTF-8''{name}"})
 
 
 def _ticket_or_404(ctx, key: str):

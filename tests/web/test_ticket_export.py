@@ -1,0 +1,68 @@
+"""导出 Excel from the ticket list: the same search and data scope as the list, real dates, a 说明
+sheet that says what was exported, and a cut (said) where the search is too wide."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from openpyxl import load_workbook
+
+from hotline.accounts.scope import SYSTEM
+from hotline.kit import clock
+from hotline.tickets import export, queries
+from hotline.tickets.states import Status
+from tests.builders import make_ticket
+
+
+def sheets(data: bytes) -> tuple[list[tuple], list[tuple]]:
+    wb = load_workbook(io.BytesIO(data))
+    return list(wb["工单"].iter_rows(values_only=True)), list(wb["说明"].iter_rows(values_only=True))
+
+
+def test_the_dispatcher_exports_the_filtered_list(site, session, people):
+    waiting = make_ticket(session, people, Status.registered, content="村口路灯不亮已经一周了，晚上看不见路。")
+    sent = make_ticket(session, people, Status.dispatched)
+    session.commit()
+    client, _ = site.signed_in("dispatcher")
+    page = client.get("/tickets?status=dispatched").text
+    assert 'href="/tickets.xlsx?status=dispatched" download' in page
+    r = client.get("/tickets.xlsx?status=dispatched")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    assert "attachment" in r.headers["content-disposition"]
+    rows, about = sheets(r.content)
+    assert rows[0][:3] == ("工单号", "受理时间", "渠道")
+    assert [row[0] for row in rows[1:]] == [sent.number]  # the filter holds: not the waiting one
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert isinstance(row["受理时间"], datetime)
+    assert row["受理时间"] == clock.local(sent.received_at).replace(tzinfo=None, microsecond=0)
+    assert row["状态"] == "待签收" and row["来电人"] == "张先生" and row["主办单位"]
+    assert "漏水" in row["诉求内容"] and row["紧急程度"] == "紧急"
+    assert ("筛选条件", "状态：待签收") in about and ("符合条件", "1 件") in about
+    # Everything, when nothing is filtered.
+    rows, _ = sheets(client.get("/tickets.xlsx").content)
+    assert {row[0] for row in rows[1:]} == {waiting.number, sent.number}
+
+
+def test_a_handler_exports_only_its_units_tickets_without_confidential_callers(site, session, people):
+    theirs = make_ticket(session, people, Status.dispatched, caller_confidential=True)
+    make_ticket(session, people, Status.registered)  # not dispatched: not the unit's
+    session.commit()
+    handler, _ = site.signed_in("handler_a")
+    rows, _ = sheets(handler.get("/tickets.xlsx").content)
+    assert [row[0] for row in rows[1:]] == [theirs.number]
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert row["来电人"] == "保密" and row["联系电话"] in ("", None)
+    assert "13803590001" not in str(rows)
+
+
+def test_a_search_wider_than_the_limit_is_cut_and_says_so(session, people):
+    made = [make_ticket(session, people, Status.registered) for _ in range(3)]
+    session.flush()
+    data, written, total = export.workbook(session, SYSTEM, queries.TicketFilter(), limit=2)
+    assert (written, total) == (2, 3)
+    rows, about = sheets(data)
+    assert [row[0] for row in rows[1:]] == [t.number for t in made[::-1][:2]]  # the newest first
+    cut = dict(about)["本表列出"]
+    assert cut.startswith("2 件") and "最多导出 2 件" in cut
