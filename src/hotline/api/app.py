@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline import __version__, wiring
-from hotline.api import edge, errors
+from hotline.api import edge, errors, open311
 from hotline.api.routes import analytics as analytics_routes
 from hotline.api.routes import callbacks, directory, meta, tickets
 from hotline.api.routes import incidents as incidents_routes
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
                    callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)
 
     # Swagger UI from the package, not a CDN: hotline networks are often offline.
     app.mount("/api/v1/docs/assets", StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger-ui")

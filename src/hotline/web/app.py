@@ -59,7 +59,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     api_invalid, api_http = app.exception_handlers[RequestValidationError], app.exception_handlers[StarletteHTTPException]
 
     def _is_page(request: Request) -> bool:
-        return not request.url.path.startswith(("/api/", "/static/"))
+        return not request.url.path.startswith(("/api/", "/static/", "/open311/"))
 
     @app.exception_handler(RequestValidationError)
     async def bad_address(request: Request, exc: RequestValidationError) -> Response:

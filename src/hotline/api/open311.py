@@ -1,0 +1,329 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2) under ``/open311/v2``: other systems
+(a city app, a partner's platform) list the services, submit requests and follow them.
+
+* ``GET discovery.json``; ``GET services.json``: every active leaf category is a service
+  (``service_code`` = the category code, ``group`` = its top-level category); no service has extra
+  attributes (``metadata`` false), so ``GET services/{code}.json`` returns an empty attribute list.
+* ``POST requests.json`` (form fields, as the specification has them) registers a ticket on the
+  ``open311`` channel: ``api_key`` (an API token of a staff account that may register tickets,
+  ``hotline token create``), ``service_code``, ``description``, and ``address_string`` naming the
+  township or village as people say it (resolved as the citizen portal does,
+  :mod:`hotline.classification.place_field`); ``lat``/``long`` are kept with the ticket but not used
+  to place it (the platform has no village boundaries). ``first_name``/``last_name`` and ``phone``
+  are the caller; without either the request is anonymous. Answer: ``service_request_id`` (the
+  ticket number) and a ``service_notice``.
+* ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
+  requests that key's account submitted: a citizen's words and place are not published to anyone
+  who asks. ``status`` is ``open`` until the ticket is closed, refused, handed off or merged;
+  ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
+  ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline.
+
+Only JSON: a ``.xml`` address is answered with a 400 saying so. Errors are the specification's list
+``[{"code": 400, "description": "..."}]``; bad input is a 4xx, never a 500.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.accounts.service import authenticate_token
+from hotline.classification.place_field import resolve_place
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import DomainError
+from hotline.tickets import lifecycle
+from hotline.tickets.models import Channel, Ticket
+from hotline.tickets.states import STATUS_LABELS, Status
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/open311/v2", include_in_schema=False)
+
+CLOSED = {Status.closed, Status.refused, Status.handed_off, Status.archived, Status.merged}
+MAX_RESULTS = 1000  # requests one query returns (the specification's default cap)
+DEFAULT_DAYS = 90  # a query without dates covers the last 90 days
+
+
+class Problem(Exception):
+    """An Open311 error: its HTTP status and description."""
+
+    def __init__(self, http_status: int, description: str):
+        super().__init__(description)
+        self.http_status, self.description = http_status, description
+
+
+def _answer(body: Any, status: int = 200) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+@contextlib.contextmanager
+def _work(request: Request, *, write: bool) -> Iterator[Session]:
+    """One transaction; domain errors and ``Problem`` become the specification's error list."""
+    try:
+        with request.app.state.db.transaction(write=write) as session:
+            yield session
+    except Problem:
+        raise
+    except DomainError as err:
+        # The specification answers bad input with 400 (the JSON API's 422 included).
+        raise Problem(400 if err.http_status in (422, 500) else err.http_status, err.message) from None
+
+
+def _json_only(fmt: str) -> None:
+    if fmt != "json":
+        raise Problem(400, f"只支持 JSON 格式：请把 .{fmt} 换成 .json")
+
+
+def _account(session: Session, api_key: str) -> User:
+    if not api_key.strip():
+        raise Problem(403, "缺少 api_key：请向热线中心申请接入令牌")
+    try:
+        return authenticate_token(session, api_key.strip())
+    except DomainError:
+        raise Problem(403, "api_key 无效或已失效") from None
+
+
+def _errors(handler: Callable[..., JSONResponse]) -> Callable[..., JSONResponse]:
+    """An endpoint whose ``Problem`` becomes the specification's error list."""
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> JSONResponse:
+        try:
+            return handler(*args, **kwargs)
+        except Problem as p:
+            return _answer([{"code": p.http_status, "description": p.description}], p.http_status)
+
+    return wrapped
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return clock.local(moment).isoformat(timespec="seconds") if moment else None
+
+
+# --- discovery and services ---------------------------------------------------------------
+
+@router.get("/discovery.{fmt}")
+@_errors
+def discovery(request: Request, fmt: str) -> JSONResponse:
+    _json_only(fmt)
+    base = str(request.base_url).rstrip("/") + "/open311/v2/"
+    return _answer({"changeset": "2026-11-28T00:00:00+08:00", "contact": "12345 政务服务便民热线",
+                    "key_service": "向热线中心申请 API 令牌（hotline token create）",
+                    "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
+                                   "changeset": "2026-11-28T00:00:00+08:00", "type": "production",
+                                   "formats": ["application/json"]}]})
+
+
+def _services(snap: reference.Snapshot) -> list[dict[str, Any]]:
+    parents = {c.parent_code for c in snap.categories.values() if c.parent_code}
+    out = []
+    for code, c in sorted(snap.categories.items()):
+        if code in parents or not c.active:
+            continue
+        group = snap.categories.get(c.parent_code) if c.parent_code else None
+        out.append({"service_code": code, "service_name": c.name,
+                    "description": f"{group.name if group else ''}·{c.name}" if group else c.name,
+                    "metadata": False, "type": "realtime",
+                    "keywords": ",".join(c.keywords or []) if isinstance(c.keywords, list) else (c.keywords or ""),
+                    "group": group.name if group else c.name})
+    return out
+
+
+@router.get("/services.{fmt}")
+@_errors
+def services(request: Request, fmt: str) -> JSONResponse:
+    _json_only(fmt)
+    with _work(request, write=False) as session:
+        return _answer(_services(reference.snapshot(session)))
+
+
+@router.get("/services/{code}.{fmt}")
+@_errors
+def service_definition(request: Request, code: str, fmt: str) -> JSONResponse:
+    _json_only(fmt)
+    with _work(request, write=False) as session:
+        if code not in {s["service_code"] for s in _services(reference.snapshot(session))}:
+            raise Problem(404, f"没有服务 {code}：可用的服务见 services.json")
+        return _answer({"service_code": code, "attributes": []})
+
+
+# --- requests -------------------------------------------------------------------------------
+
+def _status_notes(t: Ticket) -> str:
+    if t.status in (Status.replied, Status.callback_pending, Status.callback_done, Status.closed, Status.archived) \
+            and t.reply_text:
+        return f"{STATUS_LABELS[t.status]}：{t.reply_text}"
+    if t.direct_answer:
+        return f"{STATUS_LABELS[t.status]}：{t.direct_answer}"
+    if t.refusal_reason:
+        return f"{STATUS_LABELS[t.status]}：{t.refusal_reason}"
+    return STATUS_LABELS[t.status]
+
+
+def _request(snap: reference.Snapshot, t: Ticket) -> dict[str, Any]:
+    category = snap.categories.get(t.category_code)
+    return {
+        "service_request_id": t.number,
+        "status": "closed" if t.status in CLOSED else "open",
+        "status_notes": _status_notes(t),
+        "service_name": category.name if category else t.category_code,
+        "service_code": t.category_code,
+        "description": t.content,
+        "agency_responsible": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "12345 热线",
+        "service_notice": "",
+        "requested_datetime": _iso(t.received_at),
+        "updated_datetime": _iso(t.updated_at),
+        "expected_datetime": _iso(t.reply_due_at),
+        "address": t.address or reference.region_label(snap, t.region_code),  # as sent, else the place
+        "address_id": t.region_code,
+        "zipcode": "",
+        "lat": t.latitude,
+        "long": t.longitude,
+        "media_url": "",
+    }
+
+
+def _coordinate(value: str, field: str, low: float, high: float) -> float | None:
+    if not value.strip():
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise Problem(400, f"{field} 须为数字：{value!r}") from None
+    if not low <= number <= high:
+        raise Problem(400, f"{field} 超出范围（{low}–{high}）：{value}")
+    return number
+
+
+async def _form(request: Request) -> dict[str, str]:
+    try:
+        form = await request.form()
+    except Exception:  # noqa: BLE001 - a body that is not a form: say so
+        raise Problem(400, "请求体须为表单（application/x-www-form-urlencoded 或 multipart/form-data）") from None
+    return {k: _utf8(v) for k, v in form.items() if isinstance(v, str)}
+
+
+def _utf8(value: str) -> str:
+    """A form value sent as raw UTF-8 bytes rather than percent-encoded (``curl -d 'x=朱吕村'``)
+    arrives read as Latin-1; read such a value again as the UTF-8 it is."""
+    if any("\x80" <= ch <= "\xff" for ch in value) and all(ch <= "\xff" for ch in value):
+        try:
+            return value.encode("latin-1").decode("utf-8")
+        except UnicodeDecodeError:
+            return value
+    return value
+
+
+@router.post("/requests.{fmt}")
+async def create_request(request: Request, fmt: str) -> JSONResponse:
+    try:
+        _json_only(fmt)
+        return _create(request, await _form(request))
+    except Problem as p:
+        return _answer([{"code": p.http_status, "description": p.description}], p.http_status)
+
+
+def _create(request: Request, form: dict[str, str]) -> JSONResponse:
+    code, description = form.get("service_code", "").strip(), form.get("description", "").strip()
+    where = form.get("address_string", "").strip()
+    latitude = _coordinate(form.get("lat", ""), "lat", -90, 90)
+    longitude = _coordinate(form.get("long", ""), "long", -180, 180)
+    if not code:
+        raise Problem(400, "缺少 service_code")
+    if not description:
+        raise Problem(400, "缺少 description：请写明诉求内容")
+    if not where:
+        raise Problem(400, "缺少 address_string：请写明乡镇或村（例：夏县裴介镇朱吕村）；本平台不按经纬度定位")
+    with _work(request, write=True) as session:
+        account = _account(session, form.get("api_key", ""))
+        snap = reference.snapshot(session)
+        category = snap.categories.get(code)
+        if code not in {s["service_code"] for s in _services(snap)} or category is None:
+            raise Problem(400, f"没有服务 {code}：可用的服务见 services.json")
+        place = resolve_place(snap, where[:60])
+        if place.code is None:
+            options = "、".join(label for _c, label in place.options[:8])
+            raise Problem(400, f"address_string：{place.problem}" + (f"（可选：{options}）" if options else ""))
+        name = (form.get("last_name", "").strip() + form.get("first_name", "").strip()) or None
+        phone = form.get("phone", "").strip() or None
+        ticket = lifecycle.register(
+            session, actor=account, channel=Channel.open311, kind=str(category.default_kind.value if category.default_kind else "help"),
+            category_code=code, urgency="normal", region_code=place.code, content=description,
+            caller_name=name, caller_phone=phone, caller_anonymous=not (name or phone),
+            address=where,  # as the partner wrote it (the place is region_code)
+            latitude=latitude, longitude=longitude)
+        session.flush()
+        due = ticket.dispatch_due_at
+        notice = (f"已受理，工单号 {ticket.number}，地点：{reference.region_label(snap, place.code)}"
+                  + (f"；将于 {clock.local(due):%m月%d日 %H:%M} 前派给承办单位" if due else ""))
+        return _answer([{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
+
+
+def _when(value: str, field: str, *, end: bool = False) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        if len(value) == 10:
+            day = datetime.fromisoformat(value).date() + (timedelta(days=1) if end else timedelta(0))
+            return clock.aware(datetime.combine(day, time(0)))
+        return clock.aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
+        raise Problem(400, f"{field} 不是有效的日期时间（W3C 格式，例：2026-11-28T08:00:00+08:00）：{value!r}") from None
+
+
+@router.get("/requests.{fmt}")
+@_errors
+def list_requests(request: Request, fmt: str, api_key: str = "", service_request_id: str = "",
+                  service_code: str = "", start_date: str = "", end_date: str = "", status: str = "") -> JSONResponse:
+    _json_only(fmt)
+    start, end = _when(start_date, "start_date"), _when(end_date, "end_date", end=True)
+    wanted = {s.strip() for s in status.split(",") if s.strip()}
+    if wanted - {"open", "closed"}:
+        raise Problem(400, "status 须为 open 或 closed（可用逗号分隔）")
+    with _work(request, write=False) as session:
+        account = _account(session, api_key)
+        query = select(Ticket).where(Ticket.channel == Channel.open311, Ticket.registered_by_id == account.id)
+        ids = [s.strip() for s in service_request_id.split(",") if s.strip()]
+        if ids:  # the specification: other parameters are ignored when ids are given
+            query = query.where(Ticket.number.in_(ids[:MAX_RESULTS]))
+        else:
+            if not start and not end:
+                start = clock.now() - timedelta(days=DEFAULT_DAYS)
+            if start:
+                query = query.where(Ticket.received_at >= start)
+            if end:
+                query = query.where(Ticket.received_at < end)
+            codes = [c.strip() for c in service_code.split(",") if c.strip()]
+            if codes:
+                query = query.where(Ticket.category_code.in_(codes))
+            if wanted == {"open"}:
+                query = query.where(Ticket.status.not_in(CLOSED))
+            elif wanted == {"closed"}:
+                query = query.where(Ticket.status.in_(CLOSED))
+        rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(MAX_RESULTS))
+        snap = reference.snapshot(session)
+        return _answer([_request(snap, t) for t in rows])
+
+
+@router.get("/requests/{number}.{fmt}")
+@_errors
+def get_request(request: Request, number: str, fmt: str, api_key: str = "") -> JSONResponse:
+    _json_only(fmt)
+    with _work(request, write=False) as session:
+        account = _account(session, api_key)
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number, Ticket.channel == Channel.open311,
+                                                     Ticket.registered_by_id == account.id))
+        if ticket is None:
+            raise Problem(404, f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
+        return _answer([_request(reference.snapshot(session), ticket)])
+

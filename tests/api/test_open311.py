@@ -1,0 +1,123 @@
+"""Open311 GeoReport v2: a partner system lists the services, submits a request that becomes a
+ticket on the open311 channel, and follows it; only the requests its own key submitted are shown;
+every bad input gets the specification's error list with a 4xx."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from hotline.tickets.models import Channel, Ticket
+from tests.builders import LEAK, ZHULV
+
+V2 = "/open311/v2"
+
+
+def last_ticket(api, **where) -> Ticket | None:
+    """Read (in a transaction of its own, as another process would) the newest ticket matching ``where``."""
+    with api.db.transaction(write=False) as s:
+        ticket = s.scalar(select(Ticket).filter_by(**where).order_by(Ticket.id.desc()).limit(1))
+        if ticket is not None:
+            s.expunge(ticket)
+        return ticket
+
+
+def problem(r, status: int) -> str:
+    assert r.status_code == status, r.text
+    [error] = r.json()
+    assert error["code"] == status and error["description"]
+    return error["description"]
+
+
+def submit(api, key: str, **fields):
+    form = {"api_key": key, "service_code": "0101", "description": LEAK, "address_string": "裴介镇 朱吕村",
+            "first_name": "先生", "last_name": "张", "phone": "13803590001", **fields}
+    return api.client.post(f"{V2}/requests.json", data=form)
+
+
+def test_services_are_the_leaf_categories_grouped_by_their_heading(api):
+    r = api.client.get(f"{V2}/services.json")
+    assert r.status_code == 200
+    services = {s["service_code"]: s for s in r.json()}
+    assert services["0101"]["service_name"] == "停水" and services["0101"]["metadata"] is False
+    assert services["0101"]["type"] == "realtime" and services["0101"]["group"]
+    assert "01" not in services  # a heading is a group, not a service
+    assert api.client.get(f"{V2}/services/0101.json").json() == {"service_code": "0101", "attributes": []}
+    assert "0199" in problem(api.client.get(f"{V2}/services/0199.json"), 404)
+    assert ".json" in problem(api.client.get(f"{V2}/services.xml"), 400)
+    assert api.client.get(f"{V2}/discovery.json").json()["endpoints"][0]["url"].endswith("/open311/v2/")
+
+
+def test_a_partner_submits_a_request_and_follows_it_to_its_end(api):
+    key = api.tokens["agent"]
+    r = submit(api, key, lat="35.14", long="111.22")
+    assert r.status_code == 201, r.text
+    [made] = r.json()
+    number = made["service_request_id"]
+    assert "夏县裴介镇朱吕村" in made["service_notice"] and number in made["service_notice"]
+    ticket = last_ticket(api, number=number)
+    assert ticket.channel == Channel.open311 and ticket.region_code == ZHULV
+    assert ticket.registered_by_id == api.people.agent.id and ticket.caller_name == "张先生"
+    assert (ticket.latitude, ticket.longitude) == (35.14, 111.22)
+    # Staff see it like any ticket; the partner sees where it stands.
+    assert api.as_("dispatcher").ticket(number)["channel"] == "open311"
+    [seen] = api.client.get(f"{V2}/requests/{number}.json", params={"api_key": key}).json()
+    assert seen["status"] == "open" and seen["status_notes"] == "已受理"
+    assert seen["agency_responsible"] == "12345 热线" and seen["service_code"] == "0101"
+    assert seen["address_id"] == ZHULV and seen["description"] == LEAK and seen["expected_datetime"] is None
+    api.as_("dispatcher").do(number, "dispatch", lead_unit_id=api.people.unit_a)
+    [seen] = api.client.get(f"{V2}/requests/{number}.json", params={"api_key": key}).json()
+    assert seen["status"] == "open" and seen["status_notes"] == "待签收"
+    assert seen["agency_responsible"] != "12345 热线" and seen["expected_datetime"]
+    # Refused (not ours to handle): closed, with the reason.
+    other = submit(api, key, description="咨询外省社保转移，本平台不予受理的测试").json()[0]["service_request_id"]
+    api.as_("agent").do(other, "refuse", reason="不属于本热线受理范围")
+    [seen] = api.client.get(f"{V2}/requests/{other}.json", params={"api_key": key}).json()
+    assert seen["status"] == "closed" and "不属于本热线受理范围" in seen["status_notes"]
+    # The list: both by default, by status, by ids.
+    listed = lambda **q: [x["service_request_id"] for x in  # noqa: E731
+                          api.client.get(f"{V2}/requests.json", params={"api_key": key, **q}).json()]
+    assert set(listed()) == {number, other}
+    assert listed(status="open") == [number] and listed(status="closed") == [other]
+    assert set(listed(service_request_id=f"{number},{other}")) == {number, other}
+
+
+def test_only_the_submitting_account_sees_its_requests(api):
+    number = submit(api, api.tokens["agent"]).json()[0]["service_request_id"]
+    stranger = api.tokens["dispatcher"]
+    assert "api_key" in problem(api.client.get(f"{V2}/requests/{number}.json", params={"api_key": stranger}), 404)
+    assert api.client.get(f"{V2}/requests.json", params={"api_key": stranger}).json() == []
+    assert "api_key" in problem(api.client.get(f"{V2}/requests.json"), 403)
+
+
+def test_bad_requests_are_answered_with_the_reason_and_nothing_is_registered(api):
+    key = api.tokens["agent"]
+    before = last_ticket(api)
+    assert "api_key" in problem(submit(api, ""), 403)
+    assert "无效" in problem(submit(api, "not-a-key"), 403)
+    assert "service_code" in problem(submit(api, key, service_code=""), 400)
+    assert "9999" in problem(submit(api, key, service_code="9999"), 400)
+    assert "01" in problem(submit(api, key, service_code="01"), 400)  # a heading is not a service
+    assert "description" in problem(submit(api, key, description=" "), 400)
+    assert "address_string" in problem(submit(api, key, address_string=""), 400)
+    too_broad = problem(submit(api, key, address_string="夏县"), 400)
+    assert "范围太大" in too_broad and "裴介镇" in too_broad
+    assert "lat" in problem(submit(api, key, lat="91"), 400)
+    assert "long" in problem(submit(api, key, long="east"), 400)
+    assert "电话" in problem(submit(api, key, phone="12"), 400)
+    r = api.client.post(f"{V2}/requests.json", content=b"\x00\x01", headers={"content-type": "application/json"})
+    assert r.status_code in (400, 403)
+    assert ".json" in problem(api.client.post(f"{V2}/requests.xml", data={"api_key": key}), 400)
+    assert "start_date" in problem(api.client.get(f"{V2}/requests.json", params={"api_key": key, "start_date": "x"}),
+                                   400)
+    assert "status" in problem(api.client.get(f"{V2}/requests.json", params={"api_key": key, "status": "done"}), 400)
+    assert last_ticket(api) == before is None
+
+
+def test_a_form_sent_as_raw_utf8_is_read_as_written(api):
+    """``curl -d 'address_string=裴介镇 朱吕村'`` sends the bytes without percent-encoding them."""
+    body = f"api_key={api.tokens['agent']}&service_code=0101&address_string=裴介镇朱吕村&description=停水了&phone=13803590001"
+    r = api.client.post(f"{V2}/requests.json", content=body.encode("utf-8"),
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 201, r.text
+    assert "夏县裴介镇朱吕村" in r.json()[0]["service_notice"]
+    assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "停水了"
