@@ -9,7 +9,6 @@ temporary file without a suffix or a pipe (``--data <(...)``, or ``-`` for stand
 
 from __future__ import annotations
 
-import csv
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from hotline.classification.model import ModelError, TextClassifier
+from hotline.kit import tables
 
 __all__ = ["cross_validate", "near_duplicate_groups", "read_labelled", "read_table", "report", "scores",
            "train_and_test"]
@@ -29,57 +29,12 @@ NEAR_DUPLICATE = 0.5  # cosine of character 1–3-gram TF-IDF above which two me
 # ------------------------------------------------------------------ reading files
 
 
-ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
-
-
-def _read_bytes(p: Path) -> bytes:
-    """The whole file (``-``: standard input). Read once, so a pipe works too: ``--data <(gpg -d ...)``."""
-    if str(p) == "-":
-        import sys
-
-        return sys.stdin.buffer.read()
-    try:
-        return p.read_bytes()
-    except FileNotFoundError:
-        raise ModelError(f"文件不存在：{p}") from None
-    except IsADirectoryError:
-        raise ModelError(f"{p} 是目录，不是文件") from None
-    except PermissionError:
-        raise ModelError(f"没有权限读取 {p}") from None
-
-
 def _table(p: Path) -> tuple[list[str] | None, list[list[str]]]:
-    """The header and the rows of a CSV (UTF-8, with or without BOM) or XLSX file, told apart by
-    their content, not their name: a workbook is a zip archive, anything else is read as CSV (a
-    temporary file or a pipe has no telling suffix)."""
-    data = _read_bytes(p)
-    if data.startswith(ZIP_MAGIC):
-        import io
-
-        import openpyxl
-
-        try:
-            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
-            raise ModelError(f"无法读取 Excel 文件 {p.name}：{exc}") from None
-        it = wb.worksheets[0].iter_rows(values_only=True)
-        header = next(it, None)
-        rows = [["" if v is None else str(v) for v in r] for r in it]
-        wb.close()
-        return (None if header is None else ["" if h is None else str(h) for h in header]), rows
-    if data.startswith(OLE_MAGIC) or p.suffix.lower() == ".xls":
-        raise ModelError(f"{p.name} 是旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 编码的 CSV")
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        raise ModelError(f"{p.name} 不是有效的 Excel 文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
+    """The header and rows (:func:`hotline.kit.tables.read_rows`), its problems as ``ModelError``."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ModelError(f"{p.name} 不是 UTF-8 编码的 CSV：请另存为 UTF-8") from None
-    if "\x00" in text:
-        raise ModelError(f"{p.name} 不是 CSV 文本文件：请用 .csv（UTF-8）或 .xlsx，列名 text,label")
-    reader = csv.reader(text.splitlines(keepends=True))
-    return next(reader, None), list(reader)
+        return tables.read_rows(p)
+    except tables.TableError as err:
+        raise ModelError(err.message) from None
 
 
 def read_table(path: Path | str) -> tuple[list[str], list[str], list[str] | None]:

@@ -1,0 +1,75 @@
+"""Reading a table a person hands over: a CSV (UTF-8, with or without BOM) or an XLSX workbook,
+told apart by content, not name (a decrypted temporary file or a pipe has no telling suffix; ``-``
+is standard input). Every problem is a :class:`TableError` whose message says what to do."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["TableError", "read_rows"]
+
+ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
+
+
+class TableError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _read_bytes(p: Path) -> bytes:
+    """The whole file, read once, so a pipe works too: ``--data <(gpg -d ...)``."""
+    if str(p) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return p.read_bytes()
+    except FileNotFoundError:
+        raise TableError(f"文件不存在：{p}") from None
+    except IsADirectoryError:
+        raise TableError(f"{p} 是目录，不是文件") from None
+    except PermissionError:
+        raise TableError(f"没有权限读取 {p}") from None
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):  # an Excel date: to the minute or second, without microseconds
+        return value.replace(microsecond=0).isoformat(sep=" ")
+    return str(value)
+
+
+def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
+    """The header (None for an empty file) and the rows, every cell as text."""
+    p = Path(path)
+    data = _read_bytes(p)
+    if data.startswith(ZIP_MAGIC):
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
+            raise TableError(f"无法读取 Excel 文件 {p.name}：{exc}") from None
+        it = wb.worksheets[0].iter_rows(values_only=True)
+        header = next(it, None)
+        rows = [[_cell(v) for v in r] for r in it]
+        wb.close()
+        return (None if header is None else [_cell(h) for h in header]), rows
+    if data.startswith(OLE_MAGIC) or p.suffix.lower() == ".xls":
+        raise TableError(f"{p.name} 是旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 编码的 CSV")
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        raise TableError(f"{p.name} 不是有效的 Excel 文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise TableError(f"{p.name} 不是 UTF-8 编码的 CSV：请另存为 UTF-8") from None
+    if "\x00" in text:
+        raise TableError(f"{p.name} 不是 CSV 文本文件：请用 .csv（UTF-8）或 .xlsx")
+    reader = csv.reader(text.splitlines(keepends=True))
+    return next(reader, None), list(reader)
