@@ -224,7 +224,7 @@ def test_an_ambiguous_name_is_answered_with_the_places_to_choose(site):
     csrf = _form(client)
     r = client.post("/portal/submit", data=_fields(csrf, region="王村"))
     assert r.status_code == 422
-    assert "「王村」对应 3 处地点，请在下面选择是哪一处" in _field_error(r.text, "region")
+    assert "「王村」对应 3 处地点，请写明是哪一处" in _field_error(r.text, "region")
     picks = re.findall(r'<input type="radio" name="region_pick" value="([^"]+)">', r.text)
     assert picks == ["夏县胡张乡王村", "尧都区乔李镇王村", "尧都区县底镇王村"]
     assert re.search(r'name="region" value="王村"', r.text)  # what was typed stays in the field

@@ -98,5 +98,5 @@ def resolve_place(snap: reference.Snapshot, typed: str) -> Place:
     if len(named) == 1:
         return Place(named[0]) if deep else _too_broad(snap, text, named[0])
     if deep:
-        return Place(problem=f"「{text}」对应 {len(deep)} 处地点，请在下面选择是哪一处", options=_options(snap, deep))
+        return Place(problem=f"「{text}」对应 {len(deep)} 处地点，请写明是哪一处", options=_options(snap, deep))
     return Place(problem=NOT_FOUND.format(text), options=tuple(hits))

@@ -16,6 +16,7 @@ from hotline.cli import admin
 from hotline.cli import analytics as analytics_cli
 from hotline.cli import incidents as incidents_cli
 from hotline.cli import model as model_cli
+from hotline.cli import tickets as tickets_cli
 from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
@@ -379,6 +380,7 @@ for _group in (admin.outbox, admin.settings_group):  # cli/admin.py
     cli.add_command(_group)
 cli.add_command(model_cli.model)  # cli/model.py
 cli.add_command(incidents_cli.incidents)  # cli/incidents.py
+cli.add_command(tickets_cli.tickets)  # cli/tickets.py
 cli.add_command(analytics_cli.analytics)  # cli/analytics.py
 
 

@@ -1,0 +1,1 @@
+"""Bringing requests in from files (工单导入)."""

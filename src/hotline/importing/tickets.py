@@ -1,0 +1,171 @@
+"""工单导入: requests that arrived outside the console (a sack of letters typed into a sheet, another
+system's day of tickets) registered from a CSV or XLSX file, each as if an agent had taken it.
+
+Columns are found by their Chinese or English heading (:data:`COLUMNS`); 诉求内容, 发生地 and 事项分类
+are required. 发生地 is named as people say it (resolved like the portal's field,
+:mod:`hotline.classification.place_field`) or given as a region code; 事项分类 is a category's code
+or its name; 诉求类型, 紧急程度 and 渠道 take their Chinese labels or codes (defaults: the
+category's usual kind, 一般, 导入); 受理时间 keeps when the request really came in (not in the future).
+
+All or nothing: every row is registered in one transaction, and if any row is refused (its
+spreadsheet row number and the reason are reported, all of them, not just the first) nothing is
+kept. ``dry_run`` checks every row the same way and keeps nothing either. Importing the same file
+twice registers its requests twice: the file has no identity the platform could recognise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.classification.place_field import resolve_place
+from hotline.directory import reference
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.tables import TableError, read_rows
+from hotline.tickets import lifecycle
+from hotline.tickets.models import Channel, Ticket
+from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
+
+__all__ = ["COLUMNS", "ImportResult", "RowProblem", "import_file"]
+
+# field -> the headings that name it (compared without spaces, case-insensitively)
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "content": ("诉求内容", "内容", "content"),
+    "region": ("发生地", "诉求发生地", "地点", "region", "region_code"),
+    "category": ("事项分类", "分类", "category", "category_code"),
+    "kind": ("诉求类型", "类型", "kind"),
+    "urgency": ("紧急程度", "urgency"),
+    "channel": ("渠道", "来源渠道", "channel"),
+    "received_at": ("受理时间", "来电时间", "received_at"),
+    "title": ("标题", "title"),
+    "address": ("详细地址", "地址", "address"),
+    "caller_name": ("来电人", "姓名", "caller_name"),
+    "caller_phone": ("联系电话", "电话", "caller_phone"),
+}
+REQUIRED = ("content", "region", "category")
+MAX_ROWS = 5000  # rows one file may hold (larger batches: split the file)
+
+
+@dataclass
+class RowProblem:
+    row: int  # as the spreadsheet numbers it: the heading is row 1
+    message: str
+
+
+@dataclass
+class ImportResult:
+    numbers: list[str] = field(default_factory=list)  # the tickets registered, in file order
+    problems: list[RowProblem] = field(default_factory=list)
+    rows: int = 0  # data rows read (blank rows skipped)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    names = ["".join(h.split()).lower() for h in header]
+    found: dict[str, int] = {}
+    for key, titles in COLUMNS.items():
+        for t in titles:
+            if t.lower() in names:
+                found[key] = names.index(t.lower())
+                break
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
+    if missing:
+        raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 诉求内容、发生地、事项分类）", code="missing_columns")
+    return found
+
+
+def _choice(value: str, labels: dict[str, str], what: str, default: str) -> str:
+    if not value:
+        return default
+    if value in labels:
+        return value
+    by_label = {label: code for code, label in labels.items()}
+    if value in by_label:
+        return by_label[value]
+    raise Invalid(f"{what}「{value}」无效，可填：{'、'.join(labels.values())}")
+
+
+def _category(snap: reference.Snapshot, value: str) -> str:
+    if value in snap.categories:
+        return value
+    named = [code for code, c in snap.categories.items() if c.name == value and c.active]
+    if len(named) == 1:
+        return named[0]
+    if named:
+        raise Invalid(f"事项分类「{value}」有 {len(named)} 个同名分类，请填写分类编码")
+    raise Invalid(f"没有事项分类「{value}」（填写分类名称或编码）")
+
+
+def _received(value: str, now: datetime) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = clock.aware(datetime.fromisoformat(value.strip().replace("/", "-")))
+    except (ValueError, OverflowError):
+        raise Invalid(f"受理时间「{value}」无效（例：2026-11-28 09:30）") from None
+    if moment > now:
+        raise Invalid(f"受理时间「{value}」晚于当前时间")
+    return moment
+
+
+def _fields(snap: reference.Snapshot, cells: dict[str, str], now: datetime) -> dict[str, Any]:
+    """One row's registration arguments, or ``Invalid`` with the reason."""
+    place = resolve_place(snap, cells["region"][:60]) if cells.get("region") else None
+    if place is None or place.code is None:
+        options = "、".join(label for _code, label in place.options[:8]) if place else ""
+        raise Invalid(f"发生地：{place.problem if place else '不能为空'}" + (f"（可选：{options}）" if options else ""))
+    category = _category(snap, cells["category"])
+    usual = snap.categories[category].default_kind
+    return {
+        "content": cells.get("content", ""),
+        "region_code": place.code,
+        "category_code": category,
+        "kind": _choice(cells.get("kind", ""), KIND_LABELS, "诉求类型", str(getattr(usual, "value", usual) or "help")),
+        "urgency": _choice(cells.get("urgency", ""), URGENCY_LABELS, "紧急程度", "normal"),
+        "channel": _choice(cells.get("channel", ""), CHANNEL_LABELS, "渠道", Channel.import_.value),
+        "received_at": _received(cells.get("received_at", ""), now),
+        "title": cells.get("title") or None,
+        "address": cells.get("address") or None,
+        "caller_name": cells.get("caller_name") or None,
+        "caller_phone": cells.get("caller_phone") or None,
+        "caller_anonymous": not (cells.get("caller_name") or cells.get("caller_phone")),
+    }
+
+
+def import_file(session: Session, path: Path | str, *, actor: User, dry_run: bool = False) -> ImportResult:
+    """Register every row of ``path`` as a ticket by ``actor`` in ``session``; the caller commits
+    when ``result.ok`` and not ``dry_run``, and rolls back otherwise (nothing half-imported)."""
+    try:
+        header, rows = read_rows(path)
+    except TableError as err:
+        raise Invalid(err.message, code="unreadable_file") from None
+    if not header:
+        raise Invalid("文件是空的：第一行须为列名（诉求内容、发生地、事项分类 …）", code="empty_file")
+    where = _columns(header)
+    result = ImportResult(dry_run=dry_run)
+    snap, now = reference.snapshot(session), clock.now()
+    data = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if len(data) > MAX_ROWS:
+        raise Invalid(f"一次最多导入 {MAX_ROWS} 行，本文件 {len(data)} 行：请分成几个文件", code="too_many_rows")
+    if not data:
+        raise Invalid("文件只有列名，没有数据行", code="no_rows")
+    result.rows = len(data)
+    for number, row in data:
+        cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
+        try:
+            with session.begin_nested():  # a refused row leaves nothing behind, the others go on
+                ticket: Ticket = lifecycle.register(session, actor=actor, **_fields(snap, cells, now))
+            result.numbers.append(ticket.number)
+        except DomainError as err:
+            result.problems.append(RowProblem(number, err.message))
+    return result
