@@ -66,3 +66,42 @@ def test_a_search_wider_than_the_limit_is_cut_and_says_so(session, people):
     assert [row[0] for row in rows[1:]] == [t.number for t in made[::-1][:2]]  # the newest first
     cut = dict(about)["本表列出"]
     assert cut.startswith("2 件") and "最多导出 2 件" in cut
+
+
+def test_an_agent_imports_a_sheet_from_the_console_all_or_nothing(site, session, people):
+    from sqlalchemy import func, select
+
+    from hotline.tickets.models import Ticket
+
+    def tickets() -> int:
+        with site.db.transaction(write=False) as s:
+            return s.scalar(select(func.count(Ticket.id)))
+
+    agent, csrf = site.signed_in("agent")
+    assert 'href="/tickets/import"' in agent.get("/tickets").text
+    assert "诉求内容、发生地、事项分类" in agent.get("/tickets/import").text
+    good = "诉求内容,发生地,事项分类\n村里停水了,裴介镇 朱吕村,停水\n路灯不亮,裴介镇 朱吕村,0404\n"
+    bad = good + "停水,王村,停水\n"
+    # A file with a refused row: every problem listed by row, nothing kept.
+    r = agent.post("/tickets/import", data={"csrf": csrf}, files={"file": ("letters.csv", bad.encode(), "text/csv")})
+    assert r.status_code == 422 and "第 4 行" in r.text and "3 处地点" in r.text and "3 行均未导入" in r.text
+    assert tickets() == 0
+    # Only checking: passes, keeps nothing.
+    r = agent.post("/tickets/import", data={"csrf": csrf, "check": "1"},
+                   files={"file": ("letters.csv", good.encode(), "text/csv")})
+    assert r.status_code == 200 and "检查通过：2 行" in r.text and tickets() == 0
+    # Imported: the new tickets are listed with links.
+    r = agent.post("/tickets/import", data={"csrf": csrf}, files={"file": ("letters.csv", good.encode(), "text/csv")})
+    assert r.status_code == 200 and "已导入 2 件工单" in r.text and tickets() == 2
+    with site.db.transaction(write=False) as s:
+        numbers = list(s.scalars(select(Ticket.number).order_by(Ticket.id)))
+    assert all(f'href="/tickets/{n}"' in r.text for n in numbers)
+    # No file, no token, no right.
+    assert "请选择要导入的文件" in agent.post("/tickets/import", data={"csrf": csrf}).text
+    assert agent.post("/tickets/import", data={"csrf": "wrong"},
+                      files={"file": ("x.csv", good.encode(), "text/csv")}).status_code == 403
+    handler, hcsrf = site.signed_in("handler_a")
+    assert handler.post("/tickets/import", data={"csrf": hcsrf},
+                        files={"file": ("x.csv", good.encode(), "text/csv")}).status_code == 403
+    assert 'href="/tickets/import"' not in handler.get("/tickets").text
+    assert tickets() == 2

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from hotline.accounts.models import Role, User
 from hotline.accounts.signin import current
 from hotline.analytics import exclusions
 from hotline.directory import reference
+from hotline.importing import tickets as importing
+from hotline.importing.tickets import ImportResult
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, NotFound
 from hotline.supervision import orders
@@ -94,6 +99,51 @@ def ticket_export(request: Request, q: str = "", status: str = "", overdue: str 
         name = quote(f"工单导出-{stamp}.xlsx")
         return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                         headers={"Content-Disposition": f"attachment; filename=tickets-{stamp}.xlsx; filename*=UTF-8''{name}"})
+
+
+IMPORTERS = (Role.agent, Role.dispatcher, Role.admin)  # who may register tickets
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _import_page(request: Request, *, status_code: int = 200, result: ImportResult | None = None,
+                 error: str | None = None) -> Response:
+    return page(request, "pages/import.html", status_code=status_code, title="导入工单", result=result, error=error,
+                columns=importing.COLUMNS, required=importing.REQUIRED)
+
+
+@router.get("/tickets/import")
+def import_form(request: Request) -> Response:
+    with page_work(request, write=False) as ctx:
+        if ctx.user.role not in IMPORTERS:
+            return page(request, "error.html", status_code=403, title="无权导入", message="只有坐席、派单员和管理员可以导入工单")
+        return _import_page(request)
+
+
+@router.post("/tickets/import")
+async def import_upload(request: Request) -> Response:
+    """工单导入 from the console: the file checked (``check``) or registered, all or nothing."""
+    form = await request.form()
+    upload, csrf, check = form.get("file"), str(form.get("csrf", "")), form.get("check") == "1"
+    data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, StarletteUpload) else b""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if ctx.user.role not in IMPORTERS:
+            return page(request, "error.html", status_code=403, title="无权导入", message="只有坐席、派单员和管理员可以导入工单")
+        if not data:
+            return _import_page(request, status_code=422, error="请选择要导入的文件（.xlsx 或 UTF-8 编码的 .csv）")
+        if len(data) > MAX_UPLOAD:
+            return _import_page(request, status_code=422, error="文件超过 5 MB：请分成几个文件导入")
+        suffix = Path(getattr(upload, "filename", "") or "").suffix.lower()
+        with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else "") as held:
+            held.write(data)
+            held.flush()
+            try:
+                result = importing.import_file(ctx.session, held.name, actor=ctx.user, dry_run=check)
+            except DomainError as err:
+                ctx.session.rollback()
+                return _import_page(request, status_code=422, error=err.message)
+        if check or not result.ok:
+            ctx.session.rollback()
+        return _import_page(request, status_code=200 if result.ok else 422, result=result)
 
 
 def _ticket_or_404(ctx, key: str):
