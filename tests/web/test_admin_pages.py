@@ -151,3 +151,26 @@ def test_a_dispatcher_is_refused_and_a_post_without_csrf_is_refused(site):
     assert r.status_code == 403 and "页面已过期" in r.text
     with site.db.transaction(write=False) as s:
         assert s.get(Setting, "callback.max_attempts") is None
+
+
+def test_the_admin_is_warned_to_enter_next_years_holidays_in_time(site):
+    from datetime import datetime
+
+    from hotline.kit import clock
+
+    with site.db.transaction(write=False) as s:
+        entered = {y for (y,) in s.execute(select(HolidayYear.year))}
+    last = max(entered)  # the table ends here (the seeded years)
+    client, csrf = site.signed_in("admin")
+    clock.freeze(datetime(last, 6, 1, 9, 0))  # mid-year: nothing to say
+    assert 'id="holiday-warning"' not in client.get("/admin").text
+    clock.freeze(datetime(last, 11, 28, 9, 0))  # five weeks before the year the table lacks
+    for path in ("/admin", "/admin/holidays"):
+        warning = re.search(r'<p class="error" role="alert" id="holiday-warning">(.*?)</p>', client.get(path).text)
+        assert warning and f"{last + 1}年节假日尚未录入" in warning.group(1), path
+    client.post("/admin/holidays", data={"csrf": csrf, "year": str(last + 1),
+                                         "days_off": f"{last + 1}-01-01:元旦", "workdays": ""})
+    assert 'id="holiday-warning"' not in client.get("/admin").text
+    clock.freeze(datetime(last + 2, 1, 5, 9, 0))  # a year already under way without its table
+    client, _ = site.signed_in("admin")  # (the old session has expired by then)
+    assert f"{last + 2}年节假日尚未录入" in client.get("/admin").text

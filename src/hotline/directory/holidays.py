@@ -105,3 +105,17 @@ def expand(start: date, end: date) -> list[date]:
 def years(session: Session) -> list[tuple[int, str]]:
     rows = session.execute(select(HolidayYear.year, HolidayYear.source).order_by(HolidayYear.year))
     return [(year, source) for year, source in rows]
+
+
+ENTER_AHEAD_DAYS = 61  # from November on, the coming year should be entered (the notice is out by then)
+
+
+def year_to_enter(session: Session, today: date, *, ahead_days: int = ENTER_AHEAD_DAYS) -> int | None:
+    """The year an admin should enter now, if any: this year when it is missing (deadlines in working
+    days are being counted on weekends alone), or next year once it is ``ahead_days`` away."""
+    entered = {year for year, _source in years(session)}
+    if today.year not in entered:
+        return today.year
+    if (date(today.year + 1, 1, 1) - today).days <= ahead_days and today.year + 1 not in entered:
+        return today.year + 1
+    return None

@@ -70,7 +70,8 @@ def admin_home(request: Request) -> Response:
         dead = len(messages_in(ctx.session, MessageState.dead))
         users = len(list(ctx.session.scalars(select(User.id))))
         return _page(request, "admin/index.html", "系统管理", dead=dead, users=users,
-                     years=holiday_table.years(ctx.session))
+                     years=holiday_table.years(ctx.session),
+                     to_enter=holiday_table.year_to_enter(ctx.session, clock.local(clock.now()).date()))
 
 
 # ---------------------------------------------------------------- users
@@ -287,7 +288,8 @@ def _holidays_page(request: Request, ctx: PageContext, *, status_code: int = 200
                                                               Holiday.day <= date(shown, 12, 31))
                                         .order_by(Holiday.day)))
     return _page(request, "admin/holidays.html", "节假日", status_code=status_code, entered=entered,
-                 shown=shown, days=days, error=error, typed=typed or {}, notice=notice)
+                 shown=shown, days=days, error=error, typed=typed or {}, notice=notice,
+                 to_enter=holiday_table.year_to_enter(ctx.session, clock.local(clock.now()).date()))
 
 
 @router.get("/admin/holidays")
