@@ -177,6 +177,14 @@ def test_the_workbook_has_the_sheets_and_the_figures(session, people, day_set, t
     assert wb["每月一题"].freeze_panes == "A2"
 
 
+def test_empty_sheets_say_so(session, people, day_set, tmp_path):
+    r = build(session, "daily", DAY)
+    r.hot_spots, r.problems = [], []
+    wb = load_workbook(excel.write(r, tmp_path / "r.xlsx"))
+    assert wb["热点"]["B2"].value.startswith("本期无热点")
+    assert wb["每月一题"]["B2"].value == "暂无“每月一题”候选"
+
+
 def test_the_printable_page_shows_the_ranking(session, people, day_set):
     r = build(session, "daily", DAY)
     page = html.render(r)

@@ -89,6 +89,8 @@ def _hot_spots(ws: Worksheet, r: Report) -> None:
                ("热度", 8, "0.0"), ("关键词", 28, None), ("工单号", 60, None)]
     _sheet(ws, headers, [[h.rank, h.label, h.category, h.area, h.size, h.heat, "、".join(h.keywords),
                           "、".join(h.ticket_numbers)] for h in r.hot_spots])
+    if not r.hot_spots:  # an empty sheet reads like a broken export
+        ws.append([None, "本期无热点（没有达到热度门槛的集中诉求）"])
 
 
 def _problems(ws: Worksheet, r: Report) -> None:
@@ -98,6 +100,8 @@ def _problems(ws: Worksheet, r: Report) -> None:
     _sheet(ws, headers, [[i, p.township, p.category, *p.counts, p.total, p.months_in_top,
                           "、".join(m for m, top in zip(p.months, p.in_top, strict=True) if top)]
                          for i, p in enumerate(r.problems, start=1)])
+    if not r.problems:
+        ws.append([None, "暂无“每月一题”候选"])
 
 
 def workbook(report: Report) -> Workbook:
