@@ -61,6 +61,8 @@ def test_a_burst_of_outages_in_one_township_ranks_above_scattered_requests(sessi
     assert _ids(spots[0]) == burst
     assert spots[0].category_code == "01"
     assert "停水" in spots[0].label
+    place, _, words = spots[0].label.partition("·")
+    assert all(w in spots[0].keywords for w in words.split("、")), spots[0].label  # whole words, apart
     assert 0 < spots[0].heat <= 100
     assert set(spots[0].components) == {"volume", "growth", "callers", "places", "severity"}
 

@@ -183,7 +183,9 @@ class Cluster:
 
     @property
     def label(self) -> str:
-        words = "".join(w for w in self.keywords[:3] if not self.place or w not in self.place)
+        """The place and the shared words, the words apart (瑶峰镇·停水、水管): run together they read as
+        one made-up word (咨询补贴流转)."""
+        words = "、".join(w for w in self.keywords[:3] if not self.place or w not in self.place)
         return f"{self.place}·{words}" if self.place else "·".join(self.keywords[:3])
 
 
