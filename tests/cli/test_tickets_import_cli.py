@@ -85,3 +85,20 @@ def test_an_xlsx_with_real_dates_and_the_errors_of_a_wrong_file(db, hotline, peo
     result = hotline("tickets", "import", str(book), "--by", "nobody")
     assert result.exit_code == 2 and "nobody" in result.output
     assert count(db) == 1
+
+
+def test_importing_the_same_file_again_is_refused_row_by_row(db, hotline, people, tmp_path):
+    clock.freeze(datetime(2026, 11, 28, 10, 0))
+    sheet = tmp_path / "letters.csv"
+    dated = "来信：村口排水沟堵了,裴介镇 朱吕村,0103,,,2026-11-21 09:00,王五,\n"
+    sheet.write_text(HEADER + dated, encoding="utf-8")
+    first = ok(hotline("tickets", "import", str(sheet), "--by", people.agent.username))
+    number = first.split("：")[1].split(" ")[0]
+    again = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
+    assert again.exit_code == 1 and f"第 2 行：已导入过：与工单 {number}" in again.stdout
+    assert count(db) == 1
+    # The same row twice in one file: the second is the one refused.
+    sheet.write_text(HEADER + dated.replace("21 09:00", "22 09:00") * 2, encoding="utf-8")
+    twice = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
+    assert twice.exit_code == 1 and "第 3 行：已导入过" in twice.stdout and "第 2 行" not in twice.stdout
+    assert count(db) == 1

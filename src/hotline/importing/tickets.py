@@ -9,8 +9,10 @@ category's usual kind, 一般, 导入); 受理时间 keeps when the request real
 
 All or nothing: every row is registered in one transaction, and if any row is refused (its
 spreadsheet row number and the reason are reported, all of them, not just the first) nothing is
-kept. ``dry_run`` checks every row the same way and keeps nothing either. Importing the same file
-twice registers its requests twice: the file has no identity the platform could recognise.
+kept. ``dry_run`` checks every row the same way and keeps nothing either. A row with a 受理时间 that
+matches a ticket already on the platform (same 受理时间, place, content and channel) is refused as
+imported before, so importing a file twice does not register it twice; rows without a 受理时间 get
+the time of the import and cannot be recognised.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -142,6 +145,17 @@ def _fields(snap: reference.Snapshot, cells: dict[str, str], now: datetime) -> d
     }
 
 
+def _not_imported_before(session: Session, fields: dict[str, Any]) -> None:
+    """Refuse a row the platform already has: the same 受理时间, place, content and channel."""
+    if fields["received_at"] is None:
+        return
+    same = session.scalar(select(Ticket.number).where(
+        Ticket.region_code == fields["region_code"], Ticket.received_at == fields["received_at"],
+        Ticket.channel == Channel(fields["channel"]), Ticket.content == fields["content"].strip()).limit(1))
+    if same is not None:
+        raise Invalid(f"已导入过：与工单 {same} 的受理时间、发生地、内容和渠道相同")
+
+
 def import_file(session: Session, path: Path | str, *, actor: User, dry_run: bool = False) -> ImportResult:
     """Register every row of ``path`` as a ticket by ``actor`` in ``session``; the caller commits
     when ``result.ok`` and not ``dry_run``, and rolls back otherwise (nothing half-imported)."""
@@ -164,7 +178,9 @@ def import_file(session: Session, path: Path | str, *, actor: User, dry_run: boo
         cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
         try:
             with session.begin_nested():  # a refused row leaves nothing behind, the others go on
-                ticket: Ticket = lifecycle.register(session, actor=actor, **_fields(snap, cells, now))
+                fields = _fields(snap, cells, now)
+                _not_imported_before(session, fields)
+                ticket: Ticket = lifecycle.register(session, actor=actor, **fields)
             result.numbers.append(ticket.number)
         except DomainError as err:
             result.problems.append(RowProblem(number, err.message))
