@@ -10,7 +10,8 @@
   township or village as people say it (resolved as the citizen portal does,
   :mod:`hotline.classification.place_field`); ``lat``/``long`` are kept with the ticket but not used
   to place it (the platform has no village boundaries). ``first_name``/``last_name`` and ``phone``
-  are the caller; without either the request is anonymous. Answer: ``service_request_id`` (the
+  are the caller; without either the request is anonymous. ``email``, ``device_id``, ``account_id``,
+  ``media_url`` and ``attribute[...]`` are accepted and not stored. Answer: ``service_request_id`` (the
   ticket number) and a ``service_notice``.
 * ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
   requests that key's account submitted: a citizen's words and place are not published to anyone

@@ -26,8 +26,9 @@ def incidents() -> None:
     """Incidents: bursts of related tickets that detection proposes and supervisors decide on."""
 
 
-def _decider(session: Session, username: str) -> Any:
-    """The active user ``--by`` names (the service checks the role)."""
+def active_user(session: Session, username: str) -> Any:
+    """The active user ``--by`` names (the service checks the role); shared by the commands that act
+    as someone (``incidents confirm/dismiss``, ``tickets import``)."""
     from hotline.accounts.models import User
 
     user = session.scalar(select(User).where(User.username == username))
@@ -160,7 +161,7 @@ def confirm(env: Any, incident_id: int, username: str, note: str | None) -> None
     from hotline.incidents import service
 
     with env.db.transaction() as session:
-        actor = _decider(session, username)
+        actor = active_user(session, username)
         incident = service.confirm(session, service.get(session, incident_id), actor=actor, note=note)
         linked = len(service.ticket_ids(session, incident, linked=True))
         title = incident.title
@@ -177,7 +178,7 @@ def dismiss(env: Any, incident_id: int, username: str, reason: str) -> None:
     from hotline.incidents import service
 
     with env.db.transaction() as session:
-        actor = _decider(session, username)
+        actor = active_user(session, username)
         incident = service.dismiss(session, service.get(session, incident_id), actor=actor, reason=reason)
         title = incident.title
     click.echo(f"已排除事件 {incident_id}「{title}」：{reason.strip()}")

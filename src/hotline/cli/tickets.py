@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from hotline.cli.incidents import _decider
+from hotline.cli.incidents import active_user
 
 
 @click.group()
@@ -34,7 +34,7 @@ def import_tickets(env: Any, file: Path, username: str, dry_run: bool, as_json: 
     from hotline.importing.tickets import import_file
 
     with env.db.transaction() as session:
-        result = import_file(session, file, actor=_decider(session, username), dry_run=dry_run)
+        result = import_file(session, file, actor=active_user(session, username), dry_run=dry_run)
         if not result.ok or dry_run:
             session.rollback()
     out = {"rows": result.rows, "imported": 0 if (dry_run or not result.ok) else len(result.numbers),
