@@ -40,6 +40,8 @@ RULES: dict[str, Rule] = {
                                         choices=("close", "keep"), choice_labels=("以联系不上办结", "继续回访")),
     "callback.retry_after_minutes": Rule(120, "联系不上后多少分钟再次回访", int, 5, 60 * 24 * 7),
     "callback.reopen_on_negative": Rule(True, "回访未解决或不满意时自动重办", bool),
+    "employment.min_rate": Rule(0.9, "充分就业村：有劳动能力且有就业意愿者中已就业的最低比例", float, 0.5, 1.0),
+    "employment.require_six_ones": Rule(True, "充分就业村：须在本年度开展全部「六个一」活动", bool),
     "assessment.weight_response": Rule(0.30, "综合得分中响应率的权重", float, 0.0, 1.0),
     "assessment.weight_resolution": Rule(0.35, "综合得分中解决率的权重", float, 0.0, 1.0),
     "assessment.weight_satisfaction": Rule(0.35, "综合得分中满意率的权重", float, 0.0, 1.0),

@@ -1,0 +1,150 @@
+"""Reading what a person typed (a form, a spreadsheet row) into ledger values, or ``Invalid`` with a
+message naming the field. Shared by the pages, the API and the ledger import, so all three refuse
+the same things in the same words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from hotline.employment.models import (
+    EDUCATION,
+    EMPLOYMENT_LABELS,
+    GENDER_LABELS,
+    WORKING,
+    WORKPLACE_LABELS,
+    EmploymentStatus,
+    Gender,
+    WorkPlace,
+)
+from hotline.kit.errors import Invalid
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+YES = ("是", "需要", "1", "true", "yes", "on", "y")
+NO = ("否", "不需要", "0", "false", "no", "off", "n", "")
+
+
+def id_checksum(first17: str) -> str:
+    """The check character of a resident ID number (GB 11643-1999)."""
+    return ID_CHECK[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+def mask_id(number: str | None) -> str:
+    """``1427**********1234``: the first four and last four characters, the rest hidden."""
+    if not number:
+        return ""
+    return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def check_id(value: str) -> str:
+    """A valid 18-character resident ID number, upper-cased, or ``Invalid``."""
+    number = value.strip().upper()
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        raise Invalid(f"身份证号「{value}」格式不对：应为 18 位（最后一位可为 X）", details={"field": "id_number"})
+    try:
+        date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        raise Invalid(f"身份证号「{mask_id(number)}」中的出生日期无效", details={"field": "id_number"}) from None
+    if id_checksum(number[:17]) != number[17]:
+        raise Invalid(f"身份证号「{mask_id(number)}」校验位不对，请核对", details={"field": "id_number"})
+    return number
+
+
+def choice(value: str, labels: Mapping[Any, str], what: str, field: str) -> Any:
+    """An enum member by its code or its Chinese label."""
+    text = value.strip()
+    for member, label in labels.items():
+        if text in (member.value, label):
+            return member
+    raise Invalid(f"{what}「{value}」无效，可填：{'、'.join(labels.values())}", details={"field": field})
+
+
+def _birth_year(value: str, today: date) -> int | None:
+    if not value.strip():
+        return None
+    try:
+        year = int(value.strip().removesuffix("年"))
+    except ValueError:
+        raise Invalid(f"出生年份「{value}」应为四位数字，如 1978", details={"field": "birth_year"}) from None
+    if not 1930 <= year <= today.year - 16:
+        raise Invalid(f"出生年份 {year} 不在 1930–{today.year - 16} 之间（劳动力须年满 16 周岁）",
+                      details={"field": "birth_year"})
+    return year
+
+
+def _text(values: Mapping[str, Any], key: str, limit: int) -> str | None:
+    text = " ".join(str(values.get(key) or "").split())
+    return text[:limit] or None
+
+
+def _identity(values: Mapping[str, Any], today: date) -> dict[str, Any]:
+    """Gender and birth year, taken from the ID number when not typed, and checked against it."""
+    raw_id = str(values.get("id_number") or "").strip()
+    number = check_id(raw_id) if raw_id else None
+    year = _birth_year(str(values.get("birth_year") or ""), today)
+    raw_gender = str(values.get("gender") or "").strip()
+    gender = choice(raw_gender, GENDER_LABELS, "性别", "gender") if raw_gender else None
+    if number:
+        id_year, id_gender = int(number[6:10]), Gender.male if int(number[16]) % 2 else Gender.female
+        if year is not None and year != id_year:
+            raise Invalid(f"出生年份 {year} 与身份证号（{id_year} 年）不符", details={"field": "birth_year"})
+        if gender is not None and gender != id_gender:
+            raise Invalid("性别与身份证号不符", details={"field": "gender"})
+        year = year or _birth_year(str(id_year), today)
+        gender = gender or id_gender
+    if gender is None:
+        raise Invalid("请填写性别（男/女）", details={"field": "gender"})
+    if year is None:
+        raise Invalid("请填写出生年份", details={"field": "birth_year"})
+    return {"id_number": number, "gender": gender, "birth_year": year}
+
+
+def needs_help(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value or "").strip().lower()
+    if text in YES:
+        return True
+    if text in NO:
+        return False
+    raise Invalid(f"是否需要帮扶「{value}」应填 是 或 否", details={"field": "needs_help"})
+
+
+def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
+    """The ledger columns of one worker from typed text (codes or Chinese labels accepted)."""
+    name = _text(values, "name", 40)
+    if not name:
+        raise Invalid("请填写姓名", details={"field": "name"})
+    out: dict[str, Any] = {"name": name, **_identity(values, today)}
+    phone = "".join(str(values.get("phone") or "").split())
+    if phone and not PHONE.fullmatch(phone):
+        raise Invalid(f"联系电话「{phone}」无效：填 11 位手机号或带区号的固话", details={"field": "phone"})
+    out["phone"] = phone or None
+    education = _text(values, "education", 20)
+    if education and education not in EDUCATION:
+        raise Invalid(f"文化程度「{education}」无效，可填：{'、'.join(EDUCATION)}", details={"field": "education"})
+    out["education"] = education
+    raw_status = str(values.get("employment_status") or "").strip()
+    if not raw_status:
+        raise Invalid("请选择就业状态", details={"field": "employment_status"})
+    status: EmploymentStatus = choice(raw_status, EMPLOYMENT_LABELS, "就业状态", "employment_status")
+    raw_place = str(values.get("work_place") or "").strip()
+    working = status in WORKING
+    # Only people in work have a workplace and an employer.
+    out["work_place"] = choice(raw_place, WORKPLACE_LABELS, "就业地点", "work_place") if raw_place and working else None
+    out["employer"] = _text(values, "employer", 120) if working else None
+    out.update(employment_status=status, skills=_text(values, "skills", 200),
+               job_intention=_text(values, "job_intention", 120), needs_help=needs_help(values.get("needs_help")),
+               note=(str(values.get("note") or "").strip() or None))
+    return out
+
+
+def work_place_between(home: str, job: str) -> WorkPlace:
+    """Where a job lies seen from a worker's village: same county, same province, or beyond."""
+    if home[:6] == job[:6]:
+        return WorkPlace.in_county
+    return WorkPlace.out_county if home[:2] == job[:2] else WorkPlace.out_province

@@ -1,0 +1,198 @@
+"""The labour ledger as a spreadsheet: import (劳动力台账导入) and export (导出).
+
+Import reads a CSV (UTF-8) or XLSX file (``kit.tables.read_rows``); columns are found by their
+Chinese or English heading (:data:`COLUMNS`); 村, 姓名, 就业状态 are required, and 性别 and 出生年份
+unless the 身份证号 gives them. 村 is a station village's code or name (信社村, 洪井镇信社村).
+A row whose 身份证号 is already on a ledger, or appears twice in the file, is refused.
+
+All or nothing: every row is added in the caller's transaction; if any row is refused, every
+refused row is reported with its spreadsheet row number and reason, and the caller rolls back so
+nothing is kept. ``dry_run`` checks every row the same way and keeps nothing either.
+
+Export writes the ledger rows of a search (within the person's scope) to one workbook; ID
+numbers are masked there as on screen.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.directory import reference
+from hotline.employment import queries, service
+from hotline.employment.fields import mask_id, worker_fields
+from hotline.employment.models import EMPLOYMENT_LABELS, GENDER_LABELS, WORKPLACE_LABELS, Worker
+from hotline.employment.scope import LedgerScope
+from hotline.kit import clock
+from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.tables import TableError, read_rows
+
+__all__ = ["COLUMNS", "REQUIRED", "ImportResult", "RowProblem", "import_file", "workbook"]
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "village": ("村", "所在村", "村（社区）", "village", "village_code"),
+    "name": ("姓名", "name"),
+    "gender": ("性别", "gender"),
+    "birth_year": ("出生年份", "出生年", "birth_year"),
+    "phone": ("联系电话", "电话", "phone"),
+    "id_number": ("身份证号", "身份证号码", "id_number"),
+    "education": ("文化程度", "学历", "education"),
+    "skills": ("技能特长", "技能", "skills"),
+    "employment_status": ("就业状态", "employment_status"),
+    "work_place": ("就业地点", "work_place"),
+    "employer": ("就业单位", "用工单位", "employer"),
+    "job_intention": ("就业意向", "求职意向", "job_intention"),
+    "needs_help": ("是否需要帮扶", "需要帮扶", "needs_help"),
+    "note": ("备注", "note"),
+}
+REQUIRED = ("village", "name", "employment_status")
+MAX_ROWS = 5000
+
+
+@dataclass
+class RowProblem:
+    row: int  # as the spreadsheet numbers it: the heading is row 1
+    message: str
+
+
+@dataclass
+class ImportResult:
+    added: list[int] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+    rows: int = 0
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    names = ["".join(h.split()).lower() for h in header]
+    found: dict[str, int] = {}
+    for key, titles in COLUMNS.items():
+        for t in titles:
+            if t.lower() in names:
+                found[key] = names.index(t.lower())
+                break
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
+    if missing:
+        raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 村、姓名、性别、出生年份、就业状态）",
+                      code="missing_columns")
+    return found
+
+
+def village_names(session: Session, scope: LedgerScope) -> dict[str, list[str]]:
+    """Every way of naming a station village in scope → the village codes so named."""
+    snap = reference.snapshot(session)
+    names: dict[str, list[str]] = {}
+    for station in queries.stations(session, scope):
+        code = station.village_code
+        name, _level, parent = snap.regions.get(code, (code, 5, None))
+        township = snap.regions[parent][0] if parent in snap.regions else ""
+        for key in {code, name, township + name, reference.region_label(snap, code)}:
+            names.setdefault(key, []).append(code)
+    return names
+
+
+def resolve_village(names: dict[str, list[str]], text: str) -> str:
+    key = "".join(text.split())
+    codes = names.get(key, [])
+    if len(codes) == 1:
+        return codes[0]
+    if codes:
+        raise Invalid(f"村「{text}」有 {len(codes)} 个同名村，请写上乡镇（如 洪井镇信社村）或填区划编码")
+    raise Invalid(f"村「{text}」不是您辖区内设有就业服务站的村")
+
+
+def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor: User | None,
+                dry_run: bool = False) -> ImportResult:
+    """Add every row of ``path`` to the ledger; the caller commits when ``result.ok`` and not
+    ``dry_run``, and rolls back otherwise (nothing half-imported)."""
+    scope.require_edit()
+    try:
+        header, rows = read_rows(path)
+    except TableError as err:
+        raise Invalid(err.message, code="unreadable_file") from None
+    if not header:
+        raise Invalid("文件是空的：第一行须为列名（村、姓名、性别、出生年份、就业状态 …）", code="empty_file")
+    where = _columns(header)
+    data = [(i + 2, r) for i, r in enumerate(rows) if any(c.strip() for c in r)]
+    if len(data) > MAX_ROWS:
+        raise Invalid(f"一次最多导入 {MAX_ROWS} 行，本文件 {len(data)} 行：请分成几个文件", code="too_many_rows")
+    if not data:
+        raise Invalid("文件只有列名，没有数据行", code="no_rows")
+    result = ImportResult(rows=len(data), dry_run=dry_run)
+    names, today, seen = village_names(session, scope), service.today(), {}
+    for number, row in data:
+        cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
+        try:
+            with session.begin_nested():  # a refused row leaves nothing behind, the others go on
+                village = resolve_village(names, cells["village"]) if cells.get("village") else None
+                if village is None:
+                    raise Invalid("村不能为空")
+                fields = worker_fields(cells, today=today)
+                if fields["id_number"] in seen:
+                    raise Invalid(f"身份证号与第 {seen[fields['id_number']]} 行重复")
+                worker = service.add_worker(session, scope, actor=actor, village_code=village, fields=fields)
+            if fields["id_number"]:
+                seen[fields["id_number"]] = number
+            result.added.append(worker.id)
+        except DomainError as err:
+            result.problems.append(RowProblem(number, err.message))
+    return result
+
+
+EXPORT = ("村", "姓名", "性别", "出生年份", "联系电话", "身份证号", "文化程度", "技能特长", "就业状态", "就业地点",
+          "就业单位", "就业意向", "是否需要帮扶", "备注", "更新时间")
+WIDTHS = (18, 8, 5, 8, 13, 20, 10, 20, 10, 9, 22, 18, 10, 24, 17)
+LIMIT = 50_000
+
+
+def _row(snap: reference.Snapshot, w: Worker) -> list[Any]:
+    name, _level, parent = snap.regions.get(w.village_code, (w.village_code, 5, None))
+    township = snap.regions[parent][0] if parent in snap.regions else ""
+    return [township + name, w.name, GENDER_LABELS[w.gender], w.birth_year, w.phone or "", mask_id(w.id_number),
+            w.education or "", w.skills or "", EMPLOYMENT_LABELS[w.employment_status],
+            WORKPLACE_LABELS[w.work_place] if w.work_place else "", w.employer or "", w.job_intention or "",
+            "是" if w.needs_help else "否", w.note or "",
+            clock.local(w.updated_at).replace(tzinfo=None, microsecond=0)]
+
+
+def workbook(session: Session, scope: LedgerScope, f: queries.WorkerFilter, *, filters_text: str = "") -> bytes:
+    """The ledger rows of a search as an .xlsx file (sheet 劳动力台账, and 说明 saying what it holds)."""
+    snap = reference.snapshot(session)
+    rows = queries.all_workers(session, scope, f, limit=LIMIT)
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("劳动力台账")
+    for i, width in enumerate(WIDTHS):
+        sheet.column_dimensions[get_column_letter(i + 1)].width = width
+    sheet.freeze_panes = "C2"
+    bold = Font(bold=True)
+    header = []
+    for name in EXPORT:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    for w in rows:
+        sheet.append(_row(snap, w))
+    about = wb.create_sheet("说明")
+    stations = len({w.village_code for w in rows})
+    for line in (("导出时间", clock.local().strftime("%Y-%m-%d %H:%M")), ("筛选条件", filters_text or "全部"),
+                 ("人数", len(rows)), ("服务站数", stations),
+                 ("说明", "身份证号已脱敏（仅显示前 4 位和后 4 位）" + ("；已截断" if len(rows) >= LIMIT else ""))):
+        about.append(list(line))
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+

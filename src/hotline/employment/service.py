@@ -1,0 +1,252 @@
+"""Changes to the labour ledger, one function per change. Each checks the actor's ledger scope
+(``employment.scope``), flushes and never commits: the edge (request, command) does.
+
+Rules kept here:
+- a resident ID number is registered once across all ledgers (a duplicate is refused by name);
+- a worker recommended to a job is recommended once; a recommendation is decided once, as hired
+  (录用上岗) or not (未录用);
+- a worker hired through a recommendation becomes 稳定就业 at that employer, with the work place
+  worked out from the job's region and a 岗位推荐 assistance record, in the same transaction;
+- attendees of a guidance, training, job fair or troupe activity each get an assistance record.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.accounts.models import User
+from hotline.directory.models import Region
+from hotline.employment.fields import mask_id, work_place_between
+from hotline.employment.models import (
+    ACTIVITY_LABELS,
+    ASSISTANCE_LABELS,
+    ATTENDED_AS,
+    Activity,
+    ActivityKind,
+    ActivityWorker,
+    Assistance,
+    AssistanceKind,
+    EmploymentStatus,
+    JobPosting,
+    JobState,
+    Referral,
+    ReferralState,
+    Station,
+    Worker,
+)
+from hotline.employment.scope import LedgerScope
+from hotline.kit import clock
+from hotline.kit.errors import Conflict, Invalid, NotFound, TransitionNotAllowed
+
+
+def today() -> date:
+    return clock.local().date()
+
+
+def _day(on_day: date | None) -> date:
+    day = on_day or today()
+    if day > today():
+        raise Invalid(f"日期 {day.isoformat()} 晚于今天", details={"field": "on_day"})
+    return day
+
+
+def _region(session: Session, code: str, *, village: bool) -> Region:
+    region = session.get(Region, code.strip()) if code else None
+    if region is None or (village and region.level != 5):
+        raise Invalid(f"找不到{'村（社区）' if village else '地点'}「{code}」", details={"field": "village_code"})
+    return region
+
+
+def add_station(session: Session, scope: LedgerScope, *, village_code: str, name: str | None = None,
+                phone: str | None = None, opened_on: date | None = None) -> Station:
+    """Open a village's service station; its ledger and activities hang on it."""
+    region = _region(session, village_code, village=True)
+    scope.require_edit(region.code)
+    if session.get(Station, region.code) is not None:
+        raise Conflict(f"{region.short_name}已设有就业服务站", code="station_exists")
+    station = Station(village_code=region.code, name=(name or "").strip() or f"{region.short_name}劳动保障服务站",
+                      phone=(phone or "").strip() or None, opened_on=opened_on, created_at=clock.now())
+    session.add(station)
+    session.flush()
+    return station
+
+
+def station_of(session: Session, village_code: str) -> Station:
+    station = session.get(Station, village_code) if village_code else None
+    if station is None:
+        name = session.scalar(select(Region.short_name).where(Region.code == village_code)) or village_code
+        raise Invalid(f"{name or '该村'}尚未设立就业服务站", code="no_station", details={"field": "village_code"})
+    return station
+
+
+def _unique_id(session: Session, scope: LedgerScope, number: str | None, worker_id: int | None) -> None:
+    if not number:
+        return
+    other = session.scalar(select(Worker).where(Worker.id_number == number, Worker.id != (worker_id or 0)))
+    if other is None:
+        return
+    where = (f"（{session.scalar(select(Region.short_name).where(Region.code == other.village_code))} {other.name}）"
+             if scope.covers(other.village_code) else "（在其他村的台账中）")
+    raise Conflict(f"身份证号 {mask_id(number)} 已登记{where}，同一人不能重复登记", code="duplicate_id_number",
+                   details={"field": "id_number", "worker_id": other.id if scope.covers(other.village_code) else None})
+
+
+def add_worker(session: Session, scope: LedgerScope, *, actor: User | None, village_code: str,
+               fields: dict[str, Any]) -> Worker:
+    """Put a person on a village's ledger (``fields`` from ``fields.worker_fields``)."""
+    station = station_of(session, village_code)
+    scope.require_edit(station.village_code)
+    _unique_id(session, scope, fields.get("id_number"), None)
+    now = clock.now()
+    worker = Worker(village_code=station.village_code, created_at=now, updated_at=now,
+                    updated_by_id=actor.id if actor else None, **fields)
+    session.add(worker)
+    session.flush()
+    return worker
+
+
+def update_worker(session: Session, scope: LedgerScope, worker: Worker, *, actor: User | None,
+                  fields: dict[str, Any], village_code: str | None = None) -> Worker:
+    """Change a worker's ledger row; moving them to another village needs that village in scope too."""
+    scope.require_edit(worker.village_code)
+    if village_code and village_code != worker.village_code:
+        scope.require_edit(station_of(session, village_code).village_code)
+        worker.village_code = village_code
+    _unique_id(session, scope, fields.get("id_number"), worker.id)
+    for key, value in fields.items():
+        setattr(worker, key, value)
+    worker.updated_at, worker.updated_by_id = clock.now(), actor.id if actor else None
+    session.flush()
+    return worker
+
+
+def record_assistance(session: Session, scope: LedgerScope, worker: Worker, *, actor: User | None,
+                      kind: AssistanceKind | str, note: str, on_day: date | None = None,
+                      activity_id: int | None = None) -> Assistance:
+    """A dated assistance record for one worker, with who recorded it."""
+    scope.require_edit(worker.village_code)
+    try:
+        kind = AssistanceKind(kind)
+    except ValueError:
+        raise Invalid(f"帮扶方式「{kind}」无效，可选：{'、'.join(ASSISTANCE_LABELS.values())}",
+                      details={"field": "kind"}) from None
+    text = (note or "").strip()
+    if not text:
+        raise Invalid("请填写帮扶内容", details={"field": "note"})
+    record = Assistance(worker_id=worker.id, kind=kind, on_day=_day(on_day), note=text[:1000], activity_id=activity_id,
+                        recorded_by_id=actor.id if actor else None, recorded_at=clock.now())
+    session.add(record)
+    session.flush()
+    return record
+
+
+def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employer: str, region_code: str,
+            title: str, openings: int, pay: str, requirements: str | None = None, workshop: bool = False) -> JobPosting:
+    """Post a job at a place in the poster's scope; it is open until closed."""
+    region = _region(session, region_code, village=False)
+    scope.require_edit(region.code)
+    employer, title, pay = (employer or "").strip(), (title or "").strip(), (pay or "").strip()
+    for value, what, field in ((employer, "用工单位", "employer"), (title, "岗位名称", "title"), (pay, "薪酬", "pay")):
+        if not value:
+            raise Invalid(f"请填写{what}", details={"field": field})
+    if not 1 <= openings <= 10_000:
+        raise Invalid("招聘人数应在 1–10000 之间", details={"field": "openings"})
+    now = clock.now()
+    job = JobPosting(employer=employer[:120], workshop=workshop, region_code=region.code, title=title[:80],
+                     openings=openings, pay=pay[:60], requirements=(requirements or "").strip() or None,
+                     state=JobState.open, created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def set_job_state(session: Session, scope: LedgerScope, job: JobPosting, *, state: JobState | str) -> JobPosting:
+    """Close a posting (停招) or open it again."""
+    scope.require_edit(job.region_code)
+    job.state, job.updated_at = JobState(state), clock.now()
+    session.flush()
+    return job
+
+
+def recommend(session: Session, scope: LedgerScope, job: JobPosting, worker: Worker, *, actor: User | None,
+              note: str | None = None) -> Referral:
+    """Recommend a worker of one's ledger to an open posting, once; recorded as 岗位推荐."""
+    scope.require_edit(worker.village_code)
+    if job.state != JobState.open:
+        raise TransitionNotAllowed("该岗位已停招，不能再推荐", code="job_closed")
+    if session.scalar(select(Referral.id).where(Referral.job_id == job.id, Referral.worker_id == worker.id)):
+        raise Conflict(f"{worker.name} 已推荐过这个岗位", code="already_recommended")
+    referral = Referral(job_id=job.id, worker_id=worker.id, state=ReferralState.recommended,
+                        recommended_by_id=actor.id if actor else None, recommended_at=clock.now(),
+                        note=(note or "").strip() or None)
+    session.add(referral)
+    record_assistance(session, scope, worker, actor=actor, kind=AssistanceKind.referral,
+                      note=f"推荐岗位：{job.employer} {job.title}（{job.pay}）")
+    return referral
+
+
+def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: User | None, hired: bool,
+           note: str | None = None, on_day: date | None = None) -> Referral:
+    """The outcome of a recommendation. Hired: the worker becomes 稳定就业 at the employer, in the
+    same transaction, with an assistance record saying so."""
+    worker = session.get(Worker, referral.worker_id)
+    job = session.get(JobPosting, referral.job_id)
+    if worker is None or job is None:
+        raise NotFound("推荐记录不存在")
+    scope.require_edit(worker.village_code)
+    if referral.state != ReferralState.recommended:
+        raise TransitionNotAllowed("该推荐已有结果，不能再次登记", code="referral_decided")
+    referral.state = ReferralState.hired if hired else ReferralState.rejected
+    referral.decided_by_id, referral.decided_at = actor.id if actor else None, clock.now()
+    referral.note = (note or "").strip() or referral.note
+    if hired:
+        worker.employment_status = EmploymentStatus.stable
+        worker.employer = job.employer[:120]
+        worker.work_place = work_place_between(worker.village_code, job.region_code)
+        worker.needs_help = False
+        worker.updated_at, worker.updated_by_id = clock.now(), actor.id if actor else None
+        words = f"经推荐在{job.employer}上岗（{job.title}，{job.pay}）"
+    else:
+        words = f"推荐{job.employer} {job.title}未录用" + (f"：{referral.note}" if referral.note else "")
+    record_assistance(session, scope, worker, actor=actor, kind=AssistanceKind.referral, note=words, on_day=on_day)
+    return referral
+
+
+def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, village_code: str,
+                 kind: ActivityKind | str, title: str, on_day: date | None = None, participants: int = 0,
+                 worker_ids: list[int] | None = None) -> Activity:
+    """A six-ones activity of a village's station; listed attendees of a guidance, training, job
+    fair or troupe activity get an assistance record each, and count among the participants."""
+    station = station_of(session, village_code)
+    scope.require_edit(station.village_code)
+    try:
+        kind = ActivityKind(kind)
+    except ValueError:
+        raise Invalid(f"活动类别「{kind}」无效，可选：{'、'.join(ACTIVITY_LABELS.values())}",
+                      details={"field": "kind"}) from None
+    title = (title or "").strip()
+    if not title:
+        raise Invalid("请填写活动名称", details={"field": "title"})
+    if participants < 0:
+        raise Invalid("参加人数不能为负数", details={"field": "participants"})
+    ids = list(dict.fromkeys(worker_ids or []))
+    attendees = list(session.scalars(select(Worker).where(Worker.id.in_(ids)))) if ids else []
+    if len(attendees) != len(ids):
+        raise NotFound("所选参加人员不在台账中")
+    if ids and kind not in ATTENDED_AS:
+        raise Invalid(f"{ACTIVITY_LABELS[kind]}不登记参加人员", details={"field": "worker_ids"})
+    activity = Activity(village_code=station.village_code, kind=kind, on_day=_day(on_day), title=title[:120],
+                        participants=max(participants, len(attendees)), recorded_by_id=actor.id if actor else None,
+                        recorded_at=clock.now())
+    session.add(activity)
+    session.flush()
+    for worker in attendees:
+        session.add(ActivityWorker(activity_id=activity.id, worker_id=worker.id))
+        record_assistance(session, scope, worker, actor=actor, kind=ATTENDED_AS[kind], on_day=activity.on_day,
+                          note=f"参加{ACTIVITY_LABELS[kind]}：{activity.title}", activity_id=activity.id)
+    session.flush()
+    return activity
