@@ -38,8 +38,8 @@ class Staff:
     admin: User
 
 
-@pytest.fixture
-def staff(session, people) -> Staff:
+def make_staff(session, people) -> Staff:
+    """The employment personas, and the three stations, committed."""
     def user(name: str, unit: str) -> User:
         return add_user(session, username=name, display_name=name, role=Role.handler, unit_code=unit)
 
@@ -49,6 +49,11 @@ def staff(session, people) -> Staff:
         service.add_station(session, EVERYWHERE, village_code=code)
     session.commit()
     return out
+
+
+@pytest.fixture
+def staff(session, people) -> Staff:
+    return make_staff(session, people)
 
 
 def scope_of(session, user: User):

@@ -70,6 +70,14 @@ def is_hr_bureau(unit: Unit) -> bool:
     return unit.kind == UnitKind.bureau and ("人力资源和社会保障" in unit.name or unit.code.endswith("-hrss"))
 
 
+def takes_part(user: User) -> bool:
+    """Whether ``user`` has any part in employment work (the navigation shows it to them)."""
+    if user.role in (Role.admin, Role.supervisor):
+        return True
+    unit = user.unit if user.role == Role.handler else None
+    return unit is not None and (unit.kind in STATION_UNITS or is_hr_bureau(unit))
+
+
 def _served(session: Session, unit: Unit) -> tuple[str, ...]:
     codes: Iterable[str] = session.scalars(select(UnitRegion.region_code).where(UnitRegion.unit_id == unit.id))
     found = sorted(set(codes) | ({unit.region_code} if unit.region_code else set()))

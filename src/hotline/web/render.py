@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,8 +10,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.orm.exc import DetachedInstanceError
 
-from hotline.accounts.models import ROLE_LABELS, Role
+from hotline.accounts.models import ROLE_LABELS, Role, User
+from hotline.employment.scope import takes_part
 from hotline.kit import clock
 from hotline.tickets.states import STATUS_LABELS, Status
 
@@ -36,6 +39,11 @@ for _role in (Role.supervisor, Role.dispatcher, Role.admin):
     NAV[_role].append(("/analytics", "数据分析"))
 for _role in (Role.supervisor, Role.admin):
     NAV[_role].append(("/reports", "统计报表"))
+for _role in (Role.handler, Role.supervisor, Role.admin):
+    NAV[_role].append(("/employment", "就业服务站"))
+# Entries shown only to the users a rule admits: 就业服务站 to village, township and 人社局 handlers
+# (not a water bureau's), supervisors and admins, as ``employment.scope`` decides.
+NAV_ONLY: dict[str, Callable[[User], bool]] = {"/employment": takes_part}
 for _items in NAV.values():
     _items.append(("/knowledge", "知识库"))
 
@@ -57,10 +65,24 @@ env.filters["status_label"] = status_label
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 
 
+def _nav(user: User | None) -> list[tuple[str, str]]:
+    if user is None:
+        return []
+    out = []
+    for href, label in NAV.get(user.role, []):
+        try:
+            shown = href not in NAV_ONLY or NAV_ONLY[href](user)
+        except DetachedInstanceError:  # a page rendered after its session closed: leave the entry out
+            shown = False
+        if shown:
+            out.append((href, label))
+    return out
+
+
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render a page; ``request.state`` carries the signed-in user and CSRF token when there is one."""
     user = getattr(request.state, "user", None)
     html = env.get_template(template).render(
         request=request, user=user, csrf=getattr(request.state, "csrf", ""),
-        nav=NAV.get(user.role, []) if user is not None else [], path=request.url.path, **context)
+        nav=_nav(user), path=request.url.path, **context)
     return HTMLResponse(html, status_code=status_code)

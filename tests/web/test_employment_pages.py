@@ -1,0 +1,149 @@
+"""就业服务站 pages: what station staff see and do, and who is refused."""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+import openpyxl
+import pytest
+from sqlalchemy import select, update
+
+from hotline.accounts.models import User
+from hotline.accounts.service import hash_password
+from hotline.employment import service
+from hotline.employment.models import EmploymentStatus, Referral, Worker
+from hotline.employment.scope import EVERYWHERE
+from hotline.kit import clock
+from tests.employment.conftest import DALV, SHUITOU, ZHULV, Staff, id_number, make_staff, make_worker
+from tests.web.conftest import PASSWORD, csrf_of
+
+
+@pytest.fixture
+def staff(session, people) -> Staff:
+    return make_staff(session, people)
+
+
+def _as(site, user: User):
+    with site.db.transaction() as s:
+        s.execute(update(User).where(User.id == user.id).values(password_hash=hash_password(PASSWORD)))
+    client = site.browser()
+    r = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert r.status_code == 303, r.text
+    return client, csrf_of(client.get("/employment").text)
+
+
+def test_a_township_handler_keeps_the_ledger_of_their_villages(site, session, staff):
+    make_worker(session, ZHULV, name="张麦环", id_number=id_number("19750312", "131"), skills="电焊")
+    make_worker(session, DALV, name="李秀英", employment_status="稳定就业", employer="裴介镇服装车间")
+    make_worker(session, SHUITOU, name="水头人")
+    session.commit()
+    client, csrf = _as(site, staff.township)
+    home = client.get("/employment").text
+    assert "就业服务站" in home and 'href="/employment"' in home and "台账人数" in home
+    listing = client.get("/employment/workers").text
+    assert "张麦环" in listing and "李秀英" in listing and "水头人" not in listing and "共 2 人" in listing
+    assert "李秀英" not in client.get("/employment/workers?q=电焊").text
+    worker_id = session.scalar(select(Worker.id).where(Worker.name == "张麦环"))
+    session.commit()  # the test's session writes: end its transaction before the site writes
+    page = client.get(f"/employment/workers/{worker_id}").text
+    assert "1427**********" in page and id_number("19750312", "131") not in page
+    r = client.post(f"/employment/workers/{worker_id}/assistance",
+                    data={"csrf": csrf, "kind": "guidance", "note": "讲解县内用工信息", "on_day": ""})
+    assert r.status_code == 303
+    assert "讲解县内用工信息" in client.get(r.headers["location"]).text
+    r = client.post("/employment/workers", data={
+        "csrf": csrf, "village_code": DALV, "name": "重号", "employment_status": "unemployed",
+        "id_number": id_number("19750312", "131")})
+    assert r.status_code == 409 and "已登记（朱吕村 张麦环），同一人不能重复登记" in r.text
+    r = client.post("/employment/workers", data={
+        "csrf": csrf, "village_code": DALV, "name": "王建军", "gender": "male", "birth_year": "1980",
+        "employment_status": "unemployed", "job_intention": "开车", "needs_help": "1"})
+    assert r.status_code == 303
+    assert "已登记到台账" in client.get(r.headers["location"]).text
+    shuitou = session.scalar(select(Worker.id).where(Worker.name == "水头人"))
+    session.commit()
+    assert client.get(f"/employment/workers/{shuitou}").status_code == 404
+
+
+def test_recommending_and_placing_from_the_job_page(site, session, staff):
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    worker = make_worker(session, ZHULV, name="张麦环", employment_status="季节性务工", job_intention="车间")
+    session.commit()
+    client, csrf = _as(site, staff.village)
+    r = client.post("/employment/jobs", data={"csrf": csrf, "employer": "朱吕村扶贫车间", "workshop": "1",
+                                              "region": ZHULV, "title": "手工编织", "openings": "8", "pay": "计件"})
+    assert r.status_code == 303
+    job_url = r.headers["location"].split("?")[0]
+    page = client.get(job_url).text
+    assert "扶贫车间" in page and "计件" in page and "张麦环" in page and "同村" in page
+    r = client.post(f"{job_url}/recommend", data={"csrf": csrf, "worker_id": str(worker.id)})
+    assert r.status_code == 303
+    referral = session.scalars(select(Referral.id)).one()
+    session.commit()
+    r = client.post(f"{job_url}/referrals/{referral}", data={"csrf": csrf, "outcome": "hired"})
+    assert r.status_code == 303
+    assert "已登记录用上岗" in client.get(r.headers["location"]).text
+    session.expire_all()
+    assert worker.employment_status == EmploymentStatus.stable and worker.employer == "朱吕村扶贫车间"
+    session.commit()
+    assert "经推荐在朱吕村扶贫车间上岗" in client.get(f"/employment/workers/{worker.id}").text
+    r = client.post(f"{job_url}/referrals/{referral}", data={"csrf": csrf, "outcome": "rejected"})
+    assert r.status_code == 409 and "已有结果" in r.text
+
+
+def test_the_full_employment_page_shows_figures_gaps_and_links(site, session, staff):
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    for i in range(9):
+        make_worker(session, ZHULV, name=f"在业{i}", employment_status="稳定就业")
+    make_worker(session, ZHULV, name="待业", employment_status="未就业")
+    for kind in ("troupe", "ledger", "venue", "guidance", "training"):
+        service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind=kind, title="活动",
+                             participants=10)
+    session.commit()
+    client, _csrf = _as(site, staff.bureau)
+    page = client.get("/employment/villages").text
+    assert "裴介镇朱吕村" in page and "90.0%" in page and "5/6" in page and "本年度未开展：招聘会" in page
+    assert "水头镇水头村" in page and "台账中没有有劳动能力且有就业意愿的人员" in page
+    assert f"/employment/workers?village={ZHULV}&amp;status=unemployed" in page
+    behind = client.get(f"/employment/workers?village={ZHULV}&status=unemployed").text
+    assert "待业" in behind and "在业0" not in behind and "共 1 人" in behind
+    by_rate = client.get("/employment/villages?sort=rate").text
+    assert by_rate.index("朱吕村") < by_rate.index("水头村")
+
+
+def test_import_refuses_a_bad_file_whole_and_export_is_scoped(site, session, staff):
+    client, csrf = _as(site, staff.village)
+    body = ("村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n大吕村,李四,男,1980,未就业\n"
+            "朱吕村,王五,男,1880,未就业\n").encode()
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("台账.csv", io.BytesIO(body), "text/csv")})
+    assert r.status_code == 422 and "2 行有问题，3 行均未导入" in r.text
+    assert "第 3 行" in r.text and "不是您辖区内设有就业服务站的村" in r.text and "第 4 行" in r.text
+    assert session.scalar(select(Worker.id)) is None
+    session.commit()
+    good = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode()
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("台账.csv", io.BytesIO(good), "text/csv")})
+    assert r.status_code == 200 and "已导入 1 人" in r.text
+    make_worker(session, DALV, name="大吕人")
+    session.commit()
+    r = client.get("/employment/workers.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(r.content)).worksheets[0].iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == ["张三"]
+
+
+def test_who_is_refused(site, session, staff):
+    client, _csrf = site.signed_in("handler_a")  # a water bureau's handler
+    assert "就业服务站" not in client.get("/unit").text
+    r = client.get("/employment")
+    assert r.status_code == 403 and "就业服务站仅供" in r.text
+    agent, _ = site.signed_in("agent")
+    assert agent.get("/employment/workers").status_code == 403
+    supervisor, csrf = _as(site, staff.supervisor)
+    assert "就业服务站" in supervisor.get("/employment").text
+    r = supervisor.post("/employment/workers", data={"csrf": csrf, "village_code": ZHULV, "name": "张三",
+                                                     "gender": "男", "birth_year": "1980", "employment_status": "未就业"})
+    assert r.status_code == 403 and "不能修改" in r.text
+    village, _ = _as(site, staff.village)
+    assert village.post("/employment/workers", data={"name": "x"}).status_code == 403  # no CSRF token
