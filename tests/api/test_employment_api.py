@@ -1,0 +1,79 @@
+"""Employment JSON endpoints: the ledger, jobs with candidates and the full-employment figures,
+each within the caller's scope; ID numbers masked; outsiders refused."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from hotline.accounts.service import create_token
+from hotline.employment import service
+from hotline.employment.scope import EVERYWHERE
+from hotline.kit import clock
+from tests.api.conftest import Caller
+from tests.employment.conftest import DALV, SHUITOU, ZHULV, Staff, id_number, make_staff, make_worker
+
+
+@pytest.fixture
+def staff(session, people) -> Staff:
+    return make_staff(session, people)
+
+
+def _caller(api, session, user) -> Caller:
+    token = create_token(session, username=user.username, name="test")[1]
+    session.commit()
+    return Caller(api.client, token)
+
+
+def test_the_ledger_is_read_within_scope_with_masked_id_numbers(api, session, staff):
+    number = id_number("19750312", "131")
+    zhulv = make_worker(session, ZHULV, name="张麦环", id_number=number)
+    make_worker(session, DALV, name="李秀英", employment_status="稳定就业")
+    make_worker(session, SHUITOU, name="水头人")
+    session.commit()
+    township = _caller(api, session, staff.township)
+    r = township.get("/employment/workers")
+    assert r.status_code == 200
+    body = r.json()
+    assert body["total"] == 2 and {w["name"] for w in body["items"]} == {"张麦环", "李秀英"}
+    one = township.get(f"/employment/workers/{zhulv.id}").json()
+    assert one["id_number_masked"] == number[:4] + "*" * 10 + number[-4:] and number not in str(one)
+    assert one["village"]["name"] == "夏县裴介镇朱吕村"
+    employed = township.get("/employment/workers", params={"group": "employed"}).json()
+    assert [w["name"] for w in employed["items"]] == ["李秀英"]
+    assert township.get("/employment/workers", params={"group": "nobody"}).status_code == 422
+    village = _caller(api, session, staff.village)
+    assert village.get(f"/employment/workers/{zhulv.id}").status_code == 200
+    shuitou = _caller(api, session, staff.bureau).get("/employment/workers", params={"village_code": SHUITOU}).json()
+    assert [w["name"] for w in shuitou["items"]] == ["水头人"]
+    assert village.get("/employment/workers", params={"village_code": SHUITOU}).json()["total"] == 0
+
+
+def test_outsiders_are_refused(api, session, staff):
+    r = api.as_("handler_a").get("/employment/workers")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "employment_forbidden"
+    assert api.as_("agent").get("/employment/villages").status_code == 403
+    assert api.anonymous.get("/employment/jobs").status_code == 401
+
+
+def test_jobs_candidates_and_villages(api, session, staff):
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    make_worker(session, DALV, name="同镇", employment_status="未就业")
+    make_worker(session, ZHULV, name="同村", employment_status="灵活就业")
+    job = service.add_job(session, EVERYWHERE, actor=None, employer="朱吕村扶贫车间", workshop=True, region_code=ZHULV,
+                          title="手工编织", openings=8, pay="计件")
+    session.commit()
+    admin = api.as_("admin")
+    jobs = admin.get("/employment/jobs").json()
+    assert [(j["employer"], j["workshop"], j["pay"], j["hired"]) for j in jobs] == [("朱吕村扶贫车间", True, "计件", 0)]
+    found = admin.get(f"/employment/jobs/{job.id}/candidates").json()
+    assert [(c["name"], c["distance_label"]) for c in found] == [("同村", "同村"), ("同镇", "同乡镇")]
+    figures = {v["village"]["name"]: v for v in admin.get("/employment/villages").json()}
+    assert set(figures) == {"朱吕村", "大吕村", "水头村"}
+    zhulv = figures["朱吕村"]
+    assert (zhulv["labour_force"], zhulv["employed"], zhulv["employment_rate"], zhulv["meets"]) == (1, 1, 1.0, False)
+    assert len(zhulv["missing"]) == 6 and zhulv["six_ones"]["training"] == 0
+    assert admin.get("/employment/jobs/999999/candidates").status_code == 404
+    spec = api.client.get("/api/v1/openapi.json").json()
+    assert "/api/v1/employment/villages" in spec["paths"]
