@@ -140,6 +140,10 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
     summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed,
                        progress=lambda done, total: click.echo(f"  已生成 {done}/{total}", err=True))
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    from hotline.demo.employment import generate_employment
+
+    with env.db.transaction() as session:  # 黎城县's village employment service stations
+        click.echo(json.dumps({"employment": generate_employment(session, seed=seed)}, ensure_ascii=False, default=str))
     with env.db.transaction() as session:  # statistics for the planner: the right index from the first page
         session.execute(text("ANALYZE"))
     from hotline.analytics import rollups
