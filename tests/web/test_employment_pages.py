@@ -147,3 +147,38 @@ def test_who_is_refused(site, session, staff):
     assert r.status_code == 403 and "不能修改" in r.text
     village, _ = _as(site, staff.village)
     assert village.post("/employment/workers", data={"name": "x"}).status_code == 403  # no CSRF token
+
+
+def test_editing_keeps_the_id_number_unseen_and_activities_add_records(site, session, staff):
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    number = id_number("19750312", "131")
+    worker = make_worker(session, ZHULV, name="张麦环", id_number=number)
+    session.commit()
+    client, csrf = _as(site, staff.village)
+    form = {"csrf": csrf, "village_code": ZHULV, "name": "张麦环", "gender": "", "birth_year": "",
+            "employment_status": "flexible", "employer": "跑运输", "work_place": "in_county", "id_number": ""}
+    r = client.post(f"/employment/workers/{worker.id}", data=form)
+    assert r.status_code == 303
+    page = client.get(f"/employment/workers/{worker.id}").text
+    assert "灵活就业" in page and "跑运输" in page and number not in page and "留空不变" in page
+    session.expire_all()
+    assert worker.id_number == number and worker.birth_year == 1975
+    session.commit()
+    r = client.post(f"/employment/workers/{worker.id}", data={**form, "birth_year": "1976"})
+    assert r.status_code == 422 and "与身份证号（1975 年）不符" in r.text and number not in r.text
+    r = client.post(f"/employment/workers/{worker.id}", data={**form, "clear_id": "1", "gender": "男",
+                                                               "birth_year": "1975"})
+    assert r.status_code == 303
+    session.expire_all()
+    assert worker.id_number is None
+    session.commit()
+    r = client.post("/employment/activities", data={"csrf": csrf, "village_code": ZHULV, "kind": "training",
+                                                    "on_day": "2026-06-10", "title": "电焊工技能培训",
+                                                    "participants": "25", "worker_ids": [str(worker.id)]})
+    assert r.status_code == 303
+    listing = client.get(r.headers["location"]).text
+    assert "活动已登记" in listing and "电焊工技能培训" in listing and "技能培训" in listing
+    assert "参加技能培训：电焊工技能培训" in client.get(f"/employment/workers/{worker.id}").text
+    r = client.post("/employment/activities", data={"csrf": csrf, "village_code": DALV, "kind": "training",
+                                                    "title": "外村培训", "participants": "5"})
+    assert r.status_code == 403 and "只能修改本辖区" in r.text

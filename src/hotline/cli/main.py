@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 
 from hotline.cli import admin
 from hotline.cli import analytics as analytics_cli
+from hotline.cli import employment as employment_cli
 from hotline.cli import incidents as incidents_cli
 from hotline.cli import model as model_cli
 from hotline.cli import tickets as tickets_cli
@@ -386,6 +387,7 @@ cli.add_command(model_cli.model)  # cli/model.py
 cli.add_command(incidents_cli.incidents)  # cli/incidents.py
 cli.add_command(tickets_cli.tickets)  # cli/tickets.py
 cli.add_command(analytics_cli.analytics)  # cli/analytics.py
+cli.add_command(employment_cli.employment)  # cli/employment.py
 
 
 def main() -> None:
