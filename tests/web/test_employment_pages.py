@@ -172,6 +172,8 @@ def test_editing_keeps_the_id_number_unseen_and_activities_add_records(site, ses
     session.expire_all()
     assert worker.id_number is None
     session.commit()
+    form_page = client.get("/employment/activities").text  # a station's only village is picked for its staff
+    assert "登记到：<strong>裴介镇朱吕村</strong>" in form_page and f'name="worker_ids" value="{worker.id}"' in form_page
     r = client.post("/employment/activities", data={"csrf": csrf, "village_code": ZHULV, "kind": "training",
                                                     "on_day": "2026-06-10", "title": "电焊工技能培训",
                                                     "participants": "25", "worker_ids": [str(worker.id)]})

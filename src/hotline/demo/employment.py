@@ -62,7 +62,7 @@ JOBS = (("黎城县某物流公司", "分拣员", "3500元/月", "50 岁以下�
         ("长治市某机械厂", "操作工", "4500元/月", "包吃住，45 岁以下"), ("黎城县某农业合作社", "大棚管护", "3000元/月", "会种植"))
 
 
-def _id(rng: random.Random, township: str, year: int, gender: Gender) -> str:
+def _id(rng: random.Random, year: int, gender: Gender) -> str:
     birthday = date(year, 1, 1) + timedelta(days=rng.randrange(365))
     seq = rng.randrange(0, 99) * 10 + (rng.choice((1, 3, 5, 7, 9)) if gender == Gender.male else rng.choice((0, 2, 4, 6, 8)))
     first = f"{COUNTY}{birthday:%Y%m%d}{seq:03d}"
@@ -91,7 +91,7 @@ def _worker(rng: random.Random, village: str, status: EmploymentStatus, today: d
     gender = rng.choice((Gender.male, Gender.female))
     old = status in (EmploymentStatus.unable, EmploymentStatus.unwilling)
     year = today.year - (rng.randint(55, 68) if old else rng.randint(18, 58))
-    number = _id(rng, village[:9], year, gender) if rng.random() < 0.85 else None
+    number = _id(rng, year, gender) if rng.random() < 0.85 else None
     if number in taken:
         number = None
     taken.add(number or "")

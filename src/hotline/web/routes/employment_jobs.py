@@ -13,7 +13,6 @@ from hotline.employment import queries, service, standard
 from hotline.employment.fields import needs_help
 from hotline.employment.models import (
     ACTIVITY_LABELS,
-    ATTENDED_AS,
     JOB_STATE_LABELS,
     REFERRAL_LABELS,
     ActivityKind,
@@ -196,14 +195,16 @@ def _activities_page(request: Request, w: Work, *, village: str = "", status_cod
     items = [{"id": a.id, "village": w.place(a.village_code), "village_code": a.village_code,
               "kind": ACTIVITY_LABELS[a.kind], "on_day": a.on_day, "title": a.title, "participants": a.participants,
               "attended": attended.get(a.id, 0)} for a in rows]
-    pick = (typed or {}).get("village_code") or village
+    choices = w.villages()
+    # The village the form records for: the one picked, or a station's only village.
+    pick = (typed or {}).get("village_code") or village or (choices[0][0] if len(choices) == 1 else "")
     people = []
     if pick and w.scope.covers(pick):
         found, _total = queries.list_workers(w.session, w.scope, queries.WorkerFilter(village_code=pick), per_page=500)
         people = [worker_row(w, p) for p in found]
     return page(request, "employment/activities.html", status_code=status_code, title="六个一活动", items=items,
-                villages=w.villages(), village=village, typed=typed or {}, error=error, notice=notice, people=people,
-                pick=pick, kinds=ACTIVITY_LABELS, with_people=[k.value for k in ATTENDED_AS],
+                villages=choices, village=village, typed=typed or {}, error=error, notice=notice, people=people,
+                pick=pick, kinds=ACTIVITY_LABELS,
                 today=service.today().isoformat(), may_edit=w.scope.may_edit, **LABELS)
 
 
