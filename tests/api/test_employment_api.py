@@ -75,5 +75,12 @@ def test_jobs_candidates_and_villages(api, session, staff):
     assert (zhulv["labour_force"], zhulv["employed"], zhulv["employment_rate"], zhulv["meets"]) == (1, 1, 1.0, False)
     assert len(zhulv["missing"]) == 6 and zhulv["six_ones"]["training"] == 0
     assert admin.get("/employment/jobs/999999/candidates").status_code == 404
+    service.add_activity(session, EVERYWHERE, actor=None, village_code=DALV, kind="job_fair", title="家门口招聘会",
+                         participants=30)
+    session.commit()
+    township = _caller(api, session, staff.township)
+    assert [(a["village"]["name"], a["kind_label"], a["participants"]) for a in
+            township.get("/employment/activities").json()] == [("夏县裴介镇大吕村", "招聘会", 30)]
+    assert _caller(api, session, staff.village).get("/employment/activities").json() == []
     spec = api.client.get("/api/v1/openapi.json").json()
     assert "/api/v1/employment/villages" in spec["paths"]

@@ -105,6 +105,7 @@ def test_the_full_employment_page_shows_figures_gaps_and_links(site, session, st
     page = client.get("/employment/villages").text
     assert "裴介镇朱吕村" in page and "90.0%" in page and "5/6" in page and "本年度未开展：招聘会" in page
     assert "水头镇水头村" in page and "台账中没有有劳动能力且有就业意愿的人员" in page
+    assert '<td class="num" title="招聘会">✗</td>' in page and '<td class="num" title="技能培训">✓</td>' in page
     assert f"/employment/workers?village={ZHULV}&amp;status=unemployed" in page
     behind = client.get(f"/employment/workers?village={ZHULV}&status=unemployed").text
     assert "待业" in behind and "在业0" not in behind and "共 1 人" in behind

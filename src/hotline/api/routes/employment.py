@@ -5,6 +5,7 @@ supervisors and admins everything; everyone else is refused with 403). ID number
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -113,6 +114,20 @@ def candidates(job_id: int, request: Request, limit: int = Query(default=50, ge=
         snap = reference.snapshot(ctx.session)
         return [{**worker_view(snap, w), "distance": d, "distance_label": queries.DISTANCE_LABELS[d]}
                 for w, d in queries.candidates(ctx.session, scope, job, limit=limit)]
+
+
+@router.get("/activities", summary="Six-ones activities (六个一) of the station villages in scope, newest first")
+def list_activities(request: Request, village_code: str | None = None,
+                    since: date | None = Query(default=None, description="only activities on or after this day"),
+                    limit: int = Query(default=300, ge=1, le=2000)) -> list[dict[str, Any]]:
+    with unit_of_work(request, write=False) as ctx:
+        scope = _scope(ctx)
+        rows = queries.activities(ctx.session, scope, village_code=village_code, since=since, limit=limit)
+        attended = queries.attendee_counts(ctx.session, [a.id for a in rows])
+        snap = reference.snapshot(ctx.session)
+        return [{"id": a.id, "village": _region(snap, a.village_code), "kind": a.kind.value,
+                 "kind_label": ACTIVITY_LABELS[a.kind], "on_day": a.on_day.isoformat(), "title": a.title,
+                 "participants": a.participants, "ledger_attendees": attended.get(a.id, 0)} for a in rows]
 
 
 @router.get("/villages", summary="Full-employment villages: each station village's figures and what is missing")

@@ -240,6 +240,8 @@ async def add_activity(request: Request) -> Response:
 # ---------------------------------------------------------------- full-employment villages
 
 
+SHORT_KINDS = {ActivityKind.troupe: "宣传", ActivityKind.ledger: "台账", ActivityKind.venue: "场所",
+               ActivityKind.guidance: "指导", ActivityKind.training: "培训", ActivityKind.job_fair: "招聘"}
 SORT_LABELS = {"code": "按区划", "rate": "按就业率", "labour": "按劳动力", "short": "按差额", "missing": "按缺项",
                "meets": "按是否达标"}
 
@@ -258,7 +260,7 @@ def villages(request: Request, sort: str = "code", order: str = "") -> Response:
                     order="desc" if descending else "asc", sorts=SORT_LABELS, year=clock.local().year,
                     min_rate=float(rules.get("employment.min_rate", 0.9)),
                     require_six_ones=bool(rules.get("employment.require_six_ones", True)),
-                    kinds=ACTIVITY_LABELS, activity_kinds=list(ActivityKind), meets=sum(1 for v in figures if v.meets),
+                    kinds=ACTIVITY_LABELS, short_kinds=SHORT_KINDS, activity_kinds=list(ActivityKind), meets=sum(1 for v in figures if v.meets),
                     **LABELS)
     return answer(request, lambda: _with_read(request, body))
 
