@@ -19,6 +19,7 @@ from hotline.web.routes import (
     auth,
     callbacks,
     dispatch,
+    fieldwork,
     incidents,
     intake,
     knowledge,
@@ -38,7 +39,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router, admin.router,
                    admin_directory.router, knowledge.router, incidents.router, suggest.router,
-                   reports.router, analytics.router):
+                   reports.router, analytics.router, fieldwork.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

@@ -36,6 +36,8 @@ for _role in (Role.supervisor, Role.dispatcher, Role.admin):
     NAV[_role].append(("/analytics", "数据分析"))
 for _role in (Role.supervisor, Role.admin):
     NAV[_role].append(("/reports", "统计报表"))
+for _role in (Role.handler, Role.supervisor, Role.admin):  # township and village handlers; the page says if not
+    NAV[_role].append(("/fieldwork", "抢收抢种"))
 for _items in NAV.values():
     _items.append(("/knowledge", "知识库"))
 
