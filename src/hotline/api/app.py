@@ -12,6 +12,7 @@ from hotline import __version__, wiring
 from hotline.api import edge, errors, open311
 from hotline.api.routes import analytics as analytics_routes
 from hotline.api.routes import callbacks, directory, meta, tickets
+from hotline.api.routes import fieldwork as fieldwork_routes
 from hotline.api.routes import incidents as incidents_routes
 from hotline.api.routes import notify as notify_routes
 from hotline.api.routes import settings as settings_routes
@@ -40,7 +41,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database or Database(settings.database_url)
     errors.install(app)
     for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
-                   callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router):
+                   callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router,
+                   fieldwork_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)
 

@@ -95,3 +95,9 @@ def require_coordinator(scope: FieldScope, township_code: str) -> None:
     if not scope.coordinates(township_code):
         raise PermissionDenied("只有本镇（乡）负责抢收抢种的工作人员、督办员和管理员可以进行此项调度",
                                code="fieldwork_not_coordinator")
+
+
+def require_registers(scope: FieldScope) -> None:
+    """The machine and volunteer registers are kept by coordinators."""
+    if not scope.coordinates_any:
+        raise PermissionDenied("登记表由乡镇负责抢收抢种的工作人员、督办员和管理员管理", code="fieldwork_not_coordinator")

@@ -82,8 +82,11 @@ def operations(session: Session, scope: FieldScope, *, state: str | None = None)
     return out
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit on PostgreSQL: a larger one is simply not found
+
+
 def get_operation(session: Session, scope: FieldScope, operation_id: int) -> Operation:
-    operation = session.scalar(select(Operation).where(Operation.id == operation_id, operation_clause(session, scope)))
+    operation = None if not 0 < operation_id <= MAX_ID else session.scalar(select(Operation).where(Operation.id == operation_id, operation_clause(session, scope)))
     if operation is None:
         raise NotFound(f"行动 {operation_id} 不存在或不在您的范围内", code="operation_not_found")
     return operation
@@ -148,7 +151,7 @@ def count_tasks(session: Session, scope: FieldScope, f: TaskFilter) -> int:
 
 
 def get_task(session: Session, scope: FieldScope, task_id: int) -> FieldTask:
-    task = session.scalar(select(FieldTask).join(Operation, Operation.id == FieldTask.operation_id)
+    task = None if not 0 < task_id <= MAX_ID else session.scalar(select(FieldTask).join(Operation, Operation.id == FieldTask.operation_id)
                           .where(FieldTask.id == task_id, _task_scope(scope)))
     if task is None:
         raise NotFound(f"任务 #{task_id} 不存在或不在您的范围内", code="task_not_found")
@@ -248,7 +251,7 @@ def buyers(session: Session, *, township_code: str | None = None, active_only: b
 
 def get_row(session: Session, model: type, row_id: int, township_ok: FieldScope, label: str) -> Any:
     """A register row (machine, volunteer, buyer) the person coordinates, or NotFound."""
-    row = session.get(model, row_id)
+    row = session.get(model, row_id) if 0 < row_id <= MAX_ID else None
     if row is None or not township_ok.coordinates(row.township_code):
         raise NotFound(f"{label} {row_id} 不存在或不在您的范围内", code="not_found")
     return row
