@@ -199,6 +199,9 @@ def test_suggestions_are_free_machines_of_the_needed_kind_nearest_first(session,
     service.assign_machine(session, task(session, field.operation, field.town), busy, actor=field.town)
     assert [m.label for m in queries.suggest_machines(session, t)] == [near.label, far.label]
     assert [m.label for m in queries.suggest_machines(session, t, kind="pump")] == ["水泵"]
+    assert [m.label for m in queries.suggest_machines(session, t, any_kind=True)] == ["大吕收割机", "水泵", "远处收割机"]
+    road = task(session, field.operation, field.town, work_kind="power", area=None, plot="排灌站")
+    assert queries.suggest_machines(session, road) == []  # power wants a generator; none registered
 
 
 def test_an_operation_closes_only_when_no_task_is_left(session, field):

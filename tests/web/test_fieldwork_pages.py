@@ -64,9 +64,10 @@ def test_a_coordinator_runs_a_task_from_registration_to_completion(staff, site):
     assert "任务已登记" not in page and "待安排" in page and "村东洼地谷子田" in page and "13803597777" in page
     with site.db.transaction() as s:
         near = machine(s, label="雷沃谷神 GE80")
+        machine(s, kind="pump", label="QW150")
         busy_id = near.id
     page = client.get(task_url).text
-    assert "建议：收割机「雷沃谷神 GE80」" in page
+    assert "建议：收割机「雷沃谷神 GE80」" in page and ">抽水泵「QW150」" in page and "建议：抽水泵" not in page
     r = client.post(task_url + "/assign", data={"csrf": csrf, "machine_id": str(busy_id)})
     assert r.status_code == 303
     page = client.get(task_url).text

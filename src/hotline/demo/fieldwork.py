@@ -47,7 +47,7 @@ MACHINES = (
     ("harvester", "雷沃谷神 RG50", None, "person"),
     ("pump", "QW 150 潜水泵 1 号", "尧都区水利局抗旱服务队", "enterprise"),
     ("pump", "QW 150 潜水泵 2 号", "尧都区水利局抗旱服务队", "enterprise"),
-    ("pump", "柴油抽水机", None, "person"),
+    ("generator", "50kW 柴油发电机组", "国网临汾市尧都区供电公司", "enterprise"),
     ("tractor", "东方红 LX904", "县底镇农机专业合作社", "cooperative"),
     ("tractor", "约翰迪尔 554", None, "person"),
     ("seeder", "2BXF-12 小麦播种机", "县底镇农机专业合作社", "cooperative"),
@@ -147,7 +147,7 @@ def _play(session: Session, rng: random.Random, op: Any, actor: User | None, vil
         return
     with clock.frozen(at):
         _assign(session, rng, task, actor)
-    if target == TaskState.scheduled:
+    if target == TaskState.scheduled or task.state == TaskState.pending:  # nobody free: it waits
         return
     _progress(session, rng, task, actor, at, now, full=target == TaskState.done)
     if target == TaskState.done:
@@ -157,7 +157,7 @@ def _play(session: Session, rng: random.Random, op: Any, actor: User | None, vil
 
 def _assign(session: Session, rng: random.Random, task: FieldTask, actor: User | None) -> None:
     machine = next(iter(queries.suggest_machines(session, task, limit=1)), None)
-    if machine is None and task.work_kind.value in ("harvest", "sowing"):
+    if machine is None and task.work_kind.value in ("harvest", "sowing", "road"):
         machine = next(iter(queries.suggest_machines(session, task, kind="tractor", limit=1)), None)
     if machine is not None:
         service.assign_machine(session, task, machine, actor=actor)
@@ -170,7 +170,9 @@ def _progress(session: Session, rng: random.Random, task: FieldTask, actor: User
     notes = ("上午作业", "下午抢收", "连夜作业", "排水后进地", "已晾晒入仓")
     if task.area is None:
         with clock.frozen(min(at + timedelta(hours=3), now)):
-            service.report_progress(session, task, actor=actor, note=rng.choice(("已清理塌方", "已架设临时线路", "已垫石子")))
+            words = ("已清理塌方", "已垫石子 200 米", "便桥已加固") if task.work_kind.value == "road" else \
+                ("已架设临时线路", "排灌站已恢复供电", "变压器已更换")
+            service.report_progress(session, task, actor=actor, note=rng.choice(words))
         return
     steps = rng.randint(2, 3)
     for k in range(steps):

@@ -186,12 +186,12 @@ def tasks_of_ticket(session: Session, ticket_id: int) -> list[FieldTask]:
     return list(session.scalars(select(FieldTask).where(FieldTask.ticket_id == ticket_id).order_by(FieldTask.id)))
 
 
-def suggest_machines(session: Session, task: FieldTask, *, kind: str | None = None,
+def suggest_machines(session: Session, task: FieldTask, *, kind: str | None = None, any_kind: bool = False,
                      limit: int = 10) -> list[Machine]:
-    """Free machines of the kind the work needs (or ``kind``), nearest first: the task's own
-    village, then the rest of the township's register."""
+    """Free machines of the kind the work needs (or ``kind``, or of every kind), nearest first: the
+    task's own village, then the rest of the township's register."""
     township = session.scalar(select(Operation.township_code).where(Operation.id == task.operation_id))
-    wanted = kind or NEEDED_MACHINE.get(task.work_kind)
+    wanted = None if any_kind else kind or NEEDED_MACHINE.get(task.work_kind)
     query = select(Machine).where(Machine.township_code == township, Machine.state == MachineState.available,
                                   Machine.task_id.is_(None))
     if wanted:

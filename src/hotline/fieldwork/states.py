@@ -44,7 +44,7 @@ WORK_KIND_LABELS = {WorkKind.harvest: "抢收", WorkKind.drainage: "排涝", Wor
 AREA_WORK = (WorkKind.harvest, WorkKind.drainage, WorkKind.sowing)
 # The machine a kind of work mostly needs, for suggestions.
 NEEDED_MACHINE = {WorkKind.harvest: "harvester", WorkKind.drainage: "pump", WorkKind.sowing: "seeder",
-                  WorkKind.road: "truck", WorkKind.power: None}
+                  WorkKind.road: "truck", WorkKind.power: "generator"}
 
 
 class Priority(enum.IntEnum):

@@ -215,7 +215,7 @@ def _task_page(request: Request, ctx: PageContext, task: FieldTask, *, status_co
         machines=machines, people=people, events=queries.events(ctx.session, task),
         reports=queries.progress(ctx.session, task), coordinator=coordinator,
         suggestions=queries.suggest_machines(ctx.session, task) if coordinator and unfinished else [],
-        other_machines=queries.suggest_machines(ctx.session, task, kind=None, limit=30)
+        other_machines=queries.suggest_machines(ctx.session, task, any_kind=True, limit=30)
         if coordinator and unfinished else [],
         free_people=queries.free_volunteers(ctx.session, task) if coordinator and unfinished else [],
         place=lambda code: _place(snap, code), error=error, notice=notice, typed=typed or {},
