@@ -47,3 +47,18 @@ def test_the_demo_is_the_same_for_the_same_seed(db):
     assert _run(db) == first
     with db.session() as s:
         assert [(t.village_code, t.plot, t.area, t.state) for t in s.scalars(select(FieldTask).order_by(FieldTask.id))] == plots
+
+
+def test_requests_for_help_with_the_harvest_in_the_town_become_tasks(db, people):
+    from tests.builders import register
+
+    with db.transaction() as s:
+        wanted = register(s, people, region_code="141002103205", category_code="1204", urgency="normal",
+                          content="这一周下雨，翟村村南的八亩谷子地全泡在水里了，收割机下不了地，请求帮忙排涝抢收。")
+        register(s, people, region_code="141002103205", content="翟村的供水管道漏水了。")  # not field work
+        wanted_id = wanted.id
+    _run(db)
+    with db.session() as s:
+        linked = list(s.scalars(select(FieldTask).where(FieldTask.ticket_id.is_not(None))))
+        assert [t.ticket_id for t in linked] == [wanted_id]
+        assert linked[0].village_code == "141002103205" and linked[0].farmer_name == "张先生"

@@ -177,7 +177,8 @@ def test_a_ticket_about_flooded_crops_becomes_a_task_and_links_back(staff, site)
     assert r.status_code == 303
     task_page = client.get(r.headers["location"]).text
     assert f'href="/tickets/{number}"' in task_page and "王大娘" in task_page and "由工单转入" in task_page
-    assert "抢收任务 #" in client.get(f"/tickets/{number}").text
+    ticket_page = client.get(f"/tickets/{number}").text
+    assert "抢收任务 #" in ticket_page and "转为抢收任务" not in ticket_page  # one unfinished task per ticket
     # The water bureau's handler on the ticket sees no field-work panel.
     handler, _ = site.signed_in("handler_b")
     assert "转为抢收任务" not in handler.get(f"/tickets/{number}").text

@@ -30,6 +30,7 @@ from hotline.tickets.models import Ticket
 TOWNSHIP = "141002103"  # 临汾市尧都区县底镇
 COORDINATOR = "yaodu-xiandi-1"
 TASKS = 30
+FIELD_CATEGORY = "1204"  # 抢收抢种: the demo's requests for help with flooded fields
 # (work kind, weight, crop, area range in 亩, plots)
 WORK = (
     ("harvest", 0.5, "谷子", (4, 45), ("村东洼地谷子田", "村南河滩谷子地", "村北坡下谷子田", "老井边谷子地", "西渠旁谷子田")),
@@ -97,6 +98,7 @@ def generate_fieldwork(session: Session, *, seed: int, now: datetime) -> dict[st
         _registers(session, rng, actor, villages)
     taken = select(FieldTask.ticket_id).where(FieldTask.ticket_id.is_not(None))  # a second demo run on the same data
     tickets = list(session.scalars(select(Ticket).where(Ticket.region_code.in_(villages), Ticket.kind == "help",
+                                                        Ticket.category_code.startswith(FIELD_CATEGORY),
                                                         Ticket.id.not_in(taken))
                                    .order_by(Ticket.received_at, Ticket.id).limit(3)))
     plans = sorted(((_pick(rng, TARGETS), i) for i in range(TASKS)), key=lambda p: (p[0] != TaskState.done, p[1]))

@@ -320,7 +320,8 @@ def ticket_panel(ctx: PageContext, ticket: Any) -> dict[str, Any] | None:
     tasks = queries.tasks_of_ticket(ctx.session, ticket.id)
     snap = reference.snapshot(ctx.session)
     township = snap.regions.get(ticket.region_code, (None, 0, None))[2]
-    may_convert = bool(township and fs.coordinates(township) and _open_operations(ctx, township))
+    busy = any(t.state in UNFINISHED for t in tasks)  # one unfinished task per ticket
+    may_convert = bool(not busy and township and fs.coordinates(township) and _open_operations(ctx, township))
     if not tasks and not may_convert:
         return None
     return {"tasks": [{"id": t.id, "state": TASK_STATE_LABELS[t.state], "kind": WORK_KIND_LABELS[t.work_kind]}
