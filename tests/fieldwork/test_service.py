@@ -237,3 +237,23 @@ def test_events_record_who_did_what(session, field):
                            .where(TaskEvent.task_id == t.id).order_by(TaskEvent.id)).all()
     assert rows == [("create", None, "pending", field.town.id), ("assign", "pending", "scheduled", field.town.id)]
     assert session.scalar(select(Operation.state)) == "open"
+
+
+def test_two_coordinators_sending_the_same_machine_at_once_cannot_both_win(db, session, field):
+    first, second = task(session, field.operation, field.town), task(session, field.operation, field.town, village_code=DALV)
+    harvester = machine(session)
+    session.commit()
+    other = db.session()
+    try:
+        # The second coordinator's page was loaded while the harvester was still free.
+        stale_task, stale_machine = other.get(FieldTask, second.id), other.get(type(harvester), harvester.id)
+        assert stale_machine.state == MachineState.available
+        other.commit()  # its page is rendered; SQLite's write lock is free for the first coordinator
+        service.assign_machine(session, first, harvester, actor=field.town)
+        session.commit()
+        with pytest.raises(Conflict, match="正在任务"):
+            service.assign_machine(other, stale_task, stale_machine, actor=field.town)
+        other.rollback()
+    finally:
+        other.close()
+    assert session.scalar(select(func.count()).select_from(Assignment)) == 1

@@ -259,9 +259,11 @@ def report_progress(session: Session, task: FieldTask, *, actor: User | None, ar
     session.add(report)
     task.area_done = round(task.area_done + done, 1)
     task.updated_at = now
-    total = f"，累计 {task.area_done:g}/{task.area:g} 亩" if task.area is not None else ""
-    _event(session, task, "progress", actor, note=(f"完成 {done:g} 亩{total}" if task.area is not None else "")
-           + (f"。{text}" if text and task.area is not None else text or ""), details={"area": done})
+    if task.area is None:
+        words = text
+    else:
+        words = f"完成 {done:g} 亩，累计 {task.area_done:g}/{task.area:g} 亩" + (f"。{text}" if text else "")
+    _event(session, task, "progress", actor, note=words, details={"area": done})
     session.flush()
     return report
 
