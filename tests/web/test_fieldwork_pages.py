@@ -200,3 +200,28 @@ def test_registers_refuse_bad_input_and_list_what_was_registered(staff, site):
     r = client.post("/fieldwork/buyers", data={"csrf": csrf, "township_code": PEIJIE, "name": "晋南粮贸",
                                                "crops": "谷子", "daily_tons": "-3"})
     assert r.status_code == 422 and "日收购能力" in r.text
+
+
+def test_the_dashboards_machine_and_volunteer_counts_open_the_same_rows(staff, site):
+    op = _operation(site)
+    t = _task(site, op)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, t), machine(s, label="本镇收割机"), actor=None)
+        machine(s, label="本镇备用收割机")
+        service.assign_volunteer(s, s.get(FieldTask, t), volunteer(s, name="在岗甲"), actor=None)
+        volunteer(s, name="待命乙")
+        away = volunteer(s, name="外出丙")
+        service.set_volunteer_available(s, away, actor=None, available=False)
+        service.register_machine(s, actor=None, township_code="141002103", kind="harvester", label="县底收割机",
+                                 owner="县底合作社")
+    client, _ = site.signed_in("supervisor")
+    page = client.get(f"/fieldwork/operations/{op}").text
+    for href, count, shown, hidden in (
+            (f"/fieldwork/machines?township={PEIJIE}&state=working", 1, "本镇收割机", "县底收割机"),
+            (f"/fieldwork/machines?township={PEIJIE}&state=available", 1, "本镇备用收割机", "县底收割机"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=1", 1, "在岗甲", "待命乙"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=0&available=1", 1, "待命乙", "外出丙")):
+        assert f'href="{href.replace("&", "&amp;")}"' in page or f'href="{href}"' in page, href
+        listing = client.get(href).text
+        assert shown in listing and hidden not in listing, href
+        assert f"共 {count} " in listing, href

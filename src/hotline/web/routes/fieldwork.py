@@ -390,11 +390,13 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
         townships = sorted(c for c, (_, level, _) in snap.regions.items() if level == 4)
     try:
         if which == "machines":
-            rows: list[Any] = queries.machines(ctx.session, fs, kind=filters.get("kind") or None,
-                                               state=filters.get("state") or None)
+            rows: list[Any] = queries.machines(ctx.session, fs, township_code=filters.get("township") or None,
+                                               kind=filters.get("kind") or None, state=filters.get("state") or None)
         elif which == "volunteers":
-            on = filters.get("on_task")
-            rows = queries.volunteers(ctx.session, fs, on_task={"1": True, "0": False}.get(on or ""))
+            flag = {"1": True, "0": False}
+            rows = queries.volunteers(ctx.session, fs, township_code=filters.get("township") or None,
+                                      on_task=flag.get(filters.get("on_task") or ""),
+                                      available=flag.get(filters.get("available") or ""))
         else:
             rows = queries.buyers(ctx.session, scope=fs, active_only=False)
     except DomainError as err:
@@ -407,15 +409,15 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
 
 
 @router.get("/fieldwork/machines")
-def machines_page(request: Request, kind: str = "", state: str = "") -> Response:
+def machines_page(request: Request, kind: str = "", state: str = "", township: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "machines", kind=kind, state=state)
+        return _register_page(request, ctx, "machines", kind=kind, state=state, township=township)
 
 
 @router.get("/fieldwork/volunteers")
-def volunteers_page(request: Request, on_task: str = "") -> Response:
+def volunteers_page(request: Request, on_task: str = "", available: str = "", township: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "volunteers", on_task=on_task)
+        return _register_page(request, ctx, "volunteers", on_task=on_task, available=available, township=township)
 
 
 @router.get("/fieldwork/buyers")
