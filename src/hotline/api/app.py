@@ -13,6 +13,7 @@ from hotline.api import edge, errors, open311
 from hotline.api.routes import analytics as analytics_routes
 from hotline.api.routes import callbacks, directory, meta, tickets
 from hotline.api.routes import employment as employment_routes
+from hotline.api.routes import fieldwork as fieldwork_routes
 from hotline.api.routes import incidents as incidents_routes
 from hotline.api.routes import notify as notify_routes
 from hotline.api.routes import settings as settings_routes
@@ -42,7 +43,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
                    callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router,
-                   employment_routes.router):
+                   employment_routes.router, fieldwork_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)
 

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, text
 from hotline.cli import admin
 from hotline.cli import analytics as analytics_cli
 from hotline.cli import employment as employment_cli
+from hotline.cli import fieldwork as fieldwork_cli
 from hotline.cli import incidents as incidents_cli
 from hotline.cli import model as model_cli
 from hotline.cli import tickets as tickets_cli
@@ -388,6 +389,7 @@ cli.add_command(incidents_cli.incidents)  # cli/incidents.py
 cli.add_command(tickets_cli.tickets)  # cli/tickets.py
 cli.add_command(analytics_cli.analytics)  # cli/analytics.py
 cli.add_command(employment_cli.employment)  # cli/employment.py
+cli.add_command(fieldwork_cli.fieldwork)  # cli/fieldwork.py
 
 
 def main() -> None:

@@ -29,6 +29,7 @@ from hotline.accounts.models import User
 from hotline.accounts.service import add_user, hash_password
 from hotline.demo import replies as R
 from hotline.demo.caseload import Case, World, plan, weighted
+from hotline.demo.fieldwork import generate_fieldwork
 from hotline.directory.loader import read_csv
 from hotline.kit import clock
 from hotline.notices import events as notice_events
@@ -457,6 +458,8 @@ def generate(
                 progress(done, tickets)
         clock.freeze(None)
         session = session_factory()
+        field = generate_fieldwork(session, seed=seed, now=now)  # the 县底镇 emergency harvest (抢收抢种)
+        session.commit()
         overdue = session.scalar(select(func.count()).select_from(Ticket).where(overdue_clause(now))) or 0
         session.close()
     except BaseException:
@@ -476,5 +479,6 @@ def generate(
         "overdue_now": overdue,
         "from": (now - timedelta(days=days)).isoformat(),
         "to": now.isoformat(),
+        "fieldwork": field,
         "elapsed_seconds": round(time.monotonic() - started, 2),
     }

@@ -21,6 +21,7 @@ from hotline.web.routes import (
     dispatch,
     employment,
     employment_jobs,
+    fieldwork,
     incidents,
     intake,
     knowledge,
@@ -40,7 +41,8 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router, admin.router,
                    admin_directory.router, knowledge.router, incidents.router, suggest.router,
-                   reports.router, analytics.router, employment.router, employment_jobs.router):
+                   reports.router, analytics.router, employment.router, employment_jobs.router,
+                   fieldwork.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

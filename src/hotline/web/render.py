@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import DetachedInstanceError
 
 from hotline.accounts.models import ROLE_LABELS, Role, User
 from hotline.employment.scope import takes_part
+from hotline.fieldwork.access import takes_part as field_work_part
 from hotline.kit import clock
 from hotline.tickets.states import STATUS_LABELS, Status
 
@@ -41,9 +42,11 @@ for _role in (Role.supervisor, Role.admin):
     NAV[_role].append(("/reports", "统计报表"))
 for _role in (Role.handler, Role.supervisor, Role.admin):
     NAV[_role].append(("/employment", "就业服务站"))
+    NAV[_role].append(("/fieldwork", "抢收抢种"))
 # Entries shown only to the users a rule admits: 就业服务站 to village, township and 人社局 handlers
-# (not a water bureau's), supervisors and admins, as ``employment.scope`` decides.
-NAV_ONLY: dict[str, Callable[[User], bool]] = {"/employment": takes_part}
+# (not a water bureau's), supervisors and admins, as ``employment.scope`` decides; 抢收抢种 to township
+# and village handlers, supervisors and admins, as ``fieldwork.access`` decides.
+NAV_ONLY: dict[str, Callable[[User], bool]] = {"/employment": takes_part, "/fieldwork": field_work_part}
 for _items in NAV.values():
     _items.append(("/knowledge", "知识库"))
 

@@ -25,6 +25,7 @@ from hotline.tickets import export, queries, views
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
+from hotline.web.routes import fieldwork
 from hotline.web.session import COOKIE, database, page_work
 
 router = APIRouter(include_in_schema=False)
@@ -182,7 +183,8 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,
                 urgency_labels=views.URGENCY_LABELS, place=place_text(detail["region"]["name"], detail["address"]),
                 title=f"工单 {detail['number']}", error=error, notice=notice,
-                may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS)
+                may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS,
+                fieldwork=fieldwork.ticket_panel(ctx, ticket))
 
 
 @router.get("/tickets/{key}")

@@ -1,0 +1,108 @@
+"""The field work API: a coordinator's program runs an operation; villages report; others are refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotline.accounts.models import Role
+from hotline.accounts.service import add_user, create_token
+from tests.api.conftest import Caller
+from tests.fieldwork.conftest import DALV, PEIJIE, XIANDI, ZHULV
+
+
+@pytest.fixture
+def field(api):
+    with api.db.transaction() as s:
+        for name, unit in (("a-town", "xiaxian-peijie"), ("a-village", "xiaxian-peijie-zhulv"), ("a-xiandi", "yaodu-xiandi")):
+            add_user(s, username=name, display_name=name, role=Role.handler, unit_code=unit)
+        tokens = {n: create_token(s, username=n, name="test")[1] for n in ("a-town", "a-village", "a-xiandi")}
+    return {n: Caller(api.client, t) for n, t in tokens.items()}
+
+
+def _op(town: Caller) -> dict:
+    r = town.post("/fieldwork/operations", json={"name": "裴介镇秋季抢收抢种", "township_code": PEIJIE, "crops": "谷子",
+                                                 "start_date": "2026-10-01", "target_date": "2026-10-20"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _task(town: Caller, op_id: int, **kw) -> dict:
+    body = {"village_code": ZHULV, "plot": "村东谷子地", "work_kind": "harvest", "area": 6, "due_date": "2026-10-08"}
+    body.update(kw)
+    r = town.post(f"/fieldwork/operations/{op_id}/tasks", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_coordinators_program_runs_a_task_through(api, field):
+    town, village = field["a-town"], field["a-village"]
+    op = _op(town)
+    t = _task(town, op["id"])
+    assert t["state"] == "pending" and t["village"] == {"code": ZHULV, "name": "朱吕村"}
+    m = town.post("/fieldwork/machines", json={"township_code": PEIJIE, "kind": "harvester", "label": "GE80",
+                                               "owner": "裴介农机合作社", "owner_kind": "cooperative",
+                                               "village_code": ZHULV}).json()
+    sugg = town.get(f"/fieldwork/tasks/{t['id']}/suggestions").json()
+    assert [x["id"] for x in sugg["machines"]] == [m["id"]]
+    r = town.post(f"/fieldwork/tasks/{t['id']}/assign", json={"machine_id": m["id"]})
+    assert r.status_code == 200 and r.json()["state"] == "scheduled" and r.json()["machines"][0]["id"] == m["id"]
+    other = _task(town, op["id"], village_code=DALV)
+    r = town.post(f"/fieldwork/tasks/{other['id']}/assign", json={"machine_id": m["id"]})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "resource_busy"
+    assert "正在任务" in r.json()["error"]["message"]
+    r = village.post(f"/fieldwork/tasks/{t['id']}/progress", json={"area": 7})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "area_exceeded"
+    r = village.post(f"/fieldwork/tasks/{t['id']}/progress", json={"area": 6, "note": "收完了"})
+    assert r.status_code == 200 and r.json()["area_done"] == 6 and r.json()["state"] == "working"
+    assert village.post(f"/fieldwork/tasks/{t['id']}/complete", json={}).status_code == 403
+    r = town.post(f"/fieldwork/tasks/{t['id']}/complete", json={})
+    assert r.status_code == 200 and r.json()["state"] == "done" and r.json()["machines"] == []
+    assert [e["action"] for e in r.json()["events"]][-2:] == ["complete", "release"]
+    assert town.get("/fieldwork/machines", params={"state": "available"}).json()[0]["id"] == m["id"]
+    board = town.get(f"/fieldwork/operations/{op['id']}").json()["dashboard"]
+    assert board["area_done"] == 6 and board["machines"]["available"] == 1
+
+
+def test_scope_and_refusals(api, field):
+    town, village, xiandi = field["a-town"], field["a-village"], field["a-xiandi"]
+    op = _op(town)
+    _task(town, op["id"], plot="朱吕"), _task(town, op["id"], village_code=DALV, plot="大吕")
+    assert [t["plot"] for t in village.get("/fieldwork/tasks").json()["items"]] == ["朱吕"]
+    assert xiandi.get("/fieldwork/tasks").json() == {"total": 0, "items": []}
+    assert xiandi.get(f"/fieldwork/operations/{op['id']}").status_code == 404
+    r = xiandi.post(f"/fieldwork/operations/{op['id']}/tasks", json={"village_code": ZHULV, "plot": "x", "area": 1,
+                                                                     "due_date": "2026-10-08"})
+    assert r.status_code == 404
+    r = api.as_("handler_b").get("/fieldwork/tasks")
+    assert r.status_code == 403 and r.json()["error"]["code"] == "fieldwork_forbidden"
+    assert village.get("/fieldwork/machines").status_code == 403
+    r = town.post("/fieldwork/operations", json={"name": "x", "township_code": XIANDI, "crops": "谷子",
+                                                 "start_date": "2026-10-01", "target_date": "2026-10-20"})
+    assert r.status_code == 403
+    assert api.as_("supervisor").get("/fieldwork/tasks").json()["total"] == 2
+    assert town.get("/fieldwork/tasks/99999999999").status_code in (404, 422)
+    r = town.post(f"/fieldwork/operations/{op['id']}/tasks", json={"village_code": ZHULV, "plot": "x",
+                                                                   "work_kind": "harvest", "due_date": "2026-10-08"})
+    assert r.status_code == 422 and "面积" in r.json()["error"]["message"]
+
+
+def test_a_task_made_from_a_ticket_by_api(api, field):
+    op = _op(field["a-town"])
+    ticket = api.as_("agent").register(content="朱吕村谷子地被淹，请求帮助抢收。")
+    sup = api.as_("supervisor")
+    r = sup.post(f"/fieldwork/operations/{op['id']}/tasks", json={"ticket": ticket["number"], "area": 5,
+                                                                  "due_date": "2026-10-06"})
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["ticket_id"] == ticket["id"] and body["ticket_number"] == ticket["number"]
+    assert body["village"]["code"] == ZHULV and body["farmer_name"] == "张先生"
+    again = sup.post(f"/fieldwork/operations/{op['id']}/tasks", json={"ticket": ticket["number"], "area": 5,
+                                                                      "due_date": "2026-10-06"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "ticket_has_task"
+
+
+def test_the_endpoints_are_documented(api):
+    spec = api.client.get("/api/v1/openapi.json").json()
+    paths = [p for p in spec["paths"] if p.startswith("/api/v1/fieldwork/")]
+    assert "/api/v1/fieldwork/tasks/{task_id}/assign" in paths and "/api/v1/fieldwork/operations" in paths
+    assert all(op.get("tags") == ["fieldwork"] for p in paths for op in spec["paths"][p].values())

@@ -1,0 +1,227 @@
+"""Field work pages, as coordinators, village committees and others see and use them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.accounts.models import Role
+from hotline.accounts.service import add_user, hash_password
+from hotline.fieldwork import service
+from hotline.fieldwork.models import FieldTask, Machine, Operation
+from hotline.kit import clock
+from tests.builders import register
+from tests.fieldwork.conftest import DALV, PEIJIE, ZHULV, machine, volunteer
+from tests.web.conftest import PASSWORD, csrf_of
+
+
+@pytest.fixture
+def staff(db, people):
+    with db.transaction() as s:
+        for name, unit, shown in (("f-town", "xiaxian-peijie", "裴介镇干部"), ("f-village", "xiaxian-peijie-zhulv", "朱吕村支书")):
+            user = add_user(s, username=name, display_name=shown, role=Role.handler, unit_code=unit)
+            user.password_hash = hash_password(PASSWORD)
+    return people
+
+
+def sign_in(site, username):
+    client = site.browser()
+    r = client.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code == 303, r.text
+    return client, csrf_of(client.get("/tickets").text)
+
+
+def _operation(site, **kw):
+    with site.db.transaction() as s:
+        op = service.create_operation(s, actor=None, name="裴介镇秋季抢收抢种", township_code=PEIJIE, crops="谷子、小麦",
+                                      start_date=date(2026, 10, 1), target_date=date(2026, 10, 20))
+        return op.id
+
+
+def _task(site, op_id, **kw):
+    fields = dict(village_code=ZHULV, plot="村东谷子地", work_kind="harvest", area=10, due_date=date(2026, 10, 8),
+                  farmer_name="王建国", farmer_phone="13803591234")
+    fields.update(kw)
+    with site.db.transaction() as s:
+        return service.create_task(s, actor=None, operation=s.get(Operation, op_id), **fields).id
+
+
+def test_a_coordinator_runs_a_task_from_registration_to_completion(staff, site):
+    client, csrf = sign_in(site, "f-town")
+    assert '<a href="/fieldwork"' in client.get("/tickets").text  # the nav entry
+    r = client.post("/fieldwork/operations", data={"csrf": csrf, "name": "裴介镇秋季抢收抢种", "township_code": PEIJIE,
+                                                   "crops": "谷子", "start_date": "2026-10-01", "target_date": "2026-10-20"})
+    assert r.status_code == 303
+    op_url = r.headers["location"]
+    r = client.post(op_url + "/tasks", data={"csrf": csrf, "village_code": ZHULV, "plot": "村东洼地谷子田",
+                                             "work_kind": "harvest", "area": "8", "crop": "谷子", "farmer_name": "王大娘",
+                                             "farmer_phone": "13803597777", "priority": "2", "due_date": "2026-10-06"})
+    assert r.status_code == 303
+    task_url = r.headers["location"].split("?")[0]
+    page = client.get(task_url).text
+    assert "任务已登记" not in page and "待安排" in page and "村东洼地谷子田" in page and "13803597777" in page
+    with site.db.transaction() as s:
+        near = machine(s, label="雷沃谷神 GE80")
+        machine(s, kind="pump", label="QW150")
+        busy_id = near.id
+    page = client.get(task_url).text
+    assert "建议：收割机「雷沃谷神 GE80」" in page and ">抽水泵「QW150」" in page and "建议：抽水泵" not in page
+    r = client.post(task_url + "/assign", data={"csrf": csrf, "machine_id": str(busy_id)})
+    assert r.status_code == 303
+    page = client.get(task_url).text
+    assert "已安排" in page and "雷沃谷神 GE80" in page and "调派收割机「雷沃谷神 GE80」" in page
+
+    r = client.post(task_url + "/progress", data={"csrf": csrf, "area": "9", "note": ""})
+    assert r.status_code == 422 and "超过剩余面积" in r.text and "尚余 8 亩" in r.text
+    r = client.post(task_url + "/complete", data={"csrf": csrf})
+    assert r.status_code == 409 and "尚余 8 亩" in r.text
+    client.post(task_url + "/progress", data={"csrf": csrf, "area": "8", "note": "全部收完"})
+    r = client.post(task_url + "/complete", data={"csrf": csrf})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "任务已完成，农机和人员已释放" in page and "已完成 8 亩（100%）" in page and "全部收完" in page
+    with site.db.transaction() as s:
+        assert s.get(Machine, busy_id).state == "available"
+
+
+def test_double_booking_is_refused_on_the_page_with_the_reason(staff, site):
+    op = _operation(site)
+    first, second = _task(site, op), _task(site, op, village_code=DALV)
+    with site.db.transaction() as s:
+        m = machine(s, label="久保田 4LZ")
+        p = volunteer(s, name="李强")
+        service.assign_machine(s, s.get(FieldTask, first), m, actor=None)
+        service.assign_volunteer(s, s.get(FieldTask, first), p, actor=None)
+        mid, pid = m.id, p.id
+    client, csrf = sign_in(site, "f-town")
+    r = client.post(f"/fieldwork/tasks/{second}/assign", data={"csrf": csrf, "machine_id": str(mid)})
+    assert r.status_code == 409
+    assert f"收割机「久保田 4LZ」（裴介农机合作社）正在任务 #{first}（朱吕村 抢收）作业" in r.text
+    r = client.post(f"/fieldwork/tasks/{second}/assign", data={"csrf": csrf, "volunteer_id": str(pid)})
+    assert r.status_code == 409 and "志愿者「李强」正在任务" in r.text
+    assert "待安排" in client.get(f"/fieldwork/tasks/{second}").text
+
+
+def test_a_village_sees_its_own_tasks_and_reports_progress_only(staff, site):
+    op = _operation(site)
+    mine, theirs = _task(site, op, plot="朱吕村东地"), _task(site, op, village_code=DALV, plot="大吕村西地")
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, mine), machine(s), actor=None)
+    client, csrf = sign_in(site, "f-village")
+    listing = client.get("/fieldwork/tasks").text
+    assert "朱吕村东地" in listing and "大吕村西地" not in listing
+    assert client.get(f"/fieldwork/tasks/{theirs}").status_code == 404
+    page = client.get(f"/fieldwork/tasks/{mine}").text
+    assert "上报进度" in page and ">调派农机</button>" not in page and ">完成任务</button>" not in page
+    assert "/fieldwork/machines" not in page  # registers are the township's
+    r = client.post(f"/fieldwork/tasks/{mine}/progress", data={"csrf": csrf, "area": "3", "note": "上午收了 3 亩"})
+    assert r.status_code == 303
+    page = client.get(f"/fieldwork/tasks/{mine}").text
+    assert "上午收了 3 亩" in page and "朱吕村支书" in page and "作业中" in page
+    r = client.post(f"/fieldwork/tasks/{mine}/complete", data={"csrf": csrf})
+    assert r.status_code == 403
+    assert client.get("/fieldwork/machines").status_code == 403
+
+
+def test_other_units_are_told_field_work_is_not_theirs(staff, site):
+    client, _ = site.signed_in("handler_b")
+    r = client.get("/fieldwork")
+    assert r.status_code == 403 and "不负责抢收抢种" in r.text
+    agent, _ = site.signed_in("agent")
+    assert agent.get("/fieldwork/tasks").status_code == 403
+    assert "/fieldwork" not in agent.get("/tickets").text
+
+
+def test_the_dashboard_counts_link_to_the_tasks_behind_them(staff, site):
+    op = _operation(site)
+    late = _task(site, op, village_code=DALV, plot="大吕村低洼地", due_date=date(2026, 10, 2), area=6)
+    _task(site, op, plot="朱吕村北地", area=10)
+    with site.db.transaction() as s:
+        service.add_buyer(s, actor=None, township_code=PEIJIE, name="裴介粮食购销站", crops="谷子、玉米",
+                          phone="13903591111", price="谷子 2.6 元/斤", daily_tons=50)
+    clock.freeze(datetime(2026, 10, 5, 9, 0))
+    client, _ = sign_in(site, "f-town")
+    page = client.get(f"/fieldwork/operations/{op}").text
+    assert f'href="/fieldwork/tasks?operation={op}&overdue=1"><span>超期任务</span><strong>1</strong>' in page
+    assert f'href="/fieldwork/tasks?operation={op}&village={DALV}&overdue=1">1</a>' in page
+    assert "裴介粮食购销站" in page and "谷子 2.6 元/斤" in page and "50 吨/天" in page
+    listing = client.get(f"/fieldwork/tasks?operation={op}&overdue=1").text
+    assert "大吕村低洼地" in listing and "朱吕村北地" not in listing and f"#{late}" in listing
+    assert client.get("/fieldwork/tasks?state=bogus").status_code == 422
+
+
+def test_a_ticket_about_flooded_crops_becomes_a_task_and_links_back(staff, site):
+    _operation(site)
+    with site.db.transaction() as s:
+        ticket = register(s, staff, content="朱吕村我家八亩谷子被雨泡了，收割机进不去，请帮忙抢收。", caller_name="王大娘",
+                          caller_phone="13803597777", address="朱吕村东洼地")
+        number = ticket.number
+    client, csrf = site.signed_in("supervisor")
+    page = client.get(f"/tickets/{number}").text
+    assert f'href="/fieldwork/from-ticket/{number}">转为抢收任务' in page
+    form = client.get(f"/fieldwork/from-ticket/{number}").text
+    assert "朱吕村东洼地" in form
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": "", "area": "8",
+                                                              "due_date": "2026-10-06"})
+    assert r.status_code == 404
+    op_id = form.split('name="operation_id"><option value="')[1].split('"')[0]
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": op_id, "area": "0",
+                                                              "due_date": "2026-10-06"})
+    assert r.status_code == 422 and "面积须大于 0 亩" in r.text
+    with site.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(FieldTask)) == 0
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": op_id, "area": "8",
+                                                              "crop": "谷子", "due_date": "2026-10-06"})
+    assert r.status_code == 303
+    task_page = client.get(r.headers["location"]).text
+    assert f'href="/tickets/{number}"' in task_page and "王大娘" in task_page and "由工单转入" in task_page
+    ticket_page = client.get(f"/tickets/{number}").text
+    assert "抢收任务 #" in ticket_page and "转为抢收任务" not in ticket_page  # one unfinished task per ticket
+    # The water bureau's handler on the ticket sees no field-work panel.
+    handler, _ = site.signed_in("handler_b")
+    assert "转为抢收任务" not in handler.get(f"/tickets/{number}").text
+
+
+def test_registers_refuse_bad_input_and_list_what_was_registered(staff, site):
+    client, csrf = sign_in(site, "f-town")
+    r = client.post("/fieldwork/machines", data={"csrf": csrf, "township_code": PEIJIE, "kind": "pump", "label": "抽水泵 1 号",
+                                                 "owner": "朱吕村集体", "owner_kind": "cooperative", "phone": "12345"})
+    assert r.status_code == 422 and "电话号码" in r.text and "抽水泵 1 号" in r.text  # typed values kept
+    r = client.post("/fieldwork/machines", data={"csrf": csrf, "township_code": PEIJIE, "kind": "pump", "label": "抽水泵 1 号",
+                                                 "owner": "朱吕村集体", "owner_kind": "cooperative", "phone": "13903590009",
+                                                 "village_code": ZHULV})
+    assert r.status_code == 303
+    page = client.get("/fieldwork/machines?kind=pump").text
+    assert "抽水泵 1 号" in page and "可调派" in page and "朱吕村" in page
+    r = client.post("/fieldwork/volunteers", data={"csrf": csrf, "township_code": PEIJIE, "name": "", "phone": ""})
+    assert r.status_code == 422 and "姓名不能为空" in r.text
+    r = client.post("/fieldwork/buyers", data={"csrf": csrf, "township_code": PEIJIE, "name": "晋南粮贸",
+                                               "crops": "谷子", "daily_tons": "-3"})
+    assert r.status_code == 422 and "日收购能力" in r.text
+
+
+def test_the_dashboards_machine_and_volunteer_counts_open_the_same_rows(staff, site):
+    op = _operation(site)
+    t = _task(site, op)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, t), machine(s, label="本镇收割机"), actor=None)
+        machine(s, label="本镇备用收割机")
+        service.assign_volunteer(s, s.get(FieldTask, t), volunteer(s, name="在岗甲"), actor=None)
+        volunteer(s, name="待命乙")
+        away = volunteer(s, name="外出丙")
+        service.set_volunteer_available(s, away, actor=None, available=False)
+        service.register_machine(s, actor=None, township_code="141002103", kind="harvester", label="县底收割机",
+                                 owner="县底合作社")
+    client, _ = site.signed_in("supervisor")
+    page = client.get(f"/fieldwork/operations/{op}").text
+    for href, count, shown, hidden in (
+            (f"/fieldwork/machines?township={PEIJIE}&state=working", 1, "本镇收割机", "县底收割机"),
+            (f"/fieldwork/machines?township={PEIJIE}&state=available", 1, "本镇备用收割机", "县底收割机"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=1", 1, "在岗甲", "待命乙"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=0&available=1", 1, "待命乙", "外出丙")):
+        assert f'href="{href.replace("&", "&amp;")}"' in page or f'href="{href}"' in page, href
+        listing = client.get(href).text
+        assert shown in listing and hidden not in listing, href
+        assert f"共 {count} " in listing, href
