@@ -225,3 +225,20 @@ def test_the_dashboards_machine_and_volunteer_counts_open_the_same_rows(staff, s
         listing = client.get(href).text
         assert shown in listing and hidden not in listing, href
         assert f"共 {count} " in listing, href
+
+
+def test_the_operations_list_counts_the_tasks_its_link_opens(staff, site):
+    """The list said 28 tasks where the dashboard and the list behind the link said 30: it left the
+    cancelled ones out of the count (their area stays out of the totals)."""
+    op = _operation(site)
+    _task(site, op, area=10)
+    cancelled = _task(site, op, area=6)
+    with site.db.transaction() as s:
+        service.cancel(s, s.get(FieldTask, cancelled), actor=None, reason="农户已自行收完")
+    client, _ = sign_in(site, "f-town")
+    page = client.get("/fieldwork").text
+    assert f'<a href="/fieldwork/tasks?operation={op}">2</a>' in page
+    assert "10.0" in page and "16.0" not in page  # the cancelled task's 6 亩 are not work to do
+    assert "共 2 项" in client.get(f"/fieldwork/tasks?operation={op}").text
+    assert f'href="/fieldwork/tasks?operation={op}"><span>任务</span><strong>2</strong>' in client.get(
+        f"/fieldwork/operations/{op}").text

@@ -59,7 +59,9 @@ def operation_clause(session: Session, scope: FieldScope) -> Any:
 
 
 def operations(session: Session, scope: FieldScope, *, state: str | None = None) -> list[dict[str, Any]]:
-    """Operations with their task counts and area totals (what this person sees of them), open first."""
+    """Operations with their task counts and area totals (what this person sees of them), open first.
+    The count is of every task, cancelled ones included, as on the dashboard and in the task list it
+    links to; the areas leave cancelled tasks out, as the dashboard's do."""
     query = select(Operation).where(operation_clause(session, scope))
     if state:
         query = query.where(Operation.state == _state(OperationState, state, "state"))
@@ -67,11 +69,13 @@ def operations(session: Session, scope: FieldScope, *, state: str | None = None)
     if not ops:
         return []
     visible = _task_scope(scope)
+    live = FieldTask.state != TaskState.cancelled
     rows = session.execute(
         select(FieldTask.operation_id, func.count(), func.sum(case((FieldTask.state.in_(UNFINISHED), 1), else_=0)),
-               func.coalesce(func.sum(FieldTask.area), 0.0), func.coalesce(func.sum(FieldTask.area_done), 0.0))
+               func.coalesce(func.sum(case((live, FieldTask.area), else_=0.0)), 0.0),
+               func.coalesce(func.sum(case((live, FieldTask.area_done), else_=0.0)), 0.0))
         .join(Operation, Operation.id == FieldTask.operation_id)
-        .where(FieldTask.operation_id.in_([o.id for o in ops]), FieldTask.state != TaskState.cancelled, visible)
+        .where(FieldTask.operation_id.in_([o.id for o in ops]), visible)
         .group_by(FieldTask.operation_id)).all()
     counts = {r[0]: r[1:] for r in rows}
     out = []
