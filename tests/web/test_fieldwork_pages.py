@@ -242,3 +242,22 @@ def test_the_operations_list_counts_the_tasks_its_link_opens(staff, site):
     assert "共 2 项" in client.get(f"/fieldwork/tasks?operation={op}").text
     assert f'href="/fieldwork/tasks?operation={op}"><span>任务</span><strong>2</strong>' in client.get(
         f"/fieldwork/operations/{op}").text
+
+
+def test_a_ticket_becomes_a_task_without_a_due_day_and_a_blank_area_is_asked_for(staff, site):
+    """The form leaves the due day empty and refused it so (「须为日期，如 2026-10-08」); a blank area
+    was 「面积须为数字」."""
+    op = _operation(site)
+    with site.db.transaction() as s:
+        number = register(s, staff, content="朱吕村我家五亩谷子被淹了，请帮忙抢收。", address="朱吕村南洼地").number
+    client, csrf = site.signed_in("supervisor")
+    form = client.get(f"/fieldwork/from-ticket/{number}").text
+    assert "不填则为所选行动的目标完成日期" in form
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": str(op), "area": "",
+                                                              "work_kind": "harvest", "due_date": ""})
+    assert r.status_code == 422 and "请填写面积（亩）" in r.text and "须为数字" not in r.text
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": str(op), "area": "5",
+                                                              "work_kind": "harvest", "due_date": ""})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "<dt>要求完成</dt><dd>2026-10-20</dd>" in page  # the operation's target day

@@ -27,8 +27,10 @@ def phone(value: str | None, field: str = "phone") -> str | None:
 
 def area(value: Any, field: str, label: str, *, allow_zero: bool = False) -> float:
     """A number of 亩, rounded to one decimal: positive (or zero when allowed), not absurd."""
+    if value is None or str(value).strip() == "":
+        raise invalid(f"请填写{label}（亩）", field, "invalid_area")
     try:
-        number = float(str(value).strip()) if value is not None and str(value).strip() != "" else None
+        number: float | None = float(str(value).strip())
     except ValueError:
         number = None
     if number is None or math.isnan(number) or math.isinf(number):
