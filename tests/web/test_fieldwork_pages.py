@@ -261,3 +261,16 @@ def test_a_ticket_becomes_a_task_without_a_due_day_and_a_blank_area_is_asked_for
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "<dt>要求完成</dt><dd>2026-10-20</dd>" in page  # the operation's target day
+
+
+def test_the_task_list_shows_the_village_a_dashboard_link_chose(staff, site):
+    """A village's count on the dashboard opened the list filtered by a hidden field: nothing on the
+    page said which village, and the filter could not be changed."""
+    op = _operation(site)
+    _task(site, op, village_code=DALV, plot="大吕村低洼地")
+    _task(site, op, plot="朱吕村北地")
+    client, _ = sign_in(site, "f-town")
+    listing = client.get(f"/fieldwork/tasks?operation={op}&village={DALV}").text
+    assert f'<option value="{DALV}" selected>大吕村</option>' in listing
+    assert f'<option value="{ZHULV}" >朱吕村</option>' in listing and "<option value=\"\">全部村</option>" in listing
+    assert "大吕村低洼地" in listing and "朱吕村北地" not in listing

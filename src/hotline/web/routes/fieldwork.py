@@ -192,7 +192,11 @@ def tasks_page(request: Request, operation: str = "", village: str = "", state: 
         except DomainError as err:
             return _page(request, "error.html", status_code=err.http_status, title="筛选条件无效", message=err.message)
         ops = [r["operation"] for r in queries.operations(ctx.session, fs)]
-        villages = sorted({(r["village_code"], r["village"]) for r in rows})
+        # The villages this person may filter by: every village of the townships they coordinate,
+        # their own villages, and the one a dashboard link chose (so the filter always shows).
+        towns = {o.township_code for o in ops if fs.coordinates(o.township_code)}
+        villages = sorted((c, n) for c, (n, level, parent) in snap.regions.items()
+                          if level == 5 and (parent in towns or c in fs.villages or c == village))
         return _page(request, "fieldwork/tasks.html", fs=fs, rows=rows, total=total, ops=ops, villages=villages,
                      f={"operation": operation, "village": village, "state": state, "kind": kind, "overdue": overdue,
                         "machine": machine, "volunteer": volunteer}, title="作业任务")
