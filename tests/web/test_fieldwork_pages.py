@@ -274,3 +274,20 @@ def test_the_task_list_shows_the_village_a_dashboard_link_chose(staff, site):
     assert f'<option value="{DALV}" selected>大吕村</option>' in listing
     assert f'<option value="{ZHULV}" >朱吕村</option>' in listing and "<option value=\"\">全部村</option>" in listing
     assert "大吕村低洼地" in listing and "朱吕村北地" not in listing
+
+
+def test_sending_the_same_machine_twice_says_it_is_already_there(staff, site):
+    """A second click said the machine 「正在任务 #N 作业，须该任务完成或撤回后才能调派」 of the very
+    task on screen."""
+    op = _operation(site)
+    t = _task(site, op)
+    with site.db.transaction() as s:
+        m, p = machine(s, label="久保田 4LZ"), volunteer(s, name="李强")
+        mid, pid = m.id, p.id
+    client, csrf = sign_in(site, "f-town")
+    assert client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "machine_id": str(mid)}).status_code == 303
+    r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "machine_id": str(mid)})
+    assert r.status_code == 409 and "收割机「久保田 4LZ」（裴介农机合作社）已在本任务作业，无须再次调派" in r.text
+    assert client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "volunteer_id": str(pid)}).status_code == 303
+    r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "volunteer_id": str(pid)})
+    assert r.status_code == 409 and "志愿者「李强」已在本任务，无须再次调派" in r.text

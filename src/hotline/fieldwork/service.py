@@ -313,12 +313,14 @@ def assign_machine(session: Session, task: FieldTask, machine: Machine, *, actor
         .execution_options(synchronize_session=False)).rowcount
     session.refresh(machine)
     if not won:
-        raise _busy_machine(session, machine)
+        raise _busy_machine(session, machine, task)
     return _assigned(session, task, actor, machine=machine)
 
 
-def _busy_machine(session: Session, machine: Machine) -> Busy:
+def _busy_machine(session: Session, machine: Machine, task: FieldTask) -> Busy:
     name = f"{MACHINE_KIND_LABELS[machine.kind]}「{machine.label}」（{machine.owner}）"
+    if machine.task_id == task.id:  # sent twice (a second click, a resent form)
+        return Busy(f"{name}已在本任务作业，无须再次调派", details={"machine_id": machine.id, "task_id": task.id})
     if machine.state == MachineState.repair:
         return Busy(f"{name}正在维修，不能调派", details={"machine_id": machine.id})
     other = session.get(FieldTask, machine.task_id) if machine.task_id else None
@@ -341,6 +343,9 @@ def assign_volunteer(session: Session, task: FieldTask, volunteer: Volunteer, *,
         .values(task_id=task.id).execution_options(synchronize_session=False)).rowcount
     session.refresh(volunteer)
     if not won:
+        if volunteer.task_id == task.id:
+            raise Busy(f"志愿者「{volunteer.name}」已在本任务，无须再次调派",
+                       details={"volunteer_id": volunteer.id, "task_id": task.id})
         if not volunteer.available:
             raise Busy(f"志愿者「{volunteer.name}」已登记为暂不可用，不能调派", details={"volunteer_id": volunteer.id})
         other = session.get(FieldTask, volunteer.task_id) if volunteer.task_id else None
