@@ -291,3 +291,15 @@ def test_sending_the_same_machine_twice_says_it_is_already_there(staff, site):
     assert client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "volunteer_id": str(pid)}).status_code == 303
     r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "volunteer_id": str(pid)})
     assert r.status_code == 409 and "志愿者「李强」已在本任务，无须再次调派" in r.text
+
+
+def test_a_closed_operation_does_not_show_the_townships_machines_as_its_own(staff, site):
+    """A closed operation with no task showed 「作业中农机 1」: the township's register today."""
+    op, other = _operation(site), _operation(site)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, _task(site, other)), machine(s), actor=None)
+        service.close_operation(s, s.get(Operation, op), actor=None)
+    client, _ = sign_in(site, "f-town")
+    closed = client.get(f"/fieldwork/operations/{op}").text
+    assert "已结束" in closed and "作业中农机" not in closed and "待命志愿者" not in closed
+    assert "作业中农机" in client.get(f"/fieldwork/operations/{other}").text
