@@ -303,3 +303,22 @@ def test_a_closed_operation_does_not_show_the_townships_machines_as_its_own(staf
     closed = client.get(f"/fieldwork/operations/{op}").text
     assert "已结束" in closed and "作业中农机" not in closed and "待命志愿者" not in closed
     assert "作业中农机" in client.get(f"/fieldwork/operations/{other}").text
+
+
+def test_registering_a_machine_volunteer_or_buyer_says_it_was_registered(staff, site):
+    """A registration came back to the same-looking page with nothing to say it had worked."""
+    client, csrf = sign_in(site, "f-town")
+    r = client.post("/fieldwork/machines", data={"csrf": csrf, "township_code": PEIJIE, "kind": "pump", "label": "抽水泵 2 号",
+                                                 "owner": "朱吕村集体", "owner_kind": "cooperative", "village_code": ZHULV})
+    page = client.get(r.headers["location"]).text
+    assert '<p class="notice" role="status">已登记，见下表。</p>' in page and "抽水泵 2 号" in page
+    r = client.post("/fieldwork/volunteers", data={"csrf": csrf, "township_code": PEIJIE, "name": "张伟", "phone": ""})
+    assert "已登记，见下表。" in client.get(r.headers["location"]).text
+    r = client.post("/fieldwork/buyers", data={"csrf": csrf, "township_code": PEIJIE, "name": "晋南粮贸", "crops": "谷子"})
+    assert "已登记，见下表。" in client.get(r.headers["location"]).text
+    with site.db.transaction() as s:
+        pump = s.scalar(select(Machine).where(Machine.label == "抽水泵 2 号")).id
+    r = client.post(f"/fieldwork/machines/{pump}/state", data={"csrf": csrf, "state": "repair"})
+    page = client.get(r.headers["location"]).text
+    assert "已更新。" in page and "修好，可调派" in page
+    assert "已登记" not in client.get("/fieldwork/machines").text

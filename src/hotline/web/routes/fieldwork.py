@@ -382,8 +382,12 @@ def from_ticket(request: Request, number: str, csrf: str = Form(""), operation_i
 # ---------------------------------------------------------------- registers
 
 
+REGISTER_NOTICES = {"added": "已登记，见下表。", "changed": "已更新。"}
+
+
 def _register_page(request: Request, ctx: PageContext, which: str, *, status_code: int = 200,
-                   error: str | None = None, typed: dict[str, Any] | None = None, **filters: str) -> Response:
+                   error: str | None = None, typed: dict[str, Any] | None = None, done: str = "",
+                   **filters: str) -> Response:
     fs = _fs(ctx)
     if not fs.coordinates_any:
         return refused(request, "登记表由乡镇负责抢收抢种的工作人员、督办员和管理员管理")
@@ -409,25 +413,27 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
     return _page(request, f"fieldwork/{which}.html", status_code=status_code, fs=fs, rows=rows, filters=filters,
                  townships=[(c, reference.region_label(snap, c)) for c in townships], villages=villages,
                  place=lambda code: _place(snap, code), error=error, typed=typed or {},
-                 title={"machines": "农机登记", "volunteers": "志愿者登记", "buyers": "粮食收购"}[which])
+                 notice=REGISTER_NOTICES.get(done), title={"machines": "农机登记", "volunteers": "志愿者登记", "buyers": "粮食收购"}[which])
 
 
 @router.get("/fieldwork/machines")
-def machines_page(request: Request, kind: str = "", state: str = "", township: str = "") -> Response:
+def machines_page(request: Request, kind: str = "", state: str = "", township: str = "", done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "machines", kind=kind, state=state, township=township)
+        return _register_page(request, ctx, "machines", done=done, kind=kind, state=state, township=township)
 
 
 @router.get("/fieldwork/volunteers")
-def volunteers_page(request: Request, on_task: str = "", available: str = "", township: str = "") -> Response:
+def volunteers_page(request: Request, on_task: str = "", available: str = "", township: str = "",
+                    done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "volunteers", on_task=on_task, available=available, township=township)
+        return _register_page(request, ctx, "volunteers", done=done, on_task=on_task, available=available,
+                              township=township)
 
 
 @router.get("/fieldwork/buyers")
-def buyers_page(request: Request) -> Response:
+def buyers_page(request: Request, done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "buyers")
+        return _register_page(request, ctx, "buyers", done=done)
 
 
 def _on_register(request: Request, csrf: str, which: str, typed: dict[str, Any],
@@ -438,7 +444,8 @@ def _on_register(request: Request, csrf: str, which: str, typed: dict[str, Any],
         except DomainError as err:
             ctx.session.rollback()
             return _register_page(request, ctx, which, status_code=err.http_status, error=err.message, typed=typed)
-        return RedirectResponse(f"/fieldwork/{which}", status_code=303)
+        # Registering says so (the page looked the same as before); a change of state too.
+        return RedirectResponse(f"/fieldwork/{which}?done={'added' if typed else 'changed'}", status_code=303)
 
 
 @router.post("/fieldwork/machines")
