@@ -322,3 +322,16 @@ def test_registering_a_machine_volunteer_or_buyer_says_it_was_registered(staff, 
     page = client.get(r.headers["location"]).text
     assert "已更新。" in page and "修好，可调派" in page
     assert "已登记" not in client.get("/fieldwork/machines").text
+
+
+def test_completing_a_task_does_not_record_a_recall_nobody_made(staff, site):
+    """Completion's release of the machines was listed as 「撤回」 by the coordinator."""
+    op = _operation(site)
+    t = _task(site, op, work_kind="road", area=None)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, t), machine(s, kind="truck", label="晋L 运输车"), actor=None)
+    client, csrf = sign_in(site, "f-town")
+    r = client.post(f"/fieldwork/tasks/{t}/complete", data={"csrf": csrf})
+    page = client.get(r.headers["location"]).text
+    history = page.split('id="history"')[1]
+    assert "释放农机或人员" in history and "释放农机 1 台、人员 0 人" in history and "撤回 ·" not in history
