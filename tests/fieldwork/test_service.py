@@ -95,6 +95,31 @@ def test_completing_or_cancelling_releases_machines_and_volunteers(session, fiel
     service.assign_machine(session, task(session, field.operation, field.town), m1, actor=field.town)
 
 
+def test_a_scheduled_task_with_nobody_left_on_it_is_waiting_again(session, field):
+    t = task(session, field.operation, field.town)
+    m1, m2, p1 = machine(session), machine(session, label="久保田 4LZ"), volunteer(session)
+    service.assign_machine(session, t, m1, actor=field.town)
+    service.assign_volunteer(session, t, p1, actor=field.town)
+    service.release(session, t, actor=field.town, machine=m1)
+    assert t.state == TaskState.scheduled  # the volunteer is still on it
+    service.release(session, t, actor=field.town, volunteer=p1)
+    assert t.state == TaskState.pending
+    # A machine reported broken takes the last one off the task: waiting again, said so in the history.
+    service.assign_machine(session, t, m2, actor=field.town)
+    assert t.state == TaskState.scheduled
+    service.set_machine_state(session, m2, actor=field.town, state="repair")
+    assert t.state == TaskState.pending
+    moves = session.scalars(select(TaskEvent.to_state).where(TaskEvent.task_id == t.id,
+                                                             TaskEvent.to_state.is_not(None)).order_by(TaskEvent.id)).all()
+    assert moves == ["pending", "scheduled", "pending", "scheduled", "pending"]  # registered, then as above
+    # A working task keeps its state when its machines go: the work has begun.
+    w = task(session, field.operation, field.town)
+    service.assign_machine(session, w, m1, actor=field.town)
+    service.start(session, w, actor=field.town)
+    service.release(session, w, actor=field.town, machine=m1)
+    assert w.state == TaskState.working
+
+
 def test_progress_rises_to_the_area_and_never_past_it(session, field):
     t = task(session, field.operation, field.town, area=12.5)
     service.assign_machine(session, t, machine(session), actor=field.town)

@@ -394,7 +394,18 @@ def release(session: Session, task: FieldTask, *, actor: User | None, machine: M
             else f"志愿者 {volunteer.name}")  # type: ignore[union-attr]
     _event(session, task, "release", actor, note=f"撤回{what}" + (f"：{note}" if note else ""))
     task.updated_at = clock.now()
+    _unstaffed(session, task, actor)
     session.flush()
+
+
+def _unstaffed(session: Session, task: FieldTask, actor: User | None) -> None:
+    """A scheduled task with no machine and no volunteer left on it is 待安排 again."""
+    if task.state != TaskState.scheduled:
+        return
+    session.flush()
+    if session.scalar(select(Machine.id).where(Machine.task_id == task.id).limit(1)) is None and \
+            session.scalar(select(Volunteer.id).where(Volunteer.task_id == task.id).limit(1)) is None:
+        _move(session, task, TaskState.pending, "unstaffed", actor, note="已无农机和人员在此任务上，退回待安排")
 
 
 def _free(session: Session, task: FieldTask, *, machine: Machine | None = None,
@@ -457,6 +468,7 @@ def set_machine_state(session: Session, machine: Machine, *, actor: User | None,
             _free(session, task, machine=machine)
             _event(session, task, "release", actor,
                    note=f"{MACHINE_KIND_LABELS[machine.kind]}「{machine.label}」报{MACHINE_STATE_LABELS[target]}，撤离本任务")
+            _unstaffed(session, task, actor)
     machine.state = target
     session.flush()
     return machine

@@ -1,7 +1,8 @@
 """The field task state machine and the labels people read.
 
 待安排 pending → 已安排 scheduled → 作业中 working → 已完成 done; any unfinished state → 取消
-cancelled (with a reason). ``TRANSITIONS`` is the only list of allowed moves; ``service`` checks it
+cancelled (with a reason). A scheduled task whose last machine and volunteer are taken off it goes
+back to 待安排 (nobody is on it any more, so it must be arranged again). ``TRANSITIONS`` is the only list of allowed moves; ``service`` checks it
 before every state write.
 """
 
@@ -23,7 +24,7 @@ TASK_STATE_LABELS = {TaskState.pending: "待安排", TaskState.scheduled: "已�
 UNFINISHED = (TaskState.pending, TaskState.scheduled, TaskState.working)
 TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
     TaskState.pending: frozenset({TaskState.scheduled, TaskState.cancelled}),
-    TaskState.scheduled: frozenset({TaskState.working, TaskState.done, TaskState.cancelled}),
+    TaskState.scheduled: frozenset({TaskState.pending, TaskState.working, TaskState.done, TaskState.cancelled}),
     TaskState.working: frozenset({TaskState.done, TaskState.cancelled}),
     TaskState.done: frozenset(),
     TaskState.cancelled: frozenset(),
@@ -97,5 +98,5 @@ class OperationState(enum.StrEnum):
 
 OPERATION_STATE_LABELS = {OperationState.open: "进行中", OperationState.closed: "已结束"}
 
-EVENT_LABELS = {"create": "登记任务", "from_ticket": "由工单转入", "assign": "调派", "release": "释放农机或人员",
+EVENT_LABELS = {"create": "登记任务", "from_ticket": "由工单转入", "assign": "调派", "release": "释放农机或人员", "unstaffed": "退回待安排",
                 "start": "开始作业", "progress": "上报进度", "complete": "完成", "cancel": "取消"}
