@@ -120,6 +120,15 @@ def test_a_scheduled_task_with_nobody_left_on_it_is_waiting_again(session, field
     assert w.state == TaskState.working
 
 
+def test_choices_are_taken_by_their_chinese_label_too(session, field):
+    t = task(session, field.operation, field.town, work_kind="排涝", priority="特急")
+    assert (t.work_kind, t.priority) == ("drainage", 3)
+    m = machine(session, kind="抽水泵")
+    assert m.kind == "pump"
+    with pytest.raises(Invalid, match="「犁地」无效，可选：harvest（抢收）"):
+        task(session, field.operation, field.town, work_kind="犁地")
+
+
 def test_progress_rises_to_the_area_and_never_past_it(session, field):
     t = task(session, field.operation, field.town, area=12.5)
     service.assign_machine(session, t, machine(session), actor=field.town)

@@ -168,8 +168,10 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
     village = v.village_of(snap, (village_code or "").strip(), operation.township_code)
     kind = v.choice(WorkKind, work_kind, "work_kind", WORK_KIND_LABELS)
     size = v.area(area, "area", "面积") if kind in AREA_WORK else None
+    by_label = {label: key for key, label in PRIORITY_LABELS.items()}  # 紧急 as well as 2
     try:
-        level = Priority(int(priority))
+        level = by_label.get(priority.strip()) if isinstance(priority, str) and priority.strip() in by_label \
+            else Priority(int(priority))
     except (TypeError, ValueError):
         level = None
     if level is None:

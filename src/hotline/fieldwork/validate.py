@@ -73,5 +73,8 @@ def choice(enum_cls: type, value: Any, field: str, labels: dict[Any, str]) -> An
     try:
         return enum_cls(value)
     except ValueError:
+        by_label = {label: key for key, label in labels.items()}  # 抢收 as well as harvest
+        if isinstance(value, str) and value.strip() in by_label:
+            return enum_cls(by_label[value.strip()])
         options = "、".join(f"{k.value}（{v}）" if hasattr(k, "value") else f"{k}（{v}）" for k, v in labels.items())
         raise invalid(f"「{value}」无效，可选：{options}", field, "invalid_choice") from None
