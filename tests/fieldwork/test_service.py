@@ -120,6 +120,18 @@ def test_a_scheduled_task_with_nobody_left_on_it_is_waiting_again(session, field
     assert w.state == TaskState.working
 
 
+def test_a_note_alone_is_a_progress_report_even_when_the_area_is_all_done(session, field):
+    t = task(session, field.operation, field.town, area=4)
+    service.assign_machine(session, t, machine(session), actor=field.town)
+    service.report_progress(session, t, actor=field.village, area=4)
+    report = service.report_progress(session, t, actor=field.village, area="", note="已全部收完，等待镇里验收")
+    assert (report.area, t.area_done, t.state) == (0, 4, TaskState.working)
+    last = session.scalars(select(TaskEvent.note).where(TaskEvent.task_id == t.id).order_by(TaskEvent.id.desc())).first()
+    assert last == "已全部收完，等待镇里验收（累计 4/4 亩）"
+    with pytest.raises(Invalid, match="请填写本次完成面积"):  # neither area nor note: nothing to report
+        service.report_progress(session, t, actor=field.village, area="")
+
+
 def test_choices_are_taken_by_their_chinese_label_too(session, field):
     t = task(session, field.operation, field.town, work_kind="排涝", priority="特急")
     assert (t.work_kind, t.priority) == ("drainage", 3)

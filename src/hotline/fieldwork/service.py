@@ -235,7 +235,8 @@ def start(session: Session, task: FieldTask, *, actor: User | None, note: str | 
 def report_progress(session: Session, task: FieldTask, *, actor: User | None, area: Any = None,
                     note: str | None = None) -> ProgressReport:
     """进度上报 by the township or the task's village: the area done since the last report is added;
-    the total never passes the task's area. A report on a scheduled task means work has begun."""
+    the total never passes the task's area; a note alone (no area) is a report too. A report on a
+    scheduled task means work has begun."""
     operation = _operation_of(session, task)
     scope = field_scope(session, actor)
     if not scope.sees_task(operation.township_code, task.village_code):
@@ -248,6 +249,8 @@ def report_progress(session: Session, task: FieldTask, *, actor: User | None, ar
         done = 0.0
         if area not in (None, "", 0, "0"):
             raise invalid(f"{WORK_KIND_LABELS[task.work_kind]}任务不按亩计，请只填写进度说明", "area")
+    elif text and (area is None or str(area).strip() in ("", "0")):
+        done = 0.0  # a note alone (雨停了明早继续, 已全部收完待验收): no area this time
     else:
         done = v.area(area, "area", "本次完成面积")
         left = round(task.area - task.area_done, 1)
@@ -264,7 +267,8 @@ def report_progress(session: Session, task: FieldTask, *, actor: User | None, ar
     if task.area is None:
         words = text
     else:
-        words = f"完成 {done:g} 亩，累计 {task.area_done:g}/{task.area:g} 亩" + (f"。{text}" if text else "")
+        words = (f"完成 {done:g} 亩，累计 {task.area_done:g}/{task.area:g} 亩" + (f"。{text}" if text else "")
+                 if done else f"{text}（累计 {task.area_done:g}/{task.area:g} 亩）")
     _event(session, task, "progress", actor, note=words, details={"area": done})
     session.flush()
     return report
