@@ -90,10 +90,10 @@ def test_a_task_made_from_a_ticket_by_api(api, field):
     op = _op(field["a-town"])
     ticket = api.as_("agent").register(content="朱吕村谷子地被淹，请求帮助抢收。")
     sup = api.as_("supervisor")
-    r = sup.post(f"/fieldwork/operations/{op['id']}/tasks", json={"ticket": ticket["number"], "area": 5,
-                                                                  "due_date": "2026-10-06"})
+    r = sup.post(f"/fieldwork/operations/{op['id']}/tasks", json={"ticket": ticket["number"], "area": 5})
     assert r.status_code == 201, r.text
     body = r.json()
+    assert body["due_date"] == "2026-10-20"  # no day given: the operation's target day
     assert body["ticket_id"] == ticket["id"] and body["ticket_number"] == ticket["number"]
     assert body["village"]["code"] == ZHULV and body["farmer_name"] == "张先生"
     again = sup.post(f"/fieldwork/operations/{op['id']}/tasks", json={"ticket": ticket["number"], "area": 5,

@@ -205,7 +205,7 @@ def task_from_ticket(session: Session, *, actor: User | None, operation: Operati
     """A task made from a citizen's ticket (e.g. a 求助 about flooded millet): the ticket must be one
     the actor may see, in the operation's township, and not already behind an unfinished task.
     Village, contact and plot default to the ticket's place and caller (a confidential caller's
-    name and phone are not copied)."""
+    name and phone are not copied), the due day to the operation's target day."""
     ticket = ticket_queries.get_ticket(session, scope_for(actor), ticket_key)
     existing = session.scalar(select(FieldTask.id).where(FieldTask.ticket_id == ticket.id,
                                                          FieldTask.state.in_(UNFINISHED)))
@@ -220,6 +220,8 @@ def task_from_ticket(session: Session, *, actor: User | None, operation: Operati
         fields["farmer_phone"] = fields.get("farmer_phone") or ticket.caller_phone
     fields.setdefault("note", ticket.content[:2000])
     fields.setdefault("work_kind", WorkKind.harvest.value)
+    if fields.get("due_date") is None or str(fields["due_date"]).strip() == "":
+        fields["due_date"] = operation.target_date  # a citizen's call names no day: the operation's
     return create_task(session, actor=actor, operation=operation, ticket=ticket, **fields)
 
 

@@ -43,7 +43,7 @@ class TaskIn(Body):
     farmer_name: str | None = Field(default=None, max_length=60)
     farmer_phone: str | None = Field(default=None, max_length=20)
     priority: int = Field(default=1, description="1 一般, 2 紧急, 3 特急")
-    due_date: date
+    due_date: date | None = Field(default=None, description="required, except for a task made from a ticket (then the operation's target day)")
     note: str | None = Field(default=None, max_length=2000)
     ticket: str | None = Field(default=None, max_length=20, description="ticket number or id to make the task from")
 

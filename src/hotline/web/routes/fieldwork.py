@@ -372,7 +372,7 @@ def from_ticket(request: Request, number: str, csrf: str = Form(""), operation_i
             op = queries.get_operation(ctx.session, _fs(ctx), _int(operation_id) or 0)
             task = service.task_from_ticket(ctx.session, actor=ctx.user, operation=op, ticket_key=number,
                                             work_kind=work_kind, area=area, crop=crop or None, plot=plot,
-                                            priority=priority, due_date=due_date.strip() or op.target_date)
+                                            priority=priority, due_date=due_date)
         except DomainError as err:
             ctx.session.rollback()
             return _from_ticket_page(request, ctx, number, status_code=err.http_status, error=err.message, typed=typed)
