@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from hotline.accounts.models import User
 from hotline.accounts.service import hash_password
 from hotline.employment import service
-from hotline.employment.models import EmploymentStatus, Referral, Worker
+from hotline.employment.models import EmploymentStatus, JobPosting, Referral, Worker
 from hotline.employment.scope import EVERYWHERE
 from hotline.kit import clock
 from tests.employment.conftest import DALV, SHUITOU, ZHULV, Staff, id_number, make_staff, make_worker
@@ -185,3 +185,16 @@ def test_editing_keeps_the_id_number_unseen_and_activities_add_records(site, ses
     r = client.post("/employment/activities", data={"csrf": csrf, "village_code": DALV, "kind": "training",
                                                     "title": "外村培训", "participants": "5"})
     assert r.status_code == 403 and "只能修改本辖区" in r.text
+
+
+def test_a_job_posted_at_a_city_shows_the_city_by_name(site, session, staff):
+    """A job posted for a whole city (长治市某机械厂 in the demo) showed its code, 1408, as the place."""
+    service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408", title="操作工",
+                    openings=3, pay="4500元/月")
+    session.commit()
+    client, _csrf = _as(site, staff.bureau)
+    listing = client.get("/employment/jobs").text
+    assert "<td>运城市</td>" in listing and "<td>1408</td>" not in listing
+    job_id = session.scalar(select(JobPosting.id))
+    session.commit()
+    assert "<tr><th>工作地点</th><td>运城市</td></tr>" in client.get(f"/employment/jobs/{job_id}").text

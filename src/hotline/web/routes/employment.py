@@ -81,9 +81,10 @@ class Work:
 
 
 def place_name(snap: reference.Snapshot, code: str) -> str:
+    """The place's own name for a city or province (a job posted at 长治市), never its code."""
     path = reference.region_path(snap, code)
     names = [snap.regions[c][0] for c in reversed(path) if snap.regions[c][1] >= (4 if len(code) == 12 else 3)]
-    return "".join(names) or code
+    return "".join(names) or (snap.regions[code][0] if code in snap.regions else code)
 
 
 @contextlib.contextmanager
