@@ -198,3 +198,19 @@ def test_a_job_posted_at_a_city_shows_the_city_by_name(site, session, staff):
     job_id = session.scalar(select(JobPosting.id))
     session.commit()
     assert "<tr><th>工作地点</th><td>运城市</td></tr>" in client.get(f"/employment/jobs/{job_id}").text
+
+
+def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, staff):
+    """A GBK-saved CSV was refused naming the server's temporary file (tmpy85gz1pw.csv), not 台账.csv."""
+    client, csrf = _as(site, staff.village)
+    body = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode("gbk")
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("朱吕村台账.csv", io.BytesIO(body), "text/csv")})
+    assert r.status_code == 422 and "朱吕村台账.csv 不是 UTF-8 编码的 CSV" in r.text and "tmp" not in r.text
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("旧台账.xls", io.BytesIO(b"\xd0\xcf\x11\xe0" + bytes(60)), "application/vnd.ms-excel")})
+    assert r.status_code == 422 and "旧台账.xls 是旧版 Excel（.xls）文件" in r.text
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("长" * 100 + ".csv", io.BytesIO(body), "text/csv")})
+    assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 编码的 CSV" in r.text
+    assert session.scalar(select(Worker.id)) is None

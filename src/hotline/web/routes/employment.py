@@ -224,7 +224,10 @@ async def import_upload(request: Request) -> Response:
     form = await request.form()
     upload, csrf, check = form.get("file"), str(form.get("csrf", "")), form.get("check") == "1"
     data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, StarletteUpload) else b""
-    suffix = Path(getattr(upload, "filename", "") or "").suffix.lower()
+    # Kept under the name it was uploaded with, so that a message about the file names it.
+    given = Path((getattr(upload, "filename", "") or "").replace("\\", "/")).name.strip()
+    usable = given and not given.startswith(".") and "\x00" not in given and len(given.encode()) <= 200
+    name = given if usable else "上传的文件" + Path(given).suffix.lower()[:10].replace("\x00", "")
 
     def run() -> Response:
         with employment_work(request, write=True, csrf=csrf) as w:
@@ -234,11 +237,11 @@ async def import_upload(request: Request) -> Response:
                 return _import_page(request, w, status_code=422, error="请选择要导入的文件（.xlsx 或 UTF-8 编码的 .csv）")
             if len(data) > MAX_UPLOAD:
                 return _import_page(request, w, status_code=422, error="文件超过 5 MB：请分成几个文件导入")
-            with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else "") as held:
-                held.write(data)
-                held.flush()
+            with tempfile.TemporaryDirectory() as folder:
+                held = Path(folder) / name
+                held.write_bytes(data)
                 try:
-                    result = ledger.import_file(w.session, w.scope, held.name, actor=w.ctx.user, dry_run=check)
+                    result = ledger.import_file(w.session, w.scope, held, actor=w.ctx.user, dry_run=check)
                 except DomainError as err:
                     w.session.rollback()
                     return _import_page(request, w, status_code=422, error=err.message)
