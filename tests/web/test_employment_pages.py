@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from hotline.accounts.models import User
 from hotline.accounts.service import hash_password
 from hotline.employment import service
+from hotline.employment.fields import mask_id
 from hotline.employment.models import EmploymentStatus, JobPosting, Referral, Worker
 from hotline.employment.scope import EVERYWHERE
 from hotline.kit import clock
@@ -214,3 +215,21 @@ def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, 
                     files={"file": ("长" * 100 + ".csv", io.BytesIO(body), "text/csv")})
     assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 编码的 CSV" in r.text
     assert session.scalar(select(Worker.id)) is None
+
+
+def test_a_refused_edit_keeps_the_id_number_on_record_in_view(site, session, staff):
+    """After a refused edit the form came back without the 已登记 … hint and without the tick
+    on 删除已登记的身份证号: the person could not tell an ID number was still on record."""
+    number = id_number("19750312", "131")
+    worker = make_worker(session, ZHULV, name="张麦环", id_number=number)
+    session.commit()
+    client, csrf = _as(site, staff.village)
+    form = {"csrf": csrf, "village_code": ZHULV, "name": "张麦环", "gender": "男", "birth_year": "1975",
+            "employment_status": "unemployed", "phone": "12345", "skills": "电焊", "id_number": "", "clear_id": "1"}
+    r = client.post(f"/employment/workers/{worker.id}", data=form)
+    assert r.status_code == 422 and "联系电话「12345」无效" in r.text
+    assert f'placeholder="已登记 {mask_id(number)}，留空不变"' in r.text
+    assert '<input type="checkbox" name="clear_id" value="1" checked>' in r.text
+    assert 'name="skills" value="电焊"' in r.text and number not in r.text
+    r = client.post(f"/employment/workers/{worker.id}", data={**form, "clear_id": ""})
+    assert '<input type="checkbox" name="clear_id" value="1" >' in r.text

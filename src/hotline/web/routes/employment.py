@@ -259,7 +259,7 @@ WORKER_FIELDS = ("name", "gender", "birth_year", "phone", "id_number", "educatio
 
 
 def _typed(form: Any) -> dict[str, str]:
-    return {k: str(form.get(k) or "") for k in (*WORKER_FIELDS, "village_code")}
+    return {k: str(form.get(k) or "") for k in (*WORKER_FIELDS, "village_code", "clear_id")}
 
 
 @router.get("/employment/workers/new")
@@ -299,7 +299,8 @@ def _render_worker(request: Request, w: Work, worker: Worker, *, status_code: in
     referrals = [{"job": j, "state": REFERRAL_LABELS[r.state], "at": r.recommended_at, "decided_at": r.decided_at,
                   "note": r.note} for r, j in queries.referrals_of(w.session, worker)]
     row = worker_row(w, worker)
-    edit = typed if form == "edit" and typed else {
+    # Sent back after a refusal: what was typed, with the hint that an ID number is on record.
+    edit = {**typed, "id_masked": mask_id(worker.id_number)} if form == "edit" and typed else {
         **{k: str(getattr(worker, k) or "") for k in WORKER_FIELDS}, "village_code": worker.village_code,
         "id_number": "", "id_masked": mask_id(worker.id_number),
         "gender": worker.gender.value, "employment_status": worker.employment_status.value,
