@@ -233,3 +233,26 @@ def test_a_refused_edit_keeps_the_id_number_on_record_in_view(site, session, sta
     assert 'name="skills" value="电焊"' in r.text and number not in r.text
     r = client.post(f"/employment/workers/{worker.id}", data={**form, "clear_id": ""})
     assert '<input type="checkbox" name="clear_id" value="1" >' in r.text
+
+
+def test_the_six_ones_figure_opens_that_years_activities_only(site, session, staff):
+    """六个一 1/6 on the 充分就业村 page (and 2026 年活动 1 on the home page) opened a list holding
+    last year's activities too: a 2025 招聘会 there read as if this year's were held."""
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="training", title="电焊工技能培训",
+                         participants=10)
+    service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="job_fair", title="去年的招聘会",
+                         participants=10, on_day=datetime(2025, 9, 1).date())
+    session.commit()
+    client, _csrf = _as(site, staff.village)
+    villages = client.get("/employment/villages").text
+    assert f'<a href="/employment/activities?village={ZHULV}&amp;year=2026">1/6</a>' in villages
+    listing = client.get(f"/employment/activities?village={ZHULV}&year=2026").text
+    assert "电焊工技能培训" in listing and "去年的招聘会" not in listing
+    assert '<option value="2026" selected>2026 年</option>' in listing
+    home = client.get("/employment").text
+    assert '<a class="kpi" href="/employment/activities?year=2026"><span>2026 年活动</span><strong>1</strong>' in home
+    everything = client.get(f"/employment/activities?village={ZHULV}").text
+    assert "电焊工技能培训" in everything and "去年的招聘会" in everything
+    assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=2025").text
+    assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=abc").text  # all years

@@ -166,12 +166,14 @@ def candidates(session: Session, scope: LedgerScope, job: JobPosting, *, limit: 
 
 
 def activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
-               since: date | None = None, limit: int = 300) -> list[Activity]:
+               since: date | None = None, until: date | None = None, limit: int = 300) -> list[Activity]:
     q = select(Activity).where(scope.clause(Activity.village_code))
     if village_code:
         q = q.where(Activity.village_code == village_code)
     if since:
         q = q.where(Activity.on_day >= since)
+    if until:
+        q = q.where(Activity.on_day <= until)
     return list(session.scalars(q.order_by(Activity.on_day.desc(), Activity.id.desc()).limit(limit)))
 
 
