@@ -16,7 +16,7 @@ from hotline.employment.fields import mask_id
 from hotline.employment.models import EmploymentStatus, JobPosting, Referral, Worker
 from hotline.employment.scope import EVERYWHERE
 from hotline.kit import clock
-from tests.employment.conftest import DALV, SHUITOU, ZHULV, Staff, id_number, make_staff, make_worker
+from tests.employment.conftest import DALV, SHUITOU, XINSHE, ZHULV, Staff, id_number, make_staff, make_worker
 from tests.web.conftest import PASSWORD, csrf_of
 
 
@@ -256,3 +256,20 @@ def test_the_six_ones_figure_opens_that_years_activities_only(site, session, sta
     assert "电焊工技能培训" in everything and "去年的招聘会" in everything
     assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=2025").text
     assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=abc").text  # all years
+
+
+def test_a_city_wide_job_suggests_the_job_seekers_of_that_city(site, session, staff):
+    """The demo's 长治市某机械厂 job, posted for the whole city, said 辖区台账中暂无合适人选 although
+    the ledger held job seekers of that city's villages."""
+    seeker = make_worker(session, ZHULV, name="张麦环", job_intention="进厂")
+    service.add_station(session, EVERYWHERE, village_code=XINSHE)
+    make_worker(session, XINSHE, name="黎城人", job_intention="进厂")  # 长治市: another city
+    service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408", title="操作工",
+                    openings=3, pay="4500元/月")
+    session.commit()
+    client, _csrf = _as(site, staff.admin)
+    job_id = session.scalar(select(JobPosting.id))
+    session.commit()
+    page = client.get(f"/employment/jobs/{job_id}").text
+    assert "暂无合适人选" not in page and f'<a href="/employment/workers/{seeker.id}">张麦环</a>' in page
+    assert "<td>同市</td>" in page and "黎城人" not in page
