@@ -273,3 +273,21 @@ def test_a_city_wide_job_suggests_the_job_seekers_of_that_city(site, session, st
     page = client.get(f"/employment/jobs/{job_id}").text
     assert "暂无合适人选" not in page and f'<a href="/employment/workers/{seeker.id}">张麦环</a>' in page
     assert "<td>同市</td>" in page and "黎城人" not in page
+
+
+def test_a_village_without_a_station_is_told_so_before_typing_a_whole_form(site, session, people):
+    """A village handler whose village has no station got an empty 村 list on 登记劳动力 and 导入台账,
+    and learned why only after filling the form in (该村尚未设立就业服务站)."""
+    from hotline.accounts.models import Role
+    from hotline.accounts.service import add_user
+
+    handler = add_user(session, username="t-zhulv", display_name="t-zhulv", role=Role.handler,
+                       unit_code="xiaxian-peijie-zhulv")
+    session.commit()
+    client, _csrf = _as(site, handler)
+    for path in ("/employment/workers/new", "/employment/workers/import"):
+        assert "您的辖区内还没有设立就业服务站的村" in client.get(path).text
+    service.add_station(session, EVERYWHERE, village_code=ZHULV)
+    session.commit()
+    page = client.get("/employment/workers/new").text
+    assert "还没有设立就业服务站的村" not in page and f'<option value="{ZHULV}"' in page
