@@ -35,3 +35,18 @@ def test_a_sheet_is_added_whole_or_not_at_all(db, hotline, staff, tmp_path):
     assert count(db) == 0
     assert ok(hotline("employment", "import", str(sheet), "--by", staff.bureau.username)).startswith("已导入 2 人")
     assert count(db) == 2
+
+
+
+def test_stations_are_opened_and_listed_from_the_command_line(hotline):
+    """Outside the demo there was no way to open a station (service.add_station had no caller), so
+    no real village could keep a ledger."""
+    out = ok(hotline("employment", "station", "add", "140828102207", "--phone", "0359-1234567",
+                     "--opened", "2026-03-01"))
+    assert out.strip() == "已设立：朱吕村劳动保障服务站（140828102207）"
+    again = hotline("employment", "station", "add", "140828102207")
+    assert again.exit_code == 1 and "朱吕村已设有就业服务站" in again.output
+    wrong = hotline("employment", "station", "add", "140828102")  # a township
+    assert wrong.exit_code == 1 and "找不到村（社区）「140828102」" in wrong.output
+    assert ok(hotline("employment", "station", "list")).strip() == \
+        "140828102207\t朱吕村劳动保障服务站\t0359-1234567\t2026-03-01"

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from hotline.demo.employment import MEETING, XINSHE, generate_employment
+from hotline.demo.employment import ACTIVITY_TITLES, MEETING, XINSHE, generate_employment
 from hotline.demo.generate import load_staff
 from hotline.employment import standard
 from hotline.employment.models import (
+    Activity,
     Assistance,
     EmploymentStatus,
     JobPosting,
@@ -65,3 +66,16 @@ def test_the_same_seed_makes_the_same_villages(db):
             runs.append(_figures(s))
             s.rollback()
     assert runs[0] == runs[1] and runs[0]
+
+
+def test_every_activity_is_titled_as_its_kind(db):
+    """Last year's activities were titled by one kind and filed under another (活动场所 ·
+    （上年度）宣传队活动) on the 六个一活动 page."""
+    with db.transaction() as s:
+        load_staff(s, None)
+    with db.transaction() as s:
+        generate_employment(s, seed=7, now=NOW)
+    with db.session() as s:
+        activities = s.scalars(select(Activity)).all()
+        assert any(a.title.startswith("（上年度）") for a in activities)
+        assert all(a.title.removeprefix("（上年度）") in ACTIVITY_TITLES[a.kind] for a in activities)

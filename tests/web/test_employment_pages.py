@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 from hotline.accounts.models import User
 from hotline.accounts.service import hash_password
 from hotline.employment import service
-from hotline.employment.models import EmploymentStatus, Referral, Worker
+from hotline.employment.fields import mask_id
+from hotline.employment.models import EmploymentStatus, JobPosting, Referral, Worker
 from hotline.employment.scope import EVERYWHERE
 from hotline.kit import clock
-from tests.employment.conftest import DALV, SHUITOU, ZHULV, Staff, id_number, make_staff, make_worker
+from tests.employment.conftest import DALV, SHUITOU, XINSHE, ZHULV, Staff, id_number, make_staff, make_worker
 from tests.web.conftest import PASSWORD, csrf_of
 
 
@@ -185,3 +186,108 @@ def test_editing_keeps_the_id_number_unseen_and_activities_add_records(site, ses
     r = client.post("/employment/activities", data={"csrf": csrf, "village_code": DALV, "kind": "training",
                                                     "title": "外村培训", "participants": "5"})
     assert r.status_code == 403 and "只能修改本辖区" in r.text
+
+
+def test_a_job_posted_at_a_city_shows_the_city_by_name(site, session, staff):
+    """A job posted for a whole city (长治市某机械厂 in the demo) showed its code, 1408, as the place."""
+    service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408", title="操作工",
+                    openings=3, pay="4500元/月")
+    session.commit()
+    client, _csrf = _as(site, staff.bureau)
+    listing = client.get("/employment/jobs").text
+    assert "<td>运城市</td>" in listing and "<td>1408</td>" not in listing
+    job_id = session.scalar(select(JobPosting.id))
+    session.commit()
+    assert "<tr><th>工作地点</th><td>运城市</td></tr>" in client.get(f"/employment/jobs/{job_id}").text
+
+
+def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, staff):
+    """A GBK-saved CSV was refused naming the server's temporary file (tmpy85gz1pw.csv), not 台账.csv."""
+    client, csrf = _as(site, staff.village)
+    body = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode("gbk")
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("朱吕村台账.csv", io.BytesIO(body), "text/csv")})
+    assert r.status_code == 422 and "朱吕村台账.csv 不是 UTF-8 编码的 CSV" in r.text and "tmp" not in r.text
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("旧台账.xls", io.BytesIO(b"\xd0\xcf\x11\xe0" + bytes(60)), "application/vnd.ms-excel")})
+    assert r.status_code == 422 and "旧台账.xls 是旧版 Excel（.xls）文件" in r.text
+    r = client.post("/employment/workers/import", data={"csrf": csrf},
+                    files={"file": ("长" * 100 + ".csv", io.BytesIO(body), "text/csv")})
+    assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 编码的 CSV" in r.text
+    assert session.scalar(select(Worker.id)) is None
+
+
+def test_a_refused_edit_keeps_the_id_number_on_record_in_view(site, session, staff):
+    """After a refused edit the form came back without the 已登记 … hint and without the tick
+    on 删除已登记的身份证号: the person could not tell an ID number was still on record."""
+    number = id_number("19750312", "131")
+    worker = make_worker(session, ZHULV, name="张麦环", id_number=number)
+    session.commit()
+    client, csrf = _as(site, staff.village)
+    form = {"csrf": csrf, "village_code": ZHULV, "name": "张麦环", "gender": "男", "birth_year": "1975",
+            "employment_status": "unemployed", "phone": "12345", "skills": "电焊", "id_number": "", "clear_id": "1"}
+    r = client.post(f"/employment/workers/{worker.id}", data=form)
+    assert r.status_code == 422 and "联系电话「12345」无效" in r.text
+    assert f'placeholder="已登记 {mask_id(number)}，留空不变"' in r.text
+    assert '<input type="checkbox" name="clear_id" value="1" checked>' in r.text
+    assert 'name="skills" value="电焊"' in r.text and number not in r.text
+    r = client.post(f"/employment/workers/{worker.id}", data={**form, "clear_id": ""})
+    assert '<input type="checkbox" name="clear_id" value="1" >' in r.text
+
+
+def test_the_six_ones_figure_opens_that_years_activities_only(site, session, staff):
+    """六个一 1/6 on the 充分就业村 page (and 2026 年活动 1 on the home page) opened a list holding
+    last year's activities too: a 2025 招聘会 there read as if this year's were held."""
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="training", title="电焊工技能培训",
+                         participants=10)
+    service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="job_fair", title="去年的招聘会",
+                         participants=10, on_day=datetime(2025, 9, 1).date())
+    session.commit()
+    client, _csrf = _as(site, staff.village)
+    villages = client.get("/employment/villages").text
+    assert f'<a href="/employment/activities?village={ZHULV}&amp;year=2026">1/6</a>' in villages
+    listing = client.get(f"/employment/activities?village={ZHULV}&year=2026").text
+    assert "电焊工技能培训" in listing and "去年的招聘会" not in listing
+    assert '<option value="2026" selected>2026 年</option>' in listing
+    home = client.get("/employment").text
+    assert '<a class="kpi" href="/employment/activities?year=2026"><span>2026 年活动</span><strong>1</strong>' in home
+    everything = client.get(f"/employment/activities?village={ZHULV}").text
+    assert "电焊工技能培训" in everything and "去年的招聘会" in everything
+    assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=2025").text
+    assert "去年的招聘会" in client.get(f"/employment/activities?village={ZHULV}&year=abc").text  # all years
+
+
+def test_a_city_wide_job_suggests_the_job_seekers_of_that_city(site, session, staff):
+    """The demo's 长治市某机械厂 job, posted for the whole city, said 辖区台账中暂无合适人选 although
+    the ledger held job seekers of that city's villages."""
+    seeker = make_worker(session, ZHULV, name="张麦环", job_intention="进厂")
+    service.add_station(session, EVERYWHERE, village_code=XINSHE)
+    make_worker(session, XINSHE, name="黎城人", job_intention="进厂")  # 长治市: another city
+    service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408", title="操作工",
+                    openings=3, pay="4500元/月")
+    session.commit()
+    client, _csrf = _as(site, staff.admin)
+    job_id = session.scalar(select(JobPosting.id))
+    session.commit()
+    page = client.get(f"/employment/jobs/{job_id}").text
+    assert "暂无合适人选" not in page and f'<a href="/employment/workers/{seeker.id}">张麦环</a>' in page
+    assert "<td>同市</td>" in page and "黎城人" not in page
+
+
+def test_a_village_without_a_station_is_told_so_before_typing_a_whole_form(site, session, people):
+    """A village handler whose village has no station got an empty 村 list on 登记劳动力 and 导入台账,
+    and learned why only after filling the form in (该村尚未设立就业服务站)."""
+    from hotline.accounts.models import Role
+    from hotline.accounts.service import add_user
+
+    handler = add_user(session, username="t-zhulv", display_name="t-zhulv", role=Role.handler,
+                       unit_code="xiaxian-peijie-zhulv")
+    session.commit()
+    client, _csrf = _as(site, handler)
+    for path in ("/employment/workers/new", "/employment/workers/import"):
+        assert "您的辖区内还没有设立就业服务站的村" in client.get(path).text
+    service.add_station(session, EVERYWHERE, village_code=ZHULV)
+    session.commit()
+    page = client.get("/employment/workers/new").text
+    assert "还没有设立就业服务站的村" not in page and f'<option value="{ZHULV}"' in page

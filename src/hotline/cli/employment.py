@@ -50,3 +50,42 @@ def import_ledger(env: Any, file: Path, username: str, dry_run: bool, as_json: b
         click.echo(f"已导入 {added} 人")
     if result.problems:
         raise SystemExit(1)
+
+
+@employment.group()
+def station() -> None:
+    """The villages that have a station (就业服务站): only they keep a ledger and activities."""
+
+
+@station.command("add")
+@click.argument("village")
+@click.option("--name", default=None, help="The station's name (default: 〈村〉劳动保障服务站).")
+@click.option("--phone", default=None, help="The station's telephone.")
+@click.option("--opened", "opened_on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day it opened, YYYY-MM-DD.")
+@click.pass_obj
+def add_station(env: Any, village: str, name: str | None, phone: str | None, opened_on: Any) -> None:
+    """Open the station of VILLAGE (a village's 12-digit region code)."""
+    from hotline.employment import service
+    from hotline.employment.scope import EVERYWHERE
+    from hotline.kit.errors import DomainError
+
+    try:
+        with env.db.transaction() as session:
+            made = service.add_station(session, EVERYWHERE, village_code=village, name=name, phone=phone,
+                                       opened_on=opened_on.date() if opened_on else None)
+            click.echo(f"已设立：{made.name}（{made.village_code}）")
+    except DomainError as err:
+        raise click.ClickException(err.message) from None
+
+
+@station.command("list")
+@click.pass_obj
+def list_stations(env: Any) -> None:
+    """Every station: region code, name, telephone, opening day."""
+    from hotline.employment import queries
+    from hotline.employment.scope import EVERYWHERE
+
+    with env.db.transaction(write=False) as session:
+        for s in queries.stations(session, EVERYWHERE):
+            click.echo("\t".join((s.village_code, s.name, s.phone or "", s.opened_on.isoformat() if s.opened_on else "")))

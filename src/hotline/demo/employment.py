@@ -23,7 +23,6 @@ from hotline.directory.models import Region
 from hotline.employment import queries, service
 from hotline.employment.fields import id_checksum
 from hotline.employment.models import (
-    ACTIVITY_LABELS,
     EDUCATION,
     SEEKING,
     Activity,
@@ -144,8 +143,9 @@ def _activities(session: Session, rng: random.Random, village: str, meets: bool,
                                  participants=rng.randint(12, 60), worker_ids=attend)
             count += 1
     # Last year's, for the history.
-    session.add(Activity(village_code=village, kind=rng.choice(kinds), on_day=date(today.year - 1, rng.randint(3, 11), 15),
-                         title="（上年度）" + ACTIVITY_LABELS[rng.choice(kinds)], participants=rng.randint(10, 40),
+    last_year = rng.choice(kinds)  # its title says the same kind
+    session.add(Activity(village_code=village, kind=last_year, on_day=date(today.year - 1, rng.randint(3, 11), 15),
+                         title="（上年度）" + rng.choice(ACTIVITY_TITLES[last_year]), participants=rng.randint(10, 40),
                          recorded_by_id=actor.id if actor else None, recorded_at=clock.now()))
     return count + 1
 

@@ -136,23 +136,27 @@ def get_referral(session: Session, scope: LedgerScope, referral_id: int) -> Refe
 
 
 def distance(home: str, place: str) -> int | None:
-    """0 same village, 1 same township, 2 same county; None farther away."""
+    """0 same village, 1 same township, 2 same county, 3 a job posted for the whole city (or
+    province) the village lies in; None farther away."""
     if home == place:
         return 0
     if home[:9] == place[:9] and len(place) >= 9:
         return 1
     if home[:6] == place[:6]:
         return 2
+    if len(place) < 6 and home.startswith(place):
+        return 3
     return None
 
 
-DISTANCE_LABELS = {0: "同村", 1: "同乡镇", 2: "同县"}
+DISTANCE_LABELS = {0: "同村", 1: "同乡镇", 2: "同县", 3: "同市"}
 
 
 def candidates(session: Session, scope: LedgerScope, job: JobPosting, *, limit: int = 50) -> list[tuple[Worker, int]]:
     """Matching: ledger workers in scope who need work (未就业, 灵活就业, 季节性务工) and said what
     work they want, not yet recommended to this job, nearest first (same village, same township,
-    same county; farther ones are not suggested), then the unemployed and those needing help first."""
+    same county, and for a job posted for a whole city the rest of that city; farther ones are not
+    suggested), then the unemployed and those needing help first."""
     county = job.region_code[:6]
     taken = select(Referral.worker_id).where(Referral.job_id == job.id)
     rows = session.scalars(select(Worker).where(
@@ -166,12 +170,14 @@ def candidates(session: Session, scope: LedgerScope, job: JobPosting, *, limit: 
 
 
 def activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
-               since: date | None = None, limit: int = 300) -> list[Activity]:
+               since: date | None = None, until: date | None = None, limit: int = 300) -> list[Activity]:
     q = select(Activity).where(scope.clause(Activity.village_code))
     if village_code:
         q = q.where(Activity.village_code == village_code)
     if since:
         q = q.where(Activity.on_day >= since)
+    if until:
+        q = q.where(Activity.on_day <= until)
     return list(session.scalars(q.order_by(Activity.on_day.desc(), Activity.id.desc()).limit(limit)))
 
 

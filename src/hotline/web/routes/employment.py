@@ -81,9 +81,10 @@ class Work:
 
 
 def place_name(snap: reference.Snapshot, code: str) -> str:
+    """The place's own name for a city or province (a job posted at 长治市), never its code."""
     path = reference.region_path(snap, code)
     names = [snap.regions[c][0] for c in reversed(path) if snap.regions[c][1] >= (4 if len(code) == 12 else 3)]
-    return "".join(names) or code
+    return "".join(names) or (snap.regions[code][0] if code in snap.regions else code)
 
 
 @contextlib.contextmanager
@@ -223,7 +224,10 @@ async def import_upload(request: Request) -> Response:
     form = await request.form()
     upload, csrf, check = form.get("file"), str(form.get("csrf", "")), form.get("check") == "1"
     data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, StarletteUpload) else b""
-    suffix = Path(getattr(upload, "filename", "") or "").suffix.lower()
+    # Kept under the name it was uploaded with, so that a message about the file names it.
+    given = Path((getattr(upload, "filename", "") or "").replace("\\", "/")).name.strip()
+    usable = given and not given.startswith(".") and "\x00" not in given and len(given.encode()) <= 200
+    name = given if usable else "上传的文件" + Path(given).suffix.lower()[:10].replace("\x00", "")
 
     def run() -> Response:
         with employment_work(request, write=True, csrf=csrf) as w:
@@ -233,11 +237,11 @@ async def import_upload(request: Request) -> Response:
                 return _import_page(request, w, status_code=422, error="请选择要导入的文件（.xlsx 或 UTF-8 编码的 .csv）")
             if len(data) > MAX_UPLOAD:
                 return _import_page(request, w, status_code=422, error="文件超过 5 MB：请分成几个文件导入")
-            with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else "") as held:
-                held.write(data)
-                held.flush()
+            with tempfile.TemporaryDirectory() as folder:
+                held = Path(folder) / name
+                held.write_bytes(data)
                 try:
-                    result = ledger.import_file(w.session, w.scope, held.name, actor=w.ctx.user, dry_run=check)
+                    result = ledger.import_file(w.session, w.scope, held, actor=w.ctx.user, dry_run=check)
                 except DomainError as err:
                     w.session.rollback()
                     return _import_page(request, w, status_code=422, error=err.message)
@@ -255,7 +259,7 @@ WORKER_FIELDS = ("name", "gender", "birth_year", "phone", "id_number", "educatio
 
 
 def _typed(form: Any) -> dict[str, str]:
-    return {k: str(form.get(k) or "") for k in (*WORKER_FIELDS, "village_code")}
+    return {k: str(form.get(k) or "") for k in (*WORKER_FIELDS, "village_code", "clear_id")}
 
 
 @router.get("/employment/workers/new")
@@ -295,7 +299,8 @@ def _render_worker(request: Request, w: Work, worker: Worker, *, status_code: in
     referrals = [{"job": j, "state": REFERRAL_LABELS[r.state], "at": r.recommended_at, "decided_at": r.decided_at,
                   "note": r.note} for r, j in queries.referrals_of(w.session, worker)]
     row = worker_row(w, worker)
-    edit = typed if form == "edit" and typed else {
+    # Sent back after a refusal: what was typed, with the hint that an ID number is on record.
+    edit = {**typed, "id_masked": mask_id(worker.id_number)} if form == "edit" and typed else {
         **{k: str(getattr(worker, k) or "") for k in WORKER_FIELDS}, "village_code": worker.village_code,
         "id_number": "", "id_masked": mask_id(worker.id_number),
         "gender": worker.gender.value, "employment_status": worker.employment_status.value,

@@ -188,9 +188,16 @@ async def job_state(request: Request, job_id: int) -> Response:
 ACTIVITY_FIELDS = ("village_code", "kind", "on_day", "title", "participants", "worker_ids")
 
 
-def _activities_page(request: Request, w: Work, *, village: str = "", status_code: int = 200,
+def _year(text: str) -> int | None:
+    """A year to list the activities of (the 六个一 figures count one calendar year), or None: all."""
+    text = text.strip()
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
+
+
+def _activities_page(request: Request, w: Work, *, village: str = "", year: int | None = None, status_code: int = 200,
                      error: str | None = None, notice: str | None = None, typed: dict[str, Any] | None = None) -> Response:
-    rows = queries.activities(w.session, w.scope, village_code=village or None)
+    span = standard.year_span(year) if year else (None, None)
+    rows = queries.activities(w.session, w.scope, village_code=village or None, since=span[0], until=span[1])
     attended = queries.attendee_counts(w.session, [a.id for a in rows])
     items = [{"id": a.id, "village": w.place(a.village_code), "village_code": a.village_code,
               "kind": ACTIVITY_LABELS[a.kind], "on_day": a.on_day, "title": a.title, "participants": a.participants,
@@ -204,14 +211,14 @@ def _activities_page(request: Request, w: Work, *, village: str = "", status_cod
         people = [worker_row(w, p) for p in found]
     return page(request, "employment/activities.html", status_code=status_code, title="六个一活动", items=items,
                 villages=choices, village=village, typed=typed or {}, error=error, notice=notice, people=people,
-                pick=pick, kinds=ACTIVITY_LABELS,
+                pick=pick, kinds=ACTIVITY_LABELS, year=year, years=range(clock.local().year, clock.local().year - 3, -1),
                 today=service.today().isoformat(), may_edit=w.scope.may_edit, **LABELS)
 
 
 @router.get("/employment/activities")
-def activities(request: Request, village: str = "", added: str = "") -> Response:
+def activities(request: Request, village: str = "", year: str = "", added: str = "") -> Response:
     return answer(request, lambda: _with_read(request, lambda w: _activities_page(
-        request, w, village=village, notice="活动已登记。" if added else None)))
+        request, w, village=village, year=_year(year), notice="活动已登记。" if added else None)))
 
 
 @router.post("/employment/activities")

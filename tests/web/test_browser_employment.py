@@ -1,0 +1,104 @@
+"""就业服务站 in a real browser (Debian's Chromium, as in test_browser): a township's station staff
+place a job seeker of the ledger and see the village's figures change.
+
+The fixtures come from test_browser: pytest takes fixtures from a test module's names, imported
+ones too (``demo_server`` is module-scoped, so this module runs its own demo site).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.web.test_browser import (  # noqa: F401 - fixtures, used by name
+    COUNT_SWAPS,
+    MISSING,
+    _watch_errors,
+    act,
+    browser,
+    demo_server,
+    shot,
+    sign_in,
+)
+
+pytestmark = pytest.mark.skipif(MISSING, reason="Debian's chromium is not installed (make test installs it)")
+
+XINSHE = "洪井镇信社村"
+
+
+def _village_row(page) -> dict[str, str]:
+    """信社村's row of the 充分就业村 table, cell by heading."""
+    headings = page.locator("main table.list thead th").all_inner_texts()
+    cells = page.locator(f"main table.list tbody tr:has(td:text-is('{XINSHE}')) td").all_inner_texts()
+    return dict(zip(headings, cells, strict=False))
+
+
+def test_station_staff_place_a_job_seeker_and_the_village_figures_move(demo_server, browser):  # noqa: F811 - fixtures
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "licheng-hongjing-1", "demo12345")  # 洪井镇: 3 station villages
+    page.wait_for_url("**/unit")
+    act(page, "header nav a[href='/employment']")
+    act(page, "main a[href='/employment/villages']")
+    assert page.url.endswith("/employment/villages")
+    before = _village_row(page)
+    assert before["村"] == XINSHE and before["就业率"].endswith("%")
+
+    # A job in the village: a new posting, so nobody has been recommended to it yet.
+    act(page, "main a[href='/employment/jobs']")
+    page.fill("input[name=employer]", "信社村食用菌合作社")
+    page.select_option("select[name=region]", label=XINSHE)
+    page.fill("input[name=title]", "香菇采摘工")
+    page.fill("input[name=openings]", "3")
+    page.fill("input[name=pay]", "120元/天")
+    act(page, "main form button:text-is('发布')")
+    assert "岗位已发布" in page.inner_text("main") and "香菇采摘工" in page.inner_text("main h1")
+    job_path = page.url.removeprefix(demo_server).split("?")[0]
+
+    # The ledger, narrowed to the village's job seekers out of work.
+    act(page, "main a[href='/employment/workers']")
+    page.select_option("select[name=village]", label=XINSHE)
+    page.select_option("select[name=status]", label="未就业")
+    act(page, "form.filters button[type=submit]")
+    assert "status=unemployed" in page.url and "就业状态：未就业" in page.inner_text("main")
+    # The first who said what work they want (the job's matching lists only those).
+    row = page.locator("main table.list tbody tr").filter(has=page.locator("td:nth-child(7):not(:empty)")).first
+    name = row.locator("td a").first.inner_text()
+    worker_path = row.locator("td a").first.get_attribute("href")
+    act(page, f"main table.list a[href='{worker_path}']")
+    assert re.fullmatch(r"/employment/workers/\d+", worker_path) and page.url.endswith(worker_path)
+    assert page.inner_text("main h1 .badge") == "未就业"
+
+    # 岗位信息 → the new job → recommend them → 录用上岗.
+    act(page, "main a[href='/employment/jobs']")
+    act(page, f"main a[href='{job_path}']")
+    candidate = page.locator(f"main tr:has(a[href='{worker_path}'])")
+    assert candidate.count() == 1 and "同村" in candidate.inner_text()
+    act(page, f"main tr:has(a[href='{worker_path}']) button:text-is('推荐')")
+    assert "已推荐，结果出来后请在下方登记" in page.inner_text("main")
+    act(page, f"main tr:has(a[href='{worker_path}']) button[value=hired]")
+    assert "已登记录用上岗" in page.inner_text("main") and "（已录用 1 人）" in page.inner_text("main")
+    assert "已录用上岗" in page.locator(f"main tr:has(a[href='{worker_path}'])").inner_text()
+
+    # The worker is now 稳定就业 at the workshop, with the placement on record.
+    act(page, f"main section:has(h2:has-text('已推荐人员')) a[href='{worker_path}']")
+    assert page.url.endswith(worker_path)
+    assert page.inner_text("main h1 .badge") == "稳定就业" and name in page.inner_text("main h1")
+    facts = page.inner_text("main table.facts")
+    assert "县内 · 信社村食用菌合作社" in facts
+    assert "经推荐在信社村食用菌合作社上岗（香菇采摘工，120元/天）" in page.inner_text("main")
+    shot(page, "employment-worker")
+
+    # The village's figures: one more in work and in stable work, one fewer out of work.
+    act(page, "main a[href='/employment/villages']")
+    after = _village_row(page)
+    for column, change in (("台账人数", 0), ("劳动力", 0), ("已就业", 1), ("稳定就业", 1), ("未就业", -1)):
+        assert int(after[column]) == int(before[column]) + change, column
+    rate = 100 * int(after["已就业"]) / int(after["劳动力"])
+    assert after["就业率"] == f"{rate:.1f}%"
+    shot(page, "employment-villages")
+    assert errors == []
+    context.close()
