@@ -8,11 +8,9 @@ Job postings, activities and the full-employment overview are in ``employment_jo
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -43,6 +41,7 @@ from hotline.kit.errors import DomainError, Invalid, NotFound
 from hotline.web.render import page
 from hotline.web.routes.unit import refused
 from hotline.web.session import PageContext, page_work
+from hotline.web.uploads import held_as_uploaded
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
@@ -224,10 +223,6 @@ async def import_upload(request: Request) -> Response:
     form = await request.form()
     upload, csrf, check = form.get("file"), str(form.get("csrf", "")), form.get("check") == "1"
     data = await upload.read(MAX_UPLOAD + 1) if isinstance(upload, StarletteUpload) else b""
-    # Kept under the name it was uploaded with, so that a message about the file names it.
-    given = Path((getattr(upload, "filename", "") or "").replace("\\", "/")).name.strip()
-    usable = given and not given.startswith(".") and "\x00" not in given and len(given.encode()) <= 200
-    name = given if usable else "上传的文件" + Path(given).suffix.lower()[:10].replace("\x00", "")
 
     def run() -> Response:
         with employment_work(request, write=True, csrf=csrf) as w:
@@ -237,9 +232,7 @@ async def import_upload(request: Request) -> Response:
                 return _import_page(request, w, status_code=422, error="请选择要导入的文件（.xlsx 或 UTF-8 编码的 .csv）")
             if len(data) > MAX_UPLOAD:
                 return _import_page(request, w, status_code=422, error="文件超过 5 MB：请分成几个文件导入")
-            with tempfile.TemporaryDirectory() as folder:
-                held = Path(folder) / name
-                held.write_bytes(data)
+            with held_as_uploaded(getattr(upload, "filename", None), data) as held:
                 try:
                     result = ledger.import_file(w.session, w.scope, held, actor=w.ctx.user, dry_run=check)
                 except DomainError as err:

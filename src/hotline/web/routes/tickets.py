@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -27,6 +25,7 @@ from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
 from hotline.web.session import COOKIE, database, page_work
+from hotline.web.uploads import held_as_uploaded
 
 router = APIRouter(include_in_schema=False)
 STATE_LABELS = {"not_started": "未开始", "running": "计时中", "met": "按时完成", "met_late": "超时完成",
@@ -133,12 +132,9 @@ async def import_upload(request: Request) -> Response:
             return _import_page(request, status_code=422, error="请选择要导入的文件（.xlsx 或 UTF-8 编码的 .csv）")
         if len(data) > MAX_UPLOAD:
             return _import_page(request, status_code=422, error="文件超过 5 MB：请分成几个文件导入")
-        suffix = Path(getattr(upload, "filename", "") or "").suffix.lower()
-        with tempfile.NamedTemporaryFile(suffix=suffix if suffix in (".csv", ".xlsx") else "") as held:
-            held.write(data)
-            held.flush()
+        with held_as_uploaded(getattr(upload, "filename", None), data) as held:
             try:
-                result = importing.import_file(ctx.session, held.name, actor=ctx.user, dry_run=check)
+                result = importing.import_file(ctx.session, held, actor=ctx.user, dry_run=check)
             except DomainError as err:
                 ctx.session.rollback()
                 return _import_page(request, status_code=422, error=err.message)
