@@ -34,7 +34,7 @@ from hotline.employment.models import EMPLOYMENT_LABELS, GENDER_LABELS, WORKPLAC
 from hotline.employment.scope import LedgerScope
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
-from hotline.kit.tables import TableError, read_rows
+from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
 
 __all__ = ["COLUMNS", "REQUIRED", "ImportResult", "RowProblem", "import_file", "workbook"]
 
@@ -58,11 +58,6 @@ REQUIRED = ("village", "name", "employment_status")
 MAX_ROWS = 5000
 
 
-@dataclass
-class RowProblem:
-    row: int  # as the spreadsheet numbers it: the heading is row 1
-    message: str
-
 
 @dataclass
 class ImportResult:
@@ -77,18 +72,7 @@ class ImportResult:
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    names = ["".join(h.split()).lower() for h in header]
-    found: dict[str, int] = {}
-    for key, titles in COLUMNS.items():
-        for t in titles:
-            if t.lower() in names:
-                found[key] = names.index(t.lower())
-                break
-    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
-    if missing:
-        raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 村、姓名、性别、出生年份、就业状态）",
-                      code="missing_columns")
-    return found
+    return find_columns(header, COLUMNS, REQUIRED, "村、姓名、性别、出生年份、就业状态")
 
 
 def village_names(session: Session, scope: LedgerScope) -> dict[str, list[str]]:

@@ -30,7 +30,7 @@ from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
-from hotline.kit.tables import TableError, read_rows
+from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
 from hotline.tickets import lifecycle
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
@@ -56,12 +56,6 @@ MAX_ROWS = 5000  # rows one file may hold (larger batches: split the file)
 
 
 @dataclass
-class RowProblem:
-    row: int  # as the spreadsheet numbers it: the heading is row 1
-    message: str
-
-
-@dataclass
 class ImportResult:
     numbers: list[str] = field(default_factory=list)  # the tickets registered, in file order
     problems: list[RowProblem] = field(default_factory=list)
@@ -74,17 +68,7 @@ class ImportResult:
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    names = ["".join(h.split()).lower() for h in header]
-    found: dict[str, int] = {}
-    for key, titles in COLUMNS.items():
-        for t in titles:
-            if t.lower() in names:
-                found[key] = names.index(t.lower())
-                break
-    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
-    if missing:
-        raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 诉求内容、发生地、事项分类）", code="missing_columns")
-    return found
+    return find_columns(header, COLUMNS, REQUIRED, "诉求内容、发生地、事项分类")
 
 
 def _choice(value: str, labels: dict[str, str], what: str, default: str) -> str:

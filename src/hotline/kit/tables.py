@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["TableError", "read_rows"]
+__all__ = ["RowProblem", "TableError", "find_columns", "read_rows"]
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
@@ -73,3 +75,30 @@ def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
         raise TableError(f"{p.name} 不是 CSV 文本文件：请用 .csv（UTF-8）或 .xlsx")
     reader = csv.reader(text.splitlines(keepends=True))
     return next(reader, None), list(reader)
+
+
+@dataclass
+class RowProblem:
+    """Why one row of an imported sheet was refused."""
+    row: int  # as the spreadsheet numbers it: the heading is row 1
+    message: str
+
+
+def find_columns(header: Sequence[str], columns: Mapping[str, Sequence[str]], required: Iterable[str],
+                 example: str) -> dict[str, int]:
+    """Where each known column is in ``header``: a column is found by any of its titles (Chinese or
+    English, spaces and case ignored); a missing required one is refused with its first title and an
+    ``example`` of the heading row (e.g. 诉求内容、发生地、事项分类)."""
+    from hotline.kit.errors import Invalid
+
+    names = ["".join(h.split()).lower() for h in header]
+    found: dict[str, int] = {}
+    for key, titles in columns.items():
+        for t in titles:
+            if t.lower() in names:
+                found[key] = names.index(t.lower())
+                break
+    missing = [columns[k][0] for k in required if k not in found]
+    if missing:
+        raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 {example}）", code="missing_columns")
+    return found
