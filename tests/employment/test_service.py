@@ -107,6 +107,20 @@ def test_a_refused_candidate_keeps_their_status_and_a_closed_job_takes_no_one(se
         service.recommend(session, EVERYWHERE, job, make_worker(session, name="李四"), actor=None)
 
 
+def test_the_hire_that_fills_the_openings_closes_the_posting(session, staff):
+    job = service.add_job(session, EVERYWHERE, actor=None, employer="裴介镇扶贫车间（手套加工）", workshop=True,
+                          region_code=ZHULV, title="手套缝制工", openings=2, pay="计件")
+    first, second, third = (make_worker(session, name=n) for n in ("张一", "王二", "李三"))
+    refs = [service.recommend(session, EVERYWHERE, job, w, actor=None) for w in (first, second, third)]
+    service.decide(session, EVERYWHERE, refs[0], actor=None, hired=True)
+    service.decide(session, EVERYWHERE, refs[1], actor=None, hired=False)  # a refusal fills nothing
+    assert job.state.value == "open"
+    service.decide(session, EVERYWHERE, refs[2], actor=None, hired=True)
+    assert job.state.value == "closed"  # 2 of 2 hired: 已停招
+    with pytest.raises(TransitionNotAllowed, match="已停招"):
+        service.recommend(session, EVERYWHERE, job, make_worker(session, name="赵四"), actor=None)
+
+
 def test_hired_out_of_the_county_is_recorded_as_such(session, staff):
     worker = make_worker(session)
     job = service.add_job(session, EVERYWHERE, actor=None, employer="长治某厂", region_code=XINSHE, title="普工",

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -192,7 +192,9 @@ def recommend(session: Session, scope: LedgerScope, job: JobPosting, worker: Wor
 def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: User | None, hired: bool,
            note: str | None = None, on_day: date | None = None) -> Referral:
     """The outcome of a recommendation. Hired: the worker becomes 稳定就业 at the employer, in the
-    same transaction, with an assistance record saying so."""
+    same transaction, with an assistance record saying so; the hire that fills the posting's
+    openings closes it (停招), so nobody more is recommended to it. Recommendations made before
+    may still be decided (an employer may take more than it asked for)."""
     worker = session.get(Worker, referral.worker_id)
     job = session.get(JobPosting, referral.job_id)
     if worker is None or job is None:
@@ -210,6 +212,11 @@ def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: U
         worker.needs_help = False
         worker.updated_at, worker.updated_by_id = clock.now(), actor.id if actor else None
         words = f"经推荐在{job.employer}上岗（{job.title}，{job.pay}）"
+        session.flush()
+        hired_so_far = session.scalar(select(func.count(Referral.id)).where(
+            Referral.job_id == job.id, Referral.state == ReferralState.hired)) or 0
+        if job.state == JobState.open and hired_so_far >= job.openings:
+            job.state, job.updated_at = JobState.closed, clock.now()  # 招满: no more recommendations
     else:
         words = f"推荐{job.employer} {job.title}未录用" + (f"：{referral.note}" if referral.note else "")
     record_assistance(session, scope, worker, actor=actor, kind=AssistanceKind.referral, note=words, on_day=on_day)
