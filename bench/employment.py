@@ -11,7 +11,7 @@ county has 186 villages in ``regions.csv``, so the default uses all of them and 
 30), ``--workers`` ledger workers per village (default 300; quick 200) with statuses spread so that
 some villages meet the standard and others fall short, one assistance record for every other
 worker, 0 to 2 activities of each of the six kinds (六个一) per village this year, and one open job
-posted at the first village's township with 20 workers already recommended to it. Then ANALYZE.
+posted at the first village's township with the first village's unemployed job seekers (up to 20) already recommended to it. Then ANALYZE.
 A handler of 黎城县人力资源和社会保障局 (``licheng-hrss``, the whole county in scope) is added and
 signs in through ``POST /login``. Setup is timed and printed, not measured.
 
@@ -34,7 +34,8 @@ Starlette's ``TestClient`` and timed from the request's arrival to the last body
 
 Run
 ---
-    .venv/bin/python bench/employment.py                      # SQLite and PostgreSQL, 186 x 300
+    .venv/bin/python bench/employment.py                      # SQLite; 186 villages x 300 workers
+    .venv/bin/python bench/employment.py --backend both       # SQLite and PostgreSQL
     .venv/bin/python bench/employment.py --quick              # 30 villages x 200 workers
     .venv/bin/python bench/employment.py --backend sqlite --villages 100 --workers 500
 
