@@ -100,3 +100,22 @@ def test_matching_suggests_people_who_need_work_nearest_first(session, staff):
                           openings=1, pay="计件")
     assert queries.candidates(session, EVERYWHERE, far) == []
     assert near and county
+
+
+def test_matching_ranks_in_the_database_unemployed_and_needing_help_first_and_stops_at_the_limit(session, staff):
+    """The ranking is done by the query (nearest, then 未就业, then 需要帮扶, then village, name), and only
+    ``limit`` rows are read."""
+    make_worker(session, SHUITOU, name="同县未就业", employment_status="未就业")
+    make_worker(session, ZHULV, name="同村灵活", employment_status="灵活就业", needs_help="否")
+    make_worker(session, ZHULV, name="同村灵活帮扶", employment_status="灵活就业", needs_help="是")
+    make_worker(session, ZHULV, name="同村未就业", employment_status="未就业", needs_help="否")
+    make_worker(session, DALV, name="同镇季节", employment_status="季节性务工", needs_help="否")
+    job = service.add_job(session, EVERYWHERE, actor=None, employer="朱吕村扶贫车间", workshop=True, region_code=ZHULV,
+                          title="手工编织", openings=8, pay="计件")
+    found = queries.candidates(session, EVERYWHERE, job)
+    assert [(w.name, d) for w, d in found] == [("同村未就业", 0), ("同村灵活帮扶", 0), ("同村灵活", 0),
+                                               ("同镇季节", 1), ("同县未就业", 2)]
+    assert [w.name for w, _ in queries.candidates(session, EVERYWHERE, job, limit=2)] == ["同村未就业", "同村灵活帮扶"]
+    county_job = service.add_job(session, EVERYWHERE, actor=None, employer="县人社局", region_code=ZHULV[:6],
+                                 title="保洁", openings=2, pay="月薪")
+    assert {d for _, d in queries.candidates(session, EVERYWHERE, county_job)} == {2}

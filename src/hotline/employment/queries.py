@@ -157,16 +157,24 @@ def candidates(session: Session, scope: LedgerScope, job: JobPosting, *, limit: 
     work they want, not yet recommended to this job, nearest first (same village, same township,
     same county, and for a job posted for a whole city the rest of that city; farther ones are not
     suggested), then the unemployed and those needing help first."""
-    county = job.region_code[:6]
+    place = job.region_code
+    county = place[:6]
     taken = select(Referral.worker_id).where(Referral.job_id == job.id)
-    rows = session.scalars(select(Worker).where(
+    # ``distance`` in SQL: every worker of the county (or of the city, for a shorter code) has one,
+    # so the ranking and the limit are the database's: loading every seeking worker of the county
+    # and sorting them here took half a second for a county of 56,000 (bench/employment.py).
+    nearer = [(Worker.village_code == place, 0)]
+    if len(place) >= 9:
+        nearer.append((func.substr(Worker.village_code, 1, 9) == place[:9], 1))
+    dist = case(*nearer, else_=2 if len(place) >= 6 else 3)
+    rows = session.execute(select(Worker, dist).where(
         scope.clause(Worker.village_code), Worker.village_code.startswith(county),
         Worker.employment_status.in_(SEEKING), func.coalesce(Worker.job_intention, "") != "",
-        Worker.id.not_in(taken)))
-    ranked = [(w, d) for w in rows if (d := distance(w.village_code, job.region_code)) is not None]
-    ranked.sort(key=lambda wd: (wd[1], wd[0].employment_status != EmploymentStatus.unemployed,
-                                not wd[0].needs_help, wd[0].village_code, wd[0].name, wd[0].id))
-    return ranked[:limit]
+        Worker.id.not_in(taken))
+        .order_by(dist, case((Worker.employment_status == EmploymentStatus.unemployed, 0), else_=1),
+                  Worker.needs_help.desc(), Worker.village_code, Worker.name, Worker.id)
+        .limit(limit))
+    return [(w, d) for w, d in rows if distance(w.village_code, place) == d]
 
 
 def activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
