@@ -235,3 +235,42 @@ class BulkSQL:
             return f"(SELECT g{extra} FROM generate_series(CAST(1 AS bigint), {n}) AS g) AS s"
         return (f"(WITH RECURSIVE r(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM r WHERE g < {n}) "
                 f"SELECT g{extra} FROM r) AS s")
+
+
+def elapsed_ms(fn: Callable[[], Any]) -> float:
+    """Milliseconds one call of ``fn`` takes."""
+    t0 = time.perf_counter()
+    fn()
+    return (time.perf_counter() - t0) * 1000
+
+
+def statement_plans(engine: Any, backend: str, fn: Callable[[], Any]) -> list[list[str]]:
+    """The SELECT statements one call of ``fn`` sends through ``engine``, each with its plan
+    (PostgreSQL ``EXPLAIN``, SQLite ``EXPLAIN QUERY PLAN``): [statement cut to 160 characters, plan lines...]."""
+    from sqlalchemy import event
+
+    sent: list[tuple[str, Any]] = []
+
+    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        fn()
+    finally:
+        event.remove(engine, "after_cursor_execute", after)
+    plans: list[list[str]] = []
+    raw = engine.raw_connection()
+    try:
+        for statement, params in sent:
+            if not statement.lstrip().upper().startswith("SELECT"):
+                continue
+            cur = raw.cursor()
+            cur.execute(("EXPLAIN " if is_pg(backend) else "EXPLAIN QUERY PLAN ") + statement, params)
+            plan = [str(row[0] if is_pg(backend) else row[-1]) for row in cur.fetchall()]
+            cur.close()
+            plans.append([" ".join(statement.split())[:160], *plan])
+    finally:
+        raw.rollback()
+        raw.close()
+    return plans

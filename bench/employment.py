@@ -53,7 +53,17 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import backend_list, emit, is_pg, loadavg, parser, run_backends, scratch_database, stats
+from common import (
+    backend_list,
+    elapsed_ms,
+    emit,
+    loadavg,
+    parser,
+    run_backends,
+    scratch_database,
+    statement_plans,
+    stats,
+)
 from pages import Capture, Timed, bare_app
 
 COUNTY = "140426"  # 黎城县
@@ -295,18 +305,13 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
             raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
         return app.last_ms
 
-    def ms(fn: Any) -> float:
-        t0 = time.perf_counter()
-        fn()
-        return (time.perf_counter() - t0) * 1000
-
     t: dict[str, dict[str, list[float]]] = {k: {"main": [], "bare": []} for k in (*functions, *pages)}
     for i in range(args.warmup + args.rounds):
         keep = i >= args.warmup
         for name, (fn, base) in functions.items():
             order = ((fn, "main"), (base, "bare")) if i % 2 else ((base, "bare"), (fn, "main"))
             for f, which in order:
-                x = ms(f)
+                x = elapsed_ms(f)
                 if keep:
                     t[name][which].append(x)
         for name, (path, _must) in pages.items():
@@ -317,35 +322,7 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
                     t[name][which].append(x)
 
     # the statements the standard and the candidates send (one call each, captured) and their plans
-    from sqlalchemy import event
-
-    plans: dict[str, list[list[str]]] = {}
-    for name, (fn, _base) in functions.items():
-        sent: list[tuple[str, Any]] = []
-
-        def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool,
-                  sent: list[tuple[str, Any]] = sent) -> None:
-            sent.append((statement, parameters))
-
-        event.listen(db.engine, "after_cursor_execute", after)
-        try:
-            fn()
-        finally:
-            event.remove(db.engine, "after_cursor_execute", after)
-        raw = db.engine.raw_connection()
-        try:
-            plans[name] = []
-            for statement, params in sent:
-                if not statement.lstrip().upper().startswith("SELECT"):
-                    continue
-                cur = raw.cursor()
-                cur.execute(("EXPLAIN " if is_pg(backend) else "EXPLAIN QUERY PLAN ") + statement, params)
-                plan = [str(row[0] if is_pg(backend) else row[-1]) for row in cur.fetchall()]
-                cur.close()
-                plans[name].append([" ".join(statement.split())[:160], *plan])
-        finally:
-            raw.rollback()
-            raw.close()
+    plans = {name: statement_plans(db.engine, backend, fn) for name, (fn, _base) in functions.items()}
     db.dispose()
 
     out: dict[str, Any] = {}

@@ -54,7 +54,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import backend_list, emit, is_pg, loadavg, parser, run_backends, scratch_database, stats
+from common import (
+    backend_list,
+    elapsed_ms,
+    emit,
+    loadavg,
+    parser,
+    run_backends,
+    scratch_database,
+    statement_plans,
+    stats,
+)
 from pages import Capture, Timed, bare_app
 
 TOWNSHIP = "140828100"  # 瑶峰镇, 夏县
@@ -197,7 +207,7 @@ def run(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]
 
 def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from fastapi.testclient import TestClient
-    from sqlalchemy import event, select, text
+    from sqlalchemy import select, text
 
     from hotline.accounts.models import User
     from hotline.config import Settings
@@ -298,11 +308,6 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
             raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
         return app.last_ms
 
-    def ms(fn: Any) -> float:
-        t0 = time.perf_counter()
-        fn()
-        return (time.perf_counter() - t0) * 1000
-
     names = ("dashboard", "dashboard_page", "tasks_page", "assign", "release")
     t: dict[str, dict[str, list[float]]] = {k: {"main": [], "bare": []} for k in names}
     for i in range(args.warmup + args.rounds):
@@ -312,7 +317,7 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
             if keep:
                 t[name][which].append(x)
 
-        pairs = [((lambda: ms(f_dashboard)), (lambda: ms(b_dashboard)), "dashboard")]
+        pairs = [((lambda: elapsed_ms(f_dashboard)), (lambda: elapsed_ms(b_dashboard)), "dashboard")]
         for name, (path, _must) in pages.items():
             pairs.append(((lambda p=path: hit(client, site, p)), (lambda n=name: hit(bare_client, bare, f"/bare/{n}")),
                           name))
@@ -325,44 +330,21 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
                 put(name, "main", main())
         # assign then release (the service), and the bare claim then free, in alternating order
         if i % 2:
-            put("assign", "main", ms(f_assign))
-            put("release", "main", ms(f_release))
-            put("assign", "bare", ms(b_claim))
-            put("release", "bare", ms(b_free))
+            put("assign", "main", elapsed_ms(f_assign))
+            put("release", "main", elapsed_ms(f_release))
+            put("assign", "bare", elapsed_ms(b_claim))
+            put("release", "bare", elapsed_ms(b_free))
         else:
-            put("assign", "bare", ms(b_claim))
-            put("release", "bare", ms(b_free))
-            put("assign", "main", ms(f_assign))
-            put("release", "main", ms(f_release))
+            put("assign", "bare", elapsed_ms(b_claim))
+            put("release", "bare", elapsed_ms(b_free))
+            put("assign", "main", elapsed_ms(f_assign))
+            put("release", "main", elapsed_ms(f_release))
     with db.transaction(write=False) as session:
         if session.get(FieldTask, task_id).state.value != "pending" or session.get(Machine, machine_id).task_id:
             problems.append("after assign/release the task is not pending or the machine not free")
 
     # the statements the dashboard sends (one call, captured) and their plans
-    sent: list[tuple[str, Any]] = []
-
-    def after(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool) -> None:
-        sent.append((statement, parameters))
-
-    event.listen(db.engine, "after_cursor_execute", after)
-    try:
-        f_dashboard()
-    finally:
-        event.remove(db.engine, "after_cursor_execute", after)
-    plans: list[list[str]] = []
-    raw = db.engine.raw_connection()
-    try:
-        for statement, params in sent:
-            if not statement.lstrip().upper().startswith("SELECT"):
-                continue
-            cur = raw.cursor()
-            cur.execute(("EXPLAIN " if is_pg(backend) else "EXPLAIN QUERY PLAN ") + statement, params)
-            plan = [str(row[0] if is_pg(backend) else row[-1]) for row in cur.fetchall()]
-            cur.close()
-            plans.append([" ".join(statement.split())[:160], *plan])
-    finally:
-        raw.rollback()
-        raw.close()
+    plans = statement_plans(db.engine, backend, f_dashboard)
     db.dispose()
 
     out: dict[str, Any] = {}
