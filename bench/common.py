@@ -274,3 +274,48 @@ def statement_plans(engine: Any, backend: str, fn: Callable[[], Any]) -> list[li
         raw.rollback()
         raw.close()
     return plans
+
+
+def migrated_with_user(url: str, *, username: str, display_name: str, unit_code: str, password: str) -> float:
+    """Migrate the scratch database at ``url``, load the reference data and add one handler of
+    ``unit_code`` who signs in with ``password``; the seconds it took."""
+    from hotline.accounts.service import add_user
+    from hotline.directory.loader import load_reference_data
+    from hotline.kit.db import Database
+    from hotline.migrations import upgrade
+
+    t0 = time.perf_counter()
+    upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        load_reference_data(session)
+        add_user(session, username=username, display_name=display_name, role="handler", unit_code=unit_code,
+                 password=password)
+    db.dispose()
+    return time.perf_counter() - t0
+
+
+def timing_table(t: dict[str, dict[str, list[float]]], shown: dict[str, Any], slow_ms: float) -> dict[str, Any]:
+    """Each measurement's p50/p95/max against its bare twin ("main" / "bare" lists of ms), printed as
+    a table (with SLOW for a p95 over ``slow_ms``) and returned as the JSON figures."""
+    out: dict[str, Any] = {}
+    print(f"  {'measured':16s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}   {'bare p50':>8s} {'bare p95':>8s} {'n':>5s}",
+          flush=True)
+    for name, xs in t.items():
+        s, b = stats(xs["main"]), stats(xs["bare"])
+        out[name] = {"p50_ms": s["p50_ms"], "p95_ms": s["p95_ms"], "max_ms": s["max_ms"], "bare_p50_ms": b["p50_ms"],
+                     "bare_p95_ms": b["p95_ms"], "n": len(xs["main"]), **({"shown": shown[name]} if name in shown else {})}
+        print(f"  {name:16s} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['max_ms']:8.2f}   {b['p50_ms']:8.2f} "
+              f"{b['p95_ms']:8.2f} {len(xs['main']):5d}", flush=True)
+        if s["p95_ms"] > slow_ms:
+            print(f"  SLOW: {name} p95 {s['p95_ms']:.0f} ms > {slow_ms:.0f} ms", flush=True)
+    return out
+
+
+def print_plans(what: str, plans: list[list[str]]) -> None:
+    """The output of :func:`statement_plans`, indented under a heading."""
+    print(f"  statements of {what} and their plans:", flush=True)
+    for lines in plans:
+        print(f"    {lines[0]}", flush=True)
+        for line in lines[1:]:
+            print(f"        {line}", flush=True)

@@ -59,11 +59,13 @@ from common import (
     elapsed_ms,
     emit,
     loadavg,
+    migrated_with_user,
     parser,
+    print_plans,
     run_backends,
     scratch_database,
     statement_plans,
-    stats,
+    timing_table,
 )
 from pages import Capture, Timed, bare_app
 
@@ -182,22 +184,11 @@ def generate(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any
 
 
 def prepare(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
-    from hotline.accounts.service import add_user
-    from hotline.directory.loader import load_reference_data
-    from hotline.kit.db import Database
-    from hotline.migrations import upgrade
-
-    t0 = time.perf_counter()
-    upgrade(url)
-    db = Database(url)
-    with db.transaction() as session:
-        load_reference_data(session)
-        add_user(session, username="bench-town", display_name="瑶峰调度", role="handler", unit_code=TOWN_UNIT,
-                 password=PASSWORD)
-    db.dispose()
+    reference_s = migrated_with_user(url, username="bench-town", display_name="瑶峰调度", unit_code=TOWN_UNIT,
+                                     password=PASSWORD)
     t1 = time.perf_counter()
     info = generate(url, args, now)
-    return {"reference_s": t1 - t0, "generate_s": time.perf_counter() - t1, **info}
+    return {"reference_s": reference_s, "generate_s": time.perf_counter() - t1, **info}
 
 
 def run(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -347,23 +338,9 @@ def _run(backend: str, url: str, args: argparse.Namespace, workdir: Path) -> dic
     plans = statement_plans(db.engine, backend, f_dashboard)
     db.dispose()
 
-    out: dict[str, Any] = {}
-    print(f"  {'measured':16s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s}   {'bare p50':>8s} {'bare p95':>8s} {'n':>5s}",
-          flush=True)
-    for name, xs in t.items():
-        s, b = stats(xs["main"]), stats(xs["bare"])
-        out[name] = {"p50_ms": s["p50_ms"], "p95_ms": s["p95_ms"], "max_ms": s["max_ms"], "bare_p50_ms": b["p50_ms"],
-                     "bare_p95_ms": b["p95_ms"], "n": len(xs["main"]), **({"shown": shown[name]} if name in shown else {})}
-        print(f"  {name:16s} {s['p50_ms']:8.2f} {s['p95_ms']:8.2f} {s['max_ms']:8.2f}   {b['p50_ms']:8.2f} "
-              f"{b['p95_ms']:8.2f} {len(xs['main']):5d}", flush=True)
-        if s["p95_ms"] > SLOW_MS:
-            print(f"  SLOW: {name} p95 {s['p95_ms']:.0f} ms > {SLOW_MS:.0f} ms", flush=True)
+    out = timing_table(t, shown, SLOW_MS)
     print(f"  shown: {shown}", flush=True)
-    print("  statements of the dashboard and their plans:", flush=True)
-    for lines in plans:
-        print(f"    {lines[0]}", flush=True)
-        for line in lines[1:]:
-            print(f"        {line}", flush=True)
+    print_plans("the dashboard", plans)
     for p_ in problems:
         print(f"  PROBLEM: {p_}", flush=True)
     out.update(setup={k: (round(v, 1) if isinstance(v, float) else v) for k, v in setup.items()},
