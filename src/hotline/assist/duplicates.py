@@ -14,7 +14,9 @@ Score (0..~1.2): the cosine of the two texts as character and character-bigram T
 after a small table of synonyms (没水/断水 -> 停水, 跑水 -> 漏水, ...) is applied (bigrams suit
 Chinese without a word list and survive paraphrase: 闸阀井 / 阀门井 still share 阀井; the IDF
 table, :mod:`hotline.assist.duplicate_idf`, makes the hotline's boilerplate — 来电人反映, 请尽快,
-相关部门 — weigh little and names and landmarks much), plus small bonuses for the same leaf
+相关部门 — weigh little and names and landmarks much; and within the candidate's leaf category the
+grams every ticket of that category uses weigh less again: two 供水 tickets both saying 停水 and
+来水 is no sign of one problem, both saying 小学 is), plus small bonuses for the same leaf
 category (or only the same first level), the same village and a recent ticket. Offered: score
 >= ``THRESHOLD``, chosen on the dev half of the paraphrase set of ``bench/duplicates.py`` (figures
 on its test half in README.md).
@@ -43,7 +45,7 @@ MERGEABLE = tuple(Status(s) for s in MERGEABLE_STATUSES)  # what ``merge`` accep
 WINDOW_DAYS = 30
 MAX_CANDIDATES = 100
 TEXT_CHARS = 300  # of a stored ticket's content scored (its start says what and where)
-THRESHOLD = 0.28  # the best F1 on the dev split of bench/duplicates.py (full run)
+THRESHOLD = 0.23  # the best F1 on the dev split of bench/duplicates.py (full run)
 SAME_CATEGORY, SAME_GROUP, SAME_VILLAGE, RECENT = 0.08, 0.04, 0.04, 0.03
 UNIGRAM = 0.5
 MARGIN = 0.06  # offered: within this of the best candidate too (one clear match, not five near ones)
@@ -127,52 +129,74 @@ def _weights() -> tuple[dict[str, float], float, dict[str, float], float]:
 _TF = [0.0] + [1.0 + math.log(n) for n in range(1, 4097)]  # sublinear term frequency
 
 
+@lru_cache(maxsize=64)
+def _category_factors(category_code: str) -> dict[str, float]:
+    """The factors of the grams common in tickets of ``category_code`` (a leaf code; empty for a
+    category the table does not know: every gram keeps its weight)."""
+    from hotline.assist import duplicate_idf
+
+    table = duplicate_idf.CATEGORY_FACTORS.get(category_code, "")
+    out: dict[str, float] = {}
+    for entry in table.split():
+        gram, _, factor = entry.rpartition(":")
+        out[gram] = float(factor)
+    return out
+
+
 @lru_cache(maxsize=8192)
-def profile(text: str) -> tuple[dict[str, float], float]:
+def profile(text: str, category_code: str = "") -> tuple[dict[str, float], float]:
     """The characters and bigrams of ``text`` (after :func:`normalise`) with their TF-IDF weights
-    (sublinear term frequency; a single character counts ``UNIGRAM`` of a bigram), and the L2 norm of
-    those. Cached: the open tickets of a township are scored again at every keystroke pause of the
-    intake form. Do not modify the result."""
-    chars = _NOT_ALNUM.sub("", normalise(text[:4000]))
-    uni, bi = Counter(chars), Counter(map(add, chars, chars[1:]))
-    uw, du, bw, db = _weights()
-    tf = _TF.__getitem__
-    weights = dict(zip(uni, map(mul, map(tf, uni.values()), map(uw.get, uni, repeat(du))), strict=True))
-    weights.update(zip(bi, map(mul, map(tf, bi.values()), map(bw.get, bi, repeat(db))), strict=True))
+    (sublinear term frequency; a single character counts ``UNIGRAM`` of a bigram), each times its
+    factor in ``category_code`` (what every ticket of that category says weighs little when two of
+    them are compared), and the L2 norm of those. Cached: the open tickets of a township are scored
+    again at every keystroke pause of the intake form. Do not modify the result."""
+    if category_code:
+        weights, norm = profile(text)
+        factors = _category_factors(category_code)
+        shared = weights.keys() & factors.keys()
+        if not shared:
+            return weights, norm
+        weights = dict(weights)
+        for g in shared:
+            weights[g] *= factors[g]
+    else:
+        chars = _NOT_ALNUM.sub("", normalise(text[:4000]))
+        uni, bi = Counter(chars), Counter(map(add, chars, chars[1:]))
+        uw, du, bw, db = _weights()
+        tf = _TF.__getitem__
+        weights = dict(zip(uni, map(mul, map(tf, uni.values()), map(uw.get, uni, repeat(du))), strict=True))
+        weights.update(zip(bi, map(mul, map(tf, bi.values()), map(bw.get, bi, repeat(db))), strict=True))
     values = weights.values()
     return weights, math.sqrt(sum(map(mul, values, values)))
 
 
-def vector(text: str) -> dict[str, float]:
-    """The L2-normalised TF-IDF vector of ``text``'s characters and bigrams (see :func:`profile`)."""
-    weights, norm = profile(text)
+def vector(text: str, category_code: str = "") -> dict[str, float]:
+    """The L2-normalised TF-IDF vector of ``text``'s characters and bigrams, weighted for
+    comparison within ``category_code`` (see :func:`profile`)."""
+    weights, norm = profile(text, category_code)
     return {g: w / norm for g, w in weights.items()} if norm else {}
 
 
-def similarity(query: dict[str, float], text: str) -> float:
-    """The cosine of a :func:`vector` and the vector of ``text`` (no vector of ``text`` is built: a
-    product per shared gram)."""
-    weights, norm = profile(text)
+def similarity(query: dict[str, float], text: str, category_code: str = "") -> float:
+    """The cosine of a :func:`vector` (made for the same ``category_code``) and the vector of
+    ``text`` (no vector of ``text`` is built: a product per shared gram)."""
+    weights, norm = profile(text, category_code)
     if not norm or not query:
         return 0.0
     return sum(query[g] * weights[g] for g in query.keys() & weights.keys()) / norm
 
 
-def cosine(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    get = b.get
-    return sum(x * get(g, 0.0) for g, x in a.items())
-
-
 def rank(candidates: list[Candidate], *, region_code: str, category_code: str | None, text: str,
          now: datetime, window_days: int = WINDOW_DAYS) -> list[Scored]:
     """Every candidate scored (see the module doc), best first; no threshold applied."""
-    query = vector(text)
+    queries: dict[str, dict[str, float]] = {}  # the query's vector for each candidate category
     group = (category_code or "")[:2]
     out: list[Scored] = []
     for c in candidates:
-        sim = similarity(query, c.text) if query else 0.0
+        query = queries.get(c.category_code)
+        if query is None:
+            query = queries[c.category_code] = vector(text, c.category_code)
+        sim = similarity(query, c.text, c.category_code) if query else 0.0
         same_cat = bool(category_code) and c.category_code == category_code
         same_group = bool(group) and c.category_code[:2] == group
         same_village = c.region_code == region_code and len(region_code) > 9
