@@ -43,7 +43,7 @@ def test_services_are_the_leaf_categories_grouped_by_their_heading(api):
     assert "01" not in services  # a heading is a group, not a service
     assert api.client.get(f"{V2}/services/0101.json").json() == {"service_code": "0101", "attributes": []}
     assert "0199" in problem(api.client.get(f"{V2}/services/0199.json"), 404)
-    assert ".json" in problem(api.client.get(f"{V2}/services.xml"), 400)
+    assert ".xml" in problem(api.client.get(f"{V2}/services.yaml"), 404)  # a format we do not write
     assert api.client.get(f"{V2}/discovery.json").json()["endpoints"][0]["url"].endswith("/open311/v2/")
 
 
@@ -106,7 +106,7 @@ def test_bad_requests_are_answered_with_the_reason_and_nothing_is_registered(api
     assert "电话" in problem(submit(api, key, phone="12"), 400)
     r = api.client.post(f"{V2}/requests.json", content=b"\x00\x01", headers={"content-type": "application/json"})
     assert r.status_code in (400, 403)
-    assert ".json" in problem(api.client.post(f"{V2}/requests.xml", data={"api_key": key}), 400)
+    assert ".xml" in problem(api.client.post(f"{V2}/requests.csv", data={"api_key": key}), 404)
     assert "start_date" in problem(api.client.get(f"{V2}/requests.json", params={"api_key": key, "start_date": "x"}),
                                    400)
     assert "status" in problem(api.client.get(f"{V2}/requests.json", params={"api_key": key, "status": "done"}), 400)

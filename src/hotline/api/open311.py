@@ -19,20 +19,32 @@
   ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
   ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline.
 
-Only JSON: a ``.xml`` address is answered with a 400 saying so. Errors are the specification's list
-``[{"code": 400, "description": "..."}]``; bad input is a 4xx, never a 500.
+Every endpoint answers in the format its extension names, ``.json`` or ``.xml`` (the
+specification's shapes: ``<services><service>``, ``<service_requests><request>``, ``<errors><error>``,
+``<service_definition>``, ``<discovery>``; ``text/xml; charset=utf-8``; an empty or absent value is an
+empty element). A handler builds its answer once as data (:class:`Answer`) and :func:`_json` or
+:func:`_xml` renders it, so the two formats carry the same values. Any other extension is a 404.
+Errors are the specification's list ``[{"code": 400, "description": "..."}]`` (``<errors>`` in XML);
+bad input is a 4xx, never a 500.
+
+There is no ``tokens/{token}`` endpoint: a POST answers with the ``service_request_id`` at once, never
+with a token, so a client has nothing to look up.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
+import re
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -63,8 +75,91 @@ class Problem(Exception):
         self.http_status, self.description = http_status, description
 
 
-def _answer(body: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(body, status_code=status)
+@dataclass(frozen=True)
+class Answer:
+    """What an endpoint answers, before it is written as JSON or XML: ``body`` is the JSON value;
+    in XML it is the element ``root``, a list giving one child per item (``ITEMS[root]``)."""
+
+    root: str
+    body: Any
+    status: int = 200
+
+
+# The XML element of one item of a list, by the list's element (the specification's names).
+ITEMS = {"services": "service", "service_requests": "request", "errors": "error", "endpoints": "endpoint",
+         "formats": "format", "attributes": "attribute", "values": "value"}
+# Characters XML 1.0 cannot carry at all (control characters other than tab and newlines).
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _json(answer: Answer) -> Response:
+    return JSONResponse(answer.body, status_code=answer.status)
+
+
+def _xml(answer: Answer) -> Response:
+    root = ET.Element(answer.root)
+    _fill(root, answer.body)
+    text = ET.tostring(root, encoding="unicode", short_empty_elements=False)
+    return Response(('<?xml version="1.0" encoding="utf-8"?>\n' + text).encode("utf-8"),
+                    status_code=answer.status, media_type="text/xml; charset=utf-8")
+
+
+def _fill(element: ET.Element, value: Any) -> None:
+    """Write ``value`` into ``element``: a list as one child per item, a dict as one child per key,
+    ``None`` as nothing (an empty element), a boolean as ``true``/``false``, anything else as text."""
+    if isinstance(value, list):
+        for item in value:
+            _fill(ET.SubElement(element, ITEMS[element.tag]), item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _fill(ET.SubElement(element, key), item)
+    elif isinstance(value, bool):
+        element.text = "true" if value else "false"
+    elif value is not None:
+        element.text = NOT_XML.sub("\ufffd", str(value))  # ElementTree escapes < & > itself
+
+
+FORMATS: dict[str, Callable[[Answer], Response]] = {"json": _json, "xml": _xml}
+
+
+def _problem(p: Problem) -> Answer:
+    return Answer("errors", [{"code": p.http_status, "description": p.description}], p.http_status)
+
+
+def _writer(request: Request) -> Callable[[Answer], Response] | None:
+    return FORMATS.get(request.path_params.get("fmt", ""))
+
+
+def _unknown_format(request: Request) -> Response:
+    """Said in JSON: the format asked for is the one we cannot write."""
+    fmt = request.path_params.get("fmt", "")
+    return _json(_problem(Problem(404, f"不支持的格式 .{fmt}：请用 .json 或 .xml")))
+
+
+def _open311(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """An endpoint whose ``Answer``, or ``Problem``, is written in the format its extension names."""
+    if inspect.iscoroutinefunction(handler):
+        @functools.wraps(handler)
+        async def awaited(request: Request, **kwargs: Any) -> Response:
+            if (write := _writer(request)) is None:  # before reading the body
+                return _unknown_format(request)
+            try:
+                return write(await handler(request, **kwargs))
+            except Problem as p:
+                return write(_problem(p))
+
+        return awaited
+
+    @functools.wraps(handler)
+    def wrapped(request: Request, **kwargs: Any) -> Response:
+        if (write := _writer(request)) is None:
+            return _unknown_format(request)
+        try:
+            return write(handler(request, **kwargs))
+        except Problem as p:
+            return write(_problem(p))
+
+    return wrapped
 
 
 @contextlib.contextmanager
@@ -80,11 +175,6 @@ def _work(request: Request, *, write: bool) -> Iterator[Session]:
         raise Problem(400 if err.http_status in (422, 500) else err.http_status, err.message) from None
 
 
-def _json_only(fmt: str) -> None:
-    if fmt != "json":
-        raise Problem(400, f"只支持 JSON 格式：请把 .{fmt} 换成 .json")
-
-
 def _account(session: Session, api_key: str) -> User:
     if not api_key.strip():
         raise Problem(403, "缺少 api_key：请向热线中心申请接入令牌")
@@ -94,19 +184,6 @@ def _account(session: Session, api_key: str) -> User:
         raise Problem(403, "api_key 无效或已失效") from None
 
 
-def _errors(handler: Callable[..., JSONResponse]) -> Callable[..., JSONResponse]:
-    """An endpoint whose ``Problem`` becomes the specification's error list."""
-
-    @functools.wraps(handler)
-    def wrapped(*args: Any, **kwargs: Any) -> JSONResponse:
-        try:
-            return handler(*args, **kwargs)
-        except Problem as p:
-            return _answer([{"code": p.http_status, "description": p.description}], p.http_status)
-
-    return wrapped
-
-
 def _iso(moment: datetime | None) -> str | None:
     return clock.local(moment).isoformat(timespec="seconds") if moment else None
 
@@ -114,15 +191,14 @@ def _iso(moment: datetime | None) -> str | None:
 # --- discovery and services ---------------------------------------------------------------
 
 @router.get("/discovery.{fmt}")
-@_errors
-def discovery(request: Request, fmt: str) -> JSONResponse:
-    _json_only(fmt)
+@_open311
+def discovery(request: Request) -> Answer:
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
-    return _answer({"changeset": "2026-11-28T00:00:00+08:00", "contact": "12345 政务服务便民热线",
+    return Answer("discovery", {"changeset": "2026-11-28T00:00:00+08:00", "contact": "12345 政务服务便民热线",
                     "key_service": "向热线中心申请 API 令牌（hotline token create）",
                     "endpoints": [{"specification": "http://wiki.open311.org/GeoReport_v2", "url": base,
                                    "changeset": "2026-11-28T00:00:00+08:00", "type": "production",
-                                   "formats": ["application/json"]}]})
+                                   "formats": ["application/json", "text/xml"]}]})
 
 
 def _services(snap: reference.Snapshot) -> list[dict[str, Any]]:
@@ -141,21 +217,19 @@ def _services(snap: reference.Snapshot) -> list[dict[str, Any]]:
 
 
 @router.get("/services.{fmt}")
-@_errors
-def services(request: Request, fmt: str) -> JSONResponse:
-    _json_only(fmt)
+@_open311
+def services(request: Request) -> Answer:
     with _work(request, write=False) as session:
-        return _answer(_services(reference.snapshot(session)))
+        return Answer("services", _services(reference.snapshot(session)))
 
 
 @router.get("/services/{code}.{fmt}")
-@_errors
-def service_definition(request: Request, code: str, fmt: str) -> JSONResponse:
-    _json_only(fmt)
+@_open311
+def service_definition(request: Request, code: str) -> Answer:
     with _work(request, write=False) as session:
         if code not in {s["service_code"] for s in _services(reference.snapshot(session))}:
             raise Problem(404, f"没有服务 {code}：可用的服务见 services.json")
-        return _answer({"service_code": code, "attributes": []})
+        return Answer("service_definition", {"service_code": code, "attributes": []})
 
 
 # --- requests -------------------------------------------------------------------------------
@@ -226,15 +300,12 @@ def _utf8(value: str) -> str:
 
 
 @router.post("/requests.{fmt}")
-async def create_request(request: Request, fmt: str) -> JSONResponse:
-    try:
-        _json_only(fmt)
-        return _create(request, await _form(request))
-    except Problem as p:
-        return _answer([{"code": p.http_status, "description": p.description}], p.http_status)
+@_open311
+async def create_request(request: Request) -> Answer:
+    return _create(request, await _form(request))
 
 
-def _create(request: Request, form: dict[str, str]) -> JSONResponse:
+def _create(request: Request, form: dict[str, str]) -> Answer:
     code, description = form.get("service_code", "").strip(), form.get("description", "").strip()
     where = form.get("address_string", "").strip()
     latitude = _coordinate(form.get("lat", ""), "lat", -90, 90)
@@ -267,7 +338,8 @@ def _create(request: Request, form: dict[str, str]) -> JSONResponse:
         due = ticket.dispatch_due_at
         notice = (f"已受理，工单号 {ticket.number}，地点：{reference.region_label(snap, place.code)}"
                   + (f"；将于 {clock.local(due):%m月%d日 %H:%M} 前派给承办单位" if due else ""))
-        return _answer([{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
+        return Answer("service_requests",
+                      [{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
 
 
 def _when(value: str, field: str, *, end: bool = False) -> datetime | None:
@@ -283,10 +355,9 @@ def _when(value: str, field: str, *, end: bool = False) -> datetime | None:
 
 
 @router.get("/requests.{fmt}")
-@_errors
-def list_requests(request: Request, fmt: str, api_key: str = "", service_request_id: str = "",
-                  service_code: str = "", start_date: str = "", end_date: str = "", status: str = "") -> JSONResponse:
-    _json_only(fmt)
+@_open311
+def list_requests(request: Request, api_key: str = "", service_request_id: str = "",
+                  service_code: str = "", start_date: str = "", end_date: str = "", status: str = "") -> Answer:
     start, end = _when(start_date, "start_date"), _when(end_date, "end_date", end=True)
     wanted = {s.strip() for s in status.split(",") if s.strip()}
     if wanted - {"open", "closed"}:
@@ -313,18 +384,17 @@ def list_requests(request: Request, fmt: str, api_key: str = "", service_request
                 query = query.where(Ticket.status.in_(CLOSED))
         rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(MAX_RESULTS))
         snap = reference.snapshot(session)
-        return _answer([_request(snap, t) for t in rows])
+        return Answer("service_requests", [_request(snap, t) for t in rows])
 
 
 @router.get("/requests/{number}.{fmt}")
-@_errors
-def get_request(request: Request, number: str, fmt: str, api_key: str = "") -> JSONResponse:
-    _json_only(fmt)
+@_open311
+def get_request(request: Request, number: str, api_key: str = "") -> Answer:
     with _work(request, write=False) as session:
         account = _account(session, api_key)
         ticket = session.scalar(select(Ticket).where(Ticket.number == number, Ticket.channel == Channel.open311,
                                                      Ticket.registered_by_id == account.id))
         if ticket is None:
             raise Problem(404, f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
-        return _answer([_request(reference.snapshot(session), ticket)])
+        return Answer("service_requests", [_request(reference.snapshot(session), ticket)])
 
