@@ -335,3 +335,52 @@ def test_completing_a_task_does_not_record_a_recall_nobody_made(staff, site):
     page = client.get(r.headers["location"]).text
     history = page.split('id="history"')[1]
     assert "释放农机或人员" in history and "释放农机 1 台、人员 0 人" in history and "撤回 ·" not in history
+
+
+def _back_form(page, action):
+    """The hidden list filters (``back``) of the state-change form posting to ``action``."""
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return form.split('name="back" value="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
+def test_changing_a_machines_or_volunteers_state_comes_back_to_the_same_filtered_list(staff, site):
+    """报修 on a list filtered to 收割机 came back to the whole register, unfiltered."""
+    with site.db.transaction() as s:
+        broken = machine(s, label="待修收割机").id
+        machine(s, label="另一台收割机")
+        machine(s, kind="pump", label="QW150 水泵")
+        away = volunteer(s, name="外出甲").id
+        volunteer(s, name="待命乙")
+        service.register_volunteer(s, actor=None, township_code="141002103", name="县底丙")
+    client, csrf = sign_in(site, "f-town")
+    listing = f"/fieldwork/machines?kind=harvester&township={PEIJIE}"
+    page = client.get(listing).text
+    r = client.post(f"/fieldwork/machines/{broken}/state", data={
+        "csrf": csrf, "state": "repair", "back": _back_form(page, f"/fieldwork/machines/{broken}/state")})
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/fieldwork/machines?kind=harvester&township={PEIJIE}&done=changed"
+    page = client.get(r.headers["location"]).text
+    assert "已更新。" in page and "共 2 台" in page and "QW150 水泵" not in page
+    assert '<option value="harvester" selected>' in page and "修好，可调派" in page
+
+    listing = f"/fieldwork/volunteers?on_task=0&available=1&township={PEIJIE}"
+    page = client.get(listing).text
+    r = client.post(f"/fieldwork/volunteers/{away}/available", data={
+        "csrf": csrf, "available": "0", "back": _back_form(page, f"/fieldwork/volunteers/{away}/available")})
+    page = client.get(r.headers["location"]).text
+    assert "已更新。" in page and "共 1 人" in page and "待命乙" in page and "外出甲" not in page
+    assert "县底丙" not in page
+
+
+@pytest.mark.parametrize("back", ["//evil.example/x", "https://evil.example/", "kind=harvester&next=//evil.example",
+                                  "kind=harvester%0d%0aSet-Cookie:x=1", "state=<script>", "kind=" + "a" * 600])
+def test_the_kept_filters_are_only_the_lists_own_and_never_lead_elsewhere(staff, site, back):
+    with site.db.transaction() as s:
+        m = machine(s).id
+    client, csrf = sign_in(site, "f-town")
+    r = client.post(f"/fieldwork/machines/{m}/state", data={"csrf": csrf, "state": "repair", "back": back})
+    assert r.status_code == 303
+    location = r.headers["location"]
+    assert location.startswith("/fieldwork/machines?") and location.endswith("done=changed")
+    assert "evil" not in location and "script" not in location and "Set-Cookie" not in location
+    assert location in ("/fieldwork/machines?done=changed", "/fieldwork/machines?kind=harvester&done=changed")

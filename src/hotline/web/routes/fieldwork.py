@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -383,6 +384,24 @@ def from_ticket(request: Request, number: str, csrf: str = Form(""), operation_i
 
 
 REGISTER_NOTICES = {"added": "已登记，见下表。", "changed": "已更新。"}
+# Each register list's own filters: a change made on a filtered list comes back to the same list.
+REGISTER_FILTERS = {"machines": ("kind", "state", "township"),
+                    "volunteers": ("on_task", "available", "township"),
+                    "buyers": ()}
+
+
+def _filter_query(which: str, filters: dict[str, str]) -> str:
+    """The list's filters as a query string: only its own names, only short plain values (what
+    the form posts back is not trusted; the path is fixed, so this is never a redirect elsewhere)."""
+    kept = {k: filters[k] for k in REGISTER_FILTERS[which]
+            if filters.get(k) and len(filters[k]) <= 20 and filters[k].isascii() and filters[k].isalnum()}
+    return urlencode(kept)
+
+
+def _posted_filters(which: str, back: str) -> dict[str, str]:
+    """The filters a state-change form carried from its list (``back``, a query string)."""
+    pairs = parse_qsl(back[:500], keep_blank_values=False)
+    return {k: v for k, v in pairs if k in REGISTER_FILTERS[which]}
 
 
 def _register_page(request: Request, ctx: PageContext, which: str, *, status_code: int = 200,
@@ -411,6 +430,7 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
         return _page(request, "error.html", status_code=err.http_status, title="筛选条件无效", message=err.message)
     villages = sorted(((c, n) for c, (n, level, parent) in snap.regions.items() if level == 5 and parent in townships))
     return _page(request, f"fieldwork/{which}.html", status_code=status_code, fs=fs, rows=rows, filters=filters,
+                 back=_filter_query(which, filters),
                  townships=[(c, reference.region_label(snap, c)) for c in townships], villages=villages,
                  place=lambda code: _place(snap, code), error=error, typed=typed or {},
                  notice=REGISTER_NOTICES.get(done), title={"machines": "农机登记", "volunteers": "志愿者登记", "buyers": "粮食收购"}[which])
@@ -437,15 +457,20 @@ def buyers_page(request: Request, done: str = "") -> Response:
 
 
 def _on_register(request: Request, csrf: str, which: str, typed: dict[str, Any],
-                 act: Callable[[PageContext], Any]) -> Response:
+                 act: Callable[[PageContext], Any], back: str = "") -> Response:
+    """A registration, or a change of state made on the list (``back``: the list's filters, kept)."""
+    filters = _posted_filters(which, back)
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         try:
             act(ctx)
         except DomainError as err:
             ctx.session.rollback()
-            return _register_page(request, ctx, which, status_code=err.http_status, error=err.message, typed=typed)
+            return _register_page(request, ctx, which, status_code=err.http_status, error=err.message, typed=typed,
+                                  **filters)
         # Registering says so (the page looked the same as before); a change of state too.
-        return RedirectResponse(f"/fieldwork/{which}?done={'added' if typed else 'changed'}", status_code=303)
+        query = _filter_query(which, filters)
+        done = "added" if typed else "changed"
+        return RedirectResponse(f"/fieldwork/{which}?{query + '&' if query else ''}done={done}", status_code=303)
 
 
 @router.post("/fieldwork/machines")
@@ -459,9 +484,11 @@ def add_machine(request: Request, csrf: str = Form(""), township_code: str = For
 
 
 @router.post("/fieldwork/machines/{machine_id}/state")
-def machine_state(request: Request, machine_id: int, csrf: str = Form(""), state: str = Form("")) -> Response:
+def machine_state(request: Request, machine_id: int, csrf: str = Form(""), state: str = Form(""),
+                  back: str = Form("")) -> Response:
     return _on_register(request, csrf, "machines", {}, lambda ctx: service.set_machine_state(
-        ctx.session, queries.get_row(ctx.session, Machine, machine_id, _fs(ctx), "农机"), actor=ctx.user, state=state))
+        ctx.session, queries.get_row(ctx.session, Machine, machine_id, _fs(ctx), "农机"), actor=ctx.user, state=state),
+        back=back)
 
 
 @router.post("/fieldwork/volunteers")
@@ -474,10 +501,11 @@ def add_volunteer(request: Request, csrf: str = Form(""), township_code: str = F
 
 
 @router.post("/fieldwork/volunteers/{volunteer_id}/available")
-def volunteer_available(request: Request, volunteer_id: int, csrf: str = Form(""), available: str = Form("")) -> Response:
+def volunteer_available(request: Request, volunteer_id: int, csrf: str = Form(""), available: str = Form(""),
+                        back: str = Form("")) -> Response:
     return _on_register(request, csrf, "volunteers", {}, lambda ctx: service.set_volunteer_available(
         ctx.session, queries.get_row(ctx.session, Volunteer, volunteer_id, _fs(ctx), "志愿者"), actor=ctx.user,
-        available=available == "1"))
+        available=available == "1"), back=back)
 
 
 @router.post("/fieldwork/buyers")
@@ -491,7 +519,8 @@ def add_buyer(request: Request, csrf: str = Form(""), township_code: str = Form(
 
 
 @router.post("/fieldwork/buyers/{buyer_id}/active")
-def buyer_active(request: Request, buyer_id: int, csrf: str = Form(""), active: str = Form("")) -> Response:
+def buyer_active(request: Request, buyer_id: int, csrf: str = Form(""), active: str = Form(""),
+                 back: str = Form("")) -> Response:
     return _on_register(request, csrf, "buyers", {}, lambda ctx: service.set_buyer_active(
         ctx.session, queries.get_row(ctx.session, Buyer, buyer_id, _fs(ctx), "收购商"), actor=ctx.user,
-        active=active == "1"))
+        active=active == "1"), back=back)
