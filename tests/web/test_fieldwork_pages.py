@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from hotline.accounts.models import Role
 from hotline.accounts.service import add_user, hash_password
-from hotline.fieldwork import service
+from hotline.fieldwork import queries, service
+from hotline.fieldwork.access import SYSTEM
 from hotline.fieldwork.models import FieldTask, Machine, Operation
 from hotline.kit import clock
 from tests.builders import register
@@ -217,9 +218,9 @@ def test_the_dashboards_machine_and_volunteer_counts_open_the_same_rows(staff, s
     client, _ = site.signed_in("supervisor")
     page = client.get(f"/fieldwork/operations/{op}").text
     for href, count, shown, hidden in (
-            (f"/fieldwork/machines?township={PEIJIE}&state=working", 1, "本镇收割机", "县底收割机"),
+            (f"/fieldwork/machines?township={PEIJIE}&operation={op}", 1, "本镇收割机", "县底收割机"),
             (f"/fieldwork/machines?township={PEIJIE}&state=available", 1, "本镇备用收割机", "县底收割机"),
-            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=1", 1, "在岗甲", "待命乙"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&operation={op}", 1, "在岗甲", "待命乙"),
             (f"/fieldwork/volunteers?township={PEIJIE}&on_task=0&available=1", 1, "待命乙", "外出丙")):
         assert f'href="{href.replace("&", "&amp;")}"' in page or f'href="{href}"' in page, href
         listing = client.get(href).text
@@ -337,6 +338,61 @@ def test_completing_a_task_does_not_record_a_recall_nobody_made(staff, site):
     assert "释放农机或人员" in history and "释放农机 1 台、人员 0 人" in history and "撤回 ·" not in history
 
 
+def _kpi(page, label):
+    """The href and the figure of a dashboard count, by its label."""
+    head, _ = page.split(f"<span>{label}</span>", 1)
+    href = head.rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    figure = page.split(f"<span>{label}</span><strong>", 1)[1].split("</strong>", 1)[0]
+    return href, int(figure)
+
+
+def test_two_operations_in_one_township_each_count_their_own_machines_and_people(staff, site):
+    """With 秋收 and 抢种 open in 裴介镇 at once, both dashboards showed the township's machines:
+    「作业中农机 3」 on each, six in all for three machines working."""
+    harvest = _operation(site)
+    with site.db.transaction() as s:
+        sowing = service.create_operation(s, actor=None, name="裴介镇小麦抢种", township_code=PEIJIE, crops="小麦",
+                                          start_date=date(2026, 10, 5), target_date=date(2026, 10, 25)).id
+    reap, sow = _task(site, harvest), _task(site, sowing, village_code=DALV, work_kind="sowing", plot="大吕村麦田")
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, reap), machine(s, label="秋收收割机"), actor=None)
+        service.assign_machine(s, s.get(FieldTask, sow), machine(s, kind="seeder", label="抢种播种机甲"), actor=None)
+        service.assign_machine(s, s.get(FieldTask, sow), machine(s, kind="tractor", label="抢种拖拉机乙"), actor=None)
+        machine(s, label="空闲收割机")
+        service.assign_volunteer(s, s.get(FieldTask, reap), volunteer(s, name="秋收志愿者"), actor=None)
+        volunteer(s, name="待命志愿者")
+    client, _ = sign_in(site, "f-town")
+    boards = {op: client.get(f"/fieldwork/operations/{op}").text for op in (harvest, sowing)}
+    figures = {op: {label: _kpi(page, label) for label in ("本行动作业中农机", "全镇可调派农机", "本行动在岗志愿者",
+                                                           "全镇待命志愿者")} for op, page in boards.items()}
+    assert figures[harvest]["本行动作业中农机"][1] == 1 and figures[sowing]["本行动作业中农机"][1] == 2
+    assert figures[harvest]["本行动在岗志愿者"][1] == 1 and figures[sowing]["本行动在岗志愿者"][1] == 0
+    # The free pool is the township's, the same on both, and says so.
+    assert figures[harvest]["全镇可调派农机"][1] == figures[sowing]["全镇可调派农机"][1] == 1
+    assert figures[harvest]["全镇待命志愿者"][1] == figures[sowing]["全镇待命志愿者"][1] == 1
+    # Each count opens the rows it counts.
+    expected = {(harvest, "本行动作业中农机"): (["秋收收割机"], ["抢种播种机甲", "抢种拖拉机乙", "空闲收割机"]),
+                (sowing, "本行动作业中农机"): (["抢种播种机甲", "抢种拖拉机乙"], ["秋收收割机", "空闲收割机"]),
+                (harvest, "全镇可调派农机"): (["空闲收割机"], ["秋收收割机", "抢种播种机甲"]),
+                (harvest, "本行动在岗志愿者"): (["秋收志愿者"], ["待命志愿者"]),
+                (sowing, "本行动在岗志愿者"): ([], ["秋收志愿者", "待命志愿者"]),
+                (harvest, "全镇待命志愿者"): (["待命志愿者"], ["秋收志愿者"])}
+    for (op, label), (shown, hidden) in expected.items():
+        href, count = figures[op][label]
+        listing = client.get(href).text
+        assert f"共 {count} " in listing, (op, label, href)
+        assert all(n in listing for n in shown) and not any(n in listing for n in hidden), (op, label, href)
+    # The operation's own lists say which operation they are.
+    listing = client.get(figures[sowing]["本行动作业中农机"][0]).text
+    assert "正在「<a" in listing and "裴介镇小麦抢种</a>」的任务上作业的农机" in listing
+    # And the two operations' figures add up to the township's.
+    with site.db.transaction() as s:
+        a = queries.dashboard(s, SYSTEM, s.get(Operation, harvest))
+        b = queries.dashboard(s, SYSTEM, s.get(Operation, sowing))
+    assert a["machines"]["working"] + b["machines"]["working"] == a["township"]["machines"]["working"] == 3
+    assert a["volunteers"]["on_task"] + b["volunteers"]["on_task"] == a["township"]["volunteers"]["on_task"] == 1
+
+
 def _back_form(page, action):
     """The hidden list filters (``back``) of the state-change form posting to ``action``."""
     form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
@@ -370,6 +426,7 @@ def test_changing_a_machines_or_volunteers_state_comes_back_to_the_same_filtered
     page = client.get(r.headers["location"]).text
     assert "已更新。" in page and "共 1 人" in page and "待命乙" in page and "外出甲" not in page
     assert "县底丙" not in page
+    assert f'<a href="/fieldwork/volunteers?on_task=0&amp;available=1&amp;township={PEIJIE}" aria-current="page">待命</a>' in page
 
 
 @pytest.mark.parametrize("back", ["//evil.example/x", "https://evil.example/", "kind=harvester&next=//evil.example",

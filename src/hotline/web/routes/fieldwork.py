@@ -385,8 +385,8 @@ def from_ticket(request: Request, number: str, csrf: str = Form(""), operation_i
 
 REGISTER_NOTICES = {"added": "已登记，见下表。", "changed": "已更新。"}
 # Each register list's own filters: a change made on a filtered list comes back to the same list.
-REGISTER_FILTERS = {"machines": ("kind", "state", "township"),
-                    "volunteers": ("on_task", "available", "township"),
+REGISTER_FILTERS = {"machines": ("kind", "state", "township", "operation"),
+                    "volunteers": ("on_task", "available", "township", "operation"),
                     "buyers": ()}
 
 
@@ -415,39 +415,48 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
                                        if fs.coordinates(o["operation"].township_code)})
     if not townships:  # supervisors and admins before any operation: every township
         townships = sorted(c for c, (_, level, _) in snap.regions.items() if level == 4)
+    operation = None
     try:
+        if filters.get("operation"):  # a dashboard's 「本行动」 count: what works on its tasks now
+            operation = queries.get_operation(ctx.session, fs, _int(filters["operation"]) or 0)
+        op_id = operation.id if operation else None
         if which == "machines":
             rows: list[Any] = queries.machines(ctx.session, fs, township_code=filters.get("township") or None,
-                                               kind=filters.get("kind") or None, state=filters.get("state") or None)
+                                               kind=filters.get("kind") or None, state=filters.get("state") or None,
+                                               operation_id=op_id)
         elif which == "volunteers":
             flag = {"1": True, "0": False}
             rows = queries.volunteers(ctx.session, fs, township_code=filters.get("township") or None,
                                       on_task=flag.get(filters.get("on_task") or ""),
-                                      available=flag.get(filters.get("available") or ""))
+                                      available=flag.get(filters.get("available") or ""), operation_id=op_id)
         else:
             rows = queries.buyers(ctx.session, scope=fs, active_only=False)
     except DomainError as err:
         return _page(request, "error.html", status_code=err.http_status, title="筛选条件无效", message=err.message)
     villages = sorted(((c, n) for c, (n, level, parent) in snap.regions.items() if level == 5 and parent in townships))
     return _page(request, f"fieldwork/{which}.html", status_code=status_code, fs=fs, rows=rows, filters=filters,
-                 back=_filter_query(which, filters),
+                 back=_filter_query(which, filters), operation=operation,
+                 township_label=reference.region_label(snap, filters["township"])
+                 if filters.get("township") in snap.regions else None,
                  townships=[(c, reference.region_label(snap, c)) for c in townships], villages=villages,
                  place=lambda code: _place(snap, code), error=error, typed=typed or {},
                  notice=REGISTER_NOTICES.get(done), title={"machines": "农机登记", "volunteers": "志愿者登记", "buyers": "粮食收购"}[which])
 
 
 @router.get("/fieldwork/machines")
-def machines_page(request: Request, kind: str = "", state: str = "", township: str = "", done: str = "") -> Response:
+def machines_page(request: Request, kind: str = "", state: str = "", township: str = "", operation: str = "",
+                  done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "machines", done=done, kind=kind, state=state, township=township)
+        return _register_page(request, ctx, "machines", done=done, kind=kind, state=state, township=township,
+                              operation=operation)
 
 
 @router.get("/fieldwork/volunteers")
 def volunteers_page(request: Request, on_task: str = "", available: str = "", township: str = "",
-                    done: str = "") -> Response:
+                    operation: str = "", done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         return _register_page(request, ctx, "volunteers", done=done, on_task=on_task, available=available,
-                              township=township)
+                              township=township, operation=operation)
 
 
 @router.get("/fieldwork/buyers")
