@@ -441,3 +441,30 @@ def test_the_kept_filters_are_only_the_lists_own_and_never_lead_elsewhere(staff,
     assert location.startswith("/fieldwork/machines?") and location.endswith("done=changed")
     assert "evil" not in location and "script" not in location and "Set-Cookie" not in location
     assert location in ("/fieldwork/machines?done=changed", "/fieldwork/machines?kind=harvester&done=changed")
+
+
+def test_a_finished_task_does_not_say_nobody_was_ever_sent(staff, site):
+    """A completed task's page said 「尚未调派农机或人员」 (not sent yet): its machine had worked it
+    and been released."""
+    op = _operation(site)
+    t = _task(site, op, work_kind="road", area=None)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, t), machine(s, kind="truck", label="晋L 运输车"), actor=None)
+        service.complete(s, s.get(FieldTask, t), actor=None)
+    client, _ = sign_in(site, "f-town")
+    resources = client.get(f"/fieldwork/tasks/{t}").text.split('id="resources"')[1].split("</section>")[0]
+    assert "尚未调派" not in resources and "任务已结束，农机和人员已释放" in resources
+    assert "尚未调派农机或人员" in client.get(f"/fieldwork/tasks/{_task(site, op)}").text
+
+
+def test_the_overdue_headings_count_opens_every_overdue_task(staff, site):
+    """The dashboard lists 20 overdue tasks; its heading's count was plain text, the rest out of reach."""
+    op = _operation(site)
+    for i in range(22):
+        _task(site, op, plot=f"低洼地 {i}", due_date=date(2026, 10, 2))
+    clock.freeze(datetime(2026, 10, 5, 9, 0))
+    client, _ = sign_in(site, "f-town")
+    page = client.get(f"/fieldwork/operations/{op}").text
+    heading = page.split('id="overdue"')[1].split("</h2>")[0]
+    assert f'<a href="/fieldwork/tasks?operation={op}&overdue=1">22</a>' in heading
+    assert "下表列出优先级最高的 20 项" in heading
