@@ -97,7 +97,7 @@ def test_the_coordinator_sends_a_machine_reports_and_completes_and_the_dashboard
 
     page.click("button:text-is('完成任务')")
     _notice(page, "任务已完成")
-    assert "已完成" in page.inner_text("main h1") and "尚未调派农机或人员" in page.inner_text("#resources")
+    assert "已完成" in page.inner_text("main h1") and "任务已结束，农机和人员已释放" in page.inner_text("#resources")
 
     # Back on the dashboard: one waiting task fewer, one done more, the area counted.
     page.click("main dl a:has-text('县底镇秋季抢收抢种')")

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from hotline.accounts.models import Role
 from hotline.accounts.service import add_user, hash_password
-from hotline.fieldwork import service
+from hotline.fieldwork import queries, service
+from hotline.fieldwork.access import SYSTEM
 from hotline.fieldwork.models import FieldTask, Machine, Operation
 from hotline.kit import clock
 from tests.builders import register
@@ -217,9 +218,9 @@ def test_the_dashboards_machine_and_volunteer_counts_open_the_same_rows(staff, s
     client, _ = site.signed_in("supervisor")
     page = client.get(f"/fieldwork/operations/{op}").text
     for href, count, shown, hidden in (
-            (f"/fieldwork/machines?township={PEIJIE}&state=working", 1, "本镇收割机", "县底收割机"),
+            (f"/fieldwork/machines?township={PEIJIE}&operation={op}", 1, "本镇收割机", "县底收割机"),
             (f"/fieldwork/machines?township={PEIJIE}&state=available", 1, "本镇备用收割机", "县底收割机"),
-            (f"/fieldwork/volunteers?township={PEIJIE}&on_task=1", 1, "在岗甲", "待命乙"),
+            (f"/fieldwork/volunteers?township={PEIJIE}&operation={op}", 1, "在岗甲", "待命乙"),
             (f"/fieldwork/volunteers?township={PEIJIE}&on_task=0&available=1", 1, "待命乙", "外出丙")):
         assert f'href="{href.replace("&", "&amp;")}"' in page or f'href="{href}"' in page, href
         listing = client.get(href).text
@@ -335,3 +336,135 @@ def test_completing_a_task_does_not_record_a_recall_nobody_made(staff, site):
     page = client.get(r.headers["location"]).text
     history = page.split('id="history"')[1]
     assert "释放农机或人员" in history and "释放农机 1 台、人员 0 人" in history and "撤回 ·" not in history
+
+
+def _kpi(page, label):
+    """The href and the figure of a dashboard count, by its label."""
+    head, _ = page.split(f"<span>{label}</span>", 1)
+    href = head.rsplit('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    figure = page.split(f"<span>{label}</span><strong>", 1)[1].split("</strong>", 1)[0]
+    return href, int(figure)
+
+
+def test_two_operations_in_one_township_each_count_their_own_machines_and_people(staff, site):
+    """With 秋收 and 抢种 open in 裴介镇 at once, both dashboards showed the township's machines:
+    「作业中农机 3」 on each, six in all for three machines working."""
+    harvest = _operation(site)
+    with site.db.transaction() as s:
+        sowing = service.create_operation(s, actor=None, name="裴介镇小麦抢种", township_code=PEIJIE, crops="小麦",
+                                          start_date=date(2026, 10, 5), target_date=date(2026, 10, 25)).id
+    reap, sow = _task(site, harvest), _task(site, sowing, village_code=DALV, work_kind="sowing", plot="大吕村麦田")
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, reap), machine(s, label="秋收收割机"), actor=None)
+        service.assign_machine(s, s.get(FieldTask, sow), machine(s, kind="seeder", label="抢种播种机甲"), actor=None)
+        service.assign_machine(s, s.get(FieldTask, sow), machine(s, kind="tractor", label="抢种拖拉机乙"), actor=None)
+        machine(s, label="空闲收割机")
+        service.assign_volunteer(s, s.get(FieldTask, reap), volunteer(s, name="秋收志愿者"), actor=None)
+        volunteer(s, name="待命志愿者")
+    client, _ = sign_in(site, "f-town")
+    boards = {op: client.get(f"/fieldwork/operations/{op}").text for op in (harvest, sowing)}
+    figures = {op: {label: _kpi(page, label) for label in ("本行动作业中农机", "全镇可调派农机", "本行动在岗志愿者",
+                                                           "全镇待命志愿者")} for op, page in boards.items()}
+    assert figures[harvest]["本行动作业中农机"][1] == 1 and figures[sowing]["本行动作业中农机"][1] == 2
+    assert figures[harvest]["本行动在岗志愿者"][1] == 1 and figures[sowing]["本行动在岗志愿者"][1] == 0
+    # The free pool is the township's, the same on both, and says so.
+    assert figures[harvest]["全镇可调派农机"][1] == figures[sowing]["全镇可调派农机"][1] == 1
+    assert figures[harvest]["全镇待命志愿者"][1] == figures[sowing]["全镇待命志愿者"][1] == 1
+    # Each count opens the rows it counts.
+    expected = {(harvest, "本行动作业中农机"): (["秋收收割机"], ["抢种播种机甲", "抢种拖拉机乙", "空闲收割机"]),
+                (sowing, "本行动作业中农机"): (["抢种播种机甲", "抢种拖拉机乙"], ["秋收收割机", "空闲收割机"]),
+                (harvest, "全镇可调派农机"): (["空闲收割机"], ["秋收收割机", "抢种播种机甲"]),
+                (harvest, "本行动在岗志愿者"): (["秋收志愿者"], ["待命志愿者"]),
+                (sowing, "本行动在岗志愿者"): ([], ["秋收志愿者", "待命志愿者"]),
+                (harvest, "全镇待命志愿者"): (["待命志愿者"], ["秋收志愿者"])}
+    for (op, label), (shown, hidden) in expected.items():
+        href, count = figures[op][label]
+        listing = client.get(href).text
+        assert f"共 {count} " in listing, (op, label, href)
+        assert all(n in listing for n in shown) and not any(n in listing for n in hidden), (op, label, href)
+    # The operation's own lists say which operation they are.
+    listing = client.get(figures[sowing]["本行动作业中农机"][0]).text
+    assert "正在「<a" in listing and "裴介镇小麦抢种</a>」的任务上作业的农机" in listing
+    # And the two operations' figures add up to the township's.
+    with site.db.transaction() as s:
+        a = queries.dashboard(s, SYSTEM, s.get(Operation, harvest))
+        b = queries.dashboard(s, SYSTEM, s.get(Operation, sowing))
+    assert a["machines"]["working"] + b["machines"]["working"] == a["township"]["machines"]["working"] == 3
+    assert a["volunteers"]["on_task"] + b["volunteers"]["on_task"] == a["township"]["volunteers"]["on_task"] == 1
+
+
+def _back_form(page, action):
+    """The hidden list filters (``back``) of the state-change form posting to ``action``."""
+    form = page.split(f'action="{action}"', 1)[1].split("</form>", 1)[0]
+    return form.split('name="back" value="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+
+
+def test_changing_a_machines_or_volunteers_state_comes_back_to_the_same_filtered_list(staff, site):
+    """报修 on a list filtered to 收割机 came back to the whole register, unfiltered."""
+    with site.db.transaction() as s:
+        broken = machine(s, label="待修收割机").id
+        machine(s, label="另一台收割机")
+        machine(s, kind="pump", label="QW150 水泵")
+        away = volunteer(s, name="外出甲").id
+        volunteer(s, name="待命乙")
+        service.register_volunteer(s, actor=None, township_code="141002103", name="县底丙")
+    client, csrf = sign_in(site, "f-town")
+    listing = f"/fieldwork/machines?kind=harvester&township={PEIJIE}"
+    page = client.get(listing).text
+    r = client.post(f"/fieldwork/machines/{broken}/state", data={
+        "csrf": csrf, "state": "repair", "back": _back_form(page, f"/fieldwork/machines/{broken}/state")})
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/fieldwork/machines?kind=harvester&township={PEIJIE}&done=changed"
+    page = client.get(r.headers["location"]).text
+    assert "已更新。" in page and "共 2 台" in page and "QW150 水泵" not in page
+    assert '<option value="harvester" selected>' in page and "修好，可调派" in page
+
+    listing = f"/fieldwork/volunteers?on_task=0&available=1&township={PEIJIE}"
+    page = client.get(listing).text
+    r = client.post(f"/fieldwork/volunteers/{away}/available", data={
+        "csrf": csrf, "available": "0", "back": _back_form(page, f"/fieldwork/volunteers/{away}/available")})
+    page = client.get(r.headers["location"]).text
+    assert "已更新。" in page and "共 1 人" in page and "待命乙" in page and "外出甲" not in page
+    assert "县底丙" not in page
+    assert f'<a href="/fieldwork/volunteers?on_task=0&amp;available=1&amp;township={PEIJIE}" aria-current="page">待命</a>' in page
+
+
+@pytest.mark.parametrize("back", ["//evil.example/x", "https://evil.example/", "kind=harvester&next=//evil.example",
+                                  "kind=harvester%0d%0aSet-Cookie:x=1", "state=<script>", "kind=" + "a" * 600])
+def test_the_kept_filters_are_only_the_lists_own_and_never_lead_elsewhere(staff, site, back):
+    with site.db.transaction() as s:
+        m = machine(s).id
+    client, csrf = sign_in(site, "f-town")
+    r = client.post(f"/fieldwork/machines/{m}/state", data={"csrf": csrf, "state": "repair", "back": back})
+    assert r.status_code == 303
+    location = r.headers["location"]
+    assert location.startswith("/fieldwork/machines?") and location.endswith("done=changed")
+    assert "evil" not in location and "script" not in location and "Set-Cookie" not in location
+    assert location in ("/fieldwork/machines?done=changed", "/fieldwork/machines?kind=harvester&done=changed")
+
+
+def test_a_finished_task_does_not_say_nobody_was_ever_sent(staff, site):
+    """A completed task's page said 「尚未调派农机或人员」 (not sent yet): its machine had worked it
+    and been released."""
+    op = _operation(site)
+    t = _task(site, op, work_kind="road", area=None)
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, t), machine(s, kind="truck", label="晋L 运输车"), actor=None)
+        service.complete(s, s.get(FieldTask, t), actor=None)
+    client, _ = sign_in(site, "f-town")
+    resources = client.get(f"/fieldwork/tasks/{t}").text.split('id="resources"')[1].split("</section>")[0]
+    assert "尚未调派" not in resources and "任务已结束，农机和人员已释放" in resources
+    assert "尚未调派农机或人员" in client.get(f"/fieldwork/tasks/{_task(site, op)}").text
+
+
+def test_the_overdue_headings_count_opens_every_overdue_task(staff, site):
+    """The dashboard lists 20 overdue tasks; its heading's count was plain text, the rest out of reach."""
+    op = _operation(site)
+    for i in range(22):
+        _task(site, op, plot=f"低洼地 {i}", due_date=date(2026, 10, 2))
+    clock.freeze(datetime(2026, 10, 5, 9, 0))
+    client, _ = sign_in(site, "f-town")
+    page = client.get(f"/fieldwork/operations/{op}").text
+    heading = page.split('id="overdue"')[1].split("</h2>")[0]
+    assert f'<a href="/fieldwork/tasks?operation={op}&overdue=1">22</a>' in heading
+    assert "下表列出优先级最高的 20 项" in heading

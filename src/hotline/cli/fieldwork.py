@@ -83,9 +83,9 @@ def dashboard(env: Any, operation_id: int, username: str | None, as_json: bool) 
         click.echo(f"{op.name}：任务 {board['tasks']} 项，完成 {board['area_done']:g}/{board['area']:g} 亩{share}，"
                    f"超期 {board['overdue']} 项")
         click.echo("  " + "，".join(f"{s['label']} {s['count']}" for s in board["states"]))
-        click.echo(f"  农机：作业中 {board['machines']['working']}，可调派 {board['machines']['available']}，"
-                   f"维修 {board['machines']['repair']}；志愿者在岗 {board['volunteers']['on_task']}，"
-                   f"待命 {board['volunteers']['free']}")
+        click.echo(f"  本行动：农机作业中 {board['machines']['working']}，志愿者在岗 {board['volunteers']['on_task']}；"
+                   f"全镇：农机可调派 {board['machines']['available']}，维修 {board['machines']['repair']}，"
+                   f"志愿者待命 {board['volunteers']['free']}")
         for v in board["villages"]:
             pct = f"{v['share']:.0%}" if v["share"] is not None else "—"
             click.echo(f"  {v['name']:<6} 任务 {v['tasks']:2d}  未完成 {v['unfinished']:2d}  超期 {v['overdue']:2d}  "

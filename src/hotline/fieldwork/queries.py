@@ -216,11 +216,20 @@ def free_volunteers(session: Session, task: FieldTask, *, limit: int = 20) -> li
 # ---------------------------------------------------------------- registers
 
 
+def _tasks_of(operation_id: int) -> Any:
+    """Ids of an operation's tasks: machines and volunteers whose current task is one of them are
+    that operation's (a machine or person is on one task at a time, so on one operation)."""
+    return select(FieldTask.id).where(FieldTask.operation_id == operation_id)
+
+
 def machines(session: Session, scope: FieldScope, *, township_code: str | None = None, kind: str | None = None,
-             state: str | None = None) -> list[Machine]:
+             state: str | None = None, operation_id: int | None = None) -> list[Machine]:
+    """The register; ``operation_id`` keeps the machines working on that operation's tasks now."""
     query = select(Machine).where(scope.township_clause(Machine.township_code))
     if township_code:
         query = query.where(Machine.township_code == township_code)
+    if operation_id is not None:
+        query = query.where(Machine.task_id.in_(_tasks_of(operation_id)))
     if kind:
         query = query.where(Machine.kind == _state(MachineKind, kind, "kind"))
     if state:
@@ -229,10 +238,14 @@ def machines(session: Session, scope: FieldScope, *, township_code: str | None =
 
 
 def volunteers(session: Session, scope: FieldScope, *, township_code: str | None = None,
-               on_task: bool | None = None, available: bool | None = None) -> list[Volunteer]:
+               on_task: bool | None = None, available: bool | None = None,
+               operation_id: int | None = None) -> list[Volunteer]:
+    """The register; ``operation_id`` keeps the people on that operation's tasks now."""
     query = select(Volunteer).where(scope.township_clause(Volunteer.township_code))
     if township_code:
         query = query.where(Volunteer.township_code == township_code)
+    if operation_id is not None:
+        query = query.where(Volunteer.task_id.in_(_tasks_of(operation_id)))
     if on_task is not None:
         query = query.where(Volunteer.task_id.is_not(None) if on_task else Volunteer.task_id.is_(None))
     if available is not None:
@@ -265,8 +278,9 @@ def get_row(session: Session, model: type, row_id: int, township_ok: FieldScope,
 
 
 def dashboard(session: Session, scope: FieldScope, operation: Operation) -> dict[str, Any]:
-    """Per village: area total, done and share; tasks by state; overdue tasks; machines in use and
-    free; volunteers on tasks. Counts are of what this person sees."""
+    """Per village: area total, done and share; tasks by state; overdue tasks; machines and
+    volunteers on this operation's tasks, and the township's free ones (shared by every operation
+    open in the township). Task counts are of what this person sees."""
     base = and_(FieldTask.operation_id == operation.id, _task_scope(scope))
     snap = reference.snapshot(session)
     live = FieldTask.state != TaskState.cancelled
@@ -293,9 +307,16 @@ def dashboard(session: Session, scope: FieldScope, operation: Operation) -> dict
                                    .where(base, FieldTask.state.in_(UNFINISHED)).group_by(FieldTask.work_kind)).all())
     kinds = [{"kind": k.value, "label": WORK_KIND_LABELS[k], "count": by_kind.get(k, 0)} for k in WorkKind]
     township = operation.township_code
+    # The township's registers serve every operation open in it at once: what works on this
+    # operation's tasks is this operation's; what is free or under repair is the township's pool.
     machine_counts = dict(session.execute(select(Machine.state, func.count())
                                           .where(Machine.township_code == township).group_by(Machine.state)).all())
-    on = int(session.scalar(select(func.count()).select_from(Volunteer).where(
+    own_tasks = select(FieldTask.id).join(Operation, Operation.id == FieldTask.operation_id).where(base)
+    machines_on = int(session.scalar(select(func.count()).select_from(Machine).where(
+        Machine.township_code == township, Machine.task_id.in_(own_tasks))) or 0)
+    people_on = int(session.scalar(select(func.count()).select_from(Volunteer).where(
+        Volunteer.township_code == township, Volunteer.task_id.in_(own_tasks))) or 0)
+    town_on = int(session.scalar(select(func.count()).select_from(Volunteer).where(
         Volunteer.township_code == township, Volunteer.task_id.is_not(None))) or 0)
     free = int(session.scalar(select(func.count()).select_from(Volunteer).where(
         Volunteer.township_code == township, Volunteer.task_id.is_(None), Volunteer.available.is_(True))) or 0)
@@ -305,8 +326,13 @@ def dashboard(session: Session, scope: FieldScope, operation: Operation) -> dict
         "villages": villages, "states": states, "kinds": kinds,
         "overdue": sum(r["overdue"] for r in villages), "tasks": sum(r["tasks"] for r in villages),
         "area": area, "area_done": done, "share": (done / area) if area else None,
-        "machines": {s.value: machine_counts.get(s, 0) for s in MachineState},
-        "volunteers": {"on_task": on, "free": free},
+        # working / on_task: on this operation's tasks; available, repair, free: the township's pool.
+        "machines": {"working": machines_on, "available": machine_counts.get(MachineState.available, 0),
+                     "repair": machine_counts.get(MachineState.repair, 0)},
+        "volunteers": {"on_task": people_on, "free": free},
+        # The whole township's registers, every operation together.
+        "township": {"machines": {s.value: machine_counts.get(s, 0) for s in MachineState},
+                     "volunteers": {"on_task": town_on, "free": free}},
         "shows_registers": scope.coordinates(township),
     }
 

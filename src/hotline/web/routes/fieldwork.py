@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -383,6 +384,24 @@ def from_ticket(request: Request, number: str, csrf: str = Form(""), operation_i
 
 
 REGISTER_NOTICES = {"added": "已登记，见下表。", "changed": "已更新。"}
+# Each register list's own filters: a change made on a filtered list comes back to the same list.
+REGISTER_FILTERS = {"machines": ("kind", "state", "township", "operation"),
+                    "volunteers": ("on_task", "available", "township", "operation"),
+                    "buyers": ()}
+
+
+def _filter_query(which: str, filters: dict[str, str]) -> str:
+    """The list's filters as a query string: only its own names, only short plain values (what
+    the form posts back is not trusted; the path is fixed, so this is never a redirect elsewhere)."""
+    kept = {k: filters[k] for k in REGISTER_FILTERS[which]
+            if filters.get(k) and len(filters[k]) <= 20 and filters[k].isascii() and filters[k].isalnum()}
+    return urlencode(kept)
+
+
+def _posted_filters(which: str, back: str) -> dict[str, str]:
+    """The filters a state-change form carried from its list (``back``, a query string)."""
+    pairs = parse_qsl(back[:500], keep_blank_values=False)
+    return {k: v for k, v in pairs if k in REGISTER_FILTERS[which]}
 
 
 def _register_page(request: Request, ctx: PageContext, which: str, *, status_code: int = 200,
@@ -396,38 +415,48 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
                                        if fs.coordinates(o["operation"].township_code)})
     if not townships:  # supervisors and admins before any operation: every township
         townships = sorted(c for c, (_, level, _) in snap.regions.items() if level == 4)
+    operation = None
     try:
+        if filters.get("operation"):  # a dashboard's 「本行动」 count: what works on its tasks now
+            operation = queries.get_operation(ctx.session, fs, _int(filters["operation"]) or 0)
+        op_id = operation.id if operation else None
         if which == "machines":
             rows: list[Any] = queries.machines(ctx.session, fs, township_code=filters.get("township") or None,
-                                               kind=filters.get("kind") or None, state=filters.get("state") or None)
+                                               kind=filters.get("kind") or None, state=filters.get("state") or None,
+                                               operation_id=op_id)
         elif which == "volunteers":
             flag = {"1": True, "0": False}
             rows = queries.volunteers(ctx.session, fs, township_code=filters.get("township") or None,
                                       on_task=flag.get(filters.get("on_task") or ""),
-                                      available=flag.get(filters.get("available") or ""))
+                                      available=flag.get(filters.get("available") or ""), operation_id=op_id)
         else:
             rows = queries.buyers(ctx.session, scope=fs, active_only=False)
     except DomainError as err:
         return _page(request, "error.html", status_code=err.http_status, title="筛选条件无效", message=err.message)
     villages = sorted(((c, n) for c, (n, level, parent) in snap.regions.items() if level == 5 and parent in townships))
     return _page(request, f"fieldwork/{which}.html", status_code=status_code, fs=fs, rows=rows, filters=filters,
+                 back=_filter_query(which, filters), operation=operation,
+                 township_label=reference.region_label(snap, filters["township"])
+                 if filters.get("township") in snap.regions else None,
                  townships=[(c, reference.region_label(snap, c)) for c in townships], villages=villages,
                  place=lambda code: _place(snap, code), error=error, typed=typed or {},
                  notice=REGISTER_NOTICES.get(done), title={"machines": "农机登记", "volunteers": "志愿者登记", "buyers": "粮食收购"}[which])
 
 
 @router.get("/fieldwork/machines")
-def machines_page(request: Request, kind: str = "", state: str = "", township: str = "", done: str = "") -> Response:
+def machines_page(request: Request, kind: str = "", state: str = "", township: str = "", operation: str = "",
+                  done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
-        return _register_page(request, ctx, "machines", done=done, kind=kind, state=state, township=township)
+        return _register_page(request, ctx, "machines", done=done, kind=kind, state=state, township=township,
+                              operation=operation)
 
 
 @router.get("/fieldwork/volunteers")
 def volunteers_page(request: Request, on_task: str = "", available: str = "", township: str = "",
-                    done: str = "") -> Response:
+                    operation: str = "", done: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         return _register_page(request, ctx, "volunteers", done=done, on_task=on_task, available=available,
-                              township=township)
+                              township=township, operation=operation)
 
 
 @router.get("/fieldwork/buyers")
@@ -437,15 +466,20 @@ def buyers_page(request: Request, done: str = "") -> Response:
 
 
 def _on_register(request: Request, csrf: str, which: str, typed: dict[str, Any],
-                 act: Callable[[PageContext], Any]) -> Response:
+                 act: Callable[[PageContext], Any], back: str = "") -> Response:
+    """A registration, or a change of state made on the list (``back``: the list's filters, kept)."""
+    filters = _posted_filters(which, back)
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         try:
             act(ctx)
         except DomainError as err:
             ctx.session.rollback()
-            return _register_page(request, ctx, which, status_code=err.http_status, error=err.message, typed=typed)
+            return _register_page(request, ctx, which, status_code=err.http_status, error=err.message, typed=typed,
+                                  **filters)
         # Registering says so (the page looked the same as before); a change of state too.
-        return RedirectResponse(f"/fieldwork/{which}?done={'added' if typed else 'changed'}", status_code=303)
+        query = _filter_query(which, filters)
+        done = "added" if typed else "changed"
+        return RedirectResponse(f"/fieldwork/{which}?{query + '&' if query else ''}done={done}", status_code=303)
 
 
 @router.post("/fieldwork/machines")
@@ -459,9 +493,11 @@ def add_machine(request: Request, csrf: str = Form(""), township_code: str = For
 
 
 @router.post("/fieldwork/machines/{machine_id}/state")
-def machine_state(request: Request, machine_id: int, csrf: str = Form(""), state: str = Form("")) -> Response:
+def machine_state(request: Request, machine_id: int, csrf: str = Form(""), state: str = Form(""),
+                  back: str = Form("")) -> Response:
     return _on_register(request, csrf, "machines", {}, lambda ctx: service.set_machine_state(
-        ctx.session, queries.get_row(ctx.session, Machine, machine_id, _fs(ctx), "农机"), actor=ctx.user, state=state))
+        ctx.session, queries.get_row(ctx.session, Machine, machine_id, _fs(ctx), "农机"), actor=ctx.user, state=state),
+        back=back)
 
 
 @router.post("/fieldwork/volunteers")
@@ -474,10 +510,11 @@ def add_volunteer(request: Request, csrf: str = Form(""), township_code: str = F
 
 
 @router.post("/fieldwork/volunteers/{volunteer_id}/available")
-def volunteer_available(request: Request, volunteer_id: int, csrf: str = Form(""), available: str = Form("")) -> Response:
+def volunteer_available(request: Request, volunteer_id: int, csrf: str = Form(""), available: str = Form(""),
+                        back: str = Form("")) -> Response:
     return _on_register(request, csrf, "volunteers", {}, lambda ctx: service.set_volunteer_available(
         ctx.session, queries.get_row(ctx.session, Volunteer, volunteer_id, _fs(ctx), "志愿者"), actor=ctx.user,
-        available=available == "1"))
+        available=available == "1"), back=back)
 
 
 @router.post("/fieldwork/buyers")
@@ -491,7 +528,8 @@ def add_buyer(request: Request, csrf: str = Form(""), township_code: str = Form(
 
 
 @router.post("/fieldwork/buyers/{buyer_id}/active")
-def buyer_active(request: Request, buyer_id: int, csrf: str = Form(""), active: str = Form("")) -> Response:
+def buyer_active(request: Request, buyer_id: int, csrf: str = Form(""), active: str = Form(""),
+                 back: str = Form("")) -> Response:
     return _on_register(request, csrf, "buyers", {}, lambda ctx: service.set_buyer_active(
         ctx.session, queries.get_row(ctx.session, Buyer, buyer_id, _fs(ctx), "收购商"), actor=ctx.user,
-        active=active == "1"))
+        active=active == "1"), back=back)
