@@ -46,7 +46,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from common import BulkSQL, backend_list, emit, is_pg, migrated_with_user, parser, run_backends, scratch_database
+from common import (
+    BulkSQL,
+    backend_list,
+    emit,
+    is_pg,
+    migrated_with_user,
+    parser,
+    run_backends,
+    scratch_database,
+)
 
 UNIT = "xiaxian-water"
 USERNAME = "bench-water"
@@ -188,29 +197,18 @@ def child(mode: str, url: str, since: datetime, out: Path, batch: int) -> dict[s
     with db.transaction(write=False) as session:
         if mode == "export":
             f = queries.TicketFilter(received_from=since)
-            if hasattr(export, "write"):
-                rows = export.write(session, scope, f, out, filters_text="bench", batch=batch).written
-            else:  # the version with a cap, which returned the file's bytes
-                data, rows, _total = export.workbook(session, scope, f, filters_text="bench")
-                out.write_bytes(data)
-                del data
+            rows = export.write(session, scope, f, out, filters_text=export.describe(f), batch=batch).written
         elif mode == "bare_xlsx":
             wb = Workbook(write_only=True)
             sheet = wb.create_sheet("工单")
             sheet.append(list(BARE_COLUMNS))
-            rows = 0
-            for values in _bare_rows(session, unit_id, since, batch):
-                sheet.append(values)
-                rows += 1
+            rows = sum(1 for _ in map(sheet.append, _bare_rows(session, unit_id, since, batch)))
             wb.save(out)
         else:
             with out.open("w", newline="", encoding="utf-8") as fh:
                 w = csv.writer(fh)
                 w.writerow(BARE_COLUMNS)
-                rows = 0
-                for values in _bare_rows(session, unit_id, since, batch):
-                    w.writerow(values)
-                    rows += 1
+                rows = sum(1 for _ in map(w.writerow, _bare_rows(session, unit_id, since, batch)))
     seconds = time.perf_counter() - t0
     peak = memory_mb("VmHWM")
     db.dispose()
@@ -259,7 +257,7 @@ def main() -> None:
     p = parser(__doc__, "20,000 tickets instead of 200,000 (same measurement)")
     p.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="sqlite")
     p.add_argument("--tickets", type=int, default=None, help="tickets generated (default 200,000; quick 20,000)")
-    p.add_argument("--batch", type=int, default=1000, help="rows read per batch")
+    p.add_argument("--batch", type=int, default=None, help="rows read per batch (default: the export's own, 1,000)")
     p.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     p.add_argument("--url", help=argparse.SUPPRESS)
     p.add_argument("--since", help=argparse.SUPPRESS)
@@ -269,6 +267,10 @@ def main() -> None:
         print(json.dumps(child(args.child, args.url, datetime.fromisoformat(args.since), args.out, args.batch)))
         return
     args.tickets = args.tickets or (20_000 if args.quick else 200_000)
+    if args.batch is None:
+        from hotline.tickets.export import BATCH
+
+        args.batch = BATCH
     summary, failed = run_backends(backend_list(args.backend), lambda b, d: run(b, args, d), "hotline-bench-export-")
     emit({"benchmark": "export", "quick": args.quick, "tickets": args.tickets, **summary})
     if failed:
