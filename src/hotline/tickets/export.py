@@ -111,7 +111,8 @@ def write(session: Session, scope: Scope, f: TicketFilter, target: str | Path | 
     rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(cap)
                            .execution_options(yield_per=batch))
     for ticket in rows:
-        values = _row(snap, scope, ticket, now)
+        # An empty cell is no cell at all (an empty string would be written as one, and cost time).
+        values = [None if v == "" else v for v in _row(snap, scope, ticket, now)]
         for i in DATE_COLUMNS:
             if values[i] is not None:
                 values[i] = WriteOnlyCell(sheet, value=values[i])
