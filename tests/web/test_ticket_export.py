@@ -1,14 +1,16 @@
 """导出 Excel from the ticket list: the same search and data scope as the list, real dates, a 说明
-sheet that says what was exported, and a cut (said) where the search is too wide."""
+sheet that says what was exported, rows read in batches and written to a temporary file that is sent
+and removed, and a cut (with how many were left out) only where a sheet cannot hold the search."""
 
 from __future__ import annotations
 
 import io
-from datetime import datetime
+import tempfile
+from datetime import datetime, timedelta
 
 from openpyxl import load_workbook
 
-from hotline.accounts.scope import SYSTEM
+from hotline.accounts.scope import SYSTEM, scope_for
 from hotline.kit import clock
 from hotline.tickets import export, queries
 from hotline.tickets.states import Status
@@ -66,6 +68,73 @@ def test_a_search_wider_than_the_limit_is_cut_and_says_so(session, people):
     assert [row[0] for row in rows[1:]] == [t.number for t in made[::-1][:2]]  # the newest first
     cut = dict(about)["本表列出"]
     assert cut.startswith("2 件") and "最多导出 2 件" in cut
+    assert dict(about)["未列出"].startswith("1 件")
+
+
+def test_rows_spanning_several_batches_all_arrive_in_order_and_masked(session, people, tmp_path):
+    start = datetime(2026, 11, 2, 9, 0)
+    made = []
+    for i in range(7):  # three and a half batches of 2, every third caller confidential
+        with clock.frozen(start + timedelta(hours=i)):
+            made.append(make_ticket(session, people, Status.dispatched, caller_confidential=i % 3 == 0,
+                                    caller_phone=f"1380359{i:04d}"))
+    make_ticket(session, people, Status.registered)  # not the unit's: outside the handler's scope
+    session.flush()
+    path = tmp_path / "export.xlsx"
+    done = export.write(session, scope_for(people.handler_a), queries.TicketFilter(), path,
+                        filters_text="全部", batch=2)
+    assert (done.written, done.total, done.left_out) == (7, 7, 0)
+    rows, about = sheets(path.read_bytes())
+    header, body = rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert header[0] == "工单号" and [row["工单号"] for row in body] == [t.number for t in reversed(made)]
+    assert [row["受理时间"] for row in body] == [start + timedelta(hours=i) for i in reversed(range(7))]
+    for i, row in zip(reversed(range(7)), body, strict=True):
+        if i % 3 == 0:
+            assert row["来电人"] == "保密" and row["联系电话"] is None
+        else:
+            assert row["来电人"] == "张先生" and row["联系电话"].replace(" ", "").endswith(f"{i:04d}")
+    assert "1380359" + "0003" not in str(rows)
+    assert dict(about) == {"导出时间": dict(about)["导出时间"], "筛选条件": "全部", "符合条件": "7 件", "本表列出": "7 件"}
+
+
+def test_the_export_is_sent_from_a_temporary_file_that_is_removed_after(site, session, people, tmp_path, monkeypatch):
+    made = [make_ticket(session, people, Status.registered) for _ in range(3)]
+    session.commit()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    written = []
+    real = export.temporary_file
+
+    def recorded(*args, **kwargs):
+        path, done = real(*args, **kwargs)
+        written.append((path, path.stat().st_size, done))
+        return path, done
+
+    monkeypatch.setattr(export, "temporary_file", recorded)
+    client, _ = site.signed_in("dispatcher")
+    r = client.get("/tickets.xlsx")
+    assert r.status_code == 200 and "attachment" in r.headers["content-disposition"]
+    [(path, size, done)] = written
+    assert path.parent == tmp_path and path.name.startswith("hotline-export-") and path.suffix == ".xlsx"
+    assert len(r.content) == size and (done.written, done.total) == (3, 3)
+    assert not path.exists()  # removed once sent
+    rows, _ = sheets(r.content)
+    assert [row[0] for row in rows[1:]] == [t.number for t in reversed(made)]
+
+
+def test_a_search_wider_than_a_sheet_is_cut_and_the_sheet_and_page_say_how_many_are_left_out(site, session, people,
+                                                                                              monkeypatch):
+    made = [make_ticket(session, people, Status.registered, content=f"村口路灯不亮第{i}盏") for i in range(3)]
+    session.commit()
+    monkeypatch.setattr(export, "MAX_ROWS", 2)  # Excel's 1,048,575 rows, made small
+    client, _ = site.signed_in("dispatcher")
+    page = client.get("/tickets?q=路灯").text
+    assert "导出最新的 2 件，较早的 1 件不在其中" in page
+    rows, about = sheets(client.get("/tickets.xlsx?q=路灯").content)
+    assert [row[0] for row in rows[1:]] == [t.number for t in made[::-1][:2]]
+    said = dict(about)
+    assert said["筛选条件"] == "关键词「路灯」" and said["符合条件"] == "3 件"
+    assert said["本表列出"].startswith("2 件（Excel 一张表最多容纳 2 件") and said["未列出"].startswith("1 件")
+    assert "不在其中" not in client.get("/tickets?q=第0盏").text  # one ticket: nothing to say
 
 
 def test_an_agent_imports_a_sheet_from_the_console_all_or_nothing(site, session, people):

@@ -1,5 +1,7 @@
 """``hotline tickets import FILE --by USERNAME [--dry-run] [--json]``: register the requests of a CSV
-or XLSX file (:mod:`hotline.importing.tickets`), all or nothing.
+or XLSX file (:mod:`hotline.importing.tickets`), all or nothing. ``hotline tickets export FILE --by
+USERNAME [filters]``: the ticket list's Excel export (:mod:`hotline.tickets.export`) into a file, in
+the account's scope, for searches too large to wait for in a browser.
 
 Registered on the main ``hotline`` group by ``cli/main.py``. A file with refused rows prints every
 row number and reason, keeps nothing and exits with status 1; an unreadable file, a missing column
@@ -9,6 +11,7 @@ or an unknown user ends with ``错误：…`` and exit status 2, as everywhere i
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,7 @@ from hotline.cli.incidents import active_user
 
 @click.group()
 def tickets() -> None:
-    """Tickets in bulk: import requests from a spreadsheet."""
+    """Tickets in bulk: import requests from a spreadsheet, export a search to one."""
 
 
 @tickets.command("import")
@@ -52,3 +55,53 @@ def import_tickets(env: Any, file: Path, username: str, dry_run: bool, as_json: 
         click.echo(f"已导入 {len(result.numbers)} 件工单：{result.numbers[0]} … {result.numbers[-1]}")
     if result.problems:
         raise SystemExit(1)
+
+
+def _day(value: datetime | None) -> datetime | None:
+    """A date typed on the command line (local midnight) as an aware time."""
+    from hotline.kit import clock
+
+    return value.replace(tzinfo=clock.tz()) if value else None
+
+
+@tickets.command("export")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
+@click.option("--by", "username", required=True, help="The staff account whose data scope applies.")
+@click.option("--q", "q", default="", help="Words that must all appear (number, title, content, address).")
+@click.option("--status", "status", multiple=True, help="Status code (registered, closed, ...); repeatable.")
+@click.option("--overdue", is_flag=True, help="Only overdue tickets.")
+@click.option("--region", "region_code", default=None, help="Region code: the place and everything inside it.")
+@click.option("--from", "received_from", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Received on or after this day (YYYY-MM-DD, local).")
+@click.option("--to", "received_to", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Received before this day (YYYY-MM-DD, local).")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many, the newest.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: file, written, total, left_out.")
+@click.pass_obj
+def export_tickets(env: Any, file: Path, username: str, q: str, status: tuple[str, ...], overdue: bool,
+                   region_code: str | None, received_from: datetime | None, received_to: datetime | None,
+                   limit: int | None, as_json: bool) -> None:
+    """Write the tickets of a search into FILE (.xlsx), newest first, as 导出 Excel on the ticket list
+    does: the account's scope, confidential callers masked for units, and sheet 说明 with the filters."""
+    from hotline.accounts.scope import scope_for
+    from hotline.directory import reference
+    from hotline.tickets import export, queries
+
+    f = queries.TicketFilter(q=q.strip() or None, status=list(status), overdue=True if overdue else None,
+                             region_code=region_code, received_from=_day(received_from), received_to=_day(received_to))
+    with env.db.transaction(write=False) as session:
+        scope = scope_for(active_user(session, username))
+        place = reference.region_label(reference.snapshot(session), region_code) if region_code else ""
+        # Written beside FILE and renamed when complete: an export that fails leaves no half a workbook.
+        part = file.with_name(f".{file.name}.part")
+        try:
+            done = export.write(session, scope, f, part, filters_text=export.describe(f, place), limit=limit)
+            part.replace(file)
+        finally:
+            part.unlink(missing_ok=True)
+    if as_json:
+        click.echo(json.dumps({"file": str(file), "written": done.written, "total": done.total,
+                               "left_out": done.left_out}, ensure_ascii=False))
+        return
+    click.echo(f"已导出 {done.written} 件工单到 {file}" + (f"（符合条件 {done.total} 件，未列出较早的 {done.left_out} 件）"
+                                                         if done.left_out else ""))

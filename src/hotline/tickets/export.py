@@ -3,16 +3,24 @@ one Excel workbook, newest first, for the meetings and checks staff do outside t
 
 Sheet 工单 has one row per ticket with times as real Excel dates (local time, sortable); the caller's
 name and phone appear only where the scope shows them on screen (``views.caller``). Sheet 说明 says
-what was exported, when, by which filters, and whether the list was cut at ``LIMIT`` rows.
-The workbook is written in openpyxl's write-only mode and the rows read in batches, so memory
-stays flat however many tickets match.
+what was exported, when, by which filters, and how many matching tickets were left out when the
+search is wider than one sheet holds (``MAX_ROWS``, Excel's limit) or than a ``limit`` asked for.
+
+Memory stays flat however many tickets match: the rows are read ``batch`` at a time through a
+server-side cursor (``yield_per``), each row is written as it comes by openpyxl's write-only sheet
+(which keeps its XML in a temporary file, strings inline) and the workbook is saved to a file, not
+to memory (:func:`write`, :func:`temporary_file`; ``bench/export.py`` measures it).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -29,9 +37,12 @@ from hotline.tickets.sla import STAGE_LABELS, stage_states
 from hotline.tickets.states import STATUS_LABELS
 from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS, SATISFACTION_LABELS, URGENCY_LABELS, caller
 
-__all__ = ["COLUMNS", "LIMIT", "workbook"]
+__all__ = ["BATCH", "COLUMNS", "MAX_ROWS", "Written", "describe", "temporary_file", "workbook", "write"]
 
-LIMIT = 20_000  # rows in one export; a wider search is cut (and 说明 says so)
+# An Excel sheet holds 1,048,576 rows, one of them the heading: a wider search is cut there (and
+# 说明 says how many were left out). Not a memory bound: memory does not grow with the rows.
+MAX_ROWS = 1_048_575
+BATCH = 1000  # rows fetched at a time: enough to make round trips rare, few enough to keep memory small
 COLUMNS = ("工单号", "受理时间", "渠道", "诉求类型", "紧急程度", "事项分类", "发生地", "详细地址", "标题", "诉求内容",
            "来电人", "联系电话", "状态", "主办单位", "反馈时限", "超期环节", "反馈时间", "办结时间", "是否解决", "满意度")
 DATE_COLUMNS = tuple(i for i, name in enumerate(COLUMNS) if name.endswith(("时间", "时限")))
@@ -61,15 +72,60 @@ def _row(snap: reference.Snapshot, scope: Scope, t: Ticket, now: datetime) -> li
     ]
 
 
-def workbook(session: Session, scope: Scope, f: TicketFilter, *, filters_text: str = "",
-             now: datetime | None = None, limit: int = LIMIT) -> tuple[bytes, int, int]:
-    """(the .xlsx file, rows written, tickets matching): the search's tickets, newest first."""
+@dataclass(frozen=True)
+class Written:
+    """What an export wrote: ``written`` of the ``total`` tickets that match (newest first)."""
+
+    written: int
+    total: int
+
+    @property
+    def left_out(self) -> int:
+        return self.total - self.written
+
+
+def describe(f: TicketFilter, region_label: str = "") -> str:
+    """The filters as 说明 shows them: 关键词「路灯」；状态：待签收；只看超期 (empty: no filter)."""
+    said = [f"关键词「{f.q}」" if f.q else "",
+            "状态：" + "、".join(STATUS_LABELS.get(s, s) for s in f.status) if f.status else "",
+            "只看超期" if f.overdue else "", f"发生地：{region_label or f.region_code}" if f.region_code else "",
+            f"受理时间自 {_local(f.received_from):%Y-%m-%d %H:%M}" if f.received_from else "",
+            f"受理时间早于 {_local(f.received_to):%Y-%m-%d %H:%M}" if f.received_to else ""]
+    return "；".join(w for w in said if w)
+
+
+def write(session: Session, scope: Scope, f: TicketFilter, target: str | Path | IO[bytes], *,
+          filters_text: str = "", now: datetime | None = None, limit: int | None = None,
+          batch: int = BATCH) -> Written:
+    """Write the search's tickets, newest first, as an .xlsx workbook into ``target`` (a path or a
+    binary file): at most ``limit`` rows (and never more than ``MAX_ROWS``), read ``batch`` at a time."""
     now = now or clock.now()
+    cap = min(limit, MAX_ROWS) if limit is not None else MAX_ROWS
     snap = reference.snapshot(session)
     query = filtered(scope, f)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     wb = Workbook(write_only=True)
     sheet = wb.create_sheet("工单")
+    _heading(sheet)
+    written = 0
+    rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(cap)
+                           .execution_options(yield_per=batch))
+    for ticket in rows:
+        # An empty cell is no cell at all (an empty string would be written as one, and cost time).
+        values = [None if v == "" else v for v in _row(snap, scope, ticket, now)]
+        for i in DATE_COLUMNS:
+            if values[i] is not None:
+                values[i] = WriteOnlyCell(sheet, value=values[i])
+                values[i].number_format = "yyyy-mm-dd hh:mm"
+        sheet.append(values)
+        written += 1
+    done = Written(written, total)
+    _about(wb, now, filters_text, done, cap)
+    wb.save(target)
+    return done
+
+
+def _heading(sheet: Any) -> None:
     for i, width in enumerate(WIDTHS):
         sheet.column_dimensions[get_column_letter(i + 1)].width = width
     sheet.freeze_panes = "B2"
@@ -80,25 +136,42 @@ def workbook(session: Session, scope: Scope, f: TicketFilter, *, filters_text: s
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    written = 0
-    rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(limit)
-                           .execution_options(yield_per=1000))
-    for ticket in rows:
-        values = _row(snap, scope, ticket, now)
-        for i in DATE_COLUMNS:
-            if values[i] is not None:
-                values[i] = WriteOnlyCell(sheet, value=values[i])
-                values[i].number_format = "yyyy-mm-dd hh:mm"
-        sheet.append(values)
-        written += 1
+
+
+def _about(wb: Workbook, now: datetime, filters_text: str, done: Written, cap: int) -> None:
+    """Sheet 说明: when, which filters, how many match, how many are listed and how many left out."""
     about = wb.create_sheet("说明")
     about.column_dimensions["A"].width = 12
     about.column_dimensions["B"].width = 60
     about.append(["导出时间", _local(now).strftime("%Y-%m-%d %H:%M")])
     about.append(["筛选条件", filters_text or "全部工单（本人权限范围内）"])
-    about.append(["符合条件", f"{total} 件"])
-    about.append(["本表列出", f"{written} 件" + (f"（最多导出 {limit} 件，按受理时间从新到旧；请缩小筛选范围后分批导出）"
-                                                if total > written else "")])
+    about.append(["符合条件", f"{done.total} 件"])
+    if not done.left_out:
+        about.append(["本表列出", f"{done.written} 件"])
+        return
+    why = "Excel 一张表最多容纳" if cap == MAX_ROWS else "本次最多导出"
+    about.append(["本表列出", f"{done.written} 件（{why} {cap} 件，按受理时间从新到旧；请缩小筛选范围后分批导出）"])
+    about.append(["未列出", f"{done.left_out} 件（受理时间较早的 {done.left_out} 件未导出）"])
+
+
+def workbook(session: Session, scope: Scope, f: TicketFilter, *, filters_text: str = "",
+             now: datetime | None = None, limit: int | None = None, batch: int = BATCH) -> tuple[bytes, int, int]:
+    """(the .xlsx file, rows written, tickets matching), in memory: for small exports and tests;
+    anything that may be large goes through :func:`temporary_file` or :func:`write` to a path."""
     buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue(), written, int(total)
+    done = write(session, scope, f, buffer, filters_text=filters_text, now=now, limit=limit, batch=batch)
+    return buffer.getvalue(), done.written, done.total
+
+
+def temporary_file(session: Session, scope: Scope, f: TicketFilter, *, filters_text: str = "",
+                   batch: int = BATCH) -> tuple[Path, Written]:
+    """The export written to a new temporary ``.xlsx`` file, which the caller removes after use
+    (removed here if writing fails)."""
+    handle, name = tempfile.mkstemp(prefix="hotline-export-", suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        return path, write(session, scope, f, path, filters_text=filters_text, batch=batch)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
