@@ -97,8 +97,8 @@ def test_importing_the_same_file_again_is_refused_row_by_row(db, hotline, people
     again = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
     assert again.exit_code == 1 and f"第 2 行：已导入过：与工单 {number}" in again.stdout
     assert count(db) == 1
-    # The same row twice in one file: the second is the one refused.
+    # The same row twice in one file: the second is the one refused, as a repeat of the first.
     sheet.write_text(HEADER + dated.replace("21 09:00", "22 09:00") * 2, encoding="utf-8")
     twice = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
-    assert twice.exit_code == 1 and "第 3 行：已导入过" in twice.stdout and "第 2 行" not in twice.stdout
+    assert twice.exit_code == 1 and "第 3 行：与第 2 行重复" in twice.stdout and "第 2 行：" not in twice.stdout
     assert count(db) == 1

@@ -9,33 +9,42 @@ category's usual kind, 一般, 导入); 受理时间 keeps when the request real
 
 All or nothing: every row is registered in one transaction, and if any row is refused (its
 spreadsheet row number and the reason are reported, all of them, not just the first) nothing is
-kept. ``dry_run`` checks every row the same way and keeps nothing either. A row with a 受理时间 that
-matches a ticket already on the platform (same 受理时间, place, content and channel) is refused as
-imported before, so importing a file twice does not register it twice; rows without a 受理时间 get
-the time of the import and cannot be recognised.
+kept. ``dry_run`` checks every row the same way and keeps nothing either.
+
+Repeats: each imported ticket keeps its row's fingerprint (:func:`fingerprint`: content, place,
+category, caller phone, 受理时间 and channel, normalised) in ``ticket_imports``, where it is unique. A
+row whose fingerprint is recorded is refused as imported before, naming that ticket, with or without
+a 受理时间, so a file imported twice is not registered twice; two imports of one file at the same
+moment cannot both keep it (the database refuses the second, which is told the same). A row repeated
+within one file is refused as a repeat of the first. Tickets imported before fingerprints were kept
+(migration 0017) have none and are recognised only by the older rule, still applied: a row with a
+受理时间 matching a ticket's 受理时间, place, content and channel is imported before.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
+from hotline.importing.models import TicketImport
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
 from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
-from hotline.tickets import lifecycle
+from hotline.tickets import lifecycle, validation
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
 
-__all__ = ["COLUMNS", "ImportResult", "RowProblem", "import_file"]
+__all__ = ["COLUMNS", "ImportResult", "RowProblem", "fingerprint", "import_file"]
 
 # field -> the headings that name it (compared without spaces, case-insensitively)
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -129,15 +138,60 @@ def _fields(snap: reference.Snapshot, cells: dict[str, str], now: datetime) -> d
     }
 
 
-def _not_imported_before(session: Session, fields: dict[str, Any]) -> None:
-    """Refuse a row the platform already has: the same 受理时间, place, content and channel."""
+def fingerprint(fields: dict[str, Any]) -> str:
+    """The row as the request it names: content (whitespace collapsed), the resolved place and
+    category, the caller's phone (E.164), 受理时间 (UTC, empty when not given) and channel, hashed.
+    Spellings of one place or phone give one fingerprint; another word of content or another phone
+    gives another."""
+    received = fields["received_at"]
+    parts = (" ".join(fields["content"].split()), fields["region_code"], fields["category_code"],
+             validation.normalize_phone(fields["caller_phone"]) or "",
+             received.astimezone(UTC).isoformat() if received else "", fields["channel"])
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _recorded(session: Session, mark: str) -> str | None:
+    """The number of the ticket imported from a row with this fingerprint, if any."""
+    return session.scalar(select(Ticket.number).join(TicketImport, TicketImport.ticket_id == Ticket.id)
+                          .where(TicketImport.fingerprint == mark))
+
+
+def _imported_before(number: str) -> Invalid:
+    return Invalid(f"已导入过：与工单 {number} 的内容、发生地、分类、电话、受理时间和渠道相同，不再重复登记",
+                   code="imported_before")
+
+
+def _not_imported_before(session: Session, fields: dict[str, Any], mark: str) -> None:
+    """Refuse a row the platform already has: one whose fingerprint is recorded or, for tickets
+    imported before fingerprints were kept, one with the same 受理时间, place, content and channel."""
+    same = _recorded(session, mark)
+    if same is not None:
+        raise _imported_before(same)
     if fields["received_at"] is None:
         return
     same = session.scalar(select(Ticket.number).where(
         Ticket.region_code == fields["region_code"], Ticket.received_at == fields["received_at"],
         Ticket.channel == Channel(fields["channel"]), Ticket.content == fields["content"].strip()).limit(1))
     if same is not None:
-        raise Invalid(f"已导入过：与工单 {same} 的受理时间、发生地、内容和渠道相同")
+        raise Invalid(f"已导入过：与工单 {same} 的受理时间、发生地、内容和渠道相同", code="imported_before")
+
+
+def _register(session: Session, fields: dict[str, Any], *, actor: User, mark: str, row: int, now: datetime) -> Ticket:
+    """Register one row with its fingerprint; a refused row leaves nothing behind, the others go on.
+    A fingerprint recorded meanwhile by another import (committed after this one looked) fails
+    the unique constraint here and is refused like any row imported before."""
+    try:
+        with session.begin_nested():
+            ticket: Ticket = lifecycle.register(session, actor=actor, **fields)
+            session.add(TicketImport(ticket_id=ticket.id, fingerprint=mark, row=row, imported_at=now,
+                                     imported_by_id=actor.id))
+            session.flush()
+    except IntegrityError:
+        same = _recorded(session, mark)
+        if same is None:
+            raise
+        raise _imported_before(same) from None
+    return ticket
 
 
 def import_file(session: Session, path: Path | str, *, actor: User, dry_run: bool = False) -> ImportResult:
@@ -158,13 +212,18 @@ def import_file(session: Session, path: Path | str, *, actor: User, dry_run: boo
     if not data:
         raise Invalid("文件只有列名，没有数据行", code="no_rows")
     result.rows = len(data)
+    first: dict[str, int] = {}  # fingerprint -> the row of this file registered with it
     for number, row in data:
         cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
         try:
-            with session.begin_nested():  # a refused row leaves nothing behind, the others go on
-                fields = _fields(snap, cells, now)
-                _not_imported_before(session, fields)
-                ticket: Ticket = lifecycle.register(session, actor=actor, **fields)
+            fields = _fields(snap, cells, now)
+            mark = fingerprint(fields)
+            if mark in first:
+                raise Invalid(f"与第 {first[mark]} 行重复（同一文件中的同一诉求）：删去其中一行后重新导入",
+                              code="repeated_row")
+            _not_imported_before(session, fields, mark)
+            ticket = _register(session, fields, actor=actor, mark=mark, row=number, now=now)
+            first[mark] = number
             result.numbers.append(ticket.number)
         except DomainError as err:
             result.problems.append(RowProblem(number, err.message))
