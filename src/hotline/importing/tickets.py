@@ -23,13 +23,15 @@ within one file is refused as a repeat of the first. Tickets imported before fin
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -176,12 +178,39 @@ def _not_imported_before(session: Session, fields: dict[str, Any], mark: str) ->
         raise Invalid(f"已导入过：与工单 {same} 的受理时间、发生地、内容和渠道相同", code="imported_before")
 
 
+@contextlib.contextmanager
+def _savepoint(session: Session) -> Iterator[None]:
+    """``begin_nested``, and on failure forget what it wrote. Rolling back the savepoint removes the
+    rows from the database, but rows written by a Core INSERT (``kit.db.insert_now``, as a ticket and
+    its first event are) stay in the session's identity map, where the next row would meet them again
+    under the same id (SQLite reuses the ids of rolled-back rows)."""
+    made: list[object] = []
+
+    def note(_session: Session, instance: object) -> None:
+        made.append(instance)
+
+    hooks = ("detached_to_persistent", "pending_to_persistent")
+    for hook in hooks:
+        event.listen(session, hook, note)
+    try:
+        with session.begin_nested():
+            yield
+    except BaseException:
+        for instance in made:
+            if instance in session:
+                session.expunge(instance)
+        raise
+    finally:
+        for hook in hooks:
+            event.remove(session, hook, note)
+
+
 def _register(session: Session, fields: dict[str, Any], *, actor: User, mark: str, row: int, now: datetime) -> Ticket:
     """Register one row with its fingerprint; a refused row leaves nothing behind, the others go on.
     A fingerprint recorded meanwhile by another import (committed after this one looked) fails
     the unique constraint here and is refused like any row imported before."""
     try:
-        with session.begin_nested():
+        with _savepoint(session):
             ticket: Ticket = lifecycle.register(session, actor=actor, **fields)
             session.add(TicketImport(ticket_id=ticket.id, fingerprint=mark, row=row, imported_at=now,
                                      imported_by_id=actor.id))
