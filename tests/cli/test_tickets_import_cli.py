@@ -102,3 +102,20 @@ def test_importing_the_same_file_again_is_refused_row_by_row(db, hotline, people
     twice = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
     assert twice.exit_code == 1 and "第 3 行：与第 2 行重复" in twice.stdout and "第 2 行：" not in twice.stdout
     assert count(db) == 1
+
+
+def test_a_file_without_received_times_imported_again_names_the_rows_and_tickets(db, hotline, people, tmp_path):
+    clock.freeze(datetime(2026, 11, 28, 10, 0))
+    sheet = tmp_path / "letters.csv"
+    sheet.write_text(HEADER + "来信：村口排水沟堵了,裴介镇 朱吕村,0103,,,,王五,13803590001\n"
+                     + "来信：路灯不亮,140828102207,0404,,,,,\n", encoding="utf-8")
+    ok(hotline("tickets", "import", str(sheet), "--by", people.agent.username))
+    with db.transaction(write=False) as s:
+        numbers = list(s.scalars(select(Ticket.number).order_by(Ticket.id)))
+    clock.freeze(datetime(2026, 11, 29, 9, 0))
+    again = hotline("tickets", "import", str(sheet), "--by", people.agent.username)
+    assert again.exit_code == 1
+    assert f"第 2 行：已导入过：与工单 {numbers[0]}" in again.stdout
+    assert f"第 3 行：已导入过：与工单 {numbers[1]}" in again.stdout
+    assert "2 行有问题，2 行均未导入" in again.stdout
+    assert count(db) == 2

@@ -178,3 +178,27 @@ def test_an_agent_imports_a_sheet_from_the_console_all_or_nothing(site, session,
                         files={"file": ("x.csv", good.encode(), "text/csv")}).status_code == 403
     assert 'href="/tickets/import"' not in handler.get("/tickets").text
     assert tickets() == 2
+
+
+def test_importing_a_sheet_without_received_times_again_is_refused_on_the_page(site, session, people):
+    from sqlalchemy import func, select
+
+    from hotline.tickets.models import Ticket
+
+    agent, csrf = site.signed_in("agent")
+    letters = "诉求内容,发生地,事项分类\n村里停水了,裴介镇 朱吕村,停水\n路灯不亮,裴介镇 朱吕村,0404\n"
+    r = agent.post("/tickets/import", data={"csrf": csrf}, files={"file": ("letters.csv", letters.encode(), "text/csv")})
+    assert r.status_code == 200 and "已导入 2 件工单" in r.text
+    with site.db.transaction(write=False) as s:
+        numbers = list(s.scalars(select(Ticket.number).order_by(Ticket.id)))
+    # The clerk uploads yesterday's letters again: every row refused, naming the ticket it already is.
+    r = agent.post("/tickets/import", data={"csrf": csrf}, files={"file": ("letters.csv", letters.encode(), "text/csv")})
+    assert r.status_code == 422 and "2 行均未导入" in r.text
+    assert "第 2 行" in r.text and f"已导入过：与工单 {numbers[0]}" in r.text
+    assert "第 3 行" in r.text and f"已导入过：与工单 {numbers[1]}" in r.text
+    # A row written twice in one file: the second names the first.
+    twice = "诉求内容,发生地,事项分类\n村口水管爆了,裴介镇 朱吕村,停水\n村口水管爆了,裴介镇 朱吕村,停水\n"
+    r = agent.post("/tickets/import", data={"csrf": csrf}, files={"file": ("twice.csv", twice.encode(), "text/csv")})
+    assert r.status_code == 422 and "第 3 行" in r.text and "与第 2 行重复" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(func.count(Ticket.id))) == 2
