@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -38,6 +39,17 @@ _FIELD_MESSAGES = {
 }
 
 
+def _label(request: Request, loc: tuple[Any, ...]) -> str | None:
+    """The Chinese name of a body field (its ``Field(title=...)``), so a refusal names the field as
+    the person filling it in knows it; ``None`` for fields without one."""
+    route = request.scope.get("route")
+    model = getattr(getattr(getattr(route, "body_field", None), "field_info", None), "annotation", None)
+    if len(loc) < 2 or loc[0] != "body" or not (isinstance(model, type) and issubclass(model, BaseModel)):
+        return None
+    info = model.model_fields.get(str(loc[1]))
+    return info.title if info is not None else None
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -49,7 +61,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
@@ -58,8 +70,12 @@ def install(app: FastAPI) -> None:
                 return JSONResponse(error_body("malformed_json", "请求体须为 JSON 对象，并带请求头 Content-Type: application/json"), 400)
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             field = ".".join(loc) or "body"
-            problems.append({"field": field, "type": err.get("type"), "message": _FIELD_MESSAGES.get(err.get("type", ""), err.get("msg", ""))})
-        message = "；".join(f"{p['field']}: {p['message']}" for p in problems) or "请求无效"
+            problem = {"field": field, "type": err.get("type"), "message": _FIELD_MESSAGES.get(err.get("type", ""), err.get("msg", ""))}
+            if label := _label(request, tuple(err.get("loc", ()))):
+                problem["label"] = label
+            problems.append(problem)
+        message = "；".join(f"{p['label']}（{p['field']}）: {p['message']}" if "label" in p else f"{p['field']}: {p['message']}"
+                           for p in problems) or "请求无效"
         return JSONResponse(error_body("invalid_request", message, {"problems": problems}), 422)
 
     @app.exception_handler(StaleDataError)

@@ -44,7 +44,9 @@ def check_id(value: str) -> str:
     """A valid 18-character resident ID number, upper-cased, or ``Invalid``."""
     number = value.strip().upper()
     if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise Invalid(f"身份证号「{value}」格式不对：应为 18 位（最后一位可为 X）", details={"field": "id_number"})
+        # Never echoed whole: a mistyped number is still mostly someone's ID number.
+        shown = f"「{mask_id(number)}」" if len(number) > 8 else ""
+        raise Invalid(f"身份证号{shown}格式不对：应为 18 位（最后一位可为 X）", details={"field": "id_number"})
     try:
         date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:

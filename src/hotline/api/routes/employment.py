@@ -1,34 +1,187 @@
-"""Employment endpoints (read only): the labour ledger, job postings with their matching
-candidates, and the full-employment village figures, each within the caller's ledger scope
+"""Employment endpoints: the labour ledger, job postings with their matching candidates, the
+six-ones activities and the full-employment village figures, each within the caller's ledger scope
 (``employment.scope``: village and township handlers their regions, the county 人社局 its county,
-supervisors and admins everything; everyone else is refused with 403). ID numbers are masked."""
+supervisors and admins everything; everyone else is refused with 403). ID numbers are masked.
+
+Writes (a county labour system pushing ledger updates, a station's tablet) go through the same
+service functions as the pages, one transaction per request: a supervisor, who only reads, gets 403;
+a change outside the caller's regions 403 (a worker or referral outside them is not found, 404, as
+on reading); bad input 422 naming the field; nothing is kept when anything is refused."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from pydantic import ConfigDict, Field
 
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Body
 from hotline.directory import reference
-from hotline.employment import queries, standard
-from hotline.employment.fields import mask_id
+from hotline.employment import queries, service, standard
+from hotline.employment.fields import mask_id, worker_fields
 from hotline.employment.models import (
     ACTIVITY_LABELS,
     ASSISTANCE_LABELS,
     EMPLOYMENT_LABELS,
+    REFERRAL_LABELS,
+    Activity,
+    ActivityKind,
+    Assistance,
+    AssistanceKind,
     EmploymentStatus,
     JobPosting,
     JobState,
+    Referral,
     Worker,
 )
 from hotline.employment.scope import LedgerScope, ledger_scope
-from hotline.kit.errors import Invalid
+from hotline.kit.errors import Invalid, NotFound
 from hotline.tickets import views
 
 router = APIRouter(prefix="/employment", tags=["employment"], responses=ERRORS)
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+# ---------------------------------------------------------------- bodies
+# Each field's title is its Chinese name: a refusal of the body names the field by it. What a worker
+# is written with is read by ``employment.fields.worker_fields``, the rules (and the words) of the
+# pages and the ledger import: codes or Chinese labels alike.
+
+ZHANG = {"village_code": "140426106213", "name": "张麦环", "id_number": "142701197503121314",
+         "phone": "13803590001", "education": "初中", "skills": "电焊", "employment_status": "unemployed",
+         "job_intention": "就近务工", "needs_help": True}
+
+
+class WorkerChange(Body):
+    """A change to a worker's ledger row: only the fields sent change. ``id_number`` null removes the
+    number on record; a new number sent without ``gender``/``birth_year`` gives them."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"employment_status": "stable", "work_place": "县内", "employer": "黎城县洪井镇扶贫车间", "needs_help": False},
+        {"phone": "13903551234", "id_number": "142701197503121314"}]})
+
+    village_code: str | None = Field(default=None, max_length=12, title="村（社区）",
+                                     description="12-digit code of a village with a station (moves the worker)")
+    name: str | None = Field(default=None, max_length=60, title="姓名")
+    gender: str | None = Field(default=None, max_length=8, title="性别",
+                               description="male or female (男 or 女); may be left to the ID number")
+    birth_year: int | None = Field(default=None, title="出生年份", description="may be left to the ID number")
+    phone: str | None = Field(default=None, max_length=30, title="联系电话",
+                              description="11-digit mobile or a landline with its area code")
+    id_number: str | None = Field(default=None, max_length=30, title="身份证号",
+                                  description="18-character resident ID number, check digit verified; stored, "
+                                              "never returned (responses carry id_number_masked)")
+    education: str | None = Field(default=None, max_length=20, title="文化程度",
+                                  description="小学及以下, 初中, 高中/中专, 大专 or 本科及以上")
+    skills: str | None = Field(default=None, max_length=200, title="技能特长")
+    employment_status: str | None = Field(
+        default=None, max_length=12, title="就业状态",
+        description="stable 稳定就业, flexible 灵活就业, seasonal 季节性务工, unemployed 未就业, "
+                    "unwilling 无就业意愿, unable 无劳动能力 (code or label)")
+    work_place: str | None = Field(default=None, max_length=12, title="就业地点",
+                                   description="in_county 县内, out_county 县外省内, out_province 省外; "
+                                               "kept only for people in work")
+    employer: str | None = Field(default=None, max_length=120, title="就业单位",
+                                 description="kept only for people in work")
+    job_intention: str | None = Field(default=None, max_length=120, title="就业意向")
+    needs_help: bool | None = Field(default=None, title="是否需要帮扶")
+    note: str | None = Field(default=None, max_length=2000, title="备注")
+
+
+class WorkerIn(WorkerChange):
+    """A person put on a village's labour ledger."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [ZHANG]})
+
+    village_code: str = Field(max_length=12, title="村（社区）", description="12-digit code of a village with a station")
+    name: str = Field(max_length=60, title="姓名")
+    employment_status: str = Field(
+        max_length=12, title="就业状态",
+        description="stable 稳定就业, flexible 灵活就业, seasonal 季节性务工, unemployed 未就业, "
+                    "unwilling 无就业意愿, unable 无劳动能力 (code or label)")
+    needs_help: bool = Field(default=False, title="是否需要帮扶")
+
+
+class AssistanceIn(Body):
+    """A dated assistance record (帮扶记录) for one worker."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"kind": "guidance", "note": "上门讲解就近务工政策，登记求职意向", "on_day": "2026-11-20"}]})
+
+    kind: AssistanceKind = Field(title="帮扶方式", description="guidance 职业指导, referral 岗位推荐, training 技能培训, "
+                                                         "job_fair 招聘会, policy 政策宣传, other 其他")
+    note: str = Field(max_length=1000, title="帮扶内容")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
+
+
+class JobIn(Body):
+    """A job posting (岗位) at a place in the poster's scope; open until closed."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"employer": "洪井镇扶贫车间", "workshop": True, "region_code": "140426106213", "title": "手工编织",
+         "openings": 8, "pay": "计件", "requirements": "女性优先，能坐班"}]})
+
+    employer: str = Field(max_length=120, title="用工单位")
+    workshop: bool = Field(default=False, title="扶贫车间", description="a village workshop (扶贫车间)")
+    region_code: str = Field(max_length=12, title="工作地点", description="region code of the place: village, "
+                                                                      "township, county or city")
+    title: str = Field(max_length=80, title="岗位名称")
+    openings: int = Field(title="招聘人数", description="1–10000")
+    pay: str = Field(max_length=60, title="薪酬", description="as text: 计件, 3000元/月")
+    requirements: str | None = Field(default=None, max_length=2000, title="岗位要求")
+
+
+class JobStateIn(Body):
+    """停招 (closed) or open again."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"state": "closed"}]})
+
+    state: JobState = Field(title="岗位状态", description="open 招聘中 or closed 已停招")
+
+
+class ReferralIn(Body):
+    """Recommend a worker of the caller's ledger to an open posting (once)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"worker_id": 42, "note": "有编织经验"}]})
+
+    worker_id: Id = Field(title="推荐人员", description="a worker in the caller's scope")
+    note: str | None = Field(default=None, max_length=1000, title="备注")
+
+
+class OutcomeIn(Body):
+    """The outcome of a recommendation, recorded once. Hired: the worker becomes 稳定就业 at the
+    employer; the hire that fills the openings closes the posting."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"outcome": "hired", "on_day": "2026-11-25"},
+                                                              {"outcome": "rejected", "note": "未到岗面试"}]})
+
+    outcome: Literal["hired", "rejected"] = Field(title="推荐结果", description="hired 录用上岗 or rejected 未录用")
+    note: str | None = Field(default=None, max_length=1000, title="备注")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
+
+
+class ActivityIn(Body):
+    """A six-ones activity (六个一) of a station village; listed attendees of a guidance, training,
+    job fair or troupe activity each get an assistance record."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"village_code": "140426106213", "kind": "job_fair", "title": "家门口招聘会", "on_day": "2026-11-20",
+         "participants": 30, "worker_ids": [42, 43]}]})
+
+    village_code: str = Field(max_length=12, title="村（社区）", description="12-digit code of a village with a station")
+    kind: ActivityKind = Field(title="活动类别", description="troupe 宣传队活动, ledger 帮扶台账, venue 活动场所, "
+                                                         "guidance 职业指导, training 技能培训, job_fair 招聘会")
+    title: str = Field(max_length=120, title="活动名称")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
+    participants: int = Field(default=0, title="参加人数", description="at least the number of worker_ids")
+    worker_ids: list[Id] = Field(default_factory=list, max_length=500, title="参加人员",
+                                 description="ledger workers who attended")
+
+
+# ---------------------------------------------------------------- views
 
 
 def _scope(ctx: Context) -> LedgerScope:
@@ -77,21 +230,34 @@ def list_workers(request: Request, q: str | None = Query(default=None, descripti
         return {"total": total, "page": page, "per_page": per_page, "items": [worker_view(snap, w) for w in rows]}
 
 
+def assistance_view(a: Assistance) -> dict[str, Any]:
+    return {"id": a.id, "kind": a.kind.value, "kind_label": ASSISTANCE_LABELS[a.kind], "on_day": a.on_day.isoformat(),
+            "note": a.note, "recorded_by_id": a.recorded_by_id, "activity_id": a.activity_id}
+
+
+def referral_view(r: Referral, job: JobPosting) -> dict[str, Any]:
+    return {"id": r.id, "job_id": job.id, "worker_id": r.worker_id, "employer": job.employer, "title": job.title,
+            "state": r.state.value, "state_label": REFERRAL_LABELS[r.state], "note": r.note,
+            "recommended_at": views.iso(r.recommended_at), "decided_at": views.iso(r.decided_at)}
+
+
+def activity_view(snap: reference.Snapshot, a: Activity, attended: int) -> dict[str, Any]:
+    return {"id": a.id, "village": _region(snap, a.village_code), "kind": a.kind.value,
+            "kind_label": ACTIVITY_LABELS[a.kind], "on_day": a.on_day.isoformat(), "title": a.title,
+            "participants": a.participants, "ledger_attendees": attended}
+
+
+def worker_detail(ctx: Context, worker: Worker) -> dict[str, Any]:
+    snap = reference.snapshot(ctx.session)
+    return {**worker_view(snap, worker),
+            "assistance": [assistance_view(a) for a in queries.assistance_of(ctx.session, worker)],
+            "referrals": [referral_view(r, j) for r, j in queries.referrals_of(ctx.session, worker)]}
+
+
 @router.get("/workers/{worker_id}", summary="One worker with their assistance records and job referrals")
 def get_worker(worker_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
-        scope = _scope(ctx)
-        worker = queries.get_worker(ctx.session, scope, worker_id)
-        snap = reference.snapshot(ctx.session)
-        return {
-            **worker_view(snap, worker),
-            "assistance": [{"kind": a.kind.value, "kind_label": ASSISTANCE_LABELS[a.kind], "on_day": a.on_day.isoformat(),
-                            "note": a.note, "recorded_by_id": a.recorded_by_id, "activity_id": a.activity_id}
-                           for a in queries.assistance_of(ctx.session, worker)],
-            "referrals": [{"id": r.id, "job_id": j.id, "employer": j.employer, "title": j.title, "state": r.state.value,
-                           "recommended_at": views.iso(r.recommended_at), "decided_at": views.iso(r.decided_at)}
-                          for r, j in queries.referrals_of(ctx.session, worker)],
-        }
+        return worker_detail(ctx, queries.get_worker(ctx.session, _scope(ctx), worker_id))
 
 
 @router.get("/jobs", summary="Job postings (open first), with how many were hired through referrals")
@@ -125,9 +291,7 @@ def list_activities(request: Request, village_code: str | None = None,
         rows = queries.activities(ctx.session, scope, village_code=village_code, since=since, limit=limit)
         attended = queries.attendee_counts(ctx.session, [a.id for a in rows])
         snap = reference.snapshot(ctx.session)
-        return [{"id": a.id, "village": _region(snap, a.village_code), "kind": a.kind.value,
-                 "kind_label": ACTIVITY_LABELS[a.kind], "on_day": a.on_day.isoformat(), "title": a.title,
-                 "participants": a.participants, "ledger_attendees": attended.get(a.id, 0)} for a in rows]
+        return [activity_view(snap, a, attended.get(a.id, 0)) for a in rows]
 
 
 @router.get("/villages", summary="Full-employment villages: each station village's figures and what is missing")
@@ -141,3 +305,123 @@ def villages(request: Request, year: int | None = Query(default=None, ge=2000, l
                  "six_ones": {k.value: v.held.get(k, 0) for k in ACTIVITY_LABELS},
                  "missing": [k.value for k in v.missing], "short": v.short, "meets": v.meets, "gaps": v.gaps}
                 for v in standard.villages(ctx.session, scope, year=year)]
+
+
+# ---------------------------------------------------------------- writes
+
+
+def _editor(ctx: Context) -> LedgerScope:
+    """The caller's scope if they may change the ledger at all: a supervisor, who only reads, is
+    refused (403) before anything in the body is looked at."""
+    scope = ledger_scope(ctx.session, ctx.user)
+    scope.require_edit()
+    return scope
+
+
+def _typed(worker: Worker) -> dict[str, Any]:
+    """A worker's row as ``worker_fields`` reads it, for a change that sends only some fields."""
+    return {"name": worker.name, "gender": worker.gender.value, "birth_year": worker.birth_year, "phone": worker.phone,
+            "id_number": worker.id_number, "education": worker.education, "skills": worker.skills,
+            "employment_status": worker.employment_status.value,
+            "work_place": worker.work_place.value if worker.work_place else None, "employer": worker.employer,
+            "job_intention": worker.job_intention, "needs_help": worker.needs_help, "note": worker.note}
+
+
+@router.post("/workers", status_code=201,
+             summary="Put a person on a station village's labour ledger (409 if the ID number is on any ledger)")
+def add_worker(body: WorkerIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        fields = worker_fields(body.model_dump(exclude={"village_code"}), today=service.today())
+        worker = service.add_worker(ctx.session, scope, actor=ctx.user, village_code=body.village_code, fields=fields)
+        return worker_detail(ctx, worker)
+
+
+@router.patch("/workers/{worker_id}",
+              summary="Change a worker's ledger row: only the fields sent (village_code moves them)")
+def update_worker(worker_id: int, body: WorkerChange, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        worker = queries.get_worker(ctx.session, scope, worker_id)
+        change = body.model_dump(exclude_unset=True)
+        village_code = change.pop("village_code", None)
+        typed = _typed(worker)
+        if change.get("id_number"):  # a new number gives gender and birth year unless they are sent too
+            typed.pop("gender"), typed.pop("birth_year")
+        fields = worker_fields({**typed, **change}, today=service.today())
+        service.update_worker(ctx.session, scope, worker, actor=ctx.user, fields=fields, village_code=village_code)
+        return worker_detail(ctx, worker)
+
+
+@router.post("/workers/{worker_id}/assistance", status_code=201, summary="Record assistance (帮扶记录) for a worker")
+def add_assistance(worker_id: int, body: AssistanceIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        worker = queries.get_worker(ctx.session, scope, worker_id)
+        record = service.record_assistance(ctx.session, scope, worker, actor=ctx.user, kind=body.kind, note=body.note,
+                                           on_day=body.on_day)
+        return assistance_view(record)
+
+
+def _job_out(ctx: Context, job: JobPosting) -> dict[str, Any]:
+    hired = queries.hired_counts(ctx.session, [job.id]).get(job.id, 0)
+    return job_view(reference.snapshot(ctx.session), job, hired)
+
+
+@router.post("/jobs", status_code=201, summary="Post a job at a place in the caller's scope")
+def add_job(body: JobIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        job = service.add_job(ctx.session, _editor(ctx), actor=ctx.user, **body.model_dump())
+        return _job_out(ctx, job)
+
+
+@router.get("/jobs/{job_id}", summary="One job posting with the recommendations of workers in the caller's scope")
+def get_job(job_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        scope = _scope(ctx)
+        job = queries.get_job(ctx.session, job_id)
+        return {**_job_out(ctx, job),
+                "referrals": [referral_view(r, job) for r, _w in queries.referrals_for(ctx.session, scope, job)]}
+
+
+@router.post("/jobs/{job_id}/state", summary="Close a posting (停招) or open it again")
+def job_state(job_id: int, body: JobStateIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        job = service.set_job_state(ctx.session, scope, queries.get_job(ctx.session, job_id), state=body.state)
+        return _job_out(ctx, job)
+
+
+@router.post("/jobs/{job_id}/referrals", status_code=201,
+             summary="Recommend a worker of the caller's ledger to an open posting (recorded as 岗位推荐)")
+def recommend(job_id: int, body: ReferralIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        job = queries.get_job(ctx.session, job_id)
+        worker = queries.get_worker(ctx.session, scope, body.worker_id)
+        referral = service.recommend(ctx.session, scope, job, worker, actor=ctx.user, note=body.note)
+        return referral_view(referral, job)
+
+
+@router.post("/jobs/{job_id}/referrals/{referral_id}/outcome",
+             summary="Record a recommendation's outcome once: hired (the worker becomes 稳定就业) or rejected")
+def outcome(job_id: int, referral_id: int, body: OutcomeIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        job = queries.get_job(ctx.session, job_id)
+        referral = queries.get_referral(ctx.session, scope, referral_id)
+        if referral.job_id != job.id:
+            raise NotFound("推荐记录不存在，或不在您的辖区内", code="referral_not_found")
+        service.decide(ctx.session, scope, referral, actor=ctx.user, hired=body.outcome == "hired",
+                       note=body.note, on_day=body.on_day)
+        worker = ctx.session.get(Worker, referral.worker_id)
+        return {"referral": referral_view(referral, job), "job": _job_out(ctx, job),
+                "worker": worker_view(reference.snapshot(ctx.session), worker)}  # type: ignore[arg-type]
+
+
+@router.post("/activities", status_code=201, summary="Record a six-ones activity (六个一) of a station village")
+def add_activity(body: ActivityIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        activity = service.add_activity(ctx.session, _editor(ctx), actor=ctx.user, **body.model_dump())
+        attended = queries.attendee_counts(ctx.session, [activity.id]).get(activity.id, 0)
+        return activity_view(reference.snapshot(ctx.session), activity, attended)
