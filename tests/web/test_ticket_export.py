@@ -8,6 +8,7 @@ import io
 import tempfile
 from datetime import datetime, timedelta
 
+import pytest
 from openpyxl import load_workbook
 
 from hotline.accounts.scope import SYSTEM, scope_for
@@ -119,6 +120,29 @@ def test_the_export_is_sent_from_a_temporary_file_that_is_removed_after(site, se
     assert not path.exists()  # removed once sent
     rows, _ = sheets(r.content)
     assert [row[0] for row in rows[1:]] == [t.number for t in reversed(made)]
+
+
+def test_an_export_that_fails_after_writing_leaves_no_file_behind(site, session, people, tmp_path, monkeypatch):
+    from contextlib import contextmanager
+
+    from hotline.web.routes import tickets as routes
+
+    make_ticket(session, people, Status.registered)
+    session.commit()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real = routes.page_work
+
+    @contextmanager
+    def closing_fails(request, *, write):
+        with real(request, write=write) as ctx:
+            yield ctx
+        raise RuntimeError("the read transaction could not be closed")
+
+    client, _ = site.signed_in("dispatcher")
+    monkeypatch.setattr(routes, "page_work", closing_fails)
+    with pytest.raises(RuntimeError):  # the test client re-raises what the server answered with a 500
+        client.get("/tickets.xlsx")
+    assert list(tmp_path.glob("hotline-export-*")) == []  # the written workbook was removed
 
 
 def test_a_search_wider_than_a_sheet_is_cut_and_the_sheet_and_page_say_how_many_are_left_out(site, session, people,

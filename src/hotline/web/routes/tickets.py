@@ -93,9 +93,15 @@ def _search(q: str, status: str, overdue: str) -> tuple[queries.TicketFilter, st
 def ticket_export(request: Request, q: str = "", status: str = "", overdue: str = "") -> Response:
     """导出 Excel: the list's search (same filters, same scope) as a workbook, newest first, written to
     a temporary file that is sent and then removed (memory stays flat however many rows match)."""
-    with page_work(request, write=False) as ctx:
-        f, _error, _status, _late = _search(q, status, overdue)
-        path, _done = export.temporary_file(ctx.session, ctx.scope, f, filters_text=export.describe(f))
+    path = None
+    try:
+        with page_work(request, write=False) as ctx:
+            f, _error, _status, _late = _search(q, status, overdue)
+            path, _done = export.temporary_file(ctx.session, ctx.scope, f, filters_text=export.describe(f))
+    except BaseException:
+        if path is not None:  # written, but the read transaction failed to close: nothing is sent
+            path.unlink(missing_ok=True)
+        raise
     stamp = clock.local().strftime("%Y%m%d-%H%M")
     name = quote(f"工单导出-{stamp}.xlsx")
     return FileResponse(path, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
