@@ -84,3 +84,26 @@ def test_jobs_candidates_and_villages(api, session, staff):
     assert _caller(api, session, staff.village).get("/employment/activities").json() == []
     spec = api.client.get("/api/v1/openapi.json").json()
     assert "/api/v1/employment/villages" in spec["paths"]
+
+
+def test_a_whole_id_number_finds_the_person_within_scope_and_a_part_of_one_finds_nobody(api, session, staff):
+    from tests.employment.test_id_search import number_ending_in_x
+    number, x_number = id_number("19750312", "131"), number_ending_in_x()
+    make_worker(session, ZHULV, name="张麦环", id_number=number)
+    make_worker(session, DALV, name="李秀英", id_number=x_number)
+    make_worker(session, SHUITOU, name="水头人", id_number=id_number("19800101", "242"))
+    session.commit()
+    township = _caller(api, session, staff.township)
+
+    def names(q: str, caller: Caller = township) -> list[str]:
+        r = caller.get("/employment/workers", params={"q": q})
+        assert r.status_code == 200 and q.strip().upper() not in r.text  # only ever masked
+        return [w["name"] for w in r.json()["items"]]
+
+    assert names(number) == ["张麦环"]
+    assert names(x_number[:17] + "x") == ["李秀英"] and names(f" {x_number} ") == ["李秀英"]
+    assert names(number[:17]) == names(number[:6]) == names(number[-6:]) == []
+    assert names(id_number("19800101", "242")) == []  # 水头镇 is not the township's
+    assert names(id_number("19800101", "242"), _caller(api, session, staff.bureau)) == ["水头人"]
+    assert names(number, _caller(api, session, staff.village)) == ["张麦环"]
+    assert names(x_number, _caller(api, session, staff.village)) == []  # 大吕村 is not 朱吕村's

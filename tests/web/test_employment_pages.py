@@ -291,3 +291,78 @@ def test_a_village_without_a_station_is_told_so_before_typing_a_whole_form(site,
     session.commit()
     page = client.get("/employment/workers/new").text
     assert "还没有设立就业服务站的村" not in page and f'<option value="{ZHULV}"' in page
+
+
+def _x_number() -> str:
+    from tests.employment.test_id_search import number_ending_in_x
+    return number_ending_in_x()
+
+
+def test_the_ledger_search_finds_a_person_by_the_whole_id_number_without_showing_it(site, session, staff):
+    number, x_number = id_number("19750312", "131"), _x_number()
+    make_worker(session, ZHULV, name="张麦环", id_number=number)
+    make_worker(session, DALV, name="李秀英", id_number=x_number)
+    make_worker(session, DALV, name="王电话", phone="13914270155")
+    make_worker(session, SHUITOU, name="水头人", id_number=id_number("19800101", "242"))
+    session.commit()
+    client, csrf = _as(site, staff.township)
+    listing = client.get("/employment/workers").text
+    assert "完整身份证号" in listing and 'action="/employment/workers/search"' in listing
+
+    def search(q: str, **more: str):
+        return client.post("/employment/workers/search", data={"csrf": csrf, "q": q, **more})
+
+    r = search(number)
+    assert r.status_code == 200 and "共 1 人" in r.text and ">张麦环</a>" in r.text and "李秀英" not in r.text
+    assert number not in r.text and number[4:14] not in r.text  # nowhere: box, filters, links
+    assert f"身份证号 {mask_id(number)}" in r.text and '<input name="q" value=""' in r.text
+    worker_id = session.scalar(select(Worker.id).where(Worker.name == "张麦环"))
+    session.commit()
+    assert f'href="/employment/workers.xlsx?worker={worker_id}"' in r.text and 'href="/employment/workers">清除条件' in r.text
+    # The export of that search: the one person, the number masked in the rows and in what was searched.
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/employment/workers.xlsx?worker={worker_id}").content))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert [row[1] for row in rows[1:]] == ["张麦环"] and rows[1][5] == mask_id(number)
+    about = dict(book["说明"].iter_rows(values_only=True))
+    assert about["筛选条件"] == f"身份证号 {mask_id(number)}" and number not in str(about)
+
+    r = search(f" {x_number[:17].lower()}x ")  # lower-case x, spaces around
+    assert r.status_code == 200 and ">李秀英</a>" in r.text and "共 1 人" in r.text
+    assert x_number not in r.text and x_number[:17] not in r.text
+    r = search(number, village=DALV)  # the other filters still apply, and stay in the links
+    assert "共 0 人" in r.text and "没有符合条件的人员" in r.text and number not in r.text and "导出 Excel" not in r.text
+    # Outside the township: 水头镇 is not theirs.
+    r = search(id_number("19800101", "242"))
+    assert r.status_code == 200 and "共 0 人" in r.text and "水头人" not in r.text
+    # A mistyped check digit is said so, masked.
+    wrong = number[:17] + ("0" if number[-1] != "0" else "1")
+    r = search(wrong)
+    assert "校验位不对" in r.text and mask_id(wrong) in r.text and wrong not in r.text and "共 0 人" in r.text
+
+    # A fragment of an ID number is an ordinary search: sent on to the list's address and looked
+    # for in names, phones and the rest, never in ID numbers.
+    r = search(number[:6])
+    assert r.status_code == 303 and r.headers["location"] == f"/employment/workers?q={number[:6]}"
+    page = client.get(r.headers["location"]).text
+    assert ">王电话</a>" in page and "张麦环" not in page and f'value="{number[:6]}"' in page
+    r = search(number[:17], status="unemployed")
+    assert r.headers["location"] == f"/employment/workers?q={number[:17]}&status=unemployed"
+    assert "共 0 人" in client.get(r.headers["location"]).text
+    # The number typed straight into the address is answered the same way, not written back.
+    page = client.get("/employment/workers", params={"q": number, "status": "unemployed"}).text
+    assert ">张麦环</a>" in page and number not in page and 'href="/employment/workers.xlsx?status=unemployed&amp;worker=' in page
+    # No CSRF token, no search; the address of the search itself leads back to the ledger.
+    assert client.post("/employment/workers/search", data={"q": number}).status_code == 403
+    assert client.get("/employment/workers/search").headers["location"] == "/employment/workers"
+
+
+def test_a_village_handler_does_not_find_a_neighbouring_villages_person_by_id_number(site, session, staff):
+    number = id_number("19750312", "131")
+    worker = make_worker(session, DALV, name="大吕人", id_number=number)
+    session.commit()
+    client, csrf = _as(site, staff.village)
+    r = client.post("/employment/workers/search", data={"csrf": csrf, "q": number})
+    assert r.status_code == 200 and "共 0 人" in r.text and "大吕人" not in r.text and number not in r.text
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/employment/workers.xlsx?worker={worker.id}").content))
+    assert len(list(book.worksheets[0].iter_rows(values_only=True))) == 1  # the header only
+    assert dict(book["说明"].iter_rows(values_only=True))["筛选条件"] == f"人员编号 {worker.id}"

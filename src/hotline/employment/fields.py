@@ -5,6 +5,7 @@ the same things in the same words."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -38,6 +39,14 @@ def mask_id(number: str | None) -> str:
     if not number:
         return ""
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def id_query(text: str | None) -> str | None:
+    """The resident ID number a search text is, or None. Only a whole, well-shaped number counts
+    (spaces removed, full-width characters and a lower-case x made plain): the ledger is never
+    searched by a fragment of an ID number, so nobody can be found by guessing part of one."""
+    number = "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
+    return number if re.fullmatch(r"[0-9]{17}[0-9X]", number) else None
 
 
 def check_id(value: str) -> str:

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from hotline.employment.fields import id_query
 from hotline.employment.models import (
     ABLE_WILLING,
     SEEKING,
@@ -37,11 +38,21 @@ GROUPS = {
 
 @dataclass
 class WorkerFilter:
+    """``q``: a whole resident ID number finds that person only (``fields.id_query``); any other
+    text is looked for in name, phone, skills, job intention and employer. ``worker_id``: one worker
+    (the export of an ID search, whose address must not carry the number)."""
+
     q: str | None = None
     village_code: str | None = None
     employment_status: EmploymentStatus | None = None
     group: str | None = None
     needs_help: bool | None = None
+    worker_id: int | None = None
+
+    @property
+    def id_number(self) -> str | None:
+        """The ID number searched for, when ``q`` is one."""
+        return id_query(self.q)
 
 
 def _filtered(scope: LedgerScope, f: WorkerFilter) -> Select:
@@ -54,7 +65,11 @@ def _filtered(scope: LedgerScope, f: WorkerFilter) -> Select:
         q = q.where(Worker.employment_status.in_(GROUPS[f.group][1]))
     if f.needs_help is not None:
         q = q.where(Worker.needs_help.is_(f.needs_help))
-    if f.q:
+    if f.worker_id is not None:
+        q = q.where(Worker.id == f.worker_id)
+    if f.id_number:
+        q = q.where(Worker.id_number == f.id_number)
+    elif f.q:
         like = f"%{f.q.replace('%', '').replace('_', '')}%"
         q = q.where(or_(Worker.name.like(like), Worker.phone.like(like), Worker.skills.like(like),
                         Worker.job_intention.like(like), Worker.employer.like(like)))

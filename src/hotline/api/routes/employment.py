@@ -213,7 +213,10 @@ def job_view(snap: reference.Snapshot, job: JobPosting, hired: int) -> dict[str,
 
 
 @router.get("/workers", summary="The labour ledger within the caller's scope, filtered and paged")
-def list_workers(request: Request, q: str | None = Query(default=None, description="name, phone, skills, intention"),
+def list_workers(request: Request, q: str | None = Query(
+                     default=None, description="text found in name, phone, skills, intention or employer; or a whole "
+                     "resident ID number (18 characters, spaces and a lower-case x allowed), which finds that person "
+                     "only: never a part of one"),
                  village_code: str | None = Query(default=None, description="a village, township or county code"),
                  employment_status: EmploymentStatus | None = None,
                  group: str | None = Query(default=None, description="labour, employed or seeking"),

@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from hotline.accounts.models import User
 from hotline.directory import reference
 from hotline.employment import ledger, queries, service, standard
-from hotline.employment.fields import mask_id, worker_fields
+from hotline.employment.fields import check_id, mask_id, worker_fields
 from hotline.employment.models import (
     ASSISTANCE_LABELS,
     EDUCATION,
@@ -152,15 +152,56 @@ def _filter(q: str, village: str, status: str, group: str, help_: str) -> tuple[
     f = queries.WorkerFilter(q=q.strip() or None, village_code=village.strip() or None,
                              employment_status=EmploymentStatus(status) if status else None, group=group or None,
                              needs_help=True if help_ == "1" else None)
+    if f.id_number:
+        try:
+            check_id(f.id_number)
+        except Invalid as bad:  # a mistyped digit: say so (masked) rather than just "nobody"
+            error = "；".join(e for e in (error, bad.message) if e)
     return f, error
 
 
 def _filters_text(w: Work, f: queries.WorkerFilter) -> str:
+    """The filters in words. An ID number is only ever shown masked (this text is on the page and in
+    the export's 说明 sheet)."""
+    one = None
+    if f.worker_id is not None:
+        worker = w.session.get(Worker, f.worker_id) if 0 < f.worker_id < 2**31 else None
+        one = ((f"身份证号 {mask_id(worker.id_number)}" if worker.id_number else f"人员：{worker.name}")
+               if worker is not None and w.scope.covers(worker.village_code) else f"人员编号 {f.worker_id}")
     said = [f"村：{w.place(f.village_code)}" if f.village_code else "",
             f"就业状态：{EMPLOYMENT_LABELS[f.employment_status]}" if f.employment_status else "",
             f"分组：{queries.GROUPS[f.group][0]}" if f.group else "", "只看需要帮扶" if f.needs_help else "",
-            f"关键词「{f.q}」" if f.q else ""]
+            one or "", f"身份证号 {mask_id(f.id_number)}" if f.id_number else f"关键词「{f.q}」" if f.q else ""]
     return "；".join(s for s in said if s)
+
+
+def _query_string(f: queries.WorkerFilter, *, with_q: bool = True) -> str:
+    return urlencode({k: v for k, v in (("q", (f.q or "") if with_q else ""), ("village", f.village_code or ""),
+                                        ("status", f.employment_status.value if f.employment_status else ""),
+                                        ("group", f.group or ""), ("help", "1" if f.needs_help else "")) if v})
+
+
+def _ledger_page(request: Request, w: Work, f: queries.WorkerFilter, error: str | None, page_no: str) -> Response:
+    """The ledger list. When ``q`` is a whole ID number it is not written back anywhere on the page:
+    the search box is left empty, the filters say it masked, and the page, clear and export links
+    leave it out (the export names the one person found by their ledger id instead)."""
+    number = int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1
+    rows, total = queries.list_workers(w.session, w.scope, f, page=number, per_page=PER_PAGE)
+    pages = max(1, -(-total // PER_PAGE))
+    if number > pages:
+        number = pages
+        rows, total = queries.list_workers(w.session, w.scope, f, page=number, per_page=PER_PAGE)
+    by_id = f.id_number is not None
+    base = _query_string(f, with_q=not by_id)
+    export = base
+    if by_id:
+        export = "&".join(p for p in (base, urlencode({"worker": rows[0].id}) if rows else "") if p)
+    return page(request, "employment/workers.html", title="劳动力台账", items=[worker_row(w, r) for r in rows],
+                total=total, page_no=number, pages=pages, base=base, export=export, filtered=bool(base) or by_id,
+                q="" if by_id else (f.q or ""), village=f.village_code or "",
+                status=f.employment_status.value if f.employment_status else "", group=f.group or "",
+                help=bool(f.needs_help), villages=w.villages(), groups=queries.GROUPS, error=error,
+                said=_filters_text(w, f), may_edit=w.scope.may_edit, **LABELS)
 
 
 @router.get("/employment/workers")
@@ -169,29 +210,41 @@ def worker_list(request: Request, q: str = "", village: str = "", status: str = 
     def run() -> Response:
         with employment_work(request, write=False) as w:
             f, error = _filter(q, village, status, group, help)
-            number = int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1
-            rows, total = queries.list_workers(w.session, w.scope, f, page=number, per_page=PER_PAGE)
-            pages = max(1, -(-total // PER_PAGE))
-            if number > pages:
-                number = pages
-                rows, total = queries.list_workers(w.session, w.scope, f, page=number, per_page=PER_PAGE)
-            base = urlencode({k: v for k, v in (("q", q.strip()), ("village", f.village_code or ""),
-                                                ("status", f.employment_status.value if f.employment_status else ""),
-                                                ("group", f.group or ""), ("help", "1" if f.needs_help else "")) if v})
-            return page(request, "employment/workers.html", title="劳动力台账", items=[worker_row(w, r) for r in rows],
-                        total=total, page_no=number, pages=pages, base=base, q=q, village=f.village_code or "",
-                        status=f.employment_status.value if f.employment_status else "", group=f.group or "",
-                        help=bool(f.needs_help), villages=w.villages(), groups=queries.GROUPS, error=error,
-                        said=_filters_text(w, f), may_edit=w.scope.may_edit, **LABELS)
+            return _ledger_page(request, w, f, error, page_no)
     return answer(request, run)
+
+
+@router.post("/employment/workers/search")
+async def worker_search(request: Request) -> Response:
+    """The ledger's search box posts here, so that an ID number typed into it never becomes part of
+    an address (browser history, proxy logs, the sign-in ``next``). Any other search is sent on to
+    the list's ordinary address, which can be bookmarked and paged; an ID search is answered here."""
+    form = await request.form()
+    f, error = _filter(*(str(form.get(k, "")) for k in ("q", "village", "status", "group", "help")))
+    if f.id_number is None:
+        query = _query_string(f)
+        return RedirectResponse("/employment/workers" + (f"?{query}" if query else ""), status_code=303)
+
+    def run() -> Response:
+        with employment_work(request, write=False, csrf=str(form.get("csrf", ""))) as w:
+            return _ledger_page(request, w, f, error, "1")
+    return answer(request, run)
+
+
+@router.get("/employment/workers/search")
+def worker_search_again() -> Response:
+    """Where signing in again after a search ends: the search itself was not kept."""
+    return RedirectResponse("/employment/workers", status_code=303)
 
 
 @router.get("/employment/workers.xlsx")
 def worker_export(request: Request, q: str = "", village: str = "", status: str = "", group: str = "",
-                  help: str = "") -> Response:  # noqa: A002
+                  help: str = "", worker: str = "") -> Response:  # noqa: A002
     def run() -> Response:
         with employment_work(request, write=False) as w:
             f, _error = _filter(q, village, status, group, help)
+            if worker:
+                f.worker_id = int(worker) if worker.isdigit() and 0 < int(worker) < 2**31 else 0
             data = ledger.workbook(w.session, w.scope, f, filters_text=_filters_text(w, f))
             stamp = clock.local().strftime("%Y%m%d-%H%M")
             name = quote(f"劳动力台账-{stamp}.xlsx")
