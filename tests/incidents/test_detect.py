@@ -112,3 +112,70 @@ def test_confirm_links_the_tickets(db, session, people):
         events = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
                                                            TicketEvent.action == "incident")).all()
         assert len(events) == 1 and incident.title in events[0].reason
+
+
+def test_more_calls_of_a_dismissed_burst_join_it_instead_of_coming_back_as_a_new_proposal(db, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
+    later = []
+    for i, code in enumerate(["140828102205", "140828102206", "140828102207", "140828102201"]):
+        clock.freeze(START + timedelta(minutes=80 + 5 * i))
+        later.append(make_ticket(session, people, category_code="0101", region_code=code, urgency="normal",
+                                 content=OUTAGE[i % 3].format(v="小吕村")))
+    clock.freeze(START + timedelta(minutes=100))
+    assert detect(session).proposed == 0
+    [incident] = _incidents(session)  # still one, still dismissed, now holding the later calls too
+    assert incident.state == IncidentState.dismissed
+    assert incident.ticket_count == 11
+    assert {t.id for t in later} <= service.ticket_ids(session, incident, linked=False)
+    assert service.ticket_ids(session, incident, linked=True) == set()
+
+
+def test_a_dismissed_burst_that_comes_back_twice_as_big_is_proposed_again(db, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [first] = _incidents(session)
+    service.dismiss(session, first, actor=people.supervisor, reason="演练，非真实停水")
+    for i in range(14):
+        code = list(VILLAGES)[i % 4]
+        clock.freeze(START + timedelta(minutes=80 + 2 * i))
+        make_ticket(session, people, category_code="0101", region_code=code, urgency="normal",
+                    content=OUTAGE[i % 3].format(v=VILLAGES[code]))
+    clock.freeze(START + timedelta(minutes=110))
+    assert detect(session).proposed == 1
+    first_again, second = _incidents(session)
+    assert first_again.state == IncidentState.dismissed and first_again.ticket_count == 7
+    assert second.state == IncidentState.proposed and second.ticket_count == 14
+
+
+def test_a_call_sharing_one_common_phrase_with_a_burst_is_not_part_of_it(db, session, people):
+    tickets = _burst(session, people)
+    clock.freeze(START + timedelta(minutes=30))
+    stray = make_ticket(session, people, category_code="0103", region_code="140828102203", urgency="normal",
+                        content="郭村村北路口的井盖丢了，晚上很危险，请尽快派人查看。")
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    assert service.ticket_ids(session, incident) == {t.id for t in tickets}
+    assert stray.id not in service.ticket_ids(session, incident)
+
+
+def test_a_call_that_joins_a_confirmed_incident_is_linked_and_its_timeline_says_so(db, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    service.confirm(session, incident, actor=people.supervisor, note="朱吕供水站闸阀井故障")
+    clock.freeze(START + timedelta(minutes=70))
+    more = make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
+                       content="裴介镇小吕村也停水了，一直没水，请尽快恢复供水。")
+    clock.freeze(START + timedelta(minutes=75))
+    detect(session)
+    assert more.id in service.ticket_ids(session, incident, linked=True)
+    [event] = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == more.id,
+                                                        TicketEvent.action == "incident")).all()
+    assert incident.title in event.reason and event.actor_id is None

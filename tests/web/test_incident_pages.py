@@ -57,3 +57,23 @@ def test_a_handler_is_refused_and_a_post_without_csrf_is_refused(site, session, 
     dispatcher, _ = site.signed_in("dispatcher")
     assert dispatcher.get("/incidents").status_code == 200
     assert session.get(Incident, incident_id).state == IncidentState.proposed
+
+
+def test_calls_that_join_a_dismissed_incident_are_counted_on_it(site, session, people):
+    from tests.builders import make_ticket
+    from tests.incidents.test_detect import OUTAGE
+
+    incident_id, _ = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "供水站计划检修，已提前通知"})
+    assert r.status_code == 303
+    for i, code in enumerate(["140828102205", "140828102206", "140828102207", "140828102201"]):
+        clock.freeze(START + timedelta(minutes=80 + 5 * i))
+        make_ticket(session, people, category_code="0101", region_code=code, urgency="normal",
+                    content=OUTAGE[i % 3].format(v="小吕村"))
+    clock.freeze(START + timedelta(minutes=100))
+    assert detect(session).proposed == 0
+    session.commit()
+    page = client.get("/incidents").text
+    assert "待确认 0 件" in page
+    assert "排除后" in page and "又有 4 件同类来电并入本事件，未再提示" in page

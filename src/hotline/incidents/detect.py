@@ -18,7 +18,14 @@ category predicts, and about the same thing (the texts share words their backgro
   tickets' regions.
 * **Once.** A proposal that shares tickets with, or lies in the same area as, a proposed or
   confirmed incident still running updates that incident instead; tickets of a dismissed incident
-  are left out, so a dismissed burst is never proposed again for the same tickets.
+  are left out, so a dismissed burst is never proposed again for the same tickets, and more calls
+  of it within the lookback join the dismissed incident quietly (not linked, nothing proposed)
+  instead of coming back as a new proposal half an hour after the supervisor said no, unless the
+  new calls are twice as many as the supervisor saw when dismissing it: then it is proposed again.
+* **Members.** Every ticket sharing one of the burst's words counts towards it (the count tests
+  above); the tickets it gathers into the incident are the clear members: those carrying its
+  commonest word, or whose shared words weigh at least half as much as a typical member's. A call
+  sharing only 请尽快派人 with a power cut is counted, not linked to it.
 
 All of it runs in the caller's transaction; the worker commits (``hotline.worker.jobs``).
 """
@@ -32,11 +39,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hotline.directory import reference
 from hotline.incidents.models import Incident, IncidentState, IncidentTicket
+from hotline.incidents.service import tell_linked
 from hotline.incidents.summary import common_area, readable_keywords, refresh
 from hotline.kit import clock
 from hotline.tickets.models import Ticket
@@ -69,8 +77,9 @@ class Recent:
 @dataclass
 class Burst:
     category: str  # first level
-    ids: set[int]
+    ids: set[int]  # the tickets it gathers (clear members: see ``_members``)
     keywords: list[str] = field(default_factory=list)
+    count: int = 0  # the tickets sharing any of its words: what the count tests judge
 
 
 @dataclass
@@ -81,11 +90,23 @@ class Result:
 
 
 def bigrams(text: str, drop: Iterable[str] = ()) -> frozenset[str]:
-    """The character bigrams of the Chinese runs of ``text``, without those of the names in ``drop``."""
-    out = {run[i:i + 2] for run in HAN.findall(text) for i in range(len(run) - 1)}
-    for name in drop:
-        out -= {name[i:i + 2] for i in range(len(name) - 1)}
-    return frozenset(out)
+    """The character bigrams of the Chinese runs of ``text``, with the names in ``drop`` cut out
+    first (so 姚村村民 leaves 村民, not the pair 村村 that every village's name would make)."""
+    for name in sorted(drop, key=len, reverse=True):
+        if len(name) > 1:
+            text = text.replace(name, " ")
+    return frozenset(run[i:i + 2] for run in HAN.findall(text) for i in range(len(run) - 1))
+
+
+def _members(tickets: list[Recent], df: dict[str, int], words: set[str], commonest: set[str]) -> set[int]:
+    """The tickets of a burst: those carrying its commonest word (停电), and those whose shared words
+    weigh (each by how many of the tickets have it) at least half as much as a typical such ticket's.
+    A call sharing only a phrase every request may use (请尽快派人 is the pairs 请尽, 尽快, 快派, 派人)
+    is no part of a power cut just because a few of the cut's callers said it too."""
+    weight = {t.id: sum(df[w] for w in t.words & words) for t in tickets}
+    typical = sorted(weight[t.id] for t in tickets if t.words & commonest)
+    floor = typical[len(typical) // 2] / 2 if typical else 0
+    return {t.id for t in tickets if t.words & commonest or (weight[t.id] and weight[t.id] >= floor)}
 
 
 def areas(region_code: str) -> list[str]:
@@ -179,10 +200,12 @@ class Detector:
             return None
         words.sort(key=lambda w: (-df[w], df_bg.get(w, 0), w))
         top = df[words[0]]
-        ids = {t.id for t in tickets if t.words & set(words)}
-        if len(ids) < self.p.min_count or top < max(3, math.ceil(0.4 * len(ids))):
+        chosen = set(words)
+        sharing = [t for t in tickets if t.words & chosen]
+        if len(sharing) < self.p.min_count or top < max(3, math.ceil(0.4 * len(sharing))):
             return None
-        return Burst(category, ids, words[:3])
+        ids = _members(sharing, df, chosen, {w for w in words if df[w] == top})
+        return Burst(category, ids, words[:3], count=len(sharing))
 
     def candidates(self, recent: list[Recent]) -> list[Burst]:
         found: list[Burst] = []
@@ -200,7 +223,7 @@ class Detector:
                 if poisson_tail(len(tickets), expected) > self.p.alpha:
                     continue
                 burst = self.coherent(category, area, tickets)
-                if burst is not None and poisson_tail(len(burst.ids), expected) <= self.p.alpha:
+                if burst is not None and poisson_tail(burst.count, expected) <= self.p.alpha:
                     found.append(burst)
         return found
 
@@ -230,12 +253,14 @@ def merge(bursts: list[Burst]) -> list[Burst]:
 
 
 def _running(session: Session, burst: Burst, areas_of_burst: set[str], since: datetime) -> Incident | None:
-    """A proposed or confirmed incident the burst continues: shared tickets, or the same category
-    in an overlapping area with tickets in the lookback window."""
+    """The incident the burst continues: shared tickets, or the same category in an overlapping area
+    with tickets in the lookback window. A dismissed one counts too (the first found wins, oldest
+    first, a running one before a dismissed one): more calls of a burst a supervisor has just
+    dismissed join it quietly rather than proposing it again under another name."""
+    dismissed_last = case((Incident.state == IncidentState.dismissed, 1), else_=0)
     rows = session.scalars(
-        select(Incident).where(Incident.state.in_([IncidentState.proposed, IncidentState.confirmed]),
-                               within(Incident.category_code, burst.category),
-                               Incident.last_ticket_at > since).order_by(Incident.id))
+        select(Incident).where(within(Incident.category_code, burst.category),
+                               Incident.last_ticket_at > since).order_by(dismissed_last, Incident.id))
     for incident in rows:
         linked = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
         if linked & burst.ids or any(a.startswith(incident.area_code) or incident.area_code.startswith(a)
@@ -252,6 +277,16 @@ def upsert(session: Session, burst: Burst, *, now: datetime, lookback: timedelta
     codes = [r.region_code for r in found]
     words = readable_keywords([r.content for r in found], burst.keywords)
     incident = _running(session, burst, {a for c in codes for a in areas(c)[:1]}, now - lookback)
+    if incident is not None and incident.state == IncidentState.dismissed:
+        judged = session.scalar(select(func.count()).select_from(IncidentTicket).where(
+            IncidentTicket.incident_id == incident.id, IncidentTicket.added_at <= incident.decided_at)) or 0
+        if len(burst.ids) < 2 * judged:  # more of what was dismissed: absorbed quietly
+            for tid in sorted(burst.ids):
+                session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, linked=False, added_at=now))
+            session.flush()
+            refresh(session, incident, now=now)
+            return False
+        incident = None  # twice as many new calls as the supervisor judged: proposed again
     created = incident is None
     if incident is None:
         incident = Incident(state=IncidentState.proposed, category_code=burst.category, title="",
@@ -270,6 +305,9 @@ def upsert(session: Session, burst: Burst, *, now: datetime, lookback: timedelta
     incident.keywords = list(dict.fromkeys([*incident.keywords, *words]))[:5]
     session.flush()
     refresh(session, incident, now=now)
+    if linked:  # joined a confirmed incident: its timeline says so, as at confirmation
+        tell_linked(session, incident, sorted(new), actor=None, at=now)
+        session.flush()
     return created
 
 

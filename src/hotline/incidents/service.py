@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
@@ -50,12 +50,19 @@ def confirm(session: Session, incident: Incident, *, actor: User, note: str | No
     links = list(session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)))
     for link in links:
         link.linked = True
-    words = f"确认为突发事件「{incident.title}」（共 {len(links)} 件工单）"
-    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_([link.ticket_id for link in links]))):
-        record_event(session, ticket, "incident", actor, reason=words, at=at,
-                     details={"incident_id": incident.id, "title": incident.title})
+    tell_linked(session, incident, [link.ticket_id for link in links], actor=actor, at=at)
     session.flush()
     return incident
+
+
+def tell_linked(session: Session, incident: Incident, ticket_ids: list[int], *, actor: User | None,
+                at: datetime) -> None:
+    """A line on each ticket's timeline saying it is linked to the confirmed ``incident`` (at
+    confirmation, and for every ticket linked after it: added by hand or found by the detection)."""
+    words = f"确认为突发事件「{incident.title}」（共 {incident.ticket_count} 件工单）"
+    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))):
+        record_event(session, ticket, "incident", actor, reason=words, at=at,
+                     details={"incident_id": incident.id, "title": incident.title})
 
 
 def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
@@ -93,6 +100,9 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
                                    linked=incident.state == IncidentState.confirmed))
     session.flush()
     refresh(session, incident, now=at)
+    if incident.state == IncidentState.confirmed:
+        tell_linked(session, incident, new, actor=actor, at=at)
+        session.flush()
     return len(new)
 
 
@@ -100,6 +110,7 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
 class Listed:
     incident: Incident
     tickets: list[Ticket]
+    since_decision: int = 0  # tickets the detection added after the decision (linked, or absorbed)
 
 
 def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> list[Listed]:
@@ -112,7 +123,11 @@ def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> li
         tickets = list(session.scalars(
             select(Ticket).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
             .where(IncidentTicket.incident_id == incident.id).order_by(Ticket.received_at).limit(tickets_each)))
-        out.append(Listed(incident, tickets))
+        later = 0
+        if incident.decided_at is not None:
+            later = session.scalar(select(func.count()).select_from(IncidentTicket).where(
+                IncidentTicket.incident_id == incident.id, IncidentTicket.added_at > incident.decided_at)) or 0
+        out.append(Listed(incident, tickets, later))
     return out
 
 

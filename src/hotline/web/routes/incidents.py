@@ -32,7 +32,7 @@ def _rows(ctx: PageContext) -> list[dict[str, Any]]:
             "regions": [snap.regions[c][0] if c in snap.regions else c for c in i.region_codes],
             "population": i.population, "ticket_count": i.ticket_count, "keywords": i.keywords,
             "first": i.first_ticket_at, "last": i.last_ticket_at, "detected": i.detected_at,
-            "decided": i.decided_at, "note": i.note,
+            "decided": i.decided_at, "note": i.note, "since_decision": item.since_decision,
             "tickets": [{"number": t.number, "title": t.title, "at": t.received_at} for t in item.tickets],
         })
     return out
