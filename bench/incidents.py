@@ -28,7 +28,10 @@ one first-level category came from one township within the last 2 h; consecutive
 same township × category are one alarm. Matched to scenarios the same way.
 
 Reported: scenarios detected / total (overall and by kind), delay median and p90 (minutes),
-false alarms per week, for detection and baseline; tickets generated; detection run time p50/p95.
+false alarms per week, for detection and baseline; **members**: of the alarms holding scenario
+tickets, the share of their tickets that are their scenario's (precision: a stray call gathered into
+an incident gets linked to it when the incident is confirmed) and of the found scenarios' tickets,
+the share gathered (recall); tickets generated; detection run time p50/p95.
 
 Run
 ---
@@ -54,6 +57,7 @@ from common import emit, parser, pct
 from sqlalchemy import insert, select
 
 from hotline.demo import caseload
+from hotline.demo.bursts import POWER, ROAD, WATER  # the callers' words, shared with the demo
 from hotline.demo.caseload import World
 from hotline.directory.loader import load_reference_data
 from hotline.directory.models import Region, RegionLevel
@@ -66,19 +70,6 @@ from hotline.worker.jobs import detect_incidents
 
 STEP = timedelta(minutes=5)
 
-WATER = ["{v}从早上开始停水了，到现在还没来水，家里做饭都没水用，请尽快恢复供水。",
-         "我是{t}{v}的村民，村里自来水停了好几个小时，老人孩子没水喝，什么时候能来水？",
-         "{v}全村没水了，水龙头一点水都不出，是不是供水站出问题了，请帮忙问一下。",
-         "反映{t}{v}停水，已经断水半天了，也没有提前通知，请供水单位尽快抢修。",
-         "{v}自来水不来水了，打供水站电话没人接，请12345帮忙联系供水站恢复供水。",
-         "{t}好几个村都停水了，我们{v}也没水，牲口都没水喝，请尽快处理。"]
-POWER = ["{v}突然停电了，全村都没电，也没有通知，请供电所尽快抢修恢复供电。",
-         "我是{t}{v}的，家里停电一个多小时了，冰箱里的东西都要坏了，什么时候来电？",
-         "{v}这边停电了，附近几个村也都没电，是不是线路出故障了，请尽快恢复供电。",
-         "反映{t}{v}停电，大面积断电，请电力部门尽快派人抢修。"]
-ROAD = ["{v}村口的道路塌陷了一个大坑，车辆无法通行，很危险，请尽快派人处理。",
-        "{t}{v}附近的公路路面塌陷，已经有车陷进去了，请交通部门尽快设置警示并抢修。",
-        "{v}通往镇上的路塌了，塌陷的坑很深，晚上看不见容易出事，请尽快处理。"]
 KINDS = {  # kind: (texts, categories with weights, calls, villages, span hours)
     "water": (WATER, (("0101", 8), ("0102", 1), ("0103", 1)), (8, 20), (3, 6), (1.0, 3.0)),
     "power": (POWER, (("0201", 9), ("0202", 1)), (6, 15), (3, 8), (0.5, 2.0)),
@@ -245,6 +236,38 @@ def detection_alarms(db: Database, scenarios: list[Scenario]) -> list[tuple[date
     return alarms
 
 
+def membership(groups: list[set[int]], scenarios: list[Scenario]) -> dict:
+    """How well the tickets an alarm gathers are its scenario's: of the alarms holding scenario
+    tickets, the share of their tickets that belong to their main scenario (precision), and of the
+    tickets of the scenarios found, the share gathered into an alarm of theirs (recall)."""
+    owner = {tid: i for i, sc in enumerate(scenarios) for tid in sc.ticket_ids}
+    total = right = 0
+    gathered: dict[int, set[int]] = defaultdict(set)
+    for tickets in groups:
+        hits = defaultdict(int)
+        for t in tickets:
+            if t in owner:
+                hits[owner[t]] += 1
+        if not hits:
+            continue
+        main = max(hits, key=hits.get)
+        total += len(tickets)
+        right += hits[main]
+        gathered[main] |= tickets & scenarios[main].ticket_ids
+    wanted = sum(len(scenarios[i].ticket_ids) for i in gathered)
+    return {"precision": round(right / total, 3) if total else None,
+            "recall": round(sum(len(g) for g in gathered.values()) / wanted, 3) if wanted else None,
+            "tickets": total, "strays": total - right}
+
+
+def incident_groups(db: Database) -> list[set[int]]:
+    with db.transaction(write=False) as s:
+        groups: dict[int, set[int]] = defaultdict(set)
+        for iid, tid in s.execute(select(IncidentTicket.incident_id, IncidentTicket.ticket_id)):
+            groups[iid].add(tid)
+    return list(groups.values())
+
+
 def main() -> int:
     p = parser(__doc__, "2 weeks of history, 1 evaluated, 300 a day: under a minute")
     p.add_argument("--weeks", type=int, default=4)
@@ -292,7 +315,10 @@ def main() -> int:
     clock.freeze(None)
     weeks = float(a.weeks)
     detection = score(scenarios, detection_alarms(db, scenarios), weeks)
-    base = score(scenarios, baseline(all_rows, ids, eval_start, end, a.baseline_n), weeks)
+    detection["members"] = membership(incident_groups(db), scenarios)
+    base_alarms = baseline(all_rows, ids, eval_start, end, a.baseline_n)
+    base = score(scenarios, base_alarms, weeks)
+    base["members"] = membership([tickets for _, tickets in base_alarms], scenarios)
     print(f"detection: {detection}", flush=True)
     print(f"baseline (>= {a.baseline_n} same category, one township, 2 h): {base}", flush=True)
     summary = {"bench": "incidents", "quick": a.quick, "weeks": a.weeks, "history_weeks": a.history_weeks,

@@ -466,3 +466,34 @@ def test_the_wall_display_refreshes_its_figures_without_a_reload(demo_server, br
     shot(page, "wall")
     assert errors == []
     context.close()
+
+
+def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, browser):
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "supervisor1", "demo12345")
+    page.wait_for_url("**/supervision")
+    page.click("header nav a[href='/incidents']")
+    page.wait_for_url("**/incidents")
+    assert "待确认 1 件" in page.inner_text("main h1")
+    waiting = page.locator("section.incident.proposed")
+    assert waiting.count() == 1
+    text = waiting.inner_text()
+    assert "裴介镇" in text and "停水" in text and "人" in text  # area, problem, population
+    assert waiting.locator("a[href^='/tickets/']").count() >= 6
+    # The earlier ones: a power cut confirmed with its note, consultations dismissed with the reason.
+    assert "线路故障" in page.locator("section.incident.confirmed").inner_text()
+    assert "不是突发事件" in page.locator("section.incident.dismissed").inner_text()
+    shot(page, "incidents", full_page=False)
+    number = waiting.locator("a[href^='/tickets/']").first.inner_text().strip()
+    waiting.locator("input[name=note]").fill("裴介镇供水站水泵故障，已派人抢修")
+    waiting.locator("button[type=submit]", has_text="确认事件并关联工单").click()
+    page.wait_for_url("**/incidents?confirmed=*")
+    assert "待确认 0 件" in page.inner_text("main h1")
+    assert "裴介镇供水站水泵故障" in page.inner_text("main")
+    # The ticket's timeline now leads back to the incident.
+    page.goto(f"{demo_server}/tickets/{number}")
+    assert "确认为突发事件" in page.inner_text("main")
+    assert errors == []
+    context.close()

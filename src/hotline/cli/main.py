@@ -139,7 +139,7 @@ def demo(env: Env, n: int, days: int, seed: int, password: str, if_empty: bool) 
             return
         created = load_staff(session, password)
     click.echo(f"演示账号：新建 {created} 个（密码 {password}）")
-    summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed,
+    summary = generate(lambda: env.db.session(), tickets=n, days=days, seed=seed, incidents=True,
                        progress=lambda done, total: click.echo(f"  已生成 {done}/{total}", err=True))
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
     from hotline.demo.employment import generate_employment

@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hotline.accounts.models import User
 from hotline.accounts.service import add_user, hash_password
+from hotline.demo import bursts
 from hotline.demo import replies as R
 from hotline.demo.caseload import Case, World, plan, weighted
 from hotline.demo.fieldwork import generate_fieldwork
@@ -386,19 +387,41 @@ def _step(w: World, group: list[Case], heap: Heap, at: datetime, i: int, life: L
     heapq.heappush(heap, (nxt, i, life))
 
 
-def _register_all(w: World, group: list[Case]) -> Heap:
-    """Register the group's tickets (each at its own moment) and return their lives, paused."""
-    heap: Heap = []
-    for i, case in enumerate(group):
-        life = _life(w, case)
-        _step(w, group, heap, next(life), i, life)
-    return heap
+def _register_all(w: World, groups: list[list[Case]]) -> list[Heap]:
+    """Register the groups' tickets, each at its own moment and in the order of those moments (so
+    the day's ticket numbers follow the time of the call, duplicates too), and return their lives,
+    paused: one heap per group."""
+    heaps: list[Heap] = [[] for _ in groups]
+    first: list[tuple[datetime, int, int, Life]] = []
+    for g, group in enumerate(groups):
+        for i, case in enumerate(group):
+            life = _life(w, case)
+            first.append((next(life), g, i, life))
+    first.sort(key=lambda x: x[:3])
+    for at, g, i, life in first:
+        _step(w, groups[g], heaps[g], at, i, life)
+    return heaps
 
 
 def _play(w: World, group: list[Case], heap: Heap) -> None:
     """Run the lives of a master and its duplicates, interleaved by time, up to ``now``."""
     while heap:
         _step(w, group, heap, *heapq.heappop(heap))
+
+
+def _batches(cases: list[Case]) -> Generator[list[Case], None, None]:
+    """The cases in runs of about ``BATCH``, each run ending only where no duplicate of its cases
+    (registered with its master's run) comes after the next run's first call: so every ticket is
+    registered in the order of the calls, and the day's numbers follow it."""
+    start = 0
+    while start < len(cases):
+        end = min(start + BATCH, len(cases))
+        latest = max((d.received for c in cases[start:end] for d in c.dups), default=None)
+        while end < len(cases) and latest is not None and latest > cases[end].received:
+            latest = max([latest, *(d.received for d in cases[end].dups)])
+            end += 1
+        yield cases[start:end]
+        start = end
 
 
 def _play_batch(w: World, batch: list[Case]) -> None:
@@ -410,7 +433,7 @@ def _play_batch(w: World, batch: list[Case]) -> None:
     queries read."""
     with w.session.no_autoflush:
         groups = [[case, *case.dups] for case in batch]
-        heaps = [_register_all(w, group) for group in groups]
+        heaps = _register_all(w, groups)
         # Lives with requests go first, while their flushes have little else to write.
         order = sorted(range(len(groups)), key=lambda i: groups[i][0].detour not in REQUEST_DETOURS)
         for i in order:
@@ -425,8 +448,12 @@ def generate(
     seed: int = 12345,
     now: datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    incidents: bool = False,
 ) -> dict[str, Any]:
     """Create ``tickets`` demo tickets received over the past ``days`` days; return a summary.
+
+    ``incidents``: add the bursts of calls of :mod:`hotline.demo.bursts` (a proposed, a confirmed
+    and a dismissed incident; their tickets come on top of ``tickets``).
 
     Deterministic for a seed and ``now``. Staff accounts are used when present (``load_staff``);
     without them the platform itself acts. The clock is left unfrozen, even on error."""
@@ -437,17 +464,21 @@ def generate(
     try:
         w = World(session, rng, now, days)
         cases = plan(w, tickets)
+        planned = bursts.plan(w, seed) if incidents else []
+        if planned:
+            cases = sorted(cases + [c for p in planned for c in p.cases], key=lambda c: c.received)
+            tickets += sum(1 + len(c.dups) for p in planned for c in p.cases)
         session.close()
         statuses: Counter[str] = Counter()
         kinds: Counter[str] = Counter()
         done = 0
-        for start in range(0, len(cases), BATCH):
+        for batch in _batches(cases):
             session = w.session = session_factory()
             # History is not news: no SMS or notices for the past (callback tasks are kept).
             with timeline.muted(notice_events.on_event):
-                _play_batch(w, cases[start:start + BATCH])
+                _play_batch(w, batch)
             session.commit()
-            for case in cases[start:start + BATCH]:
+            for case in batch:
                 for t in (case, *case.dups):
                     if t.ticket is not None:
                         statuses[t.ticket.status.value] += 1
@@ -459,6 +490,8 @@ def generate(
         clock.freeze(None)
         session = session_factory()
         field = generate_fieldwork(session, seed=seed, now=now)  # the 县底镇 emergency harvest (抢收抢种)
+        session.commit()
+        found = bursts.decide(session, planned, now) if planned else {}
         session.commit()
         overdue = session.scalar(select(func.count()).select_from(Ticket).where(overdue_clause(now))) or 0
         session.close()
@@ -480,5 +513,6 @@ def generate(
         "from": (now - timedelta(days=days)).isoformat(),
         "to": now.isoformat(),
         "fieldwork": field,
+        **({"incidents": found} if incidents else {}),
         "elapsed_seconds": round(time.monotonic() - started, 2),
     }
