@@ -77,3 +77,34 @@ def test_calls_that_join_a_dismissed_incident_are_counted_on_it(site, session, p
     page = client.get("/incidents").text
     assert "待确认 0 件" in page
     assert "排除后" in page and "又有 4 件同类来电并入本事件，未再提示" in page
+
+
+def test_an_agent_taking_a_call_from_the_area_is_told_of_the_running_incident(site, session, people):
+    incident_id, _ = _proposed(session, people)  # 裴介镇's outage, proposed at START + 65 min
+    agent, _ = site.signed_in("agent")
+
+    def panel(region: str) -> str:
+        r = agent.get("/agent/nearby", params={"region": region, "content": "我们村也停水了"})
+        assert r.status_code == 200
+        return r.text
+
+    xiaolv = panel("140828102205")  # 小吕村, in 裴介镇 but none of the calls came from it
+    assert "本地正在发生疑似突发事件" in xiaolv and "夏县裴介镇4处集中反映停水" in xiaolv and "已有 7 件来电" in xiaolv
+    assert "突发事件" not in panel("140828100200")  # 南关村, another township
+
+    supervisor, csrf = site.signed_in("supervisor")
+    supervisor.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf, "note": "朱吕供水站水泵故障，预计15时恢复"})
+    confirmed = panel("140828102205")
+    assert "本地正在发生突发事件" in confirmed and "督办说明：朱吕供水站水泵故障，预计15时恢复" in confirmed
+
+    clock.freeze(START + timedelta(hours=26))  # a day without calls: no longer running
+    agent, _ = site.signed_in("agent")  # (the earlier sign-in has expired by then)
+    assert "突发事件" not in panel("140828102205")
+
+
+def test_a_dismissed_incident_is_not_told_to_agents(site, session, people):
+    incident_id, _ = _proposed(session, people)
+    supervisor, csrf = site.signed_in("supervisor")
+    supervisor.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "演练"})
+    agent, _ = site.signed_in("agent")
+    assert "突发事件" not in agent.get("/agent/nearby", params={"region": "140828102205"}).text

@@ -4,7 +4,7 @@ reason; its tickets are never proposed again), add tickets to it; and the reads 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -129,6 +129,23 @@ def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> li
                 IncidentTicket.incident_id == incident.id, IncidentTicket.added_at > incident.decided_at)) or 0
         out.append(Listed(incident, tickets, later))
     return out
+
+
+RUNNING = timedelta(hours=24)  # an incident with a call this recent is told to the agents of its area
+
+
+def running_at(session: Session, region_code: str, *, now: datetime, within: timedelta = RUNNING) -> list[Incident]:
+    """The proposed and confirmed incidents whose area holds ``region_code`` and that had a call in the
+    last ``within``: what an agent taking a call from there should know (confirmed first, newest
+    first). A dismissed incident is not an incident."""
+    if not region_code:
+        return []
+    areas = [region_code[:n] for n in (12, 9, 6, 4, 2) if len(region_code) >= n]
+    order = case((Incident.state == IncidentState.confirmed, 0), else_=1)
+    return list(session.scalars(
+        select(Incident).where(Incident.state.in_([IncidentState.proposed, IncidentState.confirmed]),
+                               Incident.area_code.in_(areas), Incident.last_ticket_at > now - within)
+        .order_by(order, Incident.last_ticket_at.desc()).limit(3)))
 
 
 def ticket_ids(session: Session, incident: Incident, *, linked: bool | None = None) -> set[int]:

@@ -11,6 +11,8 @@ from fastapi.responses import Response
 from hotline.accounts.models import Role
 from hotline.assist import duplicates
 from hotline.directory import lookup, reference
+from hotline.incidents import service as incidents
+from hotline.incidents.models import STATE_LABELS
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, PermissionDenied
 from hotline.routing.catalogue import suggest_units
@@ -143,6 +145,7 @@ def nearby_tickets(request: Request, region: str = "", category_code: str = "", 
             code = lookup.resolve_region(snap, region) if region.strip() else None
         except DomainError:
             code = None
+        running: list[dict[str, Any]] = []
         if code is not None:
             now = clock.now()
             category = lookup.category_code_of(snap, category_code) or None
@@ -150,7 +153,13 @@ def nearby_tickets(request: Request, region: str = "", category_code: str = "", 
                                        text=content[:2000], now=now):
                 items.append(views.ticket_summary(snap, ctx.scope, hit.ticket, now)
                              | {"score": hit.score, "reasons": hit.reasons})
-        return page(request, "intake/nearby.html", items=items, searched=code is not None, merge_into=merge_into)
+            running = [{"title": i.title, "state": i.state.value, "state_label": STATE_LABELS[i.state],
+                        "count": i.ticket_count, "last": i.last_ticket_at, "note": i.note,
+                        "category": snap.categories[i.category_code].name if i.category_code in snap.categories
+                        else i.category_code}
+                       for i in incidents.running_at(ctx.session, code, now=now)]
+        return page(request, "intake/nearby.html", items=items, searched=code is not None, merge_into=merge_into,
+                    running=running)
 
 
 @router.get("/agent/regions")
