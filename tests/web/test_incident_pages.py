@@ -91,6 +91,8 @@ def test_an_agent_taking_a_call_from_the_area_is_told_of_the_running_incident(si
     xiaolv = panel("140828102205")  # 小吕村, in 裴介镇 but none of the calls came from it
     assert "本地正在发生疑似突发事件" in xiaolv and "夏县裴介镇4处集中反映停水" in xiaolv and "已有 7 件来电" in xiaolv
     assert "突发事件" not in panel("140828100200")  # 南关村, another township
+    assert "夏县裴介镇4处集中反映停水" in panel("140828102")  # the township only
+    assert "夏县裴介镇4处集中反映停水" in panel("140828")  # the county (the incident lies inside it)
 
     supervisor, csrf = site.signed_in("supervisor")
     supervisor.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf, "note": "朱吕供水站水泵故障，预计15时恢复"})

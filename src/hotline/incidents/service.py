@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
@@ -135,16 +135,18 @@ RUNNING = timedelta(hours=24)  # an incident with a call this recent is told to 
 
 
 def running_at(session: Session, region_code: str, *, now: datetime, within: timedelta = RUNNING) -> list[Incident]:
-    """The proposed and confirmed incidents whose area holds ``region_code`` and that had a call in the
-    last ``within``: what an agent taking a call from there should know (confirmed first, newest
+    """The proposed and confirmed incidents whose area holds ``region_code`` (or lies inside it: a
+    call placed only in a township hears of an outage in one of its villages) and that had a call in
+    the last ``within``: what an agent taking a call from there should know (confirmed first, newest
     first). A dismissed incident is not an incident."""
     if not region_code:
         return []
     areas = [region_code[:n] for n in (12, 9, 6, 4, 2) if len(region_code) >= n]
+    inside = Incident.area_code.between(region_code, region_code + "9" * (12 - len(region_code)))
     order = case((Incident.state == IncidentState.confirmed, 0), else_=1)
     return list(session.scalars(
         select(Incident).where(Incident.state.in_([IncidentState.proposed, IncidentState.confirmed]),
-                               Incident.area_code.in_(areas), Incident.last_ticket_at > now - within)
+                               or_(Incident.area_code.in_(areas), inside), Incident.last_ticket_at > now - within)
         .order_by(order, Incident.last_ticket_at.desc()).limit(3)))
 
 
