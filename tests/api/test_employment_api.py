@@ -107,3 +107,25 @@ def test_a_whole_id_number_finds_the_person_within_scope_and_a_part_of_one_finds
     assert names(id_number("19800101", "242"), _caller(api, session, staff.bureau)) == ["水头人"]
     assert names(number, _caller(api, session, staff.village)) == ["张麦环"]
     assert names(x_number, _caller(api, session, staff.village)) == []  # 大吕村 is not 朱吕村's
+
+
+def test_a_person_is_looked_up_by_id_number_in_a_post_body_kept_out_of_the_address(api, session, staff):
+    number = id_number("19750312", "131")
+    make_worker(session, ZHULV, name="张麦环", id_number=number)
+    make_worker(session, SHUITOU, name="水头人", id_number=id_number("19800101", "242"))
+    session.commit()
+    township = _caller(api, session, staff.township)
+    r = township.post("/employment/workers/search", json={"q": number})
+    assert r.status_code == 200 and [w["name"] for w in r.json()["items"]] == ["张麦环"]
+    assert number not in r.text and r.json()["items"][0]["id_number_masked"].startswith(number[:4])
+    part = township.post("/employment/workers/search", json={"q": number[:10]})
+    assert part.status_code == 200 and part.json()["total"] == 0
+    outside = township.post("/employment/workers/search", json={"q": id_number("19800101", "242")})
+    assert outside.json()["total"] == 0  # 水头镇 is not the township's
+    # The other filters work as on GET, and a bad one is refused by name.
+    assert township.post("/employment/workers/search", json={"village_code": ZHULV}).json()["total"] == 1
+    bad = township.post("/employment/workers/search", json={"group": "nobody"})
+    assert bad.status_code == 422 and "未知分组" in bad.text
+    assert township.post("/employment/workers/search", json={"per_page": 0}).status_code == 422
+    spec = api.client.get("/api/v1/openapi.json").json()
+    assert "post" in spec["paths"]["/api/v1/employment/workers/search"]

@@ -212,25 +212,50 @@ def job_view(snap: reference.Snapshot, job: JobPosting, hired: int) -> dict[str,
             "requirements": job.requirements, "state": job.state.value, "created_at": views.iso(job.created_at)}
 
 
+Q_TEXT = ("text found in name, phone, skills, intention or employer; or a whole resident ID number (18 characters, "
+          "spaces and a lower-case x allowed), which finds that person only: never a part of one")
+
+
+def _worker_page(request: Request, f: queries.WorkerFilter, page: int, per_page: int) -> dict[str, Any]:
+    if f.group is not None and f.group not in queries.GROUPS:
+        raise Invalid(f"未知分组：{f.group}（可选 {'、'.join(queries.GROUPS)}）", details={"field": "group"})
+    with unit_of_work(request, write=False) as ctx:
+        rows, total = queries.list_workers(ctx.session, _scope(ctx), f, page=page, per_page=per_page)
+        snap = reference.snapshot(ctx.session)
+        return {"total": total, "page": page, "per_page": per_page, "items": [worker_view(snap, w) for w in rows]}
+
+
 @router.get("/workers", summary="The labour ledger within the caller's scope, filtered and paged")
-def list_workers(request: Request, q: str | None = Query(
-                     default=None, description="text found in name, phone, skills, intention or employer; or a whole "
-                     "resident ID number (18 characters, spaces and a lower-case x allowed), which finds that person "
-                     "only: never a part of one"),
+def list_workers(request: Request, q: str | None = Query(default=None, description=Q_TEXT + " (to look a person "
+                                                          "up by ID number, POST /workers/search keeps it out of "
+                                                          "the request address and the logs)"),
                  village_code: str | None = Query(default=None, description="a village, township or county code"),
                  employment_status: EmploymentStatus | None = None,
                  group: str | None = Query(default=None, description="labour, employed or seeking"),
                  needs_help: bool | None = None, page: int = Query(default=1, ge=1, le=100_000),
                  per_page: int = Query(default=50, ge=1, le=500)) -> dict[str, Any]:
-    if group is not None and group not in queries.GROUPS:
-        raise Invalid(f"未知分组：{group}（可选 {'、'.join(queries.GROUPS)}）", details={"field": "group"})
-    with unit_of_work(request, write=False) as ctx:
-        scope = _scope(ctx)
-        f = queries.WorkerFilter(q=q, village_code=village_code, employment_status=employment_status, group=group,
-                                 needs_help=needs_help)
-        rows, total = queries.list_workers(ctx.session, scope, f, page=page, per_page=per_page)
-        snap = reference.snapshot(ctx.session)
-        return {"total": total, "page": page, "per_page": per_page, "items": [worker_view(snap, w) for w in rows]}
+    f = queries.WorkerFilter(q=q, village_code=village_code, employment_status=employment_status, group=group,
+                             needs_help=needs_help)
+    return _worker_page(request, f, page, per_page)
+
+
+class WorkerSearch(Body):
+    q: str | None = Field(default=None, max_length=200, title="搜索", description=Q_TEXT)
+    village_code: str | None = Field(default=None, max_length=12, title="村（社区）代码",
+                                     description="a village, township or county code")
+    employment_status: EmploymentStatus | None = Field(default=None, title="就业状态")
+    group: str | None = Field(default=None, title="分组", description="labour, employed or seeking")
+    needs_help: bool | None = Field(default=None, title="需要帮扶")
+    page: int = Field(default=1, ge=1, le=100_000, title="页码")
+    per_page: int = Field(default=50, ge=1, le=500, title="每页条数")
+
+
+@router.post("/workers/search", summary="The same as GET /workers, the filters in the body: a resident ID number "
+             "searched for stays out of the request address (proxy and server logs, history)")
+def search_workers(body: WorkerSearch, request: Request) -> dict[str, Any]:
+    f = queries.WorkerFilter(q=body.q, village_code=body.village_code, employment_status=body.employment_status,
+                             group=body.group, needs_help=body.needs_help)
+    return _worker_page(request, f, body.page, body.per_page)
 
 
 def assistance_view(a: Assistance) -> dict[str, Any]:
