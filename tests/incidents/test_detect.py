@@ -35,6 +35,15 @@ def _incidents(session) -> list[Incident]:
     return list(session.scalars(select(Incident).order_by(Incident.id)))
 
 
+def _detected(session, people):
+    """The burst's calls, detected 65 minutes after the first: the one proposed incident."""
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    [incident] = _incidents(session)
+    return incident
+
+
 def test_a_burst_of_outage_calls_in_one_township_becomes_one_proposed_incident(db, session, people):
     tickets = _burst(session, people)
     clock.freeze(START + timedelta(minutes=65))
@@ -88,10 +97,7 @@ def test_running_detection_again_updates_instead_of_proposing_twice(db, session,
 
 
 def test_a_dismissed_incident_is_not_proposed_again(db, session, people):
-    _burst(session, people)
-    clock.freeze(START + timedelta(minutes=65))
-    detect(session)
-    [incident] = _incidents(session)
+    incident = _detected(session, people)
     service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
     clock.freeze(START + timedelta(minutes=75))
     assert detect(session).proposed == 0
@@ -115,10 +121,7 @@ def test_confirm_links_the_tickets(db, session, people):
 
 
 def test_more_calls_of_a_dismissed_burst_join_it_instead_of_coming_back_as_a_new_proposal(db, session, people):
-    _burst(session, people)
-    clock.freeze(START + timedelta(minutes=65))
-    detect(session)
-    [incident] = _incidents(session)
+    incident = _detected(session, people)
     service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
     later = []
     for i, code in enumerate(["140828102205", "140828102206", "140828102207", "140828102201"]):
@@ -135,10 +138,7 @@ def test_more_calls_of_a_dismissed_burst_join_it_instead_of_coming_back_as_a_new
 
 
 def test_a_dismissed_burst_that_comes_back_twice_as_big_is_proposed_again(db, session, people):
-    _burst(session, people)
-    clock.freeze(START + timedelta(minutes=65))
-    detect(session)
-    [first] = _incidents(session)
+    first = _detected(session, people)
     service.dismiss(session, first, actor=people.supervisor, reason="演练，非真实停水")
     for i in range(14):
         code = list(VILLAGES)[i % 4]
@@ -165,10 +165,7 @@ def test_a_call_sharing_one_common_phrase_with_a_burst_is_not_part_of_it(db, ses
 
 
 def test_a_call_that_joins_a_confirmed_incident_is_linked_and_its_timeline_says_so(db, session, people):
-    _burst(session, people)
-    clock.freeze(START + timedelta(minutes=65))
-    detect(session)
-    [incident] = _incidents(session)
+    incident = _detected(session, people)
     service.confirm(session, incident, actor=people.supervisor, note="朱吕供水站闸阀井故障")
     clock.freeze(START + timedelta(minutes=70))
     more = make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
