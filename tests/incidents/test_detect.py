@@ -126,13 +126,15 @@ def test_more_calls_of_a_dismissed_burst_join_it_instead_of_coming_back_as_a_new
     later = []
     for i, code in enumerate(["140828102205", "140828102206", "140828102207", "140828102201"]):
         clock.freeze(START + timedelta(minutes=80 + 5 * i))
-        later.append(make_ticket(session, people, category_code="0101", region_code=code, urgency="normal",
-                                 content=OUTAGE[i % 3].format(v="小吕村")))
+        later.append(make_ticket(session, people, category_code="0102" if i == 0 else "0101", region_code=code,
+                                 urgency="normal", content=OUTAGE[i % 3].format(v="小吕村")))
     clock.freeze(START + timedelta(minutes=100))
     assert detect(session).proposed == 0
     [incident] = _incidents(session)  # still one, still dismissed, now holding the later calls too
     assert incident.state == IncidentState.dismissed
-    assert incident.ticket_count == 11
+    assert incident.ticket_count == 11 and len(incident.region_codes) == 6
+    # the list still names what the supervisor dismissed, though the calls now span two categories
+    assert (incident.title, incident.category_code) == ("夏县裴介镇4处集中反映停水", "0101")
     assert {t.id for t in later} <= service.ticket_ids(session, incident, linked=False)
     assert service.ticket_ids(session, incident, linked=True) == set()
 

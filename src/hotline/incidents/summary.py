@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from hotline.classification.text import tokens
 from hotline.directory import reference
 from hotline.directory.models import Region
-from hotline.incidents.models import Incident, IncidentTicket
+from hotline.incidents.models import Incident, IncidentState, IncidentTicket
 from hotline.tickets.models import Ticket
 
 
@@ -39,6 +39,9 @@ def population(session: Session, codes: list[str]) -> int:
 
 
 def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
+    """Recompute the summary from the incident's tickets. A dismissed incident keeps the category and
+    title the supervisor dismissed (later calls it absorbs change its counts, area and time span only),
+    so the list still names what was judged."""
     rows = session.execute(
         select(Ticket.region_code, Ticket.category_code, Ticket.received_at)
         .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
@@ -48,7 +51,9 @@ def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
     regions = affected({r.region_code for r in rows})
     leaves = {r.category_code for r in rows}
     first_level = incident.category_code[:2]
-    incident.category_code = leaves.pop() if len(leaves) == 1 else first_level
+    decided = incident.state == IncidentState.dismissed
+    if not decided:
+        incident.category_code = leaves.pop() if len(leaves) == 1 else first_level
     incident.area_code = common_area([r.region_code for r in rows])
     incident.region_codes = regions
     incident.population = population(session, regions)
@@ -56,6 +61,8 @@ def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
     incident.last_ticket_at = max(r.received_at for r in rows)
     incident.ticket_count = len(rows)
     incident.updated_at = now
+    if decided and incident.title:
+        return
     snap = reference.snapshot(session)
     area = reference.region_label(snap, incident.area_code) if incident.area_code in snap.regions else ""
     category = snap.categories.get(incident.category_code)
