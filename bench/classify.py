@@ -8,7 +8,7 @@ rows. Twice: with random folds (the usual figure) and with near-duplicate messag
 (``grouped``: the dev file holds copies of some messages, and a random split tests a copy against its
 twin; the sealed set has had such copies removed, so this is the figure it can expect). Then
 hotline's model trained on the whole file: single-message latency (one raw message at a time, one
-core), model file size and training time. ``--quick``: 2 folds on 3,000 rows, 200 latency
+core), model file size and training time. ``--quick``: 2 folds on 1,500 rows, 200 latency
 samples (under a minute). ``--seed``: the fold shuffle (default 0; a second seed checks that a
 difference is not one split's luck).
 
@@ -44,7 +44,7 @@ def baseline():
 
 
 def main() -> None:
-    p = common.parser(__doc__, "2 folds on 3,000 rows, 200 latency samples")
+    p = common.parser(__doc__, "2 folds on 1,500 rows, 200 latency samples")
     p.add_argument("--folds", type=int, default=None)
     p.add_argument("--seed", type=int, default=0, help="fold shuffle seed (default 0)")
     args = p.parse_args()
@@ -63,7 +63,7 @@ def main() -> None:
     folds = args.folds or (2 if args.quick else 5)
     if args.quick:
         rng = np.random.default_rng(0)
-        rows = [rows[i] for i in sorted(rng.choice(len(rows), 3000, replace=False))]
+        rows = [rows[i] for i in sorted(rng.choice(len(rows), 1500, replace=False))]
     texts = [r["text"] for r in rows]
     y = np.array([r["label"] for r in rows])
     kinds = np.array([r.get("text_kind", "") for r in rows])

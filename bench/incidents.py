@@ -7,7 +7,7 @@ A SQLite file in a temp dir is migrated and the reference data loaded. Normal tr
 with the demo generator's own pieces (``hotline.demo.caseload``: places weighted by population over
 the demo jurisdiction, the daily and weekly rhythm, the category mix and the request texts) for
 ``--history-weeks`` (4; quick 2) of history and ``--weeks`` (4; quick 1) of evaluation, about
-``--per-day`` tickets a day (400; quick 300). Into the evaluation weeks ``--scenarios-per-week``
+``--per-day`` tickets a day (400; quick 200). Into the evaluation weeks ``--scenarios-per-week``
 (4) scenarios are injected at random daytime moments (07:00–21:00), each one of
 
 * **water**: a water station fails: 8–20 calls from 3–6 villages of one township over 1–3 h
@@ -36,7 +36,7 @@ the share gathered (recall); tickets generated; detection run time p50/p95.
 Run
 ---
     .venv/bin/python bench/incidents.py            # 4 + 4 weeks, 400 a day
-    .venv/bin/python bench/incidents.py --quick    # 2 + 1 weeks, 300 a day; under a minute
+    .venv/bin/python bench/incidents.py --quick    # 2 + 1 weeks, 200 a day; under a minute
 
 The last line of output is one JSON object with every figure.
 """
@@ -269,7 +269,7 @@ def incident_groups(db: Database) -> list[set[int]]:
 
 
 def main() -> int:
-    p = parser(__doc__, "2 weeks of history, 1 evaluated, 300 a day: under a minute")
+    p = parser(__doc__, "2 weeks of history, 1 evaluated, 200 a day: under a minute")
     p.add_argument("--weeks", type=int, default=4)
     p.add_argument("--history-weeks", type=int, default=4)
     p.add_argument("--per-day", type=int, default=400)
@@ -278,7 +278,7 @@ def main() -> int:
     p.add_argument("--seed", type=int, default=12345)
     a = p.parse_args()
     if a.quick:
-        a.weeks, a.history_weeks, a.per_day = 1, 2, 300
+        a.weeks, a.history_weeks, a.per_day = 1, 2, 200
     rng = random.Random(a.seed)
     workdir = Path(tempfile.mkdtemp(prefix="bench-incidents-"))
     url = f"sqlite:///{workdir / 'incidents.db'}"

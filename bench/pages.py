@@ -39,7 +39,7 @@ fixed context: no database, no session, no sign-in. So *page - bare* is the work
 Time is measured in-process, no network: each app is called through Starlette's ``TestClient``
 and wrapped in a small ASGI timer that counts from the request's arrival at the app to its last
 body message (server time; the client's share is not counted). After ``--warmup`` untimed
-requests per page (default 20), ``--requests`` timed requests per page (default 200; quick 60)
+requests per page (default 20; quick 10), ``--requests`` timed requests per page (default 200; quick 40)
 are made alternating page and bare (bare, page, page, bare, ...). Every response must be 200 and
 the page must contain what it shows (the sections, the ticket number, the form).
 
@@ -659,11 +659,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tickets", type=int, help="tickets in the database (default 200,000; quick 20,000)")
     p.add_argument("--open-share", type=float, default=0.1, help="share of (the newest) tickets open (0.1)")
     p.add_argument("--events", type=int, default=300, help="events on the ticket page's ticket (300)")
-    p.add_argument("--requests", type=int, help="timed requests per page (default 200, quick 60)")
-    p.add_argument("--warmup", type=int, default=20, help="untimed requests per page first (20)")
+    p.add_argument("--requests", type=int, help="timed requests per page (default 200, quick 40)")
+    p.add_argument("--warmup", type=int, help="untimed requests per page first (default 20, quick 10)")
     args = p.parse_args(argv)
     args.tickets = args.tickets or (20_000 if args.quick else 200_000)
-    args.requests = max(2, args.requests or (60 if args.quick else 200))
+    args.requests = max(2, args.requests or (40 if args.quick else 200))
+    args.warmup = args.warmup if args.warmup is not None else (10 if args.quick else 20)
     if not 0 < args.open_share <= 1:
         p.error("--open-share must be in (0, 1]")
     backends = backend_list(args.db)
