@@ -33,3 +33,31 @@ def test_a_supervisor_lists_and_confirms_a_proposed_incident(api, session, peopl
     assert r.status_code == 200 and r.json()["state"] == "confirmed"
     assert supervisor.post(f"/incidents/{incident_id}/confirm", json={}).status_code == 409
     assert supervisor.get("/incidents", params={"state": "confirmed"}).json()[0]["id"] == incident_id
+
+
+def test_a_supervisor_publishes_and_withdraws_the_public_notice(api, session, people):
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident_id = session.scalars(select(Incident.id)).one()
+    session.commit()
+    supervisor = api.as_("supervisor")
+    text = "裴介镇朱吕村等4个村停水，供水站正在抢修，预计今晚恢复。"
+    r = supervisor.post(f"/incidents/{incident_id}/notice", json={"text": text})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "incident_not_confirmed"
+    supervisor.post(f"/incidents/{incident_id}/confirm", json={})
+    r = supervisor.post(f"/incidents/{incident_id}/notice", json={"text": "停水"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "notice_required"
+    assert supervisor.post(f"/incidents/{incident_id}/notice", json={}).status_code == 422  # no text at all
+    assert api.as_("handler_a").post(f"/incidents/{incident_id}/notice", json={"text": text}).status_code == 403
+    r = supervisor.post(f"/incidents/{incident_id}/notice", json={"text": text})
+    assert r.status_code == 200, r.text
+    notice = r.json()["public_notice"]
+    assert notice["text"] == text and notice["expires_at"] > notice["published_at"]
+    assert supervisor.get("/incidents").json()[0]["public_notice"]["text"] == text
+    r = supervisor.post(f"/incidents/{incident_id}/notice/withdraw")
+    assert r.status_code == 200 and r.json()["public_notice"] is None
+    assert supervisor.get("/incidents").json()[0]["public_notice"] is None
+    assert supervisor.post(f"/incidents/{incident_id}/notice/withdraw").status_code == 409
+    paths = api.as_("supervisor").get("/openapi.json").json()["paths"]
+    assert "/api/v1/incidents/{incident_id}/notice" in paths and "/api/v1/incidents/{incident_id}/notice/withdraw" in paths

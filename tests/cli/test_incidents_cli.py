@@ -85,3 +85,22 @@ def test_dismissing_needs_a_reason_and_someone_who_may_decide(db, hotline, outag
     assert "已排除" in ok(hotline("incidents", "list", "--status", "dismissed"))
     assert ok(hotline("incidents", "list", "--status", "proposed")).strip() == "没有待确认的突发事件"
     assert "演练，非真实停水" in ok(hotline("incidents", "show", str(incident_id)))
+
+
+def test_a_public_notice_is_published_shown_and_withdrawn(hotline, outage):
+    incident_id, _ = outage
+    text = "裴介镇朱吕村等4个村停水，供水站正在抢修，预计今晚恢复。"
+    fails(hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor", "--text", text),
+          "只有已确认的突发事件可以发布对外公告")
+    ok(hotline("incidents", "confirm", str(incident_id), "--by", "t-supervisor"))
+    both = hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor")
+    assert both.exit_code == 2 and "二选一" in both.output
+    fails(hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor", "--text", "停水"), "至少 5 个字")
+    out = ok(hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor", "--text", text))
+    assert f"已发布事件 {incident_id} 的对外公告" in out
+    assert "对外公告（" in ok(hotline("incidents", "show", str(incident_id))) and text in ok(
+        hotline("incidents", "show", str(incident_id)))
+    assert json.loads(ok(hotline("incidents", "show", str(incident_id), "--json")))["public_notice"]["text"] == text
+    ok(hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor", "--withdraw"))
+    assert "对外公告" not in ok(hotline("incidents", "show", str(incident_id)))
+    fails(hotline("incidents", "notice", str(incident_id), "--by", "t-supervisor", "--withdraw"), "没有正在发布的公告")

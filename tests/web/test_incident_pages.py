@@ -110,3 +110,40 @@ def test_a_dismissed_incident_is_not_told_to_agents(site, session, people):
     supervisor.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "演练"})
     agent, _ = site.signed_in("agent")
     assert "突发事件" not in agent.get("/agent/nearby", params={"region": "140828102205"}).text
+
+
+def test_a_public_notice_reaches_the_portal_and_the_agents_until_it_is_withdrawn(site, session, people):
+    incident_id, _ = _proposed(session, people)
+    supervisor, csrf = site.signed_in("supervisor")
+    assert "发布对外公告" not in supervisor.get("/incidents").text  # not before it is confirmed
+    r = supervisor.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": "裴介镇停水，正在抢修。"})
+    assert r.status_code == 409 and "只有已确认的突发事件可以发布对外公告" in r.text
+    supervisor.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf, "note": "朱吕供水站水泵故障（内部）"})
+    page = supervisor.get("/incidents").text
+    assert "未发布对外公告" in page
+    assert "夏县裴介镇部分地区出现停水情况，相关部门正在处理，恢复时间另行通知。" in page  # the draft offered
+
+    r = supervisor.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": "停水"})
+    assert r.status_code == 422 and "请填写公告内容（至少 5 个字）" in r.text and ">停水</textarea>" in r.text
+    text = "裴介镇朱吕村等4个村停水，供水站正在抢修，预计今晚8点前恢复供水。"
+    r = supervisor.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": text})
+    assert r.status_code == 303
+    assert "的对外公告已发布" in supervisor.get(r.headers["location"]).text
+
+    citizen = site.browser()
+    portal = citizen.get("/portal").text
+    assert "当前公告" in portal and "夏县裴介镇" in portal and text in portal
+    assert "朱吕供水站水泵故障" not in portal  # the supervisor's note stays internal
+    hint = citizen.get("/portal/regions", params={"region": "裴介镇 小吕村"}).text
+    assert "将登记为" in hint and "该地区有公告" in hint and text in hint
+    assert "该地区有公告" not in citizen.get("/portal/regions", params={"region": "瑶峰镇 南关村"}).text
+    agent, _ = site.signed_in("agent")
+    assert f"对外公告（可照此答复来电人）：{text}" in agent.get(
+        "/agent/nearby", params={"region": "140828102205"}).text
+
+    handler, handler_csrf = site.signed_in("handler_a")
+    assert handler.post(f"/incidents/{incident_id}/notice/withdraw", data={"csrf": handler_csrf}).status_code == 403
+    r = supervisor.post(f"/incidents/{incident_id}/notice/withdraw", data={"csrf": csrf})
+    assert r.status_code == 303 and "的对外公告已撤下" in supervisor.get(r.headers["location"]).text
+    assert "当前公告" not in site.browser().get("/portal").text
+    assert "对外公告" not in agent.get("/agent/nearby", params={"region": "140828102205"}).text

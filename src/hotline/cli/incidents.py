@@ -1,4 +1,5 @@
-"""``hotline incidents``: list, detect, show, confirm and dismiss incidents (突发事件) from a shell.
+"""``hotline incidents``: list, detect, show, confirm and dismiss incidents (突发事件), and publish or
+withdraw a confirmed one's public notice, from a shell.
 
 Registered on the main ``hotline`` group by ``cli/main.py``; the commands take its environment
 object (``ctx.obj``: ``.settings`` and ``.db``). Each command is one transaction, committed at the
@@ -117,7 +118,7 @@ def show(env: Any, incident_id: int, as_json: bool) -> None:
     from hotline.accounts.models import User
     from hotline.api.routes.incidents import incident_view
     from hotline.directory import reference
-    from hotline.incidents import service
+    from hotline.incidents import public_notice, service
     from hotline.incidents.models import IncidentTicket
     from hotline.tickets.models import Ticket
 
@@ -127,8 +128,9 @@ def show(env: Any, incident_id: int, as_json: bool) -> None:
         rows = session.execute(
             select(Ticket, IncidentTicket.linked).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
             .where(IncidentTicket.incident_id == incident.id).order_by(Ticket.received_at, Ticket.id)).all()
+        notice = public_notice.current(session, incident)
         if as_json:
-            out = incident_view(snap, incident, [t for t, _ in rows])
+            out = incident_view(snap, incident, [t for t, _ in rows], notice)
             for item, (_, linked) in zip(out["tickets"], rows, strict=True):
                 item["linked"] = linked
             click.echo(json.dumps(out, ensure_ascii=False))
@@ -145,6 +147,8 @@ def show(env: Any, incident_id: int, as_json: bool) -> None:
             by = session.get(User, incident.decided_by_id) if incident.decided_by_id else None
             click.echo(f"  处理：{by.username if by else '-'} 于 {_when(incident.decided_at)}"
                        + (f"，{incident.note}" if incident.note else ""))
+        if notice is not None:
+            click.echo(f"  对外公告（{_when(notice.published_at)} 发布）：{notice.text}")
         click.echo(f"  工单（{len(rows)} 件）：")
         for ticket, linked in rows:
             click.echo(f"    {ticket.number}  {_when(ticket.received_at)}  {'已关联' if linked else '候选'}  "
@@ -182,3 +186,26 @@ def dismiss(env: Any, incident_id: int, username: str, reason: str) -> None:
         incident = service.dismiss(session, service.get(session, incident_id), actor=actor, reason=reason)
         title = incident.title
     click.echo(f"已排除事件 {incident_id}「{title}」：{reason.strip()}")
+
+
+@incidents.command("notice")
+@click.argument("incident_id", type=int)
+@click.option("--by", "username", required=True, help="The supervisor, dispatcher or admin who publishes.")
+@click.option("--text", default=None, help="What citizens are told (5 to 300 characters).")
+@click.option("--withdraw", is_flag=True, help="Take the live notice down instead.")
+@click.pass_obj
+def notice(env: Any, incident_id: int, username: str, text: str | None, withdraw: bool) -> None:
+    """Publish (or replace) a confirmed incident's public notice, shown on the citizen portal and to
+    agents at intake for 72 hours; or withdraw it."""
+    from hotline.incidents import public_notice, service
+
+    if withdraw == (text is not None):
+        raise click.UsageError("请给出 --text 公告内容，或 --withdraw 撤下公告（二选一）")
+    with env.db.transaction() as session:
+        actor = active_user(session, username)
+        incident = service.get(session, incident_id)
+        if withdraw:
+            public_notice.withdraw(session, incident, actor=actor)
+        else:
+            public_notice.publish(session, incident, actor=actor, text=text or "")
+    click.echo(f"已撤下事件 {incident_id} 的对外公告" if withdraw else f"已发布事件 {incident_id} 的对外公告")

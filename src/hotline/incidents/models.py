@@ -61,3 +61,20 @@ class IncidentTicket(Base):
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (UniqueConstraint("incident_id", "ticket_id"),)
+
+
+class IncidentNotice(Base):
+    """A public notice (对外公告) about a confirmed incident, written by a supervisor for citizens
+    (the supervisor's note stays internal): shown on the citizen portal and to agents at intake
+    until it is withdrawn or ``NOTICE_HOURS`` have passed. Publishing again adds a row, so what was
+    said in public, when and by whom, is kept."""
+
+    __tablename__ = "incident_notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -20,7 +20,7 @@ from hotline.tickets.timeline import record_event
 DECIDERS = (Role.supervisor, Role.admin, Role.dispatcher)
 
 
-def _may_decide(actor: User) -> None:
+def require_decider(actor: User) -> None:
     if actor.role not in DECIDERS:
         raise PermissionDenied("只有督办员、派单员和管理员可以处理突发事件", code="incident_forbidden")
 
@@ -41,7 +41,7 @@ def get(session: Session, incident_id: int) -> Incident:
 def confirm(session: Session, incident: Incident, *, actor: User, note: str | None = None,
             now: datetime | None = None) -> Incident:
     """Proposed → confirmed; every ticket of the incident is linked to it."""
-    _may_decide(actor)
+    require_decider(actor)
     _proposed(incident, "确认")
     at = now or clock.now()
     incident.state = IncidentState.confirmed
@@ -68,7 +68,7 @@ def tell_linked(session: Session, incident: Incident, ticket_ids: list[int], *, 
 def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
             now: datetime | None = None) -> Incident:
     """Proposed → dismissed, with the reason; detection leaves its tickets out from now on."""
-    _may_decide(actor)
+    require_decider(actor)
     _proposed(incident, "排除")
     reason = (reason or "").strip()
     if not reason:
@@ -84,7 +84,7 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
                 now: datetime | None = None) -> int:
     """Add tickets by number to a proposed or confirmed incident (linked when confirmed); returns
     how many were new."""
-    _may_decide(actor)
+    require_decider(actor)
     if incident.state == IncidentState.dismissed:
         raise TransitionNotAllowed("已排除的事件不能添加工单", code="incident_decided")
     at = now or clock.now()
@@ -134,6 +134,14 @@ def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> li
 RUNNING = timedelta(hours=24)  # an incident with a call this recent is told to the agents of its area
 
 
+def area_holds(region_code: str):  # noqa: ANN201 (an SQL condition)
+    """Incidents whose area holds ``region_code`` (its village, township, county …) or lies inside
+    it (a place given only as a township holds an outage in one of its villages)."""
+    areas = [region_code[:n] for n in (12, 9, 6, 4, 2) if len(region_code) >= n]
+    return or_(Incident.area_code.in_(areas),
+               Incident.area_code.between(region_code, region_code + "9" * (12 - len(region_code))))
+
+
 def running_at(session: Session, region_code: str, *, now: datetime, within: timedelta = RUNNING) -> list[Incident]:
     """The proposed and confirmed incidents whose area holds ``region_code`` (or lies inside it: a
     call placed only in a township hears of an outage in one of its villages) and that had a call in
@@ -141,12 +149,10 @@ def running_at(session: Session, region_code: str, *, now: datetime, within: tim
     first). A dismissed incident is not an incident."""
     if not region_code:
         return []
-    areas = [region_code[:n] for n in (12, 9, 6, 4, 2) if len(region_code) >= n]
-    inside = Incident.area_code.between(region_code, region_code + "9" * (12 - len(region_code)))
     order = case((Incident.state == IncidentState.confirmed, 0), else_=1)
     return list(session.scalars(
         select(Incident).where(Incident.state.in_([IncidentState.proposed, IncidentState.confirmed]),
-                               or_(Incident.area_code.in_(areas), inside), Incident.last_ticket_at > now - within)
+                               area_holds(region_code), Incident.last_ticket_at > now - within)
         .order_by(order, Incident.last_ticket_at.desc()).limit(3)))
 
 

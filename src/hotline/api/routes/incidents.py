@@ -1,18 +1,20 @@
 """Incident endpoints: the proposals detection made, and the supervisors' decision on each
-(confirm: its tickets linked and told on their timelines; dismiss: with a reason)."""
+(confirm: its tickets linked and told on their timelines; dismiss: with a reason); the public
+notice of a confirmed one (publish, withdraw)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS
 from hotline.api.schemas import Body
 from hotline.directory import reference
-from hotline.incidents import service
-from hotline.incidents.models import Incident
+from hotline.incidents import public_notice, service
+from hotline.incidents.models import Incident, IncidentNotice
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
 
@@ -28,7 +30,19 @@ class DismissIn(Body):
     reason: str
 
 
-def incident_view(snap: reference.Snapshot, incident: Incident, tickets: list[Any] | None = None) -> dict[str, Any]:
+class NoticeIn(Body):
+    text: str = Field(title="公告内容", description="what citizens are told (5 to 300 characters)")
+
+
+def notice_view(notice: IncidentNotice | None) -> dict[str, Any] | None:
+    if notice is None:
+        return None
+    return {"text": notice.text, "published_at": views.iso(notice.published_at),
+            "expires_at": views.iso(notice.published_at + public_notice.EXPIRES)}
+
+
+def incident_view(snap: reference.Snapshot, incident: Incident, tickets: list[Any] | None = None,
+                  notice: IncidentNotice | None = None) -> dict[str, Any]:
     out = {
         "id": incident.id, "state": incident.state.value, "title": incident.title,
         "category_code": incident.category_code,
@@ -38,6 +52,7 @@ def incident_view(snap: reference.Snapshot, incident: Incident, tickets: list[An
         "first_ticket_at": views.iso(incident.first_ticket_at), "last_ticket_at": views.iso(incident.last_ticket_at),
         "detected_at": views.iso(incident.detected_at), "decided_at": views.iso(incident.decided_at),
         "decided_by_id": incident.decided_by_id, "note": incident.note,
+        "public_notice": notice_view(notice),
     }
     if tickets is not None:
         out["tickets"] = [{"id": t.id, "number": t.number, "title": t.title,
@@ -59,7 +74,8 @@ def list_incidents(request: Request, state: str | None = Query(default=None, des
         _decider(ctx)
         snap = reference.snapshot(ctx.session)
         rows = service.listing(ctx.session, limit=limit)
-        return [incident_view(snap, r.incident, r.tickets) for r in rows
+        notices = {x.incident.id: x.notice for x in public_notice.live(ctx.session, limit=200)}
+        return [incident_view(snap, r.incident, r.tickets, notices.get(r.incident.id)) for r in rows
                 if state is None or r.incident.state.value == state]
 
 
@@ -77,4 +93,23 @@ def dismiss(incident_id: int, body: DismissIn, request: Request) -> dict[str, An
         _decider(ctx)
         incident = service.dismiss(ctx.session, service.get(ctx.session, incident_id), actor=ctx.user,
                                    reason=body.reason)
+        return incident_view(reference.snapshot(ctx.session), incident)
+
+
+@router.post("/incidents/{incident_id}/notice",
+             summary="Publish (or replace) the public notice of a confirmed incident, shown on the citizen portal")
+def publish_notice(incident_id: int, body: NoticeIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.get(ctx.session, incident_id)
+        notice = public_notice.publish(ctx.session, incident, actor=ctx.user, text=body.text)
+        return incident_view(reference.snapshot(ctx.session), incident, notice=notice)
+
+
+@router.post("/incidents/{incident_id}/notice/withdraw", summary="Withdraw the live public notice of an incident")
+def withdraw_notice(incident_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.get(ctx.session, incident_id)
+        public_notice.withdraw(ctx.session, incident, actor=ctx.user)
         return incident_view(reference.snapshot(ctx.session), incident)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from hotline.accounts.models import Role
 from hotline.assist import duplicates
 from hotline.directory import lookup, reference
+from hotline.incidents import public_notice
 from hotline.incidents import service as incidents
 from hotline.incidents.models import STATE_LABELS
 from hotline.kit import clock
@@ -155,6 +156,7 @@ def nearby_tickets(request: Request, region: str = "", category_code: str = "", 
                              | {"score": hit.score, "reasons": hit.reasons})
             running = [{"title": i.title, "state": i.state.value, "state_label": STATE_LABELS[i.state],
                         "count": i.ticket_count, "last": i.last_ticket_at, "note": i.note,
+                        "public": getattr(public_notice.current(ctx.session, i, now=now), "text", None),
                         "category": snap.categories[i.category_code].name if i.category_code in snap.categories
                         else i.category_code}
                        for i in incidents.running_at(ctx.session, code, now=now)]

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from hotline.callbacks import service as callbacks
 from hotline.classification.place_field import NOT_FOUND, resolve_place
 from hotline.directory import lookup, reference
+from hotline.incidents import public_notice
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
 from hotline.tickets import lifecycle, validation
@@ -138,23 +139,32 @@ def _refused_csrf(request: Request) -> HTMLResponse:
                    message="表单校验失败（页面已过期或缺少安全令牌），请返回刷新页面后重新提交。")
 
 
-def _hint(snap: reference.Snapshot, typed: str, *, live: bool) -> dict[str, Any] | None:
-    """What shows under the location field: the place it will be registered as, or the places to
-    choose from; ``live`` (as the citizen types) adds the problem as a note, the form shows it as
-    the field's error instead."""
+def notices(session: Session, snap: reference.Snapshot, region_code: str | None = None) -> list[dict[str, Any]]:
+    """The live public notices about incidents (all, or those covering ``region_code``), for citizens."""
+    return [{"area": reference.region_label(snap, x.incident.area_code) if x.incident.area_code in snap.regions
+             else "", "text": x.notice.text, "at": x.notice.published_at}
+            for x in public_notice.live(session, region_code=region_code, limit=5)]
+
+
+def _hint(session: Session, snap: reference.Snapshot, typed: str, *, live: bool) -> dict[str, Any] | None:
+    """What shows under the location field: the place it will be registered as (with any public
+    notice covering it: the citizen may not need to report the outage), or the places to choose
+    from; ``live`` (as the citizen types) adds the problem as a note, the form shows it as the
+    field's error instead."""
     if not typed.strip():
         return None
     place = resolve_place(snap, typed[:40])
     if place.code is not None:
-        return {"label": reference.region_label(snap, place.code), "options": (), "note": None}
-    return {"label": None, "options": place.options, "note": place.problem if live else None}
+        return {"label": reference.region_label(snap, place.code), "options": (), "note": None,
+                "notices": notices(session, snap, place.code)}
+    return {"label": None, "options": place.options, "note": place.problem if live else None, "notices": []}
 
 
 @router.get("/portal/regions")
 def region_hints(request: Request, region: str = "") -> Response:
     """The hints under the location field as the citizen types (htmx)."""
     with database(request).transaction(write=False) as session:
-        return page(request, "portal/regions.html", hint=_hint(reference.snapshot(session), region, live=True))
+        return page(request, "portal/regions.html", hint=_hint(session, reference.snapshot(session), region, live=True))
 
 
 # --- Submit ---------------------------------------------------------------------------------
@@ -164,10 +174,10 @@ def _form(request: Request, session: Session, *, status_code: int = 200, values:
     values = values or {"kind": "help"}
     errors = errors or {}
     snap = reference.snapshot(session)
-    hint = _hint(snap, values.get("region", ""), live=False) if errors else None
+    hint = _hint(session, snap, values.get("region", ""), live=False) if errors else None
     return _render(request, "portal/submit.html", status_code=status_code, title="我要反映",
                    v={f: values.get(f, "") for f in FIELDS}, errors=errors, kinds=KIND_LABELS,
-                   categories=lookup.leaf_categories(snap), hint=hint)
+                   categories=lookup.leaf_categories(snap), hint=hint, notices=notices(session, snap))
 
 
 @router.get("/portal")
