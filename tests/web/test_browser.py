@@ -495,5 +495,24 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     # The ticket's timeline now leads back to the incident.
     page.goto(f"{demo_server}/tickets/{number}")
     assert "确认为突发事件" in page.inner_text("main")
+    # Citizens are told: the supervisor publishes a notice, edited from the draft offered.
+    page.goto(f"{demo_server}/incidents")
+    water = page.locator("section.incident.confirmed", has_text="裴介镇供水站水泵故障")
+    water.locator("summary", has_text="发布对外公告").click()
+    draft = water.locator("textarea[name=notice]")
+    assert "相关部门正在处理" in draft.input_value()
+    notice = "裴介镇部分村庄停水，供水站水泵正在抢修，预计今晚恢复供水，请提前储水。"
+    draft.fill(notice)
+    water.locator("button[type=submit]", has_text="发布公告").click()
+    page.wait_for_url("**/incidents?published=*")
+    assert notice in page.locator("section.incident.confirmed", has_text="裴介镇供水站水泵故障").inner_text()
     assert errors == []
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True).new_page()
+    phone.goto(f"{demo_server}/portal")
+    assert notice in phone.locator("section.public-notices").inner_text()
+    assert "裴介镇供水站水泵故障" not in phone.inner_text("body")  # the internal note is not shown
+    phone.fill("input[name=region]", "裴介镇 大吕村")
+    phone.wait_for_selector("#region-hints >> text=该地区有公告")
+    shot(phone, "portal-notice")
+    phone.context.close()
     context.close()
