@@ -87,3 +87,6 @@ def test_the_suggested_text_names_the_place_and_the_problem(db, session, people)
     incident = _confirmed(session, people)
     assert public_notice.suggested_text(incident, "夏县裴介镇") == \
         "夏县裴介镇部分地区出现停水情况，相关部门正在处理，恢复时间另行通知。"
+    incident.title = "夏县裴介镇6处集中反映供水问题"  # calls of several leaf categories: the heading
+    assert public_notice.suggested_text(incident, "夏县裴介镇") == \
+        "夏县裴介镇部分地区出现供水问题，相关部门正在处理，恢复时间另行通知。"

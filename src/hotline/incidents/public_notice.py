@@ -40,7 +40,8 @@ class Live:
 
 def suggested_text(incident: Incident, place: str) -> str:
     """A first draft for the supervisor: where and what, and that the unit is on it."""
-    return f"{place}部分地区出现{incident.title.split('集中反映', 1)[-1]}情况，相关部门正在处理，恢复时间另行通知。"
+    what = incident.title.split("集中反映", 1)[-1]  # 停水, or a heading such as 供水问题
+    return f"{place}部分地区出现{what}{'' if what.endswith('问题') else '情况'}，相关部门正在处理，恢复时间另行通知。"
 
 
 def current(session: Session, incident: Incident, *, now: datetime | None = None) -> IncidentNotice | None:
