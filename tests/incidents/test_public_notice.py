@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.incidents import public_notice, service
 from hotline.incidents.models import IncidentNotice
@@ -90,3 +90,30 @@ def test_the_suggested_text_names_the_place_and_the_problem(db, session, people)
     incident.title = "夏县裴介镇6处集中反映供水问题"  # calls of several leaf categories: the heading
     assert public_notice.suggested_text(incident, "夏县裴介镇") == \
         "夏县裴介镇部分地区出现供水问题，相关部门正在处理，恢复时间另行通知。"
+
+
+def test_the_callers_of_the_linked_tickets_are_told_once_per_publication(db, session, people):
+    from hotline.notify.models import OutboxMessage
+    from hotline.tickets.models import TicketEvent
+
+    incident = _confirmed(session, people)
+    linked = service.ticket_ids(session, incident, linked=True)
+    clock.freeze(START + timedelta(minutes=66))
+    first = public_notice.publish(session, incident, actor=people.supervisor, text=TEXT)
+
+    def sms(notice):
+        return session.scalars(select(OutboxMessage).where(
+            OutboxMessage.template_code == "caller.incident_notice",
+            OutboxMessage.key.like(f"%:incident_notice:{notice.id}"))).all()
+
+    told = sms(first)
+    assert len(told) == len(linked) == 7 and {m.ticket_id for m in told} == linked
+    assert all(m.recipient.endswith("13803590001") and TEXT in m.body and m.body.startswith("【12345】") for m in told)
+    events = session.scalars(select(TicketEvent).where(TicketEvent.action == "incident_notice")).all()
+    assert {e.ticket_id for e in events} == linked and all(TEXT in e.reason for e in events)
+    clock.freeze(START + timedelta(minutes=90))
+    update = public_notice.publish(session, incident, actor=people.supervisor, text="裴介镇各村已恢复供水，感谢理解。")
+    assert len(sms(update)) == 7 and len(sms(first)) == 7  # the update once more, the first not again
+    public_notice.withdraw(session, incident, actor=people.supervisor)
+    assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
+        OutboxMessage.template_code == "caller.incident_notice")) == 14  # withdrawing sends nothing

@@ -334,5 +334,6 @@ def test_the_machine_knows_every_staff_action():
     # here as not being a staff action on one ticket).
     not_walked = {"register", "note", "accept_part", "reply_part", "callback_attempt", "recompute_due",
                   "incident",  # written by incidents.service.confirm, not a ticket action
+                  "incident_notice",  # written by incidents.public_notice.publish, likewise
                   "assessment"}  # analytics.exclusions: a ruling on the assessment, no status change
     assert set(TRANSITIONS) | set(NON_TRANSITIONS) <= set(ACTIONS) | not_walked

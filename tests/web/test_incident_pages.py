@@ -10,6 +10,7 @@ from hotline.incidents import service
 from hotline.incidents.detect import detect
 from hotline.incidents.models import Incident, IncidentState
 from hotline.kit import clock
+from hotline.tickets.models import Ticket
 from tests.incidents.test_detect import START, _burst
 
 
@@ -113,7 +114,7 @@ def test_a_dismissed_incident_is_not_told_to_agents(site, session, people):
 
 
 def test_a_public_notice_reaches_the_portal_and_the_agents_until_it_is_withdrawn(site, session, people):
-    incident_id, _ = _proposed(session, people)
+    incident_id, tickets = _proposed(session, people)
     supervisor, csrf = site.signed_in("supervisor")
     assert "发布对外公告" not in supervisor.get("/incidents").text  # not before it is confirmed
     r = supervisor.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": "裴介镇停水，正在抢修。"})
@@ -131,6 +132,13 @@ def test_a_public_notice_reaches_the_portal_and_the_agents_until_it_is_withdrawn
     assert "的对外公告已发布" in supervisor.get(r.headers["location"]).text
 
     citizen = site.browser()
+    # a caller whose ticket is linked reads the notice when following the request
+    from tests.web.conftest import csrf_of
+    number, code = session.execute(select(Ticket.number, Ticket.query_code).where(Ticket.id == tickets[0][0])).one()
+    session.commit()  # end the read: the site writes next
+    tracked = citizen.post("/portal/track", data={"csrf": csrf_of(citizen.get("/portal/track").text),
+                                                  "number": number, "code": code}).text
+    assert "相关公告" in tracked and text in tracked and "朱吕供水站水泵故障" not in tracked
     portal = citizen.get("/portal").text
     assert "当前公告" in portal and "夏县裴介镇" in portal and text in portal
     assert "朱吕供水站水泵故障" not in portal  # the supervisor's note stays internal

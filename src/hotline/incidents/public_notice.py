@@ -3,7 +3,8 @@
 A supervisor who has confirmed an incident may publish a short notice for the public (the
 supervisor's confirmation note is internal and never shown). The citizen portal lists the live
 notices above its form, the place hint under the location field mentions one covering the place
-typed, and agents see it at intake, so a caller can be told at once. A notice is live until it is
+typed, and agents see it at intake, so a caller can be told at once; the callers whose tickets are
+linked to the incident get it by SMS. A notice is live until it is
 withdrawn or ``NOTICE_HOURS`` after it was published (an outage notice left up by mistake must not
 stay for ever); publishing again replaces it with a new row, so every public statement is kept."""
 
@@ -16,10 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
-from hotline.incidents.models import Incident, IncidentNotice, IncidentState
+from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
 from hotline.incidents.service import area_holds, require_decider
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, TransitionNotAllowed
+from hotline.tickets.models import Ticket
+from hotline.tickets.timeline import record_event
 
 NOTICE_HOURS = 72
 EXPIRES = timedelta(hours=NOTICE_HOURS)
@@ -56,7 +59,8 @@ def current(session: Session, incident: Incident, *, now: datetime | None = None
 def publish(session: Session, incident: Incident, *, actor: User, text: str,
             now: datetime | None = None) -> IncidentNotice:
     """Publish (or replace) the incident's public notice. Only a confirmed incident has one: a
-    proposed one may be nothing, a dismissed one is nothing."""
+    proposed one may be nothing, a dismissed one is nothing. Each ticket linked to the incident gets
+    a line on its timeline, and its caller an SMS with the notice (once per publication)."""
     require_decider(actor)
     if incident.state != IncidentState.confirmed:
         raise TransitionNotAllowed("只有已确认的突发事件可以发布对外公告", code="incident_not_confirmed")
@@ -72,6 +76,13 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
         before.withdrawn_at, before.withdrawn_by_id = at, actor.id
     notice = IncidentNotice(incident_id=incident.id, text=words, published_at=at, published_by_id=actor.id)
     session.add(notice)
+    session.flush()
+    linked = select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id,
+                                                    IncidentTicket.linked.is_(True))
+    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(linked)).order_by(Ticket.id)):
+        # the timeline says what the public was told; the callers hear it by SMS (notices.events)
+        record_event(session, ticket, "incident_notice", actor, reason=f"发布对外公告：{words}", at=at,
+                     details={"incident_id": incident.id, "notice_id": notice.id, "text": words})
     session.flush()
     return notice
 

@@ -32,6 +32,7 @@ from hotline.notify.recipients import tell_staff, unit_staff
 from hotline.tickets.models import Ticket, TicketEvent, UnitRole, Urgency
 
 REPLY_CHARS = 60  # a reply quoted in an SMS is cut to this many characters, with "…"
+NOTICE_CHARS = 120  # an incident's public notice quoted in an SMS, the same way
 
 Context = Callable[[Session, Ticket, TicketEvent], dict[str, Any]]
 
@@ -41,7 +42,8 @@ class Notice:
     """One message an event owes: to whom, which template, under which idempotency key.
 
     ``key`` is formatted with ``id`` (ticket id), ``dispatch`` (dispatch count), ``round`` (reopen
-    count) and ``attempt`` (the callback attempt of the event)."""
+    count), ``attempt`` (the callback attempt of the event) and ``notice`` (the public notice an
+    ``incident_notice`` event tells)."""
 
     template: str
     to: Literal["caller", "units"]
@@ -89,6 +91,10 @@ def _reopened(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str,
     return {**_to_accept(session, ticket, event), "reason": event.reason or "回访不满意"}
 
 
+def _incident_notice(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
+    return {"ticket_number": ticket.number, "notice": shorten((event.details or {}).get("text"), NOTICE_CHARS)}
+
+
 def _replied(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
     return {**_numbers(session, ticket, event), "unit_name": _unit_name(session, ticket.lead_unit_id),
             "reply": shorten(ticket.reply_text)}
@@ -106,6 +112,9 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
     "accept_reply": (Notice("caller.reply", "caller", "ticket:{id}:reply:{round}", _replied),),
     "callback_attempt": (Notice("caller.callback", "caller", "ticket:{id}:callback:{round}:{attempt}", _numbers),),
     "close": (Notice("caller.closed", "caller", "ticket:{id}:closed", _numbers),),
+    # a public notice about the incident the caller's ticket is linked to: each publication once
+    "incident_notice": (Notice("caller.incident_notice", "caller", "ticket:{id}:incident_notice:{notice}",
+                               _incident_notice, urgent=True),),
 }
 NOTICES["redispatch"] = NOTICES["dispatch"]  # 改派: a new round, told like the first dispatch
 
@@ -119,8 +128,9 @@ def on_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:
 def send(session: Session, ticket: Ticket, event: TicketEvent, notice: Notice) -> int:
     """Enqueue one notice; returns how many messages were added (0 when nobody can receive it or
     its key was seen before)."""
+    details = event.details or {}
     key = notice.key.format(id=ticket.id, dispatch=ticket.dispatch_count, round=ticket.reopen_count,
-                            attempt=(event.details or {}).get("attempt", 0))
+                            attempt=details.get("attempt", 0), notice=details.get("notice_id", 0))
     urgent = notice.urgent and ticket.urgency != Urgency.normal
     if notice.to == "caller":
         phone = sms_number(ticket)

@@ -77,6 +77,7 @@ NON_TRANSITIONS = (
     "recompute_due",
     "note",
     "incident",
+    "incident_notice",
     "assessment",
 )
 
@@ -110,6 +111,7 @@ ACTION_LABELS: dict[str, str] = {
     "recompute_due": "重算时限",
     "note": "备注",
     "incident": "关联突发事件",
+    "incident_notice": "突发事件公告",
     "assessment": "考核认定",
     # Supervision: events only, never a status change.
     "warn": "时限预警",

@@ -311,6 +311,8 @@ def citizen_timeline(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
                 add(e.at, "暂缓办理", e.reason)
             case "resume":
                 add(e.at, "恢复办理", None)
+            case "incident_notice":  # the public notice about the incident behind the request
+                add(e.at, "相关公告", d.get("text"))
             case "reply":
                 last_reply = d.get("text")
             case "accept_reply":
