@@ -106,6 +106,8 @@ def test_the_callers_of_the_linked_tickets_are_told_once_per_publication(db, ses
             OutboxMessage.template_code == "caller.incident_notice",
             OutboxMessage.key.like(f"%:incident_notice:{notice.id}"))).all()
 
+    again = public_notice.publish(session, incident, actor=people.supervisor, text=f"{TEXT} ")  # a double click
+    assert again.id == first.id and again.withdrawn_at is None
     told = sms(first)
     assert len(told) == len(linked) == 7 and {m.ticket_id for m in told} == linked
     assert all(m.recipient.endswith("13803590001") and TEXT in m.body and m.body.startswith("【12345】") for m in told)

@@ -60,7 +60,8 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
             now: datetime | None = None) -> IncidentNotice:
     """Publish (or replace) the incident's public notice. Only a confirmed incident has one: a
     proposed one may be nothing, a dismissed one is nothing. Each ticket linked to the incident gets
-    a line on its timeline, and its caller an SMS with the notice (once per publication)."""
+    a line on its timeline, and its caller an SMS with the notice (once per publication). The same
+    text as the live notice publishes nothing new: it is that notice, and nobody is told again."""
     require_decider(actor)
     if incident.state != IncidentState.confirmed:
         raise TransitionNotAllowed("只有已确认的突发事件可以发布对外公告", code="incident_not_confirmed")
@@ -72,6 +73,8 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
                       details={"field": "notice"})
     at = now or clock.now()
     before = current(session, incident, now=at)
+    if before is not None and before.text == words:  # sent twice (a double click, a retry): told once
+        return before
     if before is not None:
         before.withdrawn_at, before.withdrawn_by_id = at, actor.id
     notice = IncidentNotice(incident_id=incident.id, text=words, published_at=at, published_by_id=actor.id)

@@ -66,8 +66,8 @@ def incidents_page(request: Request, confirmed: str = "", dismissed: str = "", p
 
 
 def _decide(request: Request, incident_id: int, csrf: str, typed: dict[str, Any], done: str) -> Response:
-    """Confirm, dismiss, publish or withdraw the public notice: refused roles and unknown incidents answered, a domain refusal
-    re-renders the list with the error and what was typed, success redirects."""
+    """Confirm, dismiss, publish or withdraw the public notice: refused roles and unknown incidents
+    answered, a domain refusal re-renders the list with the error and what was typed, success redirects."""
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
