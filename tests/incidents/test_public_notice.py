@@ -119,3 +119,40 @@ def test_the_callers_of_the_linked_tickets_are_told_once_per_publication(db, ses
     public_notice.withdraw(session, incident, actor=people.supervisor)
     assert session.scalar(select(func.count()).select_from(OutboxMessage).where(
         OutboxMessage.template_code == "caller.incident_notice")) == 14  # withdrawing sends nothing
+
+
+def test_a_call_linked_while_a_notice_is_up_is_told_it_and_one_linked_after_withdrawal_is_not(db, session, people):
+    from hotline.incidents.detect import detect
+    from hotline.notify.models import OutboxMessage
+    from hotline.tickets.models import TicketEvent
+    from tests.builders import make_ticket
+
+    incident = _confirmed(session, people)
+    clock.freeze(START + timedelta(minutes=66))
+    notice = public_notice.publish(session, incident, actor=people.supervisor, text=TEXT)
+    clock.freeze(START + timedelta(minutes=70))
+    late = make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
+                       content="裴介镇小吕村也停水了，一直没水，请尽快恢复供水。")
+    clock.freeze(START + timedelta(minutes=75))
+    detect(session)  # the detection links the late call to the confirmed incident
+    assert late.id in service.ticket_ids(session, incident, linked=True)
+
+    def told(ticket):
+        return session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id,
+                                                           OutboxMessage.template_code == "caller.incident_notice")).all()
+
+    [sms] = told(late)
+    assert TEXT in sms.body and sms.key.endswith(f":incident_notice:{notice.id}")
+    [line] = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == late.id,
+                                                       TicketEvent.action == "incident_notice")).all()
+    assert TEXT in line.reason
+    detect(session)  # detection again: nothing new, nobody told twice
+    assert len(told(late)) == 1
+
+    public_notice.withdraw(session, incident, actor=people.supervisor)
+    clock.freeze(START + timedelta(minutes=80))
+    after = make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
+                        content="小吕村还是没水。")
+    assert service.add_tickets(session, incident, actor=people.supervisor, numbers=[after.number]) == 1
+    assert after.id in service.ticket_ids(session, incident, linked=True)
+    assert told(after) == []  # nothing live to tell

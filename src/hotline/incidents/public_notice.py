@@ -4,28 +4,27 @@ A supervisor who has confirmed an incident may publish a short notice for the pu
 supervisor's confirmation note is internal and never shown). The citizen portal lists the live
 notices above its form, the place hint under the location field mentions one covering the place
 typed, and agents see it at intake, so a caller can be told at once; the callers whose tickets are
-linked to the incident get it by SMS. A notice is live until it is
+linked to the incident get it by SMS (and those linked later, while it is live, when they are linked). A notice is live until it is
 withdrawn or ``NOTICE_HOURS`` after it was published (an outage notice left up by mistake must not
 stay for ever); publishing again replaces it with a new row, so every public statement is kept."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
-from hotline.incidents.service import area_holds, require_decider
+from hotline.incidents.service import NOTICE_EXPIRES as EXPIRES
+from hotline.incidents.service import NOTICE_HOURS as NOTICE_HOURS  # noqa: I001 (re-exported for pages, tests)
+from hotline.incidents.service import area_holds, live_notice, record_notice, require_decider
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.tickets.models import Ticket
-from hotline.tickets.timeline import record_event
 
-NOTICE_HOURS = 72
-EXPIRES = timedelta(hours=NOTICE_HOURS)
 MIN_CHARS, MAX_CHARS = 5, 300
 
 
@@ -49,11 +48,7 @@ def suggested_text(incident: Incident, place: str) -> str:
 
 def current(session: Session, incident: Incident, *, now: datetime | None = None) -> IncidentNotice | None:
     """The incident's live notice, or None."""
-    at = now or clock.now()
-    return session.scalar(
-        select(IncidentNotice).where(IncidentNotice.incident_id == incident.id, IncidentNotice.withdrawn_at.is_(None),
-                                     IncidentNotice.published_at > at - EXPIRES)
-        .order_by(IncidentNotice.published_at.desc(), IncidentNotice.id.desc()).limit(1))
+    return live_notice(session, incident, now=now or clock.now())
 
 
 def publish(session: Session, incident: Incident, *, actor: User, text: str,
@@ -84,8 +79,7 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
                                                     IncidentTicket.linked.is_(True))
     for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(linked)).order_by(Ticket.id)):
         # the timeline says what the public was told; the callers hear it by SMS (notices.events)
-        record_event(session, ticket, "incident_notice", actor, reason=f"发布对外公告：{words}", at=at,
-                     details={"incident_id": incident.id, "notice_id": notice.id, "text": words})
+        record_notice(session, ticket, notice, actor, at=at)
     session.flush()
     return notice
 

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
-from hotline.incidents.models import Incident, IncidentState, IncidentTicket
+from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
 from hotline.incidents.summary import refresh
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
@@ -18,6 +18,8 @@ from hotline.tickets.models import Ticket
 from hotline.tickets.timeline import record_event
 
 DECIDERS = (Role.supervisor, Role.admin, Role.dispatcher)
+NOTICE_HOURS = 72  # a public notice is live until withdrawn, or this long after it was published
+NOTICE_EXPIRES = timedelta(hours=NOTICE_HOURS)
 
 
 def require_decider(actor: User) -> None:
@@ -60,9 +62,28 @@ def tell_linked(session: Session, incident: Incident, ticket_ids: list[int], *, 
     """A line on each ticket's timeline saying it is linked to the confirmed ``incident`` (at
     confirmation, and for every ticket linked after it: added by hand or found by the detection)."""
     words = f"确认为突发事件「{incident.title}」（共 {incident.ticket_count} 件工单）"
-    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))):
+    notice = live_notice(session, incident, now=at)
+    for ticket in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)).order_by(Ticket.id)):
         record_event(session, ticket, "incident", actor, reason=words, at=at,
                      details={"incident_id": incident.id, "title": incident.title})
+        if notice is not None:  # linked while a notice is up: the caller is told it as the others were
+            record_notice(session, ticket, notice, actor, at=at)
+
+
+def live_notice(session: Session, incident: Incident, *, now: datetime) -> IncidentNotice | None:
+    """The incident's public notice shown now, or None (withdrawn, or older than NOTICE_HOURS)."""
+    return session.scalar(
+        select(IncidentNotice).where(IncidentNotice.incident_id == incident.id, IncidentNotice.withdrawn_at.is_(None),
+                                     IncidentNotice.published_at > now - NOTICE_EXPIRES)
+        .order_by(IncidentNotice.published_at.desc(), IncidentNotice.id.desc()).limit(1))
+
+
+def record_notice(session: Session, ticket: Ticket, notice: IncidentNotice, actor: User | None, *,
+                  at: datetime) -> None:
+    """The ticket's timeline line with the public notice; its caller hears it by SMS (notices.events,
+    once per notice and ticket)."""
+    record_event(session, ticket, "incident_notice", actor, reason=f"发布对外公告：{notice.text}", at=at,
+                 details={"incident_id": notice.incident_id, "notice_id": notice.id, "text": notice.text})
 
 
 def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
