@@ -1,6 +1,6 @@
 """The demo's incidents: a supervisor opening 突发事件 in a fresh demo finds a water outage waiting for
-a decision, a power cut confirmed with its calls linked, and a run of consultations dismissed; normal
-traffic raises nothing else."""
+a decision, a power cut confirmed with its calls linked, yesterday's road collapse confirmed with a
+public notice still up, and a run of consultations dismissed; normal traffic raises nothing else."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from hotline.accounts.models import Role, User
 from hotline.demo.generate import generate, load_staff
-from hotline.incidents import service
+from hotline.incidents import public_notice, service
 from hotline.incidents.models import Incident, IncidentState
 from hotline.kit import clock
 from hotline.notify.models import OutboxMessage
@@ -39,11 +39,11 @@ def _by_state(session) -> dict[IncidentState, list[Incident]]:
 def test_the_demo_has_an_incident_to_decide_one_confirmed_and_one_dismissed(demo):
     db, summary = demo
     assert {k: v["state"] for k, v in summary["incidents"].items()} == {
-        "water": "proposed", "power": "confirmed", "insurance": "dismissed"}
+        "water": "proposed", "power": "confirmed", "road": "confirmed", "insurance": "dismissed"}
     with db.session() as s:
         states = _by_state(s)
         assert {k: len(v) for k, v in states.items()} == {
-            IncidentState.proposed: 1, IncidentState.confirmed: 1, IncidentState.dismissed: 1}
+            IncidentState.proposed: 1, IncidentState.confirmed: 2, IncidentState.dismissed: 1}
 
         # Waiting: 裴介镇's water, several of its villages, this morning, before "now".
         [water] = states[IncidentState.proposed]
@@ -56,15 +56,27 @@ def test_the_demo_has_an_incident_to_decide_one_confirmed_and_one_dismissed(demo
         assert all(t.region_code.startswith("140828102") and t.category_code.startswith("01") for t in tickets)
 
         # Confirmed by a supervisor, with a note; every call of it linked and told so on its timeline.
-        [power] = states[IncidentState.confirmed]
+        [power, road] = sorted(states[IncidentState.confirmed], key=lambda i: i.first_ticket_at)
         decider = s.get(User, power.decided_by_id)
         assert decider.role == Role.supervisor and "线路故障" in power.note
         assert power.area_code == "140828100" and power.category_code.startswith("02")
         linked = service.ticket_ids(s, power, linked=True)
         assert linked and linked == service.ticket_ids(s, power)
         told = set(s.scalars(select(TicketEvent.ticket_id).where(TicketEvent.action == "incident")))
-        assert told == linked
+        assert told == linked | service.ticket_ids(s, road)
         assert power.detected_at < power.decided_at <= NOW
+
+        # Yesterday's road collapse in 水头镇: confirmed, and its public notice still up, so the portal
+        # shows it to a citizen of the villages around (and not to one of another township).
+        assert road.area_code == "140828103" and road.category_code.startswith("07")
+        assert NOW - timedelta(days=2) < road.first_ticket_at < NOW - timedelta(hours=12)
+        assert service.ticket_ids(s, road, linked=True) == service.ticket_ids(s, road)
+        [shown] = public_notice.live(s, now=NOW, region_code="140828103202")
+        assert shown.incident.id == road.id and "绕行" in shown.notice.text and "水头镇" in shown.notice.text
+        assert shown.notice.published_at > road.decided_at and shown.expires_at > NOW + timedelta(hours=24)
+        assert public_notice.live(s, now=NOW, region_code="140828102207") == []
+        assert set(s.scalars(select(TicketEvent.ticket_id).where(TicketEvent.action == "incident_notice"))) \
+            == service.ticket_ids(s, road)
 
         # Dismissed with its reason; nothing linked.
         [insurance] = states[IncidentState.dismissed]

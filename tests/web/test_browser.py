@@ -482,8 +482,11 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     text = waiting.inner_text()
     assert "裴介镇" in text and "停水" in text and "人" in text  # area, problem, population
     assert waiting.locator("a[href^='/tickets/']").count() >= 6
-    # The earlier ones: a power cut confirmed with its note, consultations dismissed with the reason.
-    assert "线路故障" in page.locator("section.incident.confirmed").inner_text()
+    # The earlier ones: a power cut confirmed with its note, yesterday's road collapse confirmed with its
+    # public notice up, consultations dismissed with the reason.
+    assert page.locator("section.incident.confirmed", has_text="线路故障").count() == 1
+    road = page.locator("section.incident.confirmed", has_text="公路")
+    assert "对外公告" in road.inner_text() and "请过往车辆和行人绕行" in road.inner_text()
     assert "不是突发事件" in page.locator("section.incident.dismissed").inner_text()
     shot(page, "incidents", full_page=False)
     number = waiting.locator("a[href^='/tickets/']").first.inner_text().strip()
@@ -509,7 +512,9 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     assert errors == []
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True).new_page()
     phone.goto(f"{demo_server}/portal")
-    assert notice in phone.locator("section.public-notices").inner_text()
+    shown = phone.locator("section.public-notices").inner_text()
+    assert notice in shown and "水头镇洛沱湾村至镇区公路发生路面塌陷" in shown  # newest first
+    assert shown.index(notice) < shown.index("水头镇洛沱湾村")
     assert "裴介镇供水站水泵故障" not in phone.inner_text("body")  # the internal note is not shown
     phone.fill("input[name=region]", "裴介镇 大吕村")
     phone.wait_for_selector("#region-hints >> text=该地区有公告")

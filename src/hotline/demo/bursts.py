@@ -1,7 +1,7 @@
 """Bursts of calls about one event, and the incidents the detection makes of them, for the demo.
 
 Without them a supervisor opening 突发事件 in a fresh demo finds nothing: normal traffic raises no
-alarm (that is the point of the detection). So ``hotline demo`` adds three scenarios to the caseload,
+alarm (that is the point of the detection). So ``hotline demo`` adds four scenarios to the caseload,
 each a few callers from several villages of one township within two hours, told as agents record
 them (phone) or in the callers' own words (web, mobile), played through the ordinary lifecycle like
 every other demo ticket (later callers from one village are merged into the first one's ticket):
@@ -10,6 +10,8 @@ every other demo ticket (later callers from one village are merged into the firs
   at night, yesterday evening). The detection proposes it; nobody has decided yet.
 * **about 12% of the demo's days ago**: a power cut in 瑶峰镇's town quarters, proposed and
   **confirmed** by a supervisor, its tickets linked and handled.
+* **yesterday morning**: the road from 水头镇洛沱湾村 to the town collapses; calls from three villages,
+  **confirmed**, and a public notice published (绕行) that is still up, so ``/portal`` shows one.
 * **about 30% of the days ago**: a run of consultations about paying the rural medical insurance in
   庙前镇, proposed and **dismissed** (a deadline, not an incident).
 
@@ -32,6 +34,7 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import Role, User
 from hotline.demo import texts
 from hotline.demo.caseload import GIVEN, MOBILE_PREFIXES, SURNAMES, Caller, Case, World
+from hotline.incidents import public_notice
 from hotline.incidents import service as incidents
 from hotline.incidents.detect import detect
 from hotline.incidents.models import Incident, IncidentTicket
@@ -58,6 +61,9 @@ WATER_AGENT = ["来电人反映{t}{v}自今日{p}起全村停水，水龙头不�
 POWER_AGENT = ["来电人反映{t}{v}今日{p}突然停电，未见停电通知，请供电部门尽快抢修恢复供电。",
                "来电人称{t}{v}一带大面积停电，家中有老人需用电取暖，请尽快恢复供电。",
                "来电人反映{t}{v}停电已一个多小时，小区电梯停运，请供电公司尽快处理。"]
+ROAD_AGENT = ["来电人反映{t}{v}通往镇上的公路路面塌陷，坑深约一米，车辆无法通行，请交通部门尽快设置警示并抢修。",
+              "来电人称{t}{v}村外公路{p}发生路面塌陷，已有车辆陷入，请尽快派人处理。",
+              "来电人反映{v}附近公路塌陷，夜间无照明易发生事故，请相关部门尽快处理。"]
 INSURANCE = ["来电人咨询{t}{v}城乡居民医疗保险今年的缴费标准和缴费截止时间。",
              "来电人咨询城乡居民医保缴费，{v}村委会通知本月底截止，能否通过手机缴纳，逾期未缴有何影响。",
              "{v}村民来电咨询城乡居民医保个人缴费金额，家中老人是否有缴费减免。",
@@ -66,6 +72,7 @@ INSURANCE = ["来电人咨询{t}{v}城乡居民医疗保险今年的缴费标准
 
 TICK = timedelta(minutes=5)  # how often the worker runs the detection
 DECISION_AFTER = timedelta(minutes=25)  # from the proposal to the supervisor's decision
+NOTICE_AFTER = timedelta(minutes=15)  # from the confirmation to the public notice
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,8 @@ class Scenario:
     note: str = ""  # the supervisor's note (confirmed) or reason (dismissed)
     days_ago: float = 0.0  # share of the demo's days before now (0: now)
     last_call: time = time(20, 30)  # local time of the last call, for an earlier scenario
+    notice: str = ""  # the public notice the supervisor publishes after confirming ({t}: township)
+    days_back: int = 0  # instead of days_ago: whole days before now (1: yesterday), to keep it recent
 
 
 SCENARIOS = (
@@ -89,6 +98,11 @@ SCENARIOS = (
     Scenario("power", "140828100", ("140828100001", "140828100002", "140828100003", "140828100200",
                                     "140828100201"), 8, timedelta(minutes=90), "0201", "help", "confirmed",
              "供电公司核实：城区10千伏线路故障，已于当日抢修恢复供电，相关来电统一答复。", 0.12, time(15, 40)),
+    Scenario("road", "140828103", ("140828103202", "140828103201", "140828103203"), 7, timedelta(minutes=100),
+             "0701", "help", "confirmed", "交通运输局核实：洛沱湾村至镇区公路K3处路基被雨水掏空塌陷，已封闭抢修。",
+             days_back=1, last_call=time(9, 40),
+             notice="{t}洛沱湾村至镇区公路发生路面塌陷，塌陷路段已封闭并设置警示标志，交通运输部门正在抢修，"
+                    "预计三天内恢复通行，请过往车辆和行人绕行。"),
     Scenario("insurance", "140828101", (), 7, timedelta(hours=2), "0802", "consultation", "dismissed",
              "城乡居民医保集中缴费期的政策咨询，坐席已直接答复，不是突发事件。", 0.30, time(10, 50)),
 )
@@ -138,7 +152,7 @@ def plan(w: World, seed: int) -> list[Planned]:
     out: list[Planned] = []
     for s in SCENARIOS:
         places = _villages(w, s, rng)
-        end = _end(w.now, s.days_ago * w.days, s.last_call)
+        end = _end(w.now, s.days_back or s.days_ago * w.days, s.last_call)
         if len(places) < 3 or end - s.span < w.now - timedelta(days=w.days) or end > w.now:
             continue
         p = Planned(s, end)
@@ -170,6 +184,9 @@ def _text(rng: random.Random, s: Scenario, where: Any, channel: str, at: datetim
     village, town = where.place.village or "", where.place.township or ""
     if s.key == "insurance":
         body, title = rng.choice(INSURANCE), "咨询城乡居民医保缴费"
+    elif s.key == "road":
+        body = rng.choice(ROAD_AGENT if channel == "phone" else ROAD)
+        title = f"{town}{village}公路塌陷"
     elif s.key == "water":
         body = rng.choice(WATER_AGENT if channel == "phone" else WATER)
         title = f"{town}{village}停水"
@@ -208,6 +225,10 @@ def decide(session: Session, planned: list[Planned], now: datetime) -> dict[str,
                 if decide_at is not None and at >= decide_at and incident.state.value == "proposed":
                     if s.decision == "confirmed":
                         incidents.confirm(session, incident, actor=supervisor, note=s.note, now=at)
+                        if s.notice:  # what citizens are told, a few minutes later
+                            town = p.cases[0].where.place.township or ""
+                            public_notice.publish(session, incident, actor=supervisor, now=at + NOTICE_AFTER,
+                                                  text=s.notice.format(t=town))
                     else:
                         incidents.dismiss(session, incident, actor=supervisor, reason=s.note, now=at)
                 at += TICK

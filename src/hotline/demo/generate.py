@@ -491,7 +491,8 @@ def generate(
         session = session_factory()
         field = generate_fieldwork(session, seed=seed, now=now)  # the 县底镇 emergency harvest (抢收抢种)
         session.commit()
-        found = bursts.decide(session, planned, now) if planned else {}
+        with timeline.muted(notice_events.on_event):  # the decisions and notices are history too
+            found = bursts.decide(session, planned, now) if planned else {}
         session.commit()
         overdue = session.scalar(select(func.count()).select_from(Ticket).where(overdue_clause(now))) or 0
         session.close()
