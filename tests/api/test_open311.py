@@ -121,3 +121,38 @@ def test_a_form_sent_as_raw_utf8_is_read_as_written(api):
     assert r.status_code == 201, r.text
     assert "夏县裴介镇朱吕村" in r.json()[0]["service_notice"]
     assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "停水了"
+
+
+def test_a_partner_hears_of_the_public_notice_for_its_place_and_its_linked_request(api, session, people):
+    from datetime import timedelta
+
+    from hotline.incidents import public_notice, service
+    from hotline.incidents.detect import detect
+    from hotline.incidents.models import Incident
+    from hotline.kit import clock
+    from tests.incidents.test_detect import START, _burst
+
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident = session.scalars(select(Incident)).one()
+    service.confirm(session, incident, actor=people.supervisor)
+    text = "裴介镇朱吕村等4个村停水，供水站正在抢修，预计今晚恢复。"
+    public_notice.publish(session, incident, actor=people.supervisor, text=text)
+    session.commit()
+    key = api.tokens["agent"]
+    [made] = submit(api, key).json()  # 朱吕村, inside the incident's area
+    assert f"该地区有公告（夏县裴介镇）：{text}" in made["service_notice"]
+    [elsewhere] = submit(api, key, address_string="庙前镇").json()
+    assert "公告" not in elsewhere["service_notice"]
+    number = made["service_request_id"]
+    [seen] = api.client.get(f"{V2}/requests/{number}.json", params={"api_key": key}).json()
+    assert seen["service_notice"] == ""  # not linked yet: the notice may be about something else
+    service.add_tickets(session, incident, actor=people.supervisor, numbers=[number])
+    session.commit()
+    [seen] = api.client.get(f"{V2}/requests.json", params={"api_key": key, "service_request_id": number}).json()
+    assert seen["service_notice"] == f"相关公告：{text}"
+    public_notice.withdraw(session, incident, actor=people.supervisor)
+    session.commit()
+    [seen] = api.client.get(f"{V2}/requests/{number}.json", params={"api_key": key}).json()
+    assert seen["service_notice"] == ""

@@ -17,7 +17,10 @@
   requests that key's account submitted: a citizen's words and place are not published to anyone
   who asks. ``status`` is ``open`` until the ticket is closed, refused, handed off or merged;
   ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
-  ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline.
+  ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline;
+  ``service_notice`` the public notice (对外公告) of the confirmed incident the ticket is linked to,
+  while it is live. A POST's ``service_notice`` names a live notice covering the place too, as the
+  portal's place hint does.
 
 Every endpoint answers in the format its extension names, ``.json`` or ``.xml`` (the
 specification's shapes: ``<services><service>``, ``<service_requests><request>``, ``<errors><error>``,
@@ -52,6 +55,8 @@ from hotline.accounts.models import User
 from hotline.accounts.service import authenticate_token
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
+from hotline.incidents import public_notice
+from hotline.incidents.models import IncidentNotice
 from hotline.kit import clock
 from hotline.kit.errors import DomainError
 from hotline.tickets import lifecycle
@@ -245,8 +250,9 @@ def _status_notes(t: Ticket) -> str:
     return STATUS_LABELS[t.status]
 
 
-def _request(snap: reference.Snapshot, t: Ticket) -> dict[str, Any]:
+def _request(snap: reference.Snapshot, t: Ticket, notices: dict[int, IncidentNotice]) -> dict[str, Any]:
     category = snap.categories.get(t.category_code)
+    notice = notices.get(t.id)
     return {
         "service_request_id": t.number,
         "status": "closed" if t.status in CLOSED else "open",
@@ -255,7 +261,7 @@ def _request(snap: reference.Snapshot, t: Ticket) -> dict[str, Any]:
         "service_code": t.category_code,
         "description": t.content,
         "agency_responsible": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "12345 热线",
-        "service_notice": "",
+        "service_notice": f"相关公告：{notice.text}" if notice else "",  # the incident it is linked to
         "requested_datetime": _iso(t.received_at),
         "updated_datetime": _iso(t.updated_at),
         "expected_datetime": _iso(t.reply_due_at),
@@ -338,6 +344,8 @@ def _create(request: Request, form: dict[str, str]) -> Answer:
         due = ticket.dispatch_due_at
         notice = (f"已受理，工单号 {ticket.number}，地点：{reference.region_label(snap, place.code)}"
                   + (f"；将于 {clock.local(due):%m月%d日 %H:%M} 前派给承办单位" if due else ""))
+        for live in public_notice.live(session, region_code=place.code, limit=2):  # as the portal's place hint
+            notice += f"。该地区有公告（{reference.region_label(snap, live.incident.area_code)}）：{live.notice.text}"
         return Answer("service_requests",
                       [{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
 
@@ -383,8 +391,10 @@ def list_requests(request: Request, api_key: str = "", service_request_id: str =
             elif wanted == {"closed"}:
                 query = query.where(Ticket.status.in_(CLOSED))
         rows = session.scalars(query.order_by(Ticket.received_at.desc(), Ticket.id.desc()).limit(MAX_RESULTS))
+        tickets = list(rows)
         snap = reference.snapshot(session)
-        return Answer("service_requests", [_request(snap, t) for t in rows])
+        notices = public_notice.for_tickets(session, [t.id for t in tickets])
+        return Answer("service_requests", [_request(snap, t, notices) for t in tickets])
 
 
 @router.get("/requests/{number}.{fmt}")
@@ -396,5 +406,6 @@ def get_request(request: Request, number: str, api_key: str = "") -> Answer:
                                                      Ticket.registered_by_id == account.id))
         if ticket is None:
             raise Problem(404, f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
-        return Answer("service_requests", [_request(reference.snapshot(session), ticket)])
+        notices = public_notice.for_tickets(session, [ticket.id])
+        return Answer("service_requests", [_request(reference.snapshot(session), ticket, notices)])
 

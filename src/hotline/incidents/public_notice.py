@@ -108,3 +108,19 @@ def live(session: Session, *, now: datetime | None = None, region_code: str | No
         q = q.where(area_holds(region_code))
     rows = session.execute(q.order_by(IncidentNotice.published_at.desc(), IncidentNotice.id.desc()).limit(limit))
     return [Live(n, i) for n, i in rows]
+
+
+def for_tickets(session: Session, ticket_ids: list[int], *, now: datetime | None = None) -> dict[int, IncidentNotice]:
+    """The live notice of the incident each ticket is linked to (tickets without one left out)."""
+    if not ticket_ids:
+        return {}
+    at = now or clock.now()
+    rows = session.execute(
+        select(IncidentTicket.ticket_id, IncidentNotice)
+        .join(IncidentNotice, IncidentNotice.incident_id == IncidentTicket.incident_id)
+        .join(Incident, Incident.id == IncidentTicket.incident_id)
+        .where(IncidentTicket.ticket_id.in_(ticket_ids), IncidentTicket.linked.is_(True),
+               Incident.state == IncidentState.confirmed, IncidentNotice.withdrawn_at.is_(None),
+               IncidentNotice.published_at > at - EXPIRES)
+        .order_by(IncidentNotice.published_at, IncidentNotice.id))
+    return {ticket_id: notice for ticket_id, notice in rows}  # the newest wins
