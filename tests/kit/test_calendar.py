@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotline.kit.calendar import WorkCalendar
 from hotline.kit.errors import HolidayDataMissing
@@ -93,6 +95,30 @@ def test_received_on_a_day_off_the_deadline_is_the_end_of_the_nth_working_day():
     # Three working days end at the end of Wed Sep 30, not a week later.
     due = CAL.add_working_days(local(2026, 9, 26, 10, 0), 3, SH)
     assert due == datetime.combine(date(2026, 9, 30) + timedelta(days=1), time(0), SH)
+
+
+def test_a_deadline_at_the_end_of_a_working_day_extended_ends_with_the_nth_working_day_after_it():
+    # Due at the end of Wednesday Nov 25 (Thu 00:00); 2 more working days end with Friday, not at
+    # Monday 00:00: the ticket must not look on time through the weekend.
+    end_of_wednesday = local(2026, 11, 26, 0, 0)
+    assert CAL.add_working_days(end_of_wednesday, 2, SH) == local(2026, 11, 28, 0, 0)
+    assert CAL.add_working_days(end_of_wednesday, 3, SH) == local(2026, 12, 1, 0, 0)  # end of Monday
+    # The end of the last day before the golden week, extended by one: the end of Oct 8.
+    assert CAL.add_working_days(local(2026, 10, 1, 0, 0), 1, SH) == local(2026, 10, 9, 0, 0)
+    # 00:00 after a day off is the start of a working day: the rule for a working-day start holds.
+    assert CAL.add_working_days(local(2026, 11, 30, 0, 0), 2, SH) == local(2026, 12, 2, 0, 0)
+
+
+@given(st.dates(date(2026, 1, 1), date(2026, 12, 1)), st.integers(1, 6), st.integers(1, 6))
+def test_extending_twice_is_extending_once_by_the_sum(day, a, b):
+    """Two approved extensions of a deadline at the end of a working day land where one of a + b would."""
+    if not CAL.is_workday(day):
+        return
+    end = datetime.combine(day + timedelta(days=1), time(0), SH)
+    once = CAL.add_working_days(end, a + b, SH)
+    assert CAL.add_working_days(CAL.add_working_days(end, a, SH), b, SH) == once
+    assert once.time() == time(0) and CAL.is_workday(once.date() - timedelta(days=1))
+    assert CAL.working_days_between(day, once.date() - timedelta(days=1)) == a + b
 
 
 def test_received_during_the_holiday_counts_from_the_first_day_back():

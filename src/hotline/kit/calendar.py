@@ -50,11 +50,21 @@ class WorkCalendar:
         Received on a working day: the same local clock time on the n-th following working day.
         Received on a day off: the clock starts at 00:00 of the next working day, so the deadline is
         the end of the n-th working day counting that one as the first.
+        Starting at 00:00 just after a working day (a deadline being extended: 00:00 is the end of
+        the day before): the end of the n-th working day after that day, so an extension of a deadline
+        at the end of Wednesday by 2 working days ends with Friday, not at Monday 00:00 (a whole
+        weekend later).
         """
         if n < 0:
             raise ValueError("n must not be negative")
         local = start.astimezone(tz)
         day = local.date()
+        if n and local.timetz().replace(tzinfo=None) == time(0) and self.is_workday(day - timedelta(days=1),
+                                                                                     strict=strict):
+            day -= timedelta(days=1)
+            for _ in range(n):
+                day = self.next_workday(day, strict=strict)
+            return datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(start.tzinfo)
         if not self.is_workday(day, strict=strict):
             day = self.next_workday(day, strict=strict)
             if n == 0:
