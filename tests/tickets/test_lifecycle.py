@@ -778,22 +778,31 @@ def test_a_pending_extension_lapses_when_the_ticket_closes(session, people):
     for action in ("reply", "accept_reply", "callback_good", "close"):
         step(session, people, ticket, action)
     [req] = requests(session, ticket, RequestType.extension)
-    assert req.state == RequestState.rejected and "失效" in req.decision_note
+    assert req.state == RequestState.rejected and "自动撤销" in req.decision_note
     due = ticket.reply_due_at
     with pytest.raises(TransitionNotAllowed):
         L.approve_extension(session, ticket, actor=people.dispatcher)
     assert ticket.reply_due_at == due
 
 
-def test_an_extension_cannot_be_approved_once_the_reply_is_in(session, people):
+def test_a_pending_extension_is_withdrawn_when_the_reply_is_in(session, people):
     ticket = make_ticket(session, people, Status.in_progress)
     L.request_extension(session, ticket, actor=people.handler_a, amount=3, reason="需等待配件到货")
     step(session, people, ticket, "reply")
+    [req] = requests(session, ticket, RequestType.extension)
+    assert req.state == RequestState.rejected and req.decided_by_id is None
+    assert req.decision_note == "已反馈，延期申请自动撤销"
+    lapsed = events(session, ticket)[-1]  # on the timeline, after the reply, in the platform's name
+    assert (lapsed.action, lapsed.actor_name, lapsed.reason, lapsed.unit_id) == (
+        "note", "系统", "已反馈，延期申请自动撤销", people.unit_a)
     due = ticket.reply_due_at
     with pytest.raises(TransitionNotAllowed) as refused:
         L.approve_extension(session, ticket, actor=people.dispatcher)
-    assert "反馈待审" in refused.value.message and "不在计时" in refused.value.message
+    assert "没有待审批的延期申请" in refused.value.message
     assert ticket.reply_due_at == due and ticket.extension_count == 0
+    # Sent back, the unit may ask again: the withdrawn request does not block a new one.
+    L.send_back_reply(session, ticket, actor=people.dispatcher, reason="未说明配件何时到货")
+    L.request_extension(session, ticket, actor=people.handler_a, amount=1, reason="配件下周到货")
 
 
 def test_odd_ticket_keys_are_simply_not_found(session, people):

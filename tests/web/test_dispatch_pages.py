@@ -62,6 +62,21 @@ def test_returns_extensions_and_replies_are_reviewed_from_the_queue(site, sessio
     assert r.status_code == 409 and "不能" in r.text
 
 
+def test_an_extension_request_pending_at_the_reply_leaves_the_queue(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    lifecycle.request_extension(session, ticket, actor=people.handler_a, amount=2, reason="需要采购闸阀配件")
+    session.commit()
+    handler, csrf = site.signed_in("handler_a")
+    for action, data in (("contact", {}), ("reply", {"text": "已更换闸阀，恢复供水"})):
+        assert handler.post(f"/unit/{ticket.number}/{action}", data={"csrf": csrf, **data}).status_code == 303
+    dispatcher, _ = site.signed_in("dispatcher")
+    page = dispatcher.get("/dispatch").text
+    waiting = page[page.index("<h2>延期待审批</h2>"):page.index("<h2>反馈待审核</h2>")]
+    assert ticket.number not in waiting and "没有待审批的延期申请" in waiting
+    assert ticket.number in page[page.index("<h2>反馈待审核</h2>"):]  # the reply waits for review
+    assert "已反馈，延期申请自动撤销" in dispatcher.get(f"/tickets/{ticket.number}").text
+
+
 def test_a_handler_gets_403_and_a_post_without_csrf_is_refused(site, session, people):
     ticket = make_ticket(session, people)
     session.commit()

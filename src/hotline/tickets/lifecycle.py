@@ -305,15 +305,25 @@ def _withdraw_parts(session: Session, ticket: Ticket, ended: str | None) -> None
     for task in ticket.active_units():
         task.status = UnitTaskStatus.withdrawn
         task.ended = ended
-    _lapse_requests(session, ticket, "承办单位已变更，申请随之失效")
+    _lapse_requests(session, ticket, "承办单位已变更")
 
 
-def _lapse_requests(session: Session, ticket: Ticket, note: str) -> None:
+REQUEST_LABELS = {RequestType.return_: "退单", RequestType.extension: "延期"}
+
+
+def _lapse_requests(session: Session, ticket: Ticket, why: str) -> None:
     """Pending requests die with the round they were made in: an extension asked for by a unit that
-    no longer has the ticket must neither move the new unit's deadline nor block its own request."""
-    for request in session.scalars(select(TicketRequest).where(TicketRequest.ticket_id == ticket.id,
-                                                               TicketRequest.state == RequestState.pending)):
+    no longer has the ticket must neither move the new unit's deadline nor block its own request, and
+    one whose deadline stopped running (the reply is in) has nothing left to extend. Each is decided
+    as rejected by the platform, with the reason on the request and on the timeline, so it leaves
+    the centre's list of requests waiting for a decision."""
+    pending = session.scalars(select(TicketRequest).where(TicketRequest.ticket_id == ticket.id,
+                                                          TicketRequest.state == RequestState.pending)).all()
+    for request in pending:
+        note = f"{why}，{REQUEST_LABELS[request.type]}申请自动撤销"
         _decide(request, None, RequestState.rejected, note)
+        _event(session, ticket, "note", None, reason=note, unit_id=request.unit_id,
+               details={"request_id": request.id, "request_type": request.type.value, "lapsed": True})
 
 
 def dispatch(
@@ -561,9 +571,11 @@ def reply(
     ticket.replied_at = now
     ticket.reply_text = body
     pending_co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co and u.status != UnitTaskStatus.replied]
-    return _move(session, ticket, "reply", actor, unit_id=ticket.lead_unit_id,
-                 details={"text": body, "on_time": _on_time(now, ticket.reply_due_at),
-                          "co_units_without_reply": pending_co})
+    event = _move(session, ticket, "reply", actor, unit_id=ticket.lead_unit_id,
+                  details={"text": body, "on_time": _on_time(now, ticket.reply_due_at),
+                           "co_units_without_reply": pending_co})
+    _lapse_requests(session, ticket, "已反馈")  # the reply deadline has stopped: nothing left to extend
+    return event
 
 
 # ---------------------------------------------------------------- review, callback, close
@@ -650,7 +662,7 @@ def close(session: Session, ticket: Ticket, *, actor: User | None, reason: str |
                           details={"field": "reason"})
         ticket.close_reason = "callback"
     ticket.closed_at = clock.now()
-    _lapse_requests(session, ticket, "工单已办结，申请随之失效")
+    _lapse_requests(session, ticket, "工单已办结")
     return _move(session, ticket, "close", actor, reason=text,
                  details={"satisfaction": ticket.satisfaction.value if ticket.satisfaction else None,
                           "resolved": ticket.resolved})
