@@ -246,11 +246,29 @@ def test_refused_transition_names_the_status_and_what_is_allowed(session, people
     assert f"不能{ACTION_LABELS[action]}" in message
     allowed = err.value.details["allowed"]
     assert action not in allowed
-    if allowed:
-        assert all(ACTION_LABELS[a] in message for a in allowed)
-        assert set(allowed) <= set(allowed_actions(status))
+    assert set(allowed) <= set(allowed_actions(status))
+    if allowed:  # the message names some of them (those the actor's role may take), or none
+        named = message.split("当前可执行：")[1].split("、") if "当前可执行：" in message else []
+        assert set(named) <= {ACTION_LABELS[a] for a in allowed}
     else:
         assert "工单已结束" in message
+
+
+def test_a_handler_is_told_only_what_a_handler_may_do(session, people):
+    waiting = build(session, people, Status.return_requested)  # the centre's move: 改派 or 驳回退单
+    with pytest.raises(TransitionNotAllowed) as err:
+        L.accept(session, waiting, actor=people.handler_a)
+    message = err.value.message
+    assert "「退单待审」" in message and "不能签收" in message
+    assert "当前可执行" not in message and "改派" not in message and "驳回退单" not in message
+    assert set(err.value.details["allowed"]) == {"redispatch", "reject_return"}  # the graph, for API clients
+    dispatched = build(session, people, Status.dispatched)
+    with pytest.raises(TransitionNotAllowed) as err:
+        L.record_contact(session, dispatched, actor=people.handler_a)
+    assert err.value.message.endswith("当前可执行：签收、申请退单")  # not 并单, the centre's
+    with pytest.raises(TransitionNotAllowed) as err:  # the centre is still told the whole graph's moves
+        L.reply(session, waiting, actor=people.admin, text="已处理")
+    assert err.value.message.endswith("当前可执行：改派、驳回退单")
 
 
 def test_a_refused_action_changes_nothing(session, people):

@@ -38,7 +38,7 @@ from hotline.tickets.models import (
     UnitRole,
     UnitTaskStatus,
 )
-from hotline.tickets.policy import authorize, unit_task_for
+from hotline.tickets.policy import ACTION_ROLES, authorize, unit_task_for
 from hotline.tickets.states import ACTION_LABELS, OPEN, STATUS_LABELS, TRANSITIONS, Status, allowed_actions
 from hotline.tickets.timeline import iso as _iso
 from hotline.tickets.timeline import record_event as _event
@@ -49,30 +49,37 @@ MAX_REASON_CHARS = 2000
 # ---------------------------------------------------------------- helpers
 
 
-def _refuse(ticket: Ticket, action: str, why: str | None = None, *, not_now: Sequence[str] = ()) -> TransitionNotAllowed:
+def _refuse(ticket: Ticket, action: str, why: str | None = None, *, actor: User | None,
+            not_now: Sequence[str] = ()) -> TransitionNotAllowed:
     """The refusal a person can act on: the current status, why not, and what can be done instead.
-    ``not_now`` drops actions the graph allows from this status but the ticket's data rules out."""
+    ``not_now`` drops actions the graph allows from this status but the ticket's data rules out.
+    The message names only the actions the actor's role may take (a handler is not told to 改派);
+    when there are none it names nothing. The details keep every action the status allows."""
     allowed = [a for a in allowed_actions(ticket.status) if a not in not_now]
-    names = "、".join(ACTION_LABELS.get(a, a) for a in allowed) or "无（工单已结束）"
+    theirs = [a for a in allowed if actor is None or actor.role in ACTION_ROLES.get(a, frozenset())]
     because = f"（{why}）" if why else ""
+    if theirs:
+        then = "；当前可执行：" + "、".join(ACTION_LABELS.get(a, a) for a in theirs)
+    else:
+        then = "" if allowed else "；当前可执行：无（工单已结束）"
     return TransitionNotAllowed(
         f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」，不能{ACTION_LABELS.get(action, action)}"
-        f"{because}；当前可执行：{names}",
+        f"{because}{then}",
         details={"status": ticket.status.value, "action": action, "allowed": allowed},
     )
 
 
-def _check(ticket: Ticket, action: str) -> None:
+def _check(ticket: Ticket, action: str, actor: User | None) -> None:
     sources, _ = TRANSITIONS[action]
     if ticket.status not in sources:
-        raise _refuse(ticket, action)
+        raise _refuse(ticket, action, actor=actor)
 
 
-def _check_part(ticket: Ticket, action: str) -> None:
+def _check_part(ticket: Ticket, action: str, actor: User | None) -> None:
     """A co-handler's part is not in the graph, but it ends with the ticket: a closed, merged or
     archived ticket takes no more signatures or replies (its co-handling parts are not withdrawn)."""
     if ticket.status not in OPEN:
-        raise _refuse(ticket, action)
+        raise _refuse(ticket, action, actor=actor)
 
 
 def _move(
@@ -88,7 +95,7 @@ def _move(
 ) -> TicketEvent:
     """Set the status along the allowed graph and record the event. ``to`` is only given for the
     actions that return to a saved status (resume, reject_return)."""
-    _check(ticket, action)
+    _check(ticket, action, actor)
     target = TRANSITIONS[action][1] or to
     if target is None:
         raise Invalid(f"{ACTION_LABELS[action]}缺少目标状态")
@@ -221,7 +228,7 @@ def answer_directly(session: Session, ticket: Ticket, *, actor: User | None, ans
     """直接答复: a consultation answered on the spot (e.g. from the knowledge base) closes at once."""
     authorize(actor, "answer_directly", ticket)
     text = validation.require_text(answer, "answer", "答复内容", max_chars=validation.MAX_CONTENT_CHARS)
-    _check(ticket, "answer_directly")
+    _check(ticket, "answer_directly", actor)
     ticket.direct_answer = text
     ticket.closed_at = clock.now()
     ticket.close_reason = "answered_directly"
@@ -233,7 +240,7 @@ def hand_off(session: Session, ticket: Ticket, *, actor: User | None, to: str, n
     authorize(actor, "hand_off", ticket)
     if to not in validation.EMERGENCY_SERVICES:
         raise Invalid(f"只能转 110、119、120 或 122，收到 {to!r}", code="invalid_handoff", details={"field": "to"})
-    _check(ticket, "hand_off")
+    _check(ticket, "hand_off", actor)
     ticket.handoff_to = to
     ticket.closed_at = clock.now()
     ticket.close_reason = f"handed_off_{to}"
@@ -245,7 +252,7 @@ def refuse(session: Session, ticket: Ticket, *, actor: User | None, reason: str)
     """不予受理, always with the reason given to the caller."""
     authorize(actor, "refuse", ticket)
     text = _reason(reason, required=True, label="不予受理理由")
-    _check(ticket, "refuse")
+    _check(ticket, "refuse", actor)
     ticket.refusal_reason = text
     ticket.closed_at = clock.now()
     ticket.close_reason = "refused"
@@ -332,7 +339,7 @@ def dispatch(
 ) -> TicketEvent:
     """派单 to a lead unit and any co-handling units; starts the accept, contact and reply clocks."""
     authorize(actor, "dispatch", ticket)
-    _check(ticket, "dispatch")
+    _check(ticket, "dispatch", actor)
     details = _assign(session, ticket, lead_unit_id, co_unit_ids)
     return _move(session, ticket, "dispatch", actor, reason=_reason(note, required=False), details=details)
 
@@ -358,7 +365,7 @@ def request_return(session: Session, ticket: Ticket, *, actor: User | None, reas
     """退单申请: the lead unit says the ticket is not theirs; the centre reviews it."""
     task = authorize(actor, "request_return", ticket)
     text = _reason(reason, required=True, label="退单理由")
-    _check(ticket, "request_return")
+    _check(ticket, "request_return", actor)
     unit_id = task.unit_id if task else ticket.lead_unit_id
     req = TicketRequest(ticket_id=ticket.id, type=RequestType.return_, state=RequestState.pending, unit_id=unit_id,
                         requested_by_id=actor.id if actor else None, requested_at=clock.now(), reason=text)
@@ -373,7 +380,7 @@ def redispatch(
 ) -> TicketEvent:
     """改派: the return is approved and the ticket goes to another unit with fresh clocks."""
     authorize(actor, "redispatch", ticket)
-    _check(ticket, "redispatch")
+    _check(ticket, "redispatch", actor)
     if lead_unit_id == ticket.lead_unit_id:
         raise Invalid("改派须选择另一个主办单位；若退单理由不成立请驳回退单", code="same_unit",
                       details={"field": "lead_unit_id"})
@@ -389,7 +396,7 @@ def reject_return(session: Session, ticket: Ticket, *, actor: User | None, reaso
     """驳回退单: the unit keeps the ticket; the status returns to where it was."""
     authorize(actor, "reject_return", ticket)
     text = _reason(reason, required=True, label="驳回理由")
-    _check(ticket, "reject_return")
+    _check(ticket, "reject_return", actor)
     _decide(_pending_request(session, ticket, RequestType.return_), actor, RequestState.rejected, text)
     back = ticket.status_before or Status.dispatched
     ticket.status_before = None
@@ -404,7 +411,7 @@ def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int
     task = unit_task_for(actor, ticket, unit_id)
     if task is not None and task.role == UnitRole.co:
         authorize(actor, "accept_part", ticket)
-        _check_part(ticket, "accept_part")
+        _check_part(ticket, "accept_part", actor)
         if task.status != UnitTaskStatus.dispatched:
             raise TransitionNotAllowed("本单位已签收该工单", details={"status": ticket.status.value})
         task.status = UnitTaskStatus.accepted
@@ -413,7 +420,7 @@ def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int
         ticket.updated_at = clock.now()
         return _event(session, ticket, "accept_part", actor, unit_id=task.unit_id)
     authorize(actor, "accept", ticket)
-    _check(ticket, "accept")
+    _check(ticket, "accept", actor)
     lead = ticket.lead_task()
     now = clock.now()
     on_time = _on_time(now, ticket.accept_due_at)
@@ -428,7 +435,7 @@ def accept(session: Session, ticket: Ticket, *, actor: User | None, unit_id: int
 def record_contact(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
     """The unit has reached the caller (首次联系); the first contact stops the contact clock."""
     authorize(actor, "record_contact", ticket)
-    _check(ticket, "record_contact")
+    _check(ticket, "record_contact", actor)
     now = clock.now()
     first = ticket.contacted_at is None
     on_time = _on_time(now, ticket.contact_due_at)
@@ -445,7 +452,7 @@ def suspend(session: Session, ticket: Ticket, *, actor: User | None, reason: str
     """挂起: the clock stops while the unit waits on the caller."""
     authorize(actor, "suspend", ticket)
     text = _reason(reason, required=True, label="挂起理由")
-    _check(ticket, "suspend")
+    _check(ticket, "suspend", actor)
     ticket.status_before = ticket.status
     ticket.suspended_at = clock.now()
     return _move(session, ticket, "suspend", actor, reason=text, unit_id=ticket.lead_unit_id)
@@ -454,7 +461,7 @@ def suspend(session: Session, ticket: Ticket, *, actor: User | None, reason: str
 def resume(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> TicketEvent:
     """恢复: the paused time is added to the deadlines still running."""
     authorize(actor, "resume", ticket)
-    _check(ticket, "resume")
+    _check(ticket, "resume", actor)
     snap = reference.snapshot(session)
     resumed = clock.now()
     since = ticket.suspended_at or resumed
@@ -486,7 +493,7 @@ def request_extension(
     task = authorize(actor, "request_extension", ticket)
     text = _reason(reason, required=True, label="延期理由")
     if ticket.status not in (Status.accepted, Status.in_progress, Status.suspended):
-        raise _refuse(ticket, "request_extension")
+        raise _refuse(ticket, "request_extension", actor=actor)
     if not isinstance(amount, int) or not 1 <= amount <= (720 if unit == "hours" else 60):
         raise Invalid("延期时长须为 1–60 天（或 1–720 小时）", code="invalid_amount", details={"field": "amount"})
     if unit not in ("hours", "days", "working_days"):
@@ -512,7 +519,7 @@ def approve_extension(
         raise TransitionNotAllowed("该工单没有待审批的延期申请", details={"status": ticket.status.value})
     if ticket.status not in (Status.accepted, Status.in_progress, Status.suspended, Status.return_requested):
         # The reply is in (or the ticket moved on): there is no running deadline left to extend.
-        raise _refuse(ticket, "approve_extension", "办理时限已不在计时中")
+        raise _refuse(ticket, "approve_extension", "办理时限已不在计时中", actor=actor)
     granted = req.amount if amount is None else amount
     if not isinstance(granted, int) or granted < 1:
         raise Invalid("批准的延期时长须为正整数", code="invalid_amount", details={"field": "amount"})
@@ -555,7 +562,7 @@ def reply(
     now = clock.now()
     if task is not None and task.role == UnitRole.co:
         authorize(actor, "reply_part", ticket)
-        _check_part(ticket, "reply_part")
+        _check_part(ticket, "reply_part", actor)
         if task.status == UnitTaskStatus.dispatched:
             raise TransitionNotAllowed("请先签收再提交协办反馈", details={"status": ticket.status.value})
         task.status, task.replied_at, task.reply_text = UnitTaskStatus.replied, now, body
@@ -563,7 +570,7 @@ def reply(
         ticket.updated_at = now
         return _event(session, ticket, "reply_part", actor, unit_id=task.unit_id, details={"text": body})
     authorize(actor, "reply", ticket)
-    _check(ticket, "reply")
+    _check(ticket, "reply", actor)
     lead = ticket.lead_task()
     if lead is not None:
         lead.status, lead.replied_at, lead.reply_text = UnitTaskStatus.replied, now, body
@@ -591,7 +598,7 @@ def send_back_reply(session: Session, ticket: Ticket, *, actor: User | None, rea
     """审核退回: the reply is not good enough; the unit works on (its reply deadline is unchanged)."""
     authorize(actor, "send_back_reply", ticket)
     text = _reason(reason, required=True, label="退回理由")
-    _check(ticket, "send_back_reply")
+    _check(ticket, "send_back_reply", actor)
     lead = ticket.lead_task()
     if lead is not None:
         lead.status = UnitTaskStatus.accepted
@@ -613,7 +620,7 @@ def record_callback(
     authorize(actor, "record_callback", ticket)
     words = validation.require_text(comment, "comment", "回访记录", max_chars=validation.MAX_CONTENT_CHARS,
                                     required=False)
-    _check(ticket, "record_callback")
+    _check(ticket, "record_callback", actor)
     if not reached:
         ticket.callback_attempts += 1
         ticket.updated_at = clock.now()
@@ -647,11 +654,11 @@ def close(session: Session, ticket: Ticket, *, actor: User | None, reason: str |
     """办结. After a good callback; after a bad one only with the centre's stated reason; a caller
     who could not be reached after at least one attempt closes as not reached, with a reason."""
     authorize(actor, "close", ticket)
-    _check(ticket, "close")
+    _check(ticket, "close", actor)
     text = _reason(reason, required=False)
     if ticket.status == Status.callback_pending:
         if ticket.callback_attempts < 1:
-            raise _refuse(ticket, "close", "尚未回访：至少尝试回访一次后才能以「联系不上」办结", not_now=("close",))
+            raise _refuse(ticket, "close", "尚未回访：至少尝试回访一次后才能以「联系不上」办结", actor=actor, not_now=("close",))
         if not text:
             raise Invalid("以「联系不上」办结须说明理由", code="empty", details={"field": "reason"})
         ticket.satisfaction = Satisfaction.not_reached
@@ -672,9 +679,9 @@ def reopen(session: Session, ticket: Ticket, *, actor: User | None, reason: str 
     """重办: an unresolved or unsatisfied callback sends the ticket back to the same units, with the
     caller's words, and fresh deadlines."""
     authorize(actor, "reopen", ticket)
-    _check(ticket, "reopen")
+    _check(ticket, "reopen", actor)
     if not callback_negative(ticket):
-        raise _refuse(ticket, "reopen", "回访结果为已解决且满意", not_now=("reopen",))
+        raise _refuse(ticket, "reopen", "回访结果为已解决且满意", actor=actor, not_now=("reopen",))
     words = _reason(reason, required=False) or ticket.callback_comment or "回访不满意"
     lead = ticket.lead_unit_id
     co = [u.unit_id for u in ticket.active_units() if u.role == UnitRole.co]
@@ -695,7 +702,7 @@ def reopen(session: Session, ticket: Ticket, *, actor: User | None, reason: str 
 def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticket, note: str | None = None) -> TicketEvent:
     """并单: a duplicate is attached to a master ticket and follows it from then on."""
     authorize(actor, "merge", ticket)
-    _check(ticket, "merge")
+    _check(ticket, "merge", actor)
     if master.id == ticket.id:
         raise Invalid("不能并入自身", code="invalid_master", details={"field": "master_id"})
     if master.status not in (Status.registered, Status.dispatched, Status.accepted, Status.in_progress,
@@ -716,7 +723,7 @@ def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticke
 def archive(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEvent:
     """归档: closed and frozen."""
     authorize(actor, "archive", ticket)
-    _check(ticket, "archive")
+    _check(ticket, "archive", actor)
     ticket.archived_at = clock.now()
     return _move(session, ticket, "archive", actor)
 
