@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hotline.kit import clock
+from hotline.tickets import lifecycle
 from hotline.tickets.states import Status
 from hotline.web.routes.unit import countdown
 from tests.builders import make_ticket
@@ -213,6 +214,25 @@ def test_the_co_handler_sees_its_own_part_not_the_lead_units(site, session, peop
     assert ticket.number not in section(page, "已超期") and "超期" not in row(section(page, "办理中"), ticket.number)
     lead, _ = site.signed_in("handler_a")
     assert "联系来电人已超期 1 小时" in row(section(lead.get("/unit").text, "已超期"), ticket.number)
+
+
+def test_a_return_waiting_for_the_centre_offers_nothing_that_would_fail(site, session, people):
+    before_accepting = make_ticket(session, people, Status.dispatched)
+    lifecycle.request_return(session, before_accepting, actor=people.handler_a, reason="不属于本单位职责")
+    after_accepting = make_ticket(session, people, Status.return_requested)
+    session.commit()
+    client, csrf = site.signed_in("handler_a")
+    page = client.get("/unit").text
+    for ticket in (before_accepting, after_accepting):
+        mine = row(page, ticket.number)
+        assert "退单待审" in mine and "退单待审，等待热线中心处理" in mine
+        assert "<button" not in mine and "剩余" not in mine
+    # Posted anyway (an old page), the refusal names no action of the centre's.
+    r = client.post(f"/unit/{before_accepting.number}/accept", data={"csrf": csrf})
+    assert r.status_code == 409 and "不能签收" in r.text and "改派" not in r.text and "当前可执行" not in r.text
+    # Its co-handler still signs for its own part.
+    co, _ = site.signed_in("handler_a_co")
+    assert f"/unit/{after_accepting.number}/accept" in row(co.get("/unit").text, after_accepting.number)
 
 
 def test_the_place_is_not_repeated_when_the_address_adds_nothing(site, session, people):

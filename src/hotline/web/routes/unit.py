@@ -93,6 +93,9 @@ def _row(snap: reference.Snapshot, ticket: Any, now: datetime) -> dict[str, Any]
     paused = ticket.status == Status.suspended
     stage, due = next(iter(clocks.items()), ("reply" if paused else "", ticket.reply_due_at if paused else None))
     is_lead = ticket.task_role == UnitRole.lead
+    # The lead's return waits for the centre (改派 or 驳回退单): nothing in the row can succeed, and
+    # no countdown is shown while the unit cannot act (its co-handlers still sign and reply).
+    waiting = is_lead and ticket.status == Status.return_requested
     reply_due = clocks.get("reply")
     return {
         "number": ticket.number,
@@ -107,12 +110,13 @@ def _row(snap: reference.Snapshot, ticket: Any, now: datetime) -> dict[str, Any]
         "due_stage": STAGE_LABELS.get(stage, ""),
         "due_at": due,
         "reply_due_at": ticket.reply_due_at if stage != "reply" else None,
-        "countdown": PAUSED if paused else (STAGE_LABELS[stage] + countdown(due, now) if due else ""),
+        "countdown": PAUSED if paused else (STAGE_LABELS[stage] + countdown(due, now) if due and not waiting else ""),
         "late": bool(due) and not paused and due < now,
         "paused": paused,
         "overdue_stages": [STAGE_LABELS[s] for s in overdue],
         "due_soon": not overdue and reply_due is not None and now <= reply_due <= now + DUE_SOON,
         "is_lead": is_lead,
+        "waiting": waiting,
     }
 
 
