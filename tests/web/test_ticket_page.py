@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
 from hotline.web.routes.tickets import place_text
 from tests.builders import make_ticket
@@ -57,3 +60,35 @@ def test_a_suspended_tickets_clock_reads_paused(site, session, people):
     client, _ = site.signed_in("handler_a")
     page = client.get(f"/tickets/{ticket.number}").text
     assert "已挂起" in heading(page) and "<td>反馈</td>" in page and "已暂停" in page and "已超期" not in page
+
+
+def _status(site, number: str) -> Status:
+    with site.db.transaction(write=False) as s:
+        return s.scalar(select(Ticket.status).where(Ticket.number == number))
+
+
+def test_after_a_bad_callback_the_ticket_page_offers_close_and_reopen(site, session, people):
+    reopened = make_ticket(session, people, Status.callback_done)  # 未解决、不满意：「水还是时有时无」
+    closed = make_ticket(session, people, Status.callback_done)
+    session.commit()
+    agent, csrf = site.signed_in("agent")
+    page = agent.get(f"/tickets/{reopened.number}").text
+    assert "回访结果" in page and "未解决，不满意" in page and "水还是时有时无" in page
+    assert f'action="/tickets/{reopened.number}/close"' in page and ">办结</button>" in page
+    assert f'action="/tickets/{reopened.number}/reopen"' in page and ">重办</button>" in page
+    for persona in ("supervisor", "handler_a"):  # the lifecycle lets neither close nor reopen
+        other, _ = site.signed_in(persona)
+        assert "/close" not in other.get(f"/tickets/{reopened.number}").text
+
+    r = agent.post(f"/tickets/{reopened.number}/reopen", data={"csrf": csrf, "reason": "来电人说水压仍不稳定"})
+    assert r.status_code == 303 and _status(site, reopened.number) == Status.dispatched
+    page = agent.get(r.headers["location"]).text
+    assert "工单已重办" in page and "<b>重办</b>" in page and "来电人说水压仍不稳定" in page
+    assert "/reopen" not in page  # decided: the forms are gone
+
+    dispatcher, csrf = site.signed_in("dispatcher")
+    r = dispatcher.post(f"/tickets/{closed.number}/close", data={"csrf": csrf, "reason": ""})
+    assert r.status_code == 422 and "说明直接办结的理由" in r.text and _status(site, closed.number) == Status.callback_done
+    r = dispatcher.post(f"/tickets/{closed.number}/close", data={"csrf": csrf, "reason": "已现场核实供水正常"})
+    assert r.status_code == 303 and _status(site, closed.number) == Status.closed
+    assert "工单已办结" in dispatcher.get(r.headers["location"]).text

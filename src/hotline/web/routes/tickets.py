@@ -20,7 +20,8 @@ from hotline.kit import clock
 from hotline.kit.errors import DomainError, NotFound
 from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
-from hotline.tickets import export, queries, views
+from hotline.tickets import export, lifecycle, queries, views
+from hotline.tickets.policy import ACTION_ROLES
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
@@ -177,8 +178,20 @@ def _orders(ctx, ticket, snap: reference.Snapshot, now) -> list[dict]:
             for o in found]
 
 
+def _decision(ctx, ticket) -> dict | None:
+    """What the user may decide on a ticket whose callback is recorded (已回访): 办结 (with a reason
+    after a bad callback) and, after a bad one, 重办, each only for the roles the lifecycle allows."""
+    if ticket.status != Status.callback_done:
+        return None
+    negative = lifecycle.callback_negative(ticket)
+    close = ctx.user.role in ACTION_ROLES["close"]
+    reopen = negative and ctx.user.role in ACTION_ROLES["reopen"]
+    return {"close": close, "reopen": reopen, "negative": negative} if close or reopen else None
+
+
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
-                   notice: str | None = None, typed_answer: dict | None = None) -> Response:
+                   notice: str | None = None, typed_answer: dict | None = None,
+                   typed_reason: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
@@ -188,18 +201,22 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 urgency_labels=views.URGENCY_LABELS, place=place_text(detail["region"]["name"], detail["address"]),
                 title=f"工单 {detail['number']}", error=error, notice=notice,
                 may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS,
-                fieldwork=fieldwork.ticket_panel(ctx, ticket))
+                fieldwork=fieldwork.ticket_panel(ctx, ticket), decision=_decision(ctx, ticket),
+                typed_reason=typed_reason or {})
+
+
+DECIDED = {"close": "工单已办结。", "reopen": "工单已重办，已退回承办单位重新办理。"}
 
 
 @router.get("/tickets/{key}")
-def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "") -> Response:
+def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "", decided: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
             ticket = _ticket_or_404(ctx, key)
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
         notice = ("考核认定已保存，统计将在几分钟内更新。" if assessed else
-                  "督办答复已提交，督办员可在本页查看。" if answered else None)
+                  "督办答复已提交，督办员可在本页查看。" if answered else DECIDED.get(decided))
         return _render_ticket(request, ctx, ticket, notice=notice)
 
 
@@ -223,6 +240,36 @@ def assessment(request: Request, key: str, csrf: str = Form(""), reason: str = F
             return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
                                   error=err.message)
         return RedirectResponse(f"/tickets/{ticket.number}?assessed=1", status_code=303)
+
+
+def _decide(request: Request, key: str, csrf: str, action: str, reason: str) -> Response:
+    """办结 or 重办 after the callback, through the lifecycle (which checks the role and the status)."""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        try:
+            ticket = _ticket_or_404(ctx, key)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        try:
+            if action == "close":
+                lifecycle.close(ctx.session, ticket, actor=ctx.user, reason=reason.strip() or None)
+            else:
+                lifecycle.reopen(ctx.session, ticket, actor=ctx.user, reason=reason.strip() or None)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
+                                  error=err.message, typed_reason={"action": action, "reason": reason})
+        return RedirectResponse(f"/tickets/{ticket.number}?decided={action}", status_code=303)
+
+
+@router.post("/tickets/{key}/close")
+def close_ticket(request: Request, key: str, csrf: str = Form(""), reason: str = Form("")) -> Response:
+    return _decide(request, key, csrf, "close", reason)
+
+
+@router.post("/tickets/{key}/reopen")
+def reopen_ticket(request: Request, key: str, csrf: str = Form(""), reason: str = Form("")) -> Response:
+    return _decide(request, key, csrf, "reopen", reason)
 
 
 @router.post("/tickets/{key}/supervision/{order_id}/answer")
