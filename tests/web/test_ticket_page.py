@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from hotline.tickets import lifecycle
 from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
 from hotline.web.routes.tickets import place_text
@@ -92,3 +93,19 @@ def test_after_a_bad_callback_the_ticket_page_offers_close_and_reopen(site, sess
     r = dispatcher.post(f"/tickets/{closed.number}/close", data={"csrf": csrf, "reason": "已现场核实供水正常"})
     assert r.status_code == 303 and _status(site, closed.number) == Status.closed
     assert "工单已办结" in dispatcher.get(r.headers["location"]).text
+
+
+def test_every_rounds_reply_stays_on_the_timeline(site, session, people):
+    sent_back = make_ticket(session, people, Status.replied)  # 「已更换闸阀阀杆和减压阀，恢复供水」
+    lifecycle.send_back_reply(session, sent_back, actor=people.dispatcher, reason="未说明水压是否恢复")
+    lifecycle.reply(session, sent_back, actor=people.handler_a, text="已复测水压，0.3MPa，供水正常")
+    reopened = make_ticket(session, people, Status.callback_done)
+    lifecycle.reopen(session, reopened, actor=people.agent, reason="水还是时有时无")
+    session.commit()
+    client, _ = site.signed_in("dispatcher")
+    page = client.get(f"/tickets/{sent_back.number}").text
+    timeline = page[page.index("<h2>办理过程</h2>"):]
+    assert "已更换闸阀阀杆和减压阀，恢复供水" in timeline and "已复测水压，0.3MPa，供水正常" in timeline
+    page = client.get(f"/tickets/{reopened.number}").text
+    assert "<h3>办理结果</h3>" not in page  # the new round has no reply yet ...
+    assert "已更换闸阀阀杆和减压阀，恢复供水" in page[page.index("<h2>办理过程</h2>"):]  # ... the last one stays
