@@ -97,6 +97,7 @@ def test_an_overdue_ticket_is_listed_under_overdue_and_the_admin_picks_the_unit(
     client, _ = site.signed_in("handler_a")
     late = section(client.get("/unit").text, "已超期")
     assert ticket.number in late and "反馈已超期 3 小时" in late and "反馈超期" in late
+    assert f'action="/unit/{ticket.number}/reply"' in row(late, ticket.number)  # worked on from here too
     admin, _ = site.signed_in("admin")
     assert "请选择承办单位" in admin.get("/unit").text
     assert ticket.number in admin.get(f"/unit?unit_id={people.unit_a}").text
