@@ -109,3 +109,23 @@ def test_every_rounds_reply_stays_on_the_timeline(site, session, people):
     page = client.get(f"/tickets/{reopened.number}").text
     assert "<h3>办理结果</h3>" not in page  # the new round has no reply yet ...
     assert "已更换闸阀阀杆和减压阀，恢复供水" in page[page.index("<h2>办理过程</h2>"):]  # ... the last one stays
+
+
+def test_an_anonymous_caller_reads_as_such(site, session, people):
+    ticket = make_ticket(session, people, Status.registered, caller_name=None, caller_phone=None,
+                         caller_anonymous=True)
+    session.commit()
+    client, _ = site.signed_in("agent")
+    assert field(client.get(f"/tickets/{ticket.number}").text, "来电人") == "匿名"
+
+
+def test_a_merged_ticket_links_to_its_master(site, session, people):
+    master = make_ticket(session, people, Status.registered)
+    duplicate = make_ticket(session, people, Status.registered)
+    lifecycle.merge(session, duplicate, actor=people.agent, master=master, note="同一问题多人反映，并入主工单办理")
+    session.commit()
+    client, _ = site.signed_in("agent")
+    page = client.get(f"/tickets/{duplicate.number}").text
+    assert f'并入主工单 <a href="/tickets/{master.number}">{master.number}</a>' in page
+    page = client.get(f"/tickets/{master.number}").text
+    assert f'重复工单 <a href="/tickets/{duplicate.number}">' in page[page.index("<h2>办理过程</h2>"):]
