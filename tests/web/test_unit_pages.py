@@ -160,6 +160,35 @@ def test_a_suspended_ticket_shows_its_clock_paused_not_overdue(site, session, pe
         assert ticket.number not in section(page, "已超期") and ticket.number not in section(page, "即将到期")
 
 
+def test_the_handler_suspends_while_waiting_for_the_caller_and_resumes_with_the_time_given_back(site, session, people):
+    clock.freeze(DISPATCHED_AT)
+    ticket = make_ticket(session, people, Status.in_progress)
+    session.commit()
+    number, due = ticket.number, ticket.reply_due_at
+    client, csrf = site.signed_in("handler_a")
+    mine = row(client.get("/unit").text, number)
+    assert f"/unit/{number}/suspend" in mine and f"/unit/{number}/resume" not in mine
+    r = client.post(f"/unit/{number}/suspend", data={"csrf": csrf, "reason": " "})
+    assert r.status_code == 422 and "挂起理由" in r.text  # a reason is needed
+    r = client.post(f"/unit/{number}/suspend", data={"csrf": csrf, "reason": "等待来电人提供购房合同"})
+    assert r.status_code == 303 and r.headers["location"] == f"/unit?done=suspend&number={number}"
+    page = client.get(r.headers["location"]).text
+    assert f"工单 {number} 已挂起" in page
+    mine = row(page, number)
+    # Suspended: only 恢复办理 is offered (contact, reply, extension and return would fail).
+    assert "已暂停计时" in mine and f"/unit/{number}/resume" in mine
+    for gone in ("contact", "reply", "extension", "return", "suspend"):
+        assert f"/unit/{number}/{gone}" not in mine
+    clock.freeze(DISPATCHED_AT + timedelta(hours=3))
+    r = client.post(f"/unit/{number}/resume", data={"csrf": csrf, "note": "来电人已提供合同"})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert f"工单 {number} 已恢复办理" in page and f"/unit/{number}/reply" in row(page, number)
+    session.expire_all()
+    back = session.get(type(ticket), ticket.id)
+    assert back.status == Status.in_progress and back.reply_due_at > due  # the paused time is given back
+
+
 def test_each_action_in_the_inbox_is_confirmed_with_a_notice(site, session, people):
     first = make_ticket(session, people, Status.dispatched)
     second = make_ticket(session, people, Status.accepted)

@@ -63,6 +63,8 @@ DONE = {
     "reply_part": "工单 {n} 协办反馈已提交",
     "request_extension": "工单 {n} 已申请延期，等待热线中心审批",
     "request_return": "工单 {n} 已申请退单，等待热线中心审核",
+    "suspend": "工单 {n} 已挂起，办理时限暂停计时",
+    "resume": "工单 {n} 已恢复办理，办理时限顺延挂起的时间",
 }
 
 
@@ -213,6 +215,10 @@ def _apply(ctx: PageContext, ticket: Ticket, action: str, unit_id: int | None,
         return lifecycle.reply(ctx.session, ticket, actor=actor, text=fields.get("text", ""), unit_id=part)
     if action == "return":
         return lifecycle.request_return(ctx.session, ticket, actor=actor, reason=fields.get("reason", ""))
+    if action == "suspend":
+        return lifecycle.suspend(ctx.session, ticket, actor=actor, reason=fields.get("reason", ""))
+    if action == "resume":
+        return lifecycle.resume(ctx.session, ticket, actor=actor, note=fields.get("note") or None)
     if action == "extension":
         raw = str(fields.get("amount", "")).strip()
         if not raw.isascii() or not raw.isdigit():
@@ -249,3 +255,15 @@ def request_return(request: Request, number: str, csrf: str = Form(""), reason: 
 def request_extension(request: Request, number: str, csrf: str = Form(""), amount: str = Form(""),
                       reason: str = Form(""), unit_id: int | None = Form(None)) -> Response:
     return _act(request, number, csrf, "extension", unit_id, amount=amount, reason=reason)
+
+
+@router.post("/unit/{number}/suspend")
+def suspend(request: Request, number: str, csrf: str = Form(""), reason: str = Form(""),
+            unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "suspend", unit_id, reason=reason)
+
+
+@router.post("/unit/{number}/resume")
+def resume(request: Request, number: str, csrf: str = Form(""), note: str = Form(""),
+           unit_id: int | None = Form(None)) -> Response:
+    return _act(request, number, csrf, "resume", unit_id, note=note)
