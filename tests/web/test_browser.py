@@ -338,6 +338,32 @@ def test_the_agent_answers_a_question_from_the_knowledge_base_without_a_reload(s
     context.close()
 
 
+
+def test_a_refused_intake_keeps_the_merge_chosen_and_the_corrected_call_is_merged(server, browser):
+    """The agent chooses 并入 the open leak, mistypes the phone: the form comes back with the error
+    and the choice still made, after the panel has drawn itself again; the corrected call merges."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS + "document.addEventListener('htmx:afterSettle', function (e) {"
+                            " if (e.detail.elt.id === 'nearby') window.__nearby = (window.__nearby || 0) + 1; });")
+    agent = context.new_page()
+    sign_in(agent, server["url"], "agent1")
+    agent.fill("input[name=caller_phone]", "1393590")
+    agent.fill("input[name=category_code]", "供水管网漏水（0103）")
+    agent.fill("input[name=region]", "夏县裴介镇朱吕村（140828102207）")
+    agent.fill("textarea[name=content]", "夏县裴介镇朱吕村村东的供水闸阀井漏水了")
+    target = f"#nearby input[name=merge_into][value='{server['number']}']"
+    agent.check(target)
+    drawn = agent.evaluate("window.__nearby || 0")
+    act(agent, "#intake-form button[type=submit]:not([name])")
+    assert "不是有效号码" in agent.inner_text("[role=alert]")
+    agent.wait_for_function(f"window.__nearby > {drawn}")  # the panel asked the server again on load
+    assert agent.is_checked(target)
+    agent.fill("input[name=caller_phone]", "13935900005")
+    agent.focus("textarea[name=content]")
+    act(agent, keys="Control+Enter")
+    assert f"已并入 {server['number']}" in agent.inner_text(".notice[role=status]")
+    context.close()
+
 # ── 数据分析: the dashboard, the assessment ranking and the wall display, over demo history ──
 
 

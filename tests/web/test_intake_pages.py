@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from hotline.accounts.models import Role
@@ -12,6 +13,7 @@ from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
 from hotline.web.render import NAV
 from tests.builders import LEAK, ZHULV, make_ticket
+from tests.knowledge.kb import reset_knowledge
 
 
 def _form(csrf: str, **overrides: str) -> dict[str, str]:
@@ -118,3 +120,34 @@ def test_an_open_ticket_on_the_same_problem_nearby_is_offered_and_the_new_call_m
     merged = _ticket(site, number)
     assert merged.status == Status.merged and merged.master_id == earlier.id and merged.lead_unit_id is None
     assert number in agent.get(f"/tickets/{earlier.number}").text  # the master lists its duplicate
+
+
+@pytest.fixture
+def kb_site(site):
+    reset_knowledge(site.db)
+    yield site
+    reset_knowledge(site.db, seed=False)
+
+
+def test_a_refused_form_keeps_the_merge_target_chosen_and_the_panels_beside_it(kb_site, session, people):
+    """A bad phone (or no phone nor name) sends the form back: the 并单 radio must still be on the
+    ticket chosen, or fixing the phone and pressing Ctrl+Enter registers a duplicate unnoticed."""
+    site = kb_site
+    earlier = make_ticket(session, people, Status.dispatched)  # the leak at 朱吕村
+    session.commit()
+    agent, csrf = site.signed_in("agent")
+    chosen = re.compile(rf'<input type="radio" name="merge_into" value="{earlier.number}" form="intake-form" checked>')
+    for refused in ({"caller_phone": "1393590"}, {"caller_phone": "", "caller_name": ""}):
+        r = agent.post("/agent/intake", data=_form(csrf, merge_into=earlier.number, **refused))
+        assert r.status_code == 422 and 'class="error"' in r.text
+        assert chosen.search(r.text), r.text
+        assert not re.search(r'<input type="radio" name="merge_into" value="" form="intake-form" checked>', r.text)
+        assert 'class="kb-hit"' in r.text and "供水管道漏水怎么报修" in r.text  # the answers being read stay
+    # Left alone, the form comes back with 不并单 chosen; a target no longer offered is not chosen.
+    r = agent.post("/agent/intake", data=_form(csrf, caller_phone="1393590"))
+    assert re.search(r'<input type="radio" name="merge_into" value="" form="intake-form" checked>', r.text)
+    r = agent.get("/agent/nearby", params={"region": ZHULV, "category_code": "0103", "content": LEAK,
+                                           "merge_into": "2020-0000001"})
+    assert re.search(r'value="" form="intake-form" checked>', r.text) and earlier.number in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(Ticket).where(Ticket.id != earlier.id)) is None  # nothing registered

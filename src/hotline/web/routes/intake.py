@@ -20,6 +20,7 @@ from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, validation, views
 from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
 from hotline.web.render import page
+from hotline.web.routes import knowledge
 from hotline.web.routes.suggest import INTAKE_ROLES, record_suggestion
 from hotline.web.session import PageContext, page_work
 
@@ -35,14 +36,27 @@ def _allowed(ctx: PageContext) -> None:
 
 def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
                values: dict[str, Any] | None = None, error: str | None = None,
-               done: dict[str, Any] | None = None) -> Response:
+               done: dict[str, Any] | None = None, nearby: dict[str, Any] | None = None,
+               kb: dict[str, Any] | None = None) -> Response:
+    """The form; ``nearby`` and ``kb`` (when it comes back refused) fill the side panels as they
+    were, the merge target still chosen."""
     values = dict(values or {})
     values["category_code"] = lookup.category_choice(ctx_snap, values.get("category_code") or "")
     return page(request, "intake/form.html", status_code=status_code, title="来电受理",
                 v={f: values.get(f, "") for f in FIELDS} | {"anonymous": values.get("anonymous"),
                                                             "direct": values.get("direct", "on")},
-                error=error, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS,
+                error=error, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS, nearby=nearby, kb=kb,
                 categories=lookup.leaf_categories(ctx_snap), regions=lookup.search_regions(ctx_snap))
+
+
+def _refused_page(request: Request, ctx: PageContext, values: dict[str, Any], error: str) -> Response:
+    """The form again with the reason, everything typed kept: also the 并单 choice and the panels
+    beside it, so fixing a phone number and pressing Ctrl+Enter still merges as chosen."""
+    snap = reference.snapshot(ctx.session)
+    nearby = _nearby(ctx, snap, region=values["region"], category_code=values["category_code"],
+                     content=values["content"], merge_into=values["merge_into"])
+    kb = knowledge.suggested(ctx.session, snap, category_code=values["category_code"], content=values["content"])
+    return _form_page(request, snap, status_code=422, values=values, error=error, nearby=nearby, kb=kb)
 
 
 @router.get("/agent/intake")
@@ -106,8 +120,7 @@ async def intake_register(request: Request) -> Response:
             return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
     except DomainError as refused:
         with page_work(request, write=False, posted_csrf=token) as ctx:
-            return _form_page(request, reference.snapshot(ctx.session), status_code=422, values=values,
-                              error=refused.message)
+            return _refused_page(request, ctx, values, refused.message)
     with page_work(request, write=False, posted_csrf=token) as ctx:
         return _form_page(request, reference.snapshot(ctx.session), done=done,
                           values={"kind": "help", "urgency": "normal"})
@@ -139,29 +152,41 @@ def nearby_tickets(request: Request, region: str = "", category_code: str = "", 
                    merge_into: str = "") -> Response:
     """Open tickets on the same problem near the place typed so far, offered for merging."""
     with page_work(request, write=False) as ctx:
-        items: list[dict[str, Any]] = []
         try:
             _allowed(ctx)
-            snap = reference.snapshot(ctx.session)
-            code = lookup.resolve_region(snap, region) if region.strip() else None
         except DomainError:
-            code = None
-        running: list[dict[str, Any]] = []
-        if code is not None:
-            now = clock.now()
-            category = lookup.category_code_of(snap, category_code) or None
-            for hit in duplicates.find(ctx.session, ctx.scope, region_code=code, category_code=category,
-                                       text=content[:2000], now=now):
-                items.append(views.ticket_summary(snap, ctx.scope, hit.ticket, now)
-                             | {"score": hit.score, "reasons": hit.reasons})
-            running = [{"title": i.title, "state": i.state.value, "state_label": STATE_LABELS[i.state],
-                        "count": i.ticket_count, "last": i.last_ticket_at, "note": i.note,
-                        "public": getattr(public_notice.current(ctx.session, i, now=now), "text", None),
-                        "category": snap.categories[i.category_code].name if i.category_code in snap.categories
-                        else i.category_code}
-                       for i in incidents.running_at(ctx.session, code, now=now)]
-        return page(request, "intake/nearby.html", items=items, searched=code is not None, merge_into=merge_into,
-                    running=running)
+            return page(request, "intake/nearby.html", **_NOTHING_NEARBY)
+        return page(request, "intake/nearby.html", **_nearby(ctx, reference.snapshot(ctx.session), region=region,
+                                                             category_code=category_code, content=content,
+                                                             merge_into=merge_into))
+
+
+_NOTHING_NEARBY: dict[str, Any] = {"items": [], "searched": False, "merge_into": "", "running": []}
+
+
+def _nearby(ctx: PageContext, snap: reference.Snapshot, *, region: str, category_code: str, content: str,
+            merge_into: str) -> dict[str, Any]:
+    """What the 附近同类未办结工单 panel shows (``intake/nearby.html``): the tickets offered for
+    merging, with ``merge_into`` still chosen while it is among them, and the incidents running there."""
+    try:
+        code = lookup.resolve_region(snap, region) if region.strip() else None
+    except DomainError:
+        code = None
+    if code is None:
+        return _NOTHING_NEARBY
+    now = clock.now()
+    category = lookup.category_code_of(snap, category_code) or None
+    items = [views.ticket_summary(snap, ctx.scope, hit.ticket, now) | {"score": hit.score, "reasons": hit.reasons}
+             for hit in duplicates.find(ctx.session, ctx.scope, region_code=code, category_code=category,
+                                        text=content[:2000], now=now)]
+    running = [{"title": i.title, "state": i.state.value, "state_label": STATE_LABELS[i.state],
+                "count": i.ticket_count, "last": i.last_ticket_at, "note": i.note,
+                "public": getattr(public_notice.current(ctx.session, i, now=now), "text", None),
+                "category": snap.categories[i.category_code].name if i.category_code in snap.categories
+                else i.category_code}
+               for i in incidents.running_at(ctx.session, code, now=now)]
+    offered = merge_into if any(i["number"] == merge_into for i in items) else ""
+    return {"items": items, "searched": True, "merge_into": offered, "running": running}
 
 
 @router.get("/agent/regions")

@@ -248,10 +248,17 @@ def suggestions(request: Request, q: str = "", category_code: str = "", content:
     """The intake form's knowledge panel: the best answers for the search box, else for what the
     agent has typed as the caller's request, boosted by the category chosen."""
     with page_work(request, write=False) as ctx:
-        snap = reference.snapshot(ctx.session)
-        text = (q.strip() or content.strip())[:MAX_QUERY_CHARS]
-        code = _category_code(snap, category_code)
-        hits = search.search(ctx.session, text, code, limit=SUGGESTIONS) if (text or code) else []
-        names = _category_names(snap)
-        return page(request, "knowledge/hits.html", hits=[_row(h, names) for h in hits], q=text,
-                    asked=bool(text or code))
+        return page(request, "knowledge/hits.html",
+                    **suggested(ctx.session, reference.snapshot(ctx.session), q=q, category_code=category_code,
+                                content=content))
+
+
+def suggested(session: Session, snap: reference.Snapshot, *, q: str = "", category_code: str = "",
+              content: str = "") -> dict[str, Any]:
+    """What the knowledge panel shows (``knowledge/hits.html``): also drawn with the intake form
+    when it comes back refused, so the answers the agent was reading stay in place."""
+    text = (q.strip() or content.strip())[:MAX_QUERY_CHARS]
+    code = _category_code(snap, category_code)
+    hits = search.search(session, text, code, limit=SUGGESTIONS) if (text or code) else []
+    names = _category_names(snap)
+    return {"hits": [_row(h, names) for h in hits], "q": text, "asked": bool(text or code)}
