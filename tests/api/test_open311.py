@@ -113,6 +113,14 @@ def test_bad_requests_are_answered_with_the_reason_and_nothing_is_registered(api
     assert last_ticket(api) == before is None
 
 
+
+def test_a_place_too_broad_lists_every_township_or_says_that_more_are_left_out(api):
+    key = api.tokens["agent"]
+    xia = problem(submit(api, key, address_string="夏县"), 400)  # its 11 townships, the last three too
+    assert all(t in xia for t in ("夏县瑶峰镇", "夏县胡张乡", "夏县南大里乡", "夏县祁家河乡")) and "等" not in xia
+    yaodu = problem(submit(api, key, address_string="尧都区"), 400)  # 25: the first ones, and how many
+    assert yaodu.endswith("等 25 个）") and yaodu.count("、") == 7
+
 def test_a_form_sent_as_raw_utf8_is_read_as_written(api):
     """``curl -d 'address_string=裴介镇 朱吕村'`` sends the bytes without percent-encoding them."""
     body = f"api_key={api.tokens['agent']}&service_code=0101&address_string=裴介镇朱吕村&description=停水了&phone=13803590001"

@@ -64,6 +64,17 @@ def test_refused_rows_are_all_reported_and_nothing_is_kept(db, hotline, people, 
     assert count(db) == 0
 
 
+def test_a_county_as_the_place_is_refused_with_every_township_or_how_many_there_are(db, hotline, people, tmp_path):
+    clock.freeze(datetime(2026, 11, 28, 10, 0))
+    sheet = tmp_path / "letters.csv"
+    sheet.write_text(HEADER + "停水,夏县,停水,,,,李四,\n" + "停水,尧都区,停水,,,,李四,\n", encoding="utf-8")
+    result = hotline("tickets", "import", str(sheet), "--by", people.agent.username, "--json")
+    rows = {p["row"]: p["message"] for p in json.loads(result.stdout)["problems"]}
+    assert "范围太大" in rows[2] and "夏县祁家河乡" in rows[2] and "等" not in rows[2]  # all 11 townships
+    assert rows[3].endswith("等 25 个）")  # 尧都区's 25: the first ones, and how many
+    assert count(db) == 0
+
+
 def test_an_xlsx_with_real_dates_and_the_errors_of_a_wrong_file(db, hotline, people, tmp_path):
     clock.freeze(datetime(2026, 11, 28, 10, 0))
     wb = Workbook()

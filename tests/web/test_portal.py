@@ -296,6 +296,9 @@ def test_the_place_hints_show_names_not_codes_and_cover_what_is_accepted(site):
     assert "夏县胡张乡王村" in hints and "尧都区县底镇王村" in hints and "对应 3 处地点" in hints
     hints = client.get("/portal/regions", params={"region": "朱"}).text
     assert 'value="夏县裴介镇朱吕村"' in hints and "找不到地点「朱」" in hints
+    many = client.get("/portal/regions", params={"region": "王"}).text  # 39 places: 8 offered, and counted
+    assert many.count('name="region_pick"') == 8 and "以上仅列出前 8 个，共 39 个" in many
+    assert "共" not in client.get("/portal/regions", params={"region": "夏县"}).text  # all 11 townships
     assert client.get("/portal/regions", params={"region": ""}).text.strip() == ""
     for text in (hints, client.post("/portal/submit", data=_fields(csrf_of(page), region="王村")).text):
         assert not re.search(r"\d{12}", text)

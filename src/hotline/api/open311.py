@@ -330,8 +330,7 @@ def _create(request: Request, form: dict[str, str]) -> Answer:
             raise Problem(400, f"没有服务 {code}：可用的服务见 services.json")
         place = resolve_place(snap, where[:60])
         if place.code is None:
-            options = "、".join(label for _c, label in place.options[:8])
-            raise Problem(400, f"address_string：{place.problem}" + (f"（可选：{options}）" if options else ""))
+            raise Problem(400, f"address_string：{place.problem}" + (f"（可选：{place.choices}）" if place.options else ""))
         name = (form.get("last_name", "").strip() + form.get("first_name", "").strip()) or None
         phone = form.get("phone", "").strip() or None
         ticket = lifecycle.register(

@@ -14,9 +14,10 @@ from hotline.directory import lookup, reference
 from hotline.directory.models import RegionLevel
 from hotline.kit.errors import DomainError
 
-__all__ = ["MAX_HINTS", "NOT_FOUND", "Place", "resolve_place"]
+__all__ = ["MAX_HINTS", "MAX_LISTED", "NOT_FOUND", "Place", "resolve_place"]
 
-MAX_HINTS = 8  # places offered to choose from (under the portal's field as the citizen types)
+MAX_LISTED = 15  # up to this many places to choose from are all offered
+MAX_HINTS = 8  # of more, the first this many are offered, and the rest counted (「…等 25 个」)
 NOT_FOUND = "找不到地点「{}」，请从提示中选择乡镇或村"
 _NOT_NAME = re.compile(r"[\W_]+")  # spaces and punctuation, ASCII or full-width
 
@@ -24,27 +25,42 @@ _NOT_NAME = re.compile(r"[\W_]+")  # spaces and punctuation, ASCII or full-width
 @dataclass(frozen=True)
 class Place:
     """What the location field resolves to: one township or village (``code``), or a ``problem``
-    with the ``options`` (code, label) the citizen may choose from."""
+    with the ``options`` (code, label) the citizen may choose from: all ``total`` of them, or the
+    first ``MAX_HINTS`` when there are more than ``MAX_LISTED``."""
 
     code: str | None = None
     problem: str | None = None
     options: tuple[tuple[str, str], ...] = ()
+    total: int = 0
+
+    @property
+    def choices(self) -> str:
+        """The options in one line ('瑶峰镇、…、祁家河乡'), saying so when some are left out
+        ('…等 25 个'): a list that stops without a word reads as the only places allowed."""
+        labels = "、".join(label for _code, label in self.options)
+        return f"{labels}等 {self.total} 个" if self.total > len(self.options) else labels
 
 
 def _level(snap: reference.Snapshot, code: str) -> int:
     return snap.regions[code][1]
 
 
-def _options(snap: reference.Snapshot, codes: list[str]) -> tuple[tuple[str, str], ...]:
-    return tuple((c, reference.region_label(snap, c)) for c in sorted(codes))
+def _options(snap: reference.Snapshot, codes: list[str]) -> list[tuple[str, str]]:
+    return [(c, reference.region_label(snap, c)) for c in sorted(codes)]
+
+
+def _offer(problem: str, options: list[tuple[str, str]]) -> Place:
+    """The problem with the places to choose from, cut to the first ``MAX_HINTS`` when many."""
+    shown = options if len(options) <= MAX_LISTED else options[:MAX_HINTS]
+    return Place(problem=problem, options=tuple(shown), total=len(options))
 
 
 def _too_broad(snap: reference.Snapshot, text: str, code: str) -> Place:
     """A county (its townships offered) or a city named: the ticket needs a township or village."""
     townships = [c for c, (_n, level, parent) in snap.regions.items()
                  if parent == code and level == RegionLevel.township]
-    return Place(problem=f"「{text}」范围太大，请写明乡镇或村",
-                 options=_options(snap, townships) if _level(snap, code) == RegionLevel.county else ())
+    return _offer(f"「{text}」范围太大，请写明乡镇或村",
+                  _options(snap, townships) if _level(snap, code) == RegionLevel.county else [])
 
 
 def _named(snap: reference.Snapshot, compact: str) -> list[str]:
@@ -89,7 +105,7 @@ def resolve_place(snap: reference.Snapshot, typed: str) -> Place:
     if code is not None:
         return Place(code) if _level(snap, code) >= RegionLevel.township else _too_broad(snap, text, code)
     compact = _NOT_NAME.sub("", text)
-    hits = lookup.search_regions(snap, compact, limit=MAX_HINTS) if compact else []
+    hits = lookup.search_regions(snap, compact, limit=len(snap.regions)) if compact else []
     exact = [c for c, label in hits if label == compact]
     if len(exact) == 1:
         return Place(exact[0])
@@ -98,5 +114,5 @@ def resolve_place(snap: reference.Snapshot, typed: str) -> Place:
     if len(named) == 1:
         return Place(named[0]) if deep else _too_broad(snap, text, named[0])
     if deep:
-        return Place(problem=f"「{text}」对应 {len(deep)} 处地点，请写明是哪一处", options=_options(snap, deep))
-    return Place(problem=NOT_FOUND.format(text), options=tuple(hits))
+        return _offer(f"「{text}」对应 {len(deep)} 处地点，请写明是哪一处", _options(snap, deep))
+    return _offer(NOT_FOUND.format(text), hits)

@@ -120,7 +120,7 @@ def _fields(snap: reference.Snapshot, cells: dict[str, str], now: datetime) -> d
     """One row's registration arguments, or ``Invalid`` with the reason."""
     place = resolve_place(snap, cells["region"][:60]) if cells.get("region") else None
     if place is None or place.code is None:
-        options = "、".join(label for _code, label in place.options[:8]) if place else ""
+        options = place.choices if place else ""
         raise Invalid(f"发生地：{place.problem if place else '不能为空'}" + (f"（可选：{options}）" if options else ""))
     category = _category(snap, cells["category"])
     usual = snap.categories[category].default_kind

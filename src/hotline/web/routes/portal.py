@@ -157,7 +157,8 @@ def _hint(session: Session, snap: reference.Snapshot, typed: str, *, live: bool)
     if place.code is not None:
         return {"label": reference.region_label(snap, place.code), "options": (), "note": None,
                 "notices": notices(session, snap, place.code)}
-    return {"label": None, "options": place.options, "note": place.problem if live else None, "notices": []}
+    return {"label": None, "options": place.options, "total": place.total, "note": place.problem if live else None,
+            "notices": []}
 
 
 @router.get("/portal/regions")
