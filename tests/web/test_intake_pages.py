@@ -76,6 +76,33 @@ def test_a_refused_form_shows_the_error_and_keeps_everything_typed(site):
     assert r.status_code == 422 and "找不到地点「火星」" in r.text and "供水闸阀井漏水" in r.text
 
 
+@pytest.mark.parametrize("typed", ["裴介镇朱吕村", "朱吕村", "裴介镇 朱吕村"])
+def test_a_place_typed_as_the_portal_accepts_it_is_registered_there(site, typed):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", region=typed))
+    assert r.status_code == 200 and "工单已登记" in r.text, r.text
+    number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
+    assert _ticket(site, number).region_code == ZHULV
+
+
+def test_a_place_several_share_or_a_county_is_refused_with_the_places_to_choose(site, session, people):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, region="王村"))
+    assert r.status_code == 422 and "「王村」对应 3 处地点，请写明是哪一处" in r.text
+    assert "夏县胡张乡王村" in r.text and "尧都区县底镇王村" in r.text and 'value="王村"' in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, region="夏县"))
+    assert r.status_code == 422 and "「夏县」范围太大" in r.text and "夏县祁家河乡" in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, region="火星村"))
+    assert r.status_code == 422 and "找不到地点「火星村」，请从下拉提示中选择乡镇或村" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(Ticket)) is None
+    # The panel of open tickets nearby reads the place the same way.
+    earlier = make_ticket(session, people, Status.dispatched)
+    session.commit()
+    nearby = agent.get("/agent/nearby", params={"region": "朱吕村", "category_code": "0103", "content": LEAK})
+    assert earlier.number in nearby.text
+
+
 def test_the_callers_earlier_tickets_and_the_region_search(site, session, people):
     earlier = make_ticket(session, people)
     session.commit()

@@ -10,12 +10,13 @@ from fastapi.responses import Response
 
 from hotline.accounts.models import Role
 from hotline.assist import duplicates
+from hotline.classification.place_field import NOT_FOUND, resolve_place
 from hotline.directory import lookup, reference
 from hotline.incidents import public_notice
 from hotline.incidents import service as incidents
 from hotline.incidents.models import STATE_LABELS
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, PermissionDenied
+from hotline.kit.errors import DomainError, Invalid, PermissionDenied
 from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, validation, views
 from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
@@ -32,6 +33,24 @@ FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "add
 def _allowed(ctx: PageContext) -> None:
     if ctx.user.role not in INTAKE_ROLES:
         raise PermissionDenied("您的角色无权受理工单")
+
+
+def _region_code(snap: reference.Snapshot, typed: str) -> str:
+    """诉求发生地 as picked from the dropdown (a code or a label, as ever), else typed the way the
+    portal reads it ('裴介镇朱吕村', '朱吕村', '裴介镇 朱吕村'): one township or village. A name
+    several places share, or a county's name, is refused with the places to choose from; nothing
+    found, in the dropdown's words."""
+    try:
+        return lookup.resolve_region(snap, typed)
+    except Invalid as not_picked:
+        text = typed.strip()[:60]
+        place = resolve_place(snap, text) if text else None
+        if place is not None and place.code is not None:
+            return place.code
+        if place is None or place.problem == NOT_FOUND.format(text):
+            raise
+        raise Invalid(f"{place.problem}（可选：{place.choices}）" if place.options else str(place.problem),
+                      code="unclear_region", details={"field": "region"}) from not_picked
 
 
 def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
@@ -87,7 +106,7 @@ async def intake_register(request: Request) -> Response:
             ticket = lifecycle.register(
                 ctx.session, actor=ctx.user, channel="phone", kind=values["kind"],
                 category_code=lookup.category_code_of(snap, values["category_code"]), urgency=values["urgency"],
-                region_code=lookup.resolve_region(snap, values["region"]), content=values["content"],
+                region_code=_region_code(snap, values["region"]), content=values["content"],
                 caller_name=values["caller_name"] or None, caller_phone=values["caller_phone"] or None,
                 caller_anonymous=values["anonymous"], address=values["address"] or None)
             record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
@@ -169,7 +188,7 @@ def _nearby(ctx: PageContext, snap: reference.Snapshot, *, region: str, category
     """What the 附近同类未办结工单 panel shows (``intake/nearby.html``): the tickets offered for
     merging, with ``merge_into`` still chosen while it is among them, and the incidents running there."""
     try:
-        code = lookup.resolve_region(snap, region) if region.strip() else None
+        code = _region_code(snap, region) if region.strip() else None
     except DomainError:
         code = None
     if code is None:

@@ -17,6 +17,7 @@ from hotline.accounts.models import Role, User
 from hotline.assist.suggest import current_model, suggest_category
 from hotline.assist.training import record_choice, ticket_text
 from hotline.assist.units import suggest_unit
+from hotline.classification.place_field import resolve_place
 from hotline.classification.places import extract
 from hotline.directory import lookup, reference
 from hotline.kit.errors import DomainError
@@ -45,9 +46,10 @@ def suggestions(request: Request, content: str = "", category_code: str = "", re
         chosen = lookup.category_code_of(snap, category_code)
         category = chosen if chosen in snap.categories else (top[0][0] if top else None)
         try:
-            region_code = lookup.resolve_region(snap, region) if region.strip() else (place.code if place else None)
+            typed = lookup.resolve_region(snap, region) if region.strip() else None
         except DomainError:
-            region_code = place.code if place else None
+            typed = resolve_place(snap, region[:60]).code  # as registering reads it: 裴介镇朱吕村, 朱吕村
+        region_code = typed or (place.code if place else None)
         unit = None
         if category and region_code:
             s = suggest_unit(ctx.session, category_code=category, region_code=region_code, text=text)
