@@ -776,6 +776,22 @@ def test_intake_refuses_what_cannot_be_handled(session, people, fields, code):
     assert err.value.code == code
 
 
+def test_a_refused_choice_names_the_choices_in_chinese_with_their_codes(session, people):
+    """The API, the CLI and the pages all show these messages: the words people see come first."""
+    with pytest.raises(Invalid, match="未知诉求类型「rumour」，可选：咨询（consultation）、求助（help）、投诉"):
+        register(session, people, kind="rumour")
+    with pytest.raises(Invalid, match="未知紧急程度「whenever」，可选：一般（normal）、紧急（urgent）、特急（emergency）$"):
+        register(session, people, urgency="whenever")
+    ticket = make_ticket(session, people, Status.callback_pending)
+    for given, message in ((None, "请选择满意度"), ("not_reached", "已联系上来电人时不能记为未联系上"),
+                           ("happy", "未知满意度「happy」，可选：满意（satisfied）、基本满意（basically_satisfied）、"
+                                     "不满意（dissatisfied）")):
+        with pytest.raises(Invalid) as err:
+            L.record_callback(session, ticket, actor=people.agent, reached=True, resolved=True, satisfaction=given)
+        assert (err.value.message, err.value.code) == (message, "invalid_satisfaction")
+    assert ticket.status == Status.callback_pending and ticket.callback_attempts == 0
+
+
 def test_the_longest_allowed_content_is_accepted(session, people):
     assert len(register(session, people, content="漏" * 5000).content) == 5000
 

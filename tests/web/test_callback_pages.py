@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
 from tests.builders import make_ticket
@@ -49,6 +51,24 @@ def test_a_refused_callback_keeps_what_was_typed_and_others_are_refused(site, se
     assert client.post(f"/callbacks/{ticket.number}", data={"reached": "yes"}).status_code == 403
     handler, csrf_h = site.signed_in("handler_a")
     assert handler.get("/callbacks").status_code == 403
+    assert status_of(site, ticket.id) == Status.callback_pending
+
+
+def _alert(html: str) -> str:
+    found = re.search(r'<p class="error" role="alert">(.*?)</p>', html)
+    return found.group(1) if found else ""
+
+
+def test_a_callback_without_the_satisfaction_asks_for_it_in_chinese(site, session, people):
+    ticket = make_ticket(session, people, Status.callback_pending)
+    session.commit()
+    client, csrf = site.signed_in("agent")
+    answers = {"csrf": csrf, "reached": "yes", "resolved": "yes", "comment": "修好了"}
+    r = client.post(f"/callbacks/{ticket.number}", data=answers | {"satisfaction": ""})
+    assert r.status_code == 422 and _alert(r.text) == "请选择满意度"
+    r = client.post(f"/callbacks/{ticket.number}", data=answers | {"satisfaction": "happy"})  # not one offered
+    assert _alert(r.text) == ("未知满意度「happy」，可选：满意（satisfied）、基本满意（basically_satisfied）、"
+                              "不满意（dissatisfied）")
     assert status_of(site, ticket.id) == Status.callback_pending
 
 

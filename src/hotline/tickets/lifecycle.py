@@ -628,13 +628,7 @@ def record_callback(
                       details={"attempt": ticket.callback_attempts})
     if resolved is None:
         raise Invalid("请记录来电人反映的问题是否已解决", code="missing_field", details={"field": "resolved"})
-    try:
-        verdict = Satisfaction(satisfaction or "")
-    except ValueError:
-        raise Invalid("满意度须为 satisfied、basically_satisfied 或 dissatisfied", code="invalid_satisfaction",
-                      details={"field": "satisfaction"}) from None
-    if verdict == Satisfaction.not_reached:
-        raise Invalid("已联系上来电人时不能记为未联系上", code="invalid_satisfaction", details={"field": "satisfaction"})
+    verdict = validation.check_satisfaction(satisfaction)
     ticket.callback_attempts += 1
     ticket.callback_at = clock.now()
     ticket.resolved = bool(resolved)

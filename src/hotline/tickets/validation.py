@@ -8,11 +8,17 @@ import phonenumbers
 
 from hotline.directory.reference import Snapshot
 from hotline.kit.errors import Invalid
-from hotline.tickets.models import Urgency
+from hotline.tickets.models import Satisfaction, Urgency
 
 MAX_CONTENT_CHARS = 5000
 MAX_TITLE_CHARS = 100
-KINDS = ("consultation", "help", "complaint", "report", "suggestion", "praise")
+# What people see for each choice (the pages, exports, and the messages refusing a choice).
+KIND_LABELS = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
+               "praise": "表扬"}
+URGENCY_LABELS = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
+SATISFACTION_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
+                       "not_reached": "未联系上"}
+KINDS = tuple(KIND_LABELS)
 EMERGENCY_SERVICES = {"110": "公安", "119": "消防", "120": "急救", "122": "交警"}
 
 
@@ -79,18 +85,40 @@ def check_unit(snap: Snapshot, unit_id: int, field: str = "unit_id") -> None:
         raise Invalid(f"承办单位「{unit[1]}」已停用", code="inactive_unit", details={"field": field})
 
 
+def _choices(labels: dict[str, str], codes: tuple[str, ...] | None = None) -> str:
+    """'咨询（consultation）、求助（help）…': the words people see, with the code an API or a CLI sends."""
+    return "、".join(f"{labels[c]}（{c}）" for c in (codes or tuple(labels)))
+
+
 def check_kind(kind: str) -> None:
+    if not kind:
+        raise Invalid("请选择诉求类型", code="unknown_kind", details={"field": "kind"})
     if kind not in KINDS:
-        raise Invalid(f"未知诉求类型 {kind}，可选：{'、'.join(KINDS)}", code="unknown_kind", details={"field": "kind"})
+        raise Invalid(f"未知诉求类型「{kind}」，可选：{_choices(KIND_LABELS)}", code="unknown_kind",
+                      details={"field": "kind"})
 
 
 def check_urgency(urgency: str) -> Urgency:
+    if not urgency:
+        raise Invalid("请选择紧急程度", code="unknown_urgency", details={"field": "urgency"})
     try:
         return Urgency(urgency)
     except ValueError:
-        raise Invalid(
-            f"未知紧急程度 {urgency}，可选：normal、urgent、emergency", code="unknown_urgency", details={"field": "urgency"}
-        ) from None
+        raise Invalid(f"未知紧急程度「{urgency}」，可选：{_choices(URGENCY_LABELS)}", code="unknown_urgency",
+                      details={"field": "urgency"}) from None
+
+
+def check_satisfaction(satisfaction: str | None) -> Satisfaction:
+    """The caller's verdict at a callback that reached them: 满意, 基本满意 or 不满意."""
+    verdicts = (Satisfaction.satisfied, Satisfaction.basically_satisfied, Satisfaction.dissatisfied)
+    if not satisfaction:
+        raise Invalid("请选择满意度", code="invalid_satisfaction", details={"field": "satisfaction"})
+    if satisfaction == Satisfaction.not_reached:
+        raise Invalid("已联系上来电人时不能记为未联系上", code="invalid_satisfaction", details={"field": "satisfaction"})
+    if satisfaction not in verdicts:
+        raise Invalid(f"未知满意度「{satisfaction}」，可选：{_choices(SATISFACTION_LABELS, verdicts)}",
+                      code="invalid_satisfaction", details={"field": "satisfaction"})
+    return Satisfaction(satisfaction)
 
 
 def check_coordinates(lat: float | None, lon: float | None) -> None:

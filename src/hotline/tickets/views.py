@@ -16,15 +16,11 @@ from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.queries import caller_visible
 from hotline.tickets.sla import stage_states
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, allowed_actions
-from hotline.tickets.validation import display_phone
+from hotline.tickets.validation import KIND_LABELS, SATISFACTION_LABELS, display_phone
+from hotline.tickets.validation import URGENCY_LABELS as URGENCY_LABELS  # noqa: I001 (re-exported for pages, import)
 
-KIND_LABELS = {"consultation": "咨询", "help": "求助", "complaint": "投诉", "report": "举报", "suggestion": "建议",
-               "praise": "表扬"}
-URGENCY_LABELS = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
                   "system": "系统", "import": "导入"}
-SATISFACTION_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
-                       "not_reached": "未联系上"}
 
 
 def iso(dt: datetime | None) -> str | None:
