@@ -37,6 +37,12 @@ def test_ranking_drill_down_and_exclusion(api, session, people):
     assert api.as_("handler_a").get("/analytics/rankings/2026/1").status_code == 403
     assert sup.get("/analytics/rates", params={"dimension": "street"}).status_code == 422
     assert sup.get("/analytics/tickets", params={"measure": "nope"}).status_code == 422
+    # a volume bar: the tickets received by one channel, or of one kind
+    span = {"measure": "received", "first": "2026-01-12", "last": "2026-01-12"}
+    assert sup.get("/analytics/tickets", params=span | {"channel": "phone"}).json()["total"] == 2
+    assert sup.get("/analytics/tickets", params=span | {"channel": "web"}).json()["total"] == 0
+    assert sup.get("/analytics/tickets", params=span | {"kind": "complaint"}).json()["total"] == 0
+    assert sup.get("/analytics/tickets", params=span | {"kind": "nope"}).status_code == 422
     r = sup.post(f"/analytics/exclusions/{late.number}", json={"reason": "malicious", "note": "经核实为恶意诉求"})
     assert r.status_code == 200 and r.json()["assessment_exclusion"] == "malicious"
     assert api.as_("handler_a").post(f"/analytics/exclusions/{good.number}",

@@ -172,6 +172,34 @@ def test_the_dashboard_draws_its_charts_from_the_period(site, session, people):
     assert client.get("/static/maps/yuncheng.json").json()["features"][0]["properties"]["code"].startswith("1408")
 
 
+def test_a_channel_or_kind_bar_lists_exactly_its_tickets(site, session, people):
+    """受理量（按渠道/按诉求类型）: a bar opens the tickets it counts, not the whole day."""
+    clock.freeze(at(2026, 11, 5, 9))
+    for channel, kind in (("phone", "help"), ("phone", "complaint"), ("phone", "help"), ("web", "complaint")):
+        register(session, people, channel=channel, kind=kind)
+    session.commit()
+    with site.db.transaction() as s:
+        rollups.rebuild(s)
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics?period=custom&first=2026-11-05&last=2026-11-05").text
+
+    def bar(chart: str, series: str) -> dict:
+        found = re.search(rf'id="chart-{chart}" data-chart=\'([^\']*)\'', page)
+        assert found, chart
+        (s,) = [s for s in json.loads(html.unescape(found.group(1)))["series"] if s["name"] == series]
+        return s["data"][0]
+
+    for chart, series, figure in (("channel", "电话", 3), ("channel", "网站", 1), ("kind", "投诉", 2), ("kind", "求助", 2)):
+        item = bar(chart, series)
+        assert item["value"] == figure
+        listed = client.get(item["link"])
+        assert listed.status_code == 200, listed.text
+        assert len(set(NUMBER.findall(listed.text))) == figure, (series, item["link"])
+        assert f"全部 · {series} · 受理工单" in listed.text and f"共 {figure} 件" in listed.text
+    r = client.get("/analytics/tickets?dimension=all&measure=received&first=2026-11-05&last=2026-11-05&channel=fax")
+    assert r.status_code == 422 and "未知受理渠道 fax" in r.text
+
+
 def test_the_wall_fragment_renders_the_live_figures(site, session, people):
     clock.freeze(at(2026, 3, 10, 8))
     late = make_ticket(session, people, Status.accepted)

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from hotline.analytics import facts, rates
 from hotline.kit import clock
 from hotline.kit.errors import Invalid
-from hotline.tickets.models import Satisfaction, Ticket
+from hotline.tickets.models import Channel, Satisfaction, Ticket
+from hotline.tickets.validation import KINDS
 
 T, U = facts.T, facts.U
 
@@ -90,13 +91,30 @@ def _key_filter(dimension: str, key: str):
     return T.category_code.startswith(key)
 
 
+def _intake_filters(channel: str, kind: str) -> list:
+    """The volume charts' series: tickets received by one channel (渠道) or of one kind (诉求类型)."""
+    where = []
+    if channel:
+        if channel not in {c.value for c in Channel}:
+            raise Invalid(f"未知受理渠道 {channel}，可选：{'、'.join(c.value for c in Channel)}",
+                          code="unknown_channel", details={"field": "channel"})
+        where.append(T.channel == Channel(channel))
+    if kind:
+        if kind not in KINDS:
+            raise Invalid(f"未知诉求类型 {kind}，可选：{'、'.join(KINDS)}", code="unknown_kind", details={"field": "kind"})
+        where.append(T.kind == kind)
+    return where
+
+
 def tickets(session: Session, *, dimension: str, key: str, measure: str, first: date, last: date,
-            limit: int = 50, offset: int = 0) -> Page:
+            limit: int = 50, offset: int = 0, channel: str = "", kind: str = "") -> Page:
     """One page of the tickets behind (dimension, key, measure) over the days first..last, newest
-    first, with the total (a ticket with two orders in the figure is listed once)."""
+    first, with the total (a ticket with two orders in the figure is listed once); ``channel`` and
+    ``kind`` narrow it to the tickets received by that channel or of that kind."""
     if dimension not in facts.DIMENSIONS:
         raise Invalid(f"维度须为 {'、'.join(facts.DIMENSIONS)}", code="unknown_dimension", details={"field": "dimension"})
     start, end = facts.day_start(first), facts.day_start(last + timedelta(days=1))
+    intake = _intake_filters(channel, kind)
     if measure == "received":
         q = select(T.id, T.received_at.label("at")).where(T.received_at >= start, T.received_at < end)
         counted_as = ""
@@ -113,7 +131,7 @@ def tickets(session: Session, *, dimension: str, key: str, measure: str, first: 
             q = q.where(U.unit_id == _unit_id(key))
         elif dimension != "all":
             q = q.where(_key_filter(dimension, key))
-    sub = q.subquery()
+    sub = q.where(*intake).subquery()
     per_ticket = select(sub.c.id, func.max(sub.c.at).label("at"), func.count().label("n")).group_by(sub.c.id).subquery()
     ids, total, counted = _page(session, per_ticket, limit, offset)
     return Page(ticket_ids=ids, total=total, label=LABELS.get(measure, measure), counted=counted,

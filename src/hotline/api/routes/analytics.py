@@ -91,12 +91,14 @@ def ranking(year: int, month: int, request: Request,
 @router.get("/tickets", summary="The tickets behind a figure (drill-down), newest first")
 def tickets_behind(request: Request, measure: str, dimension: str = "all", key: str = "",
                    first: date | None = None, last: date | None = None,
+                   channel: str = Query("", description="only tickets received by this channel"),
+                   kind: str = Query("", description="only tickets of this kind"),
                    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)
         page = drill.tickets(ctx.session, dimension=_dimension(dimension), key=key, measure=measure, first=a, last=b,
-                             limit=limit, offset=offset)
+                             limit=limit, offset=offset, channel=channel, kind=kind)
         return {"label": page.label, "total": page.total,
                 # what the figure counts: "orders" (派单) or "callbacks" (回访评价), and how many; a
                 # ticket may stand behind several (co-handlers, reopened rounds); "tickets" for received

@@ -96,16 +96,17 @@ def _pct(value: float | None) -> float | None:
 # ── chart options ────────────────────────────────────────────────────────────────────────────
 
 
-def volume_chart(volume: dict[str, dict[str, int]], p: Period, labels: dict[str, str], *, line: bool = False) -> dict:
-    """Tickets received per day, one stacked series per value (channel or kind); a click on a bar
-    lists that day's tickets."""
+def volume_chart(volume: dict[str, dict[str, int]], p: Period, labels: dict[str, str], *, by: str,
+                 line: bool = False) -> dict:
+    """Tickets received per day, one stacked series per value of ``by`` (channel or kind); a click
+    on a bar lists that day's tickets of that channel or kind."""
     days = _days(p.first, p.last)
     order = list(labels)
     values = sorted({v for day in volume.values() for v in day},
                     key=lambda v: (order.index(v) if v in order else len(order), v))
     series = [{"name": labels.get(v, v), "type": "line" if line else "bar", "stack": "total",
                "areaStyle": {} if line else None, "emphasis": {"focus": "series"},
-               "data": [{"value": volume.get(d, {}).get(v, 0), "link": drill_link("all", "", "received", d, d)}
+               "data": [{"value": volume.get(d, {}).get(v, 0), "link": drill_link("all", "", "received", d, d, **{by: v})}
                         for d in days]} for v in values]
     for s in series:
         if s["areaStyle"] is None:
@@ -223,8 +224,8 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     return {
         "received": sum(sum(v.values()) for v in by_channel.values()),
         "open_now": dashboard.open_now(session), "overdue_now": sum(r["overdue_now"] for r in units),
-        "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS),
-        "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, line=True),
+        "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS, by="channel"),
+        "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, by="kind", line=True),
         "heat": heat_chart(session, heat, p, region) if heat else None,
         "map": county_map(session, per_county, f"/analytics?{p.query()}&region="),
         "deadlines": deadline_chart(units, p) if units else None,
@@ -299,7 +300,7 @@ def assessment_page(request: Request, month: str = "", dimension: str = "unit") 
 
 
 def _figure_page(ctx: PageContext, dimension: str, key: str, measure: str, a: date, b: date,
-                 category: str, offset: int) -> tuple[drill.Page, str]:
+                 category: str, offset: int, channel: str = "", kind: str = "") -> tuple[drill.Page, str]:
     snap = reference.snapshot(ctx.session)
     if measure == "received" and category:
         found = drill.received_in(ctx.session, region=key if dimension == "township" else "", category=category,
@@ -308,8 +309,13 @@ def _figure_page(ctx: PageContext, dimension: str, key: str, measure: str, a: da
         where = rates.label_of(ctx.session, dimension, key) if key else "全部"
         return found, f"{where} · {cat.name if cat else category}"
     found = drill.tickets(ctx.session, dimension=dimension, key=key, measure=measure, first=a, last=b,
-                          limit=PER_PAGE, offset=offset)
-    return found, rates.label_of(ctx.session, dimension, key) if key else "全部"
+                          limit=PER_PAGE, offset=offset, channel=channel, kind=kind)
+    whom = rates.label_of(ctx.session, dimension, key) if key else "全部"
+    if channel:
+        whom += f" · {views.CHANNEL_LABELS.get(channel, channel)}"
+    if kind:
+        whom += f" · {views.KIND_LABELS.get(kind, kind)}"
+    return found, whom
 
 
 @router.get("/analytics/hotspots/{snapshot_id}")
@@ -335,7 +341,8 @@ def hotspot_tickets(request: Request, snapshot_id: int) -> Response:
 
 @router.get("/analytics/tickets")
 def figure_tickets(request: Request, dimension: str = "all", key: str = "", measure: str = "received",
-                   first: str = "", last: str = "", category: str = "", page_no: int = 1) -> Response:
+                   first: str = "", last: str = "", category: str = "", channel: str = "", kind: str = "",
+                   page_no: int = 1) -> Response:
     """The tickets behind one figure, newest first, a page at a time."""
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
@@ -344,14 +351,15 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
         try:
             today = clock.local().date()
             a, b = _date(first or today.isoformat(), "first"), _date(last or today.isoformat(), "last")
-            found, whom = _figure_page(ctx, dimension, key, measure, a, b, category, (page_no - 1) * PER_PAGE)
+            found, whom = _figure_page(ctx, dimension, key, measure, a, b, category, (page_no - 1) * PER_PAGE,
+                                       channel, kind)
         except (Invalid, ValueError) as err:
             message = err.message if isinstance(err, Invalid) else "参数不正确"
             return page(request, "error.html", status_code=422, title="无法列出工单", message=message)
         snap, now = reference.snapshot(ctx.session), clock.now()
         items = [views.ticket_summary(snap, ctx.scope, t, now) for t in drill.rows(ctx.session, found.ticket_ids)]
         base = {"dimension": dimension, "key": key, "measure": measure, "first": a.isoformat(), "last": b.isoformat(),
-                **({"category": category} if category else {})}
+                **{k: v for k, v in (("category", category), ("channel", channel), ("kind", kind)) if v}}
         pages = max(1, -(-found.total // PER_PAGE))
         return page(request, "analytics/tickets.html", items=items, total=found.total, label=found.label,
                     counted=found.counted, counted_as=found.counted_as,
