@@ -118,6 +118,21 @@ def test_bad_list_parameters_are_422(api: Api):
         error(agent.get("/tickets", params=params), 422, "invalid_request")
 
 
+def test_unknown_list_values_are_422_naming_the_field_and_its_values(api: Api):
+    """urgency, channel and kind take one of a fixed set: anything else is said, never a 500 from the
+    driver (urgency=null) nor an empty answer (kind=foo)."""
+    agent = api.as_("agent")
+    for field, value, allowed in (("urgency", "foo", "emergency（特急）"), ("urgency", "null", "normal（一般）"),
+                                  ("channel", "null", "phone（电话）"), ("channel", "fax", "import（导入）"),
+                                  ("kind", "foo", "complaint（投诉）")):
+        body = error(agent.get("/tickets", params={field: value}), 422, f"unknown_{field}")
+        assert f"「{value}」" in body["message"] and field in body["message"] and allowed in body["message"], body
+        assert body["details"]["field"] == field
+    agent.register(channel="web", kind="complaint")
+    assert len(agent.numbers(channel="web", kind="complaint", urgency="urgent")) == 1
+    assert agent.numbers(channel="phone") == []
+
+
 def test_unknown_ticket_is_404_and_wrong_method_405(api: Api):
     agent = api.as_("agent")
     for key in ("987654", "20991231-000001", "99999999999999999999", "²"):

@@ -16,6 +16,7 @@ from hotline.kit.errors import Conflict, Invalid, NotFound
 from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitRole, UnitTaskStatus
 from hotline.tickets.sla import RUNNING
 from hotline.tickets.states import Status
+from hotline.tickets.validation import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
 
 MAX_PAGE_SIZE = 200
 
@@ -184,6 +185,23 @@ def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+# The filters with a fixed set of values: what a person calls the field, and its values' labels.
+CHOICES = {"kind": ("诉求类型", KIND_LABELS), "channel": ("受理渠道", CHANNEL_LABELS), "urgency": ("紧急程度", URGENCY_LABELS)}
+
+
+def _choice(name: str, value: str) -> str:
+    """``value`` if it is one of the filter's values, else ``Invalid`` naming the field and what it
+    may be (a value the column cannot hold would otherwise fail in the driver, or match nothing)."""
+    if name not in CHOICES:
+        return value
+    label, allowed = CHOICES[name]
+    if value not in allowed:
+        options = "、".join(f"{v}（{text}）" for v, text in allowed.items())
+        raise Invalid(f"未知{label}「{value}」，{name} 可选：{options}", code=f"unknown_{name}",
+                      details={"field": name, "allowed": list(allowed)})
+    return value
+
+
 def filtered(scope: Scope, f: TicketFilter) -> Select[Any]:
     query = select(Ticket).where(visible(scope))
     if f.status:
@@ -200,7 +218,7 @@ def filtered(scope: Scope, f: TicketFilter) -> Select[Any]:
     for name in ("kind", "channel", "urgency", "caller_phone"):
         value = getattr(f, name)
         if value:
-            query = query.where(getattr(Ticket, name) == value)
+            query = query.where(getattr(Ticket, name) == _choice(name, value))
     if f.received_from is not None:
         query = query.where(Ticket.received_at >= f.received_from)
     if f.received_to is not None:

@@ -18,6 +18,8 @@ KIND_LABELS = {"consultation": "咨询", "help": "求助", "complaint": "投诉"
 URGENCY_LABELS = {"normal": "一般", "urgent": "紧急", "emergency": "特急"}
 SATISFACTION_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意",
                        "not_reached": "未联系上"}
+CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
+                  "system": "系统", "import": "导入"}
 KINDS = tuple(KIND_LABELS)
 EMERGENCY_SERVICES = {"110": "公安", "119": "消防", "120": "急救", "122": "交警"}
 

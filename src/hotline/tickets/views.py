@@ -16,11 +16,9 @@ from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.queries import caller_visible
 from hotline.tickets.sla import stage_states
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, allowed_actions
+from hotline.tickets.validation import CHANNEL_LABELS as CHANNEL_LABELS  # the pages read the labels from here
 from hotline.tickets.validation import KIND_LABELS, SATISFACTION_LABELS, display_phone
 from hotline.tickets.validation import URGENCY_LABELS as URGENCY_LABELS  # noqa: I001 (re-exported for pages, import)
-
-CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "letter": "来信", "open311": "开放接口",
-                  "system": "系统", "import": "导入"}
 
 
 def iso(dt: datetime | None) -> str | None:
