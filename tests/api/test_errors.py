@@ -133,6 +133,33 @@ def test_unknown_list_values_are_422_naming_the_field_and_its_values(api: Api):
     assert agent.numbers(channel="phone") == []
 
 
+# Every endpoint with a whole-number id in its path, walked from the OpenAPI document.
+BIG_ID = "99999999999999999999"
+
+
+def test_an_id_no_row_can_have_is_404_on_every_endpoint(api: Api):
+    """A 20-digit id cannot be bound by SQLite nor held by PostgreSQL's column: it names nothing,
+    404, on whichever backend, before the body is even read."""
+    admin = api.as_("admin")
+    walked = []
+    for path, methods in admin.client.get("/api/v1/openapi.json").json()["paths"].items():
+        for method, op in methods.items():
+            ints = [p["name"] for p in op.get("parameters", []) if p["in"] == "path" and p["schema"].get("type") == "integer"]
+            if not ints:
+                continue
+            url = path.removeprefix("/api/v1")
+            for p in op["parameters"]:
+                if p["in"] == "path":
+                    url = url.replace("{" + p["name"] + "}", BIG_ID if p["name"] in ints else "1")
+            error(admin.request(method.upper(), url, json={"reason": "x"}), 404, None)
+            walked.append(path)
+    assert {"/api/v1/incidents/{incident_id}/dismiss", "/api/v1/incidents/{incident_id}/notice/withdraw",
+            "/api/v1/units/{unit_id}", "/api/v1/fieldwork/tasks/{task_id}"} <= set(walked)
+    body = error(admin.get("/analytics/tickets", params={"dimension": "unit", "key": BIG_ID, "measure": "response"}),
+                 404, "unit_not_found")
+    assert BIG_ID in body["message"]
+
+
 def test_unknown_ticket_is_404_and_wrong_method_405(api: Api):
     agent = api.as_("agent")
     for key in ("987654", "20991231-000001", "99999999999999999999", "²"):

@@ -32,6 +32,29 @@ def test_the_api_still_answers_in_json(site):
     assert "error" in r.json()
 
 
+BIG_ID = "99999999999999999999"
+
+
+def test_an_id_no_row_can_have_is_a_readable_404_page(site):
+    """A 20-digit id in a page address names nothing: a 404 page, not a 500 nor the API's JSON."""
+    admin, csrf = site.signed_in("admin")
+    pages = ["/analytics/hotspots/{id}", "/knowledge/{id}", "/admin/knowledge/{id}", "/employment/workers/{id}",
+             "/employment/jobs/{id}", "/fieldwork/operations/{id}", "/fieldwork/tasks/{id}",
+             f"/analytics/tickets?dimension=unit&key={BIG_ID}&measure=response&first=2026-11-01&last=2026-11-30"]
+    forms = ["/incidents/{id}/confirm", "/incidents/{id}/dismiss", "/incidents/{id}/notice/withdraw",
+             "/admin/users/{id}/active", "/admin/catalogue/{id}/delete", "/fieldwork/tasks/{id}/start",
+             "/employment/jobs/{id}/state"]
+    answers = [(p, admin.get(p.format(id=BIG_ID))) for p in pages]
+    answers += [(p, admin.post(p.format(id=BIG_ID), data={"csrf": csrf, "reason": "x"})) for p in forms]
+    for path, r in answers:
+        assert r.status_code == 404, (path, r.status_code, r.text[:200])
+        assert r.headers["content-type"].startswith("text/html"), path
+        assert '{"error"' not in r.text and '<a href="/">返回首页</a>' in r.text, path
+    # The API beside it answers in JSON.
+    r = admin.post(f"/api/v1/incidents/{BIG_ID}/dismiss", json={"reason": "x"})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
+
+
 def test_the_ticket_list_ignores_filters_it_does_not_offer(site):
     agent, _ = site.signed_in("agent")
     for query in ("urgency=foo", "urgency=null", "channel=null", "kind=foo"):

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from hotline.analytics import facts, rates
 from hotline.kit import clock
-from hotline.kit.errors import Invalid
+from hotline.kit.errors import Invalid, NotFound
+from hotline.kit.ids import MAX_ID
 from hotline.tickets.models import Channel, Satisfaction, Ticket
 from hotline.tickets.validation import KINDS
 
@@ -80,6 +81,8 @@ def _condition(measure: str, rules: rates.AssessmentRules, now):
 def _unit_id(key: str) -> int:
     if not key.isascii() or not key.isdigit():
         raise Invalid("单位编号须为数字", code="invalid_key", details={"field": "key"})
+    if int(key) > MAX_ID:  # no unit has it, and no driver could look it up
+        raise NotFound(f"单位 {key} 不存在", code="unit_not_found", details={"field": "key"})
     return int(key)
 
 

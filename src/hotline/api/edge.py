@@ -17,7 +17,8 @@ from hotline.accounts.models import User
 from hotline.accounts.scope import Scope, scope_for
 from hotline.accounts.service import authenticate_token
 from hotline.kit.db import Database
-from hotline.kit.errors import Invalid, Unauthenticated
+from hotline.kit.errors import Invalid, NotFound, Unauthenticated
+from hotline.kit.ids import MAX_ID
 
 
 @dataclass
@@ -37,6 +38,18 @@ async def clean_url(request: Request) -> None:
     texts = [request.scope.get("path", ""), *(t for pair in request.query_params.multi_items() for t in pair)]
     if any("\x00" in t for t in texts):
         raise Invalid("请求地址中含有空字符（%00）", code="invalid_character")
+    _ids_in_range(request)
+
+
+def _ids_in_range(request: Request) -> None:
+    """A whole-number part of the path (an id, a year) larger than any row's id names nothing: 404
+    on every page and endpoint alike, before a query sends it to a driver that cannot bind it
+    (SQLite: over 64 bits; PostgreSQL: over the 32-bit column)."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for param in getattr(dependant, "path_params", ()):
+        value = str(request.path_params.get(param.name, ""))
+        if param.field_info.annotation is int and value.isascii() and value.isdigit() and int(value) > MAX_ID:
+            raise NotFound(f"编号 {value} 不存在", code="not_found", details={"field": param.name})
 
 
 def _bearer(request: Request) -> str:

@@ -94,6 +94,13 @@ def install(app: FastAPI) -> None:
         log.warning("data error: %s", exc.orig)
         return JSONResponse(error_body("invalid_value", "提交的某个值超出范围或含有无效字符，操作未保存"), 422)
 
+    @app.exception_handler(OverflowError)
+    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+        # SQLite's DataError: a whole number past 64 bits cannot even be bound to a query. Ids in the
+        # path never get here (``edge.clean_url`` answers 404 first); any other number is bad input.
+        log.warning("overflow: %s", exc)
+        return JSONResponse(error_body("invalid_value", "提交的某个值超出范围或含有无效字符，操作未保存"), 422)
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "permission_denied"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL: a larger one names no row
+
 
 def ticket_number(local_day: str, seq: int) -> str:
     """``20261128-000123``: the local registration day and that day's sequence number."""

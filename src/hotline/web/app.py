@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.api.app import create_app
 from hotline.config import Settings
 from hotline.kit.db import Database
+from hotline.kit.errors import DomainError
 from hotline.web.render import HERE, page
 from hotline.web.routes import (
     admin,
@@ -71,6 +75,27 @@ def create_site(settings: Settings | None = None, database: Database | None = No
             return await api_invalid(request, exc)
         return page(request, "error.html", status_code=422, title="网址有误",
                     message="网址或表单中有无效的参数（例如编号不是数字）：请从页面上的链接进入，或返回重试。")
+
+    # A domain error no page caught (an id past any row's, a value the database refuses) is a page
+    # too, saying what the API would say.
+    titles = {403: "无权操作", 404: "未找到", 409: "操作冲突", 422: "无法处理"}
+
+    def readable(kind: type[Exception]) -> None:
+        api_answer = app.exception_handlers[kind]
+
+        async def answer(request: Request, exc: Exception) -> Response:
+            response = await api_answer(request, exc)
+            if not _is_page(request):
+                return response
+            message = json.loads(bytes(response.body))["error"]["message"]
+            request.state.user = None  # its session is closed: the page is drawn without the menu
+            return page(request, "error.html", status_code=response.status_code,
+                        title=titles.get(response.status_code, "出错了"), message=message)
+
+        app.add_exception_handler(kind, answer)
+
+    for kind in (DomainError, DataError, OverflowError):
+        readable(kind)
 
     @app.exception_handler(StarletteHTTPException)
     async def no_such_page(request: Request, exc: StarletteHTTPException) -> Response:

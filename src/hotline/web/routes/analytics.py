@@ -23,7 +23,7 @@ from hotline.accounts.models import Role
 from hotline.analytics import dashboard, drill, facts, hotspot_store, rates
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.kit.errors import Invalid
+from hotline.kit.errors import Invalid, NotFound
 from hotline.tickets import views
 from hotline.web.render import page
 from hotline.web.routes.unit import refused
@@ -353,9 +353,10 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
             a, b = _date(first or today.isoformat(), "first"), _date(last or today.isoformat(), "last")
             found, whom = _figure_page(ctx, dimension, key, measure, a, b, category, (page_no - 1) * PER_PAGE,
                                        channel, kind)
-        except (Invalid, ValueError) as err:
-            message = err.message if isinstance(err, Invalid) else "参数不正确"
-            return page(request, "error.html", status_code=422, title="无法列出工单", message=message)
+        except (Invalid, NotFound, ValueError) as err:
+            message = err.message if isinstance(err, Invalid | NotFound) else "参数不正确"
+            return page(request, "error.html", status_code=404 if isinstance(err, NotFound) else 422,
+                        title="无法列出工单", message=message)
         snap, now = reference.snapshot(ctx.session), clock.now()
         items = [views.ticket_summary(snap, ctx.scope, t, now) for t in drill.rows(ctx.session, found.ticket_ids)]
         base = {"dimension": dimension, "key": key, "measure": measure, "first": a.isoformat(), "last": b.isoformat(),
