@@ -89,6 +89,16 @@ def test_a_rule_out_of_range_is_refused_and_one_in_range_is_stored(site):
 
 
 
+def test_the_score_weights_cannot_all_be_set_to_zero(site):
+    client, csrf = site.signed_in("admin")
+    for key in ("weight_response", "weight_resolution"):
+        assert client.post(f"/admin/settings/assessment.{key}", data={"csrf": csrf, "value": "0"}).status_code == 303
+    r = client.post("/admin/settings/assessment.weight_satisfaction", data={"csrf": csrf, "value": "0"})
+    assert r.status_code == 422 and "响应率、解决率、满意率三项权重不能都为 0" in r.text
+    ranking = client.get("/analytics/assessment").text
+    assert "响应率 × 0.0 + 解决率 × 0.0 + 满意率 × 0.35" in ranking
+
+
 def test_the_rules_page_shows_values_in_chinese_not_codes(site):
     client, csrf = site.signed_in("admin")
     page = client.get("/admin/settings").text

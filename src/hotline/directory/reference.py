@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from hotline.directory import settings as rules_store
@@ -46,6 +46,7 @@ class Snapshot:
 
 _lock = threading.Lock()
 _cache: dict[str, Snapshot] = {}
+_generation = 0  # counts invalidations: a snapshot read across one is used once, never cached
 
 
 def _key(session: Session) -> str:
@@ -53,11 +54,25 @@ def _key(session: Session) -> str:
 
 
 def invalidate(session: Session | None = None) -> None:
+    """Forget the cached snapshot, and for an editing session forget it again when its transaction
+    ends: a request reading between the edit and the commit (a page, the worker) would otherwise
+    cache the old values for ``TTL_SECONDS``, and the editing session's own read after the edit
+    would keep values a rollback undid."""
+    key = None if session is None else _key(session)
+    _forget(key)
+    if session is not None and session.in_transaction():
+        for ended in ("after_commit", "after_rollback"):
+            event.listen(session, ended, lambda _s: _forget(key), once=True)
+
+
+def _forget(key: str | None) -> None:
+    global _generation
     with _lock:
-        if session is None:
+        _generation += 1
+        if key is None:
             _cache.clear()
         else:
-            _cache.pop(_key(session), None)
+            _cache.pop(key, None)
 
 
 def snapshot(session: Session) -> Snapshot:
@@ -65,9 +80,11 @@ def snapshot(session: Session) -> Snapshot:
     snap = _cache.get(key)
     if snap is not None and time.monotonic() - snap.loaded_at < TTL_SECONDS:
         return snap
+    generation = _generation
     snap = _load(session)
     with _lock:
-        _cache[key] = snap
+        if generation == _generation:  # not read before an edit that was made while it was being read
+            _cache[key] = snap
     return snap
 
 

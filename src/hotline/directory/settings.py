@@ -52,6 +52,10 @@ RULES: dict[str, Rule] = {
 }
 
 
+# The composite score divides by the weights' sum: at least one must stay above 0.
+WEIGHTS = ("assessment.weight_response", "assessment.weight_resolution", "assessment.weight_satisfaction")
+
+
 def coerce(key: str, value: Any) -> Any:
     """The value converted to the rule's type, or ``Invalid`` naming the rule and its range."""
     rule = RULES.get(key)
@@ -101,6 +105,7 @@ def set_value(session: Session, key: str, value: Any) -> Any:
     from hotline.directory import reference
 
     value = coerce(key, value)
+    _check_weights(session, key, value)
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value, updated_at=clock.now()))
@@ -109,6 +114,14 @@ def set_value(session: Session, key: str, value: Any) -> Any:
     session.flush()
     reference.invalidate(session)
     return value
+
+
+def _check_weights(session: Session, key: str, value: Any) -> None:
+    """Rules that only make sense together: the three weights may not all be 0 (every unit would be
+    left without a score, and the ranking with nobody in it)."""
+    if key in WEIGHTS and sum(float(v) for k, v in (load(session) | {key: value}).items() if k in WEIGHTS) <= 0:
+        raise Invalid("响应率、解决率、满意率三项权重不能都为 0：至少一项须大于 0，否则综合得分无法计算、排名为空",
+                      code="invalid_setting", details={"field": key})
 
 
 def reset(session: Session, key: str) -> None:
