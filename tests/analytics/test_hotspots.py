@@ -93,6 +93,26 @@ def test_two_townships_with_the_same_problem_are_two_hot_spots(session, people):
     assert sorted((_ids(s) for s in spots), key=min) == sorted([a, b], key=min)
 
 
+YAOFENG = {"城南社区": "140828100003", "城西社区": "140828100002", "西关村": "140828100201"}  # 夏县瑶峰镇
+
+
+def test_an_outage_across_a_townships_communities_is_placed_at_the_township(session, people):
+    """Titles run the township and the community together (瑶峰镇城南社区): the place is 瑶峰镇, not
+    瑶峰镇城 (the 城 of 城南 taken for an estate's suffix)."""
+    texts = ["从昨天晚上开始全村停电，涉及三百多户，打供电所电话一直占线", "最近三天两头停电，一到晚上就停电，冰箱里的东西都坏了",
+             "大面积停电已经一天了，也没有接到停电通知，请尽快恢复供电"]
+    ids = {_ticket(session, people, day=20 + i * 0.2, title=f"瑶峰镇{place}大面积停电", content=f"瑶峰镇{place}{texts[i % 3]}",
+                   category="0201", region=YAOFENG[place]).id
+           for i, place in enumerate(["城南社区", "城西社区", "城南社区", "西关村", "城西社区", "城南社区"])}
+    session.flush()
+
+    (spot,) = H.hot_spots(session, start=START, end=END, top=5)
+
+    assert _ids(spot) == ids
+    assert spot.place == "瑶峰镇" and spot.label.startswith("瑶峰镇·"), spot.label
+    assert "瑶峰镇城" not in spot.label
+
+
 def test_growth_raises_the_heat(session, people):
     # the same problem told 5 times in each township: early in the month at 薛庄村, in its last days at 朱吕村
     late = {_ticket(session, people, day=26 + i * 0.5, content=OUTAGE[i]).id for i in range(5)}
@@ -147,6 +167,8 @@ def test_refresh_stores_the_standard_periods_for_the_city_and_each_county(sessio
 def test_places_are_found_without_a_gazetteer():
     assert H.extract_places("反映A5区劳动东路魅力之城小区油烟扰民") == ["劳动东路", "魅力之城小区"]
     assert "滨河苑" in H.extract_places("投诉滨河苑针对职工购房的霸王规定")[0]
+    assert H.extract_places("夏县瑶峰镇城南社区停电") == ["瑶峰镇", "城南社区"]
+    assert H.extract_places("瑶峰镇中学门口积水") == ["瑶峰镇中学"]  # a school of the township is one place
 
 
 CSV = Path(__file__).resolve().parents[3] / "shared" / "data" / "teddy2020c" / "messages_with_likes.csv"

@@ -73,6 +73,8 @@ _IDF_FROM = 50
 
 _SUFFIXES = sorted(["小区", "花园", "家园", "新村", "公寓", "大厦", "广场", "山庄", "公馆", "府", "苑", "城", "园", "湾", "庭", "郡", "中学", "小学", "学校", "学院", "大学", "幼儿园", "医院", "卫生院", "公司", "集团", "村", "社区", "街道", "镇", "乡", "路", "街", "大道", "巷", "市场", "商场", "工业园", "园区", "项目", "楼盘", "车站", "地铁站", "公园", "酒店", "银行", "物业", "加油站", "菜市场", "宿舍", "工地", "搅拌站", "厂"], key=len, reverse=True)
 _PLACE = re.compile("(" + "|".join(_SUFFIXES) + ")")
+_ADMIN = ("镇", "乡", "村", "社区", "街道")  # a division: what follows it names a place inside it
+_ESTATE_CHAR = frozenset(["府", "苑", "城", "园", "湾", "庭", "郡"])  # suffixes that are also a name's first character
 _RUN = re.compile(r"[\u4e00-\u9fffa-z0-9]+$")
 # what ends the name on its left: district codes and administrative words, verbs and particles of the
 # frame around a place ("反映A5区魅力之城小区…"), so the name is the part after the last of them
@@ -93,6 +95,8 @@ def extract_places(text: str) -> list[str]:
     out: list[str] = []
     prev_end, prev_kept = 0, False
     for m in _PLACE.finditer(t):
+        if m.start() == prev_end and prev_kept and out[-1].endswith(_ADMIN) and m.group() in _ESTATE_CHAR:
+            continue  # 瑶峰镇 + 城南社区: the 城 starts the next name (瑶峰镇城 is no place); 瑶峰镇中学 is one
         if m.start() == prev_end and prev_kept:  # 碧水花园 + 小区, 魅力之城 + 小区: one place
             out[-1] += m.group()
             prev_end = m.end()
