@@ -338,6 +338,10 @@ def test_the_command_makes_a_report_on_demand(db, people, day_set, tmp_path):
     assert not (tmp_path / "reports").exists()
     result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+    result = runner.invoke(cli, ["analytics", "report", "--kind", "daily", "--date", "1900-01-01"])
+    assert result.exit_code != 0 and "报表日期不能早于 2000-01-01" in result.output
+    with db.transaction(write=False) as s:
+        assert store.get(s, "daily", "1900-01-01") is None
 
 
 def test_a_report_of_a_period_that_has_not_begun_is_refused_and_not_listed(site, session, people, day_set):
@@ -349,6 +353,12 @@ def test_a_report_of_a_period_that_has_not_begun_is_refused_and_not_listed(site,
     assert r.status_code == 422 and "尚未开始" in r.text
     r = client.post("/reports", data={"csrf": csrf, "kind": "monthly", "day": "2026-04-01"})
     assert r.status_code == 422 and "尚未开始" in r.text
+    assert "暂无报表" in client.get("/reports").text
+    # Nor a day before any hotline data: no empty report of 1900 in the list.
+    assert 'min="2000-01-01"' in client.get("/reports").text
+    for kind, day in (("daily", "1900-01-01"), ("weekly", "1999-12-31"), ("monthly", "0001-01-01")):
+        r = client.post("/reports", data={"csrf": csrf, "kind": kind, "day": day})
+        assert r.status_code == 422 and "报表日期不能早于 2000-01-01" in r.text, (kind, day)
     assert "暂无报表" in client.get("/reports").text
     # The period under way may still be made (it says its figures are interim).
     r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-12"})

@@ -155,6 +155,9 @@ def build(session: Session, kind: str, day: date, *, now: datetime | None = None
     """The ``kind`` briefing ('daily', 'weekly' or 'monthly') of the period holding ``day``: that
     local day; the Monday–Sunday week; the assessment month (``assessment.period_start_day``)."""
     rules = rates.current_rules(session)
+    if day < periods.EARLIEST:
+        raise Invalid(f"报表日期不能早于 {periods.EARLIEST}（平台没有更早的数据），收到 {day}", code="period_too_early",
+                      details={"field": "day"})
     period = periods.period_of(kind, day, rules.period_start_day)
     if period.first > clock.local(now).date():  # nothing has happened in it yet: an all-zero report
         raise Invalid(f"{period.title}尚未开始，不能生成报表；请选择今天或以前的日期", code="future_period",

@@ -34,6 +34,7 @@ def _render(request: Request, session: Session, *, status_code: int = 200, error
     today = clock.local().date()
     default_day = today - timedelta(days=1)
     return page(request, "reports/index.html", status_code=status_code, title="统计报表", today=today.isoformat(),
+                earliest=periods.EARLIEST.isoformat(),
                 reports=store.listing(session), kinds=periods.KIND_LABELS, error=error, notice=notice,
                 typed=typed or {"kind": "daily", "date": default_day.isoformat()})
 
