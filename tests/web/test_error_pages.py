@@ -55,6 +55,24 @@ def test_an_id_no_row_can_have_is_a_readable_404_page(site):
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
 
 
+def test_a_fault_on_a_page_is_a_readable_page_not_json(site, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from hotline.analytics import dashboard
+
+    def broken(_session):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dashboard, "open_now", broken)
+    signed, _ = site.signed_in("supervisor")
+    client = TestClient(site.app, raise_server_exceptions=False, cookies=signed.cookies)
+    r = client.get("/analytics")
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "服务器内部错误" in r.text and '{"error"' not in r.text and "disk on fire" not in r.text
+    r = client.get("/api/v1/analytics/overview")  # the API keeps its JSON (401 here: no token)
+    assert r.headers["content-type"].startswith("application/json")
+
+
 def test_the_ticket_list_ignores_filters_it_does_not_offer(site):
     agent, _ = site.signed_in("agent")
     for query in ("urgency=foo", "urgency=null", "channel=null", "kind=foo"):

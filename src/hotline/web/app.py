@@ -8,7 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.api.app import create_app
@@ -76,9 +77,9 @@ def create_site(settings: Settings | None = None, database: Database | None = No
         return page(request, "error.html", status_code=422, title="网址有误",
                     message="网址或表单中有无效的参数（例如编号不是数字）：请从页面上的链接进入，或返回重试。")
 
-    # A domain error no page caught (an id past any row's, a value the database refuses) is a page
+    # An error no page caught (an id past any row's, a value the database refuses, a fault) is a page
     # too, saying what the API would say.
-    titles = {403: "无权操作", 404: "未找到", 409: "操作冲突", 422: "无法处理"}
+    titles = {403: "无权操作", 404: "未找到", 409: "操作冲突", 422: "无法处理", 500: "服务器内部错误"}
 
     def readable(kind: type[Exception]) -> None:
         api_answer = app.exception_handlers[kind]
@@ -94,7 +95,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
 
         app.add_exception_handler(kind, answer)
 
-    for kind in (DomainError, DataError, OverflowError):
+    for kind in (DomainError, DataError, IntegrityError, StaleDataError, OverflowError, Exception):
         readable(kind)
 
     @app.exception_handler(StarletteHTTPException)
