@@ -197,7 +197,7 @@ def test_a_channel_or_kind_bar_lists_exactly_its_tickets(site, session, people):
         assert len(set(NUMBER.findall(listed.text))) == figure, (series, item["link"])
         assert f"全部 · {series} · 受理工单" in listed.text and f"共 {figure} 件" in listed.text
     r = client.get("/analytics/tickets?dimension=all&measure=received&first=2026-11-05&last=2026-11-05&channel=fax")
-    assert r.status_code == 422 and "未知受理渠道 fax" in r.text
+    assert r.status_code == 422 and "未知受理渠道「fax」" in r.text and "phone（电话）" in r.text
 
 
 def test_the_wall_fragment_renders_the_live_figures(site, session, people):

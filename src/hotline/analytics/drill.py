@@ -19,7 +19,7 @@ from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound
 from hotline.kit.ids import MAX_ID
 from hotline.tickets.models import Channel, Satisfaction, Ticket
-from hotline.tickets.validation import KINDS
+from hotline.tickets.queries import check_choice
 
 T, U = facts.T, facts.U
 
@@ -98,14 +98,9 @@ def _intake_filters(channel: str, kind: str) -> list:
     """The volume charts' series: tickets received by one channel (渠道) or of one kind (诉求类型)."""
     where = []
     if channel:
-        if channel not in {c.value for c in Channel}:
-            raise Invalid(f"未知受理渠道 {channel}，可选：{'、'.join(c.value for c in Channel)}",
-                          code="unknown_channel", details={"field": "channel"})
-        where.append(T.channel == Channel(channel))
+        where.append(T.channel == Channel(check_choice("channel", channel)))
     if kind:
-        if kind not in KINDS:
-            raise Invalid(f"未知诉求类型 {kind}，可选：{'、'.join(KINDS)}", code="unknown_kind", details={"field": "kind"})
-        where.append(T.kind == kind)
+        where.append(T.kind == check_choice("kind", kind))
     return where
 
 

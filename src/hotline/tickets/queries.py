@@ -189,7 +189,7 @@ def _like_escape(text: str) -> str:
 CHOICES = {"kind": ("诉求类型", KIND_LABELS), "channel": ("受理渠道", CHANNEL_LABELS), "urgency": ("紧急程度", URGENCY_LABELS)}
 
 
-def _choice(name: str, value: str) -> str:
+def check_choice(name: str, value: str) -> str:
     """``value`` if it is one of the filter's values, else ``Invalid`` naming the field and what it
     may be (a value the column cannot hold would otherwise fail in the driver, or match nothing)."""
     if name not in CHOICES:
@@ -218,7 +218,7 @@ def filtered(scope: Scope, f: TicketFilter) -> Select[Any]:
     for name in ("kind", "channel", "urgency", "caller_phone"):
         value = getattr(f, name)
         if value:
-            query = query.where(getattr(Ticket, name) == _choice(name, value))
+            query = query.where(getattr(Ticket, name) == check_choice(name, value))
     if f.received_from is not None:
         query = query.where(Ticket.received_at >= f.received_from)
     if f.received_to is not None:
