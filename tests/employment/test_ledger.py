@@ -119,3 +119,61 @@ def test_matching_ranks_in_the_database_unemployed_and_needing_help_first_and_st
     county_job = service.add_job(session, EVERYWHERE, actor=None, employer="县人社局", region_code=ZHULV[:6],
                                  title="保洁", openings=2, pay="月薪")
     assert {d for _, d in queries.candidates(session, EVERYWHERE, county_job)} == {2}
+
+
+def _exported_without_ids(session, tmp_path):
+    """The ledger as 导出 Excel writes it, with the masked 身份证号 column deleted, as a person would."""
+    book = openpyxl.load_workbook(io.BytesIO(ledger.workbook(session, EVERYWHERE, queries.WorkerFilter())))
+    sheet = book["劳动力台账"]
+    sheet.delete_cols(ledger.EXPORT.index("身份证号") + 1)
+    path = tmp_path / "台账.xlsx"
+    book.save(path)
+    return path
+
+
+def test_importing_an_exported_ledger_again_adds_nobody_twice(session, staff, tmp_path):
+    first = make_worker(session, ZHULV, name="杨卫东", phone="13803590001")
+    second = make_worker(session, ZHULV, name="杨卫东", birth_year="1980")  # same name, another person
+    third = make_worker(session, DALV, name="李秀英", gender="女", id_number=id_number("19820304", "222"))
+    session.commit()
+    path = _exported_without_ids(session, tmp_path)
+    township = scope_of(session, staff.township)
+    for dry_run in (True, False):
+        result = ledger.import_file(session, township, path, actor=staff.township, dry_run=dry_run)
+        session.rollback()
+        assert not result.ok and not result.added
+        assert [p.row for p in result.problems] == [2, 3, 4]  # every row, by its number
+        assert sorted(p.message for p in result.problems) == sorted([
+            f"杨卫东（1975 年生，电话 13803590001）已在台账中（台账编号 {first.id}），同一人不能重复导入",
+            f"杨卫东（1980 年生，无电话）已在台账中（台账编号 {second.id}），同一人不能重复导入",
+            f"李秀英（1982 年生，无电话）已在台账中（台账编号 {third.id}），同一人不能重复导入"])
+    assert _count(session) == 3
+
+
+def test_the_same_person_twice_in_one_file_is_refused_by_row(session, staff, tmp_path):
+    path = _file(tmp_path, "朱吕村,杨卫东,男,1975,13803590001,,,,未就业,,,,是\n"
+                           "朱吕村,杨卫东,男,1975,,,,,未就业,,,,是\n"  # no phone: another person
+                           "裴介镇朱吕村,杨卫东,男,1975,13803590001,,,,稳定就业,,,,否\n"
+                           f"朱吕村,杨卫东,,,13803590001,{id_number('19750312', '131')},,,未就业,,,,是\n")
+    result = ledger.import_file(session, scope_of(session, staff.township), path, actor=staff.township)
+    session.rollback()
+    assert [(p.row, p.message) for p in result.problems] == [
+        (4, "与第 2 行是同一人（村、姓名、出生年份、电话相同），同一人不能重复导入"),
+        (5, "与第 2 行是同一人（村、姓名、出生年份、电话相同），同一人不能重复导入")]
+    assert _count(session) == 0
+
+
+def test_people_with_different_id_numbers_are_different_people(session, staff, tmp_path):
+    make_worker(session, ZHULV, name="杨卫东", phone="13803590001", id_number=id_number("19750312", "131"))
+    session.commit()
+    path = _file(tmp_path, f"朱吕村,杨卫东,,,13803590001,{id_number('19750607', '151')},,,未就业,,,,是\n")
+    result = ledger.import_file(session, scope_of(session, staff.township), path, actor=staff.township)
+    assert result.ok and len(result.added) == 1
+
+
+def test_a_masked_id_number_from_an_export_is_refused_saying_why(session, staff, tmp_path):
+    path = _file(tmp_path, "朱吕村,杨卫东,男,1975,,1404**********2079,,,未就业,,,,是\n")
+    result = ledger.import_file(session, scope_of(session, staff.township), path, actor=staff.township)
+    session.rollback()
+    assert [(p.row, p.message) for p in result.problems] == [
+        (2, "身份证号「1404**********2079」：导出文件中的身份证号已脱敏，请删除该列或填写完整号码")]

@@ -3,7 +3,11 @@
 Import reads a CSV (UTF-8) or XLSX file (``kit.tables.read_rows``); columns are found by their
 Chinese or English heading (:data:`COLUMNS`); 村, 姓名, 就业状态 are required, and 性别 and 出生年份
 unless the 身份证号 gives them. 村 is a station village's code or name (信社村, 洪井镇信社村).
-A row whose 身份证号 is already on a ledger, or appears twice in the file, is refused.
+A row that is a person already on the ledger, or the same person as an earlier row of the file, is
+refused: the same 身份证号, or, where either has none, the same village, name, birth year and phone
+(an import adds people; importing a file again must not list everyone twice). A 身份证号 masked as
+the export writes it (``1404**********2079``) is refused with what to do: the full number cannot
+be recovered from it, and dropping it silently would lose the number the person meant to give.
 
 All or nothing: every row is added in the caller's transaction; if any row is refused, every
 refused row is reported with its spreadsheet row number and reason, and the caller rolls back so
@@ -16,7 +20,9 @@ numbers are masked there as on screen.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +30,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -33,7 +40,7 @@ from hotline.employment.fields import mask_id, worker_fields
 from hotline.employment.models import EMPLOYMENT_LABELS, GENDER_LABELS, WORKPLACE_LABELS, Worker
 from hotline.employment.scope import LedgerScope
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.errors import Conflict, DomainError, Invalid
 from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
 
 __all__ = ["COLUMNS", "REQUIRED", "ImportResult", "RowProblem", "import_file", "workbook"]
@@ -56,7 +63,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 REQUIRED = ("village", "name", "employment_status")
 MAX_ROWS = 5000
-
+MASKED_ID = re.compile(r"\d{4}\*{6,}\d{3}[\dXx]")  # as ``fields.mask_id`` writes it in the export
 
 
 @dataclass
@@ -98,6 +105,32 @@ def resolve_village(names: dict[str, list[str]], text: str) -> str:
     raise Invalid(f"村「{text}」不是您辖区内设有就业服务站的村")
 
 
+def _fields(cells: dict[str, str], today: date) -> dict[str, Any]:
+    """The row's ledger values; a masked ID number (an exported ledger) is refused with what to do."""
+    raw_id = "".join(cells.get("id_number", "").split())
+    if MASKED_ID.fullmatch(raw_id):
+        raise Invalid(f"身份证号「{raw_id}」：导出文件中的身份证号已脱敏，请删除该列或填写完整号码",
+                      details={"field": "id_number"})
+    return worker_fields(cells, today=today)
+
+
+def _not_on_ledger(session: Session, village: str, fields: dict[str, Any]) -> None:
+    """Refuse a row that is someone already on the village's ledger: the same name, birth year and
+    phone (or both without one), unless both have ID numbers (a number on record is compared by
+    ``service.add_worker``, across every ledger: different numbers are different people)."""
+    phone = fields["phone"]
+    query = select(Worker.id).where(Worker.village_code == village, Worker.name == fields["name"],
+                                    Worker.birth_year == fields["birth_year"],
+                                    Worker.phone.is_(None) if phone is None else Worker.phone == phone)
+    if fields["id_number"]:
+        query = query.where(Worker.id_number.is_(None))
+    other = session.scalar(query.order_by(Worker.id).limit(1))
+    if other is not None:
+        who = f"{fields['name']}（{fields['birth_year']} 年生，" + (f"电话 {phone}）" if phone else "无电话）")
+        raise Conflict(f"{who}已在台账中（台账编号 {other}），同一人不能重复导入", code="already_on_ledger",
+                       details={"field": "name", "worker_id": other})
+
+
 def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor: User | None,
                 dry_run: bool = False) -> ImportResult:
     """Add every row of ``path`` to the ledger; the caller commits when ``result.ok`` and not
@@ -117,6 +150,7 @@ def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor
         raise Invalid("文件只有列名，没有数据行", code="no_rows")
     result = ImportResult(rows=len(data), dry_run=dry_run)
     names, today, seen = village_names(session, scope), service.today(), {}
+    people: dict[tuple[Any, ...], tuple[int, str | None]] = {}  # (village, name, year, phone) -> (row, ID number)
     for number, row in data:
         cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
         try:
@@ -124,12 +158,17 @@ def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor
                 village = resolve_village(names, cells["village"]) if cells.get("village") else None
                 if village is None:
                     raise Invalid("村不能为空")
-                fields = worker_fields(cells, today=today)
+                fields = _fields(cells, today)
                 if fields["id_number"] in seen:
                     raise Invalid(f"身份证号与第 {seen[fields['id_number']]} 行重复")
+                person = (village, fields["name"], fields["birth_year"], fields["phone"])
+                if person in people and None in (people[person][1], fields["id_number"]):
+                    raise Invalid(f"与第 {people[person][0]} 行是同一人（村、姓名、出生年份、电话相同），同一人不能重复导入")
+                _not_on_ledger(session, village, fields)
                 worker = service.add_worker(session, scope, actor=actor, village_code=village, fields=fields)
             if fields["id_number"]:
                 seen[fields["id_number"]] = number
+            people.setdefault(person, (number, fields["id_number"]))
             result.added.append(worker.id)
         except DomainError as err:
             result.problems.append(RowProblem(number, err.message))
