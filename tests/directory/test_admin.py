@@ -54,6 +54,22 @@ def test_a_unit_is_added_with_its_parent_and_regions_and_a_duplicate_code_is_ref
         admin.add_unit(s, code="xiaxian-forest4", name="夏县林业局", kind="ministry")
 
 
+def test_a_second_active_unit_of_the_same_name_is_refused(s):
+    """Dispatchers pick units by name: two 夏县水利局 would be two identical options."""
+    with refused(r"单位名称：已有同名单位 夏县水利局（xiaxian-water），请换一个名称"):
+        admin.add_unit(s, code="xiaxian-water-x", name="夏县水利局", kind="bureau", region_code="140828")
+    other = admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", region_code="140828")
+    keep = dict(phone=None, parent_code=None, region_code="140828", open_tickets=0)
+    with refused("单位名称：已有同名单位 夏县水利局"):
+        admin.edit_unit(s, code="xiaxian-forest", name="夏县水利局", active=True, **keep)
+    # a stopped unit's name may be taken, and it cannot come back under it while the other is in use
+    admin.edit_unit(s, code="xiaxian-forest", name="夏县林业局", active=False, **keep)
+    admin.add_unit(s, code="xiaxian-forest-2", name="夏县林业局", kind="bureau", region_code="140828")
+    with refused("单位名称：已有同名单位 夏县林业局（xiaxian-forest-2）"):
+        admin.edit_unit(s, code="xiaxian-forest", name="夏县林业局", active=True, **keep)
+    assert not other.active
+
+
 def test_a_parent_below_the_unit_itself_is_refused(s):
     gov = s.scalar(select(Unit).where(Unit.code == "xiaxian-gov"))
     keep = dict(name=gov.name, phone=gov.phone, region_code=gov.region_code, active=True, open_tickets=0)
@@ -121,6 +137,19 @@ def test_a_category_is_renamed_deactivated_and_its_keywords_checked(s):
         admin.edit_category(s, code="0599", name="无", keywords="", active=True)
     tree = admin.category_tree(s)
     assert [c["code"] for c in tree][:2] == ["01", "0101"] and not next(c for c in tree if c["code"] == "01")["leaf"]
+
+
+def test_a_second_active_category_of_the_same_name_under_one_parent_is_refused(s):
+    """A ticket import names a category by its name: two 停水 under 供水 would make every such row ambiguous."""
+    with refused("分类名称：「供水」下已有分类「停水」（0101），请换一个名称"):
+        admin.add_category(s, parent_code="01", code="0109", name="停水")
+    with refused("分类名称：已有一级分类「供水」（01）"):
+        admin.add_category(s, code="16", name="供水")
+    with refused("分类名称：「供水」下已有分类「停水」（0101）"):
+        admin.edit_category(s, code="0102", name="停水", keywords="", active=True)
+    assert admin.add_category(s, parent_code="02", code="0209", name="停水").parent_code == "02"  # another parent
+    admin.edit_category(s, code="0101", name="停水", keywords="停水", active=False)
+    assert admin.add_category(s, parent_code="01", code="0109", name="停水").active  # the old one is stopped
 
 
 # ---------------------------------------------------------------- time limits

@@ -134,6 +134,17 @@ def test_an_added_handler_signs_in_and_a_deactivated_one_cannot(site):
     assert again.status_code != 303
 
 
+def test_usernames_differing_only_in_case_are_one_name(site):
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "username": "qa-h1", "display_name": "测试", "role": "agent", "unit_code": "",
+            "phone": "", "password": "secret-pass-1"}
+    assert client.post("/admin/users", data=form).status_code == 303
+    r = client.post("/admin/users", data={**form, "username": "QA-H1"})
+    assert r.status_code == 422 and "用户名 QA-H1 已存在（已有用户 qa-h1，用户名不区分大小写）" in r.text
+    with site.db.transaction(write=False) as s:
+        assert list(s.scalars(select(User.username).where(User.username.in_(["qa-h1", "QA-H1"])))) == ["qa-h1"]
+
+
 def test_the_admin_enters_a_year_of_holidays(site):
     client, csrf = site.signed_in("admin")
     r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031", "days_off": "2031-01-01:元旦\n2031-13-01",

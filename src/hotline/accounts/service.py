@@ -8,7 +8,7 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import ApiToken, Role, User
@@ -50,8 +50,12 @@ def add_user(
         raise Invalid(f"未知角色 {role!r}，可选：{', '.join(r.value for r in Role)}") from None
     if not username or not username.isascii() or len(username) > 60:
         raise Invalid("用户名须为 1–60 个 ASCII 字符")
-    if session.scalar(select(User.id).where(User.username == username)):
-        raise Invalid(f"用户名 {username} 已存在", code="duplicate")
+    # Unique regardless of case, so no two accounts differ only in it (qa-h1, QA-H1); sign-in and
+    # --by still match the name exactly as stored, which is then never ambiguous.
+    same = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
+    if same is not None:
+        raise Invalid(f"用户名 {username} 已存在" + (f"（已有用户 {same}，用户名不区分大小写）" if same != username else ""),
+                      code="duplicate", details={"field": "username"})
     unit_id = None
     if unit_code:
         unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code))

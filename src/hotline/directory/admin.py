@@ -118,8 +118,10 @@ def add_unit(session: Session, *, code: str, name: str, kind: str, parent_code: 
         unit_kind = UnitKind(kind)
     except ValueError:
         raise Invalid(f"单位类型：未知类型 {kind}", details={"field": "单位类型"}) from None
-    unit = Unit(code=code, name=_text(name, "单位名称", most=120), kind=unit_kind, active=True,
-                parent_id=_parent(session, None, parent_code), region_code=_region(session, region_code, "所在地区"),
+    unit_name = _text(name, "单位名称", most=120)
+    parent_id, region = _parent(session, None, parent_code), _region(session, region_code, "所在地区")
+    _no_namesake(session, unit_name or "", None)
+    unit = Unit(code=code, name=unit_name, kind=unit_kind, active=True, parent_id=parent_id, region_code=region,
                 phone=_text(phone, "电话", most=40, required=False))
     session.add(unit)
     session.flush()
@@ -136,13 +138,27 @@ def edit_unit(session: Session, *, code: str, name: str, phone: str | None, pare
     if unit.active and not active and open_tickets > 0:
         raise Invalid(f"状态：{unit.name}还有 {open_tickets} 张未办结的工单，不能停用；请先改派或办结这些工单",
                       code="unit_has_open_tickets", details={"field": "状态", "open_tickets": open_tickets})
-    unit.name = _text(name, "单位名称", most=120) or unit.name
+    new_name = _text(name, "单位名称", most=120) or unit.name
+    if active and (new_name != unit.name or not unit.active):
+        _no_namesake(session, new_name, unit.id)
+    unit.name = new_name
     unit.phone = _text(phone, "电话", most=40, required=False)
     unit.parent_id = _parent(session, unit, parent_code)
     unit.region_code = _region(session, region_code, "所在地区")
     unit.active = active
     _changed(session)
     return unit
+
+
+def _no_namesake(session: Session, name: str, other_than: int | None) -> None:
+    """Active units have different names: dispatchers pick a unit by its name."""
+    query = select(Unit).where(Unit.name == name, Unit.active)
+    if other_than is not None:
+        query = query.where(Unit.id != other_than)
+    same = session.scalars(query.limit(1)).first()
+    if same is not None:
+        raise Invalid(f"单位名称：已有同名单位 {same.name}（{same.code}），请换一个名称", code="duplicate",
+                      details={"field": "单位名称", "code": same.code})
 
 
 def set_unit_regions(session: Session, *, code: str, regions: Iterable[str] | str) -> Unit:
@@ -218,7 +234,9 @@ def add_category(session: Session, *, code: str, name: str, parent_code: str | N
         kind = RequestKind(default_kind) if default_kind else (parent.default_kind if parent else RequestKind.help)
     except ValueError:
         raise Invalid(f"默认诉求类型：未知类型 {default_kind}", details={"field": "默认诉求类型"}) from None
-    row = Category(code=code, name=_text(name, "分类名称", most=80), parent_code=parent.code if parent else None,
+    category_name = _text(name, "分类名称", most=80) or ""
+    _no_sibling_namesake(session, category_name, parent.code if parent else None, None)
+    row = Category(code=code, name=category_name, parent_code=parent.code if parent else None,
                    level=parent.level + 1 if parent else 1, default_kind=kind, keywords=parse_keywords(keywords),
                    active=True)
     session.add(row)
@@ -231,7 +249,10 @@ def edit_category(session: Session, *, code: str, name: str, keywords: str | Ite
     """Rename, re-word or (de)activate a category. Tickets keep their category either way; a
     deactivated one is no longer offered at intake."""
     row = category(session, code)
-    row.name = _text(name, "分类名称", most=80) or row.name
+    new_name = _text(name, "分类名称", most=80) or row.name
+    if active and (new_name != row.name or not row.active):
+        _no_sibling_namesake(session, new_name, row.parent_code, row.code)
+    row.name = new_name
     row.keywords = parse_keywords(keywords)
     row.active = active
     if default_kind:
@@ -241,6 +262,23 @@ def edit_category(session: Session, *, code: str, name: str, keywords: str | Ite
             raise Invalid(f"默认诉求类型：未知类型 {default_kind}", details={"field": "默认诉求类型"}) from None
     _changed(session)
     return row
+
+
+def _no_sibling_namesake(session: Session, name: str, parent_code: str | None, other_than: str | None) -> None:
+    """Active categories under one parent have different names: an import or a form names a
+    category by its name, and two alike would make every such row ambiguous."""
+    query = select(Category).where(Category.name == name, Category.active,
+                                   Category.parent_code.is_(None) if parent_code is None
+                                   else Category.parent_code == parent_code)
+    if other_than is not None:
+        query = query.where(Category.code != other_than)
+    same = session.scalars(query.limit(1)).first()
+    if same is None:
+        return
+    parent = session.get(Category, parent_code) if parent_code else None
+    where = f"「{parent.name}」下已有" if parent else "已有一级"
+    raise Invalid(f"分类名称：{where}分类「{same.name}」（{same.code}），请换一个名称", code="duplicate",
+                  details={"field": "分类名称", "code": same.code})
 
 
 def category_tree(session: Session) -> list[dict[str, Any]]:
