@@ -54,12 +54,12 @@ def test_an_admin_changes_a_rule_and_the_sweeps_see_it(api: Api):
 
 @pytest.mark.parametrize(("key", "value", "named"), [
     (WARN, 1.5, "0.05–0.99"),
-    (WARN, "八成", "float"),
+    (WARN, "八成", "须为数字（如 0.8），收到「八成」"),
     ("callback.max_attempts", 0, "1–10"),
-    ("callback.max_attempts", 2.5, "int"),
-    ("callback.after_max_attempts", "maybe", "close、keep"),
-    ("callback.reopen_on_negative", "maybe", "bool"),
-    ("callback.max_attempts", None, "int"),
+    ("callback.max_attempts", 2.5, "须为整数，收到「2.5」"),
+    ("callback.after_max_attempts", "maybe", "只能取：以联系不上办结（close）、继续回访（keep）"),
+    ("callback.reopen_on_negative", "maybe", "须为是或否（true/false）"),
+    ("callback.max_attempts", None, "须为整数，收到（空）"),
 ])
 def test_a_value_out_of_range_is_refused_and_the_old_value_stays(api: Api, key: str, value, named: str):
     before = _rule(api, key)["value"]

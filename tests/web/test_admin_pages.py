@@ -99,6 +99,20 @@ def test_the_score_weights_cannot_all_be_set_to_zero(site):
     assert "响应率 × 0.0 + 解决率 × 0.0 + 满意率 × 0.35" in ranking
 
 
+def test_a_rule_of_the_wrong_kind_is_refused_in_words_not_type_names(site):
+    client, csrf = site.signed_in("admin")
+    for key, value, words in (
+            ("callback.max_attempts", "abc", "规则 callback.max_attempts（回访联系不上的最多尝试次数）须为整数，收到「abc」"),
+            ("supervision.warn_share", "0.5.5", "须为数字（如 0.8），收到「0.5.5」"),
+            ("callback.after_max_attempts", "never", "只能取：以联系不上办结（close）、继续回访（keep）")):
+        r = client.post(f"/admin/settings/{key}", data={"csrf": csrf, "value": value})
+        error = r.text.split('class="error"')[1].split("</")[0]
+        assert r.status_code == 422 and words in error, error
+        assert not re.search(r"int|float|类型|'", error), error
+    r = client.post("/admin/settings/callback.after_max_attempts", data={"csrf": csrf, "value": "keep"})
+    assert "已设为 继续回访" in client.get(r.headers["location"]).text
+
+
 def test_the_rules_page_shows_values_in_chinese_not_codes(site):
     client, csrf = site.signed_in("admin")
     page = client.get("/admin/settings").text

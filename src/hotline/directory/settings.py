@@ -55,6 +55,9 @@ RULES: dict[str, Rule] = {
 # The composite score divides by the weights' sum: at least one must stay above 0.
 WEIGHTS = ("assessment.weight_response", "assessment.weight_resolution", "assessment.weight_satisfaction")
 
+# What each kind of rule takes, as the admin page says it (never a Python type name).
+KIND_WORDS: dict[type, str] = {int: "整数", float: "数字（如 0.8）", bool: "是或否（true/false）", str: "文字"}
+
 
 def coerce(key: str, value: Any) -> Any:
     """The value converted to the rule's type, or ``Invalid`` naming the rule and its range."""
@@ -81,10 +84,14 @@ def coerce(key: str, value: Any) -> Any:
         else:
             value = str(value)
     except (TypeError, ValueError):
-        raise Invalid(f"规则 {key}（{rule.label}）须为 {rule.kind.__name__} 类型，收到 {value!r}",
+        shown = "（空）" if value is None or value == "" else f"「{value}」"
+        raise Invalid(f"规则 {key}（{rule.label}）须为{KIND_WORDS[rule.kind]}，收到{shown}",
                       code="invalid_setting", details={"field": key}) from None
     if rule.choices and value not in rule.choices:
-        raise Invalid(f"规则 {key} 只能取 {'、'.join(rule.choices)}", code="invalid_setting", details={"field": key})
+        options = ([f"{label}（{code}）" for code, label in zip(rule.choices, rule.choice_labels, strict=True)]
+                   if rule.choice_labels else list(rule.choices))
+        raise Invalid(f"规则 {key}（{rule.label}）只能取：{'、'.join(options)}", code="invalid_setting",
+                      details={"field": key, "choices": list(rule.choices)})
     if rule.low is not None and not rule.low <= value <= (rule.high if rule.high is not None else value):
         raise Invalid(f"规则 {key}（{rule.label}）须在 {rule.low}–{rule.high} 之间", code="invalid_setting",
                       details={"field": key})
@@ -134,6 +141,16 @@ def reset(session: Session, key: str) -> None:
         session.delete(row)
         session.flush()
     reference.invalidate(session)
+
+
+def shown(key: str, value: Any) -> str:
+    """A rule's value as the admin page shows it: 是/否, a choice's label, or the number."""
+    rule = RULES[key]
+    if rule.kind is bool:
+        return "是" if value else "否"
+    if rule.choice_labels and value in rule.choices:
+        return rule.choice_labels[rule.choices.index(value)]
+    return str(value)
 
 
 def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:

@@ -247,7 +247,7 @@ def edit_setting(request: Request, key: str, csrf: str = Form(""), value: str = 
                 done = f"规则 {key} 已恢复默认值"
             else:
                 stored = rules.set_value(ctx.session, key, value.strip())
-                done = f"规则 {key} 已设为 {stored}"
+                done = f"规则 {key} 已设为 {rules.shown(key, stored)}"
         except DomainError as err:
             ctx.session.rollback()
             return _settings_page(request, ctx, status_code=err.http_status, error=err.message,
