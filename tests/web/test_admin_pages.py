@@ -159,6 +159,17 @@ def test_usernames_differing_only_in_case_are_one_name(site):
         assert list(s.scalars(select(User.username).where(User.username.in_(["qa-h1", "QA-H1"])))) == ["qa-h1"]
 
 
+def test_a_refused_user_is_told_why_in_the_pages_words(site):
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "username": "qa-h2", "display_name": "测试", "role": "handler", "unit_code": "",
+            "phone": "", "password": "secret-pass-1"}
+    r = client.post("/admin/users", data=form)
+    assert r.status_code == 422 and "承办人必须绑定一个承办单位" in r.text and "--unit" not in r.text
+    r = client.post("/admin/users", data={**form, "role": "root"})
+    assert r.status_code == 422 and "未知角色「root」，可选：坐席、派单员、承办人、督办员、管理员" in r.text
+    assert "agent, dispatcher" not in r.text
+
+
 def test_the_admin_enters_a_year_of_holidays(site):
     client, csrf = site.signed_in("admin")
     r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031", "days_off": "2031-01-01:元旦\n2031-13-01",

@@ -11,7 +11,7 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import ApiToken, Role, User
+from hotline.accounts.models import ROLE_LABELS, ApiToken, Role, User
 from hotline.directory.models import Unit
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, Unauthenticated
@@ -47,7 +47,8 @@ def add_user(
     try:
         role = Role(role)
     except ValueError:
-        raise Invalid(f"未知角色 {role!r}，可选：{', '.join(r.value for r in Role)}") from None
+        raise Invalid(f"未知角色「{role}」，可选：{'、'.join(ROLE_LABELS.values())}",
+                      details={"field": "role"}) from None
     if not username or not username.isascii() or len(username) > 60:
         raise Invalid("用户名须为 1–60 个 ASCII 字符")
     # Unique regardless of case, so no two accounts differ only in it (qa-h1, QA-H1); sign-in and
@@ -62,7 +63,7 @@ def add_user(
         if unit_id is None:
             raise Invalid(f"未知单位编码 {unit_code}", code="unknown_unit")
     if role == Role.handler and unit_id is None:
-        raise Invalid("承办人必须绑定一个承办单位（--unit）")
+        raise Invalid("承办人必须绑定一个承办单位", details={"field": "unit_code"})
     user = User(
         username=username,
         display_name=display_name or username,

@@ -22,7 +22,7 @@ from hotline.cli import tickets as tickets_cli
 from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
-from hotline.kit.errors import DomainError
+from hotline.kit.errors import DomainError, Invalid
 
 ENV_HELP = "\n".join(f"  {name:<28} {text}" for name, text in ENV_VARS.items())
 
@@ -255,8 +255,13 @@ def user_add(env: Env, username: str, role: str, display_name: str | None, unit_
     from hotline.accounts.service import add_user
 
     with env.db.transaction() as session:
-        u = add_user(session, username=username, display_name=display_name or username, role=role,
-                     unit_code=unit_code, password=password, phone=phone)
+        try:
+            u = add_user(session, username=username, display_name=display_name or username, role=role,
+                         unit_code=unit_code, password=password, phone=phone)
+        except Invalid as exc:  # on the command line the unit is given with --unit: say so
+            if exc.details.get("field") == "unit_code":
+                raise Invalid(f"{exc.message}（--unit）", code=exc.code, details=exc.details) from None
+            raise
         click.echo(f"已创建用户 {u.username}（{role}）id={u.id}")
 
 
