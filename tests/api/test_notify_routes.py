@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -236,6 +237,17 @@ def test_a_bad_template_is_refused_and_the_old_text_kept(templates: Api, body: s
     assert named in r.json()["error"]["message"]
     after = _template(api, "caller.receipt")
     assert (after["subject"], after["body"], after["customized"]) == (before["subject"], before["body"], False)
+
+
+@pytest.mark.parametrize(("body", "words"), [
+    ("工单号{ticket_number", "模板正文格式错误：花括号不成对，第 4 个字符「{」（{ticket_number）后面没有对应的「}」"),
+    ("工单号{ticket_number}}", "模板正文格式错误：花括号不成对，第 19 个字符「}」前面没有对应的「{」"),
+])
+def test_an_unpaired_brace_is_explained_in_chinese_with_where_it_is(templates: Api, body: str, words: str):
+    r = templates.as_("admin").request("PUT", "/message-templates/caller.receipt", json={"subject": "已受理", "body": body})
+    message = r.json()["error"]["message"]
+    assert r.status_code == 422 and message.startswith(words), message
+    assert not re.search(r"[A-Za-z]{3,}", message.replace("ticket_number", "")), message  # no Python's English
 
 
 def test_an_unknown_template_is_404(templates: Api):

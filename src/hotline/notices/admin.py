@@ -87,7 +87,7 @@ def check_text(field: str, text: str, allowed: list[str]) -> None:
     (those of the shipped default, which are the values the senders provide)."""
     if not text.strip():
         raise Invalid(f"模板{field}不能为空", code="empty", details={"field": field})
-    for name in placeholders(text):
+    for name in placeholders(text, field):
         if name not in allowed:
             raise Invalid(f"模板{field}中的占位符 {{{name}}} 不可用：本模板只能使用 "
                           + ("、".join(f"{{{a}}}" for a in allowed) or "（无占位符）"),

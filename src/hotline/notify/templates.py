@@ -43,12 +43,37 @@ def load_templates(session: Session) -> int:
     return added
 
 
-def placeholders(text: str) -> list[str]:
-    """The ``{names}`` a template text uses; only plain names are allowed (no attributes or indexes)."""
+def unpaired_brace(text: str) -> str:
+    """Where a template's braces stop pairing up, in words: the character (counted from 1) and what
+    it lacks. ``{{`` and ``}}`` are literal braces; a placeholder runs from ``{`` to the next ``}``."""
+    i = 0
+    while i < len(text):
+        c = text[i]
+        if c in "{}" and text[i + 1:i + 2] == c:
+            i += 2
+            continue
+        if c == "}":
+            return f"第 {i + 1} 个字符「}}」前面没有对应的「{{」"
+        if c == "{":
+            end, inner = text.find("}", i + 1), text.find("{", i + 1)
+            if end < 0:
+                return f"第 {i + 1} 个字符「{{」（{text[i:i + 20]}）后面没有对应的「}}」"
+            if 0 <= inner < end:
+                return f"第 {i + 1} 个字符「{{」（{text[i:inner + 1]}）还没有用「}}」结束，又出现了「{{」"
+            i = end + 1
+            continue
+        i += 1
+    return "花括号的写法不对"
+
+
+def placeholders(text: str, field: str = "") -> list[str]:
+    """The ``{names}`` a template text uses; only plain names are allowed (no attributes or indexes).
+    ``field`` (标题, 正文) names the text in a refusal."""
     try:
         fields = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
-    except ValueError as exc:
-        raise Invalid(f"模板格式错误：{exc}（花括号须成对出现，字面花括号写作 {{{{ 或 }}}}）") from exc
+    except ValueError:
+        raise Invalid(f"模板{field}格式错误：花括号不成对，{unpaired_brace(text)}（占位符写作 {{名称}}，"
+                      f"字面花括号写作 {{{{ 或 }}}}）", code="invalid_template", details={"field": field}) from None
     for field in fields:
         if not field.isidentifier():
             raise Invalid(f"模板占位符 {{{field}}} 无效：只能使用字母、数字和下划线组成的名称",
