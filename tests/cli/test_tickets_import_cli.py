@@ -93,6 +93,11 @@ def test_an_xlsx_with_real_dates_and_the_errors_of_a_wrong_file(db, hotline, peo
     assert result.exit_code == 2 and "缺少列：事项分类" in result.output
     result = hotline("tickets", "import", str(tmp_path / "absent.csv"), "--by", people.agent.username)
     assert result.exit_code == 2 and "文件不存在" in result.output
+    cut_off = tmp_path / "cut-off.xlsx"
+    cut_off.write_bytes(book.read_bytes()[:200])  # a download that stopped early
+    result = hotline("tickets", "import", str(cut_off), "--by", people.agent.username)
+    assert result.exit_code == 2 and "cut-off.xlsx 不是有效的 Excel（.xlsx）文件" in result.output
+    assert "zip" not in result.output
     result = hotline("tickets", "import", str(book), "--by", "nobody")
     assert result.exit_code == 2 and "nobody" in result.output
     assert count(db) == 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from datetime import datetime
 
 import openpyxl
@@ -201,6 +203,13 @@ def test_a_job_posted_at_a_city_shows_the_city_by_name(site, session, staff):
     assert "<tr><th>工作地点</th><td>运城市</td></tr>" in client.get(f"/employment/jobs/{job_id}").text
 
 
+def _zip_of(name: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr(name, "<xml/>")
+    return out.getvalue()
+
+
 def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, staff):
     """A GBK-saved CSV was refused naming the server's temporary file (tmpy85gz1pw.csv), not 台账.csv."""
     client, csrf = _as(site, staff.village)
@@ -214,6 +223,12 @@ def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, 
     r = client.post("/employment/workers/import", data={"csrf": csrf},
                     files={"file": ("长" * 100 + ".csv", io.BytesIO(body), "text/csv")})
     assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 编码的 CSV" in r.text
+    for broken in (b"PK\x03\x04" + bytes(60), _zip_of("word/document.xml")):  # cut off; a .docx renamed
+        r = client.post("/employment/workers/import", data={"csrf": csrf},
+                        files={"file": ("台账.xlsx", io.BytesIO(broken), "application/octet-stream")})
+        error = r.text.split('class="error"')[1].split("</")[0]
+        assert r.status_code == 422 and "台账.xlsx 不是有效的 Excel（.xlsx）文件" in error, error
+        assert not re.search(r"zip|File|not", error), error  # openpyxl's words are not shown
     assert session.scalar(select(Worker.id)) is None
 
 

@@ -56,8 +56,10 @@ def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
 
         try:
             wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the same to the user
-            raise TableError(f"无法读取 Excel 文件 {p.name}：{exc}") from None
+        except Exception:  # noqa: BLE001 - any unreadable workbook is the same to the user
+            # A cut-off download, a .docx or a zip renamed: openpyxl's own words mean nothing to them.
+            raise TableError(f"{p.name} 不是有效的 Excel（.xlsx）文件（可能已损坏或是其他格式）："
+                             "请重新导出为 .xlsx 或 UTF-8 编码的 CSV") from None
         it = wb.worksheets[0].iter_rows(values_only=True)
         header = next(it, None)
         rows = [[_cell(v) for v in r] for r in it]
@@ -66,7 +68,7 @@ def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
     if data.startswith(OLE_MAGIC) or p.suffix.lower() == ".xls":
         raise TableError(f"{p.name} 是旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 编码的 CSV")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        raise TableError(f"{p.name} 不是有效的 Excel 文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
+        raise TableError(f"{p.name} 不是有效的 Excel（.xlsx）文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
