@@ -160,6 +160,22 @@ def test_an_id_no_row_can_have_is_404_on_every_endpoint(api: Api):
     assert BIG_ID in body["message"]
 
 
+def test_validation_messages_are_chinese_naming_the_field_and_keep_the_details(api: Api):
+    admin = api.as_("admin")
+    for params, words in (({"page": -1}, "页码（page）: 须不小于 1"), ({"per_page": 501}, "每页条数（per_page）: 须不大于 500"),
+                          ({"page": "abc"}, "页码（page）: 须为整数"),
+                          ({"employment_status": "busy"}, "就业状态（employment_status）: 取值无效，可选：stable、flexible、")):
+        body = error(admin.get("/employment/workers", params=params), 422, "invalid_request")
+        assert body["message"].startswith(words) and "Input should" not in body["message"], body
+    body = error(admin.get("/employment/workers", params={"page": -1}), 422, "invalid_request")
+    assert body["details"]["problems"] == [{"field": "page", "type": "greater_than_equal", "message": "须不小于 1",
+                                            "ctx": {"ge": 1}, "label": "页码"}]
+    body = error(admin.post("/employment/workers", json={"village_code": "140828102207", "name": "张" * 61}), 422)
+    assert body["message"] == "姓名（name）: 内容过长（最多 60 个字符）；就业状态（employment_status）: 缺少必填字段", body
+    body = error(admin.post("/employment/workers/search", json={"page": 0, "needs_help": "maybe"}), 422)
+    assert "须不小于 1" in body["message"] and "须为 true 或 false" in body["message"], body
+
+
 def test_unknown_ticket_is_404_and_wrong_method_405(api: Api):
     agent = api.as_("agent")
     for key in ("987654", "20991231-000001", "99999999999999999999", "²"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -19,24 +20,72 @@ log = logging.getLogger("hotline.api")
 
 _FIELD_MESSAGES = {
     "missing": "缺少必填字段",
-    "string_too_long": "内容过长",
-    "string_too_short": "内容过短",
+    "string_too_long": "内容过长（最多 {max_length} 个字符）",
+    "string_too_short": "内容过短（至少 {min_length} 个字符）",
+    "too_long": "项数过多（最多 {max_length} 项）",
+    "too_short": "项数过少（至少 {min_length} 项）",
+    "greater_than": "须大于 {gt}",
+    "greater_than_equal": "须不小于 {ge}",
+    "less_than": "须小于 {lt}",
+    "less_than_equal": "须不大于 {le}",
+    "multiple_of": "须为 {multiple_of} 的倍数",
+    "finite_number": "须为有限的数字",
     "int_parsing": "须为整数",
+    "int_from_float": "须为整数",
+    "int_parsing_size": "数字过大",
     "float_parsing": "须为数字",
     "bool_parsing": "须为 true 或 false",
     "datetime_from_date_parsing": "日期时间格式无效",
     "datetime_parsing": "日期时间格式无效",
+    "datetime_type": "日期时间格式无效",
     "date_from_datetime_parsing": "日期格式无效",
+    "date_from_datetime_inexact": "须为日期（不带时间）",
     "date_parsing": "日期格式无效",
-    "enum": "取值无效",
-    "literal_error": "取值无效",
+    "date_type": "日期格式无效",
+    "enum": "取值无效，可选：{expected}",
+    "literal_error": "取值无效，可选：{expected}",
+    "string_pattern_mismatch": "格式不对",
     "extra_forbidden": "不认识的字段",
     "string_type": "须为字符串",
     "int_type": "须为整数",
+    "float_type": "须为数字",
+    "bool_type": "须为 true 或 false",
     "list_type": "须为数组",
     "model_type": "须为 JSON 对象",
+    "model_attributes_type": "须为 JSON 对象",
     "dict_type": "须为 JSON 对象",
 }
+# Names of the query and path parameters people get wrong most, for the message (a body field is
+# named by its ``Field(title=...)`` instead).
+_PARAM_LABELS = {
+    "page": "页码", "per_page": "每页条数", "limit": "条数上限", "offset": "起始位置", "q": "搜索词", "year": "年份",
+    "level": "区划层级", "top": "前几名", "unit_id": "单位编号", "status": "状态", "state": "状态",
+    "overdue": "只看超期", "region_code": "行政区划代码", "village_code": "村（社区）编码",
+    "category_code": "事项分类编码", "received_from": "受理时间起", "received_to": "受理时间止", "since": "起始日期",
+    "needs_help": "是否需要帮扶", "employment_status": "就业状态", "group": "分组", "operation_id": "行动编号",
+}
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _message(err: dict[str, Any]) -> str:
+    """What is wrong with one field, in Chinese: pydantic's common errors translated with their limits
+    (``须不小于 1``); a custom error keeps its own (already Chinese) words; anything else is 取值无效."""
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    words = _FIELD_MESSAGES.get(kind)
+    if words is None:
+        msg = str(err.get("msg", ""))
+        return msg if _HAN.search(msg) else "取值无效"
+    if "expected" in ctx:  # "'a', 'b' or 'c'" -> a、b、c
+        ctx = {**ctx, "expected": "、".join(re.findall(r"'([^']*)'", str(ctx["expected"]))) or ctx["expected"]}
+    try:
+        return words.format(**ctx)
+    except (KeyError, IndexError):
+        return words.split("（")[0].split("，")[0]
+
+
+def _limits(err: dict[str, Any]) -> dict[str, Any]:
+    """The error's bounds (ge, le, max_length, expected, …) as plain JSON, for programs."""
+    return {k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, str | int | float | bool)}
 
 
 def _label(request: Request, loc: tuple[Any, ...]) -> str | None:
@@ -70,8 +119,11 @@ def install(app: FastAPI) -> None:
                 return JSONResponse(error_body("malformed_json", "请求体须为 JSON 对象，并带请求头 Content-Type: application/json"), 400)
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             field = ".".join(loc) or "body"
-            problem = {"field": field, "type": err.get("type"), "message": _FIELD_MESSAGES.get(err.get("type", ""), err.get("msg", ""))}
-            if label := _label(request, tuple(err.get("loc", ()))):
+            problem = {"field": field, "type": err.get("type"), "message": _message(err)}
+            if limits := _limits(err):
+                problem["ctx"] = limits
+            if label := _label(request, tuple(err.get("loc", ()))) or (
+                    _PARAM_LABELS.get(field) if (err.get("loc") or ("body",))[0] in ("query", "path") else None):
                 problem["label"] = label
             problems.append(problem)
         message = "；".join(f"{p['label']}（{p['field']}）: {p['message']}" if "label" in p else f"{p['field']}: {p['message']}"
