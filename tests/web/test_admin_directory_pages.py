@@ -128,6 +128,10 @@ def test_a_catalogue_rule_added_in_the_page_makes_the_catalogue_suggest_that_uni
     assert "派单规则" in html and "第 1 /" in html and "下一页" in html
     form = {"csrf": csrf, "category_code": "0502", "region_code": ZHULV, "lead_unit_code": "xiaxian-housing",
             "co_unit_codes": "xiaxian-housing", "note": ""}
+    empty = client.post("/admin/catalogue", data={"csrf": csrf})  # 添加 pressed with nothing chosen
+    assert empty.status_code == 422 and "请选择事项分类" in empty.text and "（空）" not in empty.text
+    r = client.post("/admin/catalogue", data={**form, "lead_unit_code": ""})
+    assert r.status_code == 422 and "请选择主办单位" in r.text and "（空）" not in r.text
     r = client.post("/admin/catalogue", data=form)
     assert r.status_code == 422 and "已是主办单位" in r.text and 'value="xiaxian-housing"' in r.text
     r = client.post("/admin/catalogue", data={**form, "co_unit_codes": "xiaxian-water"})

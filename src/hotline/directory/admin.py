@@ -392,10 +392,14 @@ def _rule(session: Session, rule_id: int) -> DispatchRule:
 
 def _rule_fields(session: Session, category_code: str, region_code: str, lead_unit_code: str,
                  co_unit_codes: str | Iterable[str]) -> tuple[str, str, int, list[int]]:
+    if not (category_code or "").strip():
+        raise Invalid("请选择事项分类", details={"field": "事项分类"})
     cat = category(session, category_code, "事项分类").code
     region = _region(session, region_code, "行政区划")
     if region is None:
         raise Invalid("行政区划：请填写行政区划代码", details={"field": "行政区划"})
+    if not (lead_unit_code or "").strip():
+        raise Invalid("请选择主办单位", details={"field": "主办单位"})
     lead = unit_by_code(session, lead_unit_code, "主办单位")
     if not lead.active:
         raise Invalid(f"主办单位：{lead.name} 已停用", details={"field": "主办单位"})
