@@ -86,6 +86,16 @@ def test_jobs_candidates_and_villages(api, session, staff):
     assert "/api/v1/employment/villages" in spec["paths"]
 
 
+def test_a_job_posted_for_a_whole_city_names_the_city(api, session, staff):
+    """The page showed 运城市 while the API gave an empty name for the same job."""
+    job = service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408",
+                          title="机修工", openings=2, pay="4000元/月")
+    session.commit()
+    admin = api.as_("admin")
+    assert admin.get(f"/employment/jobs/{job.id}").json()["place"] == {"code": "1408", "name": "运城市"}
+    assert [j["place"] for j in admin.get("/employment/jobs").json()] == [{"code": "1408", "name": "运城市"}]
+
+
 def test_a_whole_id_number_finds_the_person_within_scope_and_a_part_of_one_finds_nobody(api, session, staff):
     from tests.employment.test_id_search import number_ending_in_x
     number, x_number = id_number("19750312", "131"), number_ending_in_x()

@@ -483,4 +483,4 @@ def unit_name(snap: reference.Snapshot, unit_id: int | None) -> str:
 
 def region_name(snap: reference.Snapshot, code: str) -> str:
     """'夏县裴介镇朱吕村', or the city's or province's own name above the county level."""
-    return reference.region_label(snap, code) or (snap.regions[code][0] if code in snap.regions else "")
+    return reference.region_label(snap, code)

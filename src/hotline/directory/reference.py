@@ -130,6 +130,7 @@ def region_path(snap: Snapshot, code: str) -> list[str]:
 
 
 def region_label(snap: Snapshot, code: str) -> str:
-    """'夏县裴介镇朱吕村' from the county down (province and city omitted)."""
+    """'夏县裴介镇朱吕村' from the county down (province and city omitted); a city or a province, with
+    nothing at county level or below to name, by its own name ('长治市'), never an empty label."""
     names = [snap.regions[c][0] for c in reversed(region_path(snap, code)) if snap.regions[c][1] >= 3]
-    return "".join(names)
+    return "".join(names) or (snap.regions[code][0] if code in snap.regions else "")
