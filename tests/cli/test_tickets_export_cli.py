@@ -54,3 +54,10 @@ def test_an_unknown_account_or_status_is_an_error_and_writes_nothing(db, hotline
     r = hotline("tickets", "export", str(out), "--by", people.supervisor.username, "--status", "nonsense")
     assert r.exit_code == 2 and "未知状态" in r.output
     assert not list(tmp_path.glob("*.xlsx")) and not list(tmp_path.glob(".*.part"))
+
+
+def test_a_file_in_a_missing_directory_is_an_error_not_a_traceback(db, hotline, people, tmp_path):
+    out = tmp_path / "nonexistent" / "dir" / "x.xlsx"
+    r = hotline("tickets", "export", str(out), "--by", people.admin.username, "--limit", "5")
+    assert r.exit_code == 2 and "Traceback" not in r.output and "FileNotFoundError" not in r.output
+    assert r.output.strip() == f"错误：无法写入 {out}：目录 {out.parent} 不存在"

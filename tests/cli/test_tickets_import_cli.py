@@ -135,3 +135,12 @@ def test_a_file_without_received_times_imported_again_names_the_rows_and_tickets
     assert f"第 3 行：已导入过：与工单 {numbers[1]}" in again.stdout
     assert "2 行有问题，2 行均未导入" in again.stdout
     assert count(db) == 2
+
+
+def test_an_account_that_may_not_register_tickets_is_refused_once_up_front(db, hotline, people, tmp_path):
+    sheet = tmp_path / "letters.csv"
+    sheet.write_text(HEADER + GOOD, encoding="utf-8")
+    r = hotline("tickets", "import", str(sheet), "--by", people.handler_a.username)
+    assert r.exit_code == 2
+    assert r.output.strip() == f"错误：用户 {people.handler_a.username}（承办人）无权登记工单"  # not a refusal per row
+    assert count(db) == 0

@@ -10,6 +10,7 @@ or an unknown user ends with ``错误：…`` and exit status 2, as everywhere i
 
 from __future__ import annotations
 
+import errno
 import json
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import click
 
 from hotline.cli.incidents import active_user
+from hotline.kit.errors import Invalid
 
 
 @click.group()
@@ -64,6 +66,15 @@ def _day(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=clock.tz()) if value else None
 
 
+def _why(exc: OSError) -> str:
+    """Why a file could not be written, in words (the operating system's are English)."""
+    if isinstance(exc, FileNotFoundError):
+        return "目录不存在"
+    if isinstance(exc, PermissionError):
+        return "没有写入权限"
+    return "磁盘空间不足" if exc.errno == errno.ENOSPC else f"写入失败（系统错误 {exc.errno}）"
+
+
 @tickets.command("export")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False, writable=True))
 @click.option("--by", "username", required=True, help="The staff account whose data scope applies.")
@@ -89,6 +100,8 @@ def export_tickets(env: Any, file: Path, username: str, q: str, status: tuple[st
 
     f = queries.TicketFilter(q=q.strip() or None, status=list(status), overdue=True if overdue else None,
                              region_code=region_code, received_from=_day(received_from), received_to=_day(received_to))
+    if not file.parent.is_dir():  # said before a long export, not after it
+        raise Invalid(f"无法写入 {file}：目录 {file.parent} 不存在", code="unwritable_file")
     with env.db.transaction(write=False) as session:
         scope = scope_for(active_user(session, username))
         place = reference.region_label(reference.snapshot(session), region_code) if region_code else ""
@@ -97,6 +110,8 @@ def export_tickets(env: Any, file: Path, username: str, q: str, status: tuple[st
         try:
             done = export.write(session, scope, f, part, filters_text=export.describe(f, place), limit=limit)
             part.replace(file)
+        except OSError as exc:
+            raise Invalid(f"无法写入 {file}：{_why(exc)}", code="unwritable_file") from None
         finally:
             part.unlink(missing_ok=True)
     if as_json:

@@ -35,15 +35,16 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import User
+from hotline.accounts.models import ROLE_LABELS, User
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
 from hotline.importing.models import TicketImport
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.errors import DomainError, Invalid, PermissionDenied
 from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
 from hotline.tickets import lifecycle, validation
 from hotline.tickets.models import Channel, Ticket
+from hotline.tickets.policy import ACTION_ROLES
 from hotline.tickets.views import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
 
 __all__ = ["COLUMNS", "ImportResult", "RowProblem", "fingerprint", "import_file"]
@@ -225,7 +226,11 @@ def _register(session: Session, fields: dict[str, Any], *, actor: User, mark: st
 
 def import_file(session: Session, path: Path | str, *, actor: User, dry_run: bool = False) -> ImportResult:
     """Register every row of ``path`` as a ticket by ``actor`` in ``session``; the caller commits
-    when ``result.ok`` and not ``dry_run``, and rolls back otherwise (nothing half-imported)."""
+    when ``result.ok`` and not ``dry_run``, and rolls back otherwise (nothing half-imported). An
+    account whose role may not register tickets is refused once, before the file is read."""
+    if actor.role not in ACTION_ROLES["register"]:
+        raise PermissionDenied(f"用户 {actor.username}（{ROLE_LABELS[actor.role]}）无权登记工单",
+                               code="role_cannot_register")
     try:
         header, rows = read_rows(path)
     except TableError as err:
