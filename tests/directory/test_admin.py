@@ -70,6 +70,19 @@ def test_a_second_active_unit_of_the_same_name_is_refused(s):
     assert not other.active
 
 
+def test_a_unit_phone_must_be_a_phone_number(s):
+    with refused("电话：电话号码「abc」无法识别（填座机如 0359-1234567、手机号或 12345 这样的服务号码）"):
+        admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", phone="abc")
+    with refused("电话：电话号码「0359-12」不是有效号码"):
+        admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", phone="0359-12")
+    unit = admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", phone=" 0359-1234567 ")
+    assert unit.phone == "0359-1234567"
+    keep = dict(name="运城市12345热线中心", parent_code=None, region_code="1408", active=True, open_tickets=0)
+    assert admin.edit_unit(s, code="yuncheng-12345", phone="12345", **keep).phone == "12345"  # a service number
+    with refused("电话：电话号码「abc」无法识别"):
+        admin.edit_unit(s, code="yuncheng-12345", phone="abc", **keep)
+
+
 def test_a_parent_below_the_unit_itself_is_refused(s):
     gov = s.scalar(select(Unit).where(Unit.code == "xiaxian-gov"))
     keep = dict(name=gov.name, phone=gov.phone, region_code=gov.region_code, active=True, open_tickets=0)

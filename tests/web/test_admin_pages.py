@@ -170,6 +170,20 @@ def test_a_refused_user_is_told_why_in_the_pages_words(site):
     assert "agent, dispatcher" not in r.text
 
 
+def test_a_user_phone_and_username_are_checked(site):
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "username": "qa-h8", "display_name": "测试", "role": "agent", "unit_code": "",
+            "phone": "abc", "password": "secret-pass-1"}
+    r = client.post("/admin/users", data=form)
+    assert r.status_code == 422 and "电话号码「abc」无法识别" in r.text and 'value="abc"' in r.text
+    r = client.post("/admin/users", data={**form, "phone": "13803590001", "username": "qa h8"})
+    assert r.status_code == 422 and "用户名「qa h8」无效：须为 1–60 个字母、数字或 - _ . " in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(User.id).where(User.username.in_(["qa-h8", "qa h8"]))) is None
+    r = client.post("/admin/users", data={**form, "phone": "13803590001", "username": "qa_h8.x"})
+    assert r.status_code == 303
+
+
 def test_the_admin_enters_a_year_of_holidays(site):
     client, csrf = site.signed_in("admin")
     r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031", "days_off": "2031-01-01:元旦\n2031-13-01",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import datetime
@@ -13,11 +14,13 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import ROLE_LABELS, ApiToken, Role, User
 from hotline.directory.models import Unit
-from hotline.kit import clock
+from hotline.kit import clock, phones
 from hotline.kit.errors import Invalid, NotFound, Unauthenticated
 from hotline.kit.ids import hash_token, new_token
 
 _hasher = PasswordHasher()
+# What a username may hold: typed at sign-in and after --by, so no spaces or look-alike characters.
+USERNAME = re.compile(r"[A-Za-z0-9._-]{1,60}")
 
 
 def hash_password(password: str) -> str:
@@ -49,8 +52,9 @@ def add_user(
     except ValueError:
         raise Invalid(f"未知角色「{role}」，可选：{'、'.join(ROLE_LABELS.values())}",
                       details={"field": "role"}) from None
-    if not username or not username.isascii() or len(username) > 60:
-        raise Invalid("用户名须为 1–60 个 ASCII 字符")
+    if not USERNAME.fullmatch(username or ""):
+        raise Invalid(f"用户名「{username}」无效：须为 1–60 个字母、数字或 - _ . （如 xiaxian-water-1），不能有空格",
+                      details={"field": "username"})
     # Unique regardless of case, so no two accounts differ only in it (qa-h1, QA-H1); sign-in and
     # --by still match the name exactly as stored, which is then never ambiguous.
     same = session.scalar(select(User.username).where(func.lower(User.username) == username.lower()))
@@ -69,7 +73,7 @@ def add_user(
         display_name=display_name or username,
         role=role,
         unit_id=unit_id,
-        phone=phone,
+        phone=phones.checked(phone, field="phone"),
         password_hash=hash_password(password) if password else None,
         active=True,
         created_at=clock.now(),

@@ -30,6 +30,7 @@ from hotline.directory.models import (
     UnitKind,
     UnitRegion,
 )
+from hotline.kit import phones
 from hotline.kit.errors import Invalid, NotFound
 
 UNIT_KIND_NAMES = {UnitKind.hotline_center: "热线中心", UnitKind.government: "人民政府", UnitKind.bureau: "职能部门",
@@ -64,6 +65,16 @@ def _text(value: str | None, field: str, *, most: int, required: bool = True) ->
 
 
 # ---------------------------------------------------------------- units
+
+
+def _phone(value: str | None) -> str | None:
+    """A unit's phone: a valid landline or mobile number, or a service number such as 12345."""
+    text = _text(value, "电话", most=40, required=False)
+    try:
+        return phones.checked(text, field="电话", service_numbers=True)
+    except Invalid as exc:
+        raise Invalid(f"电话：{exc.message}（填座机如 0359-1234567、手机号或 12345 这样的服务号码）",
+                      code=exc.code, details=exc.details) from None
 
 
 def unit_by_code(session: Session, code: str, field: str = "单位编码") -> Unit:
@@ -122,7 +133,7 @@ def add_unit(session: Session, *, code: str, name: str, kind: str, parent_code: 
     parent_id, region = _parent(session, None, parent_code), _region(session, region_code, "所在地区")
     _no_namesake(session, unit_name or "", None)
     unit = Unit(code=code, name=unit_name, kind=unit_kind, active=True, parent_id=parent_id, region_code=region,
-                phone=_text(phone, "电话", most=40, required=False))
+                phone=_phone(phone))
     session.add(unit)
     session.flush()
     wanted = parse_regions(serves)
@@ -142,7 +153,7 @@ def edit_unit(session: Session, *, code: str, name: str, phone: str | None, pare
     if active and (new_name != unit.name or not unit.active):
         _no_namesake(session, new_name, unit.id)
     unit.name = new_name
-    unit.phone = _text(phone, "电话", most=40, required=False)
+    unit.phone = _phone(phone)
     unit.parent_id = _parent(session, unit, parent_code)
     unit.region_code = _region(session, region_code, "所在地区")
     unit.active = active

@@ -7,6 +7,7 @@ import functools
 import phonenumbers
 
 from hotline.directory.reference import Snapshot
+from hotline.kit import phones
 from hotline.kit.errors import Invalid
 from hotline.tickets.models import Satisfaction, Urgency
 
@@ -28,13 +29,7 @@ def normalize_phone(raw: str | None) -> str | None:
     """A Chinese mobile or landline number in E.164 (+8613800000000), or ``Invalid``."""
     if raw is None or not raw.strip():
         return None
-    text = raw.strip()
-    try:
-        number = phonenumbers.parse(text, "CN")
-    except phonenumbers.NumberParseException:
-        raise Invalid(f"电话号码「{text}」无法识别", code="invalid_phone", details={"field": "caller_phone"}) from None
-    if not phonenumbers.is_valid_number(number):
-        raise Invalid(f"电话号码「{text}」不是有效号码", code="invalid_phone", details={"field": "caller_phone"})
+    number = phones.parse(raw, field="caller_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
