@@ -190,6 +190,19 @@ def test_editing_keeps_the_id_number_unseen_and_activities_add_records(site, ses
     assert r.status_code == 403 and "只能修改本辖区" in r.text
 
 
+def test_attendees_of_one_name_can_be_told_apart(site, session, staff):
+    """Two 杨卫东 of 朱吕村 were both offered as 「杨卫东（稳定就业）」."""
+    older = make_worker(session, ZHULV, name="杨卫东", employment_status="稳定就业", birth_year="1975")
+    younger = make_worker(session, ZHULV, name="杨卫东", employment_status="稳定就业", birth_year="1988")
+    twins = [make_worker(session, ZHULV, name="李秀英", gender="女", birth_year="1982") for _ in range(2)]
+    session.commit()
+    client, _csrf = _as(site, staff.village)
+    html = client.get(f"/employment/activities?village={ZHULV}&year=2026").text
+    labels = {int(v): t.strip() for v, t in re.findall(r'name="worker_ids" value="(\d+)"[^>]*>([^<]*)</label>', html)}
+    assert labels[older.id] == "杨卫东（1975 年生，稳定就业）" and labels[younger.id] == "杨卫东（1988 年生，稳定就业）"
+    assert [labels[t.id] for t in twins] == [f"李秀英（1982 年生，未就业，台账编号 {t.id}）" for t in twins]
+
+
 def test_a_job_posted_at_a_city_shows_the_city_by_name(site, session, staff):
     """A job posted for a whole city (长治市某机械厂 in the demo) showed its code, 1408, as the place."""
     service.add_job(session, EVERYWHERE, actor=None, employer="运城市某机械厂", region_code="1408", title="操作工",

@@ -3,6 +3,7 @@ full-employment village overview (充分就业村). The scope rules are those of
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -209,6 +210,10 @@ def _activities_page(request: Request, w: Work, *, village: str = "", year: int 
     if pick and w.scope.covers(pick):
         found, _total = queries.list_workers(w.session, w.scope, queries.WorkerFilter(village_code=pick), per_page=500)
         people = [worker_row(w, p) for p in found]
+        # People of one name are told apart by birth year, and by ledger number when that is shared too.
+        born = Counter((p["name"], p["birth_year"]) for p in people)
+        for p in people:
+            p["twin"] = born[p["name"], p["birth_year"]] > 1
     return page(request, "employment/activities.html", status_code=status_code, title="六个一活动", items=items,
                 villages=choices, village=village, typed=typed or {}, error=error, notice=notice, people=people,
                 pick=pick, kinds=ACTIVITY_LABELS, year=year, years=range(clock.local().year, clock.local().year - 3, -1),
