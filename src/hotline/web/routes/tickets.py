@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
@@ -21,12 +23,13 @@ from hotline.kit.errors import DomainError, NotFound
 from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
 from hotline.tickets import export, lifecycle, queries, views
+from hotline.tickets.models import Ticket
 from hotline.tickets.policy import ACTION_ROLES
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
-from hotline.web.session import COOKIE, database, page_work
+from hotline.web.session import COOKIE, PageContext, database, page_work
 from hotline.web.uploads import held_as_uploaded
 
 router = APIRouter(include_in_schema=False)
@@ -220,46 +223,45 @@ def ticket_page(request: Request, key: str, assessed: str = "", answered: str = 
         return _render_ticket(request, ctx, ticket, notice=notice)
 
 
+def _act_on_ticket(request: Request, key: str, csrf: str, act: Callable[[PageContext, Ticket], None], done: str,
+                   **typed: Any) -> Response:
+    """A form posted from the ticket page: ``act`` does it in one transaction, then back to the page
+    with ``?done`` (its notice); a refusal rolls back and shows the page with the error and what was
+    typed (``typed``: the template's names for it)."""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        try:
+            ticket = _ticket_or_404(ctx, key)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+        try:
+            act(ctx, ticket)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
+                                  error=err.message, **typed)
+        return RedirectResponse(f"/tickets/{ticket.number}?{done}", status_code=303)
+
+
 @router.post("/tickets/{key}/assessment")
 def assessment(request: Request, key: str, csrf: str = Form(""), reason: str = Form(""),
                note: str = Form("")) -> Response:
     """考核认定: a supervisor rules the ticket out of 三率 (invalid or malicious) or back in."""
-    with page_work(request, write=True, posted_csrf=csrf) as ctx:
-        try:
-            ticket = _ticket_or_404(ctx, key)
-        except NotFound as missing:
-            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
-        try:
-            if reason == "count":
-                exclusions.include(ctx.session, ticket, actor=ctx.user, note=note)
-            else:
-                exclusions.exclude(ctx.session, ticket, actor=ctx.user, reason=reason, note=note)
-            ctx.session.flush()
-        except DomainError as err:
-            ctx.session.rollback()
-            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
-                                  error=err.message)
-        return RedirectResponse(f"/tickets/{ticket.number}?assessed=1", status_code=303)
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        if reason == "count":
+            exclusions.include(ctx.session, ticket, actor=ctx.user, note=note)
+        else:
+            exclusions.exclude(ctx.session, ticket, actor=ctx.user, reason=reason, note=note)
+    return _act_on_ticket(request, key, csrf, act, "assessed=1")
 
 
 def _decide(request: Request, key: str, csrf: str, action: str, reason: str) -> Response:
     """办结 or 重办 after the callback, through the lifecycle (which checks the role and the status)."""
-    with page_work(request, write=True, posted_csrf=csrf) as ctx:
-        try:
-            ticket = _ticket_or_404(ctx, key)
-        except NotFound as missing:
-            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
-        try:
-            if action == "close":
-                lifecycle.close(ctx.session, ticket, actor=ctx.user, reason=reason.strip() or None)
-            else:
-                lifecycle.reopen(ctx.session, ticket, actor=ctx.user, reason=reason.strip() or None)
-            ctx.session.flush()
-        except DomainError as err:
-            ctx.session.rollback()
-            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
-                                  error=err.message, typed_reason={"action": action, "reason": reason})
-        return RedirectResponse(f"/tickets/{ticket.number}?decided={action}", status_code=303)
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        move = lifecycle.close if action == "close" else lifecycle.reopen
+        move(ctx.session, ticket, actor=ctx.user, reason=reason.strip() or None)
+    return _act_on_ticket(request, key, csrf, act, f"decided={action}",
+                          typed_reason={"action": action, "reason": reason})
 
 
 @router.post("/tickets/{key}/close")
@@ -275,20 +277,10 @@ def reopen_ticket(request: Request, key: str, csrf: str = Form(""), reason: str 
 @router.post("/tickets/{key}/supervision/{order_id}/answer")
 def answer_order(request: Request, key: str, order_id: str, csrf: str = Form(""), answer: str = Form("")) -> Response:
     """答复督办: the ordered unit's handler (or an admin) answers the order once, from the ticket page."""
-    with page_work(request, write=True, posted_csrf=csrf) as ctx:
-        try:
-            ticket = _ticket_or_404(ctx, key)
-        except NotFound as missing:
-            return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
+    def act(ctx: PageContext, ticket: Ticket) -> None:
         order = (ctx.session.get(SupervisionOrder, int(order_id))
                  if order_id.isdigit() and 0 < int(order_id) < 2**31 else None)
-        try:
-            if order is None or order.ticket_id != ticket.id:
-                raise NotFound(f"工单 {ticket.number} 没有这张督办单")
-            orders.answer_order(ctx.session, order, actor=ctx.user, answer=answer)
-            ctx.session.flush()
-        except DomainError as err:
-            ctx.session.rollback()
-            return _render_ticket(request, ctx, _ticket_or_404(ctx, key), status_code=err.http_status,
-                                  error=err.message, typed_answer={"order_id": order_id, "answer": answer})
-        return RedirectResponse(f"/tickets/{ticket.number}?answered=1", status_code=303)
+        if order is None or order.ticket_id != ticket.id:
+            raise NotFound(f"工单 {ticket.number} 没有这张督办单")
+        orders.answer_order(ctx.session, order, actor=ctx.user, answer=answer)
+    return _act_on_ticket(request, key, csrf, act, "answered=1", typed_answer={"order_id": order_id, "answer": answer})
