@@ -105,6 +105,16 @@ def test_an_overdue_ticket_is_listed_under_overdue_and_the_admin_picks_the_unit(
     assert agent.get("/unit").status_code == 403
 
 
+def test_a_refused_action_on_a_ticket_listed_twice_opens_its_form_once(site, session, people):
+    ticket = make_ticket(session, people, Status.in_progress)
+    session.commit()
+    clock.freeze(ticket.reply_due_at + timedelta(hours=1))  # 办理中 and 已超期 both list it
+    client, csrf = site.signed_in("handler_a")
+    r = client.post(f"/unit/{ticket.number}/reply", data={"csrf": csrf, "text": " "})
+    assert r.status_code == 422 and r.text.count(f'href="/tickets/{ticket.number}"') == 2
+    assert r.text.count('<details class="actions" open>') == 1
+
+
 def test_a_unit_action_without_its_csrf_token_is_refused(site, session, people):
     ticket = make_ticket(session, people, Status.dispatched)
     session.commit()
