@@ -170,6 +170,9 @@ def test_a_refused_form_keeps_the_merge_target_chosen_and_the_panels_beside_it(k
         assert chosen.search(r.text), r.text
         assert not re.search(r'<input type="radio" name="merge_into" value="" form="intake-form" checked>', r.text)
         assert 'class="kb-hit"' in r.text and "供水管道漏水怎么报修" in r.text  # the answers being read stay
+        # The caller's history loads again with the page when a phone was typed (htmx trigger "load").
+        phone_input = re.search(r'<input name="caller_phone"[^>]*>', r.text).group(0)
+        assert ('hx-trigger="load, ' in phone_input) == bool(refused["caller_phone"]), phone_input
     # Left alone, the form comes back with 不并单 chosen; a target no longer offered is not chosen.
     r = agent.post("/agent/intake", data=_form(csrf, caller_phone="1393590"))
     assert re.search(r'<input type="radio" name="merge_into" value="" form="intake-form" checked>', r.text)
