@@ -73,6 +73,11 @@ def test_after_a_bad_callback_the_ticket_page_offers_close_and_reopen(site, sess
     closed = make_ticket(session, people, Status.callback_done)
     session.commit()
     agent, csrf = site.signed_in("agent")
+    # The callback queue lists them with the verdict and a link to the ticket page, where they are decided.
+    queue = agent.get("/callbacks").text
+    waiting = queue[queue.index("已回访，待办结或重办"):]
+    assert "（2）" in waiting and "水还是时有时无" in waiting and "不满意" in waiting
+    assert f'href="/tickets/{reopened.number}"' in waiting and f'href="/tickets/{closed.number}"' in waiting
     page = agent.get(f"/tickets/{reopened.number}").text
     assert "回访结果" in page and "未解决，不满意" in page and "水还是时有时无" in page
     assert f'action="/tickets/{reopened.number}/close"' in page and ">办结</button>" in page
@@ -93,6 +98,7 @@ def test_after_a_bad_callback_the_ticket_page_offers_close_and_reopen(site, sess
     r = dispatcher.post(f"/tickets/{closed.number}/close", data={"csrf": csrf, "reason": "已现场核实供水正常"})
     assert r.status_code == 303 and _status(site, closed.number) == Status.closed
     assert "工单已办结" in dispatcher.get(r.headers["location"]).text
+    assert "已回访，待办结或重办" not in agent.get("/callbacks").text  # both decided: the section is gone
 
 
 def test_every_rounds_reply_stays_on_the_timeline(site, session, people):

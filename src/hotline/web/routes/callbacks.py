@@ -33,8 +33,16 @@ OUTCOMES = {
 def _render(request: Request, ctx: PageContext, status_code: int = 200, error: str | None = None,
             typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
     tasks, total = callback_queries.queue(ctx.session, scope=ctx.scope, now=clock.now(), limit=100)
+    # Called back but neither closed nor reopened by the rules (e.g. a bad verdict while automatic
+    # reopening is off): someone decides on the ticket page, so they are listed with a link there.
+    decide, waiting = queries.list_tickets(ctx.session, ctx.scope, queries.TicketFilter(status=[Status.callback_done.value]),
+                                           per_page=50)
     return page(request, "callbacks/queue.html", status_code=status_code, tasks=tasks, total=total,
-                error=error, typed=typed or {}, notice=notice, satisfaction=SATISFACTION, title="回访")
+                error=error, typed=typed or {}, notice=notice, satisfaction=SATISFACTION, title="回访",
+                to_decide=[{"number": t.number, "title": t.title, "callback_at": t.callback_at,
+                            "resolved": t.resolved, "comment": t.callback_comment,
+                            "satisfaction": dict(SATISFACTION).get(t.satisfaction.value if t.satisfaction else "", "—")}
+                           for t in decide], to_decide_total=waiting)
 
 
 @router.get("/callbacks")
