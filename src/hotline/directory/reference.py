@@ -130,7 +130,16 @@ def region_path(snap: Snapshot, code: str) -> list[str]:
 
 
 def region_label(snap: Snapshot, code: str) -> str:
-    """'夏县裴介镇朱吕村' from the county down (province and city omitted); a city or a province, with
+    """'夏县裴介镇朱吕村' from the county down (province and city omitted; a level whose name begins with
+    its parent's, as 稷山县经济技术开发区, stands alone); a city or a province, with
     nothing at county level or below to name, by its own name ('长治市'), never an empty label."""
-    names = [snap.regions[c][0] for c in reversed(region_path(snap, code)) if snap.regions[c][1] >= 3]
+    names: list[str] = []
+    for c in reversed(region_path(snap, code)):
+        if snap.regions[c][1] < 3:
+            continue
+        name = snap.regions[c][0]
+        if names and name.startswith(names[-1]):  # 稷山县经济技术开发区 names its county itself
+            names[-1] = name
+        else:
+            names.append(name)
     return "".join(names) or (snap.regions[code][0] if code in snap.regions else "")
