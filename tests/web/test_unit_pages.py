@@ -115,6 +115,21 @@ def test_a_refused_action_on_a_ticket_listed_twice_opens_its_form_once(site, ses
     assert r.text.count('<details class="actions" open>') == 1
 
 
+def test_a_refused_action_keeps_the_address_bar_on_the_inbox(site, session, people):
+    """htmx draws the refusal in place; without ``HX-Push-Url: false`` the address bar showed the
+    form's action (/unit/N/suspend), and a reload fetched it by GET: 405."""
+    ticket = make_ticket(session, people, Status.in_progress)
+    session.commit()
+    client, csrf = site.signed_in("handler_a")
+    r = client.post(f"/unit/{ticket.number}/suspend", data={"csrf": csrf, "reason": ""},
+                    headers={"HX-Request": "true", "HX-Boosted": "true"})
+    assert r.status_code == 422 and "挂起理由" in r.text and r.headers["HX-Push-Url"] == "false"
+    assert client.get(f"/unit/{ticket.number}/suspend").status_code == 405  # what a reload of that address got
+    r = client.post(f"/unit/{ticket.number}/suspend", data={"csrf": csrf, "reason": "等待来电人补充材料"},
+                    headers={"HX-Request": "true"}, follow_redirects=False)
+    assert r.status_code == 303 and "HX-Push-Url" not in r.headers  # a success goes to /unit?done=…
+
+
 def test_a_unit_action_without_its_csrf_token_is_refused(site, session, people):
     ticket = make_ticket(session, people, Status.dispatched)
     session.commit()

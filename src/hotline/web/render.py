@@ -88,4 +88,10 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
     html = env.get_template(template).render(
         request=request, user=user, csrf=getattr(request.state, "csrf", ""),
         nav=_nav(user), path=request.url.path, **context)
-    return HTMLResponse(html, status_code=status_code)
+    response = HTMLResponse(html, status_code=status_code)
+    if request.method == "POST" and request.headers.get("HX-Request"):
+        # A form's refusal (or result) drawn in place: the address bar stays where the person was.
+        # htmx would otherwise show the form's action (/unit/…/suspend), which a reload fetches by
+        # GET and gets 405.
+        response.headers["HX-Push-Url"] = "false"
+    return response
