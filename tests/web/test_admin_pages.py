@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.accounts.models import Role, User
 from hotline.directory.models import Holiday, HolidayYear, Setting
@@ -157,6 +158,12 @@ def test_usernames_differing_only_in_case_are_one_name(site):
     assert r.status_code == 422 and "用户名 QA-H1 已存在（已有用户 qa-h1，用户名不区分大小写）" in r.text
     with site.db.transaction(write=False) as s:
         assert list(s.scalars(select(User.username).where(User.username.in_(["qa-h1", "QA-H1"])))) == ["qa-h1"]
+    # Typed with another case at sign-in, the name finds the one person.
+    r = site.browser().post("/login", data={"username": "QA-H1", "password": "secret-pass-1"})
+    assert r.status_code == 303 and r.headers["location"] == "/agent/intake"
+    # The database refuses the pair too, whatever wrote it (two processes at once, a script).
+    with pytest.raises(IntegrityError), site.db.transaction() as s:
+        s.add(User(username="Qa-h1", display_name="测试", role=Role.agent, created_at=datetime.now(UTC)))
 
 
 def test_a_refused_user_is_told_why_in_the_pages_words(site):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.directory.models import Unit
@@ -46,6 +46,9 @@ class User(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit | None] = relationship()
+
+    # Usernames are unique whatever their case: Agent1 and agent1 are one person at sign-in.
+    __table_args__ = (Index("uq_users_username_lower", func.lower(username), unique=True),)
 
 
 class ApiToken(Base):

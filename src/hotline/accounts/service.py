@@ -87,7 +87,7 @@ def create_token(
     session: Session, *, username: str, name: str = "cli", expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
     """Issue a token; the plain token is returned once and never stored."""
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
     if user is None:
         raise NotFound(f"用户 {username} 不存在")
     plain = new_token()

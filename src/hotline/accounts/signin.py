@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User, WebSession
@@ -38,7 +38,8 @@ def sign_in(session: Session, username: str, password: str) -> Signed | Refusal:
 
     A refusal is returned, not raised, so the caller commits the failure count with it."""
     now = clock.now()
-    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    # Usernames are unique whatever their case (index uq_users_username_lower): Agent1 signs in as agent1.
+    user = session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
     if user is None or not user.active or not user.password_hash:
         verify_password(_DUMMY, password or "")  # same time as a real check: no username probing
         return Refusal(WRONG)
