@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -155,6 +156,13 @@ def test_the_handler_sees_the_ticket_page_with_deadlines_and_timeline(server, pa
     page.goto(f"{server['url']}/tickets")
     assert server["number"] in page.inner_text("table")
     shot(page, "tickets")
+    # 导出 Excel downloads the workbook; the page stays (not the file's bytes swapped into it).
+    with page.expect_download() as download:
+        page.click("text=导出 Excel")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    with zipfile.ZipFile(download.value.path()) as book:
+        assert "xl/workbook.xml" in book.namelist()
+    assert page.url.endswith("/tickets") and server["number"] in page.inner_text("table")
 
 
 def test_a_handler_of_another_unit_is_refused(server, page):
