@@ -205,6 +205,15 @@ def test_the_admin_enters_a_year_of_holidays(site):
     with site.db.transaction(write=False) as s:
         assert s.get(HolidayYear, 2031) is not None
         assert len(list(s.scalars(select(Holiday).where(Holiday.day >= date(2031, 1, 1), Holiday.day <= date(2031, 12, 31))))) == 9
+    # The year's page holds its entries in the form: one more day is added without retyping the year.
+    form = re.search(r'<textarea name="days_off"[^>]*>([^<]*)</textarea>', html).group(1)
+    assert form.split("\n") == ["2031-01-01:元旦", "2031-01-30..2031-02-05:春节"]
+    assert re.search(r'<textarea name="workdays"[^>]*>([^<]*)</textarea>', html).group(1) == "2031-01-26:春节"
+    r = client.post("/admin/holidays", data={"csrf": csrf, "year": "2031", "days_off": form + "\n2031-03-02:地方停工",
+                                             "workdays": "2031-01-26:春节"})
+    assert r.status_code == 303 and "在办工单的时限已按新的工作日重新计算" in client.get(r.headers["location"]).text
+    with site.db.transaction(write=False) as s:
+        assert len(list(s.scalars(select(Holiday).where(Holiday.day >= date(2031, 1, 1), Holiday.day <= date(2031, 12, 31))))) == 10
 
 
 def test_a_dispatcher_is_refused_and_a_post_without_csrf_is_refused(site):

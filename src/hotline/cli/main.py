@@ -366,14 +366,16 @@ def _days(spec: str) -> list[tuple[date, str]]:
 @pass_env
 def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...]) -> None:
     """Enter a year's holidays and 调休 working days (replaces what the year had)."""
+    from hotline.directory import reference
     from hotline.directory.holidays import set_year
-    from hotline.tickets.deadlines import recompute_provisional
+    from hotline.supervision.orders import follow_holiday_change, moved_text
 
     with env.db.transaction() as session:
+        before = reference.snapshot(session).calendar
         count = set_year(session, year, days_off=[d for s in off for d in _days(s)],
                          workdays=[d for s in work for d in _days(s)])
-        changed = recompute_provisional(session, actor=None)
-    click.echo(f"{year} 年节假日已录入：{count} 个调整日；重新计算了 {changed} 张工单的时限")
+        moved = follow_holiday_change(session, before, actor=None)
+    click.echo(f"{year} 年节假日已录入：{count} 个调整日；{moved_text(moved)}")
 
 
 @holidays.command("list")

@@ -3,6 +3,7 @@ answered by the unit, swept when their own deadline passes unanswered."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -12,11 +13,13 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import Role, User
 from hotline.directory import reference
 from hotline.kit import clock
+from hotline.kit.calendar import WorkCalendar
 from hotline.kit.db import Database, insert_now
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
 from hotline.notify import recipients
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderLevel, OrderState, SupervisionOrder
 from hotline.tickets import validation
+from hotline.tickets.deadlines import recompute_after_holidays
 from hotline.tickets.models import Ticket
 from hotline.tickets.policy import authorize
 from hotline.tickets.states import OPEN, STATUS_LABELS
@@ -206,3 +209,35 @@ def _order_overdue(session: Session, order: SupervisionOrder, now: datetime) -> 
         context={"ticket_number": ticket.number, "level": ORDER_LEVEL_LABELS[order.level],
                  "unit_name": snap.units[order.unit_id][1], "deadline": _local(order.due_at)})
 
+
+
+@dataclass(frozen=True)
+class HolidayChange:
+    tickets: int  # tickets whose deadlines moved
+    orders: int  # open supervision orders whose 答复时限 moved
+
+
+def follow_holiday_change(session: Session, before: WorkCalendar, *, actor: User | None) -> HolidayChange:
+    """After the holiday table changed (``before`` is the calendar as it was), move what counts in
+    working days: the running deadlines of open tickets (``deadlines.recompute_after_holidays``) and
+    the 答复时限 of open supervision orders not yet declared overdue, each re-counted from its issue
+    time with as many working days as it was given."""
+    tickets = recompute_after_holidays(session, before, actor=actor)
+    after, tz = reference.snapshot(session).calendar, clock.tz()
+    moved = 0
+    for order in session.scalars(select(SupervisionOrder).where(
+            SupervisionOrder.state == OrderState.open, SupervisionOrder.overdue_at.is_(None))):
+        days = next((n for n in range(1, 61)
+                     if before.add_working_days(order.issued_at, n, tz, strict=False) == order.due_at), None)
+        if days is None:  # a due time set by hand, not a count of working days
+            continue
+        due = after.add_working_days(order.issued_at, days, tz, strict=False)
+        if due != order.due_at:
+            order.due_at, moved = due, moved + 1
+    return HolidayChange(tickets=tickets, orders=moved)
+
+
+def moved_text(moved: HolidayChange) -> str:
+    """What a holiday change moved, as the admin is told it."""
+    text = f"{moved.tickets} 张在办工单的时限已按新的工作日重新计算"
+    return text + (f"，{moved.orders} 张督办单的答复时限随之调整" if moved.orders else "")

@@ -3,15 +3,16 @@ provisional ones once the holiday table covers their year. Never touches a statu
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.directory import reference
 from hotline.kit import clock
+from hotline.kit.calendar import WorkCalendar
 from hotline.tickets import sla
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.states import OPEN
@@ -64,29 +65,40 @@ def note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
     ticket.due_basis = basis
 
 
-def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None) -> TicketEvent | None:
-    """Recompute deadlines that were provisional (a year without holiday data) once the holiday
-    table covers them: the start, the limit, approved extensions and paused time are re-applied."""
+def _recomputed(entry: dict[str, Any], calendar: Any, tz: Any) -> tuple[datetime, str | None]:
+    """A stage's due time from its basis: the start, the limit, approved extensions, paused time."""
+    due = sla.add_limit(datetime.fromisoformat(entry["from"]), sla.Limit(entry["amount"], entry["unit"]),
+                        calendar, tz)
+    at, warning = due.at, due.warning
+    for amount, unit in entry.get("extensions", []):
+        step = sla.add_limit(at, sla.Limit(amount, unit), calendar, tz)
+        at, warning = step.at, warning or step.warning
+    for since, until in entry.get("pauses", []):
+        at, w = sla.shift_for_pause(at, datetime.fromisoformat(since), datetime.fromisoformat(until),
+                                    entry["unit"], calendar, tz)
+        warning = warning or w
+    return at, warning
+
+
+def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None,
+                        calendar_changed: bool = False) -> TicketEvent | None:
+    """Recompute the deadlines that the holiday table decides: those that were provisional (a year
+    without holiday data) once the table covers them and, with ``calendar_changed`` (days off or 调休
+    entered or changed), every working-day deadline still running. The start, the limit, approved
+    extensions and paused time are re-applied; a stage already met keeps the deadline it was met
+    against."""
     basis = ticket.due_basis or {}
     snap = reference.snapshot(session)
     tz = clock.tz()
     moved: dict[str, Any] = {}
     warnings: list[str] = []
-    provisional = [stage for stage, entry in basis.items() if entry.get("provisional") and "from" in entry]
-    if not provisional:
+    stages = [stage for stage, entry in basis.items() if "from" in entry and (
+        entry.get("provisional") or (calendar_changed and entry.get("unit") == "working_days"
+                                     and sla.done_at(ticket, stage) is None))]
+    if not stages:
         return None
-    for stage in provisional:
-        entry = basis[stage]
-        due = sla.add_limit(datetime.fromisoformat(entry["from"]), sla.Limit(entry["amount"], entry["unit"]),
-                            snap.calendar, tz)
-        at, warning = due.at, due.warning
-        for amount, unit in entry.get("extensions", []):
-            step = sla.add_limit(at, sla.Limit(amount, unit), snap.calendar, tz)
-            at, warning = step.at, warning or step.warning
-        for since, until in entry.get("pauses", []):
-            at, w = sla.shift_for_pause(at, datetime.fromisoformat(since), datetime.fromisoformat(until),
-                                        entry["unit"], snap.calendar, tz)
-            warning = warning or w
+    for stage in stages:
+        at, warning = _recomputed(basis[stage], snap.calendar, tz)
         old = getattr(ticket, f"{stage}_due_at")
         if at != old:
             setattr(ticket, f"{stage}_due_at", at)
@@ -94,16 +106,43 @@ def recompute_due_times(session: Session, ticket: Ticket, *, actor: User | None)
         note_basis(ticket, stage, provisional=warning is not None)
         if warning:
             warnings.append(warning)
-    if not moved and warnings:
+    had_provisional = any(basis[stage].get("provisional") for stage in stages)
+    if not moved and (warnings or not had_provisional):
         return None
     ticket.due_warning = warnings[0] if warnings else None
     ticket.updated_at = clock.now()
     rewatch(ticket, snap)
-    return _event(session, ticket, "recompute_due", actor, reason="节假日数据已录入，按工作日重新计算时限",
-                  details=moved)
+    reason = ("节假日安排已变更，按新的工作日重新计算时限" if calendar_changed
+              else "节假日数据已录入，按工作日重新计算时限")
+    return _event(session, ticket, "recompute_due", actor, reason=reason, details=moved)
 
 
 def recompute_provisional(session: Session, *, actor: User | None) -> int:
     """Recompute every open ticket whose deadlines were provisional; returns how many changed."""
     tickets = session.scalars(select(Ticket).where(Ticket.due_warning.is_not(None), Ticket.status.in_(OPEN)))
     return sum(recompute_due_times(session, t, actor=actor) is not None for t in tickets)
+
+
+def recompute_after_holidays(session: Session, before: WorkCalendar, *, actor: User | None) -> int:
+    """After the holiday table changed (``before`` is the calendar as it was): recompute the open
+    tickets whose running working-day deadlines the change can move, and the provisional ones.
+    Only tickets with a deadline after the first changed day are read: a day off added or removed
+    later than a deadline cannot move it. Returns how many tickets' deadlines moved."""
+    after = reference.snapshot(session).calendar
+    first = _first_changed_day(before, after)
+    if first is None:
+        return recompute_provisional(session, actor=actor)
+    since = datetime.combine(first, time(0), clock.tz())
+    tickets = session.scalars(select(Ticket).where(
+        Ticket.status.in_(OPEN),
+        or_(Ticket.due_warning.is_not(None),
+            *(getattr(Ticket, f"{stage}_due_at") >= since for stage in sla.STAGE_LABELS))).order_by(Ticket.id))
+    return sum(recompute_due_times(session, t, actor=actor, calendar_changed=True) is not None for t in tickets)
+
+
+def _first_changed_day(before: WorkCalendar, after: WorkCalendar) -> date | None:
+    """The earliest day that is a working day in one calendar and not in the other."""
+    days = set(before.exceptions) ^ set(after.exceptions)
+    days |= {d for d in set(before.exceptions) & set(after.exceptions) if before.exceptions[d] != after.exceptions[d]}
+    days |= {date(y, 1, 1) for y in before.years ^ after.years}  # a year entered or dropped: from its start
+    return min(days) if days else None

@@ -172,7 +172,7 @@ class Step:
     due_at: datetime
 
 
-def _done_at(ticket: object, stage: str) -> datetime | None:
+def done_at(ticket: object, stage: str) -> datetime | None:
     return getattr(ticket, {"dispatch": "dispatched_at", "accept": "accepted_at", "contact": "contacted_at",
                             "reply": "replied_at"}[stage], None)
 
@@ -182,7 +182,7 @@ def running_stages(ticket: object) -> list[str]:
     status = str(getattr(ticket, "status", ""))
     return [stage for stage, running_in in RUNNING.items()
             if status in running_in and getattr(ticket, f"{stage}_due_at", None) is not None
-            and _done_at(ticket, stage) is None]
+            and done_at(ticket, stage) is None]
 
 
 def warn_time(start: datetime, due: datetime, unit: str, share: float, calendar: WorkCalendar,

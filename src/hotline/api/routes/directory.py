@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS
+from hotline.directory import reference
 from hotline.directory.holidays import set_year
 from hotline.directory.models import (
     Category,
@@ -24,7 +25,7 @@ from hotline.directory.models import (
     UnitRegion,
 )
 from hotline.kit.errors import NotFound, PermissionDenied
-from hotline.tickets.deadlines import recompute_provisional
+from hotline.supervision.orders import follow_holiday_change
 
 router = APIRouter(tags=["directory"], responses=ERRORS)
 
@@ -157,7 +158,8 @@ def put_holidays(year: int, body: HolidayYearIn, request: Request):
     with unit_of_work(request, write=True) as ctx:
         if ctx.user.role != Role.admin:
             raise PermissionDenied("只有管理员可以维护节假日表")
+        before = reference.snapshot(ctx.session).calendar
         count = set_year(ctx.session, year, days_off=[(d.day, d.name or "") for d in body.days_off],
                          workdays=[(d.day, d.name or "") for d in body.workdays])
-        changed = recompute_provisional(ctx.session, actor=ctx.user)
-        return {"year": year, "days": count, "tickets_recomputed": changed}
+        moved = follow_holiday_change(ctx.session, before, actor=ctx.user)
+        return {"year": year, "days": count, "tickets_recomputed": moved.tickets, "orders_recomputed": moved.orders}

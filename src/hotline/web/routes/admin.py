@@ -7,7 +7,7 @@ with a notice. The rules themselves are the domain's and the API's (``accounts.s
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from hotline.accounts.models import ROLE_LABELS, Role, User
 from hotline.accounts.service import add_user
 from hotline.directory import holidays as holiday_table
+from hotline.directory import reference
 from hotline.directory import settings as rules
 from hotline.directory.models import Holiday, Unit
 from hotline.directory.settings import all_rules
@@ -28,7 +29,7 @@ from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notify.models import MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
-from hotline.tickets.deadlines import recompute_provisional
+from hotline.supervision.orders import follow_holiday_change, moved_text
 from hotline.web.render import page
 from hotline.web.routes.unit import refused
 from hotline.web.session import PageContext, page_work
@@ -278,6 +279,24 @@ def parse_days(text: str, what: str) -> list[tuple[date, str]]:
     return out
 
 
+def _spans(days: list[Holiday]) -> str:
+    """Entries as the form takes them: consecutive days of one name as one line (2026-10-01..2026-10-08:国庆节)."""
+    lines: list[str] = []
+    start = prev = None
+    name = None
+    for h in [*days, None]:
+        if h is not None and prev is not None and h.day == prev + timedelta(days=1) and (h.name or "") == name:
+            prev = h.day
+            continue
+        if start is not None:
+            span = start.isoformat() + (f"..{prev.isoformat()}" if prev != start else "")
+            lines.append(span + (f":{name}" if name else ""))
+        if h is not None:
+            start = prev = h.day
+            name = h.name or ""
+    return "\n".join(lines)
+
+
 def _holidays_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
                    typed: dict[str, Any] | None = None, notice: str | None = None, year: int | None = None) -> Response:
     entered = holiday_table.years(ctx.session)
@@ -287,6 +306,9 @@ def _holidays_page(request: Request, ctx: PageContext, *, status_code: int = 200
         days = list(ctx.session.scalars(select(Holiday).where(Holiday.day >= date(shown, 1, 1),
                                                               Holiday.day <= date(shown, 12, 31))
                                         .order_by(Holiday.day)))
+    if typed is None and days:  # the year's entries in the form, to be changed and saved again
+        typed = {"year": str(shown), "days_off": _spans([d for d in days if not d.is_workday]),
+                 "workdays": _spans([d for d in days if d.is_workday])}
     return _page(request, "admin/holidays.html", "节假日", status_code=status_code, entered=entered,
                  shown=shown, days=days, error=error, typed=typed or {}, notice=notice,
                  to_enter=holiday_table.year_to_enter(ctx.session, clock.local(clock.now()).date()))
@@ -314,13 +336,14 @@ def set_holidays(request: Request, csrf: str = Form(""), year: str = Form(""), d
             off = parse_days(days_off, "放假日期")
             if not off:
                 raise Invalid("请至少填写一个放假日期")
+            before = reference.snapshot(ctx.session).calendar
             count = holiday_table.set_year(ctx.session, number, days_off=off,
                                            workdays=parse_days(workdays, "调休上班日期"))
-            changed = recompute_provisional(ctx.session, actor=ctx.user)
+            moved = follow_holiday_change(ctx.session, before, actor=ctx.user)
         except DomainError as err:
             ctx.session.rollback()
             return _holidays_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed,
                                   year=int(year) if year.strip().isdigit() and len(year.strip()) == 4 else None)
         return RedirectResponse(f"/admin/holidays?year={number}&notice="
-                                + quote(f"{number} 年节假日已录入：{count} 个调整日；重新计算了 {changed} 张工单的时限"),
+                                + quote(f"{number} 年节假日已录入：{count} 个调整日；{moved_text(moved)}"),
                                 status_code=303)
