@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from hotline.directory import holidays, reference
@@ -23,17 +24,29 @@ def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SH)
 
 
+def _entries_2026(session) -> tuple[list, list]:
+    rows = session.scalars(select(Holiday).where(Holiday.day.between(date(2026, 1, 1), date(2026, 12, 31)))).all()
+    return ([(h.day, h.name or "") for h in rows if not h.is_workday],
+            [(h.day, h.name or "") for h in rows if h.is_workday])
+
+
 def _add_days_off_2026(session, *days: date) -> orders.HolidayChange:
     """What the admin does: the year's entries as they are, plus the new days off, saved again."""
     before = reference.snapshot(session).calendar
-    rows = session.scalars(select(Holiday).where(Holiday.day.between(date(2026, 1, 1), date(2026, 12, 31)))).all()
-    off = [(h.day, h.name or "") for h in rows if not h.is_workday] + [(d, "地方停工") for d in days]
-    work = [(h.day, h.name or "") for h in rows if h.is_workday]
-    holidays.set_year(session, 2026, days_off=off, workdays=work)
+    off, work = _entries_2026(session)
+    holidays.set_year(session, 2026, days_off=off + [(d, "地方停工") for d in days], workdays=work)
     return orders.follow_holiday_change(session, before, actor=None)
 
 
-def test_days_off_added_move_running_deadlines_and_order_deadlines_but_not_met_ones(session, people):
+@pytest.fixture
+def shipped_2026(session):
+    """The shipped 2026 calendar is put back after the test (other tests count on it)."""
+    off, work = _entries_2026(session)
+    yield
+    holidays.set_year(session, 2026, days_off=off, workdays=work, source="chinesecalendar")
+
+
+def test_days_off_added_move_running_deadlines_and_order_deadlines_but_not_met_ones(session, people, shipped_2026):
     clock.freeze(local(2026, 11, 30, 10, 0))  # Monday
     running = register(session, people, **GENERAL)
     lifecycle.dispatch(session, running, actor=people.dispatcher, lead_unit_id=people.unit_a)
@@ -42,7 +55,7 @@ def test_days_off_added_move_running_deadlines_and_order_deadlines_but_not_met_o
     lifecycle.dispatch(session, replied, actor=people.dispatcher, lead_unit_id=people.unit_a)
     lifecycle.accept(session, replied, actor=people.handler_a)
     order = orders.supervise(session, running, actor=people.supervisor, note="请加快办理", working_days=3)
-    hand_set = orders.supervise(session, running, actor=people.supervisor, note="周五前答复",
+    hand_set = orders.supervise(session, running, actor=people.supervisor, level="key", note="周五前答复",
                                 due_at=local(2026, 12, 4, 18, 0))
     clock.freeze(local(2026, 11, 30, 15, 0))
     lifecycle.record_contact(session, replied, actor=people.handler_a, note="已电话联系")

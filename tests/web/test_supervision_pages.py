@@ -185,3 +185,36 @@ def test_a_ticket_not_yet_dispatched_is_not_offered_for_urging(site, session, pe
     board = supervisor.get("/supervision").text
     assert ticket.number in board and "尚未派单" in board
     assert f"/supervision/{ticket.number}/urge" not in board and f"/supervision/{ticket.number}/supervise" not in board
+
+
+def test_the_warned_tickets_are_listed_to_urge_before_the_deadline_and_repeats_are_refused(site, session, people):
+    from hotline.notify.templates import load_templates
+    from hotline.supervision.sweep import sweep_deadlines
+
+    load_templates(session)
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    clock.freeze(ticket.reply_due_at - timedelta(minutes=30))  # warned, not yet due
+    sweep_deadlines(site.db, worker="test")
+    supervisor, csrf = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    warned = board.split('id="warned"')[1].split("</section>")[0]
+    assert "预警工单 <small>（1）" in warned and ticket.number in warned and "反馈" in warned
+    assert f'action="/supervision/{ticket.number}/urge"' in warned
+    assert '<a href="#warned">1</a>' in board  # the unit's 预警 count leads to the list
+    # Urged once; a second 催办 of the same unit within the hour is refused, saying when and by whom.
+    assert supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "请抓紧"}).status_code == 303
+    r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "再催"})
+    assert r.status_code == 409 and "1 小时内不重复催办" in r.text and people.supervisor.username in r.text
+    clock.advance(timedelta(minutes=61))
+    assert supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf}).status_code == 303
+    # One open order of a level at a time: the same level again is refused, a higher one is issued.
+    order = {"csrf": csrf, "level": "key", "working_days": "3", "note": "请三日内解决"}
+    assert supervisor.post(f"/supervision/{ticket.number}/supervise", data=order).status_code == 303
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise", data={**order, "level": "general"})
+    assert r.status_code == 409 and "已有未答复的重点督办单" in r.text
+    assert supervisor.post(f"/supervision/{ticket.number}/supervise", data={**order, "level": "listed"}).status_code == 303
+    # The notice after an action names a ticket number, nothing else typed into the address.
+    assert "已催办工单" not in supervisor.get("/supervision?urged=任意内容").text
+    assert f"已催办工单 {ticket.number}" in supervisor.get(f"/supervision?urged={ticket.number}").text

@@ -78,3 +78,27 @@ def unit_chart(rows: list[dict[str, Any]], limit: int = 15) -> dict[str, Any]:
             {"name": "超期", "type": "bar", "stack": "n", "color": "#c62828", "data": [r["overdue"] for r in top]},
         ],
     }
+
+
+def warned_tickets(session: Session, scope: Scope, *, now: datetime,
+                   limit: int = 100) -> tuple[list[tuple[Ticket, list[str], datetime]], int]:
+    """The open tickets counted as 预警 on the board (a warning given for a deadline still ahead),
+    the nearest deadline first: (ticket, warned stages, nearest due time), and how many there are."""
+    base = and_(Ticket.status.in_(OPEN), Ticket.lead_unit_id.is_not(None), visible(scope),
+                DeadlineAlert.step == "warn", DeadlineAlert.due_at > now)
+    total = session.scalar(select(func.count(func.distinct(Ticket.id)))
+                           .join(DeadlineAlert, DeadlineAlert.ticket_id == Ticket.id).where(base)) or 0
+    nearest = (select(DeadlineAlert.ticket_id, func.min(DeadlineAlert.due_at).label("due"))
+               .join(Ticket, Ticket.id == DeadlineAlert.ticket_id).where(base)
+               .group_by(DeadlineAlert.ticket_id).order_by(func.min(DeadlineAlert.due_at), DeadlineAlert.ticket_id)
+               .limit(limit).subquery())
+    rows = session.execute(select(Ticket, nearest.c.due).join(nearest, nearest.c.ticket_id == Ticket.id)
+                           .order_by(nearest.c.due, Ticket.id)).all()
+    stages: dict[int, list[str]] = {}
+    for ticket_id, stage in session.execute(
+            select(DeadlineAlert.ticket_id, DeadlineAlert.stage).where(
+                DeadlineAlert.ticket_id.in_([t.id for t, _ in rows]), DeadlineAlert.step == "warn",
+                DeadlineAlert.due_at > now).order_by(DeadlineAlert.due_at)):
+        if stage not in stages.setdefault(ticket_id, []):
+            stages[ticket_id].append(stage)
+    return [(t, stages.get(t.id, []), due) for t, due in rows], total

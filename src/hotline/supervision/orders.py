@@ -4,7 +4,7 @@ answered by the unit, swept when their own deadline passes unanswered."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -15,17 +15,19 @@ from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.calendar import WorkCalendar
 from hotline.kit.db import Database, insert_now
-from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
+from hotline.kit.errors import Conflict, Invalid, NotFound, PermissionDenied, TransitionNotAllowed
 from hotline.notify import recipients
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderLevel, OrderState, SupervisionOrder
 from hotline.tickets import validation
 from hotline.tickets.deadlines import recompute_after_holidays
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.policy import authorize
 from hotline.tickets.states import OPEN, STATUS_LABELS
 from hotline.tickets.timeline import record_event
 
 MAX_NOTE = 2000
+URGE_GAP = timedelta(hours=1)  # a second 催办 of the same unit within this is refused
+LEVEL_RANK = {OrderLevel.general: 0, OrderLevel.key: 1, OrderLevel.listed: 2}
 
 
 def _local(moment: datetime) -> str:
@@ -47,6 +49,13 @@ def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | No
     text = validation.require_text(note, "note", "催办意见", max_chars=MAX_NOTE, required=False)
     unit_id = _require_unit(ticket, "催办")
     now = clock.now()
+    last = session.execute(select(TicketEvent.at, TicketEvent.actor_name).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "urge", TicketEvent.unit_id == unit_id,
+        TicketEvent.at > now - URGE_GAP).order_by(TicketEvent.at.desc()).limit(1)).first()
+    if last is not None:
+        raise Conflict(f"工单 {ticket.number} 已于 {_local(last.at)} 由 {last.actor_name} 催办，"
+                       f"{URGE_GAP.seconds // 3600} 小时内不重复催办，以免重复打扰承办单位",
+                       code="urged_recently", details={"urged_at": last.at.isoformat()})
     event = record_event(session, ticket, "urge", actor, reason=text or "请抓紧办理", unit_id=unit_id,
                          details={"manual": True})
     snap = reference.snapshot(session)
@@ -104,6 +113,19 @@ def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: st
     snap = reference.snapshot(session)
     if working_days is not None and not (isinstance(working_days, int) and 1 <= working_days <= 30):
         raise Invalid("督办时限须为 1–30 个工作日", code="invalid_due", details={"field": "working_days"})
+    try:
+        wanted = OrderLevel(level)
+    except ValueError:
+        wanted = None  # issue_order refuses it with its message
+    if wanted is not None:
+        for open_order in session.scalars(select(SupervisionOrder).where(
+                SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.unit_id == unit_id,
+                SupervisionOrder.state == OrderState.open)):
+            if LEVEL_RANK[open_order.level] >= LEVEL_RANK[wanted]:
+                raise Conflict(
+                    f"工单 {ticket.number} 已有未答复的{ORDER_LEVEL_LABELS[open_order.level]}督办单"
+                    f"（{_local(open_order.issued_at)} 下达，答复时限 {_local(open_order.due_at)}）：请等待答复，"
+                    "或提高督办级别再下达", code="order_open", details={"order_id": open_order.id})
     due = due_at or order_due(snap, clock.now(), working_days)
     return issue_order(session, ticket, actor=actor, unit_id=unit_id, level=level, note=text or "", snap=snap,
                        due_at=due)

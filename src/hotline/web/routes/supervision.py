@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -26,6 +27,7 @@ from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
+NUMBER = re.compile(r"\d{8}-\d{6}")  # a ticket number, as the redirect after an action names it
 ORDERS_SHOWN = 50  # open supervision orders listed on the board (the heading counts them all)
 
 
@@ -45,6 +47,11 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                      "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
                      "stages": "、".join(STAGE_LABELS[s] for s in overdue),
                      "countdown": countdown(due, now) if due else ""})
+    warned_rows, warned_total = supervision_board.warned_tickets(ctx.session, ctx.scope, now=now)
+    warned = [{"number": t.number, "title": t.title, "status_label": STATUS_LABELS[t.status],
+               "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
+               "stages": "、".join(STAGE_LABELS[s] for s in stages), "due_at": due, "countdown": countdown(due, now)}
+              for t, stages, due in warned_rows]
     open_orders = orders.count_orders(ctx.session, actor=ctx.user, state="open")
     # The open orders themselves, the earliest due first: which unit owes which answer, by when.
     order_rows = [{"number": number, "title": title, "unit": snap.units.get(o.unit_id, ("", "", False))[1],
@@ -52,7 +59,7 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                    "due_at": o.due_at, "countdown": countdown(o.due_at, now), "overdue": now > o.due_at}
                   for o, number, title in orders.open_listing(ctx.session, actor=ctx.user, limit=ORDERS_SHOWN)]
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
-                late_total=total, open_orders=open_orders, order_rows=order_rows, error=error, typed=typed or {},
+                late_total=total, warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
                 towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
                 levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))
@@ -63,6 +70,8 @@ def supervision_page(request: Request, urged: str = "", supervised: str = "") ->
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
+        urged = urged if NUMBER.fullmatch(urged) else ""  # the address names a ticket, nothing else
+        supervised = supervised if NUMBER.fullmatch(supervised) else ""
         notice = (f"已催办工单 {urged}，承办单位已收到通知。" if urged else
                   f"已对工单 {supervised} 下达督办单，承办单位须按期答复。" if supervised else None)
         return _render(request, ctx, notice=notice)
