@@ -3,10 +3,44 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
+
+# Times and days in responses are the strings the views write (ISO 8601, local time with its offset),
+# documented with their format; they are not re-parsed, so the JSON stays exactly as written.
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+Day = Annotated[str, WithJsonSchema({"type": "string", "format": "date"})]
+
+# A value outside a documented range or list: the refusals ``own_words`` words itself.
+_OUT_OF_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal", "literal_error",
+                            "enum"})
+
+
+def own_words(message: str, code: str) -> WrapValidator:
+    """A limit stated in the document (``ge``/``le``, a ``Literal``) that refuses a value in the words
+    the server used before the limit was in the model (``督办时限须为 1–30 个工作日``); ``{value}`` in
+    the message is the value sent. Other mistakes (not a number at all) keep their usual message."""
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if exc.errors() and all(e["type"] in _OUT_OF_BOUNDS for e in exc.errors()):
+                raise PydanticCustomError(code, message, {"value": value}) from None
+            raise
+
+    return WrapValidator(check)
 
 
 class Body(BaseModel):

@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Day
 from hotline.directory import reference
 from hotline.directory.holidays import set_year
 from hotline.directory.models import (
@@ -19,9 +20,13 @@ from hotline.directory.models import (
     DispatchRule,
     Holiday,
     HolidayYear,
+    LimitUnit,
     Region,
+    RequestKind,
+    Stage,
     TimeLimit,
     Unit,
+    UnitKind,
     UnitRegion,
 )
 from hotline.kit.errors import NotFound, PermissionDenied
@@ -30,12 +35,97 @@ from hotline.supervision.orders import follow_holiday_change
 router = APIRouter(tags=["directory"], responses=ERRORS)
 
 
+# ---------------------------------------------------------------- responses (what the views below write)
+
+
+class RegionOut(BaseModel):
+    code: str = Field(description="行政区划代码: 2 (province) to 12 (village) digits")
+    name: str
+    short_name: str
+    level: int = Field(description="1 province, 2 city, 3 county, 4 township, 5 village")
+    parent_code: str | None
+    population: int | None
+    population_estimated: bool
+    aliases: list[str]
+
+
+class RegionAncestor(BaseModel):
+    code: str
+    name: str = Field(description="the short name")
+    level: int
+
+
+class RegionDetailOut(RegionOut):
+    ancestors: list[RegionAncestor] = Field(description="from the province down to the parent")
+    children: int = Field(description="how many regions have this one as parent")
+
+
+class UnitOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    kind: UnitKind
+    parent_id: int | None
+    region_code: str | None
+    phone: str | None
+    active: bool
+    serves: list[str] = Field(description="region codes the unit serves")
+
+
+class CategoryOut(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    level: int
+    default_kind: RequestKind
+    active: bool
+
+
+class TimeLimitOut(BaseModel):
+    stage: Stage
+    category_code: str | None = Field(description="null: any category")
+    urgency: str | None = Field(description="null: any urgency")
+    kind: str | None = Field(description="null: any kind")
+    amount: int
+    unit: LimitUnit
+
+
+class DispatchRuleOut(BaseModel):
+    id: int
+    category_code: str
+    region_code: str
+    lead_unit_id: int
+    co_unit_ids: list[int]
+    note: str | None
+
+
+class HolidayOut(BaseModel):
+    day: Day
+    is_workday: bool = Field(description="true: a weekend day that is worked (调休)")
+    name: str | None
+
+
+class HolidayYearOut(BaseModel):
+    year: int
+    entered: bool = Field(description="whether the year's table was entered; if not, only weekends are days off")
+    source: str | None
+    days: list[HolidayOut]
+
+
+class HolidaysSaved(BaseModel):
+    year: int
+    days: int = Field(description="exception days stored")
+    tickets_recomputed: int = Field(description="open tickets whose deadlines moved (provisional ones, or "
+                                    "working-day deadlines still running that the change moved)")
+    orders_recomputed: int = Field(description="open supervision orders whose answer deadline moved")
+
+
 def _region(r: Region) -> dict[str, Any]:
     return {"code": r.code, "name": r.name, "short_name": r.short_name, "level": r.level, "parent_code": r.parent_code,
             "population": r.population, "population_estimated": r.population_estimated, "aliases": r.aliases or []}
 
 
-@router.get("/regions", summary="Regions: children of a parent, or search by name")
+@router.get("/regions", response_model=list[RegionOut], summary="Regions: children of a parent, or search by name")
 def regions(request: Request, parent: str | None = None, level: int | None = Query(default=None, ge=1, le=5),
             q: str | None = Query(default=None, max_length=40), limit: int = Query(default=200, ge=1, le=2000)):
     with unit_of_work(request, write=False) as ctx:
@@ -49,7 +139,7 @@ def regions(request: Request, parent: str | None = None, level: int | None = Que
         return [_region(r) for r in ctx.session.scalars(query)]
 
 
-@router.get("/regions/{code}", summary="One region with its ancestors")
+@router.get("/regions/{code}", response_model=RegionDetailOut, summary="One region with its ancestors")
 def region(code: str, request: Request):
     with unit_of_work(request, write=False) as ctx:
         r = ctx.session.get(Region, code)
@@ -68,7 +158,7 @@ def _unit(u: Unit, serves: list[str]) -> dict[str, Any]:
             "region_code": u.region_code, "phone": u.phone, "active": u.active, "serves": serves}
 
 
-@router.get("/units", summary="Handling units")
+@router.get("/units", response_model=list[UnitOut], summary="Handling units")
 def units(request: Request, q: str | None = Query(default=None, max_length=40), kind: str | None = None,
           region_code: str | None = Query(default=None, description="units serving this region or its ancestors"),
           parent_id: int | None = None, limit: int = Query(default=500, ge=1, le=2000)):
@@ -92,7 +182,7 @@ def units(request: Request, q: str | None = Query(default=None, max_length=40), 
         return [_unit(u, serves.get(u.id, [])) for u in rows]
 
 
-@router.get("/units/{unit_id}", summary="One handling unit")
+@router.get("/units/{unit_id}", response_model=UnitOut, summary="One handling unit")
 def unit(unit_id: int, request: Request):
     with unit_of_work(request, write=False) as ctx:
         u = ctx.session.get(Unit, unit_id)
@@ -101,7 +191,7 @@ def unit(unit_id: int, request: Request):
         return _unit(u, [r.region_code for r in u.regions])
 
 
-@router.get("/categories", summary="The category taxonomy")
+@router.get("/categories", response_model=list[CategoryOut], summary="The category taxonomy")
 def categories(request: Request):
     with unit_of_work(request, write=False) as ctx:
         return [{"code": c.code, "name": c.name, "parent_code": c.parent_code, "level": c.level,
@@ -109,7 +199,7 @@ def categories(request: Request):
                 for c in ctx.session.scalars(select(Category).order_by(Category.code))]
 
 
-@router.get("/time-limits", summary="Time limits per stage, category, urgency and kind")
+@router.get("/time-limits", response_model=list[TimeLimitOut], summary="Time limits per stage, category, urgency and kind")
 def time_limits(request: Request):
     with unit_of_work(request, write=False) as ctx:
         return [{"stage": t.stage.value, "category_code": t.category_code, "urgency": t.urgency, "kind": t.kind,
@@ -117,7 +207,7 @@ def time_limits(request: Request):
                 for t in ctx.session.scalars(select(TimeLimit).order_by(TimeLimit.stage, TimeLimit.id))]
 
 
-@router.get("/dispatch-rules", summary="The dispatch catalogue")
+@router.get("/dispatch-rules", response_model=list[DispatchRuleOut], summary="The dispatch catalogue")
 def dispatch_rules(request: Request, category_code: str | None = None, region_code: str | None = None,
                    limit: int = Query(default=500, ge=1, le=5000)):
     with unit_of_work(request, write=False) as ctx:
@@ -131,7 +221,7 @@ def dispatch_rules(request: Request, category_code: str | None = None, region_co
                 for r in ctx.session.scalars(query)]
 
 
-@router.get("/holidays", summary="Holiday table for a year (days off and 调休 working days)")
+@router.get("/holidays", response_model=HolidayYearOut, summary="Holiday table for a year (days off and 调休 working days)")
 def holidays(request: Request, year: int = Query(ge=2004, le=2100)):
     with unit_of_work(request, write=False) as ctx:
         entered = ctx.session.get(HolidayYear, year)
@@ -153,7 +243,7 @@ class HolidayYearIn(BaseModel):
     workdays: list[HolidayDay] = Field(default_factory=list, description="调休: weekend days that are worked")
 
 
-@router.put("/holidays/{year}", summary="Enter a year's holidays and 调休 working days (admins)")
+@router.put("/holidays/{year}", response_model=HolidaysSaved, summary="Enter a year's holidays and 调休 working days (admins)")
 def put_holidays(year: int, body: HolidayYearIn, request: Request):
     with unit_of_work(request, write=True) as ctx:
         if ctx.user.role != Role.admin:

@@ -3,17 +3,45 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
-from hotline.accounts.models import ROLE_LABELS
+from hotline.accounts.models import ROLE_LABELS, Role
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Timestamp
 from hotline.directory.models import Unit
 from hotline.tickets import queries
 
 router = APIRouter(tags=["meta"], responses=ERRORS)
 
 
-@router.get("/me", summary="The authenticated user")
+class MeOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    role_label: str = Field(description="the role in Chinese, e.g. 承办人")
+    unit_id: int | None
+    unit: str | None = Field(description="the unit's name")
+
+
+class UnitCount(BaseModel):
+    name: str
+    count: int
+
+
+class StatsOut(BaseModel):
+    total: int
+    by_status: dict[str, int] = Field(description="tickets per status code (only statuses that occur)")
+    by_kind: dict[str, int]
+    by_channel: dict[str, int]
+    by_unit: dict[str, UnitCount] = Field(description="tickets per lead unit, by unit code, most first")
+    overdue_by_stage: dict[str, int] = Field(description="running tickets past each stage's deadline")
+    overdue_total: int
+    at: Timestamp = Field(description="when the counts were taken")
+
+
+@router.get("/me", response_model=MeOut, summary="The authenticated user")
 def me(request: Request):
     with unit_of_work(request, write=False) as ctx:
         u = ctx.user
@@ -22,7 +50,7 @@ def me(request: Request):
                 "unit": ctx.session.get(Unit, u.unit_id).name if u.unit_id is not None else None}
 
 
-@router.get("/stats", summary="Counts by status, kind, unit and overdue stage (within your data scope)")
+@router.get("/stats", response_model=StatsOut, summary="Counts by status, kind, unit and overdue stage (within your data scope)")
 def stats(request: Request):
     with unit_of_work(request, write=False) as ctx:
         return queries.stats(ctx.session, ctx.scope)

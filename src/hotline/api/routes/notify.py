@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import Role
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS, MAX_ID
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, Timestamp
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.notices.admin import check_text, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
-from hotline.notify.models import InboxItem, MessageState, MessageTemplate
+from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
 from hotline.tickets.views import iso
 
@@ -34,6 +34,66 @@ router = APIRouter(tags=["notifications"], responses=ERRORS)
 def require_admin(ctx: Context, what: str) -> None:
     if ctx.user.role != Role.admin:
         raise PermissionDenied(f"只有管理员可以{what}")
+
+
+# ---------------------------------------------------------------- responses
+
+
+class InboxItemOut(BaseModel):
+    id: int
+    subject: str
+    body: str
+    ticket_id: int | None
+    created_at: Timestamp
+    read_at: Timestamp | None
+    read: bool
+
+
+class InboxOut(BaseModel):
+    unread: int = Field(description="how many of my messages are unread (all of them, not only those listed)")
+    items: list[InboxItemOut]
+
+
+class MarkedOut(BaseModel):
+    marked: int = Field(description="messages marked read")
+
+
+class OutboxMessageOut(BaseModel):
+    id: int
+    state: MessageState
+    channel: MessageChannel
+    recipient: str = Field(description="a phone number masked down to its last 4 digits, or an inbox user's id")
+    recipient_name: str | None = Field(description="the inbox user's name")
+    template: str
+    subject: str
+    ticket_id: int | None
+    ticket_number: str | None
+    attempts: int
+    last_error: str | None
+    created_at: Timestamp
+    not_before: Timestamp
+    sent_at: Timestamp | None
+
+
+class RetryOut(BaseModel):
+    retried: int = Field(description="messages put back in the queue")
+    skipped: list[int] = Field(description="ids asked for that are not failed messages")
+
+
+class TemplateText(BaseModel):
+    subject: str
+    body: str
+
+
+class TemplateOut(BaseModel):
+    code: str
+    channel: str = Field(description="sms, inbox or any")
+    subject: str
+    body: str
+    placeholders: list[str] = Field(description="the {names} the text uses")
+    customized: bool = Field(description="the text differs from the shipped wording (or there is none)")
+    default: TemplateText | None = Field(description="the shipped wording")
+    updated_at: Timestamp
 
 
 # ---------------------------------------------------------------- inbox
@@ -52,7 +112,7 @@ def _own_item(ctx: Context, item_id: int) -> InboxItem:
     return item
 
 
-@router.get("/inbox", summary="My in-app inbox: unread first, then newest")
+@router.get("/inbox", response_model=InboxOut, summary="My in-app inbox: unread first, then newest")
 def inbox(request: Request, unread: bool = False, limit: int = Query(default=100, ge=1, le=500)):
     with unit_of_work(request, write=False) as ctx:
         mine = InboxItem.user_id == ctx.user.id
@@ -65,7 +125,7 @@ def inbox(request: Request, unread: bool = False, limit: int = Query(default=100
         return {"unread": count, "items": items}
 
 
-@router.post("/inbox/{item_id}/read", summary="Mark one of my inbox messages read")
+@router.post("/inbox/{item_id}/read", response_model=InboxItemOut, summary="Mark one of my inbox messages read")
 def read_item(item_id: int, request: Request):
     with unit_of_work(request, write=True) as ctx:
         item = _own_item(ctx, item_id)
@@ -75,7 +135,7 @@ def read_item(item_id: int, request: Request):
         return _inbox_item(item)
 
 
-@router.post("/inbox/read-all", summary="Mark all my inbox messages read")
+@router.post("/inbox/read-all", response_model=MarkedOut, summary="Mark all my inbox messages read")
 def read_all(request: Request):
     with unit_of_work(request, write=True) as ctx:
         result = ctx.session.execute(update(InboxItem).where(InboxItem.user_id == ctx.user.id,
@@ -87,7 +147,7 @@ def read_all(request: Request):
 # ---------------------------------------------------------------- outbox (admins)
 
 
-@router.get("/outbox", summary="Outgoing messages by state; by default those set aside after failing (admins)")
+@router.get("/outbox", response_model=list[OutboxMessageOut], summary="Outgoing messages by state; by default those set aside after failing (admins)")
 def outbox(request: Request, state: Literal["dead", "pending", "sending", "sent"] = "dead",
            limit: int = Query(default=200, ge=1, le=1000)):
     with unit_of_work(request, write=False) as ctx:
@@ -106,7 +166,7 @@ class RetryIn(Body):
         return self
 
 
-@router.post("/outbox/retry", summary="Send failed messages again: the given ids, or all (admins)")
+@router.post("/outbox/retry", response_model=RetryOut, summary="Send failed messages again: the given ids, or all (admins)")
 def outbox_retry(body: RetryIn, request: Request):
     with unit_of_work(request, write=True) as ctx:
         require_admin(ctx, "重新发送消息")
@@ -136,7 +196,7 @@ class TemplateIn(Body):
     body: str = Field(max_length=2000)
 
 
-@router.get("/message-templates", summary="Message templates, with their placeholders and shipped defaults (admins)")
+@router.get("/message-templates", response_model=list[TemplateOut], summary="Message templates, with their placeholders and shipped defaults (admins)")
 def templates(request: Request):
     with unit_of_work(request, write=False) as ctx:
         require_admin(ctx, "查看消息模板")
@@ -145,7 +205,7 @@ def templates(request: Request):
         return [_template(t, shipped.get(t.code)) for t in rows]
 
 
-@router.put("/message-templates/{code}", summary="Change a message template's wording (admins)")
+@router.put("/message-templates/{code}", response_model=TemplateOut, summary="Change a message template's wording (admins)")
 def put_template(code: str, body: TemplateIn, request: Request):
     with unit_of_work(request, write=True) as ctx:
         require_admin(ctx, "修改消息模板")
@@ -161,7 +221,8 @@ def put_template(code: str, body: TemplateIn, request: Request):
     return out
 
 
-@router.post("/message-templates/{code}/reset", summary="Restore a message template's shipped wording (admins)")
+@router.post("/message-templates/{code}/reset", response_model=TemplateOut,
+             summary="Restore a message template's shipped wording (admins)")
 def reset_template(code: str, request: Request):
     with unit_of_work(request, write=True) as ctx:
         require_admin(ctx, "修改消息模板")

@@ -4,9 +4,10 @@ message naming the rule and its range, and the old value stays."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 
 from hotline.accounts.models import Role
 from hotline.api.edge import Context, unit_of_work
@@ -31,11 +32,28 @@ def _admin(ctx: Context) -> None:
         raise PermissionDenied("只有管理员可以修改运行规则")
 
 
+# A rule's value is a whole number, a number, true/false or one of its choices, as its ``type`` says.
+RuleValue = bool | int | float | str
+
+
+class SettingOut(BaseModel):
+    key: str
+    value: RuleValue
+    default: RuleValue
+    label: str = Field(description="what the rule decides, in Chinese")
+    type: Literal["int", "float", "bool", "str"]
+    min: int | float | None
+    max: int | float | None
+    choices: list[str] | None
+    customized: bool = Field(description="an admin's value is stored (else the default applies)")
+    choice_labels: dict[str, str] | None = Field(description="each choice in Chinese")
+
+
 class SettingIn(Body):
     value: Any
 
 
-@router.get("", summary="Operating rules with their values, defaults and ranges (supervisors and admins)")
+@router.get("", response_model=list[SettingOut], summary="Operating rules with their values, defaults and ranges (supervisors and admins)")
 def list_settings(request: Request):
     with unit_of_work(request, write=False) as ctx:
         if ctx.user.role not in READERS:
@@ -43,7 +61,7 @@ def list_settings(request: Request):
         return all_rules(ctx.session)
 
 
-@router.put("/{key}", summary="Change an operating rule (admins)")
+@router.put("/{key}", response_model=SettingOut, summary="Change an operating rule (admins)")
 def put_setting(key: str, body: SettingIn, request: Request):
     with unit_of_work(request, write=True) as ctx:
         _admin(ctx)
@@ -51,7 +69,7 @@ def put_setting(key: str, body: SettingIn, request: Request):
         return rule_view(key, value, True)
 
 
-@router.delete("/{key}", summary="Reset an operating rule to its default (admins)")
+@router.delete("/{key}", response_model=SettingOut, summary="Reset an operating rule to its default (admins)")
 def reset_setting(key: str, request: Request):
     with unit_of_work(request, write=True) as ctx:
         _admin(ctx)
