@@ -80,3 +80,44 @@ def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
     assert r.status_code == 200 and set(r.json()[0]["ticket_ids"]) == numbers
     assert sup.get("/analytics/hotspots", params={"period": "forever"}).status_code == 422
     assert api.as_("agent").get("/analytics/hotspots", params={"period": "7d"}).status_code == 403
+
+
+def _enum(spec: dict, path: str, name: str) -> list:
+    param = next(p for p in spec["paths"]["/api/v1" + path]["get"]["parameters"] if p["name"] == name)
+    return next(s for s in param["schema"].get("anyOf", [param["schema"]]) if s.get("type") != "null")["enum"]
+
+
+def test_the_documented_choices_are_the_ones_the_server_takes(api):
+    """Every measure, dimension and period the document lists gives 200; anything else a 422 in the
+    server's own words, and the month of a ranking 1–12."""
+    sup = api.as_("supervisor")
+    spec = api.client.get("/api/v1/openapi.json").json()
+    span = {"first": "2026-01-01", "last": "2026-01-31"}
+    measures = _enum(spec, "/analytics/tickets", "measure")
+    assert len(measures) == 16
+    for measure in measures:
+        r = sup.get("/analytics/tickets", params=span | {"measure": measure})
+        assert r.status_code == 200, (measure, r.text)
+    for dimension in _enum(spec, "/analytics/tickets", "dimension"):
+        key = {"unit": "1", "township": "140828102", "category": "01", "all": ""}[dimension]
+        r = sup.get("/analytics/tickets", params=span | {"measure": "received", "dimension": dimension, "key": key})
+        assert r.status_code == 200, (dimension, r.text)
+    for dimension in _enum(spec, "/analytics/rates", "dimension"):
+        assert sup.get("/analytics/rates", params=span | {"dimension": dimension}).status_code == 200, dimension
+    for dimension in _enum(spec, "/analytics/rankings/{year}/{month}", "dimension"):
+        assert sup.get("/analytics/rankings/2026/1", params={"dimension": dimension}).status_code == 200, dimension
+    for period in _enum(spec, "/analytics/hotspots", "period"):
+        assert sup.get("/analytics/hotspots", params={"period": period}).status_code == 200, period
+
+    def refusal(path: str, **params: str) -> str:
+        r = sup.get(path, params=params)
+        assert r.status_code == 422, r.text
+        return r.json()["error"]["message"]
+
+    assert "没有名为 nope 的指标；可选：response、" in refusal("/analytics/tickets", measure="nope")
+    assert "维度须为 unit、township、category、all" in refusal("/analytics/rates", dimension="street")
+    assert "period 须为 yesterday、7d、30d" in refusal("/analytics/hotspots", period="90d")
+    assert "月份无效" in refusal("/analytics/rankings/2026/13")
+    assert "月份无效" in refusal("/analytics/rankings/2026/0")
+    assert "年份（year）: 须不小于 2000" in refusal("/analytics/rankings/1999/1")
+    assert sup.get("/analytics/rankings/2100/12").status_code == 200

@@ -427,3 +427,46 @@ def test_the_writes_are_documented_with_their_bodies_and_examples(api):
     worker = spec["components"]["schemas"]["WorkerIn"]
     assert {"village_code", "name", "employment_status"} <= set(worker["required"])
     assert "masked" in worker["properties"]["id_number"]["description"]
+
+
+def _choices(api, path: str, method: str, field: str) -> list[str]:
+    spec = api.client.get("/api/v1/openapi.json").json()
+    ref = spec["paths"]["/api/v1" + path][method]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    prop = spec["components"]["schemas"][ref.split("/")[-1]]["properties"][field]
+    return next(s for s in prop.get("anyOf", [prop]) if s.get("type") != "null")["enum"]
+
+
+def test_every_documented_status_and_work_place_is_taken_and_nothing_else(api, as_, session):
+    """The document lists each status and work place by code and by label, the ones the ledger reads."""
+    bureau = as_("bureau")
+    statuses = _choices(api, "/employment/workers", "post", "employment_status")
+    assert {"stable", "稳定就业", "unable", "无劳动能力"} <= set(statuses) and len(statuses) == 12
+    for n, status in enumerate(statuses):
+        r = bureau.post("/employment/workers", json=person(name=f"人员{n}", employment_status=status))
+        assert r.status_code == 201, (status, r.text)
+    places = _choices(api, "/employment/workers", "post", "work_place")
+    assert {"in_county", "县内", "out_province", "省外"} <= set(places)
+    for n, place in enumerate(places):
+        r = bureau.post("/employment/workers", json=person(name=f"务工{n}", employment_status="stable",
+                                                             work_place=place, employer="车间"))
+        assert r.status_code == 201 and r.json()["work_place"] in ("in_county", "out_county", "out_province"), r.text
+    # Spaces around a choice are ignored, as on the pages; blank is no work place.
+    assert bureau.post("/employment/workers", json=person(name="空格", employment_status=" stable ",
+                                                          work_place="")).status_code == 201
+    count_before = count(api, Worker)
+    for body, words in [(person(employment_status="打零工"), "就业状态「打零工」无效，可填：稳定就业、"),
+                        (person(employment_status=""), "请选择就业状态"),
+                        (person(employment_status="stable", work_place="国外"), "就业地点「国外」无效，可填：县内、县外省内、省外")]:
+        error = refused(bureau.post("/employment/workers", json=body), 422)
+        assert words in error["message"], error
+    assert count(api, Worker) == count_before
+
+
+def test_openings_are_1_to_10000_as_documented(api, as_, session):
+    bureau = as_("bureau")
+    job = {"employer": "车间", "region_code": ZHULV, "title": "编织", "pay": "计件"}
+    for wrong in (0, 10_001):
+        error = refused(bureau.post("/employment/jobs", json=job | {"openings": wrong}), 422)
+        assert "招聘人数（openings）: 招聘人数应在 1–10000 之间" in error["message"], error
+    assert count(api, JobPosting) == 0
+    assert bureau.post("/employment/jobs", json=job | {"openings": 10_000}).json()["openings"] == 10_000

@@ -106,3 +106,15 @@ def test_the_endpoints_are_documented(api):
     paths = [p for p in spec["paths"] if p.startswith("/api/v1/fieldwork/")]
     assert "/api/v1/fieldwork/tasks/{task_id}/assign" in paths and "/api/v1/fieldwork/operations" in paths
     assert all(op.get("tags") == ["fieldwork"] for p in paths for op in spec["paths"][p].values())
+
+
+def test_a_task_priority_is_1_to_3_as_documented(api, field):
+    town = field["a-town"]
+    op = _op(town)
+    body = {"village_code": ZHULV, "plot": "村东谷子地", "work_kind": "harvest", "area": 6, "due_date": "2026-10-08"}
+    for wrong in (0, 4):
+        r = town.post(f"/fieldwork/operations/{op['id']}/tasks", json=body | {"priority": wrong})
+        assert r.status_code == 422, r.text
+        assert "优先级须为 1（一般）、2（紧急）或 3（特急）" in r.json()["error"]["message"]
+    assert town.get("/fieldwork/tasks").json()["total"] == 0
+    assert [_task(town, op["id"], priority=p)["priority"] for p in (1, 2, 3)] == [1, 2, 3]

@@ -246,3 +246,14 @@ def test_stale_version_is_a_conflict_and_changes_nothing(api: Api, night: dateti
     after = agent.ticket(seen["id"])
     assert (after["status"], after["version"]) == ("dispatched", now["version"])
     assert [e["action"] for e in agent.events(seen["id"])] == ["register", "dispatch"]
+
+
+def test_a_version_below_1_is_refused_as_bad_input_not_as_a_conflict(api: Api, night: datetime):
+    """Versions start at 1 (the document says so): 0 is a mistake in the request, not someone else's change."""
+    agent = api.as_("agent")
+    t = agent.register()
+    r = agent.act(t["id"], "refuse", reason="重复来电", version=0)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"] == "version: 须不小于 1"
+    assert agent.ticket(t["id"])["status"] == t["status"]
+    assert agent.act(t["id"], "refuse", reason="重复来电", version=t["version"]).status_code == 200

@@ -123,3 +123,76 @@ def test_docs_page_is_html(client: TestClient):
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert "/api/v1/openapi.json" in r.text and "<html" in r.text.lower()
 
+
+
+def _schema_of(spec: dict[str, Any], path: str, method: str, name: str) -> dict[str, Any]:
+    """A query or path parameter's schema (nullable ones unwrapped)."""
+    param = next(p for p in spec["paths"][path][method]["parameters"] if p["name"] == name)
+    schema = param["schema"]
+    return next((s for s in schema.get("anyOf", []) if s.get("type") != "null"), schema)
+
+
+def _property(spec: dict[str, Any], path: str, method: str, name: str) -> dict[str, Any]:
+    body = _resolve(spec, spec["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"])
+    prop = _resolve(spec, body["properties"][name])
+    return next((_resolve(spec, s) for s in prop.get("anyOf", []) if s.get("type") != "null"), prop)
+
+
+def test_every_success_response_says_what_it_holds(spec: dict[str, Any]):
+    """A client (and schemathesis) reads each answer's shape from the document: no 2xx JSON response
+    is left untyped (``{}``), and every model it names has its properties listed."""
+    untyped = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            for status, response in op["responses"].items():
+                if not status.startswith("2"):
+                    continue
+                for media, content in response.get("content", {}).items():
+                    schema = content.get("schema") or {}
+                    target = _resolve(spec, schema)
+                    if media == "application/json" and not (target.get("type") or target.get("anyOf")
+                                                            or target.get("enum") or target.get("$ref")):
+                        untyped.append(f"{method.upper()} {path} {status}")
+                    if target.get("type") == "array":
+                        target = _resolve(spec, target.get("items") or {})
+                    if target.get("type") == "object" and "properties" not in target:
+                        assert target.get("additionalProperties"), (path, method, target)
+    assert untyped == []
+    # The ones that were untyped name their fields now.
+    me = _resolve(spec, spec["paths"]["/api/v1/me"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
+    assert {"id", "username", "role", "unit_id"} <= set(me["properties"])
+    regions = spec["paths"]["/api/v1/regions"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert regions["type"] == "array" and "short_name" in _resolve(spec, regions["items"])["properties"]
+
+
+def test_the_limits_the_server_keeps_are_in_the_document(spec: dict[str, Any]):
+    from hotline.analytics import drill, hotspots
+    from hotline.api.routes.analytics import DIMENSIONS
+    from hotline.employment.models import EMPLOYMENT_LABELS, WORKPLACE_LABELS
+
+    drill_path = "/api/v1/analytics/tickets"
+    assert set(_schema_of(spec, drill_path, "get", "measure")["enum"]) == set(drill.LABELS)
+    assert _schema_of(spec, drill_path, "get", "dimension")["enum"] == list(DIMENSIONS)
+    assert _schema_of(spec, "/api/v1/analytics/rates", "get", "dimension")["enum"] == list(DIMENSIONS)
+    period = _schema_of(spec, "/api/v1/analytics/hotspots", "get", "period")
+    assert period["enum"] == list(hotspots.PERIODS)  # the route's list is the worker's
+    ranking = "/api/v1/analytics/rankings/{year}/{month}"
+    assert (_schema_of(spec, ranking, "get", "month")["minimum"], _schema_of(spec, ranking, "get", "month")["maximum"]) == (1, 12)
+    assert (_schema_of(spec, ranking, "get", "year")["minimum"], _schema_of(spec, ranking, "get", "year")["maximum"]) == (2000, 2100)
+    assert _schema_of(spec, ranking, "get", "dimension")["enum"] == list(DIMENSIONS)
+
+    status = _property(spec, "/api/v1/employment/workers", "post", "employment_status")
+    assert set(status["enum"]) == {s.value for s in EMPLOYMENT_LABELS} | set(EMPLOYMENT_LABELS.values())
+    place = _property(spec, "/api/v1/employment/workers", "post", "work_place")
+    assert set(place["enum"]) == {p.value for p in WORKPLACE_LABELS} | set(WORKPLACE_LABELS.values())
+    assert "enum" in _property(spec, "/api/v1/employment/workers/{worker_id}", "patch", "employment_status")
+    openings = _property(spec, "/api/v1/employment/jobs", "post", "openings")
+    assert (openings["minimum"], openings["maximum"]) == (1, 10_000)
+
+    supervise = _property(spec, "/api/v1/tickets/{key}/supervise", "post", "working_days")
+    assert (supervise["minimum"], supervise["maximum"]) == (1, 30)
+    assert _property(spec, "/api/v1/tickets/{key}/supervise", "post", "level")["enum"] == ["general", "key", "listed"]
+    priority = _property(spec, "/api/v1/fieldwork/operations/{operation_id}/tasks", "post", "priority")
+    assert (priority["minimum"], priority["maximum"]) == (1, 3)
+    for action in ("dispatch", "close", "archive"):
+        assert _property(spec, f"/api/v1/tickets/{{key}}/{action}", "post", "version")["minimum"] == 1

@@ -92,3 +92,19 @@ def test_alerts_and_the_board_show_what_the_sweep_did(api, night):
     assert row["overdue"] == 1 and row["open"] == 1
     assert api.as_("handler_a").get("/supervision/board").status_code == 403
     assert api.as_("handler_b").get(f"/tickets/{t['id']}/alerts").status_code == 404
+
+
+def test_the_order_limits_in_the_document_are_the_ones_kept(api, night):
+    """督办 within 1–30 working days at a listed level: the document's range and choices; outside
+    them the order is refused in the words the pages use, and none is issued."""
+    t = dispatched(api)
+    sup = api.as_("supervisor")
+    for body, words in [({"working_days": 31}, "督办时限须为 1–30 个工作日"), ({"working_days": 0}, "督办时限须为 1–30 个工作日"),
+                        ({"level": "top"}, "督办级别须为 general（一般）、key（重点）或 listed（挂牌）")]:
+        r = sup.post(f"/tickets/{t['id']}/supervise", json={"note": "请尽快答复", **body})
+        assert r.status_code == 422, r.text
+        assert words in r.json()["error"]["message"]
+    assert sup.get("/supervision-orders").json() == []
+    r = sup.post(f"/tickets/{t['id']}/supervise", json={"note": "请尽快答复", "level": "listed", "working_days": 30})
+    assert r.status_code == 201, r.text
+    assert r.json()["order"]["level"] == "listed"

@@ -85,7 +85,8 @@ class TicketCreate(Body):
 
 
 class Versioned(Body):
-    version: int | None = Field(default=None, description="the ticket version you saw; a mismatch is a 409")
+    version: int | None = Field(default=None, ge=1, description="the ticket version you saw (versions start at 1); "
+                                                                 "a mismatch is a 409")
 
 
 class DispatchIn(Versioned):

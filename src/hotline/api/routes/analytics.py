@@ -7,15 +7,15 @@ on its pages)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from hotline.accounts.models import Role
 from hotline.analytics import dashboard, drill, exclusions, rates
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS, _detail, _find
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, own_words
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
@@ -23,6 +23,16 @@ from hotline.tickets import views
 router = APIRouter(prefix="/analytics", tags=["analytics"], responses=ERRORS)
 READERS = (Role.supervisor, Role.dispatcher, Role.admin)
 DIMENSIONS = ("unit", "township", "category", "all")
+# The documented choices are the ones the server takes (refused in its own words otherwise):
+# the dimensions above, the measures a figure opens to (``drill.LABELS``), the stored hot-spot periods
+# (``hotspots.PERIODS``, imported lazily with numpy; a test holds the two lists equal).
+Dimension = Annotated[Literal[DIMENSIONS], own_words(f"维度须为 {'、'.join(DIMENSIONS)}", "unknown_dimension")]  # type: ignore[valid-type]
+Measure = Annotated[Literal[tuple(drill.LABELS)],  # type: ignore[valid-type]
+                    own_words(f"没有名为 {{value}} 的指标；可选：{'、'.join(drill.LABELS)}", "unknown_measure")]
+HotspotPeriod = Literal["yesterday", "7d", "30d"]
+PERIODS = get_args(HotspotPeriod)
+Month = Annotated[int, Path(ge=1, le=12, description="1–12"), own_words("月份无效", "invalid_month")]
+Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 class ExcludeIn(Body):
@@ -37,12 +47,6 @@ class IncludeIn(Body):
 def _reader(ctx: Any) -> None:
     if ctx.user.role not in READERS:
         raise PermissionDenied("只有督办员、派单员和管理员可以查看考核与统计", code="analytics_forbidden")
-
-
-def _dimension(value: str) -> str:
-    if value not in DIMENSIONS:
-        raise Invalid(f"维度须为 {'、'.join(DIMENSIONS)}", code="unknown_dimension", details={"field": "dimension"})
-    return value
 
 
 def _days(first: date | None, last: date | None) -> tuple[date, date]:
@@ -65,31 +69,29 @@ def figures(f: rates.Figures) -> dict[str, Any]:
 
 
 @router.get("/rates", summary="三率 and the composite score per unit, township or category for a run of days")
-def rate_table(request: Request, dimension: str = Query("unit", description="unit, township, category or all"),
+def rate_table(request: Request, dimension: Annotated[Dimension, Query(description="unit, township, category or all")] = "unit",
                first: date | None = None, last: date | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)
-        return [figures(f) for f in rates.table(ctx.session, _dimension(dimension), a, b)]
+        return [figures(f) for f in rates.table(ctx.session, dimension, a, b)]
 
 
 @router.get("/rankings/{year}/{month}", summary="The monthly ranking (assessment month by the rules)")
-def ranking(year: int, month: int, request: Request,
-            dimension: str = Query("unit", description="unit, township or category")) -> dict[str, Any]:
-    if not 1 <= month <= 12 or not 2000 <= year <= 2100:
-        raise Invalid("月份无效", code="invalid_month", details={"field": "month"})
+def ranking(year: Year, month: Month, request: Request,
+            dimension: Annotated[Dimension, Query(description="unit, township, category or all")] = "unit") -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         rules = rates.current_rules(ctx.session)
         first, last = rates.month_period(year, month, rules.period_start_day)
-        rows = rates.monthly_ranking(ctx.session, _dimension(dimension), year, month)
+        rows = rates.monthly_ranking(ctx.session, dimension, year, month)
         return {"year": year, "month": month, "first": first.isoformat(), "last": last.isoformat(),
                 "weights": dict(zip(("response", "resolution", "satisfaction"), rules.weights, strict=True)),
                 "rows": [figures(f) for f in rows]}
 
 
 @router.get("/tickets", summary="The tickets behind a figure (drill-down), newest first")
-def tickets_behind(request: Request, measure: str, dimension: str = "all", key: str = "",
+def tickets_behind(request: Request, measure: Measure, dimension: Dimension = "all", key: str = "",
                    first: date | None = None, last: date | None = None,
                    channel: str = Query("", description="only tickets received by this channel"),
                    kind: str = Query("", description="only tickets of this kind"),
@@ -97,7 +99,7 @@ def tickets_behind(request: Request, measure: str, dimension: str = "all", key: 
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)
-        page = drill.tickets(ctx.session, dimension=_dimension(dimension), key=key, measure=measure, first=a, last=b,
+        page = drill.tickets(ctx.session, dimension=dimension, key=key, measure=measure, first=a, last=b,
                              limit=limit, offset=offset, channel=channel, kind=kind)
         return {"label": page.label, "total": page.total,
                 # what the figure counts: "orders" (派单) or "callbacks" (回访评价), and how many; a
@@ -139,7 +141,8 @@ def overview(request: Request) -> dict[str, Any]:
 
 
 @router.get("/hotspots", summary="Hot spots: the stored top N of a standard period, or computed for any days and area")
-def hotspots(request: Request, period: str | None = Query(None, description="yesterday, 7d or 30d (stored by the worker)"),
+def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(description="yesterday, 7d or 30d (stored by the worker)"),
+                                                 own_words(f"period 须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
              first: date | None = None, last: date | None = None, region_code: str | None = None,
              top: int = Query(5, ge=1, le=50)) -> list[dict[str, Any]]:
     from hotline.analytics import facts, hotspot_store
@@ -148,8 +151,6 @@ def hotspots(request: Request, period: str | None = Query(None, description="yes
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         if period is not None:
-            if period not in spots.PERIODS:
-                raise Invalid(f"period 须为 {'、'.join(spots.PERIODS)}", code="unknown_period", details={"field": "period"})
             return [{"rank": r.rank, "label": r.label, "heat": r.heat, "category_code": r.category_code,
                      "place": r.place, "ticket_count": r.ticket_count, "ticket_ids": r.ticket_ids,
                      "computed_at": views.iso(r.computed_at), **r.detail}

@@ -10,23 +10,28 @@ on reading); bad input 422 naming the field; nothing is kept when anything is re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, own_words
 from hotline.directory import reference
 from hotline.employment import queries, service, standard
 from hotline.employment.fields import mask_id, worker_fields
 from hotline.employment.models import (
     ACTIVITY_LABELS,
     ASSISTANCE_LABELS,
+    EDUCATION,
     EMPLOYMENT_LABELS,
+    GENDER_LABELS,
     REFERRAL_LABELS,
+    WORKPLACE_LABELS,
     Activity,
     ActivityKind,
     Assistance,
@@ -46,6 +51,39 @@ MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 # ---------------------------------------------------------------- bodies
+
+
+def _chosen(labels: Mapping[Any, str] | tuple[str, ...], what: str, *, blank: str | None = None) -> Any:
+    """A field taking one of a fixed list, as ``employment.fields`` reads it: a code or its Chinese
+    label (``stable`` or ``稳定就业``), spaces around it ignored. The document lists the values; a
+    value outside them is refused in ``fields.choice``'s words. Blank is ``null`` (not given), or
+    refused with ``blank`` (and so is ``null``) where the field must be chosen."""
+    shown = labels.values() if isinstance(labels, Mapping) else labels
+    values = (tuple(m.value for m in labels) if isinstance(labels, Mapping) else ()) + tuple(shown)
+
+    def check(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        text = value.strip() if isinstance(value, str) else value
+        if text in ("", None):
+            if blank is not None:
+                raise PydanticCustomError("missing_choice", blank)
+            return None
+        try:
+            return handler(text)
+        except ValidationError as exc:
+            if all(e["type"] == "literal_error" for e in exc.errors()):
+                raise PydanticCustomError("invalid_choice", f"{what}「{{value}}」无效，可填：{'、'.join(shown)}",
+                                          {"value": str(value)}) from None
+            raise
+
+    choices = Literal[values]  # type: ignore[valid-type]
+    return Annotated[choices if blank else choices | None, WrapValidator(check)]
+
+
+EmploymentStatusText = _chosen(EMPLOYMENT_LABELS, "就业状态", blank="请选择就业状态")
+WorkPlaceText = _chosen(WORKPLACE_LABELS, "就业地点")
+GenderText = _chosen(GENDER_LABELS, "性别")
+EducationText = _chosen(EDUCATION, "文化程度")
+Openings = Annotated[int, Field(ge=1, le=10_000), own_words("招聘人数应在 1–10000 之间", "invalid_openings")]
 # Each field's title is its Chinese name: a refusal of the body names the field by it. What a worker
 # is written with is read by ``employment.fields.worker_fields``, the rules (and the words) of the
 # pages and the ledger import: codes or Chinese labels alike.
@@ -66,7 +104,7 @@ class WorkerChange(Body):
     village_code: str | None = Field(default=None, max_length=12, title="村（社区）",
                                      description="12-digit code of a village with a station (moves the worker)")
     name: str | None = Field(default=None, max_length=60, title="姓名")
-    gender: str | None = Field(default=None, max_length=8, title="性别",
+    gender: GenderText = Field(default=None, title="性别",
                                description="male or female (男 or 女); may be left to the ID number")
     birth_year: int | None = Field(default=None, title="出生年份", description="may be left to the ID number")
     phone: str | None = Field(default=None, max_length=30, title="联系电话",
@@ -74,16 +112,16 @@ class WorkerChange(Body):
     id_number: str | None = Field(default=None, max_length=30, title="身份证号",
                                   description="18-character resident ID number, check digit verified; stored, "
                                               "never returned (responses carry id_number_masked)")
-    education: str | None = Field(default=None, max_length=20, title="文化程度",
-                                  description="小学及以下, 初中, 高中/中专, 大专 or 本科及以上")
+    education: EducationText = Field(default=None, title="文化程度",
+                                     description="小学及以下, 初中, 高中/中专, 大专 or 本科及以上")
     skills: str | None = Field(default=None, max_length=200, title="技能特长")
-    employment_status: str | None = Field(
-        default=None, max_length=12, title="就业状态",
+    employment_status: EmploymentStatusText = Field(
+        default=None, title="就业状态",
         description="stable 稳定就业, flexible 灵活就业, seasonal 季节性务工, unemployed 未就业, "
                     "unwilling 无就业意愿, unable 无劳动能力 (code or label)")
-    work_place: str | None = Field(default=None, max_length=12, title="就业地点",
-                                   description="in_county 县内, out_county 县外省内, out_province 省外; "
-                                               "kept only for people in work")
+    work_place: WorkPlaceText = Field(default=None, title="就业地点",
+                                      description="in_county 县内, out_county 县外省内, out_province 省外 (code or "
+                                                  "label); kept only for people in work")
     employer: str | None = Field(default=None, max_length=120, title="就业单位",
                                  description="kept only for people in work")
     job_intention: str | None = Field(default=None, max_length=120, title="就业意向")
@@ -98,8 +136,8 @@ class WorkerIn(WorkerChange):
 
     village_code: str = Field(max_length=12, title="村（社区）", description="12-digit code of a village with a station")
     name: str = Field(max_length=60, title="姓名")
-    employment_status: str = Field(
-        max_length=12, title="就业状态",
+    employment_status: EmploymentStatusText = Field(
+        title="就业状态",
         description="stable 稳定就业, flexible 灵活就业, seasonal 季节性务工, unemployed 未就业, "
                     "unwilling 无就业意愿, unable 无劳动能力 (code or label)")
     needs_help: bool = Field(default=False, title="是否需要帮扶")
@@ -129,7 +167,7 @@ class JobIn(Body):
     region_code: str = Field(max_length=12, title="工作地点", description="region code of the place: village, "
                                                                       "township, county or city")
     title: str = Field(max_length=80, title="岗位名称")
-    openings: int = Field(title="招聘人数", description="1–10000")
+    openings: Openings = Field(title="招聘人数", description="1–10000")
     pay: str = Field(max_length=60, title="薪酬", description="as text: 计件, 3000元/月")
     requirements: str | None = Field(default=None, max_length=2000, title="岗位要求")
 

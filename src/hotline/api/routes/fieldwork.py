@@ -5,14 +5,14 @@ what is ``fieldwork.access``, the same rule the pages follow."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, own_words
 from hotline.directory import reference
 from hotline.fieldwork import queries, service
 from hotline.fieldwork.access import field_scope, require_any, require_coordinator, require_registers
@@ -42,7 +42,8 @@ class TaskIn(Body):
     crop: str | None = Field(default=None, max_length=40)
     farmer_name: str | None = Field(default=None, max_length=60)
     farmer_phone: str | None = Field(default=None, max_length=20)
-    priority: int = Field(default=1, description="1 一般, 2 紧急, 3 特急")
+    priority: Annotated[int, Field(ge=1, le=3), own_words("优先级须为 1（一般）、2（紧急）或 3（特急）", "invalid_priority")] \
+        = Field(default=1, description="1 一般, 2 紧急, 3 特急")
     due_date: date | None = Field(default=None, description="required, except for a task made from a ticket (then the operation's target day)")
     note: str | None = Field(default=None, max_length=2000)
     ticket: str | None = Field(default=None, max_length=20, description="ticket number or id to make the task from")

@@ -4,7 +4,7 @@ the deadline alerts of a ticket, and the supervisor board."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -13,23 +13,29 @@ from sqlalchemy import select
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import ERRORS, _detail, _find
-from hotline.api.schemas import Body, NoteIn, Versioned
+from hotline.api.schemas import Body, NoteIn, Versioned, own_words
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.supervision import board as board_query
 from hotline.supervision import orders
-from hotline.supervision.models import ORDER_LEVEL_LABELS, DeadlineAlert, SupervisionOrder
+from hotline.supervision.models import ORDER_LEVEL_LABELS, DeadlineAlert, OrderLevel, SupervisionOrder
 from hotline.tickets import views
 from hotline.tickets.sla import STAGE_LABELS, STEP_LABELS
 
 router = APIRouter(tags=["supervision"], responses=ERRORS)
 
 
+# The limits ``orders.supervise`` keeps, stated in the document and refused in its words.
+Level = Annotated[Literal[tuple(level.value for level in OrderLevel)],  # type: ignore[valid-type]
+                  own_words("督办级别须为 general（一般）、key（重点）或 listed（挂牌）", "invalid_level")]
+WorkingDays = Annotated[int | None, Field(ge=1, le=30), own_words("督办时限须为 1–30 个工作日", "invalid_due")]
+
+
 class SuperviseIn(Versioned):
-    level: str = Field(default="general", description="general（一般）, key（重点） or listed（挂牌）")
+    level: Level = Field(default="general", description="general（一般）, key（重点） or listed（挂牌）")
     note: str
-    working_days: int | None = Field(default=None, description="answer within this many working days")
+    working_days: WorkingDays = Field(default=None, description="answer within this many working days (1–30)")
     due_at: datetime | None = Field(default=None, description="or by this time")
 
 
