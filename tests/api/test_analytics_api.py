@@ -121,3 +121,15 @@ def test_the_documented_choices_are_the_ones_the_server_takes(api):
     assert "月份无效" in refusal("/analytics/rankings/2026/0")
     assert "年份（year）: 须不小于 2000" in refusal("/analytics/rankings/1999/1")
     assert sup.get("/analytics/rankings/2100/12").status_code == 200
+
+
+def test_an_exclusion_reason_is_one_of_the_documented_two(api, session, people):
+    spec = api.client.get("/api/v1/openapi.json").json()
+    ref = spec["paths"]["/api/v1/analytics/exclusions/{key}"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    assert spec["components"]["schemas"][ref.split("/")[-1]]["properties"]["reason"]["enum"] == ["invalid", "malicious"]
+    ticket = api.as_("agent").register()
+    sup = api.as_("supervisor")
+    r = sup.post(f"/analytics/exclusions/{ticket['number']}", json={"reason": "spam", "note": "x"})
+    assert r.status_code == 422 and "认定理由须为 invalid（无效诉求）、malicious（恶意诉求）" in r.json()["error"]["message"]
+    r = sup.post(f"/analytics/exclusions/{ticket['number']}", json={"reason": "invalid", "note": "重复的无效来电"})
+    assert r.status_code == 200 and r.json()["assessment_exclusion"] == "invalid"

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Path, Query, Request
+from pydantic import Field
 
 from hotline.accounts.models import Role
 from hotline.analytics import dashboard, drill, exclusions, rates
@@ -36,7 +37,9 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 class ExcludeIn(Body):
-    reason: str  # invalid | malicious
+    reason: Annotated[Literal[tuple(exclusions.REASONS)],  # type: ignore[valid-type]
+                      own_words(f"认定理由须为 {'、'.join(f'{k}（{v}）' for k, v in exclusions.REASONS.items())}",
+                                "invalid_reason")] = Field(description="invalid（无效诉求） or malicious（恶意诉求）")
     note: str
 
 
