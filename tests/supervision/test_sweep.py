@@ -217,3 +217,4 @@ def test_escalation_issues_orders_and_tells_supervisors_and_the_parent_unit(tdb,
     assert notified.count("unit.supervision") == 2
     [warn] = events_of(tdb, tid, "warn")
     assert warn.details["notified"] is False and warn.details["late_by_seconds"] > 0
+    assert "补记" in warn.reason and "已过" in warn.reason and "将于" not in warn.reason  # not future tense

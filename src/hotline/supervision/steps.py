@@ -34,9 +34,11 @@ def local_label(moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def _reason(step: Step) -> str:
+def _reason(step: Step, now: datetime) -> str:
     stage = STAGE_LABELS[step.stage]
     if step.step == "warn":
+        if now >= step.due_at:  # taken late (a worker that was down): the deadline is behind it
+            return f"{stage}时限预警（补记：时限 {local_label(step.due_at)} 已过）"
         return f"{stage}时限将于 {local_label(step.due_at)} 到期"
     if step.step == "overdue":
         return f"{stage}已超过时限（{local_label(step.due_at)}）"
@@ -70,7 +72,7 @@ def take(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot,
                             note=f"{STAGE_LABELS[step.stage]}超期未办，系统自动{STEP_LABELS[step.step]}",
                             snap=snap, notify_unit=notify, record=False)
         details["order_id"] = order.id
-    record_event(session, ticket, step.step, None, reason=_reason(step), unit_id=unit_id, details=details)
+    record_event(session, ticket, step.step, None, reason=_reason(step, now), unit_id=unit_id, details=details)
     if notify and unit_id is not None:
         _notify(session, ticket, step, snap, order)
 
