@@ -7,7 +7,10 @@ ones too (``demo_server`` is module-scoped, so this module runs its own demo sit
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +28,8 @@ from tests.web.test_browser import (  # noqa: F401 - fixtures, used by name
 pytestmark = pytest.mark.skipif(MISSING, reason="Debian's chromium is not installed (make test installs it)")
 
 XINSHE = "洪井镇信社村"
+# Screenshots that only a person checking a layout looks at: not the README's, in docs/screenshots.
+SHOTS_TMP = Path(os.environ.get("HOTLINE_SHOTS_TMP") or tempfile.gettempdir())
 
 
 def _village_row(page) -> dict[str, str]:
@@ -100,5 +105,43 @@ def test_station_staff_place_a_job_seeker_and_the_village_figures_move(demo_serv
     rate = 100 * int(after["已就业"]) / int(after["劳动力"])
     assert after["就业率"] == f"{rate:.1f}%"
     shot(page, "employment-villages")
+    assert errors == []
+    context.close()
+
+
+def test_a_long_note_wraps_beside_labels_that_keep_their_width(demo_server, browser):  # noqa: F811 - fixtures
+    """基本情况 with a note of about a hundred characters: every label stays on one line, at its
+    width, and the note (an unbroken run of letters too) wraps inside the value column."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "licheng-hongjing-1", "demo12345")
+    page.wait_for_url("**/unit")
+    act(page, "header nav a[href='/employment']")
+    act(page, "main a[href='/employment/workers']")
+    worker_path = page.locator("main table.list tbody tr td a").first.get_attribute("href")
+    act(page, f"main table.list a[href='{worker_path}']")
+    page.click("main details summary")
+    note = "本人希望在县内就近务工，家中有老人需要照顾，" * 4 + "skills:" + "x" * 40
+    page.fill("main details textarea[name=note]", note)
+    act(page, "main details form button[type=submit]")
+    assert "已保存" in page.inner_text("main")
+    # Each label: its text, the column's width, and the height of the label's text itself.
+    labels = page.eval_on_selector_all("main table.facts th", """els => els.map(e => {
+        const r = document.createRange(); r.selectNodeContents(e);
+        return [e.innerText, e.getBoundingClientRect().width, r.getBoundingClientRect().height]; })""")
+    assert "备注" in [text for text, _w, _h in labels]
+    widest = max(width for _text, width, _h in labels)
+    for text, width, height in labels:
+        assert height < 26 and width >= widest - 1, (text, width, height)  # one line, one column width
+    assert widest > 90  # 性别 / 出生年份 whole, not a character a line
+    cell = page.locator("main table.facts tr:has(th:text-is('备注')) td")
+    assert cell.inner_text() == note
+    box = cell.bounding_box()
+    assert box is not None and box["height"] > 40  # wrapped onto several lines
+    assert page.evaluate("document.querySelector('main .cols').scrollWidth <= "
+                         "document.querySelector('main .cols').clientWidth")
+    page.screenshot(path=str(SHOTS_TMP / "employment-worker-long-note.png"), full_page=True)
     assert errors == []
     context.close()
