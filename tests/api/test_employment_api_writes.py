@@ -470,3 +470,25 @@ def test_openings_are_1_to_10000_as_documented(api, as_, session):
         assert "招聘人数（openings）: 招聘人数应在 1–10000 之间" in error["message"], error
     assert count(api, JobPosting) == 0
     assert bureau.post("/employment/jobs", json=job | {"openings": 10_000}).json()["openings"] == 10_000
+
+
+def test_a_placed_worker_is_not_hired_twice_and_a_full_posting_reopens_with_more_openings(api, as_, session):
+    worker = make_worker(session, ZHULV, name="郝志刚")
+    first = service.add_job(session, EVERYWHERE, actor=None, employer="车间", region_code=ZHULV, title="编织",
+                            openings=1, pay="计件")
+    second = service.add_job(session, EVERYWHERE, actor=None, employer="物流公司", region_code=ZHULV, title="分拣",
+                             openings=3, pay="3500元/月")
+    at_first = service.recommend(session, EVERYWHERE, first, worker, actor=None)
+    at_second = service.recommend(session, EVERYWHERE, second, worker, actor=None)
+    session.commit()
+    village = as_("village")
+    r = village.post(f"/employment/jobs/{first.id}/referrals/{at_first.id}/outcome", json={"outcome": "hired"})
+    assert r.status_code == 200 and r.json()["job"]["state"] == "closed"  # 1 of 1: 已停招
+    error = refused(village.post(f"/employment/jobs/{second.id}/referrals/{at_second.id}/outcome",
+                                 json={"outcome": "hired"}), 409, "already_placed")
+    assert error["message"].startswith("该人员已于") and f"在 车间 上岗（岗位 #{first.id}）" in error["message"]
+    assert row(api, Referral, at_second.id).state.value == "recommended"
+    error = refused(village.post(f"/employment/jobs/{first.id}/state", json={"state": "open"}), 409, "job_filled")
+    assert "请先把招聘人数调高到至少 2 人" in error["message"]
+    r = village.post(f"/employment/jobs/{first.id}/state", json={"state": "open", "openings": 2})
+    assert r.status_code == 200 and (r.json()["state"], r.json()["openings"]) == ("open", 2)

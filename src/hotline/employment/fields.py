@@ -25,6 +25,8 @@ from hotline.kit.errors import Invalid
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+NOTE_LIMIT = 500  # a worker's 备注
+RECORD_LIMIT = 1000  # an assistance record's 内容
 YES = ("是", "需要", "1", "true", "yes", "on", "y")
 NO = ("否", "不需要", "0", "false", "no", "off", "n", "")
 
@@ -74,6 +76,23 @@ def choice(value: str, labels: Mapping[Any, str], what: str, field: str) -> Any:
     raise Invalid(f"{what}「{value}」无效，可填：{'、'.join(labels.values())}", details={"field": field})
 
 
+def whole_number(value: Any, what: str, field: str, *, low: int, high: int) -> int:
+    """A count typed as text or sent as a number, within ``low``–``high`` (say so when it is not)."""
+    text = unicodedata.normalize("NFKC", str(value if value is not None else "")).strip()
+    if isinstance(value, bool) or not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise Invalid(f"{what}「{text}」应为 {low}–{high} 之间的整数", details={"field": field})
+    number = int(text)
+    if not low <= number <= high:
+        raise Invalid(f"{what}应在 {low}–{high} 之间（填的是 {number}）", details={"field": field})
+    return number
+
+
+def please_fill(missing: list[tuple[str, str]]) -> Invalid:
+    """The refusal naming every required field left empty at once: (field, its Chinese name)."""
+    return Invalid(f"请填写{'、'.join(what for _field, what in missing)}",
+                   details={"field": missing[0][0], "fields": [field for field, _what in missing]})
+
+
 def _birth_year(value: str, today: date) -> int | None:
     if not value.strip():
         return None
@@ -107,10 +126,10 @@ def _identity(values: Mapping[str, Any], today: date) -> dict[str, Any]:
             raise Invalid("性别与身份证号不符", details={"field": "gender"})
         year = year or _birth_year(str(id_year), today)
         gender = gender or id_gender
-    if gender is None:
-        raise Invalid("请填写性别（男/女）", details={"field": "gender"})
-    if year is None:
-        raise Invalid("请填写出生年份", details={"field": "birth_year"})
+    missing = [(f, what) for f, what, value in (("gender", "性别（男/女）", gender), ("birth_year", "出生年份", year))
+               if value is None]
+    if missing:
+        raise please_fill(missing)
     return {"id_number": number, "gender": gender, "birth_year": year}
 
 
@@ -127,10 +146,10 @@ def needs_help(value: Any) -> bool:
 
 def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     """The ledger columns of one worker from typed text (codes or Chinese labels accepted)."""
-    name = _text(values, "name", 40)
-    if not name:
-        raise Invalid("请填写姓名", details={"field": "name"})
-    out: dict[str, Any] = {"name": name, **_identity(values, today)}
+    missing = missing_worker_fields(values)
+    if missing:
+        raise please_fill(missing)
+    out: dict[str, Any] = {"name": _text(values, "name", 40), **_identity(values, today)}
     phone = "".join(str(values.get("phone") or "").split())
     if phone and not PHONE.fullmatch(phone):
         raise Invalid(f"联系电话「{phone}」无效：填 11 位手机号或带区号的固话", details={"field": "phone"})
@@ -140,8 +159,6 @@ def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
         raise Invalid(f"文化程度「{education}」无效，可填：{'、'.join(EDUCATION)}", details={"field": "education"})
     out["education"] = education
     raw_status = str(values.get("employment_status") or "").strip()
-    if not raw_status:
-        raise Invalid("请选择就业状态", details={"field": "employment_status"})
     status: EmploymentStatus = choice(raw_status, EMPLOYMENT_LABELS, "就业状态", "employment_status")
     raw_place = str(values.get("work_place") or "").strip()
     working = status in WORKING
@@ -150,8 +167,27 @@ def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     out["employer"] = _text(values, "employer", 120) if working else None
     out.update(employment_status=status, skills=_text(values, "skills", 200),
                job_intention=_text(values, "job_intention", 120), needs_help=needs_help(values.get("needs_help")),
-               note=(str(values.get("note") or "").strip() or None))
+               note=long_text(values.get("note"), "备注", "note", NOTE_LIMIT))
     return out
+
+
+def missing_worker_fields(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The required fields of a worker left empty, in the form's order: gender and birth year are
+    not needed when an ID number (which gives them) is typed."""
+    def empty(key: str) -> bool:
+        return not str(values.get(key) or "").strip()
+    by_id = not empty("id_number")
+    return [(key, what) for key, what in (("name", "姓名"), ("gender", "性别（男/女）"), ("birth_year", "出生年份"),
+                                          ("employment_status", "就业状态"))
+            if empty(key) and not (by_id and key in ("gender", "birth_year"))]
+
+
+def long_text(value: Any, what: str, field: str, limit: int) -> str | None:
+    """A free text (a note, an assistance record), refused rather than cut when over ``limit``."""
+    text = str(value or "").strip()
+    if len(text) > limit:
+        raise Invalid(f"{what}不能超过 {limit} 字（现有 {len(text)} 字），请精简", details={"field": field})
+    return text or None
 
 
 def work_place_between(home: str, job: str) -> WorkPlace:

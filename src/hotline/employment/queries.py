@@ -108,6 +108,23 @@ def referrals_of(session: Session, worker: Worker) -> list[tuple[Referral, JobPo
                                 .where(Referral.worker_id == worker.id).order_by(Referral.recommended_at.desc())))
 
 
+def placements(session: Session, workers: list[Worker]) -> dict[int, tuple[Referral, JobPosting]]:
+    """The recommendation each worker was hired through (录用上岗) and, by the ledger, still works
+    at: the worker is 稳定就业 with that job's employer. Once the ledger says otherwise (they left,
+    or work elsewhere now) the hire is history and places nobody."""
+    staying = {w.id: w for w in workers if w.employment_status == EmploymentStatus.stable and w.employer}
+    if not staying:
+        return {}
+    out: dict[int, tuple[Referral, JobPosting]] = {}
+    rows = session.execute(select(Referral, JobPosting).join(JobPosting, JobPosting.id == Referral.job_id)
+                           .where(Referral.worker_id.in_(list(staying)), Referral.state == ReferralState.hired)
+                           .order_by(Referral.decided_at.desc(), Referral.id.desc()))
+    for referral, job in rows:
+        if referral.worker_id not in out and staying[referral.worker_id].employer == job.employer[:120]:
+            out[referral.worker_id] = (referral, job)
+    return out
+
+
 def stations(session: Session, scope: LedgerScope) -> list[Station]:
     return list(session.scalars(select(Station).where(scope.clause(Station.village_code))
                                 .order_by(Station.village_code)))

@@ -5,6 +5,12 @@ Rules kept here:
 - a resident ID number is registered once across all ledgers (a duplicate is refused by name);
 - a worker recommended to a job is recommended once; a recommendation is decided once, as hired
   (录用上岗) or not (未录用);
+- a worker is placed once at a time: while the ledger still shows them 稳定就业 at the employer of
+  the job they were hired through, another recommendation's 录用上岗 is refused (未录用 is not); once
+  the ledger says they left (another status or employer), that hire no longer holds them;
+- a posting is open only while fewer are hired than it asked for: it is reopened with more openings;
+- dates are not after today nor before 2000-01-01 (``EARLIEST``), nor, for a person, before the
+  year they were born;
 - a worker hired through a recommendation becomes 稳定就业 at that employer, with the work place
   worked out from the job's region and a 岗位推荐 assistance record, in the same transaction;
 - attendees of a guidance, training, job fair or troupe activity each get an assistance record.
@@ -20,7 +26,15 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.directory.models import Region
-from hotline.employment.fields import mask_id, work_place_between
+from hotline.employment import queries
+from hotline.employment.fields import (
+    RECORD_LIMIT,
+    long_text,
+    mask_id,
+    please_fill,
+    whole_number,
+    work_place_between,
+)
 from hotline.employment.models import (
     ACTIVITY_LABELS,
     ASSISTANCE_LABELS,
@@ -47,10 +61,18 @@ def today() -> date:
     return clock.local().date()
 
 
-def _day(on_day: date | None) -> date:
+EARLIEST = date(2000, 1, 1)  # no ledger, assistance or activity is dated before this
+MAX_COUNT = 10_000  # openings of a posting, participants of an activity
+
+
+def _day(on_day: date | None, *, born: int | None = None) -> date:
     day = on_day or today()
     if day > today():
         raise Invalid(f"日期 {day.isoformat()} 晚于今天", details={"field": "on_day"})
+    if day < EARLIEST:
+        raise Invalid(f"日期 {day.isoformat()} 早于 {EARLIEST.isoformat()}，请核对", details={"field": "on_day"})
+    if born is not None and day.year < born:
+        raise Invalid(f"日期 {day.isoformat()} 早于该人员的出生年份（{born} 年），请核对", details={"field": "on_day"})
     return day
 
 
@@ -134,27 +156,36 @@ def record_assistance(session: Session, scope: LedgerScope, worker: Worker, *, a
     except ValueError:
         raise Invalid(f"帮扶方式「{kind}」无效，可选：{'、'.join(ASSISTANCE_LABELS.values())}",
                       details={"field": "kind"}) from None
-    text = (note or "").strip()
+    text = long_text(note, "帮扶内容", "note", RECORD_LIMIT)
     if not text:
         raise Invalid("请填写帮扶内容", details={"field": "note"})
-    record = Assistance(worker_id=worker.id, kind=kind, on_day=_day(on_day), note=text[:1000], activity_id=activity_id,
+    record = Assistance(worker_id=worker.id, kind=kind, on_day=_day(on_day, born=worker.birth_year), note=text,
+                        activity_id=activity_id,
                         recorded_by_id=actor.id if actor else None, recorded_at=clock.now())
     session.add(record)
     session.flush()
     return record
 
 
+def _openings(value: int | str) -> int:
+    return whole_number(value, "招聘人数", "openings", low=1, high=MAX_COUNT)
+
+
 def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employer: str, region_code: str,
-            title: str, openings: int, pay: str, requirements: str | None = None, workshop: bool = False) -> JobPosting:
-    """Post a job at a place in the poster's scope; it is open until closed."""
+            title: str, openings: int | str | None, pay: str, requirements: str | None = None,
+            workshop: bool = False) -> JobPosting:
+    """Post a job at a place in the poster's scope; it is open until closed. Every required field
+    left empty is named at once; ``openings`` may be the text typed."""
+    employer, title, pay = (employer or "").strip(), (title or "").strip(), (pay or "").strip()
+    missing = [(field, what) for value, what, field in (
+        (employer, "用工单位", "employer"), ((region_code or "").strip(), "工作地点", "region_code"),
+        (title, "岗位名称", "title"), (str(openings if openings is not None else "").strip(), "招聘人数", "openings"),
+        (pay, "薪酬", "pay")) if not value]
+    if missing:
+        raise please_fill(missing)
     region = _region(session, region_code, village=False)
     scope.require_edit(region.code)
-    employer, title, pay = (employer or "").strip(), (title or "").strip(), (pay or "").strip()
-    for value, what, field in ((employer, "用工单位", "employer"), (title, "岗位名称", "title"), (pay, "薪酬", "pay")):
-        if not value:
-            raise Invalid(f"请填写{what}", details={"field": field})
-    if not 1 <= openings <= 10_000:
-        raise Invalid("招聘人数应在 1–10000 之间", details={"field": "openings"})
+    openings = _openings(openings)  # type: ignore[arg-type] - not None: checked above
     now = clock.now()
     job = JobPosting(employer=employer[:120], workshop=workshop, region_code=region.code, title=title[:80],
                      openings=openings, pay=pay[:60], requirements=(requirements or "").strip() or None,
@@ -164,10 +195,25 @@ def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employe
     return job
 
 
-def set_job_state(session: Session, scope: LedgerScope, job: JobPosting, *, state: JobState | str) -> JobPosting:
-    """Close a posting (停招) or open it again."""
+def set_job_state(session: Session, scope: LedgerScope, job: JobPosting, *, state: JobState | str,
+                  openings: int | str | None = None) -> JobPosting:
+    """Close a posting (停招) or open it again, with a new number of openings if given. An open
+    posting has fewer hired than openings (the hire that fills it closes it): one as full as that
+    is reopened only with more openings."""
     scope.require_edit(job.region_code)
-    job.state, job.updated_at = JobState(state), clock.now()
+    state = JobState(state)
+    wanted = None if openings is None or str(openings).strip() == "" else _openings(openings)
+    if wanted is not None and state != JobState.open:
+        raise Invalid("招聘人数只能在重新开放时调整", details={"field": "openings"})
+    if state == JobState.open:
+        count = wanted if wanted is not None else job.openings
+        hired = queries.hired_counts(session, [job.id]).get(job.id, 0)
+        if hired >= count:
+            raise TransitionNotAllowed(
+                f"已录用 {hired} 人，招聘人数为 {count} 人（已招满）：请先把招聘人数调高到至少 {hired + 1} 人，再重新开放",
+                code="job_filled", details={"field": "openings"})
+        job.openings = count
+    job.state, job.updated_at = state, clock.now()
     session.flush()
     return job
 
@@ -202,6 +248,15 @@ def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: U
     scope.require_edit(worker.village_code)
     if referral.state != ReferralState.recommended:
         raise TransitionNotAllowed("该推荐已有结果，不能再次登记", code="referral_decided")
+    if hired:
+        placed = queries.placements(session, [worker]).get(worker.id)
+        if placed is not None:
+            raise Conflict(placed_words(worker, *placed), code="already_placed",
+                           details={"job_id": placed[1].id, "referral_id": placed[0].id})
+    day = _day(on_day, born=worker.birth_year)
+    asked = clock.local(referral.recommended_at).date()
+    if day < asked:
+        raise Invalid(f"日期 {day.isoformat()} 早于推荐日期 {asked.isoformat()}，请核对", details={"field": "on_day"})
     referral.state = ReferralState.hired if hired else ReferralState.rejected
     referral.decided_by_id, referral.decided_at = actor.id if actor else None, clock.now()
     referral.note = (note or "").strip() or referral.note
@@ -219,12 +274,19 @@ def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: U
             job.state, job.updated_at = JobState.closed, clock.now()  # 招满: no more recommendations
     else:
         words = f"推荐{job.employer} {job.title}未录用" + (f"：{referral.note}" if referral.note else "")
-    record_assistance(session, scope, worker, actor=actor, kind=AssistanceKind.referral, note=words, on_day=on_day)
+    record_assistance(session, scope, worker, actor=actor, kind=AssistanceKind.referral, note=words, on_day=day)
     return referral
 
 
+def placed_words(worker: Worker, referral: Referral, job: JobPosting) -> str:
+    """Why a placed worker's other recommendation cannot end in 录用上岗 (the page says it on the row)."""
+    on = clock.local(referral.decided_at).date().isoformat() if referral.decided_at else "此前"
+    return (f"该人员已于 {on} 在 {job.employer} 上岗（岗位 #{job.id}），台账仍为稳定就业，不能再登记录用上岗；"
+            f"如已离职，请先在台账中修改其就业状态")
+
+
 def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, village_code: str,
-                 kind: ActivityKind | str, title: str, on_day: date | None = None, participants: int = 0,
+                 kind: ActivityKind | str, title: str, on_day: date | None = None, participants: int | str = 0,
                  worker_ids: list[int] | None = None) -> Activity:
     """A six-ones activity of a village's station; listed attendees of a guidance, training, job
     fair or troupe activity get an assistance record each, and count among the participants."""
@@ -238,8 +300,7 @@ def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, vi
     title = (title or "").strip()
     if not title:
         raise Invalid("请填写活动名称", details={"field": "title"})
-    if participants < 0:
-        raise Invalid("参加人数不能为负数", details={"field": "participants"})
+    participants = whole_number(participants, "参加人数", "participants", low=0, high=MAX_COUNT)
     ids = list(dict.fromkeys(worker_ids or []))
     attendees = list(session.scalars(select(Worker).where(Worker.id.in_(ids)))) if ids else []
     if len(attendees) != len(ids):

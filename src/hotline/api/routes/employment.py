@@ -126,7 +126,7 @@ class WorkerChange(Body):
                                  description="kept only for people in work")
     job_intention: str | None = Field(default=None, max_length=120, title="就业意向")
     needs_help: bool | None = Field(default=None, title="是否需要帮扶")
-    note: str | None = Field(default=None, max_length=2000, title="备注")
+    note: str | None = Field(default=None, max_length=500, title="备注")
 
 
 class WorkerIn(WorkerChange):
@@ -152,7 +152,7 @@ class AssistanceIn(Body):
     kind: AssistanceKind = Field(title="帮扶方式", description="guidance 职业指导, referral 岗位推荐, training 技能培训, "
                                                          "job_fair 招聘会, policy 政策宣传, other 其他")
     note: str = Field(max_length=1000, title="帮扶内容")
-    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future nor before 2000-01-01")
 
 
 class JobIn(Body):
@@ -178,6 +178,9 @@ class JobStateIn(Body):
     model_config = ConfigDict(json_schema_extra={"examples": [{"state": "closed"}]})
 
     state: JobState = Field(title="岗位状态", description="open 招聘中 or closed 已停招")
+    openings: int | None = Field(default=None, title="招聘人数",
+                                 description="with open: the new number of openings (1–10000); a posting is "
+                                             "reopened only while fewer are hired than its openings")
 
 
 class ReferralIn(Body):
@@ -198,7 +201,7 @@ class OutcomeIn(Body):
 
     outcome: Literal["hired", "rejected"] = Field(title="推荐结果", description="hired 录用上岗 or rejected 未录用")
     note: str | None = Field(default=None, max_length=1000, title="备注")
-    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future nor before 2000-01-01")
 
 
 class ActivityIn(Body):
@@ -213,8 +216,9 @@ class ActivityIn(Body):
     kind: ActivityKind = Field(title="活动类别", description="troupe 宣传队活动, ledger 帮扶台账, venue 活动场所, "
                                                          "guidance 职业指导, training 技能培训, job_fair 招聘会")
     title: str = Field(max_length=120, title="活动名称")
-    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future")
-    participants: int = Field(default=0, title="参加人数", description="at least the number of worker_ids")
+    on_day: date | None = Field(default=None, title="日期", description="default today; not in the future nor before 2000-01-01")
+    participants: int = Field(default=0, title="参加人数",
+                              description="0–10000; at least the number of worker_ids")
     worker_ids: list[Id] = Field(default_factory=list, max_length=500, title="参加人员",
                                  description="ledger workers who attended")
 
@@ -454,7 +458,8 @@ def get_job(job_id: int, request: Request) -> dict[str, Any]:
 def job_state(job_id: int, body: JobStateIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         scope = _editor(ctx)
-        job = service.set_job_state(ctx.session, scope, queries.get_job(ctx.session, job_id), state=body.state)
+        job = service.set_job_state(ctx.session, scope, queries.get_job(ctx.session, job_id), state=body.state,
+                                    openings=body.openings)
         return _job_out(ctx, job)
 
 

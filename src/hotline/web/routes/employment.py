@@ -22,7 +22,7 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from hotline.accounts.models import User
 from hotline.directory import reference
 from hotline.employment import ledger, queries, service, standard
-from hotline.employment.fields import check_id, mask_id, worker_fields
+from hotline.employment.fields import check_id, mask_id, missing_worker_fields, please_fill, worker_fields
 from hotline.employment.models import (
     ASSISTANCE_LABELS,
     EDUCATION,
@@ -327,6 +327,10 @@ async def add_worker(request: Request) -> Response:
     def run() -> Response:
         with employment_work(request, write=True, csrf=str(form.get("csrf", ""))) as w:
             try:
+                # Every required field left empty is named at once, the village among them.
+                missing = [("village_code", "村（社区）")] if not typed["village_code"].strip() else []
+                if missing := missing + missing_worker_fields(typed):
+                    raise please_fill(missing)
                 fields = worker_fields(typed, today=service.today())
                 worker = service.add_worker(w.session, w.scope, actor=w.ctx.user, village_code=typed["village_code"],
                                             fields=fields)

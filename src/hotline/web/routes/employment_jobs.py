@@ -22,18 +22,12 @@ from hotline.employment.models import (
     ReferralState,
 )
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, Invalid, NotFound
+from hotline.kit.errors import DomainError, NotFound
 from hotline.web.render import page
 from hotline.web.routes.employment import LABELS, Work, answer, employment_work, parse_day, worker_row
 
 router = APIRouter(include_in_schema=False)
 JOB_FIELDS = ("employer", "workshop", "region", "title", "openings", "pay", "requirements")
-
-
-def _openings(text: str) -> int:
-    if not text.strip().isdigit():
-        raise Invalid("招聘人数应为整数", details={"field": "openings"})
-    return int(text.strip())
 
 
 def _job_row(w: Work, job: JobPosting, hired: int) -> dict[str, Any]:
@@ -82,7 +76,7 @@ async def add_job(request: Request) -> Response:
             try:
                 job = service.add_job(w.session, w.scope, actor=w.ctx.user, employer=typed["employer"],
                                       workshop=needs_help(typed["workshop"]), region_code=typed["region"],
-                                      title=typed["title"], openings=_openings(typed["openings"]), pay=typed["pay"],
+                                      title=typed["title"], openings=typed["openings"], pay=typed["pay"],
                                       requirements=typed["requirements"])
             except DomainError as err:
                 w.session.rollback()
@@ -92,17 +86,21 @@ async def add_job(request: Request) -> Response:
 
 
 def _job_page(request: Request, w: Work, job: JobPosting, *, status_code: int = 200, error: str | None = None,
-              notice: str | None = None) -> Response:
+              notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
     hired = queries.hired_counts(w.session, [job.id]).get(job.id, 0)
+    rows = queries.referrals_for(w.session, w.scope, job)
+    # A worker still at the job they were placed through is not hired again: the row says where instead.
+    placed = queries.placements(w.session, [wk for r, wk in rows if r.state == ReferralState.recommended])
     referrals = [{"id": r.id, "worker": worker_row(w, wk), "state": r.state.value, "state_label": REFERRAL_LABELS[r.state],
                   "at": r.recommended_at, "decided_at": r.decided_at, "note": r.note or "",
-                  "open": r.state == ReferralState.recommended}
-                 for r, wk in queries.referrals_for(w.session, w.scope, job)]
+                  "open": r.state == ReferralState.recommended,
+                  "placed": service.placed_words(wk, *placed[wk.id]) if wk.id in placed else ""}
+                 for r, wk in rows]
     found = queries.candidates(w.session, w.scope, job) if job.state == JobState.open else []
     candidates = [{**worker_row(w, wk), "distance": queries.DISTANCE_LABELS[d]} for wk, d in found]
     return page(request, "employment/job.html", status_code=status_code, title=f"{job.title} · {job.employer}",
                 job=_job_row(w, job, hired), referrals=referrals, candidates=candidates, error=error, notice=notice,
-                may_edit=w.scope.may_edit, **LABELS)
+                typed=typed or {}, may_edit=w.scope.may_edit, **LABELS)
 
 
 def _job_or_404(request: Request, w: Work, job_id: int) -> JobPosting | Response:
@@ -125,8 +123,10 @@ def job_page(request: Request, job_id: int, added: str = "", done: str = "") -> 
     return answer(request, lambda: _with_read(request, body))
 
 
-def _job_action(request: Request, job_id: int, csrf: str, act, done: str) -> Response:  # noqa: ANN001
-    """A change on a job's page: a refusal re-renders the page with the reason, success redirects."""
+def _job_action(request: Request, job_id: int, csrf: str, act, done: str,  # noqa: ANN001
+                typed: dict[str, str] | None = None) -> Response:
+    """A change on a job's page: a refusal re-renders the page with the reason (and what was typed),
+    success redirects."""
     def run() -> Response:
         with employment_work(request, write=True, csrf=csrf) as w:
             job = _job_or_404(request, w, job_id)
@@ -137,7 +137,7 @@ def _job_action(request: Request, job_id: int, csrf: str, act, done: str) -> Res
             except DomainError as err:
                 w.session.rollback()
                 return _job_page(request, w, queries.get_job(w.session, job_id), status_code=err.http_status,
-                                 error=err.message)
+                                 error=err.message, typed=typed)
             return RedirectResponse(f"/employment/jobs/{job_id}?done={done}", status_code=303)
     return answer(request, run)
 
@@ -177,10 +177,11 @@ async def outcome(request: Request, job_id: int, referral_id: int) -> Response:
 async def job_state(request: Request, job_id: int) -> Response:
     form = await request.form()
     state = "closed" if form.get("state") == "closed" else "open"
+    openings = str(form.get("openings") or "") if state == "open" else ""
 
     def act(w: Work, job: JobPosting) -> None:
-        service.set_job_state(w.session, w.scope, job, state=state)
-    return _job_action(request, job_id, str(form.get("csrf", "")), act, state)
+        service.set_job_state(w.session, w.scope, job, state=state, openings=openings or None)
+    return _job_action(request, job_id, str(form.get("csrf", "")), act, state, typed={"openings": openings})
 
 
 # ---------------------------------------------------------------- activities
@@ -236,12 +237,9 @@ async def add_activity(request: Request) -> Response:
         with employment_work(request, write=True, csrf=str(form.get("csrf", ""))) as w:
             try:
                 ids = [_int(v, "参加人员") for v in typed["worker_ids"]]
-                count = typed["participants"].strip() or "0"
-                if not count.isdigit():
-                    raise Invalid("参加人数应为整数", details={"field": "participants"})
                 service.add_activity(w.session, w.scope, actor=w.ctx.user, village_code=typed["village_code"],
                                      kind=typed["kind"], title=typed["title"], on_day=parse_day(typed["on_day"]),
-                                     participants=int(count), worker_ids=ids)
+                                     participants=typed["participants"].strip() or "0", worker_ids=ids)
             except DomainError as err:
                 w.session.rollback()
                 return _activities_page(request, w, status_code=err.http_status, error=err.message, typed=typed)
