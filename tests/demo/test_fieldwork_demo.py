@@ -62,3 +62,18 @@ def test_requests_for_help_with_the_harvest_in_the_town_become_tasks(db, people)
         linked = list(s.scalars(select(FieldTask).where(FieldTask.ticket_id.is_not(None))))
         assert [t.ticket_id for t in linked] == [wanted_id]
         assert linked[0].village_code == "141002103205" and linked[0].farmer_name == "张先生"
+
+
+def test_the_demo_tasks_fall_due_within_the_operation_and_a_second_run_adds_nothing(db):
+    """A task's due day is within its operation's days; a second run on the same data found the
+    town's operation open and would register it, and its machines, again."""
+    from hotline.fieldwork.models import Operation
+
+    first = _run(db)
+    with db.session() as s:
+        op = s.scalar(select(Operation))
+        assert all(op.start_date <= t.due_date <= op.target_date for t in s.scalars(select(FieldTask)))
+    assert first and _run(db) == {}
+    with db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Operation)) == 1
+        assert s.scalar(select(func.count()).select_from(Machine)) == 15

@@ -35,10 +35,11 @@ def sign_in(site, username):
 
 
 def _operation(site, **kw):
+    fields = dict(name="裴介镇秋季抢收抢种", township_code=PEIJIE, crops="谷子、小麦", start_date=date(2026, 10, 1),
+                  target_date=date(2026, 10, 20))
+    fields.update(kw)
     with site.db.transaction() as s:
-        op = service.create_operation(s, actor=None, name="裴介镇秋季抢收抢种", township_code=PEIJIE, crops="谷子、小麦",
-                                      start_date=date(2026, 10, 1), target_date=date(2026, 10, 20))
-        return op.id
+        return service.create_operation(s, actor=None, **fields).id
 
 
 def _task(site, op_id, **kw):
@@ -296,7 +297,7 @@ def test_sending_the_same_machine_twice_says_it_is_already_there(staff, site):
 
 def test_a_closed_operation_does_not_show_the_townships_machines_as_its_own(staff, site):
     """A closed operation with no task showed 「作业中农机 1」: the township's register today."""
-    op, other = _operation(site), _operation(site)
+    op, other = _operation(site), _operation(site, name="裴介镇小麦抢种")  # one open name per town
     with site.db.transaction() as s:
         service.assign_machine(s, s.get(FieldTask, _task(site, other)), machine(s), actor=None)
         service.close_operation(s, s.get(Operation, op), actor=None)

@@ -22,12 +22,13 @@ from hotline.demo.caseload import GIVEN, SURNAMES
 from hotline.directory import reference
 from hotline.fieldwork import queries, service
 from hotline.fieldwork.access import SYSTEM
-from hotline.fieldwork.models import FieldTask
-from hotline.fieldwork.states import TaskState
+from hotline.fieldwork.models import FieldTask, Operation
+from hotline.fieldwork.states import OperationState, TaskState
 from hotline.kit import clock
 from hotline.tickets.models import Ticket
 
 TOWNSHIP = "141002103"  # 临汾市尧都区县底镇
+NAME = "县底镇秋季抢收抢种"
 COORDINATOR = "yaodu-xiandi-1"
 TASKS = 30
 FIELD_CATEGORY = "1204"  # 抢收抢种: the demo's requests for help with flooded fields
@@ -89,9 +90,12 @@ def generate_fieldwork(session: Session, *, seed: int, now: datetime) -> dict[st
     actor = session.scalar(select(User).where(User.username == COORDINATOR))
     start = now - timedelta(days=10)
     today = clock.local(now).date()
+    if session.scalar(select(Operation.id).where(Operation.township_code == TOWNSHIP, Operation.name == NAME,
+                                                 Operation.state == OperationState.open)) is not None:
+        return {}  # a second demo run on the same data: the town's operation and registers are there
     with clock.frozen(start):
         op = service.create_operation(
-            session, actor=actor, name="县底镇秋季抢收抢种", township_code=TOWNSHIP, crops="谷子、玉米、小麦",
+            session, actor=actor, name=NAME, township_code=TOWNSHIP, crops="谷子、玉米、小麦",
             start_date=clock.local(start).date(), target_date=today + timedelta(days=8),
             note="连续一周降雨，部分谷子田被淹。镇里统筹电力、土地和劳力，企业和志愿者出借农机，抢修田间道路，"
                  "联系收购商烘干收购，确保秋粮颗粒归仓、小麦应种尽种。")
@@ -130,7 +134,7 @@ def _play(session: Session, rng: random.Random, op: Any, actor: User | None, vil
     """One task's life up to ``target``, each step at its own moment (none after ``now``)."""
     kind, _, crop, areas, plots = _pick(rng, tuple((w, w[1]) for w in WORK))
     area = round(rng.uniform(*areas) * 2) / 2 if areas else None
-    due = clock.local(at).date() + timedelta(days=rng.randint(4, 12))
+    due = min(clock.local(at).date() + timedelta(days=rng.randint(4, 12)), op.target_date)  # within the operation
     fields = dict(plot=rng.choice(plots), work_kind=kind, area=area, crop=crop, priority=rng.choice((1, 1, 2, 2, 3)),
                   due_date=due)
     with clock.frozen(min(at, now)):

@@ -5,13 +5,20 @@ from __future__ import annotations
 
 from hotline.kit.errors import Conflict, Invalid, NotFound, TransitionNotAllowed
 
-__all__ = ["Busy", "Invalid", "NotFound", "OperationClosed", "TransitionNotAllowed", "invalid"]
+__all__ = ["Busy", "Duplicate", "Invalid", "NotFound", "OperationClosed", "TransitionNotAllowed", "invalid"]
 
 
 class Busy(Conflict):
     """A machine or volunteer already on an unfinished task, or a machine under repair."""
 
     code = "resource_busy"
+
+
+class Duplicate(Conflict):
+    """What is being registered is already there: an open operation of the same name in the
+    township, or the same machine (kind, model, owner and phone) in its register."""
+
+    code = "duplicate"
 
 
 class OperationClosed(Conflict):

@@ -25,7 +25,15 @@ from hotline.accounts.scope import scope_for
 from hotline.directory import reference
 from hotline.fieldwork import validate as v
 from hotline.fieldwork.access import field_scope, require_coordinator
-from hotline.fieldwork.errors import Busy, Invalid, NotFound, OperationClosed, TransitionNotAllowed, invalid
+from hotline.fieldwork.errors import (
+    Busy,
+    Duplicate,
+    Invalid,
+    NotFound,
+    OperationClosed,
+    TransitionNotAllowed,
+    invalid,
+)
 from hotline.fieldwork.models import (
     Assignment,
     Buyer,
@@ -127,9 +135,16 @@ def create_operation(session: Session, *, actor: User | None, name: str, townshi
     _coordinator(session, actor, township)
     start = v.day(start_date, "start_date", "开始日期")
     target = v.day(target_date, "target_date", "目标完成日期")
-    if target < start:
-        raise invalid("目标完成日期不能早于开始日期", "target_date", "invalid_date")
-    operation = Operation(name=v.text(name, "name", "行动名称", max_chars=100),
+    v.operation_days(start, target, clock.local().date())
+    title = " ".join((v.text(name, "name", "行动名称", max_chars=100) or "").split())
+    same = session.scalar(select(Operation).where(
+        Operation.township_code == township, Operation.state == OperationState.open,
+        func.lower(Operation.name) == title.lower()).order_by(Operation.id).limit(1))
+    if same is not None:  # two open 「秋季抢收抢种」 in one town: tasks would be split between them
+        raise Duplicate(f"{snap.regions[township][0]}已有进行中的行动「{same.name}」（#{same.id}，"
+                       f"{same.start_date:%Y-%m-%d} 至 {same.target_date:%Y-%m-%d}），请在该行动中登记任务，"
+                       f"或换一个名称（如加上作物或季节）", code="operation_exists", details={"operation_id": same.id})
+    operation = Operation(name=title,
                           township_code=township, crops=v.text(crops, "crops", "作物", max_chars=100),
                           start_date=start, target_date=target, state=OperationState.open,
                           note=v.text(note, "note", "说明", max_chars=2000, required=False),
@@ -167,7 +182,13 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
     snap = reference.snapshot(session)
     village = v.village_of(snap, (village_code or "").strip(), operation.township_code)
     kind = v.choice(WorkKind, work_kind, "work_kind", WORK_KIND_LABELS)
-    size = v.area(area, "area", "面积") if kind in AREA_WORK else None
+    if kind in AREA_WORK:
+        size: float | None = v.area(area, "area", "面积")
+    elif area is None or str(area).strip() in ("", "0", "0.0"):
+        size = None
+    else:  # kept, it would ask for 亩 in every report and hold completion back; dropped, it misleads
+        raise invalid(f"{WORK_KIND_LABELS[kind]}任务不按亩计，面积请留空（道路长度、线路等可写在说明里）",
+                      "area", "area_not_measured")
     by_label = {label: key for key, label in PRIORITY_LABELS.items()}  # 紧急 as well as 2
     try:
         level = by_label.get(priority.strip()) if isinstance(priority, str) and priority.strip() in by_label \
@@ -179,6 +200,10 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
     due = v.day(due_date, "due_date", "要求完成日期")
     if due < operation.start_date:
         raise invalid(f"要求完成日期不能早于行动开始日期 {operation.start_date:%Y-%m-%d}", "due_date", "invalid_date")
+    if due > operation.target_date:  # the operation's target is the day all its work is done
+        raise invalid(f"要求完成日期不能晚于行动目标完成日期 {operation.target_date:%Y-%m-%d}：行动内的任务须在"
+                      f"行动期（{operation.start_date:%Y-%m-%d} 至 {operation.target_date:%Y-%m-%d}）内完成",
+                      "due_date", "invalid_date")
     now = clock.now()
     task = FieldTask(
         operation_id=operation.id, village_code=village, plot=v.text(plot, "plot", "地块", max_chars=200),
@@ -453,15 +478,38 @@ def register_machine(session: Session, *, actor: User | None, township_code: str
     snap = reference.snapshot(session)
     township = v.township(snap, (township_code or "").strip())
     _coordinator(session, actor, township)
+    what = v.choice(MachineKind, kind, "kind", MACHINE_KIND_LABELS)
+    model = " ".join((v.text(label, "label", "型号或车牌", max_chars=80) or "").split())
+    whose = " ".join((v.text(owner, "owner", "所有者", max_chars=100) or "").split())
+    number = v.phone(phone)
+    same = _same_machine(session, township, what, model, whose, number)
+    if same is not None:  # a second click, or the same machine typed twice: one row to dispatch
+        where = snap.regions.get(same.village_code or "", (None,))[0]
+        raise Duplicate(f"本镇已登记这台农机：#{same.id} {MACHINE_KIND_LABELS[same.kind]}「{same.label}」{same.owner}"
+                        f"（{'，'.join(filter(None, (where, MACHINE_STATE_LABELS[same.state])))}），无须重复登记",
+                        code="machine_exists", details={"machine_id": same.id})
     machine = Machine(
-        township_code=township, kind=v.choice(MachineKind, kind, "kind", MACHINE_KIND_LABELS),
-        label=v.text(label, "label", "型号或车牌", max_chars=80), owner=v.text(owner, "owner", "所有者", max_chars=100),
-        owner_kind=v.choice(OwnerKind, owner_kind, "owner_kind", OWNER_KIND_LABELS), phone=v.phone(phone),
+        township_code=township, kind=what, label=model, owner=whose,
+        owner_kind=v.choice(OwnerKind, owner_kind, "owner_kind", OWNER_KIND_LABELS), phone=number,
         village_code=v.village_of(snap, village_code, township) if village_code else None,
         state=MachineState.available, created_at=clock.now())
     session.add(machine)
     session.flush()
     return machine
+
+
+def _same_machine(session: Session, township: str, kind: MachineKind, label: str, owner: str,
+                  phone: str | None) -> Machine | None:
+    """The township's machine of this kind, model, owner and phone, if it is registered already
+    (spaces and letter case aside: 「测试收割机 X1」 and 「测试收割机  x1」 are one machine)."""
+    def key(text: str | None) -> str:
+        return " ".join((text or "").split()).casefold()
+
+    for row in session.scalars(select(Machine).where(Machine.township_code == township, Machine.kind == kind)
+                               .order_by(Machine.id)):
+        if (key(row.label), key(row.owner), row.phone) == (key(label), key(owner), phone):
+            return row
+    return None
 
 
 def set_machine_state(session: Session, machine: Machine, *, actor: User | None, state: str) -> Machine:

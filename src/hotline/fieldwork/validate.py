@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hotline.directory import reference
@@ -12,6 +12,12 @@ from hotline.fieldwork.errors import Invalid, invalid
 from hotline.tickets import validation
 
 MAX_AREA = 100_000.0  # 亩: far more than any plot; catches a slip of the keyboard
+# An operation is one season's campaign (秋收, 小麦抢种): it starts no earlier than the platform's
+# records go back (2000) and no more than a year from today, and its target is within a year of its
+# start. Outside that, a date is a slip of the keyboard (1900-01-01, 2099-12-31), not a plan.
+EARLIEST_START = date(2000, 1, 1)
+MAX_SPAN_DAYS = 366
+MAX_AHEAD_DAYS = 366
 
 
 def text(value: str | None, field: str, label: str, *, max_chars: int, required: bool = True) -> str | None:
@@ -50,6 +56,23 @@ def day(value: Any, field: str, label: str) -> date:
         return date.fromisoformat(str(value or "").strip())
     except ValueError:
         raise invalid(f"{label}须为日期，如 2026-10-08", field, "invalid_date") from None
+
+
+def operation_days(start: date, target: date, today: date) -> None:
+    """An operation's start and target day: within a season of each other, none absurd."""
+    if start < EARLIEST_START:
+        raise invalid(f"开始日期 {start:%Y-%m-%d} 过早：不能早于 {EARLIEST_START:%Y-%m-%d}，请检查年份",
+                      "start_date", "invalid_date")
+    latest = today + timedelta(days=MAX_AHEAD_DAYS)
+    if start > latest:
+        raise invalid(f"开始日期 {start:%Y-%m-%d} 过晚：行动最多提前一年登记，不能晚于 {latest:%Y-%m-%d}",
+                      "start_date", "invalid_date")
+    if target < start:
+        raise invalid("目标完成日期不能早于开始日期", "target_date", "invalid_date")
+    if target > start + timedelta(days=MAX_SPAN_DAYS):
+        raise invalid(f"目标完成日期 {target:%Y-%m-%d} 距开始日期超过一年：一次抢收抢种行动不能晚于 "
+                      f"{start + timedelta(days=MAX_SPAN_DAYS):%Y-%m-%d} 完成，请检查年份，或分季另建行动",
+                      "target_date", "invalid_date")
 
 
 def township(snap: reference.Snapshot, code: str, field: str = "township_code") -> str:
