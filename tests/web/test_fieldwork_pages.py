@@ -469,3 +469,146 @@ def test_the_overdue_headings_count_opens_every_overdue_task(staff, site):
     heading = page.split('id="overdue"')[1].split("</h2>")[0]
     assert f'<a href="/fieldwork/tasks?operation={op}&overdue=1">22</a>' in heading
     assert "下表列出优先级最高的 20 项" in heading
+
+
+# ---------------------------------------------------------------- slips found by exploratory QA
+
+
+def _new_operation(client, csrf, **kw):
+    data = {"csrf": csrf, "name": "裴介镇小麦抢种", "township_code": PEIJIE, "crops": "小麦", "start_date": "2026-10-05",
+            "target_date": "2026-10-25"}
+    data.update(kw)
+    return client.post("/fieldwork/operations", data=data)
+
+
+def test_an_operation_or_task_with_absurd_dates_is_refused_on_the_page(staff, site):
+    """新建行动 1900-01-01 to 2099-12-31 was listed 进行中; a task due 2099-01-01 on an operation ending
+    2026-10-20 was saved."""
+    client, csrf = sign_in(site, "f-town")
+    r = _new_operation(client, csrf, name="荒唐日期行动", start_date="1900-01-01", target_date="2099-12-31")
+    assert r.status_code == 422 and "开始日期 1900-01-01 过早：不能早于 2000-01-01" in r.text
+    assert 'value="荒唐日期行动"' in r.text and 'value="2099-12-31"' in r.text  # typed values kept
+    r = _new_operation(client, csrf, name="荒唐日期行动", start_date="2026-10-01", target_date="2099-12-31")
+    assert r.status_code == 422 and "目标完成日期 2099-12-31 距开始日期超过一年" in r.text
+    assert "荒唐日期行动</a>" not in client.get("/fieldwork").text
+    op = _operation(site)
+    page = client.get(f"/fieldwork/operations/{op}").text
+    assert 'name="due_date" value="2026-10-20" min="2026-10-01" max="2026-10-20"' in page
+    r = client.post(f"/fieldwork/operations/{op}/tasks", data={
+        "csrf": csrf, "village_code": ZHULV, "plot": "村东谷子地", "work_kind": "harvest", "area": "8",
+        "priority": "1", "due_date": "2099-01-01"})
+    assert r.status_code == 422 and "要求完成日期不能晚于行动目标完成日期 2026-10-20" in r.text
+    assert 'value="2099-01-01"' in r.text
+    with site.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(FieldTask)) == 0
+
+
+def test_a_task_page_offers_no_dispatch_when_the_town_has_nothing_free(staff, site):
+    """With no machine registered, 调派农机 stood under an empty dropdown and said 「请选择志愿者」."""
+    t = _task(site, _operation(site))
+    client, csrf = sign_in(site, "f-town")
+    page = client.get(f"/fieldwork/tasks/{t}").text
+    assert "本镇暂无可调派的农机" in page and "本镇暂无待命的志愿者" in page
+    assert 'name="machine_id"' not in page and ">调派农机</button>" not in page
+    assert 'name="volunteer_id"' not in page and ">调派志愿者</button>" not in page
+    # A form posted empty anyway (an old tab) is asked for what it was about.
+    r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "what": "machine", "machine_id": ""})
+    assert r.status_code == 422 and "请选择农机" in r.text and "请选择志愿者" not in r.text
+    r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf, "what": "volunteer", "volunteer_id": ""})
+    assert r.status_code == 422 and "请选择志愿者" in r.text
+    r = client.post(f"/fieldwork/tasks/{t}/assign", data={"csrf": csrf})
+    assert r.status_code == 422 and "请选择要调派的农机或志愿者" in r.text
+    with site.db.transaction() as s:
+        volunteer(s, name="李强")
+    page = client.get(f"/fieldwork/tasks/{t}").text
+    assert ">调派志愿者</button>" in page and "李强（朱吕村" in page and "本镇暂无待命的志愿者" not in page
+    assert ">调派农机</button>" not in page
+
+
+def test_the_same_machine_is_registered_once_and_dispatch_tells_machines_apart(staff, site):
+    """登记农机 twice with the same details made two rows, listed as two identical lines to dispatch."""
+    t = _task(site, _operation(site))
+    client, csrf = sign_in(site, "f-town")
+    typed = {"csrf": csrf, "township_code": PEIJIE, "kind": "harvester", "label": "测试收割机 X1", "owner": "张三",
+             "owner_kind": "person", "phone": "13912345678"}
+    assert client.post("/fieldwork/machines", data=typed).status_code == 303
+    with site.db.transaction() as s:
+        first = s.scalar(select(Machine.id).where(Machine.label == "测试收割机 X1"))
+    r = client.post("/fieldwork/machines", data=typed)
+    assert r.status_code == 409
+    assert f"本镇已登记这台农机：#{first} 收割机「测试收割机 X1」张三（可调派），无须重复登记" in r.text
+    assert 'value="测试收割机 X1"' in r.text  # typed values kept
+    listing = client.get("/fieldwork/machines").text
+    assert "共 1 台" in listing and f"<td>#{first}</td>" in listing
+    # The same model of another owner is another machine: the dispatch list tells them apart.
+    assert client.post("/fieldwork/machines", data={**typed, "owner": "李四", "phone": "13912340000"}).status_code == 303
+    with site.db.transaction() as s:
+        second = s.scalar(select(Machine.id).where(Machine.owner == "李四"))
+    page = client.get(f"/fieldwork/tasks/{t}").text
+    assert f"建议：收割机「测试收割机 X1」#{first} 张三 13912345678（本镇）" in page
+    assert f"建议：收割机「测试收割机 X1」#{second} 李四 13912340000（本镇）" in page
+
+
+def test_a_ticket_already_behind_an_unfinished_task_says_so_before_any_form(staff, site):
+    """/fieldwork/from-ticket/{number} showed the whole form again; only submitting it said
+    「已转为任务 #36，尚未完成」."""
+    op = _operation(site)
+    with site.db.transaction() as s:
+        number = register(s, staff, content="朱吕村我家五亩谷子被淹了，请帮忙抢收。", address="朱吕村南洼地").number
+    client, csrf = site.signed_in("supervisor")
+    r = client.post(f"/fieldwork/from-ticket/{number}", data={"csrf": csrf, "operation_id": str(op), "area": "5",
+                                                              "work_kind": "harvest", "due_date": ""})
+    task_id = int(r.headers["location"].split("/fieldwork/tasks/")[1].split("?")[0])
+    page = client.get(f"/fieldwork/from-ticket/{number}")
+    assert page.status_code == 200
+    assert f'已转为<a href="/fieldwork/tasks/{task_id}">作业任务 #{task_id}</a>（抢收，待安排），尚未完成' in page.text
+    assert f'action="/fieldwork/from-ticket/{number}"' not in page.text and "转为抢收任务</button>" not in page.text
+    # Once that task is finished, the ticket may become a task again.
+    with site.db.transaction() as s:
+        service.cancel(s, s.get(FieldTask, task_id), actor=None, reason="农户已自行收割")
+    page = client.get(f"/fieldwork/from-ticket/{number}").text
+    assert f'action="/fieldwork/from-ticket/{number}"' in page and "尚未完成" not in page
+
+
+def test_an_area_on_road_repair_is_refused_not_silently_dropped(staff, site):
+    """A 道路抢修 task with 面积 30 was saved without its area, and nothing said so."""
+    op = _operation(site)
+    client, csrf = sign_in(site, "f-town")
+    typed = {"csrf": csrf, "village_code": ZHULV, "plot": "村南生产路", "work_kind": "road", "area": "30", "priority": "1",
+             "due_date": "2026-10-08"}
+    r = client.post(f"/fieldwork/operations/{op}/tasks", data=typed)
+    assert r.status_code == 422 and "道路抢修任务不按亩计，面积请留空" in r.text
+    assert 'name="area" value="30"' in r.text and 'value="村南生产路"' in r.text
+    with site.db.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(FieldTask)) == 0
+    assert 'placeholder="道路抢修、电力保障不填"' in client.get(f"/fieldwork/operations/{op}").text
+    r = client.post(f"/fieldwork/operations/{op}/tasks", data={**typed, "area": ""})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "<dt>面积</dt>" not in page and "道路抢修" in page
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    ("/fieldwork/machines?operation=abc", "行动编号「abc」无效"),
+    ("/fieldwork/volunteers?operation=abc", "行动编号「abc」无效"),
+    ("/fieldwork/tasks?operation=abc", "行动编号「abc」无效"),
+    ("/fieldwork/tasks?machine=x1", "农机编号「x1」无效"),
+    ("/fieldwork/tasks?volunteer=-3", "志愿者编号「-3」无效"),
+])
+def test_a_filter_that_is_not_a_number_is_named_as_typed(staff, site, path, message):
+    """/fieldwork/machines?operation=abc said 「行动 0 不存在」."""
+    client, _ = sign_in(site, "f-town")
+    r = client.get(path)
+    assert r.status_code == 422 and message in r.text and "行动 0" not in r.text
+
+
+def test_a_second_open_operation_of_the_same_name_is_refused_on_the_page(staff, site):
+    client, csrf = sign_in(site, "f-town")
+    r = _new_operation(client, csrf, name="裴介镇秋季抢收抢种")
+    assert r.status_code == 303
+    first = int(r.headers["location"].rsplit("/", 1)[1])
+    r = _new_operation(client, csrf, name="裴介镇秋季抢收抢种", start_date="2026-10-06")
+    assert r.status_code == 409
+    assert (f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{first}，2026-10-05 至 2026-10-25），请在该行动中登记任务"
+            in r.text) and 'value="2026-10-06"' in r.text
+    assert client.get("/fieldwork").text.count("裴介镇秋季抢收抢种</a>") == 1

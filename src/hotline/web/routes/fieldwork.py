@@ -184,10 +184,12 @@ def tasks_page(request: Request, operation: str = "", village: str = "", state: 
         if not fs.any:
             return refused(request, NOT_FIELD)
         snap, today = reference.snapshot(ctx.session), queries.today()
-        f = queries.TaskFilter(operation_id=_int(operation), village_code=village or None, state=state or None,
-                               work_kind=kind or None, overdue=bool(overdue), machine_id=_int(machine),
-                               volunteer_id=_int(volunteer))
         try:
+            f = queries.TaskFilter(
+                operation_id=_number(operation, "operation", "行动") if operation else None,
+                village_code=village or None, state=state or None, work_kind=kind or None, overdue=bool(overdue),
+                machine_id=_number(machine, "machine", "农机") if machine else None,
+                volunteer_id=_number(volunteer, "volunteer", "志愿者") if volunteer else None)
             total = queries.count_tasks(ctx.session, fs, f)
             rows = [task_view(snap, t, today) for t in queries.list_tasks(ctx.session, fs, f, limit=500)]
         except DomainError as err:
@@ -205,6 +207,14 @@ def tasks_page(request: Request, operation: str = "", village: str = "", state: 
 
 def _int(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
+
+
+def _number(text: str, field: str, noun: str) -> int:
+    """A filter's row number as typed in the address: what is not one is named as typed."""
+    number = _int(text.strip())
+    if number is None:
+        raise invalid(f"{noun}编号「{text[:30]}」无效", field, "invalid_id")
+    return number
 
 
 def _task_page(request: Request, ctx: PageContext, task: FieldTask, *, status_code: int = 200,
@@ -267,13 +277,16 @@ def _register_row(ctx: PageContext, model: type, raw: str, label: str) -> Any:
 
 @router.post("/fieldwork/tasks/{task_id}/assign")
 def assign(request: Request, task_id: int, csrf: str = Form(""), machine_id: str = Form(""),
-           volunteer_id: str = Form("")) -> Response:
+           volunteer_id: str = Form(""), what: str = Form("")) -> Response:
     def act(ctx: PageContext, task: FieldTask) -> Any:
-        if machine_id:
+        # ``what``: which form was posted, so an empty choice is asked for by its own name.
+        if machine_id or what == "machine":
             return service.assign_machine(ctx.session, task, _register_row(ctx, Machine, machine_id, "农机"),
                                           actor=ctx.user)
-        return service.assign_volunteer(ctx.session, task, _register_row(ctx, Volunteer, volunteer_id, "志愿者"),
-                                        actor=ctx.user)
+        if volunteer_id or what == "volunteer":
+            return service.assign_volunteer(ctx.session, task, _register_row(ctx, Volunteer, volunteer_id, "志愿者"),
+                                            actor=ctx.user)
+        raise invalid("请选择要调派的农机或志愿者", "machine_id")
     return _on_task(request, task_id, csrf, "assign", act)
 
 
@@ -351,8 +364,11 @@ def _from_ticket_page(request: Request, ctx: PageContext, number: str, *, status
     if not fs.coordinates(township):
         return refused(request, "只有工单所在乡镇负责抢收抢种的工作人员、督办员和管理员可以转为抢收任务")
     ops = _open_operations(ctx, township)
+    # One unfinished task per ticket: said up front, with the task, instead of a form refused on submit.
+    open_task = next((t for t in queries.tasks_of_ticket(ctx.session, ticket.id) if t.state in UNFINISHED), None)
     return _page(request, "fieldwork/from_ticket.html", status_code=status_code, fs=fs, ticket=ticket, ops=ops,
-                 place=reference.region_label(snap, ticket.region_code), error=error, typed=typed or {},
+                 open_task=open_task, place=reference.region_label(snap, ticket.region_code), error=error,
+                 typed=typed or {},
                  today=clock.local().date(), title=f"工单 {ticket.number} 转为抢收任务")
 
 
@@ -418,7 +434,7 @@ def _register_page(request: Request, ctx: PageContext, which: str, *, status_cod
     operation = None
     try:
         if filters.get("operation"):  # a dashboard's 「本行动」 count: what works on its tasks now
-            operation = queries.get_operation(ctx.session, fs, _int(filters["operation"]) or 0)
+            operation = queries.get_operation(ctx.session, fs, _number(filters["operation"], "operation", "行动"))
         op_id = operation.id if operation else None
         if which == "machines":
             rows: list[Any] = queries.machines(ctx.session, fs, township_code=filters.get("township") or None,
