@@ -50,8 +50,8 @@ township and category, over the last full month and over the last 365 days, and
 the raw tables (``raw=True``; ``--raw-runs``, 2 at full size, 3 quick), alternating, in the same run;
 p50/p95 of each and whether the two results are equal (where not, the first differing key and
 both values are printed; the same rows listed in another order, ties of a sort key, are noted
-apart). Live queries, timed alone: ``overdue_now``,
-``open_now`` and ``drill.tickets`` (first page of the tickets behind a unit's missed responses in
+apart). Live queries, timed alone: ``overdue_now`` and ``overdue_total`` (checked equal to the
+supervision board's 超期工单 total), ``open_now`` and ``drill.tickets`` (first page of the tickets behind a unit's missed responses in
 the month, and of a township's tickets received). The clock is frozen at the end of the history for
 the whole measurement, so rollups and raw aggregate see the same *now* (pending orders). Target:
 every rollup-based query under 500 ms (p95).
@@ -774,10 +774,13 @@ def _orm_check(s: Any, drill: Any, first: date, last: date, unit: str) -> dict[s
 def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> dict[str, Any]:
     from sqlalchemy import func, select, text
 
+    from hotline.accounts.scope import SYSTEM
     from hotline.analytics import dashboard, drill, rates, rollups
     from hotline.kit import clock
     from hotline.kit.db import Database
+    from hotline.tickets import queries as ticket_queries
     from hotline.tickets.models import Ticket
+    from hotline.tickets.states import OPEN
 
     out: dict[str, Any] = {}
     problems: list[str] = []
@@ -880,6 +883,7 @@ def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> 
             received = sum(n for (_, x), n in town_rows.items() if x == township)
             live = {
                 "overdue_now": lambda: dashboard.overdue_now(s),
+                "overdue_total": lambda: dashboard.overdue_total(s),
                 "open_now": lambda: dashboard.open_now(s),
                 "drill_unit_not_responded_month": lambda: drill.tickets(
                     s, dimension="unit", key=busiest, measure="not_responded", first=first_m, last=last_m),
@@ -902,6 +906,12 @@ def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> 
                                  "n": len(times_l), "live": True, "target_met": met, "figure": shown}
                 print(f"  {name:28s} {a['p50_ms']:9.2f} {a['p95_ms']:9.2f}   {'live':>9s} {'':9s} {'':7s}  "
                       f"{'':5s} {'met' if met else 'NOT met'}  ({shown:,})", flush=True)
+            # 当前超期 on the dashboard and the wall is the supervision board's 超期工单 total
+            late = ticket_queries.TicketFilter(status=[x.value for x in OPEN], overdue=True)
+            board_total = ticket_queries.list_tickets(s, SYSTEM, late, per_page=1)[1]
+            if results["overdue_total"]["figure"] != board_total:
+                problems.append(f"overdue now {results['overdue_total']['figure']} differs from the supervision "
+                                f"board's {board_total}")
             dr = results["drill_township_received_month"]["figure"]
             if dr != received:
                 problems.append(f"drill received total {dr} differs from the heat map's {received}")
@@ -915,11 +925,8 @@ def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> 
                                    "not_responded_orders": f.response_base - f.responded, "not_responded_tickets": nr}
             if backend.startswith("postgres"):
                 plans = {}
-                for label, sql in (
-                    ("overdue_now", "SELECT lead_unit_id, count(*) FROM tickets WHERE status IN ('dispatched', "
-                     "'accepted', 'in_progress', 'return_requested') AND reply_due_at < now() AND lead_unit_id "
-                     "IS NOT NULL GROUP BY lead_unit_id"),
-                ):
+                for label, q in (("overdue_now", dashboard.overdue_query(clock.now())),):
+                    sql = str(q.compile(dialect=s.get_bind().dialect, compile_kwargs={"literal_binds": True}))
                     plans[label] = [r[0] for r in s.execute(text("EXPLAIN " + sql))]
                 out["plans"] = plans
         out["queries"] = results

@@ -206,7 +206,7 @@ def test_the_wall_fragment_renders_the_live_figures(site, session, people):
     clock.freeze(at(2026, 3, 10, 9))
     make_ticket(session, people, Status.registered)
     session.commit()
-    clock.freeze(late.reply_due_at + 2 * H)  # the first one is now overdue
+    clock.freeze(late.reply_due_at + 2 * H)  # the first one is late to reply, the second to be dispatched
     with site.db.transaction() as s:
         rollups.rebuild(s)
     client, _ = site.signed_in("supervisor")
@@ -217,7 +217,8 @@ def test_the_wall_fragment_renders_the_live_figures(site, session, people):
     expected_today = 2 if today == datetime(2026, 3, 10).date() else 0
     assert f'id="wall-today">{expected_today}<' in fragment
     assert 'id="wall-month">2<' in fragment
-    assert 'id="wall-open">2<' in fragment and 'id="wall-overdue">1<' in fragment
+    assert 'id="wall-open">2<' in fragment and 'id="wall-overdue">2<' in fragment
+    assert "超期工单 <small>（2）</small>" in client.get("/supervision").text  # the board says the same
     assert 'hx-swap-oob="true"' in fragment and clock.local().strftime("%H:%M:%S") in fragment
     assert "data-chart=" in fragment and "示意图" in fragment
 
@@ -251,3 +252,22 @@ def test_the_wall_numbers_the_units_by_their_rank():
     assert re.findall(r"counter-set: n (\d+)", worst) == ["9", "8", "7", "6"]
     best = fragment.split("前五名")[1].split("</ol>")[0]
     assert re.findall(r"counter-set: n (\d+)", best) == ["1", "1", "3", "4", "5"]
+
+
+def test_overdue_now_on_the_dashboard_and_the_wall_is_the_supervision_boards(site, session, people):
+    """当前超期 links to the supervision board: it counts the tickets that board lists as 超期工单,
+    late at any stage (派单, 签收, 联系来电人, 反馈), not only those late to reply."""
+    from tests.analytics.test_overdue import late_at_each_stage
+
+    late_at_each_stage(session, people)
+    session.commit()
+    with site.db.transaction() as s:
+        rollups.rebuild(s)
+    client, _ = site.signed_in("supervisor")
+    board = client.get("/supervision").text
+    assert "超期工单 <small>（3）</small>" in board
+    page = client.get("/analytics").text
+    card = re.search(r'<a class="kpi late" href="/supervision"><span>当前超期</span><strong>(\d+)</strong>', page)
+    assert card and card.group(1) == "3"
+    assert 'id="wall-overdue">3<' in client.get("/wall/live").text
+

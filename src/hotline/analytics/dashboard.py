@@ -3,23 +3,27 @@ deadline performance and overdue by unit, the satisfaction trend and the wall di
 
 Each reads the rollups; ``raw=True`` computes the same figure with a plain aggregate over the raw
 tables (the benchmark times both and checks they agree). Only "overdue now" and "open now" are
-live: they look at open tickets through partial indexes, never at the closed history.
+live: they look at open tickets through the status and partial indexes, never at the closed history.
+"Overdue now" is the supervision board's 超期: an open ticket past the due time of any stage still
+running (派单, 签收, 联系来电人, 反馈; ``tickets.queries.overdue_clause``), not the reply alone.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hotline.analytics import facts, rates, rollups
 from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel
 from hotline.directory import reference
 from hotline.kit import clock
-from hotline.tickets.models import OVERDUE_WATCH_STATUSES, Channel, Ticket
-from hotline.tickets.states import OPEN
+from hotline.tickets.models import Channel, Ticket
+from hotline.tickets.queries import overdue_clause
+from hotline.tickets.sla import RUNNING
+from hotline.tickets.states import OPEN, Status
 
 T = facts.T
 
@@ -122,16 +126,31 @@ def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = 
     return rows
 
 
+# Every status some stage's clock runs in, said once more beside the per-stage terms: SQLite then
+# reads the few open tickets through the status index, not the whole history.
+RUNNING_STATUSES = tuple(dict.fromkeys(s for statuses in RUNNING.values() for s in statuses))
+
+
+def overdue_query(now: datetime) -> Select:
+    """The lead unit of each open ticket overdue at ``now`` (None: not dispatched yet, late for 派单).
+    Counted in Python: a GROUP BY here has SQLite walk the lead-unit index over every ticket."""
+    return select(T.lead_unit_id).where(T.status.in_([Status(s) for s in RUNNING_STATUSES]), overdue_clause(now))
+
+
+def _overdue(session: Session, now: datetime | None) -> dict[int | None, int]:
+    return dict(Counter(int(u) if u is not None else None for u in session.scalars(overdue_query(now or clock.now()))))
+
+
 def overdue_now(session: Session, now: datetime | None = None) -> dict[int, int]:
-    """Open tickets past their reply limit right now, per lead unit (partial index of open ones)."""
-    now = now or clock.now()
-    # the status list rendered literally, in the index's order: SQLite uses a partial index only when
-    # the query's term matches its predicate, which a bound parameter never does
-    watched = bindparam("watched", list(OVERDUE_WATCH_STATUSES), expanding=True, literal_execute=True)
-    q = (select(T.lead_unit_id, func.count())
-         .where(T.status.in_(watched), T.reply_due_at < now, T.lead_unit_id.is_not(None))
-         .group_by(T.lead_unit_id))
-    return {int(u): int(n) for u, n in session.execute(q)}
+    """Open tickets overdue right now (any running stage, as the supervision board counts them), per
+    lead unit."""
+    return {u: n for u, n in _overdue(session, now).items() if u is not None}
+
+
+def overdue_total(session: Session, now: datetime | None = None) -> int:
+    """Every open ticket overdue right now, with those still waiting to be dispatched: the
+    supervision board's 超期工单 total."""
+    return sum(_overdue(session, now).values())
 
 
 def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bool = False,
@@ -188,7 +207,6 @@ def overview(session: Session, *, now: datetime | None = None, raw: bool = False
     vol_month = volume(session, first, last, raw=raw)
     centre = rates.table(session, "all", first, last, raw=raw, rules=rules)
     units = [u for u in rates.table(session, "unit", first, last, raw=raw, rules=rules) if u.rank is not None]
-    overdue = overdue_now(session, now)
     return {
         "today": today.isoformat(),
         "month": f"{year}-{month:02d}",
@@ -196,7 +214,7 @@ def overview(session: Session, *, now: datetime | None = None, raw: bool = False
         "received_month": sum(sum(v.values()) for v in vol_month.values()),
         "by_channel_today": vol_today.get(today.isoformat(), {}),
         "open_now": open_now(session),
-        "overdue_now": sum(overdue.values()),
+        "overdue_now": overdue_total(session, now),
         "rates": centre[0] if centre else None,
         "best_units": units[:5],
         # the bottom five, never repeating one of the top five when fewer than ten are ranked

@@ -223,7 +223,7 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     counties = sorted((c for c in per_county if len(c) == 6), key=lambda c: c)
     return {
         "received": sum(sum(v.values()) for v in by_channel.values()),
-        "open_now": dashboard.open_now(session), "overdue_now": sum(r["overdue_now"] for r in units),
+        "open_now": dashboard.open_now(session), "overdue_now": dashboard.overdue_total(session),
         "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS, by="channel"),
         "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, by="kind", line=True),
         "heat": heat_chart(session, heat, p, region) if heat else None,
