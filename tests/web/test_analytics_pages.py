@@ -271,3 +271,26 @@ def test_overdue_now_on_the_dashboard_and_the_wall_is_the_supervision_boards(sit
     assert card and card.group(1) == "3"
     assert 'id="wall-overdue">3<' in client.get("/wall/live").text
 
+
+def test_days_given_the_wrong_way_round_are_swapped_on_both_pages_and_said(site, session, people):
+    """The dashboard and the list behind a figure both count 10-31 .. 10-01 as 10-01 .. 10-31, and
+    both say they did (the list used to say 「2026-10-31 至 2026-10-01，共 0 件」)."""
+    for day in (3, 20):
+        clock.freeze(at(2026, 10, day, 9))
+        register(session, people)
+    session.commit()
+    clock.freeze(at(2026, 11, 2, 9))
+    with site.db.transaction() as s:
+        rollups.rebuild(s)
+    client, _ = site.signed_in("supervisor")
+    said = "开始日期 2026-10-31 晚于结束日期 2026-10-01，已对调，按 2026-10-01 至 2026-10-31 统计。"
+    r = client.get("/analytics/tickets?dimension=all&key=&measure=received&first=2026-10-31&last=2026-10-01")
+    assert r.status_code == 200 and said in r.text
+    assert "2026-10-01 至 2026-10-31，共 2 件" in r.text and len(set(NUMBER.findall(r.text))) == 2
+    r = client.get("/analytics?period=custom&first=2026-10-31&last=2026-10-01")
+    assert r.status_code == 200 and said in r.text
+    assert "自定义（2026-10-01 至 2026-10-31）" in r.text and 'id="kpi-received">2<' in r.text
+    # in order: nothing said on either
+    for path in ("/analytics/tickets?dimension=all&key=&measure=received&first=2026-10-01&last=2026-10-31",
+                 "/analytics?period=custom&first=2026-10-01&last=2026-10-31"):
+        assert "已对调" not in client.get(path).text

@@ -45,6 +45,11 @@ class Period:
     kind: str
     first: date
     last: date
+    swapped: bool = False  # asked for with the later day first: counted the other way round
+
+    @property
+    def notice(self) -> str | None:
+        return swapped_notice(self.first, self.last) if self.swapped else None
 
     @property
     def label(self) -> str:
@@ -62,6 +67,16 @@ def _date(text: str, field: str) -> date:
         raise Invalid("日期格式须为 YYYY-MM-DD", code="invalid_date", details={"field": field}) from None
 
 
+def swapped_notice(first: date, last: date) -> str:
+    return f"开始日期 {last} 晚于结束日期 {first}，已对调，按 {first} 至 {last} 统计。"
+
+
+def ordered(a: date, b: date) -> tuple[date, date, bool]:
+    """The two days earlier first, and whether they came the other way round (both the dashboard
+    and the list behind a figure count such a range swapped, and say so)."""
+    return (b, a, True) if b < a else (a, b, False)
+
+
 def period_of(session: Session, kind: str, first: str, last: str, today: date) -> Period:
     """The period asked for: today, this week (Monday on), this assessment month (to today), or a
     custom range of at most a year."""
@@ -70,11 +85,10 @@ def period_of(session: Session, kind: str, first: str, last: str, today: date) -
     if kind == "week":
         return Period("week", today - timedelta(days=today.weekday()), today)
     if kind == "custom":
-        a, b = _date(first, "first"), _date(last, "last")
-        a, b = min(a, b), max(a, b)
+        a, b, swapped = ordered(_date(first, "first"), _date(last, "last"))
         if (b - a).days >= MAX_DAYS:
             raise Invalid(f"时间段最长 {MAX_DAYS} 天", code="period_too_long", details={"field": "last"})
-        return Period("custom", a, b)
+        return Period("custom", a, b, swapped)
     start_day = rates.current_rules(session).period_start_day
     month_first, month_last = rates.month_period(*rates.month_of(today, start_day), start_day)
     return Period("month", month_first, min(month_last, today))
@@ -249,6 +263,7 @@ def dashboard_page(request: Request, period: str = "month", first: str = "", las
             error, p = err.message, period_of(ctx.session, "month", "", "", today)
         region = region if region.isdigit() and len(region) == 6 else ""
         return page(request, "analytics/dashboard.html", status_code=422 if error else 200, error=error,
+                    notice=p.notice,
                     p=p, periods=PERIODS, region=region, map_source=MAP, title="数据分析",
                     **_dashboard(ctx.session, p, region or None))
 
@@ -350,7 +365,7 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
         page_no = max(page_no, 1)
         try:
             today = clock.local().date()
-            a, b = _date(first or today.isoformat(), "first"), _date(last or today.isoformat(), "last")
+            a, b, swapped = ordered(_date(first or today.isoformat(), "first"), _date(last or today.isoformat(), "last"))
             found, whom = _figure_page(ctx, dimension, key, measure, a, b, category, (page_no - 1) * PER_PAGE,
                                        channel, kind)
         except (Invalid, NotFound, ValueError) as err:
@@ -365,6 +380,7 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
         return page(request, "analytics/tickets.html", items=items, total=found.total, label=found.label,
                     counted=found.counted, counted_as=found.counted_as,
                     whom=whom, first=a, last=b, page_no=page_no, pages=pages, base=urlencode(base),
+                    notice=swapped_notice(a, b) if swapped else None,
                     title=f"{whom} · {found.label}")
 
 
