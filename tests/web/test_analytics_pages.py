@@ -272,6 +272,24 @@ def test_overdue_now_on_the_dashboard_and_the_wall_is_the_supervision_boards(sit
     assert 'id="wall-overdue">3<' in client.get("/wall/live").text
 
 
+def test_a_month_not_understood_is_said_and_this_month_shown(site, session, people):
+    """/analytics/assessment?month=2026/10 does not quietly show this month as if asked for: 422,
+    the month named back, this month's ranking below it (as /analytics does with a bad date)."""
+    clock.freeze(at(2026, 11, 20, 10))
+    client, _ = site.signed_in("supervisor")
+    for month in ("2026/10", "abc", "2026-13", "1999-01", "2026-10-05"):
+        r = client.get("/analytics/assessment", params={"month": month, "dimension": "township"})
+        assert r.status_code == 422, month
+        text = html.unescape(r.text)
+        assert f"无法识别考核月份「{month}」" in text and "如 2026-10" in text and "下面是本考核月的排名" in text
+        assert 'role="alert"' in r.text and "2026-11 考核月（2026-11-01 至 2026-11-30）" in text
+        assert "dimension=township" in r.text and 'class="on">乡镇（街道）' in r.text  # the dimension kept
+    for month in ("", "2026-10", " 2026-10 "):
+        r = client.get("/analytics/assessment", params={"month": month})
+        assert r.status_code == 200 and 'role="alert"' not in r.text, month
+    assert "2026-10 考核月（2026-10-01 至 2026-10-31）" in client.get("/analytics/assessment?month=2026-10").text
+
+
 def test_days_given_the_wrong_way_round_are_swapped_on_both_pages_and_said(site, session, people):
     """The dashboard and the list behind a figure both count 10-31 .. 10-01 as 10-01 .. 10-31, and
     both say they did (the list used to say 「2026-10-31 至 2026-10-01，共 0 件」)."""

@@ -272,13 +272,18 @@ def dashboard_page(request: Request, period: str = "month", first: str = "", las
 
 
 def _month(text: str, today: date, start_day: int) -> tuple[int, int]:
+    """The assessment month asked for (``2026-10``); this one when none is; ``Invalid`` for one not
+    understood (``2026/10``, ``2026-13``, a year before 2000 or after 2100)."""
+    if not text.strip():
+        return rates.month_of(today, start_day)
     try:
         year, month = (int(x) for x in text.strip().split("-"))
         if 2000 <= year <= 2100 and 1 <= month <= 12:
             return year, month
     except ValueError:
         pass
-    return rates.month_of(today, start_day)
+    raise Invalid(f"无法识别考核月份「{text.strip()}」：须为 2000-01 至 2100-12 之间的年-月，如 2026-10",
+                  code="invalid_month", details={"field": "month"})
 
 
 def ranking_row(f: rates.Figures, count_basic: bool) -> dict[str, Any]:
@@ -300,12 +305,17 @@ def assessment_page(request: Request, month: str = "", dimension: str = "unit") 
             return refused(request)
         rules = rates.current_rules(ctx.session)
         dimension = dimension if dimension in DIMENSIONS else "unit"
-        year, mon = _month(month, clock.local().date(), rules.period_start_day)
+        today, error = clock.local().date(), None
+        try:
+            year, mon = _month(month, today, rules.period_start_day)
+        except Invalid as err:  # said above the table, which shows this month instead (as /analytics does)
+            error, (year, mon) = f"{err.message}；下面是本考核月的排名。", rates.month_of(today, rules.period_start_day)
         first, last = rates.month_period(year, mon, rules.period_start_day)
         rows = [ranking_row(f, rules.count_basically_satisfied)
                 for f in rates.table(ctx.session, dimension, first, last, rules=rules)]
         centre = rates.table(ctx.session, "all", first, last, rules=rules)
-        return page(request, "analytics/assessment.html", rows=rows, dimension=dimension, dimensions=DIMENSIONS,
+        return page(request, "analytics/assessment.html", status_code=422 if error else 200, error=error,
+                    rows=rows, dimension=dimension, dimensions=DIMENSIONS,
                     month=f"{year}-{mon:02d}", first=first, last=last, rules=rules,
                     centre=ranking_row(centre[0], rules.count_basically_satisfied) if centre else None,
                     title="考核排名")
