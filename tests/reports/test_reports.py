@@ -165,9 +165,9 @@ def test_the_workbook_has_the_sheets_and_the_figures(session, people, day_set, t
     assert wb.sheetnames == list(excel.SHEETS) == ["概况", "单位排名", "乡镇排名", "热点", "每月一题"]
     units = wb["单位排名"]
     assert units.freeze_panes == "A2" and units["A1"].value == "排名" and units["A1"].font.bold
-    assert [units.cell(row=2, column=c).value for c in (1, 2, 3, 4, 5)] == [1, "夏县水利局", 3, 3, 1.0]
-    assert units["E2"].number_format == excel.PERCENT and units["J2"].value == pytest.approx(100.0)
-    assert [units.cell(row=3, column=c).value for c in (1, 2, 5)] == [2, "夏县住房和城乡建设局", 0.0]
+    assert [units.cell(row=2, column=c).value for c in (1, 2, 3, 4, 6)] == [1, "夏县水利局", 3, 3, 1.0]
+    assert units["F2"].number_format == excel.PERCENT and units["N2"].value == pytest.approx(100.0)
+    assert [units.cell(row=3, column=c).value for c in (1, 2, 6)] == [2, "夏县住房和城乡建设局", 0.0]
     overview = {row[0]: row[1:4] for row in wb["概况"].iter_rows(min_row=2, values_only=True)}
     assert overview["受理量"] == (4, 2, 2)
     assert overview["渠道：电话"] == (3, 2, 1)
@@ -363,3 +363,32 @@ def test_a_report_of_a_period_that_has_not_begun_is_refused_and_not_listed(site,
     # The period under way may still be made (it says its figures are interim).
     r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-12"})
     assert r.status_code == 303 and "本期尚未结束" in client.get("/reports/daily/2026-03-12.html").text
+
+
+def test_the_ranking_sheet_has_the_columns_of_the_ranking_page(site, session, people, day_set, tmp_path):
+    """单位排名 writes the 考核排名 page's 15 columns, so each rate sits beside the counts it is made
+    of (已解决, 满意, 按时反馈 were missing) and a reader can check one against the other."""
+    import re
+
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics/assessment?month=2026-03").text
+    table = page[page.index('id="ranking"'):page.index("</thead>")]
+    r = build(session, "daily", DAY)
+    units = load_workbook(excel.write(r, tmp_path / "r.xlsx"))["单位排名"]
+    head = [c.value for c in units[1]]
+    assert head == [re.sub(r"<[^>]+>", "", th) for th in re.findall(r"<th>(.*?)</th>", table)]
+    assert head == ["排名", "承办单位", "派单量", "按时响应", "未按时响应", "响应率", "回访评价", "已解决", "解决率",
+                    "满意", "满意率", "按时反馈", "按时反馈率", "综合得分", "备注"]
+    rows = {row[1]: row for row in units.iter_rows(min_row=2, values_only=True)}
+    # 夏县水利局: 3 orders signed in time, 3 callbacks resolved and satisfied, 3 replies on time
+    assert rows["夏县水利局"][2:13] == (3, 3, 0, 1.0, 3, 3, 1.0, 3, 1.0, 3, 1.0)
+    # 夏县住房和城乡建设局: signed late, not resolved, not satisfied, replied on time
+    assert rows["夏县住房和城乡建设局"][2:13] == (1, 0, 1, 0.0, 1, 0, 0.0, 0, 0.0, 1, 1.0)
+    for col in "FIKM":
+        assert units[f"{col}2"].number_format == excel.PERCENT
+    assert units["H2"].number_format == "General" and units["N2"].number_format == excel.SCORE
+    assert units.max_column == 15
+    # 乡镇排名 the same, by township
+    towns = load_workbook(excel.write(r, tmp_path / "r.xlsx"))["乡镇排名"]
+    assert [c.value for c in towns[1]][1] == "乡镇（街道）" and len(towns[1]) == 15
+

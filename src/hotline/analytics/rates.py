@@ -52,6 +52,7 @@ class Figures:
     counts: dict[str, int]
     response_base: int = 0
     responded: int = 0
+    satisfied: int = 0  # the satisfaction rate's numerator: 满意, and 基本满意 when the rule counts it
     response_rate: float | None = None
     resolution_rate: float | None = None
     satisfaction_rate: float | None = None
@@ -59,6 +60,10 @@ class Figures:
     score: float | None = None
     rank: int | None = None
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def not_responded(self) -> int:
+        return self.response_base - self.responded
 
 
 def month_period(year: int, month: int, start_day: int = 1) -> tuple[date, date]:
@@ -87,11 +92,11 @@ def compute(key: str, label: str, counts: dict[str, int], rules: AssessmentRules
     if not rules.exclude_approved_returns:
         base += c["returned"]
         responded += c["returned_responded"]
-    f = Figures(key=key, label=label, counts=c, response_base=base, responded=responded)
+    satisfied = c["satisfied"] + (c["basically_satisfied"] if rules.count_basically_satisfied else 0)
+    f = Figures(key=key, label=label, counts=c, response_base=base, responded=responded, satisfied=satisfied)
     f.response_rate = responded / base if base else None
     if c["evaluated"]:
         f.resolution_rate = c["resolved"] / c["evaluated"]
-        satisfied = c["satisfied"] + (c["basically_satisfied"] if rules.count_basically_satisfied else 0)
         f.satisfaction_rate = satisfied / c["evaluated"]
     f.on_time_rate = c["replied_on_time"] / c["replied"] if c["replied"] else None
     parts = [(w, r) for w, r in zip(rules.weights, (f.response_rate, f.resolution_rate, f.satisfaction_rate),

@@ -76,11 +76,15 @@ def _overview(ws: Worksheet, r: Report) -> None:
 
 
 def _ranking(ws: Worksheet, rows: list[Figures], name: str) -> None:
-    headers = [("排名", 7, None), (name, 30, None), ("派单", 8, None), ("按时响应", 9, None), ("响应率", 9, PERCENT),
-               ("回访评价", 9, None), ("解决率", 9, PERCENT), ("满意率", 9, PERCENT), ("按时反馈率", 11, PERCENT),
+    """The columns of the 考核排名 page, in its order: each rate beside the counts it is made of."""
+    headers = [("排名", 7, None), (name, 30, None), ("派单量", 8, None), ("按时响应", 9, None), ("未按时响应", 10, None),
+               ("响应率", 9, PERCENT), ("回访评价", 9, None), ("已解决", 8, None), ("解决率", 9, PERCENT),
+               ("满意", 8, None), ("满意率", 9, PERCENT), ("按时反馈", 9, None), ("按时反馈率", 11, PERCENT),
                ("综合得分", 10, SCORE), ("备注", 30, None)]
-    _sheet(ws, headers, [[f.rank, f.label, f.response_base, f.responded, f.response_rate, f.counts.get("evaluated", 0),
-                          f.resolution_rate, f.satisfaction_rate, f.on_time_rate, f.score, "；".join(f.notes) or None]
+    _sheet(ws, headers, [[f.rank, f.label, f.response_base, f.responded, f.not_responded, f.response_rate,
+                          f.counts.get("evaluated", 0), f.counts.get("resolved", 0), f.resolution_rate, f.satisfied,
+                          f.satisfaction_rate, f.counts.get("replied_on_time", 0), f.on_time_rate, f.score,
+                          "；".join(f.notes) or None]
                          for f in rows])
 
 

@@ -286,15 +286,14 @@ def _month(text: str, today: date, start_day: int) -> tuple[int, int]:
                   code="invalid_month", details={"field": "month"})
 
 
-def ranking_row(f: rates.Figures, count_basic: bool) -> dict[str, Any]:
+def ranking_row(f: rates.Figures) -> dict[str, Any]:
     c = f.counts
     return {"key": f.key, "label": f.label, "rank": f.rank, "score": f.score, "notes": "；".join(f.notes),
             "response_base": f.response_base, "responded": f.responded,
-            "not_responded": f.response_base - f.responded, "response_rate": _pct(f.response_rate),
+            "not_responded": f.not_responded, "response_rate": _pct(f.response_rate),
             "evaluated": c["evaluated"], "resolved": c["resolved"], "unresolved": c["evaluated"] - c["resolved"],
             "resolution_rate": _pct(f.resolution_rate),
-            "satisfied": c["satisfied"] + (c["basically_satisfied"] if count_basic else 0),
-            "satisfaction_rate": _pct(f.satisfaction_rate),
+            "satisfied": f.satisfied, "satisfaction_rate": _pct(f.satisfaction_rate),
             "replied": c["replied"], "replied_on_time": c["replied_on_time"], "on_time_rate": _pct(f.on_time_rate)}
 
 
@@ -311,13 +310,12 @@ def assessment_page(request: Request, month: str = "", dimension: str = "unit") 
         except Invalid as err:  # said above the table, which shows this month instead (as /analytics does)
             error, (year, mon) = f"{err.message}；下面是本考核月的排名。", rates.month_of(today, rules.period_start_day)
         first, last = rates.month_period(year, mon, rules.period_start_day)
-        rows = [ranking_row(f, rules.count_basically_satisfied)
-                for f in rates.table(ctx.session, dimension, first, last, rules=rules)]
+        rows = [ranking_row(f) for f in rates.table(ctx.session, dimension, first, last, rules=rules)]
         centre = rates.table(ctx.session, "all", first, last, rules=rules)
         return page(request, "analytics/assessment.html", status_code=422 if error else 200, error=error,
                     rows=rows, dimension=dimension, dimensions=DIMENSIONS,
                     month=f"{year}-{mon:02d}", first=first, last=last, rules=rules,
-                    centre=ranking_row(centre[0], rules.count_basically_satisfied) if centre else None,
+                    centre=ranking_row(centre[0]) if centre else None,
                     title="考核排名")
 
 
