@@ -392,3 +392,45 @@ def test_the_ranking_sheet_has_the_columns_of_the_ranking_page(site, session, pe
     towns = load_workbook(excel.write(r, tmp_path / "r.xlsx"))["乡镇排名"]
     assert [c.value for c in towns[1]][1] == "乡镇（街道）" and len(towns[1]) == 15
 
+
+def test_a_rate_that_did_not_move_reads_flat_not_minus_nought(session, people, day_set):
+    """较上期 -0.0 个百分点 was shown for a change that rounds to nothing: now 持平."""
+    from dataclasses import replace
+
+    r = build(session, "daily", DAY)
+    c = r.centre
+    r.previous_centre = replace(c, resolution_rate=c.resolution_rate + 0.0001, response_rate=c.response_rate - 0.0004,
+                                satisfaction_rate=c.satisfaction_rate - 0.1)
+    page = html.render(r)
+    rates_part = page[page.index('id="rates"'):page.index('id="units"')]
+    assert "-0.0" not in rates_part and "+0.0" not in rates_part
+    assert "<small>解决率</small><b>75.0%</b><small>较上期 持平</small>" in rates_part
+    assert "<small>响应率</small><b>75.0%</b><small>较上期 持平</small>" in rates_part
+    assert "较上期 +10.0 个百分点" in rates_part  # a real change still says so
+    assert html.points(0.5, 0.5004) == "持平" and html.points(0.5, 0.4994) == "+0.1 个百分点"
+    assert html.points(None, 0.5) == "—"
+    # the volume: as many as last time is 与上期持平, not 增加 0 件（+0.0%）
+    from hotline.reports.build import Share
+
+    r.volume.total = Share("", "合计", 4, 4)
+    lead = html.render(r).split("本期共受理群众诉求")[1].split("</p>")[0]
+    assert " ".join(lead.split()) == "<b>4</b> 件，上期 4 件， 与上期持平。", lead
+
+
+def test_the_header_says_the_period_once(session, people, day_set):
+    """统计期：2026年第11周（3月9日—3月15日）, not followed by （2026-03-09 至 2026-03-15） again."""
+    def meta(kind: str, day: date = DAY) -> str:
+        page = html.render(build(session, kind, day))
+        return page[page.index('<div class="meta">'):page.index("</div>", page.index('<div class="meta">'))]
+
+    weekly = meta("weekly")
+    assert "统计期：2026年第11周（3月9日—3月15日） ·" in weekly and "2026-03-09" not in weekly
+    daily = meta("daily")
+    assert "统计期：2026年3月11日 ·" in daily and "2026-03-11" not in daily
+    monthly = meta("monthly")  # the month's days said once, as the week's are
+    assert "统计期：2026年3月（3月1日—3月31日） ·" in monthly and "2026-03-01" not in monthly
+    settings.set_value(session, "assessment.period_start_day", 26)
+    session.flush()
+    reference.invalidate()
+    shifted = meta("monthly", date(2026, 3, 11))
+    assert "统计期：2026年3月（2月26日—3月25日） ·" in shifted and shifted.count("2月26日") == 1

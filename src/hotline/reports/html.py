@@ -34,10 +34,12 @@ def signed(value: int | float | None, digits: int = 0) -> str:
 
 
 def points(now: float | None, before: float | None) -> str:
-    """The change of a rate in percentage points: '+2.3 个百分点'."""
+    """The change of a rate in percentage points: '+2.3 个百分点'; '持平' when it rounds to none
+    (never '-0.0 个百分点')."""
     if now is None or before is None:
         return "—"
-    return f"{100 * (now - before):+.1f} 个百分点"
+    shown = f"{100 * (now - before):+.1f}"
+    return "持平" if float(shown) == 0 else f"{shown} 个百分点"
 
 
 def local(value: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -36,6 +36,14 @@ class Period:
     title: str  # 2026年3月5日, 2026年第10周（3月2日—3月8日）, 2026年3月（2月26日—3月25日）
 
     @property
+    def heading(self) -> str:
+        """The title with its days said once: 2026年第48周（11月23日—11月29日）, 2026年3月（3月1日—3月31日）,
+        2026年3月5日 (a title naming its days already is left as it is)."""
+        if self.kind == "daily" or self.title.endswith("）"):
+            return self.title
+        return f"{self.title}（{_md(self.first)}—{_md(self.last)}）"
+
+    @property
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
