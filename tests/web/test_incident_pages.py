@@ -155,3 +155,25 @@ def test_a_public_notice_reaches_the_portal_and_the_agents_until_it_is_withdrawn
     assert r.status_code == 303 and "的对外公告已撤下" in supervisor.get(r.headers["location"]).text
     assert "当前公告" not in site.browser().get("/portal").text
     assert "对外公告" not in agent.get("/agent/nearby", params={"region": "140828102205"}).text
+
+
+def test_a_dismissal_reason_is_capped_like_a_supervision_note(site, session, people):
+    """排除理由 took 4,200 characters (and kept the first 500 without a word): it is refused past
+    2,000, as 催办/督办 notes are, with the count said and the form reopened with what was typed."""
+    incident_id, _ = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    long = "供水站计划检修，已提前通知各村。" * 263  # 4,208 characters
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": long})
+    assert r.status_code == 422 and f"排除理由过长：{len(long)} 字，最多 2000 字" in r.text
+    assert f'value="{long}"' in r.text and "<details class=\"actions\" open>" in r.text
+    assert session.get(Incident, incident_id).state == IncidentState.proposed
+    session.rollback()  # the site writes next
+    r = client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf, "note": "故障" * 1001})
+    assert r.status_code == 422 and "确认说明过长：2002 字，最多 2000 字" in r.text
+    assert session.get(Incident, incident_id).state == IncidentState.proposed
+    session.rollback()
+    reason = "检" * 2000  # at the cap: taken, and kept whole (no longer cut to 500)
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": reason})
+    assert r.status_code == 303
+    incident = session.get(Incident, incident_id)
+    assert incident.state == IncidentState.dismissed and incident.note == reason

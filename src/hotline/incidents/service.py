@@ -14,10 +14,12 @@ from hotline.incidents.models import Incident, IncidentNotice, IncidentState, In
 from hotline.incidents.summary import refresh
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
+from hotline.tickets import validation
 from hotline.tickets.models import Ticket
 from hotline.tickets.timeline import record_event
 
 DECIDERS = (Role.supervisor, Role.admin, Role.dispatcher)
+MAX_NOTE = 2000  # a confirmation note or a dismissal reason: as long as a 催办/督办 note may be
 NOTICE_HOURS = 72  # a public notice is live until withdrawn, or this long after it was published
 NOTICE_EXPIRES = timedelta(hours=NOTICE_HOURS)
 
@@ -45,10 +47,11 @@ def confirm(session: Session, incident: Incident, *, actor: User, note: str | No
     """Proposed → confirmed; every ticket of the incident is linked to it."""
     require_decider(actor)
     _proposed(incident, "确认")
+    text = validation.require_text(note, "note", "确认说明", max_chars=MAX_NOTE, required=False)
     at = now or clock.now()
     incident.state = IncidentState.confirmed
     incident.decided_by_id, incident.decided_at = actor.id, at
-    incident.note = (note or "").strip() or None
+    incident.note = text
     links = list(session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)))
     for link in links:
         link.linked = True
@@ -91,12 +94,12 @@ def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
     """Proposed → dismissed, with the reason; detection leaves its tickets out from now on."""
     require_decider(actor)
     _proposed(incident, "排除")
-    reason = (reason or "").strip()
-    if not reason:
+    if not (reason or "").strip():
         raise Invalid("请填写排除理由", code="reason_required", details={"field": "reason"})
+    text = validation.require_text(reason, "reason", "排除理由", max_chars=MAX_NOTE)
     incident.state = IncidentState.dismissed
     incident.decided_by_id, incident.decided_at = actor.id, now or clock.now()
-    incident.note = reason[:500]
+    incident.note = text
     session.flush()
     return incident
 
