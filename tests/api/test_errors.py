@@ -107,6 +107,19 @@ def test_received_at_in_the_future_or_unreadable_is_422(api: Api, night: datetim
     assert "received_at" in body["message"]
 
 
+def test_a_received_time_before_2000_is_refused_and_nothing_is_registered(api: Api, night: datetime):
+    """The year-1 time took a 5-digit year into the ticket number (10101-000001) and a local-mean-time
+    offset (+08:05:43) into its times; the platform holds nothing older than 2000-01-01."""
+    agent = api.as_("agent")
+    for when in ("0001-01-01T00:00:00-12:00", "1900-06-01T08:00:00", "1999-12-31T23:59:59+08:00",
+                 "1999-12-31T15:59:59Z"):
+        body = error(agent.post("/tickets", json=leak(received_at=when)), 422, "invalid_datetime")
+        assert body["message"] == "受理时间不能早于 2000-01-01" and body["details"]["field"] == "received_at", when
+    assert agent.numbers(received_from="1999-01-01") == []
+    t = agent.register(received_at="1999-12-31T16:00:00Z")  # 2000-01-01 00:00 in Shanghai: the first moment
+    assert t["number"].startswith("20000101-") and t["received_at"] == "2000-01-01T00:00:00+08:00"
+
+
 def test_bad_list_parameters_are_422(api: Api):
     agent = api.as_("agent")
     body = error(agent.get("/tickets", params={"status": "lost"}), 422, "unknown_status")

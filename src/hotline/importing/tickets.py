@@ -109,7 +109,10 @@ def _received(value: str, now: datetime) -> datetime | None:
     if not value:
         return None
     try:
-        moment = clock.aware(datetime.fromisoformat(value.strip().replace("/", "-")))
+        typed = datetime.fromisoformat(value.strip().replace("/", "-"))
+        if typed.date() < validation.EARLIEST_RECEIVED:  # as written: a year-1 time cannot even be converted
+            raise Invalid(f"受理时间不能早于 {validation.EARLIEST_RECEIVED}：「{value}」")
+        moment = clock.aware(typed)
     except (ValueError, OverflowError):
         raise Invalid(f"受理时间「{value}」无效（例：2026-11-28 09:30）") from None
     if moment > now:

@@ -14,11 +14,12 @@ from datetime import date, datetime, time, timedelta
 from hotline.analytics import rates
 from hotline.kit import clock
 from hotline.kit.errors import Invalid
+from hotline.tickets.validation import EARLIEST_RECEIVED
 
 KINDS = ("daily", "weekly", "monthly")
 # No hotline data is older (the assessment pages take years 2000–2100 too): a report of an earlier
 # day would be an empty one kept in the list.
-EARLIEST = date(2000, 1, 1)
+EARLIEST = EARLIEST_RECEIVED
 KIND_LABELS = {"daily": "日报", "weekly": "周报", "monthly": "月报"}
 LABEL_PATTERNS = {
     "daily": re.compile(r"\d{4}-\d{2}-\d{2}"),

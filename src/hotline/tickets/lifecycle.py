@@ -159,6 +159,7 @@ def register(
     received = received_at or clock.now()
     if received.tzinfo is None:
         raise Invalid("受理时间须带时区", code="invalid_datetime", details={"field": "received_at"})
+    validation.check_received(received)
     now = clock.now()
     files = [_attachment(meta, now) for meta in attachments]  # validated before a number is taken
     ticket = Ticket(

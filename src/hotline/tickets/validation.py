@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+from datetime import date, datetime, time
 
 import phonenumbers
 
 from hotline.directory.reference import Snapshot
-from hotline.kit import phones
+from hotline.kit import clock, phones
 from hotline.kit.errors import Invalid
 from hotline.tickets.models import Satisfaction, Urgency
 
@@ -23,6 +24,10 @@ CHANNEL_LABELS = {"phone": "电话", "web": "网站", "mobile": "移动端", "le
                   "system": "系统", "import": "导入"}
 KINDS = tuple(KIND_LABELS)
 EMERGENCY_SERVICES = {"110": "公安", "119": "消防", "120": "急救", "122": "交警"}
+# No hotline ticket is older (the platform's data begins then; the briefings take it as their floor
+# too): an earlier 受理时间 is a typing error, and one before 1901 would take a 5-digit year into the
+# ticket number and a local-mean-time offset (+08:05:43) into every time shown.
+EARLIEST_RECEIVED = date(2000, 1, 1)
 
 
 def normalize_phone(raw: str | None) -> str | None:
@@ -42,6 +47,13 @@ def display_phone(e164: str | None) -> str | None:
         return e164[3:]
     number = phonenumbers.parse(e164, "CN")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL).replace(" ", "")
+
+
+def check_received(received: datetime) -> None:
+    """A 受理时间 (timezone-aware) on or after :data:`EARLIEST_RECEIVED`, local time."""
+    if received < datetime.combine(EARLIEST_RECEIVED, time(0), tzinfo=clock.tz()):
+        raise Invalid(f"受理时间不能早于 {EARLIEST_RECEIVED}", code="invalid_datetime",
+                      details={"field": "received_at"})
 
 
 def require_text(value: str | None, field: str, label: str, *, max_chars: int, required: bool = True) -> str | None:
