@@ -189,6 +189,40 @@ def test_validation_messages_are_chinese_naming_the_field_and_keep_the_details(a
     assert "须不小于 1" in body["message"] and "须为 true 或 false" in body["message"], body
 
 
+# Whole-number query parameters that had no upper bound: a 23-digit value reached the driver.
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.parametrize(("path", "field", "label"), [
+    ("/units?parent_id=", "parent_id", "上级单位编号"),
+    ("/supervision-orders?unit_id=", "unit_id", "单位编号"),
+    ("/supervision-orders?offset=", "offset", "起始位置"),
+    ("/analytics/tickets?measure=received&offset=", "offset", "起始位置"),
+    ("/fieldwork/tasks?offset=", "offset", "起始位置"),
+])
+def test_a_whole_number_past_its_bound_is_named_not_refused_as_unsaved(api: Api, path: str, field: str, label: str):
+    body = error(api.as_("admin").get(path + HUGE), 422, "invalid_request")
+    assert body["message"].startswith(f"{label}（{field}）: 须不大于 "), body
+    assert "操作未保存" not in body["message"]
+
+
+def test_participants_past_any_activity_is_named(api: Api):
+    body = error(api.as_("admin").post("/employment/activities", json={
+        "village_code": "140828102207", "kind": "venue", "title": "挂牌", "participants": int(HUGE)}),
+        422, "invalid_request")
+    assert body["message"] == "参加人数（participants）: 须不大于 10000", body
+
+
+def test_every_whole_number_query_parameter_has_an_upper_bound(api: Api):
+    """Without one, a value past 64 bits reaches the driver and is refused as 「操作未保存」, even on a
+    GET; each has its bound, said with the parameter's name."""
+    unbounded = [(path, p["name"]) for path, methods in api.anonymous.client.get("/api/v1/openapi.json").json()["paths"].items()
+                 for op in methods.values() for p in op.get("parameters", [])
+                 if p["in"] == "query" and any(s.get("type") == "integer" for s in [p["schema"], *p["schema"].get("anyOf", [])])
+                 and not any("maximum" in s for s in [p["schema"], *p["schema"].get("anyOf", [])])]
+    assert unbounded == []
+
+
 def test_unknown_ticket_is_404_and_wrong_method_405(api: Api):
     agent = api.as_("agent")
     for key in ("987654", "20991231-000001", "99999999999999999999", "²"):

@@ -149,6 +149,18 @@ def test_training_attendees_get_an_assistance_record_each(session, staff):
                              title="明天的培训", on_day=date(2026, 6, 16))
 
 
+def test_participants_past_any_activity_are_refused(session, staff):
+    """A count no activity has (and past what the column holds) is refused by name, on the page and the API alike."""
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    scope = scope_of(session, staff.village)
+    with pytest.raises(Invalid) as refused:
+        service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
+                             title="技能培训", participants=10**23)
+    assert refused.value.message.startswith("参加人数应在 0–10000 之间") and refused.value.details == {"field": "participants"}
+    assert service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
+                                title="技能培训", participants=10_000).participants == 10_000
+
+
 def test_a_worker_needs_a_station_village(session, staff):
     with pytest.raises(Invalid) as refused:
         service.add_worker(session, EVERYWHERE, actor=None, village_code="140828102200", fields=fields())

@@ -15,7 +15,7 @@ from pydantic import Field
 from hotline.accounts.models import Role
 from hotline.analytics import dashboard, drill, exclusions, rates
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, _detail, _find
+from hotline.api.routes.tickets import ERRORS, MAX_OFFSET, _detail, _find
 from hotline.api.schemas import Body, own_words
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, PermissionDenied
@@ -98,7 +98,7 @@ def tickets_behind(request: Request, measure: Measure, dimension: Dimension = "a
                    first: date | None = None, last: date | None = None,
                    channel: str = Query("", description="only tickets received by this channel"),
                    kind: str = Query("", description="only tickets of this kind"),
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> dict[str, Any]:
+                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)

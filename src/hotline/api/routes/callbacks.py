@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS
+from hotline.api.routes.tickets import ERRORS, MAX_OFFSET
 from hotline.api.schemas import CallerOut
 from hotline.callbacks import queries
 from hotline.kit import clock
@@ -45,7 +45,7 @@ class CallbackQueue(BaseModel):
 def callback_tasks(
     request: Request,
     limit: int = Query(default=50, ge=1, le=queries.MAX_LIMIT),
-    offset: int = Query(default=0, ge=0, le=1_000_000),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         if ctx.user.role not in QUEUE_ROLES:

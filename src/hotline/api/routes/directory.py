@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS
+from hotline.api.routes.tickets import ERRORS, MAX_ID
 from hotline.api.schemas import Day
 from hotline.directory import reference
 from hotline.directory.holidays import set_year
@@ -161,7 +161,7 @@ def _unit(u: Unit, serves: list[str]) -> dict[str, Any]:
 @router.get("/units", response_model=list[UnitOut], summary="Handling units")
 def units(request: Request, q: str | None = Query(default=None, max_length=40), kind: str | None = None,
           region_code: str | None = Query(default=None, description="units serving this region or its ancestors"),
-          parent_id: int | None = None, limit: int = Query(default=500, ge=1, le=2000)):
+          parent_id: int | None = Query(default=None, ge=1, le=MAX_ID), limit: int = Query(default=500, ge=1, le=2000)):
     with unit_of_work(request, write=False) as ctx:
         query = select(Unit).order_by(Unit.id).limit(limit)
         if q:

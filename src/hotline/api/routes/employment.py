@@ -217,7 +217,7 @@ class ActivityIn(Body):
                                                          "guidance 职业指导, training 技能培训, job_fair 招聘会")
     title: str = Field(max_length=120, title="活动名称")
     on_day: date | None = Field(default=None, title="日期", description="default today; not in the future nor before 2000-01-01")
-    participants: int = Field(default=0, title="参加人数",
+    participants: int = Field(default=0, le=service.MAX_COUNT, title="参加人数",
                               description="0–10000; at least the number of worker_ids")
     worker_ids: list[Id] = Field(default_factory=list, max_length=500, title="参加人员",
                                  description="ledger workers who attended")

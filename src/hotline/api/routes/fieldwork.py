@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS
+from hotline.api.routes.tickets import ERRORS, MAX_OFFSET
 from hotline.api.schemas import Body, own_words
 from hotline.directory import reference
 from hotline.fieldwork import queries, service
@@ -224,7 +224,7 @@ def list_tasks(request: Request, operation_id: int | None = Query(default=None, 
                village_code: str | None = Query(default=None, max_length=12),
                state: str | None = Query(default=None, description="pending, scheduled, working, done, cancelled or unfinished"),
                work_kind: str | None = Query(default=None), overdue: bool = False,
-               limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0)) -> dict[str, Any]:
+               limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=MAX_OFFSET)) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         fs = field_scope(ctx.session, ctx.user)
         require_any(fs)

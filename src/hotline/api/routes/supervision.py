@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, _detail, _find
+from hotline.api.routes.tickets import ERRORS, MAX_ID, MAX_OFFSET, _detail, _find
 from hotline.api.schemas import Body, NoteIn, Versioned, own_words
 from hotline.directory import reference
 from hotline.kit import clock
@@ -87,8 +87,8 @@ def alerts(key: str, request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/supervision-orders", summary="Supervision orders (督办单): a handler sees their unit's")
-def list_orders(request: Request, state: str | None = Query(default=None), unit_id: int | None = None,
-                limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0)
+def list_orders(request: Request, state: str | None = Query(default=None), unit_id: int | None = Query(default=None, ge=1, le=MAX_ID),
+                limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=MAX_OFFSET)
                 ) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         found = orders.orders_for(ctx.session, actor=ctx.user, state=state, unit_id=unit_id, limit=limit,

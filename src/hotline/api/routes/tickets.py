@@ -46,6 +46,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 MAX_PAGE = 1_000_000
+MAX_OFFSET = 1_000_000  # rows skipped by a list's offset: no list is longer
 
 
 def _find(ctx: Context, key: str, *, version: int | None = None) -> Ticket:
