@@ -223,6 +223,31 @@ def test_every_whole_number_query_parameter_has_an_upper_bound(api: Api):
     assert unbounded == []
 
 
+def test_a_value_the_database_cannot_take_is_not_said_unsaved_on_a_read(api: Api):
+    """The last resort, for a value no check caught: a read says it cannot be answered, a write that it
+    was not saved."""
+    app = api.client.app
+
+    def overflowing() -> None:
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    app.add_api_route("/api/v1/test-overflow", overflowing, methods=["GET", "POST"])
+    body = error(api.client.get("/api/v1/test-overflow"), 422, "invalid_value")
+    assert "操作未保存" not in body["message"] and "无法查询" in body["message"]
+    body = error(api.client.post("/api/v1/test-overflow"), 422, "invalid_value")
+    assert "操作未保存" in body["message"]
+
+
+def test_a_json_body_not_utf8_or_nested_too_deep_is_malformed_json_in_chinese(api: Api):
+    agent = api.as_("agent")
+    json_type = {"content-type": "application/json"}
+    body = error(agent.post("/tickets", content=b'{"content": "\xa5"}', headers=json_type), 400, "malformed_json")
+    assert body["message"] == "请求体不是有效的 JSON：第 14 个字节起不是有效的 UTF-8 编码", body
+    deep = b"[" * 100_000 + b"]" * 100_000
+    body = error(agent.post("/tickets", content=deep, headers=json_type), 400, "malformed_json")
+    assert body["message"] == "请求体不是有效的 JSON：数组或对象嵌套层数过多", body
+
+
 def test_unknown_ticket_is_404_and_wrong_method_405(api: Api):
     agent = api.as_("agent")
     for key in ("987654", "20991231-000001", "99999999999999999999", "²"):

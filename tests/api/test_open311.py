@@ -164,3 +164,20 @@ def test_a_partner_hears_of_the_public_notice_for_its_place_and_its_linked_reque
     session.commit()
     [seen] = api.client.get(f"{V2}/requests/{number}.json", params={"api_key": key}).json()
     assert seen["service_notice"] == ""
+
+
+def test_every_refusal_under_open311_is_in_its_error_shape(api):
+    """An address without its format, an unknown one, a method it does not take, a NUL in the query:
+    each in Open311's ``[{"code", "description"}]`` (``<errors>`` for an ``.xml`` address), never the
+    staff API's ``{"error": …}``."""
+    key = api.tokens["agent"]
+    number = submit(api, key).json()[0]["service_request_id"]
+    assert ".json" in problem(api.client.get(f"{V2}/requests/{number}", params={"api_key": key}), 404)
+    assert "接口不存在" in problem(api.client.get(f"{V2}/no-such-thing"), 404)
+    assert problem(api.client.delete(f"{V2}/requests.json"), 405) == "不支持该请求方法"
+    assert "空字符" in problem(api.client.get(f"{V2}/requests.json", params={"api_key": "\x00"}), 400)
+    r = api.client.get(f"{V2}/no-such-thing.xml")
+    assert r.status_code == 404 and r.headers["content-type"] == "text/xml; charset=utf-8"
+    assert "<errors><error><code>404</code><description>接口不存在" in r.text
+    assert api.client.get("/api/v1/no-such-thing").json()["error"]["code"] == "not_found"  # the staff API keeps its own
+

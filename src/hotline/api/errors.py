@@ -8,12 +8,13 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from hotline.api import open311
 from hotline.kit.errors import DomainError
 
 log = logging.getLogger("hotline.api")
@@ -66,6 +67,8 @@ _PARAM_LABELS = {
     "parent_id": "上级单位编号",
 }
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+# What FastAPI says of a JSON body it could not read at all (not UTF-8, nested too deep to parse).
+PARSE_FAILED = "There was an error parsing the body"
 
 
 def _message(err: dict[str, Any]) -> str:
@@ -104,20 +107,48 @@ def error_body(code: str, message: str, details: dict[str, Any] | None = None) -
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
+def _answer(request: Request, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+            headers: dict[str, str] | None = None) -> Response:
+    """The error as JSON ``{"error": …}``; under ``/open311/v2`` as that specification's error list
+    (bad input a 400 there, as Open311's own refusals are), so a partner's client reads every
+    refusal alike, whichever part of the platform gave it."""
+    if request.url.path.startswith(open311.PREFIX + "/"):
+        return open311.error_response(request.url.path, 400 if status == 422 else status, message)
+    return JSONResponse(error_body(code, message, details), status, headers=headers)
+
+
+def _bad_value(request: Request) -> str:
+    """A value the database cannot take: a write is not saved; a read just cannot be answered."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return "请求中的某个值超出范围或含有无效字符，无法查询"
+    return "提交的某个值超出范围或含有无效字符，操作未保存"
+
+
+def _unparsable_body(cause: BaseException | None) -> str:
+    """Why a JSON body could not be read at all (FastAPI says only "There was an error parsing the body")."""
+    if isinstance(cause, UnicodeDecodeError):
+        return f"请求体不是有效的 JSON：第 {cause.start + 1} 个字节起不是有效的 UTF-8 编码"
+    if isinstance(cause, RecursionError):
+        return "请求体不是有效的 JSON：数组或对象嵌套层数过多"
+    return "请求体不是有效的 JSON，无法读取"
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain(request: Request, exc: DomainError) -> Response:
         headers = {"WWW-Authenticate": "Bearer"} if exc.http_status == 401 else None
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), exc.http_status, headers=headers)
+        return _answer(request, exc.http_status, exc.code, exc.message, exc.details, headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         problems = []
         for err in exc.errors():
             if err.get("type") == "json_invalid":
-                return JSONResponse(error_body("malformed_json", "请求体不是有效的 JSON：" + str(err.get("ctx", {}).get("error", ""))), 400)
+                return _answer(request, 400, "malformed_json",
+                               "请求体不是有效的 JSON：" + str(err.get("ctx", {}).get("error", "")))
             if err.get("type") == "model_attributes_type" and tuple(err.get("loc", ())) == ("body",):
-                return JSONResponse(error_body("malformed_json", "请求体须为 JSON 对象，并带请求头 Content-Type: application/json"), 400)
+                return _answer(request, 400, "malformed_json",
+                               "请求体须为 JSON 对象，并带请求头 Content-Type: application/json")
             loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
             field = ".".join(loc) or "body"
             problem = {"field": field, "type": err.get("type"), "message": _message(err)}
@@ -129,38 +160,43 @@ def install(app: FastAPI) -> None:
             problems.append(problem)
         message = "；".join(f"{p['label']}（{p['field']}）: {p['message']}" if "label" in p else f"{p['field']}: {p['message']}"
                            for p in problems) or "请求无效"
-        return JSONResponse(error_body("invalid_request", message, {"problems": problems}), 422)
+        return _answer(request, 422, "invalid_request", message, {"problems": problems})
 
     @app.exception_handler(StaleDataError)
-    async def _stale(_request: Request, _exc: StaleDataError) -> JSONResponse:
-        return JSONResponse(error_body("conflict", "工单已被他人同时修改，您的操作未保存；请刷新后重试"), 409)
+    async def _stale(request: Request, _exc: StaleDataError) -> Response:
+        return _answer(request, 409, "conflict", "工单已被他人同时修改，您的操作未保存；请刷新后重试")
 
     @app.exception_handler(IntegrityError)
-    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
         log.warning("integrity error: %s", exc.orig)
-        return JSONResponse(error_body("conflict", "数据冲突，操作未保存；请刷新后重试"), 409)
+        return _answer(request, 409, "conflict", "数据冲突，操作未保存；请刷新后重试")
 
     @app.exception_handler(DataError)
-    async def _data(_request: Request, exc: DataError) -> JSONResponse:
+    async def _data(request: Request, exc: DataError) -> Response:
         # A value the database refuses (out of range, bad characters) is bad input that slipped past
         # the checks: say so, and log it so the check can be added.
         log.warning("data error: %s", exc.orig)
-        return JSONResponse(error_body("invalid_value", "提交的某个值超出范围或含有无效字符，操作未保存"), 422)
+        return _answer(request, 422, "invalid_value", _bad_value(request))
 
     @app.exception_handler(OverflowError)
-    async def _overflow(_request: Request, exc: OverflowError) -> JSONResponse:
+    async def _overflow(request: Request, exc: OverflowError) -> Response:
         # SQLite's DataError: a whole number past 64 bits cannot even be bound to a query. Ids in the
-        # path never get here (``edge.clean_url`` answers 404 first); any other number is bad input.
+        # path never get here (``edge.clean_url`` answers 404 first), nor whole-number parameters
+        # (each has its bounds); anything else is bad input, logged so its check can be added.
         log.warning("overflow: %s", exc)
-        return JSONResponse(error_body("invalid_value", "提交的某个值超出范围或含有无效字符，操作未保存"), 422)
+        return _answer(request, 422, "invalid_value", _bad_value(request))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 400 and exc.detail == PARSE_FAILED:  # a JSON body not even text, or nested past reading
+            return _answer(request, 400, "malformed_json", _unparsable_body(exc.__cause__))
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "permission_denied"}
         message = {404: "接口不存在", 405: "不支持该请求方法"}.get(exc.status_code, str(exc.detail))
-        return JSONResponse(error_body(codes.get(exc.status_code, "http_error"), message), exc.status_code)
+        if request.url.path.startswith(open311.PREFIX + "/") and exc.status_code == 404:
+            message += "：Open311 的地址以格式结尾（例：requests/20261129-000045.json 或 .xml）"
+        return _answer(request, exc.status_code, codes.get(exc.status_code, "http_error"), message)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error")
-        return JSONResponse(error_body("internal_error", "服务器内部错误，已记录；请稍后重试"), 500)
+        return _answer(request, 500, "internal_error", "服务器内部错误，已记录；请稍后重试")

@@ -63,9 +63,10 @@ from hotline.tickets import lifecycle
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.states import STATUS_LABELS, Status
 
-__all__ = ["router"]
+__all__ = ["PREFIX", "error_response", "router"]
 
-router = APIRouter(prefix="/open311/v2", include_in_schema=False)
+PREFIX = "/open311/v2"
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 CLOSED = {Status.closed, Status.refused, Status.handed_off, Status.archived, Status.merged}
 MAX_RESULTS = 1000  # requests one query returns (the specification's default cap)
@@ -129,6 +130,12 @@ FORMATS: dict[str, Callable[[Answer], Response]] = {"json": _json, "xml": _xml}
 
 def _problem(p: Problem) -> Answer:
     return Answer("errors", [{"code": p.http_status, "description": p.description}], p.http_status)
+
+
+def error_response(path: str, status: int, description: str) -> Response:
+    """An error met outside the endpoints (no such address, a refusal at the edge), in the format the
+    address ends with (JSON unless ``.xml``)."""
+    return (_xml if path.endswith(".xml") else _json)(_problem(Problem(status, description)))
 
 
 def _writer(request: Request) -> Callable[[Answer], Response] | None:
