@@ -181,3 +181,59 @@ def test_every_refusal_under_open311_is_in_its_error_shape(api):
     assert "<errors><error><code>404</code><description>接口不存在" in r.text
     assert api.client.get("/api/v1/no-such-thing").json()["error"]["code"] == "not_found"  # the staff API keeps its own
 
+
+def test_a_form_over_1_mib_is_413_saying_so_and_nothing_is_registered(api):
+    key = api.tokens["agent"]
+    assert "请求体过大" in problem(submit(api, key, description="漏" * 117_000), 413)  # 1.05 MB percent-encoded
+    r = api.client.post(f"{V2}/requests.json", data={"api_key": key, "service_code": "0101"},
+                        files={"media": ("photo.jpg", b"\xff" * (1024 * 1024 + 1), "image/jpeg")})
+    assert "请求体过大" in problem(r, 413)
+    assert "诉求内容过长" in problem(submit(api, key, description="漏" * 5001), 400)  # under 1 MiB: the content's own limit
+    assert last_ticket(api) is None
+
+
+def test_a_form_value_not_utf8_is_refused_naming_the_field(api):
+    key = api.tokens["agent"]
+    body = f"api_key={key}&service_code=0101&address_string=%E6%9C%B1%E5%90%95%E6%9D%91&description=%FF%FE"
+    r = api.client.post(f"{V2}/requests.json", content=body.encode(),
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert problem(r, 400).startswith("诉求内容（description）含有无效字符")
+    assert last_ticket(api) is None
+    # Percent-encoded UTF-8 and a multipart form are read as written.
+    r = api.client.post(f"{V2}/requests.json", content=body.replace("%FF%FE", "%E5%81%9C%E6%B0%B4+%E4%BA%86").encode(),
+                        headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 201, r.text
+    assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "停水 了"
+    r = api.client.post(f"{V2}/requests.json", data={"api_key": key, "service_code": "0101", "description": "停水三天",
+                                                     "address_string": "裴介镇朱吕村"},
+                        files={"media": ("photo.jpg", b"\xff\xd8", "image/jpeg")})
+    assert r.status_code == 201, r.text
+    assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "停水三天"
+
+
+def test_a_start_date_after_the_end_date_is_refused(api):
+    key = api.tokens["agent"]
+    number = submit(api, key).json()[0]["service_request_id"]
+    day = f"{number[:4]}-{number[4:6]}-{number[6:8]}"
+    description = problem(api.client.get(f"{V2}/requests.json", params={
+        "api_key": key, "start_date": "2026-11-29T00:00:00+08:00", "end_date": "2026-11-28T00:00:00+08:00"}), 400)
+    assert "start_date 须早于 end_date" in description
+    same_day = api.client.get(f"{V2}/requests.json", params={"api_key": key, "start_date": day, "end_date": day})
+    assert [x["service_request_id"] for x in same_day.json()] == [number]  # one day: from its start to its end
+
+
+def test_a_field_sent_twice_with_different_values_is_refused_naming_it(api):
+    key = api.tokens["agent"]
+    base = f"api_key={key}&description=%E5%81%9C%E6%B0%B4&address_string=%E6%9C%B1%E5%90%95%E6%9D%91"
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    r = api.client.post(f"{V2}/requests.json", content=f"{base}&service_code=0101&service_code=0102", headers=form)
+    assert problem(r, 400) == "服务编码（service_code）出现了两次，取值不同（「0101」和「0102」）：每个字段只能填写一个值"
+    r = api.client.post(f"{V2}/requests.json", content=f"{base}&description=%E6%BC%8F%E6%B0%B4", headers=form)
+    assert "诉求内容（description）出现了两次" in problem(r, 400)
+    assert last_ticket(api) is None
+    r = api.client.post(f"{V2}/requests.json", content=f"{base}&service_code=0101&service_code=0101", headers=form)
+    assert r.status_code == 201, r.text  # the same value twice says one thing
+    r = api.client.get(f"{V2}/requests.json?api_key={key}&status=open&status=closed")
+    assert "状态（status）出现了两次" in problem(r, 400)
+    r = api.client.get(f"{V2}/requests.json?api_key={key}&api_key=hl_other")
+    assert problem(r, 400) == "接入令牌（api_key）出现了两次，取值不同：每个字段只能填写一个值"  # the key not echoed

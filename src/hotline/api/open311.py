@@ -12,10 +12,13 @@
   to place it (the platform has no village boundaries). ``first_name``/``last_name`` and ``phone``
   are the caller; without either the request is anonymous. ``email``, ``device_id``, ``account_id``,
   ``media_url`` and ``attribute[...]`` are accepted and not stored. Answer: ``service_request_id`` (the
-  ticket number) and a ``service_notice``.
+  ticket number) and a ``service_notice``. The form is UTF-8 (percent-encoded or raw; other bytes are
+  refused naming the field) and at most 1 MiB (413 beyond); a field sent twice with different values
+  is refused naming it, in a POST's form and in any query alike (only ``attribute[...]`` repeats).
 * ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
   requests that key's account submitted: a citizen's words and place are not published to anyone
-  who asks. ``status`` is ``open`` until the ticket is closed, refused, handed off or merged;
+  who asks; a list's ``start_date`` must come before its ``end_date``. ``status`` is ``open`` until
+  the ticket is closed, refused, handed off or merged;
   ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
   ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline;
   ``service_notice`` the public notice (对外公告) of the confirmed incident the ticket is linked to,
@@ -41,15 +44,17 @@ import functools
 import inspect
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.formparsers import MultiPartParser
 
 from hotline.accounts.models import User
 from hotline.accounts.service import authenticate_token
@@ -59,7 +64,7 @@ from hotline.incidents import public_notice
 from hotline.incidents.models import IncidentNotice
 from hotline.kit import clock
 from hotline.kit.errors import DomainError
-from hotline.tickets import lifecycle
+from hotline.tickets import lifecycle, validation
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.states import STATUS_LABELS, Status
 
@@ -71,6 +76,11 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 CLOSED = {Status.closed, Status.refused, Status.handed_off, Status.archived, Status.merged}
 MAX_RESULTS = 1000  # requests one query returns (the specification's default cap)
 DEFAULT_DAYS = 90  # a query without dates covers the last 90 days
+MAX_FORM_BYTES = 1024 * 1024  # a posted form: far more than a description of 5,000 characters takes
+# The specification's field names, said with what they hold in the messages refusing one.
+FIELD_LABELS = {"api_key": "接入令牌", "service_code": "服务编码", "description": "诉求内容", "address_string": "地址",
+                "first_name": "名", "last_name": "姓", "phone": "电话", "lat": "纬度", "long": "经度",
+                "service_request_id": "请求编号", "start_date": "起始时间", "end_date": "截止时间", "status": "状态"}
 
 
 class Problem(Exception):
@@ -156,6 +166,7 @@ def _open311(handler: Callable[..., Any]) -> Callable[..., Any]:
             if (write := _writer(request)) is None:  # before reading the body
                 return _unknown_format(request)
             try:
+                _one_each(request.query_params.multi_items())
                 return write(await handler(request, **kwargs))
             except Problem as p:
                 return write(_problem(p))
@@ -167,6 +178,7 @@ def _open311(handler: Callable[..., Any]) -> Callable[..., Any]:
         if (write := _writer(request)) is None:
             return _unknown_format(request)
         try:
+            _one_each(request.query_params.multi_items())
             return write(handler(request, **kwargs))
         except Problem as p:
             return write(_problem(p))
@@ -294,22 +306,87 @@ def _coordinate(value: str, field: str, low: float, high: float) -> float | None
 
 
 async def _form(request: Request) -> dict[str, str]:
+    """The posted form's fields, each with one value. A URL-encoded form is read here rather than by
+    Starlette, which reads bytes that are not UTF-8 as U+FFFD (``%FF%FE`` stored as ``��``) and
+    raw UTF-8 bytes (``curl -d 'x=朱吕村'``) as Latin-1: both percent-encoded and raw UTF-8 are read
+    as written, anything else is refused naming the field."""
+    body = await _body(request)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/x-www-form-urlencoded":
+        return _one_each(_urlencoded(body))
+    if kind != "multipart/form-data":
+        return {}  # no form at all: each missing field is named
+
+    async def chunks() -> AsyncIterator[bytes]:
+        yield body
+
     try:
-        form = await request.form()
+        form = await MultiPartParser(request.headers, chunks()).parse()
     except Exception:  # noqa: BLE001 - a body that is not a form: say so
         raise Problem(400, "请求体须为表单（application/x-www-form-urlencoded 或 multipart/form-data）") from None
-    return {k: _utf8(v) for k, v in form.items() if isinstance(v, str)}
+    try:
+        return _one_each([(k, v) for k, v in form.multi_items() if isinstance(v, str)])
+    finally:
+        await form.close()
 
 
-def _utf8(value: str) -> str:
-    """A form value sent as raw UTF-8 bytes rather than percent-encoded (``curl -d 'x=朱吕村'``)
-    arrives read as Latin-1; read such a value again as the UTF-8 it is."""
-    if any("\x80" <= ch <= "\xff" for ch in value) and all(ch <= "\xff" for ch in value):
-        try:
-            return value.encode("latin-1").decode("utf-8")
-        except UnicodeDecodeError:
-            return value
-    return value
+async def _body(request: Request) -> bytes:
+    """The request's body, refused with 413 once it passes :data:`MAX_FORM_BYTES` (said by its
+    Content-Length, or met while reading it)."""
+    declared = request.headers.get("content-length", "").strip()
+    if declared.isascii() and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise _too_large()
+    parts, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise _too_large()
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _too_large() -> Problem:
+    return Problem(413, f"请求体过大：表单最多 {MAX_FORM_BYTES // 1024} KB"
+                        f"（description 最多 {validation.MAX_CONTENT_CHARS} 字）")
+
+
+def _urlencoded(body: bytes) -> list[tuple[str, str]]:
+    """``name=value&…`` as UTF-8, each name and value percent-decoded (``+`` a space)."""
+    pairs = []
+    for part in body.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        key = _decoded(name, name)
+        pairs.append((key, _decoded(value, name)))
+    return pairs
+
+
+def _decoded(raw: bytes, name: bytes) -> str:
+    try:
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+    except UnicodeDecodeError:
+        field = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
+        label = f"{FIELD_LABELS[field]}（{field}）" if field in FIELD_LABELS else field
+        raise Problem(400, f"{label}含有无效字符：不是有效的 UTF-8 编码（表单须按 UTF-8 编码）") from None
+
+
+def _one_each(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Fields by name; a field sent twice with different values is refused naming it, rather than
+    one of them taken silently (``service_code=0101&service_code=0102``). Only ``attribute[...]``
+    may repeat, as the specification's multi-valued attributes do."""
+    fields: dict[str, str] = {}
+    for name, value in pairs:
+        if name in fields and fields[name] != value and not name.startswith("attribute["):
+            label = f"{FIELD_LABELS[name]}（{name}）" if name in FIELD_LABELS else name
+            both = "" if name == "api_key" else f"（「{_short(fields[name])}」和「{_short(value)}」）"  # a key is not echoed
+            raise Problem(400, f"{label}出现了两次，取值不同{both}：每个字段只能填写一个值")
+        fields.setdefault(name, value)
+    return fields
+
+
+def _short(value: str) -> str:
+    return value if len(value) <= 20 else value[:20] + "…"
 
 
 @router.post("/requests.{fmt}")
@@ -373,6 +450,8 @@ def _when(value: str, field: str, *, end: bool = False) -> datetime | None:
 def list_requests(request: Request, api_key: str = "", service_request_id: str = "",
                   service_code: str = "", start_date: str = "", end_date: str = "", status: str = "") -> Answer:
     start, end = _when(start_date, "start_date"), _when(end_date, "end_date", end=True)
+    if start and end and start >= end:
+        raise Problem(400, f"start_date 须早于 end_date（收到 {start_date} 至 {end_date}）")
     wanted = {s.strip() for s in status.split(",") if s.strip()}
     if wanted - {"open", "closed"}:
         raise Problem(400, "status 须为 open 或 closed（可用逗号分隔）")
