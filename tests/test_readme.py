@@ -43,7 +43,8 @@ def server(tmp_path: Path):
     proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(300):  # up to 30 s: a loaded machine starts it slowly
+    deadline = time.monotonic() + 60  # a loaded machine starts it slowly
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(url + "/healthz", timeout=1)
             break

@@ -53,7 +53,8 @@ def _serve(env: dict[str, str]) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([HOTLINE, "serve", "--port", str(port), "--no-worker"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    deadline = time.monotonic() + 60  # a loaded machine (other tests in parallel) starts it slowly
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             urllib.request.urlopen(url + "/healthz", timeout=1)
             return proc, url
