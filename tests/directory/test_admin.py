@@ -246,6 +246,34 @@ def test_a_bad_or_duplicate_rule_is_refused(s):
         admin.delete_rule(s, rule_id=2**31)
 
 
+def test_a_rule_naming_a_unit_that_does_not_serve_its_region_is_refused_naming_the_units_area(s):
+    lichengxian = "140426"  # 黎城县, 长治市: 夏县水利局 serves 夏县 (运城市) only
+    with refused("主办单位：夏县水利局的服务地区是运城市夏县（140828），不含长治市黎城县（140426）"):
+        admin.add_rule(s, category_code="0102", region_code=lichengxian, lead_unit_code="xiaxian-water")
+    with refused("协办单位：夏县水利局的服务地区是运城市夏县（140828），不含长治市黎城县（140426）"):
+        admin.add_rule(s, category_code="0102", region_code=lichengxian, lead_unit_code="changzhi-gov",
+                       co_unit_codes="xiaxian-water")
+    # a village-level unit does not cover the whole county
+    with refused("协办单位：夏县朱吕集中供水站的服务地区是运城市夏县裴介镇.*等 6 个地区，不含运城市夏县（140828）"):
+        admin.add_rule(s, category_code="0502", region_code="140828", lead_unit_code="xiaxian-water",
+                       co_unit_codes="xiaxian-water-zhulv")
+    admin.add_unit(s, code="nowhere-office", name="无地区办公室", kind="bureau")
+    with refused("主办单位：无地区办公室未设置服务地区"):
+        admin.add_rule(s, category_code="0502", region_code=ZHULV, lead_unit_code="nowhere-office")
+    rule = admin.add_rule(s, category_code="0102", region_code=lichengxian, lead_unit_code="changzhi-gov")
+    # a city-wide or province-wide unit covers every place below it
+    admin.edit_rule(s, rule_id=rule.id, category_code="0502", region_code=ZHULV, lead_unit_code="yuncheng-gov",
+                    co_unit_codes="xiaxian-water-zhulv")
+    with refused("主办单位：长治市人民政府的服务地区是长治市（1404），不含运城市夏县裴介镇朱吕村"):
+        admin.edit_rule(s, rule_id=rule.id, category_code="0502", region_code=ZHULV, lead_unit_code="changzhi-gov")
+
+
+def test_every_rule_of_the_shipped_catalogue_names_units_that_serve_its_region(s):
+    for rule in s.scalars(select(DispatchRule)):
+        for uid in [rule.lead_unit_id, *(rule.co_unit_ids or [])]:
+            admin._serves(s, s.get(Unit, uid), rule.region_code, "单位")
+
+
 def test_the_catalogue_is_listed_by_category_and_region_a_page_at_a_time(s):
     total = s.query(DispatchRule).count()
     rows, count = admin.rule_rows(s, per_page=50)

@@ -150,3 +150,18 @@ def test_a_catalogue_rule_added_in_the_page_makes_the_catalogue_suggest_that_uni
     assert r.status_code == 303
     with site.db.transaction(write=False) as s:
         assert suggest_units(s, category_code="0502", region_code=ZHULV).rule_id != rule_id
+
+
+def test_a_lead_unit_that_does_not_serve_the_region_is_refused_in_the_page_keeping_the_form(admin_site):
+    client, csrf = admin_site.signed_in("admin")
+    form = {"csrf": csrf, "category_code": "0102", "region_code": "140426", "lead_unit_code": "xiaxian-water",
+            "co_unit_codes": "", "note": "黎城县停水"}
+    r = client.post("/admin/catalogue", data=form)
+    assert r.status_code == 422
+    assert "主办单位：夏县水利局的服务地区是运城市夏县（140828），不含长治市黎城县（140426）" in r.text
+    assert 'value="xiaxian-water"' in r.text and 'value="黎城县停水"' in r.text
+    with admin_site.db.transaction(write=False) as s:
+        assert s.scalar(select(DispatchRule.id).where(DispatchRule.region_code == "140426",
+                                                      DispatchRule.category_code == "0102")) is None
+    r = client.post("/admin/catalogue", data={**form, "lead_unit_code": "licheng-water"})
+    assert r.status_code == 303 and "已添加派单规则" in client.get(r.headers["location"]).text

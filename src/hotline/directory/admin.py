@@ -414,14 +414,42 @@ def _rule_fields(session: Session, category_code: str, region_code: str, lead_un
     lead = unit_by_code(session, lead_unit_code, "主办单位")
     if not lead.active:
         raise Invalid(f"主办单位：{lead.name} 已停用", details={"field": "主办单位"})
+    _serves(session, lead, region, "主办单位")
     co_ids: list[int] = []
     for code in parse_regions(co_unit_codes):  # the same separators as region lists
         co = unit_by_code(session, code, "协办单位")
         if co.id == lead.id:
             raise Invalid(f"协办单位：{lead.name} 已是主办单位，不能同时协办", details={"field": "协办单位"})
+        _serves(session, co, region, "协办单位")
         if co.id not in co_ids:
             co_ids.append(co.id)
     return cat, region, lead.id, co_ids
+
+
+def _serves(session: Session, unit: Unit, region_code: str, field: str) -> None:
+    """Refuses a unit whose service area (``unit_regions``) does not cover the rule's region: a unit
+    serves the regions listed and everything below them (a city-wide unit serves its villages), so
+    one of them must be the region itself or above it."""
+    snap = reference.snapshot(session)
+    served = sorted(r.region_code for r in unit.regions)
+    if set(served) & set(reference.region_path(snap, region_code)):
+        return
+    place = _place(snap, region_code)
+    if not served:
+        raise Invalid(f"{field}：{unit.name}未设置服务地区，不能负责{place}的事项；请先在单位管理中填写它的服务地区",
+                      code="unit_does_not_serve_region", details={"field": field, "unit": unit.code})
+    areas = "、".join(_place(snap, c) for c in served[:3]) + (f"等 {len(served)} 个地区" if len(served) > 3 else "")
+    raise Invalid(f"{field}：{unit.name}的服务地区是{areas}，不含{place}；请选择服务该地区的单位，"
+                  f"或先在单位管理中调整它的服务地区", code="unit_does_not_serve_region",
+                  details={"field": field, "unit": unit.code, "serves": served})
+
+
+def _place(snap: reference.Snapshot, code: str) -> str:
+    """'长治市黎城县（140426）': the city named too, as a unit of another city is the likely mistake."""
+    path = reference.region_path(snap, code)
+    city = next((snap.regions[c][0] for c in path if snap.regions[c][1] == 2), "")
+    label = region_name(snap, code)
+    return f"{'' if label.startswith(city) else city}{label}（{code}）"
 
 
 def _no_duplicate(session: Session, category_code: str, region_code: str, other_than: int | None) -> None:
