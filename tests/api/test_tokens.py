@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hotline.accounts.models import ApiToken
-from hotline.accounts.service import revoke_token
+from hotline.accounts.service import edit_user, revoke_token
 from hotline.api.schemas import TicketOut
 from hotline.kit.ids import hash_token
 from tests.api.conftest import Api
@@ -24,6 +24,16 @@ def test_a_revoked_token_is_refused_on_the_next_call(api: Api):
 def test_me_names_the_unit(api: Api):
     me = api.as_("handler_a").get("/me").json()
     assert me["role"] == "handler" and me["unit"] == "夏县水利局"
+
+
+def test_a_handler_moved_to_another_unit_acts_for_it_on_the_next_call(api: Api):
+    handler = api.as_("handler_a")
+    assert handler.get("/me").json()["unit"] == "夏县水利局"  # now cached in this process
+    with api.db.transaction() as s:
+        edit_user(s, user_id=api.people.handler_a.id, display_name="王工", role="handler",
+                  unit_code="xiaxian-housing", phone="")
+    me = handler.get("/me").json()
+    assert (me["unit"], me["display_name"]) == ("夏县住房和城乡建设局", "王工")
 
 
 def test_the_created_ticket_matches_the_documented_schema(api: Api):

@@ -250,3 +250,54 @@ def test_the_admin_is_warned_to_enter_next_years_holidays_in_time(site):
     clock.freeze(datetime(last + 2, 1, 5, 9, 0))  # a year already under way without its table
     client, _ = site.signed_in("admin")  # (the old session has expired by then)
     assert f"{last + 2}年节假日尚未录入" in client.get("/admin").text
+
+
+def test_the_admin_edits_a_user_and_the_change_holds_on_the_users_next_request(site):
+    admin, csrf = site.signed_in("admin")
+    handler, _ = site.signed_in("handler_a")
+    assert handler.get("/unit").status_code == 200 and handler.get("/supervision").status_code == 403
+    uid = site.people.handler_a.id
+    edit = admin.get(f"/admin/users?edit={uid}").text
+    assert "修改用户" in edit and f'action="/admin/users/{uid}"' in edit and "重设密码" in edit
+    form = {"csrf": csrf, "display_name": "王建国", "role": "supervisor", "unit_code": "xiaxian-water",
+            "phone": "13803590009"}
+    r = admin.post(f"/admin/users/{uid}", data=form)
+    assert r.status_code == 422
+    assert "所属单位：督办员是热线中心的岗位，只能属于热线中心或不选单位；夏县水利局是承办单位" in r.text
+    assert 'value="王建国"' in r.text and 'value="13803590009"' in r.text  # what was typed is kept
+    r = admin.post(f"/admin/users/{uid}", data={**form, "unit_code": "yuncheng-12345"})
+    assert r.status_code == 303
+    listed = admin.get(r.headers["location"]).text
+    assert "已保存用户 t-handler-a（督办员）" in listed and "王建国" in listed
+    with site.db.transaction(write=False) as s:
+        user = s.get(User, uid)
+        assert (user.role, user.display_name, user.phone) == (Role.supervisor, "王建国", "13803590009")
+    # the same browser, without signing in again, is now a supervisor's
+    assert handler.get("/supervision").status_code == 200
+
+
+def test_the_admin_resets_a_password_with_the_creation_rules(site):
+    admin, csrf = site.signed_in("admin")
+    handler, _ = site.signed_in("handler_a")
+    uid = site.people.handler_a.id
+    r = admin.post(f"/admin/users/{uid}/password", data={"csrf": csrf, "password": "short"})
+    assert r.status_code == 422 and "密码至少 8 位" in r.text and "修改用户" in r.text
+    r = admin.post(f"/admin/users/{uid}/password", data={"csrf": csrf, "password": "new-secret-9"})
+    assert r.status_code == 303
+    assert "已重设用户 t-handler-a 的密码" in admin.get(r.headers["location"]).text
+    assert handler.get("/unit").status_code == 303  # the old browser signs in again
+    name = site.people.handler_a.username
+    assert site.browser().post("/login", data={"username": name, "password": "new-secret-9"}).status_code == 303
+    assert site.browser().post("/login", data={"username": name, "password": "correct horse 12345"}).status_code != 303
+    # an admin resetting their own password stays signed in
+    me = site.people.admin.id
+    r = admin.post(f"/admin/users/{me}/password", data={"csrf": csrf, "password": "admin-secret-9"})
+    assert r.status_code == 303 and admin.get("/admin/users").status_code == 200
+
+
+def test_an_admin_cannot_demote_themselves(site):
+    admin, csrf = site.signed_in("admin")
+    r = admin.post(f"/admin/users/{site.people.admin.id}",
+                   data={"csrf": csrf, "display_name": "管理员", "role": "agent", "unit_code": "", "phone": ""})
+    assert r.status_code == 422 and "不能取消自己的管理员角色" in r.text
+    assert admin.get("/admin/users").status_code == 200

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.accounts.models import ROLE_LABELS, ApiToken, Role, User
-from hotline.directory.models import Unit
+from hotline.accounts.models import ROLE_LABELS, ApiToken, Role, User, WebSession
+from hotline.directory.models import Unit, UnitKind
 from hotline.kit import clock, phones
 from hotline.kit.errors import Invalid, NotFound, Unauthenticated
 from hotline.kit.ids import hash_token, new_token
@@ -36,6 +36,67 @@ def verify_password(user: User, password: str) -> bool:
         return False
 
 
+# Roles whose people work at the hotline center: their unit only labels what they do on a ticket's
+# timeline (「崔建国（运城市12345热线中心）」); what they see never depends on it (``scope.scope_for``).
+CENTER_ROLES = frozenset({Role.agent, Role.dispatcher, Role.supervisor, Role.admin})
+PASSWORD_MIN, PASSWORD_MAX = 8, 128
+NAME_MAX = 60
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid(f"未知角色「{role}」，可选：{'、'.join(ROLE_LABELS.values())}",
+                      details={"field": "role"}) from None
+
+
+def _unit_for(session: Session, role: Role, unit_code: str | None, current_id: int | None = None) -> int | None:
+    """The unit a user of ``role`` is bound to. A handler needs one (it decides which tickets they
+    see and act on); the hotline center's roles may name a hotline center or none: bound to a
+    handling unit, their actions would be shown as that unit's and the unit would mean nothing else.
+    A deactivated unit is refused unless the user already belongs to it."""
+    code = (unit_code or "").strip()
+    unit = None
+    if code:
+        unit = session.scalar(select(Unit).where(Unit.code == code))
+        if unit is None:
+            raise Invalid(f"未知单位编码 {code}", code="unknown_unit", details={"field": "unit_code"})
+        if not unit.active and unit.id != current_id:
+            raise Invalid(f"所属单位：{unit.name}已停用，请选择在用的单位", details={"field": "unit_code"})
+    if role == Role.handler and unit is None:
+        raise Invalid("承办人必须绑定一个承办单位", details={"field": "unit_code"})
+    if role in CENTER_ROLES and unit is not None and unit.kind != UnitKind.hotline_center:
+        raise Invalid(f"所属单位：{ROLE_LABELS[role]}是热线中心的岗位，只能属于热线中心或不选单位；{unit.name}是承办单位，"
+                      f"若此人在该单位办理工单，请把角色设为承办人", code="unit_not_for_role",
+                      details={"field": "unit_code"})
+    return unit.id if unit is not None else None
+
+
+def check_password(password: str) -> str:
+    """A password an admin types for someone (at creation or a reset): 8 to 128 characters."""
+    if len(password or "") < PASSWORD_MIN:
+        raise Invalid(f"密码至少 {PASSWORD_MIN} 位", details={"field": "password"})
+    if len(password) > PASSWORD_MAX:
+        raise Invalid(f"密码过长（最多 {PASSWORD_MAX} 位）", details={"field": "password"})
+    return password
+
+
+def _display_name(value: str | None) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise Invalid("请填写姓名", details={"field": "display_name"})
+    if len(text) > NAME_MAX:
+        raise Invalid(f"姓名过长（最多 {NAME_MAX} 字）", details={"field": "display_name"})
+    return text
+
+
+def _phone(value: str | None) -> str | None:
+    if len((value or "").strip()) > 20:
+        raise Invalid("电话号码过长（最多 20 位）", details={"field": "phone"})
+    return phones.checked(value, field="phone")
+
+
 def add_user(
     session: Session,
     *,
@@ -47,11 +108,7 @@ def add_user(
     phone: str | None = None,
 ) -> User:
     """Create a user. A handler must belong to a unit; other roles may name the hotline center."""
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid(f"未知角色「{role}」，可选：{'、'.join(ROLE_LABELS.values())}",
-                      details={"field": "role"}) from None
+    role = _role(role)
     if not USERNAME.fullmatch(username or ""):
         raise Invalid(f"用户名「{username}」无效：须为 1–60 个字母、数字或 - _ . （如 xiaxian-water-1），不能有空格",
                       details={"field": "username"})
@@ -61,24 +118,58 @@ def add_user(
     if same is not None:
         raise Invalid(f"用户名 {username} 已存在" + (f"（已有用户 {same}，用户名不区分大小写）" if same != username else ""),
                       code="duplicate", details={"field": "username"})
-    unit_id = None
-    if unit_code:
-        unit_id = session.scalar(select(Unit.id).where(Unit.code == unit_code))
-        if unit_id is None:
-            raise Invalid(f"未知单位编码 {unit_code}", code="unknown_unit")
-    if role == Role.handler and unit_id is None:
-        raise Invalid("承办人必须绑定一个承办单位", details={"field": "unit_code"})
+    unit_id = _unit_for(session, role, unit_code)
     user = User(
         username=username,
-        display_name=display_name or username,
+        display_name=_display_name(display_name or username),
         role=role,
         unit_id=unit_id,
-        phone=phones.checked(phone, field="phone"),
-        password_hash=hash_password(password) if password else None,
+        phone=_phone(phone),
+        password_hash=hash_password(check_password(password)) if password else None,
         active=True,
         created_at=clock.now(),
     )
     session.add(user)
+    session.flush()
+    return user
+
+
+def _user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id) if 0 < user_id < 2**31 else None
+    if user is None:
+        raise NotFound(f"用户 {user_id} 不存在")
+    return user
+
+
+def edit_user(session: Session, *, user_id: int, display_name: str, role: Role | str, unit_code: str | None,
+              phone: str | None, by: User | None = None) -> User:
+    """Change a user's name, role, unit and phone (the username stays: it is typed at sign-in and
+    in ``--by``). The user's next request sees the change: a browser session reads the user afresh
+    on every request, and the API token cache is dropped here (other processes drop theirs within
+    ``TOKEN_CACHE_SECONDS``). An admin cannot take the admin role from themselves."""
+    user = _user(session, user_id)
+    new_role = _role(role)
+    if by is not None and by.id == user.id and user.role == Role.admin and new_role != Role.admin:
+        raise Invalid("不能取消自己的管理员角色；如需交接，请由另一位管理员修改", details={"field": "role"})
+    user.unit_id = _unit_for(session, new_role, unit_code, current_id=user.unit_id)
+    user.display_name = _display_name(display_name)
+    user.role = new_role
+    user.phone = _phone(phone)
+    session.flush()
+    forget_tokens()
+    return user
+
+
+def reset_password(session: Session, *, user_id: int, password: str, keep_session_id: int | None = None) -> User:
+    """Set a password an admin typed (the creation rules), clear a sign-in lock, and sign the user
+    out of every browser (but the one ``keep_session_id``, the admin's own when resetting their own)."""
+    user = _user(session, user_id)
+    user.password_hash = hash_password(check_password(password))
+    user.failed_logins, user.locked_until = 0, None
+    ended = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session_id is not None:
+        ended = ended.where(WebSession.id != keep_session_id)
+    session.execute(ended)
     session.flush()
     return user
 

@@ -39,6 +39,7 @@ class PageContext:
     user: User
     scope: Scope
     csrf: str
+    session_id: int = 0  # the browser session's row (web_sessions.id)
 
 
 def database(request: Request) -> Database:
@@ -64,4 +65,4 @@ def page_work(request: Request, *, write: bool, posted_csrf: str | None = None) 
         if request.method == "POST" and not hmac.compare_digest(posted_csrf or "", web.csrf_token):
             raise CsrfRefused()
         request.state.user, request.state.csrf = user, web.csrf_token
-        yield PageContext(session, user, scope_for(user), web.csrf_token)
+        yield PageContext(session, user, scope_for(user), web.csrf_token, web.id)

@@ -16,11 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
 from hotline.accounts.models import ROLE_LABELS, Role, User
-from hotline.accounts.service import add_user
+from hotline.accounts.service import add_user, check_password, edit_user, forget_tokens, reset_password
 from hotline.directory import holidays as holiday_table
 from hotline.directory import reference
 from hotline.directory import settings as rules
-from hotline.directory.models import Holiday, Unit
+from hotline.directory.models import Holiday, Unit, UnitKind
 from hotline.directory.settings import all_rules
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
@@ -79,41 +79,43 @@ def admin_home(request: Request) -> Response:
 
 
 def _users_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
-                typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+                typed: dict[str, Any] | None = None, notice: str | None = None, edit: int = 0) -> Response:
     users = list(ctx.session.scalars(select(User).order_by(User.role, User.username)))
-    units = list(ctx.session.execute(select(Unit.code, Unit.name).where(Unit.active).order_by(Unit.code)))
-    names = {k: v for k, v in ctx.session.execute(select(Unit.id, Unit.name))}
+    units = list(ctx.session.execute(select(Unit.code, Unit.name, Unit.kind).where(Unit.active)
+                                     .order_by(Unit.kind != UnitKind.hotline_center, Unit.code)))
+    codes = {k: (code, name) for k, code, name in ctx.session.execute(select(Unit.id, Unit.code, Unit.name))}
     rows = [{"id": u.id, "username": u.username, "name": u.display_name, "role": ROLE_LABELS[u.role],
-             "unit": names.get(u.unit_id, "") if u.unit_id else "", "phone": u.phone or "", "active": u.active,
-             "me": u.id == ctx.user.id} for u in users]
+             "role_value": u.role.value, "unit": codes[u.unit_id][1] if u.unit_id in codes else "",
+             "unit_code": codes[u.unit_id][0] if u.unit_id in codes else "", "phone": u.phone or "",
+             "active": u.active, "me": u.id == ctx.user.id} for u in users]
+    editing = next((r for r in rows if r["id"] == edit), None) if edit else None
+    if editing is not None and editing["unit_code"] and all(c != editing["unit_code"] for c, _, _ in units):
+        units.append((editing["unit_code"], editing["unit"] + "（已停用）", None))  # the user's own, kept
     return _page(request, "admin/users.html", "用户", status_code=status_code, rows=rows, units=units,
-                 roles=list(ROLE_LABELS.items()), error=error, typed=typed or {}, notice=notice)
+                 roles=list(ROLE_LABELS.items()), error=error, typed=typed or {}, notice=notice, editing=editing)
 
 
 @router.get("/admin/users")
-def users_page(request: Request, notice: str = "") -> Response:
+def users_page(request: Request, notice: str = "", edit: int = 0) -> Response:
     with page_work(request, write=False) as ctx:
         if _not_admin(ctx):
             return _refused(request)
-        return _users_page(request, ctx, notice=notice or None)
+        return _users_page(request, ctx, notice=notice or None, edit=edit)
 
 
 @router.post("/admin/users")
 def add_user_form(request: Request, csrf: str = Form(""), username: str = Form(""), display_name: str = Form(""),
                   role: str = Form(""), unit_code: str = Form(""), phone: str = Form(""),
                   password: str = Form("")) -> Response:
-    typed = {"username": username, "display_name": display_name, "role": role, "unit_code": unit_code,
-             "phone": phone}
+    typed = {"form": "add", "username": username, "display_name": display_name, "role": role,
+             "unit_code": unit_code, "phone": phone}
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if _not_admin(ctx):
             return _refused(request)
         try:
             if not display_name.strip():
                 raise Invalid("请填写姓名")
-            if len(password) < 8:
-                raise Invalid("初始密码至少 8 位")
-            if len(phone.strip()) > 20:
-                raise Invalid("电话号码过长（最多 20 位）")
+            check_password(password)
             user = add_user(ctx.session, username=username.strip(), display_name=display_name.strip(),
                             role=role, unit_code=unit_code.strip() or None, password=password,
                             phone=phone.strip() or None)
@@ -121,6 +123,40 @@ def add_user_form(request: Request, csrf: str = Form(""), username: str = Form("
             ctx.session.rollback()
             return _users_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
         return _back("/admin/users", f"已添加用户 {user.username}（{ROLE_LABELS[user.role]}）")
+
+
+@router.post("/admin/users/{user_id}")
+def edit_user_form(request: Request, user_id: int, csrf: str = Form(""), display_name: str = Form(""),
+                   role: str = Form(""), unit_code: str = Form(""), phone: str = Form("")) -> Response:
+    typed = {"form": "edit", "display_name": display_name, "role": role, "unit_code": unit_code, "phone": phone}
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        try:
+            user = edit_user(ctx.session, user_id=user_id, display_name=display_name, role=role,
+                             unit_code=unit_code, phone=phone, by=ctx.user)
+        except DomainError as err:
+            ctx.session.rollback()
+            return _users_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed,
+                               edit=user_id)
+        done = f"已保存用户 {user.username}（{ROLE_LABELS[user.role]}）"
+    forget_tokens()  # after the commit too: a token read in between would keep the old role
+    return _back("/admin/users", done)
+
+
+@router.post("/admin/users/{user_id}/password")
+def reset_password_form(request: Request, user_id: int, csrf: str = Form(""), password: str = Form("")) -> Response:
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if _not_admin(ctx):
+            return _refused(request)
+        try:
+            user = reset_password(ctx.session, user_id=user_id, password=password, keep_session_id=ctx.session_id)
+        except DomainError as err:
+            ctx.session.rollback()
+            return _users_page(request, ctx, status_code=err.http_status, error=err.message,
+                               typed={"form": "password"}, edit=user_id)
+        return _back("/admin/users", f"已重设用户 {user.username} 的密码，请当面告知本人"
+                     + ("" if user.id == ctx.user.id else "；其已登录的浏览器需重新登录"))
 
 
 @router.post("/admin/users/{user_id}/active")
@@ -135,7 +171,9 @@ def set_active(request: Request, user_id: int, csrf: str = Form(""), active: str
             return _users_page(request, ctx, status_code=409, error="不能停用自己的账号")
         user.active = active == "1"
         ctx.session.flush()
-        return _back("/admin/users", f"已{'启用' if user.active else '停用'}用户 {user.username}")
+        done = f"已{'启用' if user.active else '停用'}用户 {user.username}"
+    forget_tokens()  # a deactivated user's API token is refused on its next call
+    return _back("/admin/users", done)
 
 
 # ---------------------------------------------------------------- failed messages

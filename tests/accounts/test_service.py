@@ -1,0 +1,101 @@
+"""Accounts (``accounts.service``): an admin edits a user's name, role, unit and phone, and resets a
+password with the rules of creation; a unit must mean something for the user's role."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.accounts.models import Role, User, WebSession
+from hotline.accounts.scope import scope_for
+from hotline.accounts.service import add_user, edit_user, reset_password, verify_password
+from hotline.accounts.signin import Signed, current, sign_in
+from hotline.kit.errors import Invalid, NotFound
+from tests.builders import unit_id
+
+
+def refused(match: str):
+    return pytest.raises(Invalid, match=match)
+
+
+def test_an_edited_handler_moves_to_another_unit_and_sees_that_units_tickets(session, people):
+    user = edit_user(session, user_id=people.handler_a.id, display_name=" 王工 ", role="handler",
+                     unit_code="xiaxian-housing", phone="13803590002")
+    assert (user.display_name, user.role, user.unit_id, user.phone) == ("王工", Role.handler, people.unit_b,
+                                                                       "13803590002")
+    assert scope_for(user).unit_id == people.unit_b and not scope_for(user).all_tickets
+    user = edit_user(session, user_id=user.id, display_name="王工", role="dispatcher", unit_code="yuncheng-12345",
+                     phone="")
+    assert scope_for(user).all_tickets and user.phone is None
+
+
+def test_a_refused_edit_says_why_in_chinese(session, people):
+    handler = people.handler_a.id
+    same = dict(user_id=handler, display_name="王工", role="handler", unit_code="xiaxian-water", phone="")
+    with refused("承办人必须绑定一个承办单位"):
+        edit_user(session, **{**same, "unit_code": ""})
+    with refused("请填写姓名"):
+        edit_user(session, **{**same, "display_name": "  "})
+    with refused("未知角色「root」，可选：坐席、派单员、承办人、督办员、管理员"):
+        edit_user(session, **{**same, "role": "root"})
+    with refused("未知单位编码 nobody"):
+        edit_user(session, **{**same, "unit_code": "nobody"})
+    with refused("电话号码「abc」无法识别"):
+        edit_user(session, **{**same, "phone": "abc"})
+    with pytest.raises(NotFound, match="用户 999999 不存在"):
+        edit_user(session, **{**same, "user_id": 999999})
+
+
+def test_a_center_role_cannot_be_bound_to_a_handling_unit(session, people):
+    """A supervisor sees every ticket whatever their unit; bound to 夏县水利局, their 督办 would be
+    shown as that bureau's: the unit is refused, the hotline center or none accepted."""
+    words = "所属单位：督办员是热线中心的岗位，只能属于热线中心或不选单位；夏县水利局是承办单位"
+    with refused(words):
+        edit_user(session, user_id=people.supervisor.id, display_name="督办", role="supervisor",
+                  unit_code="xiaxian-water", phone="")
+    with refused(words):
+        add_user(session, username="t-sup2", display_name="督办", role=Role.supervisor, unit_code="xiaxian-water")
+    with refused("所属单位：坐席是热线中心的岗位"):  # a handler made an agent keeps no bureau
+        edit_user(session, user_id=people.handler_a.id, display_name="王工", role="agent",
+                  unit_code="xiaxian-water", phone="")
+    for unit in ("yuncheng-12345", ""):
+        user = edit_user(session, user_id=people.supervisor.id, display_name="督办", role="supervisor",
+                         unit_code=unit, phone="")
+        assert user.unit_id == (unit_id(session, unit) if unit else None)
+
+
+def test_an_admin_cannot_take_the_admin_role_from_themselves(session, people):
+    with refused("不能取消自己的管理员角色"):
+        edit_user(session, user_id=people.admin.id, display_name="管理", role="agent", unit_code="", phone="",
+                  by=people.admin)
+    edit_user(session, user_id=people.admin.id, display_name="管理", role="admin", unit_code="", phone="",
+              by=people.admin)
+
+
+def test_a_password_reset_follows_the_creation_rules_and_signs_the_user_out_everywhere(session, people):
+    handler = people.handler_a
+    with refused("密码至少 8 位"):
+        reset_password(session, user_id=handler.id, password="short")
+    with refused("密码至少 8 位"):
+        add_user(session, username="t-new", display_name="新人", role=Role.agent, password="short")
+    with refused("密码过长"):
+        reset_password(session, user_id=handler.id, password="x" * 129)
+    reset_password(session, user_id=handler.id, password="first-pass-1")
+    signed = [sign_in(session, handler.username, "first-pass-1") for _ in range(2)]
+    assert all(isinstance(s, Signed) for s in signed)
+    handler.failed_logins = 3
+    reset_password(session, user_id=handler.id, password="second-pass-2", keep_session_id=None)
+    assert verify_password(handler, "second-pass-2") and not verify_password(handler, "first-pass-1")
+    assert handler.failed_logins == 0
+    assert all(current(session, s.token) is None for s in signed)  # signed out of both browsers
+    assert session.scalar(select(func.count()).select_from(WebSession).where(WebSession.user_id == handler.id)) == 0
+
+
+def test_a_reset_of_ones_own_password_keeps_ones_own_browser(session, people):
+    admin = people.admin
+    reset_password(session, user_id=admin.id, password="admin-pass-1")
+    here, there = sign_in(session, admin.username, "admin-pass-1"), sign_in(session, admin.username, "admin-pass-1")
+    mine = session.scalar(select(WebSession.id).where(WebSession.user_id == admin.id).order_by(WebSession.id))
+    reset_password(session, user_id=admin.id, password="admin-pass-2", keep_session_id=mine)
+    assert current(session, here.token) is not None and current(session, there.token) is None
+    assert session.get(User, admin.id).password_hash and verify_password(admin, "admin-pass-2")
