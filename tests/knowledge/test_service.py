@@ -41,6 +41,32 @@ def test_invalid_input_is_refused_naming_the_field(kb, people, overrides, messag
     assert message in err.value.message
 
 
+def test_a_title_an_active_article_already_has_is_refused_naming_that_article(kb, people):
+    with kb.transaction() as s:
+        first = _create(s, people.admin).id
+    for typed in ("电动自行车上牌", " 电动 自行车上牌 ", "电动自行车上牌\t"):
+        with kb.transaction() as s, pytest.raises(Invalid) as err:
+            _create(s, people.admin, title=typed)
+        assert err.value.message == f"标题与已有知识第 {first} 条「电动自行车上牌」重复：请修改那一条，或换一个标题"
+        assert err.value.details == {"field": "title", "id": first}
+    with kb.transaction() as s:
+        other = _create(s, people.admin, title="Ebike 上牌").id
+    with kb.transaction() as s, pytest.raises(Invalid, match=f"已有知识第 {other} 条「Ebike 上牌」重复"):
+        _create(s, people.admin, title="ＥＢＩＫＥ上牌")  # full-width and capitals are the same title
+    with kb.transaction() as s, pytest.raises(Invalid, match=f"已有知识第 {first} 条"):  # renamed onto it
+        service.update(s, other, actor=people.admin, expected_version=1, title="电动自行车 上牌",
+                       body=GOOD["body"], category_codes=["1501"])
+    with kb.transaction() as s:  # saving an article under its own title is no duplicate
+        service.update(s, first, actor=people.admin, expected_version=1, title="电动自行车上牌",
+                       body="新的答复", category_codes=["1501"])
+        service.archive(s, first, actor=people.admin, expected_version=2)
+    with kb.transaction() as s:  # once archived (out of search), a new article may take the title
+        third = _create(s, people.admin).id
+    with kb.transaction() as s, pytest.raises(Invalid, match=f"已有知识第 {third} 条"):  # re-enabling clashes
+        service.update(s, first, actor=people.admin, expected_version=3, title="电动自行车上牌",
+                       body="新的答复", category_codes=["1501"], active=True)
+
+
 def test_only_admins_edit(kb, people):
     with kb.transaction() as s, pytest.raises(PermissionDenied) as err:
         _create(s, people.agent)

@@ -69,6 +69,23 @@ def test_a_refused_article_keeps_everything_typed(kb_site):
     assert _article(site, title="没有分类") is None
 
 
+def test_a_duplicate_title_is_refused_with_a_link_to_the_article_that_has_it(kb_site):
+    site = kb_site
+    admin, csrf = site.signed_in("admin")
+    with site.db.transaction(write=False) as s:
+        existing = article_id(s, "sbk-lost")
+    r = admin.post("/admin/knowledge", data={"csrf": csrf, "title": " 社保卡丢失怎么挂失和补办 ", "body": ANSWER,
+                                             "category_codes": ["0802"], "keywords": "社保卡", "active": "1"})
+    assert r.status_code == 422
+    assert f"标题与已有知识第 {existing} 条「社保卡丢失怎么挂失和补办」重复" in r.text
+    assert f'<a href="/admin/knowledge/{existing}">打开第 {existing} 条</a>' in r.text
+    assert ANSWER in r.text  # what was typed stays
+    with site.db.transaction(write=False) as s:
+        count = s.scalar(select(func.count()).select_from(KnowledgeArticle)
+                         .where(KnowledgeArticle.title.like("%社保卡丢失怎么挂失和补办%")))
+    assert count == 1
+
+
 def test_an_admin_edits_and_archives_and_a_stale_edit_is_a_conflict(kb_site):
     site = kb_site
     with site.db.transaction(write=False) as s:

@@ -8,6 +8,7 @@ other processes notice at their next search (``search.index_for`` compares a sig
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -89,6 +90,24 @@ def check_values(session: Session, title: str | None, body: str | None, category
             "keywords": _keywords(keywords)}
 
 
+def title_key(title: str) -> str:
+    """What makes two titles the same: full-width forms, case and whitespace aside."""
+    return "".join(unicodedata.normalize("NFKC", title).split()).casefold()
+
+
+def _no_namesake(session: Session, title: str, other_than: int | None) -> None:
+    """An active article's title is its own: agents searching would get both, and not know which
+    answer to read out. An archived article may share it (it is out of search)."""
+    key = title_key(title)
+    query = select(KnowledgeArticle.id, KnowledgeArticle.title).where(KnowledgeArticle.active.is_(True))
+    if other_than is not None:
+        query = query.where(KnowledgeArticle.id != other_than)
+    for found_id, found_title in session.execute(query):
+        if title_key(found_title) == key:
+            raise Invalid(f"标题与已有知识第 {found_id} 条「{found_title}」重复：请修改那一条，或换一个标题",
+                          code="duplicate", details={"field": "title", "id": found_id})
+
+
 def get(session: Session, article_id: int) -> KnowledgeArticle:
     article = session.get(KnowledgeArticle, article_id) if 0 < article_id < 2**31 else None
     if article is None:
@@ -100,7 +119,10 @@ def create(session: Session, *, actor: User | None, title: str | None, body: str
            category_codes: str | Iterable[str] | None, keywords: str | Iterable[str] | None = None,
            active: bool = True, seed_key: str | None = None) -> KnowledgeArticle:
     _editor(actor)
-    return insert_checked(session, actor, check_values(session, title, body, category_codes, keywords), active, seed_key)
+    values = check_values(session, title, body, category_codes, keywords)
+    if active:
+        _no_namesake(session, values["title"], None)
+    return insert_checked(session, actor, values, active, seed_key)
 
 
 def insert_checked(session: Session, actor: User | None, values: dict[str, Any], active: bool,
@@ -129,6 +151,8 @@ def update(session: Session, article_id: int, *, actor: User | None, expected_ve
     article = get(session, article_id)
     _check_version(article, expected_version)
     values = check_values(session, title, body, category_codes, keywords)
+    if active:
+        _no_namesake(session, values["title"], article.id)
     for key, value in values.items():
         setattr(article, key, value)
     article.active = bool(active)

@@ -69,6 +69,12 @@ def _admin_page(request: Request, template: str, title: str, status_code: int = 
     return page(request, template, status_code=status_code, title=title, menu=MENU, **context)
 
 
+def _link(err: DomainError) -> dict[str, str] | None:
+    """For a refused duplicate title: a link to the article that has it."""
+    found = err.details.get("id") if err.code == "duplicate" else None
+    return {"href": f"/admin/knowledge/{found}", "text": f"打开第 {found} 条"} if found else None
+
+
 def _not_admin(ctx: PageContext) -> bool:
     return ctx.user.role != Role.admin
 
@@ -97,7 +103,7 @@ def _article_id(raw: int) -> int:
 
 def _list_page(request: Request, ctx: PageContext, *, q: str = "", status_code: int = 200,
                error: str | None = None, typed: dict[str, Any] | None = None,
-               notice: str | None = None) -> Response:
+               notice: str | None = None, error_link: dict[str, str] | None = None) -> Response:
     snap = reference.snapshot(ctx.session)
     names = _category_names(snap)
     q = q.strip()[:MAX_QUERY_CHARS]
@@ -105,7 +111,7 @@ def _list_page(request: Request, ctx: PageContext, *, q: str = "", status_code: 
                         else service.list_articles(ctx.session))
     return _admin_page(request, "knowledge/admin_list.html", "知识库", status_code=status_code,
                        rows=[_row(a, names) for a in found], q=q, options=_category_options(snap),
-                       error=error, notice=notice,
+                       error=error, notice=notice, error_link=error_link,
                        typed=typed or {"active": True, "category_codes": []})
 
 
@@ -131,7 +137,8 @@ def admin_create(request: Request, csrf: str = Form(""), title: str = Form(""), 
                                      active=typed["active"])
         except DomainError as err:
             ctx.session.rollback()
-            return _list_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
+            return _list_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed,
+                              error_link=_link(err))
         return _back(f"/admin/knowledge/{article.id}", f"已添加知识「{article.title}」")
 
 
@@ -140,7 +147,7 @@ def admin_create(request: Request, csrf: str = Form(""), title: str = Form(""), 
 
 def _edit_page(request: Request, ctx: PageContext, article: KnowledgeArticle, *, status_code: int = 200,
                error: str | None = None, typed: dict[str, Any] | None = None,
-               notice: str | None = None) -> Response:
+               notice: str | None = None, error_link: dict[str, str] | None = None) -> Response:
     snap = reference.snapshot(ctx.session)
     saved = {"title": article.title, "body": article.body, "category_codes": list(article.category_codes or []),
              "keywords": "、".join(article.keywords or []), "active": article.active}
@@ -149,7 +156,7 @@ def _edit_page(request: Request, ctx: PageContext, article: KnowledgeArticle, *,
                        options=_category_options(snap), typed=typed or saved,
                        # After a conflict: what the other editor saved, beside what this one typed.
                        theirs=saved if typed is not None and status_code == 409 else None,
-                       error=error, notice=notice)
+                       error=error, notice=notice, error_link=error_link)
 
 
 def _find(session: Session, article_id: int) -> KnowledgeArticle | None:
@@ -190,7 +197,8 @@ def admin_update(request: Request, article_id: int, csrf: str = Form(""), versio
             message = err.message
             if isinstance(err, Conflict):
                 message += "。您填写的内容仍在下方，核对对方的修改后再次保存将以您的内容为准"
-            return _edit_page(request, ctx, article, status_code=err.http_status, error=message, typed=typed)
+            return _edit_page(request, ctx, article, status_code=err.http_status, error=message, typed=typed,
+                              error_link=_link(err))
         return _back(f"/admin/knowledge/{article.id}", f"已保存知识「{article.title}」")
 
 
