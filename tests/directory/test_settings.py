@@ -23,6 +23,26 @@ def test_the_three_score_weights_may_not_all_be_zero(db: Database):
         assert [reference.snapshot(s).rules[k] for k in WEIGHTS] == [0.0, 0.0, 0.2]
 
 
+def test_a_weight_is_0_or_at_least_a_hundredth(db: Database):
+    """Weights are relative: 0.000000001 beside 0.35 is 0 in all but name, and most likely a typo."""
+    with db.transaction() as s:
+        for typed in ("1e-9", 0.000000001, "0.009"):
+            with pytest.raises(Invalid) as err:
+                settings.set_value(s, WEIGHTS[0], typed)
+            assert "须为 0 或不小于 0.01" in err.value.message and "e-" not in err.value.message
+        with pytest.raises(Invalid, match="收到 0.000000001："):
+            settings.set_value(s, WEIGHTS[1], "1e-9")
+        assert settings.set_value(s, WEIGHTS[0], "0.01") == 0.01
+        assert settings.set_value(s, WEIGHTS[0], "0") == 0.0
+    with db.transaction(write=False) as s:
+        assert reference.snapshot(s).rules[WEIGHTS[1]] == 0.35
+
+
+def test_numbers_are_shown_as_people_write_them():
+    assert settings.number(1e-9) == "0.000000001" and settings.number(0.35) == "0.35"
+    assert settings.shown(WEIGHTS[0], 1e-05) == "0.00001" and settings.shown("callback.max_attempts", 5) == "5"
+
+
 def test_a_rule_changed_is_seen_once_committed_even_when_read_before_the_commit(db: Database):
     """Another request (a page, the worker) reading the rules between the change and its commit
     reads the old value, and must not keep it for the cache's lifetime."""

@@ -100,6 +100,24 @@ def test_the_score_weights_cannot_all_be_set_to_zero(site):
     assert "响应率 × 0.0 + 解决率 × 0.0 + 满意率 × 0.35" in ranking
 
 
+def test_a_changed_rule_is_named_in_chinese_with_a_plain_number(site):
+    client, csrf = site.signed_in("admin")
+    r = client.post("/admin/settings/assessment.weight_response", data={"csrf": csrf, "value": "1e-9"})
+    assert r.status_code == 422 and "（综合得分中响应率的权重）须为 0 或不小于 0.01，收到 0.000000001" in r.text
+    assert 'value="1e-9"' in r.text  # what was typed stays in the form
+    r = client.post("/admin/settings/assessment.weight_response", data={"csrf": csrf, "value": "0.05"})
+    notice = client.get(r.headers["location"]).text.split('class="notice" role="status">')[1].split("</p>")[0]
+    assert notice == "「综合得分中响应率的权重」已设为 0.05"
+    r = client.post("/admin/settings/assessment.weight_response", data={"csrf": csrf, "reset": "1"})
+    notice = client.get(r.headers["location"]).text.split('class="notice" role="status">')[1].split("</p>")[0]
+    assert notice == "「综合得分中响应率的权重」已恢复默认值 0.3"
+    # a tiny value stored before this rule is shown as a number too, never as 1e-09
+    with site.db.transaction() as s:
+        s.add(Setting(key="assessment.weight_resolution", value=1e-9, updated_at=datetime.now(UTC)))
+    page = client.get("/admin/settings").text
+    assert "1e-09" not in page and "0.000000001" in page
+
+
 def test_a_rule_of_the_wrong_kind_is_refused_in_words_not_type_names(site):
     client, csrf = site.signed_in("admin")
     for key, value, words in (

@@ -79,7 +79,9 @@ def settings_group() -> None:
 
 
 def _shown(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, bool) else str(value)
+    from hotline.directory.settings import number
+
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, bool) else number(value)
 
 
 @settings_group.command("list")

@@ -6,7 +6,9 @@ rule, so a typo cannot stop the sweeps. Reads go through the reference snapshot 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -26,7 +28,11 @@ class Rule:
     high: float | None = None
     choices: tuple[str, ...] = ()
     choice_labels: tuple[str, ...] = ()  # what the admin page shows for each choice
+    least_above_zero: float | None = None  # a value above 0 must be at least this (see WEIGHTS)
 
+
+# Weights are relative: one of 0.000000001 beside 0.35 is 0 in all but name, and most likely a typo.
+WEIGHT_STEP = 0.01
 
 RULES: dict[str, Rule] = {
     "supervision.warn_share": Rule(0.8, "到达时限的多少比例时预警（0.8 即剩余 20% 时）", float, 0.05, 0.99),
@@ -42,9 +48,9 @@ RULES: dict[str, Rule] = {
     "callback.reopen_on_negative": Rule(True, "回访未解决或不满意时自动重办", bool),
     "employment.min_rate": Rule(0.9, "充分就业村：有劳动能力且有就业意愿者中已就业的最低比例", float, 0.5, 1.0),
     "employment.require_six_ones": Rule(True, "充分就业村：须在本年度开展全部「六个一」活动", bool),
-    "assessment.weight_response": Rule(0.30, "综合得分中响应率的权重", float, 0.0, 1.0),
-    "assessment.weight_resolution": Rule(0.35, "综合得分中解决率的权重", float, 0.0, 1.0),
-    "assessment.weight_satisfaction": Rule(0.35, "综合得分中满意率的权重", float, 0.0, 1.0),
+    "assessment.weight_response": Rule(0.30, "综合得分中响应率的权重", float, 0.0, 1.0, least_above_zero=WEIGHT_STEP),
+    "assessment.weight_resolution": Rule(0.35, "综合得分中解决率的权重", float, 0.0, 1.0, least_above_zero=WEIGHT_STEP),
+    "assessment.weight_satisfaction": Rule(0.35, "综合得分中满意率的权重", float, 0.0, 1.0, least_above_zero=WEIGHT_STEP),
     "assessment.exclude_approved_returns": Rule(True, "经审核同意的退单不计入该单位的响应率分母", bool),
     "assessment.count_basically_satisfied": Rule(True, "「基本满意」计为满意", bool),
     "assessment.period_start_day": Rule(1, "考核月从每月几日开始（26 即上月26日至本月25日计为本月）", int, 1, 28),
@@ -95,6 +101,9 @@ def coerce(key: str, value: Any) -> Any:
     if rule.low is not None and not rule.low <= value <= (rule.high if rule.high is not None else value):
         raise Invalid(f"规则 {key}（{rule.label}）须在 {rule.low}–{rule.high} 之间", code="invalid_setting",
                       details={"field": key})
+    if rule.least_above_zero is not None and 0 < value < rule.least_above_zero:
+        raise Invalid(f"规则 {key}（{rule.label}）须为 0 或不小于 {rule.least_above_zero}，收到 {number(value)}："
+                      "权重是各项之间的比例，这么小的权重与 0 无异", code="invalid_setting", details={"field": key})
     return value
 
 
@@ -143,6 +152,13 @@ def reset(session: Session, key: str) -> None:
     reference.invalidate(session)
 
 
+def number(value: Any) -> str:
+    """A number as a person writes it: 0.000000001, never 1e-09."""
+    if isinstance(value, float) and math.isfinite(value):
+        return format(Decimal(repr(value)), "f")  # repr: the shortest digits that give the float back
+    return str(value)
+
+
 def shown(key: str, value: Any) -> str:
     """A rule's value as the admin page shows it: 是/否, a choice's label, or the number."""
     rule = RULES[key]
@@ -150,7 +166,7 @@ def shown(key: str, value: Any) -> str:
         return "是" if value else "否"
     if rule.choice_labels and value in rule.choices:
         return rule.choice_labels[rule.choices.index(value)]
-    return str(value)
+    return number(value)
 
 
 def rule_view(key: str, value: Any, stored: bool) -> dict[str, Any]:

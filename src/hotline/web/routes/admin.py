@@ -262,8 +262,11 @@ def edit_template(request: Request, code: str, csrf: str = Form(""), subject: st
 
 def _settings_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
                    typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+    rows = [{**r, "value_text": rules.shown(r["key"], r["value"]), "default_text": rules.shown(r["key"], r["default"]),
+             "range_text": f"{rules.number(r['min'])}–{rules.number(r['max'])}" if r["min"] is not None else ""}
+            for r in all_rules(ctx.session)]
     return _page(request, "admin/settings.html", "运行规则", status_code=status_code,
-                 rows=all_rules(ctx.session), error=error, typed=typed or {}, notice=notice)
+                 rows=rows, error=error, typed=typed or {}, notice=notice)
 
 
 @router.get("/admin/settings")
@@ -283,10 +286,10 @@ def edit_setting(request: Request, key: str, csrf: str = Form(""), value: str = 
         try:
             if reset == "1":
                 rules.reset(ctx.session, key)
-                done = f"规则 {key} 已恢复默认值"
+                done = f"「{rules.RULES[key].label}」已恢复默认值 {rules.shown(key, rules.RULES[key].default)}"
             else:
                 stored = rules.set_value(ctx.session, key, value.strip())
-                done = f"规则 {key} 已设为 {rules.shown(key, stored)}"
+                done = f"「{rules.RULES[key].label}」已设为 {rules.shown(key, stored)}"
         except DomainError as err:
             ctx.session.rollback()
             return _settings_page(request, ctx, status_code=err.http_status, error=err.message,
