@@ -171,7 +171,8 @@ def test_a_second_active_category_of_the_same_name_under_one_parent_is_refused(s
 @pytest.mark.parametrize("amount, unit, message", [
     ("0", "hours", "须大于 0"), (-3, "hours", "须大于 0"), ("三", "hours", "不是整数"), ("2.5", "hours", "不是整数"),
     ("2161", "hours", "过长（最多 2160小时）"), ("366", "days", "过长"), ("251", "working_days", "过长"),
-    ("5", "weeks", "时限单位：未知单位 weeks")])
+    ("5", "weeks", "时限单位：未知单位 weeks"), ("", "hours", "^时限不能为空"), ("  ", "days", "^时限不能为空"),
+    (None, "hours", "^时限不能为空")])
 def test_an_absurd_time_limit_is_refused(s, amount, unit, message):
     with refused(message):
         admin.add_time_limit(s, stage="reply", category_code="0502", amount=amount, unit=unit)

@@ -98,6 +98,11 @@ def test_an_edited_time_limit_sets_the_due_time_of_the_next_ticket_only(admin_si
     assert "已登记工单的截止时间不会改变" in html and "2 小时" in html and "工作日" in html
     r = client.post(f"/admin/categories/limits/{limit_id}", data={"csrf": csrf, "amount": "0", "unit": "hours"})
     assert r.status_code == 422 and "时限：须大于 0" in r.text
+    r = client.post(f"/admin/categories/limits/{limit_id}", data={"csrf": csrf, "amount": " ", "unit": "hours"})
+    assert r.status_code == 422 and "时限不能为空" in r.text and "不是整数" not in r.text
+    r = client.post("/admin/categories/limits", data={"csrf": csrf, "stage": "reply", "category_code": "0502",
+                                                      "amount": "", "unit": "days"})
+    assert r.status_code == 422 and "时限不能为空" in r.text and '<option value="0502" selected' in r.text
     r = client.post(f"/admin/categories/limits/{limit_id}", data={"csrf": csrf, "amount": "9999", "unit": "hours"})
     assert r.status_code == 422 and "过长" in r.text and 'value="9999"' in r.text
     r = client.post(f"/admin/categories/limits/{limit_id}", data={"csrf": csrf, "amount": "5", "unit": "hours"})

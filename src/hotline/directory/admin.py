@@ -309,7 +309,9 @@ def parse_amount(amount: int | str, unit: str) -> tuple[int, LimitUnit]:
         limit_unit = LimitUnit(unit)
     except ValueError:
         raise Invalid(f"时限单位：未知单位 {unit}，可选：小时、天、工作日", details={"field": "时限单位"}) from None
-    text = str(amount).strip()
+    text = str(amount if amount is not None else "").strip()
+    if not text:
+        raise Invalid("时限不能为空：请填写一个整数（如 24）", details={"field": "时限"})
     if not re.fullmatch(r"-?\d{1,9}", text):
         raise Invalid(f"时限：「{text[:20]}」不是整数", details={"field": "时限"})
     value = int(text)
