@@ -7,6 +7,9 @@ import json
 import re
 from datetime import timedelta
 
+from sqlalchemy import update
+
+from hotline.accounts.models import User
 from hotline.kit import clock
 from hotline.tickets.states import Status
 from tests.builders import make_ticket
@@ -164,6 +167,19 @@ def test_another_unit_neither_sees_nor_answers_the_order(site, session, people):
     assert _order_section(co.get(f"/tickets/{ticket.number}").text) == ""
     r = co.post(f"/tickets/{ticket.number}/supervision/{order_id}/answer", data={"csrf": co_csrf, "answer": "x"})
     assert r.status_code == 404
+
+
+def test_a_supervisor_bound_to_the_ordered_unit_is_offered_no_answer_the_service_would_refuse(site, session,
+                                                                                             people):
+    """A supervisor bound to a handling unit (possible before accounts refused it) reads orders to
+    that unit; only the unit's handlers (or an admin) answer them."""
+    ticket = make_ticket(session, people, Status.accepted)
+    session.execute(update(User).where(User.id == people.supervisor.id).values(unit_id=people.unit_a))
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    supervisor.post(f"/supervision/{ticket.number}/supervise", data={"csrf": csrf, "note": "请尽快办理"})
+    section = _order_section(supervisor.get(f"/tickets/{ticket.number}").text)
+    assert "请尽快办理" in section and "待答复" in section and "答复督办</button>" not in section
 
 
 def test_the_timeline_shows_a_supervisor_acting_on_a_unit_not_as_one_of_its_staff(site, session, people):

@@ -177,7 +177,8 @@ def _orders(ctx, ticket, snap: reference.Snapshot, now) -> list[dict]:
              "note": o.note, "issued_at": o.issued_at, "issued_by": issuers.get(o.issued_by_id, "系统"),
              "due_at": o.due_at, "state": o.state.value, "overdue": o.state == OrderState.open and now > o.due_at,
              "answer": o.answer, "answered_at": o.answered_at,
-             "may_answer": o.state == OrderState.open and (user.role == Role.admin or user.unit_id == o.unit_id)}
+             "may_answer": o.state == OrderState.open and (user.role == Role.admin or (user.role == Role.handler
+                                                                                 and user.unit_id == o.unit_id))}
             for o in found]
 
 
