@@ -118,3 +118,15 @@ def test_a_task_priority_is_1_to_3_as_documented(api, field):
         assert "优先级须为 1（一般）、2（紧急）或 3（特急）" in r.json()["error"]["message"]
     assert town.get("/fieldwork/tasks").json()["total"] == 0
     assert [_task(town, op["id"], priority=p)["priority"] for p in (1, 2, 3)] == [1, 2, 3]
+
+
+def test_a_coordinator_moves_the_target_day_by_api(api, field):
+    town, village = field["a-town"], field["a-village"]
+    op = _op(town)
+    _task(town, op["id"], due_date="2026-10-18")
+    r = town.post(f"/fieldwork/operations/{op['id']}/target", json={"target_date": "2026-10-31"})
+    assert r.status_code == 200 and r.json()["target_date"] == "2026-10-31"
+    assert _task(town, op["id"], due_date="2026-10-30")["due_date"] == "2026-10-30"
+    r = town.post(f"/fieldwork/operations/{op['id']}/target", json={"target_date": "2026-10-25"})
+    assert r.status_code == 422 and "2026-10-30" in r.json()["error"]["message"]
+    assert village.post(f"/fieldwork/operations/{op['id']}/target", json={"target_date": "2026-11-05"}).status_code == 403

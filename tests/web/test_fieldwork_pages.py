@@ -612,3 +612,33 @@ def test_a_second_open_operation_of_the_same_name_is_refused_on_the_page(staff, 
     assert (f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{first}，2026-10-05 至 2026-10-25），请在该行动中登记任务"
             in r.text) and 'value="2026-10-06"' in r.text
     assert client.get("/fieldwork").text.count("裴介镇秋季抢收抢种</a>") == 1
+
+
+def test_a_coordinator_moves_the_target_day_when_the_harvest_runs_late(staff, site):
+    """Rain held the harvest back: tasks may only be due within the operation, so the coordinator
+    moves its target day, and cannot move it before a task still to do."""
+    op = _operation(site)  # 2026-10-01 to 2026-10-20
+    client, csrf = sign_in(site, "f-town")
+    task = {"csrf": csrf, "village_code": ZHULV, "plot": "村西玉米地", "work_kind": "harvest", "area": "5",
+            "crop": "玉米", "farmer_name": "李秀英", "farmer_phone": "13803597778", "priority": "1",
+            "due_date": "2026-10-28"}
+    r = client.post(f"/fieldwork/operations/{op}/tasks", data=task)
+    assert r.status_code == 422 and "不能晚于行动目标完成日期 2026-10-20" in r.text
+    assert f'action="/fieldwork/operations/{op}/target"' in client.get(f"/fieldwork/operations/{op}").text
+    r = client.post(f"/fieldwork/operations/{op}/target", data={"csrf": csrf, "target_date": "2026-10-31"})
+    assert r.status_code == 303
+    assert "目标完成日期已改为 2026-10-31。" in client.get(r.headers["location"]).text
+    assert client.post(f"/fieldwork/operations/{op}/tasks", data=task).status_code == 303
+    r = client.post(f"/fieldwork/operations/{op}/target", data={"csrf": csrf, "target_date": "2026-10-25"})
+    assert r.status_code == 422 and "不能早于未完成任务的要求完成日期 2026-10-28" in r.text
+    assert 'value="2026-10-25"' in r.text  # what was typed stays in the form
+    r = client.post(f"/fieldwork/operations/{op}/target", data={"csrf": csrf, "target_date": "2028-10-25"})
+    assert r.status_code == 422 and "距开始日期超过一年" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(Operation, op).target_date == date(2026, 10, 31)
+    # A village's staff report progress; they do not move the township's operation.
+    village, vcsrf = sign_in(site, "f-village")
+    r = village.post(f"/fieldwork/operations/{op}/target", data={"csrf": vcsrf, "target_date": "2026-11-05"})
+    assert r.status_code == 403
+    with site.db.transaction(write=False) as s:
+        assert s.get(Operation, op).target_date == date(2026, 10, 31)

@@ -168,6 +168,24 @@ def close_operation(session: Session, operation: Operation, *, actor: User | Non
     return operation
 
 
+def set_target(session: Session, operation: Operation, *, actor: User | None, target_date: date | str) -> Operation:
+    """Move an open operation's target day (rain held the harvest back, or it went faster): the
+    same limits as at creation, and not before the due day of a task still to do, which would put
+    that task outside its operation."""
+    _coordinator(session, actor, operation.township_code)
+    _open(operation)
+    target = v.day(target_date, "target_date", "目标完成日期")
+    v.operation_days(operation.start_date, target, clock.local().date())
+    latest_due = session.scalar(select(func.max(FieldTask.due_date)).where(
+        FieldTask.operation_id == operation.id, FieldTask.state.in_(UNFINISHED)))
+    if latest_due is not None and target < latest_due:
+        raise invalid(f"目标完成日期不能早于未完成任务的要求完成日期 {latest_due:%Y-%m-%d}：请先调整或完成这些任务",
+                        "target_date", "invalid_date")
+    operation.target_date = target
+    session.flush()
+    return operation
+
+
 # ---------------------------------------------------------------- tasks
 
 

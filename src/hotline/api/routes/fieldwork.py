@@ -200,6 +200,18 @@ def close_operation(operation_id: int, request: Request) -> dict[str, Any]:
         return operation_view(reference.snapshot(ctx.session), op)
 
 
+class TargetIn(Body):
+    target_date: date = Field(title="目标完成日期", description="within a year of the start; not before the due day "
+                                                             "of an unfinished task")
+
+
+@router.post("/operations/{operation_id}/target", summary="Move an open operation's target day")
+def set_target(operation_id: int, body: TargetIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        op = service.set_target(ctx.session, _op(ctx, operation_id), actor=ctx.user, target_date=body.target_date)
+        return operation_view(reference.snapshot(ctx.session), op)
+
+
 @router.post("/operations/{operation_id}/tasks", status_code=201,
              summary="Register a field task, or make one from a ticket (`ticket`)")
 def create_task(operation_id: int, body: TaskIn, request: Request) -> dict[str, Any]:

@@ -129,13 +129,15 @@ def _operation_page(request: Request, ctx: PageContext, op: Operation, *, status
 
 
 @router.get("/fieldwork/operations/{operation_id}")
-def operation_page(request: Request, operation_id: int, closed: str = "") -> Response:
+def operation_page(request: Request, operation_id: int, closed: str = "", target: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
             op = queries.get_operation(ctx.session, _fs(ctx), operation_id)
         except NotFound as missing:
             return _page(request, "error.html", status_code=404, title="行动不存在", message=missing.message)
-        return _operation_page(request, ctx, op, notice="行动已结束。" if closed else None)
+        notice = ("行动已结束。" if closed else
+                  f"目标完成日期已改为 {op.target_date:%Y-%m-%d}。" if target else None)
+        return _operation_page(request, ctx, op, notice=notice)
 
 
 @router.post("/fieldwork/operations/{operation_id}/tasks")
@@ -156,6 +158,13 @@ def close_operation(request: Request, operation_id: int, csrf: str = Form("")) -
     return _on_operation(request, operation_id, csrf, {},
                          lambda ctx, op: service.close_operation(ctx.session, op, actor=ctx.user),
                          lambda op, _: f"/fieldwork/operations/{op.id}?closed=1")
+
+
+@router.post("/fieldwork/operations/{operation_id}/target")
+def set_target(request: Request, operation_id: int, csrf: str = Form(""), target_date: str = Form("")) -> Response:
+    return _on_operation(request, operation_id, csrf, {"target_date": target_date},
+                         lambda ctx, op: service.set_target(ctx.session, op, actor=ctx.user, target_date=target_date),
+                         lambda op, _: f"/fieldwork/operations/{op.id}?target=1")
 
 
 def _on_operation(request: Request, operation_id: int, csrf: str, typed: dict[str, Any],
