@@ -324,7 +324,8 @@ def test_the_admin_sees_the_directory_and_the_supervisor_the_board(server, page)
 
 def test_the_agent_answers_a_question_from_the_knowledge_base_without_a_reload(server, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    context.add_init_script(COUNT_SWAPS)
+    context.add_init_script(COUNT_SWAPS + "document.addEventListener('htmx:afterSettle', function (e) {"
+                            " if (e.detail.elt.id === 'kb-hits') window.__kb = (window.__kb || 0) + 1; });")
     agent = context.new_page()
     sign_in(agent, server["url"], "agent1")
     agent.fill("input[name=caller_phone]", "13935900004")
@@ -334,7 +335,13 @@ def test_the_agent_answers_a_question_from_the_knowledge_base_without_a_reload(s
     first.wait_for()
     assert "社保卡" in first.inner_text()
     agent.fill("input[name=category_code]", "社会保险（0802）")
-    first.locator("[data-adopt]").click()
+    # Pressing 采用此答复 takes the focus from 分类, whose change redraws the panel; the redraw lands
+    # before the button is released (as it can under a person's finger), so the button pressed is gone.
+    first.locator("[data-adopt]").hover()
+    drawn = agent.evaluate("window.__kb || 0")
+    agent.mouse.down()
+    agent.wait_for_function(f"(window.__kb || 0) > {drawn}")
+    agent.mouse.up()
     answer = agent.input_value("textarea[name=answer]")
     assert "社保卡" in answer and len(answer) > 40
     shot(agent, "intake-knowledge")
@@ -346,6 +353,39 @@ def test_the_agent_answers_a_question_from_the_knowledge_base_without_a_reload(s
     assert "已办结" in agent.inner_text("main") and "挂失" in agent.inner_text("main")
     context.close()
 
+
+
+def test_a_suggestion_or_merge_pressed_as_its_panel_redraws_is_still_taken(server, browser):
+    """The agent leaves a field the panels follow by pressing a suggestion chip or a 并入 choice; the
+    field's change redraws the panel before the button is released, so no click arrives: the press
+    alone must fill the field or make the choice."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.add_init_script("document.addEventListener('htmx:afterSettle', function (e) {"
+                            " window['__' + e.detail.elt.id] = (window['__' + e.detail.elt.id] || 0) + 1; });")
+    agent = context.new_page()
+    sign_in(agent, server["url"], "agent1")
+
+    def press_while_redrawn(selector: str, panel: str) -> None:
+        agent.hover(selector)
+        drawn = agent.evaluate(f"window.__{panel} || 0")
+        agent.mouse.down()
+        agent.wait_for_function(f"(window.__{panel} || 0) > {drawn}")
+        agent.mouse.up()
+
+    agent.fill("textarea[name=content]", "夏县裴介镇朱吕村村东的供水闸阀井漏水了")
+    chip = "#suggest button[data-fill=region][data-value='夏县裴介镇朱吕村（140828102207）']"
+    agent.wait_for_selector(chip)
+    agent.fill("input[name=category_code]", "供水管网漏水（0103）")  # still in the field
+    press_while_redrawn(chip, "suggest")
+    assert agent.input_value("input[name=region]") == "夏县裴介镇朱吕村（140828102207）"
+
+    target = f"#nearby input[name=merge_into][value='{server['number']}']"
+    agent.wait_for_selector(target)
+    agent.fill("input[name=region]", "140828102207")  # retyped, still in the field
+    press_while_redrawn(target, "nearby")
+    agent.wait_for_selector(target)
+    assert agent.is_checked(target)
+    context.close()
 
 
 def test_a_refused_intake_keeps_the_merge_chosen_and_the_corrected_call_is_merged(server, browser):

@@ -108,26 +108,53 @@ document.addEventListener("keydown", function (event) {
 })();
 
 // 采用此答复: a knowledge base answer is copied into the intake form's 直接答复内容, ready to edit.
-document.addEventListener("click", function (event) {
-  var button = event.target.closest && event.target.closest("[data-adopt]");
-  if (!button) return;
-  var field = document.querySelector("textarea[name=answer]");
-  var body = button.parentNode.querySelector(".kb-body");
-  if (!field || !body) return;
-  field.value = body.textContent.trim();
-  field.focus();
-});
+// It is copied on the press already: pressing the button takes the focus from a field the panel
+// follows (分类, 发生地), whose change redraws the panel; a redraw landing before the release
+// replaces the button under the pointer, and the browser then sends no click at all. The click
+// (mouse, Enter or Space) copies again, the same text, and puts the cursor in the answer.
+(function () {
+  function adopt(event, focus) {
+    var button = event.target.closest && event.target.closest("[data-adopt]");
+    if (!button || (event.type === "mousedown" && event.button !== 0)) return;
+    var field = document.querySelector("textarea[name=answer]");
+    var body = button.parentNode.querySelector(".kb-body");
+    if (!field || !body) return;
+    field.value = body.textContent.trim();
+    if (focus) field.focus();
+  }
+  document.addEventListener("mousedown", function (event) { adopt(event, false); });
+  document.addEventListener("click", function (event) { adopt(event, true); });
+})();
 
 // A suggestion button fills a field of the intake form (data-fill="field name", data-value="…")
-// and announces the change, so the panels that follow that field refresh.
-document.addEventListener("click", function (event) {
-  var button = event.target.closest && event.target.closest("[data-fill]");
-  if (!button) return;
-  var field = document.querySelector('#intake-form [name="' + button.getAttribute("data-fill") + '"]');
-  if (!field) return;
-  field.value = button.getAttribute("data-value");
-  field.dispatchEvent(new Event("change", { bubbles: true }));
-  field.focus();
+// and announces the change, so the panels that follow that field refresh. Like 采用此答复, it acts
+// on the press already (the panel it sits in may be redrawn before the release); the click that
+// follows announces nothing when the field already holds the value.
+(function () {
+  function fill(event, focus) {
+    var button = event.target.closest && event.target.closest("[data-fill]");
+    if (!button || (event.type === "mousedown" && event.button !== 0)) return;
+    var field = document.querySelector('#intake-form [name="' + button.getAttribute("data-fill") + '"]');
+    if (!field) return;
+    var value = button.getAttribute("data-value");
+    if (field.value !== value) {
+      field.value = value;
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+    if (focus) field.focus();
+  }
+  document.addEventListener("mousedown", function (event) { fill(event, false); });
+  document.addEventListener("click", function (event) { fill(event, true); });
+})();
+
+// 并单 choice beside the intake form: a radio of the nearby panel is chosen on the press, before
+// the field left behind announces its change, so the panel's redraw (which sends the choice made)
+// keeps it even when it replaces the radio before the release.
+document.addEventListener("mousedown", function (event) {
+  if (event.button !== 0 || !event.target.closest) return;
+  var label = event.target.closest("#nearby label");
+  var radio = label && label.querySelector("input[type=radio][name=merge_into]");
+  if (radio && !event.target.closest("a")) radio.checked = true;
 });
 
 // The dispatch queue: a row's unit picker (select[data-units]) holds only its suggested unit; it gets
