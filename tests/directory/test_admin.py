@@ -111,10 +111,57 @@ def test_the_regions_a_unit_serves_are_replaced(s):
     assert sorted(r.region_code for r in unit.regions) == ["140828", ZHULV]
     with refused("服务地区：行政区划代码 14082899 不存在"):
         admin.set_unit_regions(s, code="xiaxian-water", regions=["14082899"])
-    assert [r.region_code for r in admin.set_unit_regions(s, code="xiaxian-water", regions=[ZHULV]).regions] == [ZHULV]
+    # 夏县 and 朱吕村 replaced by the whole of 运城市: every catalogue rule of the unit is still covered
+    assert [r.region_code for r in admin.set_unit_regions(s, code="xiaxian-water", regions=["1408"]).regions] == [
+        "1408"]
     listed = {r["code"]: r for r in admin.unit_rows(s, q="xiaxian-water", open_counts={unit.id: 2})}
-    assert listed["xiaxian-water"]["serves"] == [ZHULV] and listed["xiaxian-water"]["open"] == 2
+    assert listed["xiaxian-water"]["serves"] == ["1408"] and listed["xiaxian-water"]["open"] == 2
     assert listed["xiaxian-water"]["parent_code"] == "xiaxian-gov"
+
+
+def _serves(s, code: str) -> list[str]:
+    s.expire_all()
+    return sorted(r.region_code for r in s.scalar(select(Unit).where(Unit.code == code)).regions)
+
+
+def test_a_unit_keeps_the_regions_its_catalogue_rules_need_naming_the_rules_left_out(s):
+    water = unit_id(s, "xiaxian-water")
+    left_out = [r for r in s.scalars(select(DispatchRule))  # code prefixes: a region's own tree
+                if water in [r.lead_unit_id, *(r.co_unit_ids or [])] and not r.region_code.startswith(ZHULV)]
+    assert len(left_out) > 5
+    with refused(f"服务地区：改后夏县水利局将不再服务派单目录中由它主办或协办的这些规则的地区："
+                 f"「供水 × 运城市夏县（140828）」（主办）、「停水 × 运城市夏县（140828）」（协办）、.*"
+                 f"等 {len(left_out)} 条；请先在派单目录中将这些规则改派给服务该地区的单位或删除，再缩小服务地区"):
+        admin.set_unit_regions(s, code="xiaxian-water", regions=[ZHULV])
+    with refused("服务地区：改后夏县水利局将不再服务"):
+        admin.set_unit_regions(s, code="xiaxian-water", regions="")
+    assert _serves(s, "xiaxian-water") == ["140828"]
+    # one village fewer for the station serving six: its five rules there, all named, no 「等」
+    six = _serves(s, "xiaxian-water-zhulv")
+    with pytest.raises(Invalid) as refusal:
+        admin.set_unit_regions(s, code="xiaxian-water-zhulv", regions=[c for c in six if c != "140828102215"])
+    message = refusal.value.message
+    assert message.count("运城市夏县裴介镇鲁因村（140828102215）") == 5 and "等" not in message
+    assert "「供水 × 运城市夏县裴介镇鲁因村（140828102215）」（主办）" in message
+    assert "「供水管网漏水 × 运城市夏县裴介镇鲁因村（140828102215）」（协办）" in message
+    assert refusal.value.code == "unit_regions_used_by_catalogue" and _serves(s, "xiaxian-water-zhulv") == six
+
+
+def test_a_unit_may_gain_regions_and_lose_those_no_rule_needs(s):
+    # the six villages exchanged for their township, which covers them as it covers them for the catalogue
+    admin.set_unit_regions(s, code="xiaxian-water-zhulv", regions="140828102")
+    assert _serves(s, "xiaxian-water-zhulv") == ["140828102"]
+    admin.set_unit_regions(s, code="xiaxian-water", regions="140828 140830")
+    assert _serves(s, "xiaxian-water") == ["140828", "140830"]
+    admin.set_unit_regions(s, code="xiaxian-water", regions="140828")
+    assert _serves(s, "xiaxian-water") == ["140828"]
+    # a rule already outside the unit's area (saved before the catalogue checked) blocks no change
+    s.add(DispatchRule(category_code="0102", region_code="140426", lead_unit_id=unit_id(s, "xiaxian-water"),
+                       co_unit_ids=[]))
+    s.flush()
+    admin.set_unit_regions(s, code="xiaxian-water", regions="140828 140830")
+    admin.set_unit_regions(s, code="xiaxian-water", regions="140828")
+    assert _serves(s, "xiaxian-water") == ["140828"]
 
 
 # ---------------------------------------------------------------- categories

@@ -64,6 +64,29 @@ def test_a_unit_with_an_open_ticket_is_not_deactivated_and_says_how_many(admin_s
     assert r.status_code == 303 and "已保存承办单位 夏县水利局（在用）" in client.get(r.headers["location"]).text
 
 
+def test_a_unit_is_not_shrunk_below_its_catalogue_rules_and_the_form_keeps_what_was_typed(admin_site):
+    site = admin_site
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "name": "夏县水利局", "phone": "0359-2010536", "parent_code": "xiaxian-gov",
+            "region_code": "140828", "active": "1", "serves": "140828 140830"}
+    r = client.post("/admin/units/xiaxian-water", data=form)  # a county more
+    assert r.status_code == 303 and "已保存承办单位 夏县水利局" in client.get(r.headers["location"]).text
+    r = client.post("/admin/units/xiaxian-water", data={**form, "serves": ZHULV, "phone": "0359-7654321"})
+    assert r.status_code == 422
+    assert "服务地区：改后夏县水利局将不再服务派单目录中由它主办或协办的这些规则的地区" in r.text
+    assert "「供水 × 运城市夏县（140828）」（主办）" in r.text and "改派给服务该地区的单位或删除" in r.text
+    assert f'name="serves" maxlength="2000" value="{ZHULV}"' in r.text and 'value="0359-7654321"' in r.text
+    with site.db.transaction(write=False) as s:
+        water = s.scalar(select(Unit).where(Unit.code == "xiaxian-water"))
+        assert sorted(r.region_code for r in water.regions) == ["140828", "140830"]
+        assert water.phone == "0359-2010536"  # nothing of the refused form was saved
+    r = client.post("/admin/units/xiaxian-water", data={**form, "serves": "140828"})  # the county no rule needs
+    assert r.status_code == 303
+    with site.db.transaction(write=False) as s:
+        assert [r.region_code for r in s.scalar(select(Unit).where(Unit.code == "xiaxian-water")).regions] == [
+            "140828"]
+
+
 def test_a_handler_is_refused_and_a_post_without_csrf_is_refused(admin_site):
     site = admin_site
     handler, csrf = site.signed_in("handler_a")

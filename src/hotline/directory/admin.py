@@ -173,16 +173,51 @@ def _no_namesake(session: Session, name: str, other_than: int | None) -> None:
 
 
 def set_unit_regions(session: Session, *, code: str, regions: Iterable[str] | str) -> Unit:
-    """The regions a unit serves, replacing the old list."""
+    """The regions a unit serves, replacing the old list. A change that would leave catalogue rules
+    naming the unit (as lead or co-handler) outside its area is refused, naming those rules."""
     unit = unit_by_code(session, code)
     wanted = parse_regions(regions)
     for region in wanted:
         _region(session, region, "服务地区")
+    _keeps_its_rules(session, unit, wanted)
     unit.regions[:] = [r for r in unit.regions if r.region_code in wanted]
     have = {r.region_code for r in unit.regions}
     unit.regions.extend(UnitRegion(region_code=c) for c in wanted if c not in have)
     _changed(session)
     return unit
+
+
+SHOWN_RULES = 5  # rules named in a refusal; the rest are counted
+
+
+def _keeps_its_rules(session: Session, unit: Unit, wanted: list[str]) -> None:
+    """Refuses new service regions under which a catalogue rule naming the unit, covered by the old
+    regions, would no longer be covered (``covers``, the catalogue's own test). A rule already
+    outside the old area is not this change's doing and does not block it."""
+    old = [r.region_code for r in unit.regions]
+    if set(old) <= set(wanted):  # nothing removed: the area can only grow
+        return
+    snap = reference.snapshot(session)
+    stranded: list[tuple[str, str, bool]] = []
+    for rule in session.execute(select(DispatchRule.category_code, DispatchRule.region_code,
+                                       DispatchRule.lead_unit_id, DispatchRule.co_unit_ids)
+                                .order_by(DispatchRule.region_code, DispatchRule.category_code)):
+        lead = rule.lead_unit_id == unit.id
+        if not (lead or unit.id in (rule.co_unit_ids or [])):
+            continue
+        if covers(snap, old, rule.region_code) and not covers(snap, wanted, rule.region_code):
+            stranded.append((rule.category_code, rule.region_code, lead))
+    if not stranded:
+        return
+    names = "、".join(
+        f"「{snap.categories[c].name if c in snap.categories else c} × {_place(snap, r)}」（{'主办' if lead else '协办'}）"
+        for c, r, lead in stranded[:SHOWN_RULES]) + (f"等 {len(stranded)} 条" if len(stranded) > SHOWN_RULES else "")
+    raise Invalid(f"服务地区：改后{unit.name}将不再服务派单目录中由它主办或协办的这些规则的地区：{names}；"
+                  f"请先在派单目录中将这些规则改派给服务该地区的单位或删除，再缩小服务地区",
+                  code="unit_regions_used_by_catalogue",
+                  details={"field": "服务地区", "unit": unit.code, "rules": len(stranded),
+                           "shown": [{"category_code": c, "region_code": r, "lead": lead}
+                                     for c, r, lead in stranded[:SHOWN_RULES]]})
 
 
 def unit_rows(session: Session, *, q: str = "", kind: str = "", open_counts: dict[int, int] | None = None,
@@ -434,7 +469,7 @@ def _serves(session: Session, unit: Unit, region_code: str, field: str) -> None:
     one of them must be the region itself or above it."""
     snap = reference.snapshot(session)
     served = sorted(r.region_code for r in unit.regions)
-    if set(served) & set(reference.region_path(snap, region_code)):
+    if covers(snap, served, region_code):
         return
     place = _place(snap, region_code)
     if not served:
@@ -444,6 +479,14 @@ def _serves(session: Session, unit: Unit, region_code: str, field: str) -> None:
     raise Invalid(f"{field}：{unit.name}的服务地区是{areas}，不含{place}；请选择服务该地区的单位，"
                   f"或先在单位管理中调整它的服务地区", code="unit_does_not_serve_region",
                   details={"field": field, "unit": unit.code, "serves": served})
+
+
+def covers(snap: reference.Snapshot, served: Iterable[str], region_code: str) -> bool:
+    """Whether a unit serving ``served`` serves ``region_code``: a unit serves the regions listed and
+    everything below them (a county-wide unit its townships and villages, a city-wide one all of its
+    counties), so one of them must be the region itself or above it. The one test of a unit's area,
+    for a catalogue rule (``_serves``) and for a change of the area (``set_unit_regions``)."""
+    return bool(set(served) & set(reference.region_path(snap, region_code)))
 
 
 def _place(snap: reference.Snapshot, code: str) -> str:
