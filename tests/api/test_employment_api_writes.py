@@ -492,3 +492,16 @@ def test_a_placed_worker_is_not_hired_twice_and_a_full_posting_reopens_with_more
     assert "请先把招聘人数调高到至少 2 人" in error["message"]
     r = village.post(f"/employment/jobs/{first.id}/state", json={"state": "open", "openings": 2})
     assert r.status_code == 200 and (r.json()["state"], r.json()["openings"]) == ("open", 2)
+
+
+def test_a_worker_with_a_note_longer_than_the_limit_from_before_it_can_still_be_changed(api, as_, session):
+    """Notes written before the 500-character limit stay; a change to another field is not refused
+    for them, while a new over-long note still is."""
+    worker = make_worker(session, ZHULV, name="郝志刚")
+    worker.note = "旧" * 800  # written before the limit
+    session.commit()
+    village = as_("village")
+    r = village.patch(f"/employment/workers/{worker.id}", json={"phone": "13903551234"})
+    assert r.status_code == 200 and r.json()["phone"] == "13903551234" and r.json()["note"] == "旧" * 800
+    refused(village.patch(f"/employment/workers/{worker.id}", json={"note": "新" * 501}), 422)
+    assert row(api, Worker, worker.id).note == "旧" * 800

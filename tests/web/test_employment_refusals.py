@@ -159,3 +159,20 @@ def test_a_full_posting_is_reopened_only_with_more_openings(site, session, staff
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "岗位已重新开放" in page and "· 招聘中" in page and "6 人（已录用 3 人）" in page
+
+
+def test_a_note_longer_than_the_limit_from_before_it_is_kept_when_the_rest_is_changed(site, session, staff):
+    worker = make_worker(session, ZHULV, name="郝志刚")
+    worker.note = "旧" * 800  # written before the limit
+    session.commit()
+    worker_id = worker.id
+    client, csrf = _as(site, staff.village)
+    form = {"csrf": csrf, "village_code": ZHULV, "name": "郝志刚", "gender": "male", "birth_year": "1975",
+            "employment_status": "unemployed", "phone": "13903551234", "note": "旧" * 800}
+    assert client.post(f"/employment/workers/{worker_id}", data=form).status_code == 303
+    session.expire_all()
+    kept = session.get(Worker, worker_id)
+    assert kept.phone == "13903551234" and kept.note == "旧" * 800
+    session.rollback()  # no read left open beside the site's writer
+    r = client.post(f"/employment/workers/{worker_id}", data={**form, "note": "旧" * 800 + "新"})
+    assert r.status_code == 422 and _error(r.text) == "备注不能超过 500 字（现有 801 字），请精简"

@@ -144,8 +144,11 @@ def needs_help(value: Any) -> bool:
     raise Invalid(f"是否需要帮扶「{value}」应填 是 或 否", details={"field": "needs_help"})
 
 
-def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
-    """The ledger columns of one worker from typed text (codes or Chinese labels accepted)."""
+def worker_fields(values: Mapping[str, Any], *, today: date, stored_note: str | None = None) -> dict[str, Any]:
+    """The ledger columns of one worker from typed text (codes or Chinese labels accepted).
+
+    ``stored_note``: the 备注 on record when a worker is edited. Kept as it is, it passes whatever its
+    length: notes written before the limit stay, and the rest of the row can still be changed."""
     missing = missing_worker_fields(values)
     if missing:
         raise please_fill(missing)
@@ -167,7 +170,7 @@ def worker_fields(values: Mapping[str, Any], *, today: date) -> dict[str, Any]:
     out["employer"] = _text(values, "employer", 120) if working else None
     out.update(employment_status=status, skills=_text(values, "skills", 200),
                job_intention=_text(values, "job_intention", 120), needs_help=needs_help(values.get("needs_help")),
-               note=long_text(values.get("note"), "备注", "note", NOTE_LIMIT))
+               note=long_text(values.get("note"), "备注", "note", NOTE_LIMIT, stored=stored_note))
     return out
 
 
@@ -182,10 +185,11 @@ def missing_worker_fields(values: Mapping[str, Any]) -> list[tuple[str, str]]:
             if empty(key) and not (by_id and key in ("gender", "birth_year"))]
 
 
-def long_text(value: Any, what: str, field: str, limit: int) -> str | None:
-    """A free text (a note, an assistance record), refused rather than cut when over ``limit``."""
+def long_text(value: Any, what: str, field: str, limit: int, *, stored: str | None = None) -> str | None:
+    """A free text (a note, an assistance record), refused rather than cut when over ``limit`` (unless
+    it is the ``stored`` text, unchanged)."""
     text = str(value or "").strip()
-    if len(text) > limit:
+    if len(text) > limit and text != (stored or "").strip():
         raise Invalid(f"{what}不能超过 {limit} 字（现有 {len(text)} 字），请精简", details={"field": field})
     return text or None
 

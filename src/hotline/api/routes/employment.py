@@ -418,7 +418,7 @@ def update_worker(worker_id: int, body: WorkerChange, request: Request) -> dict[
         typed = _typed(worker)
         if change.get("id_number"):  # a new number gives gender and birth year unless they are sent too
             typed.pop("gender"), typed.pop("birth_year")
-        fields = worker_fields({**typed, **change}, today=service.today())
+        fields = worker_fields({**typed, **change}, today=service.today(), stored_note=worker.note)
         service.update_worker(ctx.session, scope, worker, actor=ctx.user, fields=fields, village_code=village_code)
         return worker_detail(ctx, worker)
 

@@ -401,7 +401,7 @@ async def edit_worker(request: Request, worker_id: int) -> Response:
             # The ID number is never sent to the browser: a blank field keeps the stored one.
             keep = {"id_number": worker.id_number or ""} if not typed["id_number"] and not form.get("clear_id") else {}
             try:
-                fields = worker_fields({**typed, **keep}, today=service.today())
+                fields = worker_fields({**typed, **keep}, today=service.today(), stored_note=worker.note)
                 service.update_worker(w.session, w.scope, worker, actor=w.ctx.user, fields=fields,
                                       village_code=typed["village_code"] or None)
             except DomainError as err:
