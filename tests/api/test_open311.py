@@ -209,6 +209,17 @@ def test_a_form_value_not_utf8_is_refused_naming_the_field(api):
                         files={"media": ("photo.jpg", b"\xff\xd8", "image/jpeg")})
     assert r.status_code == 201, r.text
     assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "停水三天"
+    # A multipart form is held to UTF-8 too: GBK bytes are refused naming the field, not stored as
+    # Latin-1 mojibake; a Latin letter written in UTF-8 is read as written.
+    number = r.json()[0]["service_request_id"]
+    r = api.client.post(f"{V2}/requests.json", data={"api_key": key, "service_code": "0101", "address_string": "裴介镇朱吕村"},
+                        files={"description": (None, "停水三天".encode("gbk"))})
+    assert problem(r, 400).startswith("诉求内容（description）含有无效字符")
+    assert last_ticket(api).number == number
+    r = api.client.post(f"{V2}/requests.json", data={"api_key": key, "service_code": "0101", "address_string": "裴介镇朱吕村"},
+                        files={"description": (None, "café 门口停水".encode())})
+    assert r.status_code == 201, r.text
+    assert last_ticket(api, number=r.json()[0]["service_request_id"]).content == "café 门口停水"
 
 
 def test_a_start_date_after_the_end_date_is_refused(api):
