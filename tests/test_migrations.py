@@ -17,8 +17,9 @@ from hotline.migrations import current_head, upgrade
 from hotline.migrations.models import metadata
 from tests.conftest import REQUIRE_PG, _drop_pg_database, _fresh_pg_database, _pg_available
 
-# Autogenerate cannot compare expression indexes (lower(username), migration 0019) and says so;
-# that index is shown at work by tests/web/test_admin_pages.py instead.
+# Autogenerate cannot compare expression indexes (lower(username), migration 0019; the field work
+# indexes of 0020) and says so; test_the_models_declare_the_expression_indexes_the_migrations_make
+# compares them in the database's own words instead.
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index"),
     pytest.mark.filterwarnings("ignore:autogenerate skipping metadata-specified expression-based index"),
@@ -135,3 +136,115 @@ def test_usernames_differing_only_in_case_stop_the_upgrade_with_their_names(tmp_
         conn.execute(users.update().where(users.c.username == "Agent1").values(username="agent1-b"))
     engine.dispose()
     upgrade(url)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def blank_url(request, tmp_path, worker_id):
+    """An empty database of each kind, to be built by the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'blank.db'}"
+        return
+    reason = _pg_available()
+    if reason:
+        if REQUIRE_PG:
+            pytest.fail(f"HOTLINE_REQUIRE_POSTGRES=1 but {reason}")
+        pytest.skip(reason)
+    url = _fresh_pg_database(f"blank_{worker_id}")
+    try:
+        yield url
+    finally:
+        _drop_pg_database(url)
+
+
+def _index_sql(url: str, names: list[str]) -> dict[str, str]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index'").all()
+            else:
+                rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'").all()
+        return {name: sql for name, sql in rows if name in names}
+    finally:
+        engine.dispose()
+
+
+def test_the_models_declare_the_expression_indexes_the_migrations_make(blank_url, tmp_path, worker_id):
+    """Autogenerate skips expression indexes (lower(username), lower(label), …), so the comparison
+    above cannot see a model that indexes a constant (``func.lower("name")``) instead of its column:
+    the index the models would create must read, in the database's own words, as the migration's."""
+    from sqlalchemy import Column
+
+    expressive = sorted(ix.name for table in metadata.tables.values() for ix in table.indexes
+                        if any(not isinstance(e, Column) for e in ix.expressions))
+    assert {"uq_users_username_lower", "uq_fieldwork_operations_open_name", "uq_fieldwork_machines_same"} <= set(expressive)
+    upgrade(blank_url)
+    migrated = _index_sql(blank_url, expressive)
+    if blank_url.startswith("sqlite"):
+        modelled_url = f"sqlite:///{tmp_path / 'models.db'}"
+    else:
+        modelled_url = _fresh_pg_database(f"models_{worker_id}")
+    try:
+        engine = create_engine(modelled_url)
+        metadata.create_all(engine)
+        engine.dispose()
+        modelled = _index_sql(modelled_url, expressive)
+    finally:
+        if not blank_url.startswith("sqlite"):
+            _drop_pg_database(modelled_url)
+    assert sorted(migrated) == expressive
+    assert modelled == migrated
+    assert "lower(name)" in migrated["uq_fieldwork_operations_open_name"].replace("(name)::text", "name")
+
+
+def test_a_twin_field_operation_or_machine_stops_the_upgrade_with_their_numbers(blank_url):
+    """Migration 0020 adds unique indexes on open operations' names and on the machine register;
+    a database already holding such a pair is told which rows to merge, and is left at 0019."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(blank_url, "0019")
+    engine = create_engine(blank_url)
+    tables = MetaData()
+    regions, operations, machines = (Table(name, tables, autoload_with=engine)
+                                     for name in ("regions", "fieldwork_operations", "fieldwork_machines"))
+    now = datetime(2026, 11, 2, tzinfo=UTC)
+    operation = {"township_code": "140828102", "crops": "谷子", "start_date": date(2026, 10, 1),
+                 "target_date": date(2026, 10, 20), "state": "open", "created_at": now}
+    machine = {"township_code": "140828102", "kind": "harvester", "label": "测试收割机 X1", "owner": "张三",
+               "owner_kind": "person", "phone": None, "state": "available", "created_at": now}
+    with engine.begin() as conn:
+        conn.execute(regions.insert(), [
+            {"code": code, "name": name, "short_name": name, "level": 4, "population_estimated": False, "aliases": []}
+            for code, name in (("140828102", "裴介镇"), ("141002103", "县底镇"))])
+        conn.execute(operations.insert(), [
+            {**operation, "id": 1, "name": "秋季抢收 A"}, {**operation, "id": 2, "name": "秋季抢收 a"},
+            {**operation, "id": 3, "name": "秋季抢收 A", "state": "closed"},  # closed: may repeat the name
+            {**operation, "id": 4, "name": "秋季抢收 A", "township_code": "141002103"},  # another town
+            {**operation, "id": 5, "name": "小麦抢种"}])
+        conn.execute(machines.insert(), [
+            {**machine, "id": 1}, {**machine, "id": 2, "label": "测试收割机 x1"},  # no phone either: the same machine
+            {**machine, "id": 3, "phone": "13912345678"}, {**machine, "id": 4, "kind": "tractor"},
+            {**machine, "id": 5, "township_code": "141002103"}])
+    with pytest.raises(RuntimeError) as refused:
+        upgrade(blank_url)
+    assert str(refused.value) == (
+        "同一乡镇同名的进行中行动须先结束或改名，再升级数据库：裴介镇「秋季抢收 A」（#1、#2）\n"
+        "同一乡镇重复登记的农机须先合并（删去多余的一条或改正型号、所有者、电话），再升级数据库：裴介镇「测试收割机 X1」张三（#1、#2）")
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0019"
+    with engine.begin() as conn:
+        conn.execute(operations.update().where(operations.c.id == 2).values(state="closed"))
+        conn.execute(machines.delete().where(machines.c.id == 2))
+    upgrade(blank_url)
+    # From now on the database refuses the pair whatever writes it.
+    for table, row, index in ((operations, {**operation, "id": 6, "name": "秋季抢收 a"}, "uq_fieldwork_operations_open_name"),
+                              (machines, {**machine, "id": 6, "label": "测试收割机 x1"}, "uq_fieldwork_machines_same")):
+        with pytest.raises(IntegrityError, match=index), engine.begin() as conn:
+            conn.execute(table.insert(), [row])
+    with engine.begin() as conn:  # a closed operation of the name, and another machine, are not refused
+        conn.execute(operations.insert(), [{**operation, "id": 6, "name": "秋季抢收 a", "state": "closed"}])
+        conn.execute(machines.insert(), [{**machine, "id": 6, "label": "测试收割机 X2"}])
+    engine.dispose()

@@ -7,7 +7,7 @@ import pytest
 from hotline.accounts.models import Role
 from hotline.accounts.service import add_user, create_token
 from tests.api.conftest import Caller
-from tests.fieldwork.conftest import DALV, PEIJIE, XIANDI, ZHULV
+from tests.fieldwork.conftest import DALV, PEIJIE, XIANDI, ZHULV, blind_once
 
 
 @pytest.fixture
@@ -130,3 +130,24 @@ def test_a_coordinator_moves_the_target_day_by_api(api, field):
     r = town.post(f"/fieldwork/operations/{op['id']}/target", json={"target_date": "2026-10-25"})
     assert r.status_code == 422 and "2026-10-30" in r.json()["error"]["message"]
     assert village.post(f"/fieldwork/operations/{op['id']}/target", json={"target_date": "2026-11-05"}).status_code == 403
+
+
+def test_a_twin_saved_by_another_program_at_the_same_instant_is_409_in_the_checks_words(api, field, monkeypatch):
+    """The unique index refuses a row the check could not yet see (another request not yet
+    committed): 409 with the check's code and words, not 「数据冲突，操作未保存」."""
+    town = field["a-town"]
+    body = {"township_code": PEIJIE, "kind": "harvester", "label": "GE80", "owner": "裴介农机合作社",
+            "owner_kind": "cooperative", "phone": "13903590001"}
+    first = town.post("/fieldwork/machines", json=body).json()["id"]
+    blind_once(monkeypatch, "_same_machine")
+    r = town.post("/fieldwork/machines", json={**body, "label": "ge80"})
+    assert r.status_code == 409, r.text
+    assert r.json()["error"] == {"code": "machine_exists", "details": {"machine_id": first},
+                                 "message": f"本镇已登记这台农机：#{first} 收割机「GE80」裴介农机合作社（可调派），无须重复登记"}
+    op = _op(town)
+    blind_once(monkeypatch, "_open_named")
+    r = town.post("/fieldwork/operations", json={"name": "裴介镇秋季抢收抢种", "township_code": PEIJIE, "crops": "谷子",
+                                                 "start_date": "2026-10-02", "target_date": "2026-10-20"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "operation_exists"
+    assert r.json()["error"]["message"].startswith(f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{op['id']}，")
+    assert len(town.get("/fieldwork/machines").json()) == 1 and len(town.get("/fieldwork/operations").json()) == 1

@@ -69,3 +69,16 @@ def field(session: Session, people: Personas) -> Field:
     op = operation(session, town)
     session.commit()
     return Field(people, town, village, other, op)
+
+
+def blind_once(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """The service's check ``name`` sees nothing the first time it is asked, as when another submit
+    of the same instant has saved its row but not yet committed it; asked again, it sees as before."""
+    real = getattr(service, name)
+    asked: list[int] = []
+
+    def check(*args: Any, **kwargs: Any) -> Any:
+        asked.append(1)
+        return None if len(asked) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(service, name, check)

@@ -14,7 +14,7 @@ from hotline.fieldwork.access import SYSTEM
 from hotline.fieldwork.models import FieldTask, Machine, Operation
 from hotline.kit import clock
 from tests.builders import register
-from tests.fieldwork.conftest import DALV, PEIJIE, ZHULV, machine, volunteer
+from tests.fieldwork.conftest import DALV, PEIJIE, ZHULV, blind_once, machine, volunteer
 from tests.web.conftest import PASSWORD, csrf_of
 
 
@@ -610,6 +610,33 @@ def test_a_second_open_operation_of_the_same_name_is_refused_on_the_page(staff, 
     r = _new_operation(client, csrf, name="裴介镇秋季抢收抢种", start_date="2026-10-06")
     assert r.status_code == 409
     assert (f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{first}，2026-10-05 至 2026-10-25），请在该行动中登记任务"
+            in r.text) and 'value="2026-10-06"' in r.text
+    assert client.get("/fieldwork").text.count("裴介镇秋季抢收抢种</a>") == 1
+
+
+def test_a_twin_saved_by_another_tab_at_the_same_instant_is_refused_on_the_form(staff, site, monkeypatch):
+    """Two tabs submitting 登记农机 or 新建行动 at once: the second passes the check before the first
+    commits, and the database's unique index refuses its row. The form says what the check says,
+    with what was typed, not 「操作未保存」 or a fault page."""
+    client, csrf = sign_in(site, "f-town")
+    typed = {"csrf": csrf, "township_code": PEIJIE, "kind": "harvester", "label": "测试收割机 X1", "owner": "张三",
+             "owner_kind": "person", "phone": "13912345678"}
+    assert client.post("/fieldwork/machines", data=typed).status_code == 303
+    blind_once(monkeypatch, "_same_machine")
+    r = client.post("/fieldwork/machines", data={**typed, "label": "测试收割机 x1"})
+    with site.db.transaction(write=False) as s:
+        first = s.scalar(select(Machine.id).where(Machine.label == "测试收割机 X1"))
+        assert s.scalar(select(func.count()).select_from(Machine)) == 1
+    assert r.status_code == 409 and "操作未保存" not in r.text
+    assert f"本镇已登记这台农机：#{first} 收割机「测试收割机 X1」张三（可调派），无须重复登记" in r.text
+    assert 'value="测试收割机 x1"' in r.text
+
+    r = _new_operation(client, csrf, name="裴介镇秋季抢收抢种")
+    op = int(r.headers["location"].rsplit("/", 1)[1])
+    blind_once(monkeypatch, "_open_named")
+    r = _new_operation(client, csrf, name="裴介镇秋季抢收抢种", start_date="2026-10-06")
+    assert r.status_code == 409 and "操作未保存" not in r.text
+    assert (f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{op}，2026-10-05 至 2026-10-25），请在该行动中登记任务"
             in r.text) and 'value="2026-10-06"' in r.text
     assert client.get("/fieldwork").text.count("裴介镇秋季抢收抢种</a>") == 1
 

@@ -18,6 +18,9 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
+    literal_column,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,6 +48,13 @@ class Operation(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # One open operation of a name per township, letter case aside (migration 0020); closed ones
+    # may repeat it (next year's 秋收). The service refuses it first, naming the open one.
+    __table_args__ = (
+        Index("uq_fieldwork_operations_open_name", township_code, func.lower(name), unique=True,
+              sqlite_where=text("state = 'open'"), postgresql_where=text("state = 'open'")),
+    )
 
 
 class FieldTask(Base):
@@ -125,6 +135,13 @@ class Machine(Base):
     state: Mapped[MachineState] = mapped_column(_enum(MachineState))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("fieldwork_tasks.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    # A machine is registered once in its township: the service's "same machine" (kind, model, owner
+    # and phone, letter case aside; migration 0020). coalesce: two rows without a phone clash too.
+    __table_args__ = (
+        Index("uq_fieldwork_machines_same", township_code, kind, func.lower(label), func.lower(owner),
+              func.coalesce(phone, literal_column("''")), unique=True),
+    )
 
 
 class Volunteer(Base):

@@ -9,15 +9,20 @@ Invariants kept here:
 - a machine or a volunteer is on at most one unfinished task (claimed by a conditional UPDATE, so
   two coordinators assigning the same machine at once cannot both win);
 - finishing or cancelling a task releases its machines and volunteers;
-- ``area_done`` only rises and never passes ``area``; an area task completes only at its area.
+- ``area_done`` only rises and never passes ``area``; an area task completes only at its area;
+- a township has one open operation of a name and one register row per machine: checked before the
+  insert, and held by unique indexes (migration 0020), so a submit of the same instant that the
+  check could not see is refused by the index in the check's words (``_insert_unless_twin``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -137,21 +142,52 @@ def create_operation(session: Session, *, actor: User | None, name: str, townshi
     target = v.day(target_date, "target_date", "目标完成日期")
     v.operation_days(start, target, clock.local().date())
     title = " ".join((v.text(name, "name", "行动名称", max_chars=100) or "").split())
-    same = session.scalar(select(Operation).where(
-        Operation.township_code == township, Operation.state == OperationState.open,
-        func.lower(Operation.name) == title.lower()).order_by(Operation.id).limit(1))
+    same = _open_named(session, township, title)
     if same is not None:  # two open 「秋季抢收抢种」 in one town: tasks would be split between them
-        raise Duplicate(f"{snap.regions[township][0]}已有进行中的行动「{same.name}」（#{same.id}，"
-                       f"{same.start_date:%Y-%m-%d} 至 {same.target_date:%Y-%m-%d}），请在该行动中登记任务，"
-                       f"或换一个名称（如加上作物或季节）", code="operation_exists", details={"operation_id": same.id})
+        raise _operation_exists(snap, township, same)
     operation = Operation(name=title,
                           township_code=township, crops=v.text(crops, "crops", "作物", max_chars=100),
                           start_date=start, target_date=target, state=OperationState.open,
                           note=v.text(note, "note", "说明", max_chars=2000, required=False),
                           created_by_id=actor.id if actor else None, created_at=clock.now())
-    session.add(operation)
-    session.flush()
+    same = _insert_unless_twin(session, operation, lambda: _open_named(session, township, title))
+    if same is not None:  # another submit opened it after the check above; the index refused this one
+        raise _operation_exists(snap, township, same)
     return operation
+
+
+def _open_named(session: Session, township: str, title: str) -> Operation | None:
+    """The township's open operation of this name, letter case aside: what the unique index
+    ``uq_fieldwork_operations_open_name`` compares (lower(name) in the database, on both sides)."""
+    return session.scalar(select(Operation).where(
+        Operation.township_code == township, Operation.state == OperationState.open,
+        func.lower(Operation.name) == func.lower(title)).order_by(Operation.id).limit(1))
+
+
+def _operation_exists(snap: reference.Snapshot, township: str, same: Operation) -> Duplicate:
+    return Duplicate(f"{snap.regions[township][0]}已有进行中的行动「{same.name}」（#{same.id}，"
+                     f"{same.start_date:%Y-%m-%d} 至 {same.target_date:%Y-%m-%d}），请在该行动中登记任务，"
+                     f"或换一个名称（如加上作物或季节）", code="operation_exists", details={"operation_id": same.id})
+
+
+def _insert_unless_twin(session: Session, row: Any, twin: Callable[[], Any]) -> Any:
+    """Insert ``row``; ``None`` if saved, else the row it clashes with by a unique index.
+
+    The check before an insert cannot see what another submit of the same instant has not yet
+    committed (two tabs, two processes). The database's unique index then refuses the second row:
+    the insert runs in a savepoint, so the transaction survives the refusal (PostgreSQL would
+    refuse every later statement) and ``twin()`` can find the row that won, for the same words as
+    the check. Any other integrity error is raised as it came."""
+    session.flush()  # what came before is not the savepoint's to undo
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        found = twin()
+        if found is None:
+            raise
+        return found
+    return None
 
 
 def close_operation(session: Session, operation: Operation, *, actor: User | None) -> Operation:
@@ -502,24 +538,30 @@ def register_machine(session: Session, *, actor: User | None, township_code: str
     number = v.phone(phone)
     same = _same_machine(session, township, what, model, whose, number)
     if same is not None:  # a second click, or the same machine typed twice: one row to dispatch
-        where = snap.regions.get(same.village_code or "", (None,))[0]
-        raise Duplicate(f"本镇已登记这台农机：#{same.id} {MACHINE_KIND_LABELS[same.kind]}「{same.label}」{same.owner}"
-                        f"（{'，'.join(filter(None, (where, MACHINE_STATE_LABELS[same.state])))}），无须重复登记",
-                        code="machine_exists", details={"machine_id": same.id})
+        raise _machine_exists(snap, same)
     machine = Machine(
         township_code=township, kind=what, label=model, owner=whose,
         owner_kind=v.choice(OwnerKind, owner_kind, "owner_kind", OWNER_KIND_LABELS), phone=number,
         village_code=v.village_of(snap, village_code, township) if village_code else None,
         state=MachineState.available, created_at=clock.now())
-    session.add(machine)
-    session.flush()
+    same = _insert_unless_twin(session, machine, lambda: _indexed_machine(session, township, what, model, whose, number))
+    if same is not None:  # the same machine registered by another submit after the check above
+        raise _machine_exists(snap, same)
     return machine
+
+
+def _machine_exists(snap: reference.Snapshot, same: Machine) -> Duplicate:
+    where = snap.regions.get(same.village_code or "", (None,))[0]
+    return Duplicate(f"本镇已登记这台农机：#{same.id} {MACHINE_KIND_LABELS[same.kind]}「{same.label}」{same.owner}"
+                     f"（{'，'.join(filter(None, (where, MACHINE_STATE_LABELS[same.state])))}），无须重复登记",
+                     code="machine_exists", details={"machine_id": same.id})
 
 
 def _same_machine(session: Session, township: str, kind: MachineKind, label: str, owner: str,
                   phone: str | None) -> Machine | None:
     """The township's machine of this kind, model, owner and phone, if it is registered already
-    (spaces and letter case aside: 「测试收割机 X1」 and 「测试收割机  x1」 are one machine)."""
+    (spaces and letter case aside: 「测试收割机 X1」 and 「测试收割机  x1」 are one machine). The unique
+    index ``uq_fieldwork_machines_same`` holds the same rule on the stored (space-collapsed) text."""
     def key(text: str | None) -> str:
         return " ".join((text or "").split()).casefold()
 
@@ -528,6 +570,15 @@ def _same_machine(session: Session, township: str, kind: MachineKind, label: str
         if (key(row.label), key(row.owner), row.phone) == (key(label), key(owner), phone):
             return row
     return None
+
+
+def _indexed_machine(session: Session, township: str, kind: MachineKind, label: str, owner: str,
+                     phone: str | None) -> Machine | None:
+    """The machine ``uq_fieldwork_machines_same`` says this one repeats, compared as the index does."""
+    return session.scalar(select(Machine).where(
+        Machine.township_code == township, Machine.kind == kind, func.lower(Machine.label) == func.lower(label),
+        func.lower(Machine.owner) == func.lower(owner), func.coalesce(Machine.phone, "") == (phone or ""))
+        .order_by(Machine.id).limit(1))
 
 
 def set_machine_state(session: Session, machine: Machine, *, actor: User | None, state: str) -> Machine:
