@@ -3,9 +3,12 @@ and counts nobody could mean, texts longer than a note, a full posting reopened 
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import select
 
 from hotline.employment import queries, service
 from hotline.employment.fields import worker_fields
@@ -168,3 +171,75 @@ def test_a_full_posting_is_reopened_only_with_more_openings(session, staff):
     service.set_job_state(session, EVERYWHERE, other, state="closed")
     service.set_job_state(session, EVERYWHERE, other, state="open")
     assert other.state == JobState.open and other.openings == 2
+
+
+
+def _placeable(db, people, jobs: int = 2) -> tuple[list, list[int]]:
+    """A person recommended to ``jobs`` postings, committed: the postings and the recommendations' ids."""
+    from tests.employment.conftest import make_staff
+
+    clock.freeze(datetime(2026, 6, 15, 10, 0))
+    with db.transaction() as s:
+        make_staff(s, people)
+        worker = make_worker(s, name="郝志刚", employment_status="未就业")
+        postings = [_job(s, "裴介镇扶贫车间"), _job(s, "夏县某物流公司", region=DALV)][:jobs]
+        return postings, [service.recommend(s, EVERYWHERE, job, worker, actor=None).id for job in postings]
+
+
+def _decide_at_once(db, first: tuple[int, bool], second: tuple[int, bool]) -> tuple[object, object]:
+    """Two outcomes (recommendation id, hired) in two transactions at once: the first has decided
+    but not committed when the second begins. What each gave: "saved" or the exception raised."""
+    from hotline.employment.models import Referral
+
+    decided, release = threading.Event(), threading.Event()
+    out: dict[int, object] = {}
+
+    def run(which: int, referral: int, hired: bool) -> None:
+        try:
+            with db.transaction() as s:
+                service.decide(s, EVERYWHERE, s.get(Referral, referral), actor=None, hired=hired)
+                out[which] = "saved"
+                if which == 0:
+                    decided.set()
+                    release.wait(10)
+        except Exception as err:  # noqa: BLE001 - handed to the test
+            out[which] = err
+            decided.set()
+
+    threads = [threading.Thread(target=run, args=(0, *first)), threading.Thread(target=run, args=(1, *second))]
+    threads[0].start()
+    assert decided.wait(10)
+    threads[1].start()
+    time.sleep(0.5)  # the second is in decide (PostgreSQL: waiting for the worker's row)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    return out[0], out[1]
+
+
+def test_two_hires_of_one_person_at_the_same_instant_place_him_once(db, people):
+    """Two tabs (or two web processes on PostgreSQL) record 录用上岗 for one person at two jobs at
+    once: the second waits for the first (the worker's row is locked) and is refused in the
+    check's words, so the person is not placed twice."""
+    jobs, referrals = _placeable(db, people)
+    first, second = _decide_at_once(db, (referrals[0], True), (referrals[1], True))
+    assert first == "saved"
+    assert isinstance(second, Conflict) and second.code == "already_placed", second
+    assert second.message.startswith(f"该人员已于 2026-06-15 在 裴介镇扶贫车间 上岗（岗位 #{jobs[0].id}）")
+    with db.transaction(write=False) as s:
+        assert queries.hired_counts(s, [job.id for job in jobs]) == {jobs[0].id: 1}
+
+
+def test_one_recommendation_decided_twice_at_the_same_instant_is_decided_once(db, people):
+    """录用上岗 and 未录用 of one recommendation submitted at once: the second, read again under the
+    lock, is told the recommendation already has its outcome."""
+    from hotline.employment.models import Assistance, Referral
+
+    _, (referral,) = _placeable(db, people, jobs=1)
+    first, second = _decide_at_once(db, (referral, True), (referral, False))
+    assert first == "saved"
+    assert isinstance(second, TransitionNotAllowed) and second.message == "该推荐已有结果，不能再次登记", second
+    with db.transaction(write=False) as s:
+        assert s.get(Referral, referral).state == ReferralState.hired
+        notes = list(s.scalars(select(Assistance.note).order_by(Assistance.id)))
+    assert [n for n in notes if "未录用" in n] == [] and len([n for n in notes if "上岗" in n]) == 1

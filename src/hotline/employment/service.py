@@ -7,7 +7,8 @@ Rules kept here:
   (录用上岗) or not (未录用);
 - a worker is placed once at a time: while the ledger still shows them 稳定就业 at the employer of
   the job they were hired through, another recommendation's 录用上岗 is refused (未录用 is not); once
-  the ledger says they left (another status or employer), that hire no longer holds them;
+  the ledger says they left (another status or employer), that hire no longer holds them; the
+  worker's row is locked while an outcome is decided, so two outcomes at once cannot both pass;
 - a posting is open only while fewer are hired than it asked for: it is reopened with more openings;
 - dates are not after today nor before 2000-01-01 (``EARLIEST``), nor, for a person, before the
   year they were born;
@@ -240,11 +241,20 @@ def decide(session: Session, scope: LedgerScope, referral: Referral, *, actor: U
     """The outcome of a recommendation. Hired: the worker becomes 稳定就业 at the employer, in the
     same transaction, with an assistance record saying so; the hire that fills the posting's
     openings closes it (停招), so nobody more is recommended to it. Recommendations made before
-    may still be decided (an employer may take more than it asked for)."""
-    worker = session.get(Worker, referral.worker_id)
+    may still be decided (an employer may take more than it asked for).
+
+    The worker's row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite has one writer
+    at a time anyway), and the recommendation read again under the lock: two outcomes for one
+    person submitted at the same instant (two tabs, two processes) are decided one after the
+    other, so the second sees the first's 录用上岗 and is refused in the same words as ever. No
+    unique index can hold this rule: a person may have been hired through several recommendations
+    (he left, then was placed again), and whether a hire still places him is the ledger's present
+    (稳定就业 at that employer), kept in another table."""
+    worker = session.get(Worker, referral.worker_id, with_for_update=True, populate_existing=True)
     job = session.get(JobPosting, referral.job_id)
     if worker is None or job is None:
         raise NotFound("推荐记录不存在")
+    session.refresh(referral)  # decided meanwhile by the request the lock waited for?
     scope.require_edit(worker.village_code)
     if referral.state != ReferralState.recommended:
         raise TransitionNotAllowed("该推荐已有结果，不能再次登记", code="referral_decided")
