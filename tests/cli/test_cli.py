@@ -130,6 +130,10 @@ def test_holidays_set_and_list(data: Path):
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
     result = hotline(data, "holidays", "set", "2027", "--work", "2027-01-04:周一")
     assert result.exit_code == 2 and "是工作日" in result.output
+    result = hotline(data, "holidays", "set", "2027", "--off", "2027-01-01..2027-01-31:一月")
+    assert result.exit_code != 0 and "连续休息 31 天" in result.output and "--confirm-unusual" in result.output
+    assert "2027 年节假日已录入" in ok(data, "holidays", "set", "2027", "--off", "2027-01-01..2027-01-31:一月",
+                                     "--confirm-unusual")
 
     ok(data, "init")  # an upgrade keeps what the admin entered
     assert "2027(admin)" in ok(data, "holidays", "list")

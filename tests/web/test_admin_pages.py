@@ -234,6 +234,24 @@ def test_the_admin_enters_a_year_of_holidays(site):
         assert len(list(s.scalars(select(Holiday).where(Holiday.day >= date(2031, 1, 1), Holiday.day <= date(2031, 12, 31))))) == 10
 
 
+def test_a_mistyped_year_of_holidays_is_saved_only_when_confirmed(site):
+    """春节 typed ..12-05 for ..02-05: ten months off would move every deadline; the admin is told
+    what is odd and saves it only by confirming it is a real special arrangement."""
+    client, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "year": "2031", "days_off": "2031-01-01:元旦\n2031-01-30..2031-12-05:春节", "workdays": ""}
+    r = client.post("/admin/holidays", data=form)
+    assert r.status_code == 422
+    assert "2031 年的安排不同寻常：工作日放假 223 天（历年最多 23 天）；从 2031-01-30 起连续休息 312 天" in r.text
+    assert 'name="confirm_unusual"' in r.text and "2031-01-30..2031-12-05:春节" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(HolidayYear, 2031) is None
+    assert 'name="confirm_unusual"' not in client.get("/admin/holidays").text  # offered only when needed
+    r = client.post("/admin/holidays", data={**form, "confirm_unusual": "on"})
+    assert r.status_code == 303
+    with site.db.transaction(write=False) as s:
+        assert s.get(HolidayYear, 2031) is not None
+
+
 def test_a_dispatcher_is_refused_and_a_post_without_csrf_is_refused(site):
     dispatcher, csrf = site.signed_in("dispatcher")
     for path in ("/admin", "/admin/users", "/admin/outbox", "/admin/settings"):

@@ -363,8 +363,10 @@ def _days(spec: str) -> list[tuple[date, str]]:
 @click.argument("year", type=int)
 @click.option("--off", multiple=True, help="Days off, e.g. 2027-01-01..2027-01-03:元旦 (repeatable).")
 @click.option("--work", multiple=True, help="调休 working weekend days, e.g. 2027-02-07:春节 (repeatable).")
+@click.option("--confirm-unusual", is_flag=True,
+              help="Save a year beyond every notice since 2004 (a real special arrangement).")
 @pass_env
-def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...]) -> None:
+def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...], confirm_unusual: bool) -> None:
     """Enter a year's holidays and 调休 working days (replaces what the year had)."""
     from hotline.directory import reference
     from hotline.directory.holidays import set_year
@@ -373,7 +375,7 @@ def holidays_set(env: Env, year: int, off: tuple[str, ...], work: tuple[str, ...
     with env.db.transaction() as session:
         before = reference.snapshot(session).calendar
         count = set_year(session, year, days_off=[d for s in off for d in _days(s)],
-                         workdays=[d for s in work for d in _days(s)])
+                         workdays=[d for s in work for d in _days(s)], confirmed=confirm_unusual)
         moved = follow_holiday_change(session, before, actor=None)
     click.echo(f"{year} 年节假日已录入：{count} 个调整日；{moved_text(moved)}")
 

@@ -61,12 +61,45 @@ def _name(value: object) -> str | None:
     return _NAMES.get(str(text), str(text)) if text else None
 
 
+# Beyond any State Council notice of 2004–2026 (at most 23 weekday days off, 12 调休 working days and
+# 10 days off in a row, in 2013 and 2020): a year past these is most likely mistyped (2027-01-28..
+# 2027-12-04 for ..02-04) and would move every deadline, so it is saved only when confirmed.
+MAX_WEEKDAYS_OFF, MAX_WORKDAYS, MAX_REST_RUN = 30, 16, 14
+
+
+def unusual(year: int, days_off: Iterable[date], workdays: Iterable[date]) -> list[str]:
+    """What is out of the ordinary in a year's entries (empty when nothing is)."""
+    off, work = set(days_off), set(workdays)
+    found = []
+    weekdays_off = sum(1 for d in off if d.weekday() < 5)
+    if weekdays_off > MAX_WEEKDAYS_OFF:
+        found.append(f"工作日放假 {weekdays_off} 天（历年最多 23 天）")
+    if len(work) > MAX_WORKDAYS:
+        found.append(f"调休上班 {len(work)} 天（历年最多 12 天）")
+    run, longest, start, longest_start = 0, 0, None, None
+    day = date(year, 1, 1)
+    while day.year == year:
+        if day in off or (day.weekday() >= 5 and day not in work):
+            run, start = run + 1, start or day
+            if run > longest:
+                longest, longest_start = run, start
+        else:
+            run, start = 0, None
+        day += timedelta(days=1)
+    if longest > MAX_REST_RUN and longest_start:
+        found.append(f"从 {longest_start} 起连续休息 {longest} 天（历年最长 10 天）")
+    return found
+
+
 def set_year(
     session: Session, year: int, *, days_off: Iterable[tuple[date, str]], workdays: Iterable[tuple[date, str]],
-    source: str = "admin",
+    source: str = "admin", confirmed: bool = False,
 ) -> int:
     """Replace a year's entries with the days off (weekdays, and weekends if listed) and 调休
-    working days from the official notice. Returns the number of stored exception days."""
+    working days from the official notice. Returns the number of stored exception days. A year
+    :func:`unusual` finds something in is refused unless ``confirmed`` (a real special arrangement,
+    e.g. a holiday extended by the State Council)."""
+    days_off, workdays = list(days_off), list(workdays)
     if not 2004 <= year <= 2100:
         raise Invalid(f"年份 {year} 超出范围")
     rows: dict[date, Holiday] = {}
@@ -80,6 +113,10 @@ def set_year(
         if day.weekday() < 5:
             raise Invalid(f"{day} 是工作日，不需要登记为调休上班")
         rows[day] = Holiday(day=day, is_workday=True, name=name or None)
+    if not confirmed and (odd := unusual(year, [d for d, _ in days_off], [d for d, _ in workdays])):
+        raise Invalid(f"{year} 年的安排不同寻常：{'；'.join(odd)}。请对照国务院办公厅通知核对；如确属特别安排，"
+                      "请确认后再保存（页面勾选「确认特殊安排」，接口传 confirm_unusual，命令行加 --confirm-unusual）",
+                      code="holidays_unusual")
     session.execute(delete(Holiday).where(Holiday.day >= date(year, 1, 1), Holiday.day <= date(year, 12, 31)))
     session.add_all(rows.values())
     entry = session.get(HolidayYear, year) or HolidayYear(year=year)

@@ -241,6 +241,9 @@ class HolidayYearIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     days_off: list[HolidayDay] = Field(description="weekdays (and listed weekend days) off")
     workdays: list[HolidayDay] = Field(default_factory=list, description="调休: weekend days that are worked")
+    confirm_unusual: bool = Field(default=False, description="save a year beyond every notice of 2004–2026 (more "
+                                  "than 30 weekday days off, 16 调休 working days or 14 days off in a row), "
+                                  "otherwise refused as holidays_unusual")
 
 
 @router.put("/holidays/{year}", response_model=HolidaysSaved, summary="Enter a year's holidays and 调休 working days (admins)")
@@ -250,6 +253,6 @@ def put_holidays(year: int, body: HolidayYearIn, request: Request):
             raise PermissionDenied("只有管理员可以维护节假日表")
         before = reference.snapshot(ctx.session).calendar
         count = set_year(ctx.session, year, days_off=[(d.day, d.name or "") for d in body.days_off],
-                         workdays=[(d.day, d.name or "") for d in body.workdays])
+                         workdays=[(d.day, d.name or "") for d in body.workdays], confirmed=body.confirm_unusual)
         moved = follow_holiday_change(ctx.session, before, actor=ctx.user)
         return {"year": year, "days": count, "tickets_recomputed": moved.tickets, "orders_recomputed": moved.orders}

@@ -365,7 +365,7 @@ def holidays_page(request: Request, notice: str = "", year: int | None = None) -
 
 @router.post("/admin/holidays")
 def set_holidays(request: Request, csrf: str = Form(""), year: str = Form(""), days_off: str = Form(""),
-                 workdays: str = Form("")) -> Response:
+                 workdays: str = Form(""), confirm_unusual: str = Form("")) -> Response:
     typed = {"year": year, "days_off": days_off, "workdays": workdays}
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if _not_admin(ctx):
@@ -379,10 +379,12 @@ def set_holidays(request: Request, csrf: str = Form(""), year: str = Form(""), d
                 raise Invalid("请至少填写一个放假日期")
             before = reference.snapshot(ctx.session).calendar
             count = holiday_table.set_year(ctx.session, number, days_off=off,
-                                           workdays=parse_days(workdays, "调休上班日期"))
+                                           workdays=parse_days(workdays, "调休上班日期"),
+                                           confirmed=confirm_unusual == "on")
             moved = follow_holiday_change(ctx.session, before, actor=ctx.user)
         except DomainError as err:
             ctx.session.rollback()
+            typed["unusual"] = err.code == "holidays_unusual"  # offer 确认特殊安排
             return _holidays_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed,
                                   year=int(year) if year.strip().isdigit() and len(year.strip()) == 4 else None)
         return RedirectResponse(f"/admin/holidays?year={number}&notice="
