@@ -82,7 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         "caller_phone": "13935900001",
         "content": "夏县裴介镇朱吕村村东的供水闸阀井漏水了，整个供水站停水，附近几个村都没水吃，请尽快抢修。"})
     _api(url, tokens["dispatcher1"], f"tickets/{ticket['id']}/dispatch", {})
-    yield {"url": url, "number": ticket["number"]}
+    yield {"url": url, "number": ticket["number"], "tokens": tokens}
     proc.terminate()
     proc.wait(10)
 
@@ -269,6 +269,40 @@ def test_the_whole_loop_through_the_pages(server, browser):
     shot(agent, "ticket-closed")
     for p in (agent, dispatcher, handler):
         p.context.close()
+
+
+def test_the_dispatch_queue_s_co_handlers_follow_the_suggested_lead_unit(server, browser):
+    """The catalogue's co-handler is ticked with its suggested lead unit, unticked when another lead
+    is picked and ticked again with the suggestion; another unit added from the page's list co-handles
+    too, and the ticket page says where the ticket went."""
+    url = server["url"]
+    ticket = _api(url, server["tokens"]["agent1"], "tickets", {
+        "channel": "phone", "kind": "help", "category_code": "0103", "urgency": "normal",
+        "region_code": "140828102207", "caller_name": "李女士", "caller_phone": "13935900003",
+        "content": "朱吕村村东供水闸阀井又在漏水，路面都是水。"})
+    number = ticket["number"]
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    dispatcher = context.new_page()
+    sign_in(dispatcher, url, "dispatcher1")
+    form = f"form[action='/dispatch/{number}']"
+    lead = dispatcher.locator(f"{form} select[name=lead_unit_id]")
+    box = dispatcher.locator(f"{form} input[type=checkbox][name=co_unit_id]")
+    suggested = lead.input_value()
+    assert box.count() == 1 and box.is_checked() and "夏县朱吕集中供水站" in dispatcher.inner_text(form)
+    lead.focus()
+    lead.select_option(label="夏县住房和城乡建设局")
+    assert not box.is_checked()
+    lead.select_option(suggested)
+    assert box.is_checked()
+    added = dispatcher.locator(f"{form} select[aria-label=添加协办单位]")
+    added.focus()
+    added.select_option(label="夏县住房和城乡建设局")
+    act(dispatcher, f"{form} button[type=submit]")
+    assert f"工单 {number} 已派单" in dispatcher.inner_text("main")
+    dispatcher.goto(f"{url}/tickets/{number}")
+    assert "→ 夏县水利局（协办：夏县朱吕集中供水站、夏县住房和城乡建设局）" in dispatcher.inner_text("main")
+    context.close()
 
 
 def test_a_citizen_submits_on_a_phone_and_follows_the_request(server, browser):

@@ -58,7 +58,11 @@ def test_the_unit_list_is_on_the_page_once_however_many_tickets_wait(site, sessi
         picker = _picker(page, f"/dispatch/{t.number}")
         assert f'<option value="{people.unit_a}" selected>夏县水利局</option>' in picker
         assert 'name="lead_unit_id"' in picker and "data-units" in picker
-        assert len(re.findall(r"<option", picker)) == 2  # 选择承办单位 and the suggestion
+        lead = picker[picker.index('name="lead_unit_id"'):]
+        assert len(re.findall(r"<option", lead[:lead.index("</select>")])) == 2  # 选择承办单位 and the suggestion
+        # The 添加协办单位 picker too is filled in from the page's one list when used.
+        co = picker[picker.index('aria-label="添加协办单位"'):]
+        assert "data-units" in co and len(re.findall(r"<option", co[:co.index("</select>")])) == 1
     # A returned ticket's picker is filled in without the unit that sent it back.
     picker = _picker(page, f"/dispatch/{returned[0].number}/redispatch")
     assert f'data-exclude="{people.unit_a}"' in picker and f'value="{people.unit_a}"' not in picker
@@ -107,6 +111,7 @@ def test_without_script_a_row_links_to_the_whole_list_for_its_ticket(site, sessi
     assert f'<form method="post" action="/dispatch/{ticket.number}">' in choose.text
     assert f'<option value="{people.unit_a}" selected>夏县水利局</option>' in choose.text
     assert all(f'<option value="{uid}"' in choose.text for uid in units)
+    assert f'name="co_unit_id" value="{people.unit_a_co}" checked data-with-lead="{people.unit_a}"' in choose.text
     r = dispatcher.post(f"/dispatch/{ticket.number}", data={"csrf": csrf, "lead_unit_id": str(people.unit_b)})
     assert r.status_code == 303 and _lead(site, ticket.number) == (Status.dispatched, people.unit_b)
     # A return is redispatched from its page, the unit that sent it back left out.

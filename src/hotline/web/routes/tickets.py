@@ -193,12 +193,29 @@ def _decision(ctx, ticket) -> dict | None:
     return {"close": close, "reopen": reopen, "negative": negative} if close or reopen else None
 
 
+def _assigned(snap: reference.Snapshot, e: dict[str, Any]) -> str:
+    """Where a 派单 or 改派 sent the ticket, from the event's own record: "→ lead（协办：…）", and
+    for 改派 the unit it was taken from first ("previous → lead")."""
+    d = e["details"]
+    if e["action"] not in ("dispatch", "redispatch") or not d.get("lead_unit"):
+        return ""
+    text = f"→ {d['lead_unit']}"
+    if d.get("co_units"):
+        text += f"（协办：{'、'.join(d['co_units'])}）"
+    previous = d.get("previous_lead_unit_id")
+    if e["action"] == "redispatch" and previous in snap.units:
+        text = f"{snap.units[previous][1]} {text}"
+    return text
+
+
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
                    notice: str | None = None, typed_answer: dict | None = None,
                    typed_reason: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
+    for e in events:
+        e["assigned"] = _assigned(snap, e)
     return page(request, "pages/ticket.html", status_code=status_code, t=detail, events=events,
                 orders=_orders(ctx, ticket, snap, now), target_actions=TARGET_ACTIONS, typed_answer=typed_answer or {},
                 stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,

@@ -179,4 +179,13 @@ document.addEventListener("mousedown", function (event) {
   ["focusin", "pointerdown", "mousedown", "touchstart"].forEach(function (type) {
     document.addEventListener(type, fill, true);
   });
+  // The suggested co-handlers (协办) go with the suggested lead unit: picking another lead unticks
+  // them, picking the suggestion again ticks them again; the dispatcher may tick them by hand.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (!select || select.name !== "lead_unit_id" || !select.form) return;
+    select.form.querySelectorAll("input[data-with-lead]").forEach(function (box) {
+      box.checked = box.getAttribute("data-with-lead") === select.value;
+    });
+  });
 })();
