@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def test_an_admin_enters_a_year_and_an_unusual_one_only_when_confirmed(api):
     admin = api.as_("admin")
     usual = {"days_off": [{"day": "2031-01-01", "name": "元旦"}], "workdays": []}

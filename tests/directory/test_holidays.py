@@ -10,7 +10,6 @@ from hotline.directory.holidays import set_year, unusual
 from hotline.kit.errors import Invalid
 
 
-
 def test_every_official_year_is_usual_and_a_mistyped_one_is_not():
     """The sanity bounds hold for every State Council notice ``chinesecalendar`` knows (2004–2026),
     so no real year needs confirming; a range typed a month too long, or 调休 on every Saturday,
