@@ -212,6 +212,7 @@ def test_the_wall_fragment_renders_the_live_figures(site, session, people):
     client, _ = site.signed_in("supervisor")
     wall = client.get("/wall?refresh=30").text
     assert 'hx-get="/wall/live"' in wall and 'hx-trigger="every 30s"' in wall and "<nav" not in wall
+    assert '<link rel="icon" href="/static/favicon.svg"' in wall  # no 404 for /favicon.ico on the display
     fragment = client.get("/wall/live").text
     today = clock.local().date()
     expected_today = 2 if today == datetime(2026, 3, 10).date() else 0

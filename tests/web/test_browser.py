@@ -308,6 +308,7 @@ def test_the_dispatch_queue_s_co_handlers_follow_the_suggested_lead_unit(server,
 def test_a_citizen_submits_on_a_phone_and_follows_the_request(server, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True)
     phone = context.new_page()
+    errors = _watch_errors(phone)
     phone.goto(server["url"] + "/portal")
     phone.fill("input[name=caller_name]", "李先生")
     phone.fill("input[name=caller_phone]", "13935900003")
@@ -321,6 +322,11 @@ def test_a_citizen_submits_on_a_phone_and_follows_the_request(server, browser):
     number, code = phone.inner_text("#number").strip(), phone.inner_text("#query-code").strip()
     assert re.fullmatch(r"\d{8}-\d{6}", number) and re.fullmatch(r"\d{6}", code)
     shot(phone, "portal-done")
+    assert phone.url == server["url"] + "/portal/done" and code not in phone.url
+    phone.reload()  # no resubmission: the number and code are shown once, nothing is filed again
+    body = phone.inner_text("body")
+    assert "提交结果只显示一次" in body and code not in body
+    assert errors == []  # a favicon too: no 404 in the console
     phone.goto(server["url"] + "/portal/track")
     phone.fill("input[name=number]", number)
     phone.fill("input[name=code]", "000000" if code != "000000" else "111111")
@@ -465,11 +471,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _watch_errors(page) -> list[str]:
-    """JavaScript errors and console errors of a page (a missing favicon aside)."""
+    """JavaScript errors and console errors of a page (a missing favicon included)."""
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error"
-            and not msg.location.get("url", "").endswith("favicon.ico") else None)
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     return errors
 
 

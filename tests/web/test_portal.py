@@ -30,6 +30,14 @@ def _fields(csrf: str, **overrides: str) -> dict[str, str]:
     return data
 
 
+def _submit(client, data: dict[str, str]):
+    """Post the form; a successful one answers 303 to the page showing the number and code once."""
+    posted = client.post("/portal/submit", data=data)
+    assert posted.status_code == 303, posted.text
+    assert posted.headers["location"] == "/portal/done"
+    return client.get("/portal/done")
+
+
 def _done(html: str) -> tuple[str, str]:
     number = re.search(r'id="number">([^<]+)<', html)
     code = re.search(r'id="query-code">(\d{6})<', html)
@@ -40,7 +48,7 @@ def _done(html: str) -> tuple[str, str]:
 def test_a_citizen_submits_and_follows_the_request(site):
     client = site.browser()
     csrf = _form(client)
-    r = client.post("/portal/submit", data=_fields(csrf))
+    r = _submit(client, _fields(csrf))
     assert r.status_code == 200, r.text
     assert "请记下工单号和查询码" in r.text
     number, code = _done(r.text)
@@ -52,6 +60,56 @@ def test_a_citizen_submits_and_follows_the_request(site):
     page = client.post("/portal/track", data={"csrf": csrf, "number": number, "code": code})
     assert page.status_code == 200
     assert "已受理" in page.text and "受理" in page.text and LEAK in page.text
+
+
+def test_reloading_the_success_page_files_nothing_and_shows_the_code_once(site):
+    client = site.browser()
+    csrf = _form(client)
+    posted = client.post("/portal/submit", data=_fields(csrf))
+    assert posted.status_code == 303 and posted.headers["location"] == "/portal/done"  # no code in the URL
+    first = client.get("/portal/done")
+    number, code = _done(first.text)
+    assert first.headers["cache-control"] == "no-store"
+    again = client.get("/portal/done")  # the reload
+    assert again.status_code == 200 and "提交结果只显示一次" in again.text
+    assert code not in again.text and 'id="query-code"' not in again.text
+    stranger = site.browser()  # another browser later: nothing to see either
+    assert code not in stranger.get("/portal/done").text
+    with site.db.transaction(write=False) as s:
+        assert s.query(Ticket).count() == 1 and s.query(Ticket).one().number == number
+    page = client.post("/portal/track", data={"csrf": csrf, "number": number, "code": code})
+    assert page.status_code == 200 and LEAK in page.text
+
+
+def test_a_forged_success_cookie_shows_no_ticket_and_counts_as_a_failed_try(site, session, people):
+    ticket = make_ticket(session, people)
+    session.commit()
+    client = site.browser()
+    wrong = "000000" if ticket.query_code != "000000" else "111111"
+    client.cookies.set("portal_done", f"{ticket.number}.{wrong}", path="/portal/done")
+    r = client.get("/portal/done")
+    assert r.status_code == 200 and ticket.number not in r.text and LEAK not in r.text
+    assert len(site.app.state.portal_limits["track_fail"]._hits["testclient"]) == 1
+
+
+@pytest.mark.parametrize(("number", "code"), [
+    ("{fw_number}", "{fw_code}"),  # full-width digits and hyphen, as a Chinese IME types them
+    ("{plain}", "{code}"),  # the 14 digits without the hyphen
+    (" {number} ", "{spaced}"),
+])
+def test_a_number_or_code_typed_full_width_or_without_the_hyphen_is_found(site, session, people, number, code):
+    ticket = make_ticket(session, people)
+    session.commit()
+    full = str.maketrans("0123456789-", "０１２３４５６７８９－")
+    values = {"fw_number": ticket.number.translate(full), "fw_code": ticket.query_code.translate(full),
+              "plain": ticket.number.replace("-", ""), "code": ticket.query_code, "number": ticket.number,
+              "spaced": f"{ticket.query_code[:3]} {ticket.query_code[3:]}"}
+    client = site.browser()
+    csrf = csrf_of(client.get("/portal/track").text)
+    page = client.post("/portal/track", data={"csrf": csrf, "number": number.format(**values),
+                                              "code": code.format(**values)})
+    assert page.status_code == 200 and f"工单 {ticket.number}" in page.text and LEAK in page.text
+    assert not site.app.state.portal_limits["track_fail"]._hits.get("testclient")
 
 
 def test_the_track_page_shows_citizen_terms_and_no_staff_names(site, session, people):
@@ -112,7 +170,7 @@ def test_the_fourth_submission_of_a_phone_in_a_day_is_refused(site):
     client = site.browser()
     csrf = _form(client)
     for _ in range(3):
-        assert client.post("/portal/submit", data=_fields(csrf, caller_phone="13803590001")).status_code == 200
+        assert _submit(client, _fields(csrf, caller_phone="13803590001")).status_code == 200
     r = client.post("/portal/submit", data=_fields(csrf, caller_phone="13803590001"))
     assert r.status_code == 429
     assert "该手机号码今天已提交 3 件诉求" in r.text and LEAK in r.text
@@ -125,7 +183,7 @@ def test_submissions_are_limited_per_ip(site):
     csrf = _form(client)
     for i in range(5):
         phone = f"1390359000{i}"
-        assert client.post("/portal/submit", data=_fields(csrf, caller_phone=phone)).status_code == 200
+        assert _submit(client, _fields(csrf, caller_phone=phone)).status_code == 200
     r = client.post("/portal/submit", data=_fields(csrf, caller_phone="13903590009"))
     assert r.status_code == 429 and "提交过于频繁" in r.text
 
@@ -152,12 +210,18 @@ def test_rating_a_ticket_that_waits_for_its_callback(site, session, people):
     r = client.post("/portal/rate", data=base | {"resolved": "yes", "comment": "来得很快"})
     assert r.status_code == 422 and "请选择满意程度" in r.text and "来得很快" in r.text
     r = client.post("/portal/rate", data=base | {"resolved": "yes", "satisfaction": "satisfied", "comment": "来得很快"})
-    assert r.status_code == 200 and "感谢您的评价" in r.text
+    assert r.status_code == 303 and r.headers["location"] == "/portal/rated"
+    r = client.get("/portal/rated")
+    assert r.status_code == 200 and "感谢您的评价" in r.text and "已回访" in r.text
     assert "请对办理结果进行评价" not in r.text
     with site.db.transaction(write=False) as s:
         t = s.get(Ticket, ticket.id)
         assert t.status == Status.callback_done and t.resolved is True
         assert t.satisfaction.value == "satisfied" and t.callback_comment == "来得很快"
+    reload = client.get("/portal/rated")  # reloading the result shows it again, not a refusal
+    assert reload.status_code == 200 and "感谢您的评价" in reload.text and "无需评价" not in reload.text
+    assert ticket.query_code not in reload.text
+    assert "感谢您的评价" not in site.browser().get("/portal/rated").text  # not to another browser
     again = client.post("/portal/rate", data=base | {"resolved": "yes", "satisfaction": "satisfied"})
     assert again.status_code == 422 and "无需评价" in again.text
 
@@ -197,7 +261,7 @@ def test_the_placeholder_example_is_accepted_as_typed(site):
     page = client.get("/portal").text
     example = re.search(r'name="region"[^>]*placeholder="如：([^"]+)"', page).group(1)
     assert example == "裴介镇 朱吕村"
-    r = client.post("/portal/submit", data=_fields(csrf_of(page), region=example))
+    r = _submit(client, _fields(csrf_of(page), region=example))
     assert r.status_code == 200, r.text
     number, _code = _done(r.text)
     assert _region_of(site, number) == ZHULV
@@ -213,7 +277,7 @@ def test_the_placeholder_example_is_accepted_as_typed(site):
 ])
 def test_a_unique_place_name_is_accepted_without_the_rest_of_its_address(site, typed, label):
     client = site.browser()
-    r = client.post("/portal/submit", data=_fields(_form(client), region=typed))
+    r = _submit(client, _fields(_form(client), region=typed))
     assert r.status_code == 200, r.text
     number, _code = _done(r.text)
     assert _label_of(site, _region_of(site, number)) == label
@@ -233,7 +297,7 @@ def test_an_ambiguous_name_is_answered_with_the_places_to_choose(site):
     with site.db.transaction(write=False) as s:
         assert s.query(Ticket).count() == 0
 
-    r = client.post("/portal/submit", data=_fields(csrf, region="王村", region_pick="夏县胡张乡王村"))
+    r = _submit(client, _fields(csrf, region="王村", region_pick="夏县胡张乡王村"))
     assert r.status_code == 200, r.text
     number, _code = _done(r.text)
     assert _label_of(site, _region_of(site, number)) == "夏县胡张乡王村"
@@ -302,3 +366,14 @@ def test_the_place_hints_show_names_not_codes_and_cover_what_is_accepted(site):
     assert client.get("/portal/regions", params={"region": ""}).text.strip() == ""
     for text in (hints, client.post("/portal/submit", data=_fields(csrf_of(page), region="王村")).text):
         assert not re.search(r"\d{12}", text)
+
+
+def test_the_pages_have_an_icon_and_favicon_ico_answers_it(site):
+    client = site.browser()
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"].startswith("image/svg+xml")
+    assert icon.content.startswith(b"<svg")
+    linked = client.get("/static/favicon.svg")
+    assert linked.status_code == 200 and linked.content == icon.content
+    for html in (client.get("/portal").text, client.get("/login").text):
+        assert '<link rel="icon" href="/static/favicon.svg"' in html

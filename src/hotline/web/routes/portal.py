@@ -21,12 +21,13 @@ import hmac
 import secrets
 import threading
 import time
+import unicodedata
 from collections import deque
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,8 @@ from hotline.web.session import database
 router = APIRouter(include_in_schema=False)
 
 COOKIE = "portal_csrf"
+DONE_COOKIE, DONE_PATH, DONE_SECONDS = "portal_done", "/portal/done", 600
+RATED_COOKIE, RATED_PATH, RATED_SECONDS = "portal_rated", "/portal/rated", 600
 FIELDS = ("caller_name", "caller_phone", "kind", "category_code", "region", "address", "content")
 PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
 IP_LIMIT, IP_WINDOW = 5, 3600.0
@@ -263,19 +266,78 @@ async def portal_submit(request: Request) -> Response:
                 field = str((refused.details or {}).get("field") or "")
                 raise _Refused({field if field in FIELDS else "": refused.message}) from refused
             session.flush()
-            done = {"number": ticket.number, "query_code": ticket.query_code,
-                    "place": reference.region_label(snap, ticket.region_code)}
+            number, code = ticket.number, ticket.query_code
     except _Refused as refused:
         with db.transaction(write=False) as session:
             return _form(request, session, status_code=refused.status_code, values=values, errors=refused.errors)
     limiter.add(_ip(request))
-    return _render(request, "portal/done.html", title="提交成功", done=done)
+    return _handed_over(request, DONE_PATH, DONE_COOKIE, DONE_SECONDS, number, code)
+
+
+def _handed_over(request: Request, path: str, cookie: str, seconds: int, number: str, code: str) -> Response:
+    """303 to ``path``, the ticket named in a cookie only that page reads (never in the URL)."""
+    response = RedirectResponse(path, status_code=303)
+    response.set_cookie(cookie, f"{number}.{code}", max_age=seconds, httponly=True, samesite="strict", path=path,
+                        secure=request.url.scheme == "https")
+    return response
+
+
+def _handed(request: Request, session: Session, cookie: str) -> Ticket | None:
+    """The ticket the cookie names, when its code is right (a wrong one counts as a failed try)."""
+    number, _, code = (request.cookies.get(cookie) or "").partition(".")
+    if not number:
+        return None
+    fails = _limits(request)["track_fail"]
+    if fails.full(_ip(request)):
+        return None
+    ticket = _find(session, number, code)
+    if ticket is None:
+        fails.add(_ip(request))
+    return ticket
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(DONE_PATH)
+def portal_done(request: Request) -> Response:
+    """The number and query code of the request just filed, once: the cookie is cleared as it is shown."""
+    with database(request).transaction(write=False) as session:
+        ticket = _handed(request, session, DONE_COOKIE)
+        if ticket is None:
+            response = _render(request, "portal/message.html", title="提交结果已显示过", tone="muted",
+                               message="为保护您的查询码，提交结果只显示一次。工单号和查询码已通过受理短信发送到您留下的"
+                                       "手机号码，凭它们可在「进度查询」中查看办理进度；如未收到，请拨打 12345 热线。")
+        else:
+            done = {"number": ticket.number, "query_code": ticket.query_code,
+                    "place": reference.region_label(reference.snapshot(session), ticket.region_code)}
+            response = _render(request, "portal/done.html", title="提交成功", done=done)
+    response.delete_cookie(DONE_COOKIE, path=DONE_PATH, httponly=True, samesite="strict",
+                           secure=request.url.scheme == "https")
+    return _no_store(response)
 
 
 # --- Track and rate -------------------------------------------------------------------------
 
+def normalized(typed: str) -> str:
+    """What a citizen typed, as stored: full-width digits and hyphen made ASCII (NFKC), spaces
+    dropped, upper case."""
+    return "".join(unicodedata.normalize("NFKC", typed).split()).upper()
+
+
+def normalized_number(typed: str) -> str:
+    """A ticket number as stored: normalised, and ``20261129000001`` (typed without the hyphen)
+    as ``20261129-000001``."""
+    number = normalized(typed)
+    if len(number) == 14 and number.isascii() and number.isdigit():
+        number = f"{number[:8]}-{number[8:]}"
+    return number
+
+
 def _find(session: Session, number: str, code: str) -> Ticket | None:
-    number, code = number.strip().upper(), code.strip()
+    number, code = normalized_number(number), normalized(code)
     if not number or not code or len(number) > 20:
         return None
     ticket = session.scalar(select(Ticket).where(Ticket.number == number))
@@ -358,7 +420,7 @@ def track_form(request: Request, number: str = "") -> Response:
 @router.post("/portal/track")
 async def track(request: Request) -> Response:
     form = await request.form()
-    number, code = str(form.get("number") or "").strip()[:20], str(form.get("code") or "").strip()
+    number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:40]
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
     fails = _limits(request)["track_fail"]
@@ -375,7 +437,7 @@ async def track(request: Request) -> Response:
 @router.post("/portal/rate")
 async def rate(request: Request) -> Response:
     form = await request.form()
-    number, code = str(form.get("number") or "").strip()[:20], str(form.get("code") or "").strip()
+    number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:40]
     r = {k: str(form.get(k) or "").strip() for k in ("resolved", "satisfaction", "comment")}
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
@@ -398,10 +460,22 @@ async def rate(request: Request) -> Response:
             callbacks.record(session, ticket, actor=None, reached=True, resolved=r["resolved"] == "yes",
                              satisfaction=r["satisfaction"], comment=r["comment"] or None)
             session.flush()
-            return _track_page(request, session, ticket, code=code, rated=True)
+            number, code = ticket.number, ticket.query_code
     except DomainError as refused:
         with db.transaction(write=False) as session:
             ticket = _find(session, number, code)
             if ticket is None:
                 return _wrong(request, number)
             return _track_page(request, session, ticket, status_code=422, code=code, error=refused.message, r=r)
+    return _handed_over(request, RATED_PATH, RATED_COOKIE, RATED_SECONDS, number, code)
+
+
+@router.get(RATED_PATH)
+def portal_rated(request: Request) -> Response:
+    """The ticket just rated, with the thanks; a reload shows it again (not 「无需评价」)."""
+    with database(request).transaction(write=False) as session:
+        ticket = _handed(request, session, RATED_COOKIE)
+        if ticket is None:
+            return _no_store(_render(request, "portal/message.html", title="评价已提交", tone="muted",
+                                     message="评价结果页已过期。如需查看办理进度，请在「进度查询」中输入工单号和查询码。"))
+        return _no_store(_track_page(request, session, ticket, rated=True))
