@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hotline.kit import clock
 from hotline.tickets import lifecycle
+from hotline.tickets.models import RequestType, TicketRequest
 from hotline.tickets.states import Status
 from hotline.web.routes.unit import countdown
 from tests.builders import make_ticket
@@ -228,7 +229,10 @@ def test_each_action_in_the_inbox_is_confirmed_with_a_notice(site, session, peop
     assert f'<p class="notice" role="status">工单 {first.number} 已签收</p>' in done(f"/unit/{first.number}/accept")
     assert f"工单 {first.number} 已记录联系来电人" in done(f"/unit/{first.number}/contact", note="已电话联系")
     assert f"工单 {first.number} 已申请延期，等待热线中心审批" in done(
-        f"/unit/{first.number}/extension", amount="3", reason="需协调多个部门")
+        f"/unit/{first.number}/extension", amount="３", reason="需协调多个部门")  # full-width, as an IME types it
+    with site.db.transaction(write=False) as s:
+        asked = s.query(TicketRequest).filter_by(ticket_id=first.id, type=RequestType.extension).one()
+        assert asked.amount == 3
     page = done(f"/unit/{first.number}/reply", text="已更换闸阀，恢复供水")
     assert f"工单 {first.number} 已反馈，等待热线中心审核" in page
     assert f'href="/tickets/{first.number}"' not in page  # it left the inbox, and the notice says where it went

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -220,7 +221,7 @@ def _apply(ctx: PageContext, ticket: Ticket, action: str, unit_id: int | None,
     if action == "resume":
         return lifecycle.resume(ctx.session, ticket, actor=actor, note=fields.get("note") or None)
     if action == "extension":
-        raw = str(fields.get("amount", "")).strip()
+        raw = unicodedata.normalize("NFKC", str(fields.get("amount", ""))).strip()  # "３" typed full-width
         if not raw.isascii() or not raw.isdigit():
             raise Invalid("延期时长请填写 1–60 之间的整数（工作日）", details={"field": "amount"})
         return lifecycle.request_extension(ctx.session, ticket, actor=actor, amount=int(raw), unit="working_days",
