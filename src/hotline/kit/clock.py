@@ -57,3 +57,18 @@ def frozen(at: datetime) -> Iterator[None]:
         yield
     finally:
         globals()["_frozen"] = previous
+
+
+def deadline_text(at: datetime, *, words: bool = False, gap: str = "") -> str:
+    """A deadline as people read it, in local time: '12-02 17:00', or with ``words`` '12月2日17:00'
+    (``gap`` between the day and the time). A deadline at exactly midnight is the end of the day
+    before ('12-02 24:00', not '12-03 00:00'); the year is shown when it is not this year's
+    ('2027-01-28 17:00', '2027年1月28日17:00')."""
+    t = local(at)
+    hour = f"{t:%H:%M}"
+    if (t.hour, t.minute, t.second, t.microsecond) == (0, 0, 0, 0):
+        t, hour = t - timedelta(days=1), "24:00"
+    other_year = t.year != local().year
+    if words:
+        return f"{f'{t.year}年' if other_year else ''}{t.month}月{t.day}日{gap}{hour}"
+    return f"{t:%Y-%m-%d} {hour}" if other_year else f"{t:%m-%d} {hour}"

@@ -59,8 +59,7 @@ def local_when(at: datetime | None) -> str:
     """'11月30日17:00' in local time (the way a caller reads a deadline)."""
     if at is None:
         return "规定时限"
-    t = clock.local(at)
-    return f"{t.month}月{t.day}日{t:%H:%M}"
+    return clock.deadline_text(at, words=True)
 
 
 def shorten(text: str | None, limit: int = REPLY_CHARS) -> str:

@@ -35,6 +35,10 @@ def _local(moment: datetime) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
+def _deadline(moment: datetime) -> str:
+    return clock.deadline_text(moment, words=True, gap=" ")
+
+
 def _require_unit(ticket: Ticket, action: str) -> int:
     if ticket.status not in OPEN or ticket.lead_unit_id is None:
         raise TransitionNotAllowed(
@@ -64,7 +68,7 @@ def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | No
         session, key=f"ticket:{ticket.id}:urge:event{event.id}", people=recipients.unit_staff(session, unit_id),
         template_code="unit.urge", ticket_id=ticket.id, urgent=True,
         context={"ticket_number": ticket.number, "title": ticket.title, "stage": "办理", "note": text or "",
-                 "deadline": _local(ticket.reply_due_at or now), "unit_name": snap.units[unit_id][1]})
+                 "deadline": _deadline(ticket.reply_due_at or now), "unit_name": snap.units[unit_id][1]})
     return event
 
 
@@ -99,7 +103,7 @@ def issue_order(session: Session, ticket: Ticket, *, actor: User | None, unit_id
             session, key=f"order:{order.id}:issued", people=recipients.unit_staff(session, unit_id),
             template_code="unit.supervision", ticket_id=ticket.id, urgent=level != OrderLevel.general,
             context={"ticket_number": ticket.number, "title": ticket.title, "level": ORDER_LEVEL_LABELS[level],
-                     "deadline": _local(due), "note": note})
+                     "deadline": _deadline(due), "note": note})
     return order
 
 
@@ -124,7 +128,7 @@ def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: st
             if LEVEL_RANK[open_order.level] >= LEVEL_RANK[wanted]:
                 raise Conflict(
                     f"工单 {ticket.number} 已有未答复的{ORDER_LEVEL_LABELS[open_order.level]}督办单"
-                    f"（{_local(open_order.issued_at)} 下达，答复时限 {_local(open_order.due_at)}）：请等待答复，"
+                    f"（{_local(open_order.issued_at)} 下达，答复时限 {_deadline(open_order.due_at)}）：请等待答复，"
                     "或提高督办级别再下达", code="order_open", details={"order_id": open_order.id})
     due = due_at or order_due(snap, clock.now(), working_days)
     return issue_order(session, ticket, actor=actor, unit_id=unit_id, level=level, note=text or "", snap=snap,
@@ -223,13 +227,13 @@ def _order_overdue(session: Session, order: SupervisionOrder, now: datetime) -> 
     ticket = session.get(Ticket, order.ticket_id)
     snap = reference.snapshot(session)
     record_event(session, ticket, "supervision_overdue", None, unit_id=order.unit_id,
-                 reason=f"{ORDER_LEVEL_LABELS[order.level]}督办单已超过答复时限（{_local(order.due_at)}），单位尚未答复",
+                 reason=f"{ORDER_LEVEL_LABELS[order.level]}督办单已超过答复时限（{_deadline(order.due_at)}），单位尚未答复",
                  details={"order_id": order.id})
     recipients.tell_staff(
         session, key=f"order:{order.id}:overdue", people=recipients.with_role(session, Role.supervisor),
         template_code="supervisor.order_overdue", ticket_id=ticket.id, sms=False,
         context={"ticket_number": ticket.number, "level": ORDER_LEVEL_LABELS[order.level],
-                 "unit_name": snap.units[order.unit_id][1], "deadline": _local(order.due_at)})
+                 "unit_name": snap.units[order.unit_id][1], "deadline": _deadline(order.due_at)})
 
 
 

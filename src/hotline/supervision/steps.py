@@ -30,8 +30,7 @@ UNIT_TEMPLATES = {"warn": "unit.warning", "overdue": "unit.overdue", "urge": "un
 
 def local_label(moment: datetime) -> str:
     """'10月9日 17:00' in local time, as people read deadlines."""
-    local = clock.local(moment)
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return clock.deadline_text(moment, words=True, gap=" ")
 
 
 def _reason(step: Step, now: datetime) -> str:

@@ -59,11 +59,21 @@ def when(value: datetime | str | None, fmt: str = "%m-%d %H:%M") -> str:
     return clock.local(value).strftime(fmt)
 
 
+def due(value: datetime | str | None) -> str:
+    """A deadline: '12-02 24:00' for the end of 2 December, the year added when not this year's."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return clock.deadline_text(value)
+
+
 def status_label(value: str | Status | None) -> str:
     return STATUS_LABELS.get(Status(value), str(value)) if value else ""
 
 
 env.filters["when"] = when
+env.filters["due"] = due
 env.filters["status_label"] = status_label
 env.globals["ROLE_LABELS"] = ROLE_LABELS
 
