@@ -86,9 +86,21 @@ def resolve_region(snap: Snapshot, text: str) -> str:
                   details={"field": "region"})
 
 
+def _category_matches(snap: Snapshot, text: str) -> list[str]:
+    """Leaf categories a typed word names: the one so named, else those whose name holds it
+    ('漏水' → 供水管网漏水), else those listing it among their keywords ('欠薪' → 拖欠工资)."""
+    leaves = [(code, name) for _group, items in leaf_categories(snap) for code, name in items]
+    for matches in ([c for c, n in leaves if n == text], [c for c, n in leaves if text in n],
+                    [c for c, _n in leaves if text in (snap.categories[c].keywords or [])]):
+        if matches:
+            return matches
+    return []
+
+
 def category_code_of(snap: Snapshot, text: str) -> str:
-    """The category code in what was typed or picked: a code, 'name（code）' or a unique leaf name.
-    Anything else is returned as typed, for the ticket's own validation to refuse by name."""
+    """The category code in what was typed or picked: a code, 'name（code）', or a word naming one
+    leaf category (its name, part of its name or one of its keywords). Anything else is returned as
+    typed, for the ticket's own validation to refuse by name."""
     text = text.strip()
     if text in snap.categories:
         return text
@@ -96,8 +108,20 @@ def category_code_of(snap: Snapshot, text: str) -> str:
         code = text.rsplit("（", 1)[1][:-1]
         if code in snap.categories:
             return code
-    named = [code for _group, items in leaf_categories(snap) for code, name in items if name == text]
+    named = _category_matches(snap, text) if text else []
     return named[0] if len(named) == 1 else text
+
+
+def resolve_category(snap: Snapshot, text: str) -> str:
+    """As ``category_code_of``, but a word several categories answer to is refused naming them."""
+    code = category_code_of(snap, text)
+    if code == text.strip() and code not in snap.categories:
+        named = _category_matches(snap, code) if code else []
+        if len(named) > 1:
+            names = "、".join(snap.categories[c].name for c in named[:8]) + ("等" if len(named) > 8 else "")
+            raise Invalid(f"「{code}」对应 {len(named)} 个事项分类，请从下拉列表中选择：{names}",
+                          code="unclear_category", details={"field": "category_code"})
+    return code
 
 
 def category_choice(snap: Snapshot, text: str) -> str:

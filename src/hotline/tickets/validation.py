@@ -76,7 +76,7 @@ def check_category(snap: Snapshot, code: str) -> None:
         raise Invalid("请选择事项分类", code="category_required", details={"field": "category_code"})
     cat = snap.categories.get(code)
     if cat is None:
-        raise Invalid(f"未知事项分类 {code}", code="unknown_category", details={"field": "category_code"})
+        raise Invalid(f"未知事项分类「{code}」", code="unknown_category", details={"field": "category_code"})
     if not cat.active:
         raise Invalid(f"事项分类 {code}「{cat.name}」已停用", code="inactive_category", details={"field": "category_code"})
 
@@ -97,6 +97,12 @@ def check_unit(snap: Snapshot, unit_id: int, field: str = "unit_id") -> None:
 def _choices(labels: dict[str, str], codes: tuple[str, ...] | None = None) -> str:
     """'咨询（consultation）、求助（help）…': the words people see, with the code an API or a CLI sends."""
     return "、".join(f"{labels[c]}（{c}）" for c in (codes or tuple(labels)))
+
+
+def check_caller(name: str | None, phone: str | None, *, anonymous: bool) -> None:
+    if not anonymous and not (name or phone):
+        raise Invalid("非匿名诉求须留下来电人姓名或电话；不愿留名请选择匿名", code="caller_required",
+                      details={"field": "caller_phone"})
 
 
 def check_kind(kind: str) -> None:
