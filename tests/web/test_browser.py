@@ -453,6 +453,28 @@ def test_a_refused_intake_keeps_the_merge_chosen_and_the_corrected_call_is_merge
     assert f"已并入 {server['number']}" in agent.inner_text(".notice[role=status]")
     context.close()
 
+def test_an_emergency_call_is_handed_off_from_the_keyboard(server, browser):
+    """Alt+E reaches 转往; Ctrl+Enter in the hand-off note presses 登记并转应急部门, not the plain
+    登记 (which would dispatch a fire to a bureau)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    agent = context.new_page()
+    sign_in(agent, server["url"], "agent1")
+    agent.fill("input[name=caller_phone]", "13935900006")
+    agent.fill("input[name=category_code]", "漏水")
+    agent.fill("input[name=region]", "夏县裴介镇朱吕村（140828102207）")
+    agent.fill("textarea[name=content]", "朱吕村村东仓库起火，火势较大")
+    agent.focus("textarea[name=content]")
+    agent.keyboard.press("Alt+e")
+    assert agent.evaluate("document.activeElement.name") == "handoff_to"
+    agent.select_option("select[name=handoff_to]", "119")
+    agent.fill("input[name=handoff_note]", "已告知拨打119并通报消防")
+    agent.focus("input[name=handoff_note]")
+    act(agent, keys="Control+Enter")
+    assert "已转 119（消防）" in agent.inner_text(".notice[role=status]")
+    context.close()
+
+
 # ── 数据分析: the dashboard, the assessment ranking and the wall display, over demo history ──
 
 

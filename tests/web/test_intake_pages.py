@@ -181,3 +181,105 @@ def test_a_refused_form_keeps_the_merge_target_chosen_and_the_panels_beside_it(k
     assert re.search(r'value="" form="intake-form" checked>', r.text) and earlier.number in r.text
     with site.db.transaction(write=False) as s:
         assert s.scalar(select(Ticket).where(Ticket.id != earlier.id)) is None  # nothing registered
+
+
+def _number(page: str) -> str:
+    return re.search(r'href="/tickets/([0-9-]+)"><b>', page).group(1)
+
+
+def _nothing_registered(site) -> None:
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(Ticket)) is None
+
+
+def test_an_emergency_call_is_registered_and_handed_off_to_the_service_at_once(site):
+    agent, csrf = site.signed_in("agent")
+    form = agent.get("/agent/intake").text
+    assert '<option value="119" >119 消防</option>' in form and "登记并转应急部门" in form
+    assert re.search(r'<select name="handoff_to" id="f-handoff_to" data-key="e">', form)  # Alt+E
+    note = "来电人称仓库起火，已告知拨打119，并电话通报县消防救援大队"
+    r = agent.post("/agent/intake", data=_form(csrf, action="hand_off", handoff_to="119", handoff_note=note))
+    assert r.status_code == 200, r.text
+    assert "已转 <b>119（消防）</b>" in r.text and "派至" not in r.text
+    ticket = _ticket(site, _number(r.text))
+    assert ticket.status == Status.handed_off and ticket.handoff_to == "119" and ticket.lead_unit_id is None
+    page = agent.get(f"/tickets/{ticket.number}").text
+    assert note in page and "转应急部门" in page  # the timeline keeps the note
+
+
+def test_a_hand_off_without_the_service_or_one_chosen_but_not_pressed_is_refused(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, action="hand_off", handoff_to=""))
+    assert r.status_code == 422 and "请选择转往的应急部门（110、119、120 或 122）" in r.text
+    # 转往 chosen, then the plain 登记 pressed: not registered (and dispatched) as an ordinary call.
+    r = agent.post("/agent/intake", data=_form(csrf, handoff_to="110", handoff_note="打架斗殴"))
+    assert r.status_code == 422 and "已选择转 110，请按「登记并转应急部门」" in r.text
+    assert '<option value="110" selected>' in r.text and 'value="打架斗殴"' in r.text
+    _nothing_registered(site)
+
+
+def test_a_call_outside_the_hotline_is_registered_as_refused_with_the_reason(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, action="refuse", refusal_reason="  "))
+    assert r.status_code == 422 and "不予受理理由不能为空" in r.text
+    _nothing_registered(site)
+    reason = "该事项已进入诉讼程序，依法不属热线受理范围，已告知来电人"
+    r = agent.post("/agent/intake", data=_form(csrf, action="refuse", refusal_reason=reason))
+    assert r.status_code == 200 and "已登记为<b>不予受理</b>" in r.text, r.text
+    ticket = _ticket(site, _number(r.text))
+    assert ticket.status == Status.refused and ticket.refusal_reason == reason and ticket.lead_unit_id is None
+
+
+def test_an_empty_form_names_every_missing_field_at_once(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, caller_phone="", caller_name="", category_code="", region="",
+                                               content="", direct=""))
+    assert r.status_code == 422
+    for problem in ("非匿名诉求须留下来电人姓名或电话", "请选择事项分类", "请选择诉求发生地（乡镇或村）", "诉求内容不能为空"):
+        assert problem in r.text, problem
+    assert "有 4 处需要修改" in r.text
+    assert 'name="category_code" value="" id="f-category_code" aria-invalid="true"' in r.text
+    assert 'href="#intake-content"' in r.text
+    # A bad phone and an unknown place are named together, too.
+    r = agent.post("/agent/intake", data=_form(csrf, caller_phone="1393590", region="火星"))
+    assert r.status_code == 422 and "有 2 处需要修改" in r.text and "找不到地点「火星」" in r.text
+    _nothing_registered(site)
+
+
+def test_a_confidential_callers_name_and_phone_are_hidden_from_the_handling_unit(site):
+    agent, csrf = site.signed_in("agent")
+    assert "保密（对承办单位隐藏姓名和电话）" in agent.get("/agent/intake").text
+    r = agent.post("/agent/intake", data=_form(csrf, confidential="1", caller_name="李保密",
+                                               caller_phone="13803590077"))
+    assert r.status_code == 200 and "已按派单目录派至 <b>夏县水利局</b>" in r.text, r.text
+    hidden = _number(r.text)
+    assert _ticket(site, hidden).caller_confidential
+    r = agent.post("/agent/intake", data=_form(csrf, caller_name="王公开", caller_phone="13803590088"))
+    shown = _number(r.text)
+    assert "李保密" in agent.get(f"/tickets/{hidden}").text  # hotline staff still see the caller
+    handler, _ = site.signed_in("handler_a")
+    page = handler.get(f"/tickets/{hidden}")
+    assert page.status_code == 200 and hidden in page.text
+    assert "李保密" not in page.text and "0077" not in page.text
+    assert "王公开" in handler.get(f"/tickets/{shown}").text  # an ordinary caller is shown to the unit
+    for listing in ("/unit", "/tickets"):
+        text = handler.get(listing).text
+        assert hidden in text and "李保密" not in text and "0077" not in text, listing
+
+
+@pytest.mark.parametrize(("typed", "code"), [("漏水", "0103"), ("欠薪", "0801"), ("停电", "0201")])
+def test_a_word_naming_one_category_as_the_placeholder_suggests_is_taken(site, typed, code):
+    agent, csrf = site.signed_in("agent")
+    assert 'placeholder="如：漏水、停电、欠薪"' in agent.get("/agent/intake").text
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", category_code=typed))
+    assert r.status_code == 200 and "工单已登记" in r.text, r.text
+    assert _ticket(site, _number(r.text)).category_code == code
+
+
+def test_a_category_word_several_share_or_none_has_is_refused_by_name(site):
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, category_code="电"))
+    assert r.status_code == 422 and "「电」对应" in r.text and "停电" in r.text and "电压不稳" in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, category_code="飞碟"))
+    assert r.status_code == 422 and "未知事项分类「飞碟」" in r.text
+    _nothing_registered(site)

@@ -153,9 +153,7 @@ def register(
         raise Invalid(f"未知渠道 {channel}", code="unknown_channel", details={"field": "channel"}) from None
     phone = validation.normalize_phone(caller_phone)
     name = validation.require_text(caller_name, "caller_name", "来电人姓名", max_chars=60, required=False)
-    if not caller_anonymous and not (name or phone):
-        raise Invalid("非匿名诉求须留下来电人姓名或电话；不愿留名请选择匿名", code="caller_required",
-                      details={"field": "caller_phone"})
+    validation.check_caller(name, phone, anonymous=caller_anonymous)
     received = received_at or clock.now()
     if received.tzinfo is None:
         raise Invalid("受理时间须带时区", code="invalid_datetime", details={"field": "received_at"})

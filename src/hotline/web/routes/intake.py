@@ -1,5 +1,6 @@
 """The agent's intake page: the caller's earlier tickets, region search, register (and dispatch
-in the same transaction when the dispatch catalogue names a lead unit)."""
+in the same transaction when the dispatch catalogue names a lead unit, or answer it, hand it off to
+110/119/120/122 or refuse it 不予受理 at once, each through its lifecycle transition)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,17 @@ from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "address", "urgency", "content",
-          "merge_into", "answer")
+          "merge_into", "answer", "handoff_to", "handoff_note", "refusal_reason")
+# What the form's submit buttons ask for besides registering (``action``); anything else registers.
+ACTIONS = ("answer", "hand_off", "refuse")
+
+
+class _Refused(Exception):
+    """The form is refused: each problem by its field (``""`` for the form as a whole)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(errors)
+        self.errors = errors
 
 
 def _allowed(ctx: PageContext) -> None:
@@ -54,7 +65,7 @@ def _region_code(snap: reference.Snapshot, typed: str) -> str:
 
 
 def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
-               values: dict[str, Any] | None = None, error: str | None = None,
+               values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                done: dict[str, Any] | None = None, nearby: dict[str, Any] | None = None,
                kb: dict[str, Any] | None = None) -> Response:
     """The form; ``nearby`` and ``kb`` (when it comes back refused) fill the side panels as they
@@ -63,19 +74,74 @@ def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: i
     values["category_code"] = lookup.category_choice(ctx_snap, values.get("category_code") or "")
     return page(request, "intake/form.html", status_code=status_code, title="来电受理",
                 v={f: values.get(f, "") for f in FIELDS} | {"anonymous": values.get("anonymous"),
+                                                            "confidential": values.get("confidential"),
                                                             "direct": values.get("direct", "on")},
-                error=error, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS, nearby=nearby, kb=kb,
+                errors=errors or {}, services=validation.EMERGENCY_SERVICES, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS, nearby=nearby, kb=kb,
                 categories=lookup.leaf_categories(ctx_snap), regions=lookup.search_regions(ctx_snap))
 
 
-def _refused_page(request: Request, ctx: PageContext, values: dict[str, Any], error: str) -> Response:
+def _refused_page(request: Request, ctx: PageContext, values: dict[str, Any], errors: dict[str, str]) -> Response:
     """The form again with the reason, everything typed kept: also the 并单 choice and the panels
     beside it, so fixing a phone number and pressing Ctrl+Enter still merges as chosen."""
     snap = reference.snapshot(ctx.session)
     nearby = _nearby(ctx, snap, region=values["region"], category_code=values["category_code"],
                      content=values["content"], merge_into=values["merge_into"])
     kb = knowledge.suggested(ctx.session, snap, category_code=values["category_code"], content=values["content"])
-    return _form_page(request, snap, status_code=422, values=values, error=error, nearby=nearby, kb=kb)
+    return _form_page(request, snap, status_code=422, values=values, errors=errors, nearby=nearby, kb=kb)
+
+
+def _checked(snap: reference.Snapshot, values: dict[str, Any], action: str) -> dict[str, Any]:
+    """Every field checked before a number is taken, as the portal does: the registration's
+    arguments, or ``_Refused`` naming every missing or invalid field at once."""
+    errors: dict[str, str] = {}
+
+    def check(field: str, run: Any) -> Any:
+        try:
+            return run()
+        except Invalid as refused:
+            errors.setdefault(field, refused.message)
+            return None
+
+    phone = check("caller_phone", lambda: validation.normalize_phone(values["caller_phone"]))
+    name = check("caller_name", lambda: validation.require_text(values["caller_name"], "caller_name", "来电人姓名",
+                                                                 max_chars=60, required=False))
+    if not errors:
+        check("caller_phone", lambda: validation.check_caller(name, phone, anonymous=values["anonymous"]))
+    check("kind", lambda: validation.check_kind(values["kind"]))
+    check("urgency", lambda: validation.check_urgency(values["urgency"]))
+
+    def category() -> str:
+        code = lookup.resolve_category(snap, values["category_code"])
+        validation.check_category(snap, code)
+        return code
+
+    category_code = check("category_code", category)
+    region_code = check("region", lambda: _region_code(snap, values["region"]))
+    address = check("address", lambda: validation.require_text(values["address"], "address", "详细地址",
+                                                                max_chars=200, required=False))
+    content = check("content", lambda: validation.require_text(values["content"], "content", "诉求内容",
+                                                                max_chars=validation.MAX_CONTENT_CHARS))
+    if action == "answer":
+        check("answer", lambda: validation.require_text(values["answer"], "answer", "直接答复内容",
+                                                        max_chars=validation.MAX_CONTENT_CHARS))
+    if action == "hand_off":
+        if values["handoff_to"] not in validation.EMERGENCY_SERVICES:
+            errors["handoff_to"] = "请选择转往的应急部门（110、119、120 或 122）"
+        check("handoff_note", lambda: validation.require_text(values["handoff_note"], "handoff_note", "转办说明",
+                                                              max_chars=lifecycle.MAX_REASON_CHARS, required=False))
+    elif values["handoff_to"]:  # chosen, but another button pressed: not registered as an ordinary call
+        errors["handoff_to"] = f"已选择转 {values['handoff_to']}，请按「登记并转应急部门」；不转办请将“转往”改回“请选择”"
+    if action == "refuse":
+        check("refusal_reason", lambda: validation.require_text(values["refusal_reason"], "refusal_reason",
+                                                                "不予受理理由", max_chars=lifecycle.MAX_REASON_CHARS))
+    elif values["refusal_reason"].strip():
+        errors["refusal_reason"] = "已填写不予受理理由，请按「登记为不予受理」；要受理请清空该理由"
+    if errors:
+        raise _Refused({f: errors[f] for f in FIELDS if f in errors})
+    return {"kind": values["kind"], "category_code": category_code, "urgency": values["urgency"],
+            "region_code": region_code, "content": content, "caller_name": name, "caller_phone": phone,
+            "caller_anonymous": values["anonymous"], "caller_confidential": values["confidential"],
+            "address": address}
 
 
 @router.get("/agent/intake")
@@ -94,27 +160,31 @@ async def intake_register(request: Request) -> Response:
     token = str(form.get("csrf") or "")
     values = {k: str(form.get(k) or "") for k in FIELDS}
     values["anonymous"] = bool(form.get("anonymous"))
+    values["confidential"] = bool(form.get("confidential"))
     values["direct"] = "on" if form.get("direct") else ""
-    answering = form.get("action") == "answer"  # 直接答复并办结 (e.g. from the knowledge base)
+    # 直接答复并办结 (e.g. from the knowledge base), 转应急部门 or 不予受理; else register (and dispatch).
+    action = str(form.get("action") or "")
+    action = action if action in ACTIONS else ""
     try:
         with page_work(request, write=True, posted_csrf=token) as ctx:
             _allowed(ctx)
-            if answering:  # refused before a number is taken
-                validation.require_text(values["answer"], "answer", "直接答复内容",
-                                        max_chars=validation.MAX_CONTENT_CHARS)
             snap = reference.snapshot(ctx.session)
-            ticket = lifecycle.register(
-                ctx.session, actor=ctx.user, channel="phone", kind=values["kind"],
-                category_code=lookup.category_code_of(snap, values["category_code"]), urgency=values["urgency"],
-                region_code=_region_code(snap, values["region"]), content=values["content"],
-                caller_name=values["caller_name"] or None, caller_phone=values["caller_phone"] or None,
-                caller_anonymous=values["anonymous"], address=values["address"] or None)
+            ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone",
+                                        **_checked(snap, values, action))
             record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
-                                    "note": None, "merged_into": None, "answered": False}
-            if answering:
+                                    "note": None, "merged_into": None, "answered": False,
+                                    "handed_off": None, "refused": False}
+            if action == "answer":
                 lifecycle.answer_directly(ctx.session, ticket, actor=ctx.user, answer=values["answer"])
                 done["answered"] = True
+            elif action == "hand_off":
+                lifecycle.hand_off(ctx.session, ticket, actor=ctx.user, to=values["handoff_to"],
+                                   note=values["handoff_note"] or None)
+                done["handed_off"] = f"{values['handoff_to']}（{validation.EMERGENCY_SERVICES[values['handoff_to']]}）"
+            elif action == "refuse":
+                lifecycle.refuse(ctx.session, ticket, actor=ctx.user, reason=values["refusal_reason"])
+                done["refused"] = True
             elif values["merge_into"]:
                 master = queries.get_ticket(ctx.session, ctx.scope, values["merge_into"])
                 lifecycle.merge(ctx.session, ticket, actor=ctx.user, master=master,
@@ -137,9 +207,13 @@ async def intake_register(request: Request) -> Response:
     except PermissionDenied as refused:
         with page_work(request, write=False, posted_csrf=token):  # a live user for the page
             return page(request, "error.html", status_code=403, title="无权访问", message=refused.message)
-    except DomainError as refused:
+    except _Refused as refused:
         with page_work(request, write=False, posted_csrf=token) as ctx:
-            return _refused_page(request, ctx, values, refused.message)
+            return _refused_page(request, ctx, values, refused.errors)
+    except DomainError as refused:  # what the checks above do not cover (a merge target gone, ...)
+        field = str((refused.details or {}).get("field") or "")
+        with page_work(request, write=False, posted_csrf=token) as ctx:
+            return _refused_page(request, ctx, values, {field if field in FIELDS else "": refused.message})
     with page_work(request, write=False, posted_csrf=token) as ctx:
         return _form_page(request, reference.snapshot(ctx.session), done=done,
                           values={"kind": "help", "urgency": "normal"})

@@ -17,7 +17,11 @@ document.addEventListener("keydown", function (event) {
   var form = field && (field.form || (field.closest && field.closest("form")));
   if (!form || !form.hasAttribute("data-ctrl-enter-submit")) return;
   event.preventDefault();
-  if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  // Inside a part marked data-ctrl-enter-with (转应急部门, 不予受理) it clicks that part's button, so
+  // htmx (which learns the pressed button from its click) sends the button's action along.
+  var part = field.closest && field.closest("[data-ctrl-enter-with]");
+  var button = part && form.querySelector(part.getAttribute("data-ctrl-enter-with"));
+  if (button) button.click(); else if (form.requestSubmit) form.requestSubmit(); else form.submit();
 });
 
 // Charts: an element with data-chart holds an ECharts option built by the server. ECharts (shipped
