@@ -80,3 +80,39 @@ def test_an_anonymous_caller_reads_as_such_in_the_queue(site, session, people):
     page = client.get("/callbacks").text
     row = page.split(f'">{ticket.number}</a>')[1].split("</tr>")[0]
     assert "<td>匿名</td>" in row
+
+
+def _timeline_line(html: str, label: str) -> str:
+    """The timeline's ``<li>`` whose action is ``label`` (the last such)."""
+    timeline = html[html.index("<h2>办理过程</h2>"):]
+    start = timeline.rindex(f"<b>{label}</b>")
+    return re.sub(r"\s+", " ", timeline[start:timeline.index("</li>", start)])
+
+
+def _box(html: str) -> str:
+    start = html.index("<h2>回访结果")
+    return re.sub(r"\s+", " ", html[start:html.index("</section>", start)])
+
+
+def test_the_verdict_stays_on_the_ticket_page_once_closed_or_reopened(site, session, people):
+    closed = make_ticket(session, people, Status.callback_pending)
+    reopened = make_ticket(session, people, Status.callback_pending)
+    session.commit()
+    agent, csrf = site.signed_in("agent")
+    agent.post(f"/callbacks/{closed.number}", data={"csrf": csrf, "reached": "yes", "resolved": "yes",
+                                                     "satisfaction": "satisfied", "comment": "修好了"})
+    agent.post(f"/callbacks/{reopened.number}", data={"csrf": csrf, "reached": "no", "comment": "无人接听"})
+    agent.post(f"/callbacks/{reopened.number}", data={"csrf": csrf, "reached": "yes", "resolved": "no",
+                                                       "satisfaction": "dissatisfied", "comment": "还是没水"})
+    assert status_of(site, closed.id) == Status.closed and status_of(site, reopened.id) == Status.dispatched
+
+    page = agent.get(f"/tickets/{closed.number}").text
+    line = _timeline_line(page, "回访")
+    assert "联系上，已解决，满意" in line and "修好了" in line
+    assert "联系上，已解决，满意" in _box(page) and "已办结" in _box(page)
+
+    page = agent.get(f"/tickets/{reopened.number}").text
+    assert "未联系上（第 1 次）" in _timeline_line(page, "回访未联系上")
+    assert "联系上，未解决，不满意" in _timeline_line(page, "回访")
+    box = _box(page)
+    assert "联系上，未解决，不满意" in box and "还是没水" in box and "已重办" in box

@@ -27,6 +27,7 @@ from hotline.tickets.models import Ticket
 from hotline.tickets.policy import ACTION_ROLES
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
+from hotline.tickets.validation import SATISFACTION_LABELS
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
 from hotline.web.session import COOKIE, PageContext, database, page_work
@@ -208,6 +209,37 @@ def _assigned(snap: reference.Snapshot, e: dict[str, Any]) -> str:
     return text
 
 
+def verdict_text(action: str, details: dict[str, Any]) -> str:
+    """The callback's verdict in words, for its timeline line and the 回访结果 box:
+    「联系上，已解决，满意」 or 「未联系上（第 2 次）」; empty for any other event."""
+    if action == "record_callback":
+        resolved = details.get("resolved")
+        parts = ["联系上"] + ([] if resolved is None else ["已解决" if resolved else "未解决"])
+        label = SATISFACTION_LABELS.get(details.get("satisfaction") or "")
+        return "，".join(parts + ([f"{label}"] if label else []))
+    if action == "callback_attempt":
+        attempt = details.get("attempt")
+        return f"未联系上（第 {attempt} 次）" if attempt else "未联系上"
+    return ""
+
+
+def _callback_summary(ticket: Ticket, events: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The 回访结果 box, kept once the ticket has moved on: the last recorded callback (from the
+    timeline, since a reopen clears the ticket's own verdict) and what followed it (办结, 重办), or a
+    close as not reached after the attempts."""
+    last = next((i for i in range(len(events) - 1, -1, -1) if events[i]["action"] == "record_callback"), None)
+    if last is None:
+        if ticket.close_reason == "not_reached":
+            attempts = sum(1 for e in events if e["action"] == "callback_attempt")
+            return {"verdict": f"未联系上（回访 {attempts} 次），以联系不上办结", "comment": None, "at": None,
+                    "actor": None, "then": None}
+        return None
+    e = events[last]
+    then = next((e2["action"] for e2 in events[last + 1:] if e2["action"] in ("close", "reopen")), None)
+    return {"verdict": verdict_text(e["action"], e["details"]), "comment": e["reason"], "at": e["at"],
+            "actor": e["actor"], "then": {"close": "已办结", "reopen": "已重办"}.get(then or "")}
+
+
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
                    notice: str | None = None, typed_answer: dict | None = None,
                    typed_reason: dict | None = None) -> Response:
@@ -216,6 +248,7 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
     for e in events:
         e["assigned"] = _assigned(snap, e)
+        e["verdict"] = verdict_text(e["action"], e["details"])
     return page(request, "pages/ticket.html", status_code=status_code, t=detail, events=events,
                 orders=_orders(ctx, ticket, snap, now), target_actions=TARGET_ACTIONS, typed_answer=typed_answer or {},
                 stage_labels=STAGE_LABELS, state_labels=STATE_LABELS, action_labels=ACTION_LABELS,
@@ -223,6 +256,7 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 title=f"工单 {detail['number']}", error=error, notice=notice,
                 may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS,
                 fieldwork=fieldwork.ticket_panel(ctx, ticket), decision=_decision(ctx, ticket),
+                callback_summary=_callback_summary(ticket, events),
                 typed_reason=typed_reason or {})
 
 
