@@ -135,3 +135,52 @@ def test_a_merged_ticket_links_to_its_master(site, session, people):
     assert f'并入主工单 <a href="/tickets/{master.number}">{master.number}</a>' in page
     page = client.get(f"/tickets/{master.number}").text
     assert f'重复工单 <a href="/tickets/{duplicate.number}">' in page[page.index("<h2>办理过程</h2>"):]
+
+
+def _merge_card(html: str) -> str:
+    start = html.index('<section class="card" id="merge">')
+    return html[start:html.index("</section>", start)]
+
+
+def test_a_ticket_registered_twice_is_merged_from_its_page(site, session, people):
+    master = make_ticket(session, people, Status.accepted)
+    duplicate = make_ticket(session, people, Status.dispatched)  # the same leak, registered again
+    other = make_ticket(session, people, Status.registered)
+    session.commit()
+    dispatcher, csrf = site.signed_in("dispatcher")
+    card = _merge_card(dispatcher.get(f"/tickets/{duplicate.number}").text)
+    # The duplicate detector offers the open tickets on the same problem, never the ticket itself.
+    assert f'name="master" value="{master.number}"' in card and f'value="{duplicate.number}"' not in card
+    assert ">并单</button>" in card
+
+    r = dispatcher.post(f"/tickets/{duplicate.number}/merge", data={"csrf": csrf, "master": master.number})
+    assert r.status_code == 422 and f"请勾选确认与 {master.number} 为同一问题" in r.text
+    r = dispatcher.post(f"/tickets/{duplicate.number}/merge",
+                        data={"csrf": csrf, "master_number": "20200101-999999", "confirm": "1"})
+    assert r.status_code == 422 and "主工单 20200101-999999 不存在" in r.text
+    assert _status(site, duplicate.number) == Status.dispatched
+    r = dispatcher.post(f"/tickets/{duplicate.number}/merge",
+                        data={"csrf": csrf, "master": master.number, "confirm": "1"})
+    assert r.status_code == 303 and _status(site, duplicate.number) == Status.merged
+    page = dispatcher.get(r.headers["location"]).text
+    assert "工单已并入主工单" in page and f'并入主工单 <a href="/tickets/{master.number}">' in page
+    assert 'id="merge"' not in page  # merged: nothing more to merge
+    assert duplicate.number in dispatcher.get(f"/tickets/{master.number}").text
+    handler, _ = site.signed_in("handler_a")  # the unit's task of the duplicate is withdrawn
+    assert duplicate.number not in handler.get("/unit").text
+
+    # An agent may type the master's number; a handler and a supervisor are offered nothing.
+    agent, csrf = site.signed_in("agent")
+    r = agent.post(f"/tickets/{other.number}/merge",
+                   data={"csrf": csrf, "master": "", "master_number": master.number, "confirm": "1"})
+    assert r.status_code == 303 and _status(site, other.number) == Status.merged
+    fresh = make_ticket(session, people, Status.accepted)
+    session.commit()
+    for persona in ("handler_a", "supervisor"):
+        client, token = site.signed_in(persona)
+        assert 'id="merge"' not in client.get(f"/tickets/{fresh.number}").text
+        r = client.post(f"/tickets/{fresh.number}/merge", data={"csrf": token, "master": master.number, "confirm": "1"})
+        assert r.status_code == 403 and _status(site, fresh.number) == Status.accepted
+    replied = make_ticket(session, people, Status.replied)  # past the statuses merge starts from
+    session.commit()
+    assert 'id="merge"' not in agent.get(f"/tickets/{replied.number}").text

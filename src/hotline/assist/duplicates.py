@@ -267,9 +267,11 @@ def candidates(session: Session, scope: Scope, *, region_code: str, now: datetim
 
 def find(session: Session, scope: Scope, *, region_code: str, category_code: str | None, text: str,
          now: datetime, limit: int = 5, window_days: int = WINDOW_DAYS,
-         threshold: float = THRESHOLD) -> list[Match]:
-    """The open tickets offered for merging with a new request, best first (at most ``limit``)."""
-    pool = candidates(session, scope, region_code=region_code, now=now, window_days=window_days)
+         threshold: float = THRESHOLD, exclude_id: int | None = None) -> list[Match]:
+    """The open tickets offered for merging with a new request, best first (at most ``limit``);
+    ``exclude_id``: a stored ticket looking for its own master, left out of its candidates."""
+    pool = [c for c in candidates(session, scope, region_code=region_code, now=now, window_days=window_days)
+            if c.id != exclude_id]
     ranked = rank(pool, region_code=region_code, category_code=category_code, text=text[:2000], now=now,
                   window_days=window_days)
     found = offered(ranked, threshold)[:limit]

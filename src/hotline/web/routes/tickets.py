@@ -15,18 +15,19 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from hotline.accounts.models import Role, User
 from hotline.accounts.signin import current
 from hotline.analytics import exclusions
+from hotline.assist import duplicates
 from hotline.directory import reference
 from hotline.importing import tickets as importing
 from hotline.importing.tickets import ImportResult
 from hotline.kit import clock
-from hotline.kit.errors import DomainError, NotFound
+from hotline.kit.errors import DomainError, Invalid, NotFound
 from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
 from hotline.tickets import export, lifecycle, queries, views
 from hotline.tickets.models import Ticket
-from hotline.tickets.policy import ACTION_ROLES
+from hotline.tickets.policy import ACTION_ROLES, authorize
 from hotline.tickets.sla import STAGE_LABELS
-from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, Status
+from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status
 from hotline.tickets.validation import SATISFACTION_LABELS
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
@@ -209,6 +210,17 @@ def _assigned(snap: reference.Snapshot, e: dict[str, Any]) -> str:
     return text
 
 
+def _merge_panel(ctx, ticket, snap: reference.Snapshot, now) -> dict | None:
+    """并单 after intake: offered where the lifecycle allows it (its statuses and roles), with the
+    open tickets the duplicate detector finds for this one as masters to pick."""
+    if ticket.status not in TRANSITIONS["merge"][0] or ctx.user.role not in ACTION_ROLES["merge"]:
+        return None
+    hits = duplicates.find(ctx.session, ctx.scope, region_code=ticket.region_code,
+                           category_code=ticket.category_code, text=ticket.content, now=now, exclude_id=ticket.id)
+    return {"items": [views.ticket_summary(snap, ctx.scope, hit.ticket, now) | {"reasons": hit.reasons}
+                      for hit in hits]}
+
+
 def verdict_text(action: str, details: dict[str, Any]) -> str:
     """The callback's verdict in words, for its timeline line and the 回访结果 box:
     「联系上，已解决，满意」 or 「未联系上（第 2 次）」; empty for any other event."""
@@ -242,7 +254,7 @@ def _callback_summary(ticket: Ticket, events: list[dict[str, Any]]) -> dict[str,
 
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
                    notice: str | None = None, typed_answer: dict | None = None,
-                   typed_reason: dict | None = None) -> Response:
+                   typed_reason: dict | None = None, typed_merge: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
@@ -257,6 +269,7 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 may_assess=ctx.user.role in (Role.supervisor, Role.admin), exclusion_reasons=exclusions.REASONS,
                 fieldwork=fieldwork.ticket_panel(ctx, ticket), decision=_decision(ctx, ticket),
                 callback_summary=_callback_summary(ticket, events),
+                merge=_merge_panel(ctx, ticket, snap, now), typed_merge=typed_merge or {},
                 typed_reason=typed_reason or {})
 
 
@@ -264,14 +277,16 @@ DECIDED = {"close": "工单已办结。", "reopen": "工单已重办，已退回
 
 
 @router.get("/tickets/{key}")
-def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "", decided: str = "") -> Response:
+def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "", decided: str = "",
+                merged: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
             ticket = _ticket_or_404(ctx, key)
         except NotFound as missing:
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
         notice = ("考核认定已保存，统计将在几分钟内更新。" if assessed else
-                  "督办答复已提交，督办员可在本页查看。" if answered else DECIDED.get(decided))
+                  "督办答复已提交，督办员可在本页查看。" if answered else
+                  "工单已并入主工单，随主工单办理。" if merged else DECIDED.get(decided))
         return _render_ticket(request, ctx, ticket, notice=notice)
 
 
@@ -324,6 +339,31 @@ def close_ticket(request: Request, key: str, csrf: str = Form(""), reason: str =
 @router.post("/tickets/{key}/reopen")
 def reopen_ticket(request: Request, key: str, csrf: str = Form(""), reason: str = Form("")) -> Response:
     return _decide(request, key, csrf, "reopen", reason)
+
+
+@router.post("/tickets/{key}/merge")
+def merge_ticket(request: Request, key: str, csrf: str = Form(""), master: str = Form(""),
+                 master_number: str = Form(""), note: str = Form(""), confirm: str = Form("")) -> Response:
+    """并单 from the ticket page: a ticket registered twice is merged into its master (picked among
+    the offered duplicates or typed by number) once confirmed, through the lifecycle intake uses."""
+    number = (master or master_number).strip()
+
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        authorize(ctx.user, "merge", ticket)
+        if not number:
+            raise Invalid("请选择或填写主工单号", code="invalid_master", details={"field": "master"})
+        try:
+            target = _ticket_or_404(ctx, number)
+        except NotFound:
+            raise Invalid(f"主工单 {number} 不存在或不在您的权限范围内", code="invalid_master",
+                          details={"field": "master"}) from None
+        if confirm != "1":
+            raise Invalid(f"请勾选确认与 {target.number} 为同一问题后再并单", code="unconfirmed",
+                          details={"field": "confirm"})
+        lifecycle.merge(ctx.session, ticket, actor=ctx.user, master=target,
+                        note=note.strip() or f"{ctx.user.display_name}确认与 {target.number} 为同一问题")
+    return _act_on_ticket(request, key, csrf, act, "merged=1",
+                          typed_merge={"master": number, "note": note})
 
 
 @router.post("/tickets/{key}/supervision/{order_id}/answer")
