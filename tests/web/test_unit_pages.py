@@ -310,3 +310,32 @@ def test_the_action_buttons_keep_their_labels_on_one_line(site):
     assert "white-space: nowrap" in rule[:rule.index("}")]
     form = css[css.index(".actions form {"):]
     assert "flex-wrap: wrap" in form[:form.index("}")]
+
+
+def test_the_inbox_offers_the_reply_only_once_the_caller_is_contacted(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    client, csrf = site.signed_in("handler_a")
+    mine = row(client.get("/unit").text, ticket.number)
+    # 已签收: the lifecycle takes 反馈 only from 办理中, so the row offers 联系来电人 and says so.
+    assert f"/unit/{ticket.number}/contact" in mine and f"/unit/{ticket.number}/reply" not in mine
+    assert "联系来电人后（办理中）可提交反馈" in mine
+    co, co_csrf = site.signed_in("handler_a_co")  # a co-handler replies on its accepted part while the lead's is 已签收
+    assert co.post(f"/unit/{ticket.number}/accept", data={"csrf": co_csrf}).status_code == 303
+    assert f"/unit/{ticket.number}/reply" in row(co.get("/unit").text, ticket.number)
+    assert client.post(f"/unit/{ticket.number}/contact", data={"csrf": csrf, "note": "已电话联系"}).status_code == 303
+    mine = row(client.get("/unit").text, ticket.number)
+    assert f"/unit/{ticket.number}/reply" in mine and ">反馈</button>" in mine
+
+
+def test_a_reopened_ticket_is_marked_with_why_in_the_inbox(site, session, people):
+    fresh = make_ticket(session, people, Status.dispatched)
+    reopened = make_ticket(session, people, Status.callback_done)  # 来电人：「水还是时有时无」
+    lifecycle.reopen(session, reopened, actor=people.agent, reason="水压仍不稳定，请再次检修")
+    session.commit()
+    client, _ = site.signed_in("handler_a")
+    page = section(client.get("/unit").text, "待签收")
+    again = row(page, reopened.number)
+    assert ">重办</span>" in again and "重办理由：水压仍不稳定，请再次检修" in again
+    assert "来电人意见：水还是时有时无" in again
+    assert "重办" not in row(page, fresh.number)

@@ -102,7 +102,7 @@ INBOX_COLUMNS = (
     Ticket.id, Ticket.number, Ticket.title, Ticket.region_code, Ticket.address, Ticket.status, Ticket.urgency,
     Ticket.received_at,
     Ticket.dispatch_due_at, Ticket.accept_due_at, Ticket.contact_due_at, Ticket.reply_due_at,
-    Ticket.dispatched_at, Ticket.accepted_at, Ticket.contacted_at, Ticket.replied_at,
+    Ticket.dispatched_at, Ticket.accepted_at, Ticket.contacted_at, Ticket.replied_at, Ticket.reopen_count,
     _TASK.role.label("task_role"), _TASK.status.label("task_status"),
 )
 OPEN_TASKS = (UnitTaskStatus.dispatched, UnitTaskStatus.accepted)
@@ -179,6 +179,17 @@ def unit_inbox(session: Session, scope: Scope, unit_id: int, statuses: list[str]
             .limit(per_page).offset((page - 1) * per_page)
         ))
     return InboxSections(rows=rows, totals={k: int(v) for k, v in totals.items()}, pages=shown, per_page=per_page)
+
+
+def last_reopens(session: Session, ticket_ids: list[int]) -> dict[int, TicketEvent]:
+    """Each ticket's latest 重办 (reopen) event, for the inbox rows of reopened tickets: its reason
+    and the caller's words at the callback (``details["caller_words"]``)."""
+    if not ticket_ids:
+        return {}
+    rows = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id.in_(ticket_ids),
+                                                     TicketEvent.action == "reopen")
+                           .order_by(TicketEvent.at, TicketEvent.id))
+    return {e.ticket_id: e for e in rows}  # the last one of each ticket wins
 
 
 def _like_escape(text: str) -> str:

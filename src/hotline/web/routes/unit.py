@@ -120,7 +120,24 @@ def _row(snap: reference.Snapshot, ticket: Any, now: datetime) -> dict[str, Any]
         "due_soon": not overdue and reply_due is not None and now <= reply_due <= now + DUE_SOON,
         "is_lead": is_lead,
         "waiting": waiting,
+        # 反馈 needs the caller contacted (办理中); a co-handler replies on its accepted part.
+        "may_reply": not is_lead or ticket.status == Status.in_progress,
+        "reopen_count": ticket.reopen_count or 0,
     }
+
+
+def _reopen_notes(ctx: PageContext, sections: dict[str, list[dict[str, Any]]], ids: dict[str, int]) -> None:
+    """A reopened (重办) row carries why: the reason given and the caller's words at the callback."""
+    found = queries.last_reopens(ctx.session, sorted({ids[r["number"]] for rows in sections.values()
+                                                      for r in rows if r["reopen_count"]}))
+    for rows in sections.values():
+        for r in rows:
+            event = found.get(ids[r["number"]])
+            if event is None:
+                continue
+            words = (event.details or {}).get("caller_words")
+            r["reopen_reason"] = event.reason
+            r["caller_words"] = words if words and words != event.reason else None
 
 
 SECTION_KEYS = {"待签收": "accept", "办理中": "doing", "即将到期": "soon", "已超期": "late"}
@@ -136,6 +153,7 @@ def inbox(ctx: PageContext, unit_id: int, section: str = "", page_no: int = 1) -
     found = queries.unit_inbox(ctx.session, ctx.scope, unit_id, INBOX_STATUSES, now, due_soon=DUE_SOON,
                                per_page=INBOX_PAGE, pages=pages)
     sections = {name: [_row(snap, r, now) for r in found.rows[name]] for name in SECTION_KEYS}
+    _reopen_notes(ctx, sections, {r.number: r.id for rows in found.rows.values() for r in rows})
     extra = "" if ctx.user.role == Role.handler else f"unit_id={unit_id}&"
     more: dict[str, str] = {}
     less: dict[str, str] = {}
