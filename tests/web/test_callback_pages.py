@@ -116,3 +116,27 @@ def test_the_verdict_stays_on_the_ticket_page_once_closed_or_reopened(site, sess
     assert "联系上，未解决，不满意" in _timeline_line(page, "回访")
     box = _box(page)
     assert "联系上，未解决，不满意" in box and "还是没水" in box and "已重办" in box
+
+
+def test_the_queue_row_shows_the_units_reply(site, session, people):
+    from hotline.tickets import lifecycle
+
+    short = make_ticket(session, people, Status.callback_pending)  # 「已更换闸阀阀杆和减压阀，恢复供水」
+    long = make_ticket(session, people, Status.in_progress)
+    text = "经现场查看，村东供水闸阀井内阀杆锈蚀断裂导致漏水，已关闭上游总阀，更换闸阀阀杆和减压阀，" \
+           "冲洗管网后于当日18时恢复供水，并告知来电人今后发现漏水可直接拨打供水站值班电话。"
+    lifecycle.reply(session, long, actor=people.handler_a, text=text)
+    lifecycle.accept_reply(session, long, actor=people.dispatcher)
+    session.commit()
+    client, _ = site.signed_in("agent")
+    page = client.get("/callbacks").text
+
+    def row(number: str) -> str:
+        at = page.index(f'href="/tickets/{number}"')
+        return page[page.rindex("<tr", 0, at):page.index("</tr>", at)]
+
+    assert "<th>办理结果</th>" in page
+    assert "已更换闸阀阀杆和减压阀，恢复供水" in row(short.number)
+    mine = row(long.number)
+    assert text[:40] + "…" in mine and f'title="{text}"' in mine  # shortened; the whole on hover ...
+    assert f"</summary>{text}</details>" in mine  # ... and on expanding

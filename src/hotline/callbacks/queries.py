@@ -45,4 +45,5 @@ def task_view(scope: Scope, task: CallbackTask, ticket: Ticket, now: datetime) -
         "last_attempt_at": views.iso(task.last_attempt_at),
         "last_note": task.last_note,
         "next_attempt_at": views.iso(task.next_attempt_at),
+        "reply_text": ticket.reply_text,  # what the unit says it did: what the caller is asked about
     }
