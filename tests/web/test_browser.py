@@ -252,6 +252,8 @@ def test_the_whole_loop_through_the_pages(server, browser):
 
     agent.goto(url + "/callbacks")
     assert number in agent.inner_text("main")
+    # the unit's reply is in the row: the agent asks about it without opening the ticket
+    assert "已派维修队更换破裂管段" in agent.inner_text(f"tr:has(a[href='/tickets/{number}'])")
     form = agent.locator(f"form[action='/callbacks/{number}']")
     form.locator("input[name=reached][value=yes]").check()
     form.locator("input[name=resolved][value=yes]").check()
@@ -266,6 +268,7 @@ def test_the_whole_loop_through_the_pages(server, browser):
     assert "已办结" in body
     for step in ("受理", "派单", "签收", "提交反馈", "审核通过", "回访", "办结"):
         assert step in body, step
+    assert "联系上，已解决，满意" in agent.inner_text("#callback-result")  # the verdict stays once closed
     shot(agent, "ticket-closed")
     for p in (agent, dispatcher, handler):
         p.context.close()

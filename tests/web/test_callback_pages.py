@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from hotline.tickets import lifecycle
 from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
 from tests.builders import make_ticket
@@ -119,8 +120,6 @@ def test_the_verdict_stays_on_the_ticket_page_once_closed_or_reopened(site, sess
 
 
 def test_the_queue_row_shows_the_units_reply(site, session, people):
-    from hotline.tickets import lifecycle
-
     short = make_ticket(session, people, Status.callback_pending)  # 「已更换闸阀阀杆和减压阀，恢复供水」
     long = make_ticket(session, people, Status.in_progress)
     text = "经现场查看，村东供水闸阀井内阀杆锈蚀断裂导致漏水，已关闭上游总阀，更换闸阀阀杆和减压阀，" \
