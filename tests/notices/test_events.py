@@ -142,3 +142,26 @@ def test_repeating_the_same_api_call_adds_no_message(db: Database, people: Perso
     again = dispatcher.act(t["id"], "dispatch", **body)  # a client retrying after a timeout
     assert again.status_code == 409
     assert count(db) == after_first == 3  # receipt, dispatched, one inbox notice
+
+
+def test_a_call_handed_off_or_refused_at_once_is_told_so_and_not_told_it_was_accepted(session, people: Personas):
+    """Registered and at once handed to 110, or refused: the caller hears where it went or why not,
+    and no 「已受理」 receipt is sent to contradict it."""
+    emergency = register(session, people, content="村口有人打架，有人受伤流血了")
+    L.hand_off(session, emergency, actor=people.agent, to="110", note="已告知拨打110")
+    refused = register(session, people, content="想咨询离婚财产怎么分割，法院怎么判")
+    L.refuse(session, refused, actor=people.agent, reason="属司法程序中的事项，请向人民法院咨询")
+    texts = {(m.ticket_id, m.template_code): m.body for m in messages(session)}
+    assert set(texts) == {(emergency.id, "caller.handed_off"), (refused.id, "caller.refused")}
+    assert "已转110（公安）处理" in texts[emergency.id, "caller.handed_off"]
+    assert "不予受理：属司法程序中的事项，请向人民法院咨询" in texts[refused.id, "caller.refused"]
+    assert "已受理" not in texts[refused.id, "caller.refused"]
+
+
+def test_a_receipt_already_sent_stays_when_the_ticket_is_refused_later(session, people: Personas):
+    ticket = register(session, people)
+    [receipt] = messages(session, "caller.receipt")
+    receipt.state = "sent"
+    session.flush()
+    L.refuse(session, ticket, actor=people.dispatcher, reason="重复来电，已在原工单办理")
+    assert [m.template_code for m in messages(session)] == ["caller.receipt", "caller.refused"]

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.notify.models import MessageChannel
-from hotline.notify.outbox import enqueue
+from hotline.notify.outbox import enqueue, withdraw
 from hotline.notify.recipients import tell_staff, unit_staff
 from hotline.tickets.models import Ticket, TicketEvent, UnitRole, Urgency
+from hotline.tickets.validation import EMERGENCY_SERVICES
 
 REPLY_CHARS = 60  # a reply quoted in an SMS is cut to this many characters, with "…"
 NOTICE_CHARS = 120  # an incident's public notice quoted in an SMS, the same way
@@ -99,6 +100,16 @@ def _replied(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, 
             "reply": shorten(ticket.reply_text)}
 
 
+def _handed_off(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
+    service = ticket.handoff_to or ""
+    return {**_numbers(session, ticket, event), "service": service,
+            "service_name": EMERGENCY_SERVICES.get(service, "应急部门")}
+
+
+def _refused(session: Session, ticket: Ticket, event: TicketEvent) -> dict[str, Any]:
+    return {**_numbers(session, ticket, event), "reason": shorten(event.reason, REPLY_CHARS)}
+
+
 # ---------------------------------------------------------------- the table
 
 NOTICES: dict[str, tuple[Notice, ...]] = {
@@ -116,10 +127,18 @@ NOTICES: dict[str, tuple[Notice, ...]] = {
                                _incident_notice, urgent=True),),
 }
 NOTICES["redispatch"] = NOTICES["dispatch"]  # 改派: a new round, told like the first dispatch
+# 转110/119/120/122 and 不予受理 tell the caller where the request went, or why not; a receipt
+# saying 「已受理」 not yet sent (the same call, registered and handed off or refused at once) is
+# taken back rather than contradicted.
+NOTICES["hand_off"] = (Notice("caller.handed_off", "caller", "ticket:{id}:handed_off", _handed_off, urgent=True),)
+NOTICES["refuse"] = (Notice("caller.refused", "caller", "ticket:{id}:refused", _refused),)
+WITHDRAWS = {"hand_off": ("ticket:{id}:receipt",), "refuse": ("ticket:{id}:receipt",)}
 
 
 def on_event(session: Session, ticket: Ticket, event: TicketEvent) -> None:
     """Write the messages ``event`` owes into the outbox, in the event's transaction."""
+    for key in WITHDRAWS.get(event.action, ()):
+        withdraw(session, key.format(id=ticket.id))
     for notice in NOTICES.get(event.action, ()):
         send(session, ticket, event, notice)
 

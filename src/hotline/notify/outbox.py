@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import delete, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -61,6 +61,14 @@ def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipi
         claimed_until=None, claimed_by=None, last_error=None, sent_at=None,
     )
     return message if _insert_once(session, message) else None
+
+
+def withdraw(session: Session, key: str) -> bool:
+    """Take back a message not yet handed to a worker (still ``pending``), as if never written;
+    True if one was. A message being sent or sent stays as it is."""
+    gone = session.execute(delete(OutboxMessage).where(OutboxMessage.key == key,
+                                                       OutboxMessage.state == MessageState.pending))
+    return bool(gone.rowcount)
 
 
 def _insert_once(session: Session, message: OutboxMessage) -> bool:
