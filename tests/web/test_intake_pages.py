@@ -283,3 +283,16 @@ def test_a_category_word_several_share_or_none_has_is_refused_by_name(site):
     r = agent.post("/agent/intake", data=_form(csrf, category_code="飞碟"))
     assert r.status_code == 422 and "未知事项分类「飞碟」" in r.text
     _nothing_registered(site)
+
+
+def test_a_group_name_or_a_name_with_another_categorys_code_is_refused(site):
+    """供水 names a group of four categories, not the one whose name holds it; 供水管网漏水（0104）
+    pairs the leak's name with 水费与开户's code: neither is guessed."""
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, category_code="供水"))
+    assert r.status_code == 422 and "「供水」对应" in r.text and "停水" in r.text and "供水管网漏水" in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, category_code="供水管网漏水（0104）"))
+    assert r.status_code == 422 and "「供水管网漏水（0104）」的名称与编号不符：0104 是「水费与开户」" in r.text
+    _nothing_registered(site)
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", category_code="供水管网漏水（0103）"))
+    assert r.status_code == 200 and _ticket(site, _number(r.text)).category_code == "0103"

@@ -90,11 +90,32 @@ def _category_matches(snap: Snapshot, text: str) -> list[str]:
     """Leaf categories a typed word names: the one so named, else those whose name holds it
     ('漏水' → 供水管网漏水), else those listing it among their keywords ('欠薪' → 拖欠工资)."""
     leaves = [(code, name) for _group, items in leaf_categories(snap) for code, name in items]
+    groups = {c.code for c in snap.categories.values() if c.name == text and c.code not in dict(leaves)}
+    if groups:  # a group's name (供水) stands for all its leaves, not the one whose name holds it
+        return [c for c, _n in leaves if _under(snap, c, groups)]
     for matches in ([c for c, n in leaves if n == text], [c for c, n in leaves if text in n],
                     [c for c, _n in leaves if text in (snap.categories[c].keywords or [])]):
         if matches:
             return matches
     return []
+
+
+def _under(snap: Snapshot, code: str, groups: set[str]) -> bool:
+    seen = 0
+    while code and seen < 10:
+        code, seen = snap.categories[code].parent_code or "", seen + 1
+        if code in groups:
+            return True
+    return False
+
+
+def _named_code(snap: Snapshot, text: str) -> tuple[str, str] | None:
+    """('name', 'code') of a 'name（code）' choice whose code is known, else None."""
+    if text.endswith("）") and "（" in text:
+        name, code = text[:-1].rsplit("（", 1)
+        if code in snap.categories:
+            return name.strip(), code
+    return None
 
 
 def category_code_of(snap: Snapshot, text: str) -> str:
@@ -104,10 +125,10 @@ def category_code_of(snap: Snapshot, text: str) -> str:
     text = text.strip()
     if text in snap.categories:
         return text
-    if text.endswith("）") and "（" in text:
-        code = text.rsplit("（", 1)[1][:-1]
-        if code in snap.categories:
-            return code
+    if (picked := _named_code(snap, text)) is not None:
+        name, code = picked
+        # a name that is not the code's (供水管网漏水（0104）, a code mistyped) is not taken for either
+        return code if name in ("", snap.categories[code].name) else text
     named = _category_matches(snap, text) if text else []
     return named[0] if len(named) == 1 else text
 
@@ -115,6 +136,10 @@ def category_code_of(snap: Snapshot, text: str) -> str:
 def resolve_category(snap: Snapshot, text: str) -> str:
     """As ``category_code_of``, but a word several categories answer to is refused naming them."""
     code = category_code_of(snap, text)
+    if code == text.strip() and (picked := _named_code(snap, code)) is not None:
+        name, number = picked
+        raise Invalid(f"「{code}」的名称与编号不符：{number} 是「{snap.categories[number].name}」，"
+                      "请从下拉列表中重新选择", code="unclear_category", details={"field": "category_code"})
     if code == text.strip() and code not in snap.categories:
         named = _category_matches(snap, code) if code else []
         if len(named) > 1:
