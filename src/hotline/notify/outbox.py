@@ -66,8 +66,9 @@ def enqueue(session: Session, *, key: str, channel: MessageChannel | str, recipi
 def withdraw(session: Session, key: str) -> bool:
     """Take back a message not yet handed to a worker (still ``pending``), as if never written;
     True if one was. A message being sent or sent stays as it is."""
-    gone = session.execute(delete(OutboxMessage).where(OutboxMessage.key == key,
-                                                       OutboxMessage.state == MessageState.pending))
+    with session.no_autoflush:  # the ticket's own change is flushed (and checked) at commit, as always
+        gone = session.execute(delete(OutboxMessage).where(OutboxMessage.key == key,
+                                                           OutboxMessage.state == MessageState.pending))
     return bool(gone.rowcount)
 
 
