@@ -572,6 +572,22 @@ def test_merge_attaches_a_duplicate_to_its_master(session, people):
         queries.get_ticket(session, scope_for(people.handler_a), dup.id)
 
 
+def test_a_master_merged_into_another_takes_its_duplicates_along(session, people):
+    """Two callers' duplicates were merged into A; A turns out to repeat B: all three follow B, so
+    nobody is left attached to a merged ticket."""
+    a = build(session, people, Status.dispatched)
+    first, second = build(session, people, Status.registered), build(session, people, Status.registered)
+    L.merge(session, first, actor=people.agent, master=a)
+    L.merge(session, second, actor=people.agent, master=a)
+    b = build(session, people, Status.dispatched)
+    L.merge(session, a, actor=people.dispatcher, master=b)
+    session.flush()
+    assert (first.master_id, second.master_id, a.master_id) == (b.id, b.id, b.id)
+    assert sorted(t.id for t in queries.merged_into(session, b)) == sorted([a.id, first.id, second.id])
+    assert queries.merged_into(session, a) == []
+    assert f"原主工单 {a.number} 并入 {b.number}" in events(session, first)[-1].reason
+
+
 def test_a_ticket_cannot_be_merged_into_itself(session, people):
     ticket = build(session, people, Status.registered)
     with pytest.raises(Invalid):

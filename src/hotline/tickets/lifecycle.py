@@ -709,6 +709,14 @@ def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticke
     master.updated_at = clock.now()
     _event(session, master, "note", actor, reason=f"并入重复工单 {ticket.number}",
            details={"merged_ticket_id": ticket.id, "merged_number": ticket.number})
+    # Its own duplicates follow it to the new master, so no caller is left two steps from the
+    # ticket being handled.
+    for duplicate in session.scalars(select(Ticket).where(Ticket.master_id == ticket.id).order_by(Ticket.id)):
+        duplicate.master_id = master.id
+        _event(session, duplicate, "note", actor, reason=f"原主工单 {ticket.number} 并入 {master.number}，随之改随 {master.number}",
+               details={"master_id": master.id, "master_number": master.number})
+        _event(session, master, "note", actor, reason=f"并入重复工单 {duplicate.number}（原随 {ticket.number}）",
+               details={"merged_ticket_id": duplicate.id, "merged_number": duplicate.number})
     return _move(session, ticket, "merge", actor, reason=_reason(note, required=False),
                  details={"master_id": master.id, "master_number": master.number})
 
