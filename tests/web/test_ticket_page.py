@@ -184,3 +184,55 @@ def test_a_ticket_registered_twice_is_merged_from_its_page(site, session, people
     replied = make_ticket(session, people, Status.replied)  # past the statuses merge starts from
     session.commit()
     assert 'id="merge"' not in agent.get(f"/tickets/{replied.number}").text
+
+
+def _disposal_card(html: str) -> str:
+    start = html.index('<section class="card" id="disposal">')
+    return html[start:html.index("</section>", start)]
+
+
+def test_a_registered_ticket_is_handed_off_or_refused_from_its_page(site, session, people):
+    fire = make_ticket(session, people, Status.registered)
+    refused = make_ticket(session, people, Status.registered)
+    session.commit()
+    agent, csrf = site.signed_in("agent")
+    card = _disposal_card(agent.get(f"/tickets/{fire.number}").text)
+    assert f'action="/tickets/{fire.number}/hand-off"' in card and '<option value="119" >119' in card
+    assert f'action="/tickets/{fire.number}/refuse"' in card and ">不予受理</button>" in card
+
+    # Nothing chosen, or no reason: refused (422), nothing moved, what was typed kept.
+    r = agent.post(f"/tickets/{fire.number}/hand-off", data={"csrf": csrf, "to": "", "note": "已通报消防"})
+    assert r.status_code == 422 and "请选择转往的应急部门" in r.text and 'value="已通报消防"' in r.text
+    r = agent.post(f"/tickets/{refused.number}/refuse", data={"csrf": csrf, "reason": "  "})
+    assert r.status_code == 422 and "不予受理理由" in r.text and _status(site, refused.number) == Status.registered
+    r = agent.post(f"/tickets/{fire.number}/hand-off", data={"csrf": csrf, "to": "999", "note": "已通报"})
+    assert r.status_code == 422 and 'value="已通报"' in r.text and _status(site, fire.number) == Status.registered
+
+    r = agent.post(f"/tickets/{fire.number}/hand-off", data={"csrf": csrf, "to": "119", "note": "已告知来电人拨打 119"})
+    assert r.status_code == 303 and _status(site, fire.number) == Status.handed_off
+    page = agent.get(r.headers["location"]).text
+    assert "工单已转应急部门" in page and "→ 119 消防" in page and "已告知来电人拨打 119" in page
+    assert 'id="disposal"' not in page and 'id="merge"' not in page  # ended
+
+    dispatcher, token = site.signed_in("dispatcher")
+    r = dispatcher.post(f"/tickets/{refused.number}/refuse", data={"csrf": token, "reason": "属司法程序中的案件"})
+    assert r.status_code == 303 and _status(site, refused.number) == Status.refused
+    page = dispatcher.get(r.headers["location"]).text
+    assert "工单已登记为不予受理" in page and "属司法程序中的案件" in page
+    # The status changed meanwhile (the page was opened before): 409 saying so, nothing moved.
+    r = agent.post(f"/tickets/{refused.number}/hand-off", data={"csrf": csrf, "to": "110"})
+    assert r.status_code == 409 and "不能转应急部门" in r.text and _status(site, refused.number) == Status.refused
+
+    # A handler and a supervisor are offered neither and refused; past 已登记 nothing is offered.
+    fresh = make_ticket(session, people, Status.registered)
+    dispatched = make_ticket(session, people, Status.dispatched)
+    session.commit()
+    for persona, refusal in (("handler_a", 404), ("supervisor", 403)):  # not yet the unit's ticket to see
+        client, token = site.signed_in(persona)
+        page = client.get(f"/tickets/{fresh.number}")
+        assert page.status_code == refusal or 'id="disposal"' not in page.text
+        r = client.post(f"/tickets/{fresh.number}/refuse", data={"csrf": token, "reason": "不属受理范围"})
+        assert r.status_code == refusal and _status(site, fresh.number) == Status.registered
+    assert 'id="disposal"' not in agent.get(f"/tickets/{dispatched.number}").text
+    r = agent.post(f"/tickets/{dispatched.number}/refuse", data={"csrf": csrf, "reason": "不属受理范围"})
+    assert r.status_code == 409 and _status(site, dispatched.number) == Status.dispatched

@@ -28,7 +28,7 @@ from hotline.tickets.models import Ticket
 from hotline.tickets.policy import ACTION_ROLES, authorize
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status
-from hotline.tickets.validation import SATISFACTION_LABELS
+from hotline.tickets.validation import EMERGENCY_SERVICES, SATISFACTION_LABELS
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
 from hotline.web.session import COOKIE, PageContext, database, page_work
@@ -221,6 +221,14 @@ def _merge_panel(ctx, ticket, snap: reference.Snapshot, now) -> dict | None:
                       for hit in hits]}
 
 
+def _disposal_panel(ctx, ticket) -> dict | None:
+    """转应急部门 and 不予受理 after intake: each offered only where the lifecycle allows it (its
+    statuses and roles), as the merge panel is."""
+    offered = {action: ticket.status in TRANSITIONS[action][0] and ctx.user.role in ACTION_ROLES[action]
+               for action in ("hand_off", "refuse")}
+    return offered if any(offered.values()) else None
+
+
 def verdict_text(action: str, details: dict[str, Any]) -> str:
     """The callback's verdict in words, for its timeline line and the 回访结果 box:
     「联系上，已解决，满意」 or 「未联系上（第 2 次）」; empty for any other event."""
@@ -254,7 +262,8 @@ def _callback_summary(ticket: Ticket, events: list[dict[str, Any]]) -> dict[str,
 
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
                    notice: str | None = None, typed_answer: dict | None = None,
-                   typed_reason: dict | None = None, typed_merge: dict | None = None) -> Response:
+                   typed_reason: dict | None = None, typed_merge: dict | None = None,
+                   typed_disposal: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
@@ -270,10 +279,13 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 fieldwork=fieldwork.ticket_panel(ctx, ticket), decision=_decision(ctx, ticket),
                 callback_summary=_callback_summary(ticket, events),
                 merge=_merge_panel(ctx, ticket, snap, now), typed_merge=typed_merge or {},
+                disposal=_disposal_panel(ctx, ticket), typed_disposal=typed_disposal or {},
+                services=EMERGENCY_SERVICES,
                 typed_reason=typed_reason or {})
 
 
-DECIDED = {"close": "工单已办结。", "reopen": "工单已重办，已退回承办单位重新办理。"}
+DECIDED = {"close": "工单已办结。", "reopen": "工单已重办，已退回承办单位重新办理。",
+           "hand_off": "工单已转应急部门，工单已结束，无需派单。", "refuse": "工单已登记为不予受理，理由已记入工单。"}
 
 
 @router.get("/tickets/{key}")
@@ -339,6 +351,29 @@ def close_ticket(request: Request, key: str, csrf: str = Form(""), reason: str =
 @router.post("/tickets/{key}/reopen")
 def reopen_ticket(request: Request, key: str, csrf: str = Form(""), reason: str = Form("")) -> Response:
     return _decide(request, key, csrf, "reopen", reason)
+
+
+@router.post("/tickets/{key}/hand-off")
+def hand_off_ticket(request: Request, key: str, csrf: str = Form(""), to: str = Form(""),
+                    note: str = Form("")) -> Response:
+    """转110/119/120/122 from the ticket page, through the lifecycle intake uses."""
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        authorize(ctx.user, "hand_off", ticket)
+        if not to.strip():
+            raise Invalid("请选择转往的应急部门（110、119、120 或 122）", code="invalid_handoff",
+                          details={"field": "to"})
+        lifecycle.hand_off(ctx.session, ticket, actor=ctx.user, to=to.strip(), note=note.strip() or None)
+    return _act_on_ticket(request, key, csrf, act, "decided=hand_off",
+                          typed_disposal={"action": "hand_off", "to": to, "note": note})
+
+
+@router.post("/tickets/{key}/refuse")
+def refuse_ticket(request: Request, key: str, csrf: str = Form(""), reason: str = Form("")) -> Response:
+    """不予受理 from the ticket page, with the reason given to the caller, through the lifecycle."""
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        lifecycle.refuse(ctx.session, ticket, actor=ctx.user, reason=reason)
+    return _act_on_ticket(request, key, csrf, act, "decided=refuse",
+                          typed_disposal={"action": "refuse", "reason": reason})
 
 
 @router.post("/tickets/{key}/merge")
