@@ -196,3 +196,10 @@ def test_the_limits_the_server_keeps_are_in_the_document(spec: dict[str, Any]):
     assert (priority["minimum"], priority["maximum"]) == (1, 3)
     for action in ("dispatch", "close", "archive"):
         assert _property(spec, f"/api/v1/tickets/{{key}}/{action}", "post", "version")["minimum"] == 1
+
+
+def test_the_callback_queue_documents_the_units_reply(spec: dict[str, Any]):
+    task = spec["components"]["schemas"]["CallbackTaskOut"]
+    assert "reply_text" in task["properties"] and "reply_text" in task.get("required", [])
+    types = {t.get("type") for t in task["properties"]["reply_text"]["anyOf"]}
+    assert types == {"string", "null"} and "办理结果" in task["properties"]["reply_text"]["description"]

@@ -30,6 +30,7 @@ def test_the_agent_sees_the_callback_queue_and_a_handler_does_not(api: Api, nigh
     assert (task["number"], task["title"], task["attempts"], task["overdue"]) == (t["number"], t["title"], 0, False)
     assert task["caller"]["phone"] == "13803590001"  # the agent needs the number to ring
     assert task["due_at"] == "2025-11-28T23:45:00+08:00"  # reviewed Thursday 23:45 → due Friday
+    assert task["reply_text"] == "已更换阀门，恢复供水"  # what the caller is asked about, as the web queue shows
 
     for persona in ("dispatcher", "admin"):
         assert _queue(api, persona)["total"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from hotline.accounts.models import Role
 from hotline.api.edge import unit_of_work
@@ -32,6 +32,8 @@ class CallbackTaskOut(BaseModel):
     last_attempt_at: str | None
     last_note: str | None
     next_attempt_at: str
+    reply_text: str | None = Field(
+        description="The unit's reply (办理结果): what the caller is asked about; null before any reply")
 
 
 class CallbackQueue(BaseModel):
