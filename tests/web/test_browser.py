@@ -456,6 +456,44 @@ def test_a_refused_intake_keeps_the_merge_chosen_and_the_corrected_call_is_merge
     assert f"已并入 {server['number']}" in agent.inner_text(".notice[role=status]")
     context.close()
 
+def test_a_place_typed_last_and_sent_at_once_is_not_registered_past_the_merge_offer(server, browser):
+    """The place typed last, Ctrl+Enter pressed at once: the 附近同类未办结工单 panel had not yet
+    answered for it, so the form comes back with the open leak offered and a notice; pressed again,
+    the call is registered on its own. Typed and left there, the panel follows it without a blur."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    context.add_init_script(COUNT_SWAPS)
+    agent = context.new_page()
+    sign_in(agent, server["url"], "agent1")
+    target = f"#nearby input[name=merge_into][value='{server['number']}']"
+    agent.fill("input[name=caller_phone]", "13935900007")
+    agent.fill("input[name=category_code]", "供水管网漏水（0103）")
+    agent.fill("textarea[name=content]", "朱吕村村东供水闸阀井漏水，家里停水了")
+    agent.uncheck("input[name=direct]")
+    agent.keyboard.press("Alt+r")
+    agent.keyboard.type("140828102207")
+    act(agent, keys="Control+Enter")
+    assert "附近有疑似同一问题的未办结工单，请确认是否并单后再登记" in agent.inner_text("[role=alert]")
+    assert agent.locator(".notice[role=status]").count() == 0  # not registered
+    agent.wait_for_selector(target)
+    assert agent.is_checked("#nearby input[name=merge_into][value='']")
+    agent.focus("textarea[name=content]")
+    act(agent, keys="Control+Enter")  # seen, not merged: registered on its own
+    notice = agent.inner_text(".notice[role=status]")
+    assert "工单已登记" in notice and "已并入" not in notice
+
+    agent.fill("input[name=caller_phone]", "13935900008")
+    agent.fill("input[name=category_code]", "供水管网漏水（0103）")
+    agent.fill("textarea[name=content]", "朱吕村村东供水闸阀井漏水")
+    agent.wait_for_timeout(1500)  # the content box's own refresh (800 ms after typing) is over
+    assert agent.locator("#nearby input[name=merge_into]").count() == 0  # no place yet: nothing offered
+    agent.keyboard.press("Alt+r")
+    agent.keyboard.type("140828102207")
+    # still typing in the field, no blur: the panel follows it (the call just registered is offered)
+    agent.wait_for_selector("#nearby input[name=merge_into]:not([value=''])", timeout=5000)
+    assert agent.evaluate("document.activeElement.name") == "region"
+    context.close()
+
+
 def test_an_emergency_call_is_handed_off_from_the_keyboard(server, browser):
     """Alt+E reaches 转往; Ctrl+Enter in the hand-off note presses 登记并转应急部门, not the plain
     登记 (which would dispatch a fire to a bureau)."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from hotline.accounts.models import Role
 from hotline.tickets.models import Ticket
@@ -57,7 +57,8 @@ def test_without_the_box_the_ticket_is_only_registered_and_a_bare_code_or_label_
     assert r.status_code == 200 and "工单已登记" in r.text and "派至" not in r.text
     number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
     assert _ticket(site, number).status == Status.registered
-    r = agent.post("/agent/intake", data=_form(csrf, direct="", region="夏县裴介镇朱吕村"))
+    r = agent.post("/agent/intake", data=_form(csrf, direct="", region="夏县裴介镇朱吕村",
+                                               nearby_seen=number))  # the panel showed the first: not merged
     assert r.status_code == 200 and "工单已登记" in r.text
 
 
@@ -254,7 +255,8 @@ def test_a_confidential_callers_name_and_phone_are_hidden_from_the_handling_unit
     assert r.status_code == 200 and "已按派单目录派至 <b>夏县水利局</b>" in r.text, r.text
     hidden = _number(r.text)
     assert _ticket(site, hidden).caller_confidential
-    r = agent.post("/agent/intake", data=_form(csrf, caller_name="王公开", caller_phone="13803590088"))
+    r = agent.post("/agent/intake", data=_form(csrf, caller_name="王公开", caller_phone="13803590088",
+                                               nearby_seen=hidden))
     shown = _number(r.text)
     assert "李保密" in agent.get(f"/tickets/{hidden}").text  # hotline staff still see the caller
     handler, _ = site.signed_in("handler_a")
@@ -296,3 +298,31 @@ def test_a_group_name_or_a_name_with_another_categorys_code_is_refused(site):
     _nothing_registered(site)
     r = agent.post("/agent/intake", data=_form(csrf, direct="", category_code="供水管网漏水（0103）"))
     assert r.status_code == 200 and _ticket(site, _number(r.text)).category_code == "0103"
+
+
+def test_a_plain_register_sent_before_the_nearby_panel_showed_a_duplicate_comes_back_with_it(site):
+    """Ctrl+Enter pressed as the place is typed, before 附近同类未办结工单 has answered: the call is
+    not registered past the open ticket on the same problem; the form comes back with the panel
+    offering it, and sent again (the panel seen) it is registered on its own, or merged if chosen."""
+    agent, csrf = site.signed_in("agent")
+    r = agent.post("/agent/intake", data=_form(csrf, direct=""))
+    first = _number(r.text)
+    with site.db.transaction(write=False) as s:
+        before = s.scalar(select(func.count()).select_from(Ticket))
+    for seen in (None, ""):  # no panel drawn yet, or drawn for a place with nothing nearby
+        form = _form(csrf, caller_phone="13803590002", content="朱吕村村东供水闸阀井漏水，家里停水了") | (
+            {} if seen is None else {"nearby_seen": seen})
+        r = agent.post("/agent/intake", data=form)
+        assert r.status_code == 422 and "附近有疑似同一问题的未办结工单，请确认是否并单后再登记" in r.text
+        assert "工单已登记" not in r.text and f'name="merge_into" value="{first}"' in r.text
+        assert f'name="nearby_seen" form="intake-form" value="{first}"' in r.text  # now shown
+        assert 'value="13803590002"' in r.text  # everything typed kept
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == before
+    r = agent.post("/agent/intake", data=form | {"nearby_seen": first})
+    assert r.status_code == 200 and "工单已登记" in r.text and _number(r.text) != first
+    r = agent.post("/agent/intake", data=_form(csrf, caller_phone="13803590003", merge_into=first))
+    assert r.status_code == 200 and f"已并入 <a href=\"/tickets/{first}\"><b>{first}</b></a>" in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, caller_phone="13803590004", action="refuse",
+                                               refusal_reason="重复来电，已在办理"))
+    assert r.status_code == 200 and "不予受理" in r.text  # a disposal is no plain 登记: not held back

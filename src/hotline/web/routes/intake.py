@@ -31,6 +31,7 @@ FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "add
           "merge_into", "answer", "handoff_to", "handoff_note", "refusal_reason")
 # What the form's submit buttons ask for besides registering (``action``); anything else registers.
 ACTIONS = ("answer", "hand_off", "refuse")
+UNSEEN_DUPLICATES = "附近有疑似同一问题的未办结工单，请确认是否并单后再登记"
 
 
 class _Refused(Exception):
@@ -169,8 +170,10 @@ async def intake_register(request: Request) -> Response:
         with page_work(request, write=True, posted_csrf=token) as ctx:
             _allowed(ctx)
             snap = reference.snapshot(ctx.session)
-            ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone",
-                                        **_checked(snap, values, action))
+            registration = _checked(snap, values, action)
+            if not action and not values["merge_into"]:
+                _check_duplicates_seen(ctx, snap, values, seen=str(form.get("nearby_seen") or ""))
+            ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone", **registration)
             record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
                                     "note": None, "merged_into": None, "answered": False,
@@ -217,6 +220,17 @@ async def intake_register(request: Request) -> Response:
     with page_work(request, write=False, posted_csrf=token) as ctx:
         return _form_page(request, reference.snapshot(ctx.session), done=done,
                           values={"kind": "help", "urgency": "normal"})
+
+
+def _check_duplicates_seen(ctx: PageContext, snap: reference.Snapshot, values: dict[str, Any], *, seen: str) -> None:
+    """Plain 登记 with no 并单 chosen: refused while the 附近同类未办结工单 panel would offer a
+    ticket it had not shown when the form was sent (``seen``: the numbers it showed, its marker).
+    Ctrl+Enter pressed as the place is typed, before the panel has answered, so comes back with the
+    panel drawn; pressed again, the call is registered on its own."""
+    offered = _nearby(ctx, snap, region=values["region"], category_code=values["category_code"],
+                      content=values["content"], merge_into="")
+    if {i["number"] for i in offered["items"]} - set(seen.split()):
+        raise _Refused({"": UNSEEN_DUPLICATES})
 
 
 @router.get("/agent/caller-history")
