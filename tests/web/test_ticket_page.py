@@ -186,6 +186,27 @@ def test_a_ticket_registered_twice_is_merged_from_its_page(site, session, people
     assert 'id="merge"' not in agent.get(f"/tickets/{replied.number}").text
 
 
+def test_the_master_typed_on_the_ticket_page_is_read_as_people_type_it_and_never_overridden(site, session, people):
+    """An offer picked and then another number typed is not merged into the offer silently; a number
+    typed with full-width digits or without its hyphen is found; typing in the box picks its choice."""
+    master = make_ticket(session, people, Status.accepted)
+    other_master = make_ticket(session, people, Status.accepted)
+    duplicate = make_ticket(session, people, Status.dispatched)
+    session.commit()
+    dispatcher, csrf = site.signed_in("dispatcher")
+    card = _merge_card(dispatcher.get(f"/tickets/{duplicate.number}").text)
+    assert 'id="merge-typed"' in card and 'data-check="merge-typed"' in card
+    r = dispatcher.post(f"/tickets/{duplicate.number}/merge", data={
+        "csrf": csrf, "master": master.number, "master_number": other_master.number, "confirm": "1"})
+    assert r.status_code == 422 and f"既选择了 {master.number} 又填写了主工单号 {other_master.number}" in r.text
+    assert _status(site, duplicate.number) == Status.dispatched
+    wide = other_master.number.replace("-", "").translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    r = dispatcher.post(f"/tickets/{duplicate.number}/merge",
+                        data={"csrf": csrf, "master": "", "master_number": wide, "confirm": "1"})
+    assert r.status_code == 303 and _status(site, duplicate.number) == Status.merged
+    assert f'并入主工单 <a href="/tickets/{other_master.number}">' in dispatcher.get(r.headers["location"]).text
+
+
 def _disposal_card(html: str) -> str:
     start = html.index('<section class="card" id="disposal">')
     return html[start:html.index("</section>", start)]
@@ -211,7 +232,7 @@ def test_a_registered_ticket_is_handed_off_or_refused_from_its_page(site, sessio
     r = agent.post(f"/tickets/{fire.number}/hand-off", data={"csrf": csrf, "to": "119", "note": "已告知来电人拨打 119"})
     assert r.status_code == 303 and _status(site, fire.number) == Status.handed_off
     page = agent.get(r.headers["location"]).text
-    assert "工单已转应急部门" in page and "→ 119 消防" in page and "已告知来电人拨打 119" in page
+    assert "工单已转应急部门" in page and "→ 119 消防" in page and "已转应急 119（消防）</span>" in page and "已告知来电人拨打 119" in page
     assert 'id="disposal"' not in page and 'id="merge"' not in page  # ended
 
     dispatcher, token = site.signed_in("dispatcher")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date
 
 from sqlalchemy import text
@@ -35,3 +36,12 @@ def next_number(session: Session, day: date) -> str:
     else:
         seq = session.execute(_UPSERT, {"day": day}).scalar_one()
     return ticket_number(day.strftime("%Y%m%d"), seq)
+
+
+def typed_number(typed: str) -> str:
+    """A ticket number as a person may type it, as stored: full-width digits and hyphen made ASCII
+    (NFKC), spaces dropped, and ``20261129000001`` (without the hyphen) as ``20261129-000001``."""
+    number = "".join(unicodedata.normalize("NFKC", typed or "").split()).upper()
+    if len(number) == 14 and number.isascii() and number.isdigit():
+        number = f"{number[:8]}-{number[8:]}"
+    return number

@@ -39,6 +39,7 @@ from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
 from hotline.tickets import lifecycle, validation
 from hotline.tickets.models import Channel, Ticket, TicketEvent
+from hotline.tickets.numbering import typed_number
 from hotline.tickets.states import Status
 from hotline.tickets.views import KIND_LABELS
 from hotline.web.render import page
@@ -330,10 +331,7 @@ def normalized(typed: str) -> str:
 def normalized_number(typed: str) -> str:
     """A ticket number as stored: normalised, and ``20261129000001`` (typed without the hyphen)
     as ``20261129-000001``."""
-    number = normalized(typed)
-    if len(number) == 14 and number.isascii() and number.isdigit():
-        number = f"{number[:8]}-{number[8:]}"
-    return number
+    return typed_number(typed)
 
 
 def _find(session: Session, number: str, code: str) -> Ticket | None:

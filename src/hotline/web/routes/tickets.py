@@ -25,6 +25,7 @@ from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS, OrderState, SupervisionOrder
 from hotline.tickets import export, lifecycle, queries, views
 from hotline.tickets.models import Ticket
+from hotline.tickets.numbering import typed_number
 from hotline.tickets.policy import ACTION_ROLES, authorize
 from hotline.tickets.sla import STAGE_LABELS
 from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status
@@ -381,12 +382,16 @@ def merge_ticket(request: Request, key: str, csrf: str = Form(""), master: str =
                  master_number: str = Form(""), note: str = Form(""), confirm: str = Form("")) -> Response:
     """并单 from the ticket page: a ticket registered twice is merged into its master (picked among
     the offered duplicates or typed by number) once confirmed, through the lifecycle intake uses."""
-    number = (master or master_number).strip()
+    picked, typed = typed_number(master), typed_number(master_number)
+    number = picked or typed
 
     def act(ctx: PageContext, ticket: Ticket) -> None:
         authorize(ctx.user, "merge", ticket)
         if not number:
             raise Invalid("请选择或填写主工单号", code="invalid_master", details={"field": "master"})
+        if picked and typed and picked != typed:  # an offer chosen, then a number typed (or the reverse)
+            raise Invalid(f"既选择了 {picked} 又填写了主工单号 {typed}：请只保留一个主工单",
+                          code="invalid_master", details={"field": "master"})
         try:
             target = _ticket_or_404(ctx, number)
         except NotFound:

@@ -193,3 +193,13 @@ document.addEventListener("mousedown", function (event) {
     });
   });
 })();
+
+// A text box that belongs to a choice (data-check="id of its radio"): typing in it, or entering it,
+// makes that choice, as a person expects (the ticket page's 并单: 主工单号 typed after an offer was picked).
+["focusin", "input"].forEach(function (type) {
+  document.addEventListener(type, function (event) {
+    var id = event.target && event.target.getAttribute && event.target.getAttribute("data-check");
+    var radio = id && document.getElementById(id);
+    if (radio) radio.checked = true;
+  });
+});
