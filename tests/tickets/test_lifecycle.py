@@ -249,7 +249,8 @@ def test_refused_transition_names_the_status_and_what_is_allowed(session, people
     assert set(allowed) <= set(allowed_actions(status))
     if allowed:  # the message names some of them (those the actor's role may take), or none
         named = message.split("当前可执行：")[1].split("、") if "当前可执行：" in message else []
-        assert set(named) <= {ACTION_LABELS[a] for a in allowed}
+        also = {"request_extension"} if status in L.EXTENSION_STATUSES else set()  # no status change
+        assert set(named) <= {ACTION_LABELS[a] for a in set(allowed) | also}
     else:
         assert "工单已结束" in message
 
@@ -266,6 +267,10 @@ def test_a_handler_is_told_only_what_a_handler_may_do(session, people):
     with pytest.raises(TransitionNotAllowed) as err:
         L.record_contact(session, dispatched, actor=people.handler_a)
     assert err.value.message.endswith("当前可执行：签收、申请退单")  # not 并单, the centre's
+    accepted = build(session, people, Status.accepted)
+    with pytest.raises(TransitionNotAllowed) as err:  # 反馈 before contacting the caller: 延期 is open too
+        L.reply(session, accepted, actor=people.handler_a, text="已处理")
+    assert err.value.message.endswith("当前可执行：联系来电人、申请退单、挂起、申请延期")
     with pytest.raises(TransitionNotAllowed) as err:  # the centre is still told the whole graph's moves
         L.reply(session, waiting, actor=people.admin, text="已处理")
     assert err.value.message.endswith("当前可执行：改派、驳回退单")

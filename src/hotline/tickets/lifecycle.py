@@ -44,6 +44,7 @@ from hotline.tickets.timeline import iso as _iso
 from hotline.tickets.timeline import record_event as _event
 
 MAX_REASON_CHARS = 2000
+EXTENSION_STATUSES = (Status.accepted, Status.in_progress, Status.suspended)  # where the lead may ask for 延期
 
 
 # ---------------------------------------------------------------- helpers
@@ -56,7 +57,9 @@ def _refuse(ticket: Ticket, action: str, why: str | None = None, *, actor: User 
     The message names only the actions the actor's role may take (a handler is not told to 改派);
     when there are none it names nothing. The details keep every action the status allows."""
     allowed = [a for a in allowed_actions(ticket.status) if a not in not_now]
-    theirs = [a for a in allowed if actor is None or actor.role in ACTION_ROLES.get(a, frozenset())]
+    # 申请延期 changes no status (so it is not in the graph's list), but is open in these statuses
+    also = ["request_extension"] if ticket.status in EXTENSION_STATUSES and action != "request_extension" else []
+    theirs = [a for a in allowed + also if actor is None or actor.role in ACTION_ROLES.get(a, frozenset())]
     because = f"（{why}）" if why else ""
     if theirs:
         then = "；当前可执行：" + "、".join(ACTION_LABELS.get(a, a) for a in theirs)
@@ -491,7 +494,7 @@ def request_extension(
     """延期申请 by the lead unit; work goes on while the centre decides."""
     task = authorize(actor, "request_extension", ticket)
     text = _reason(reason, required=True, label="延期理由")
-    if ticket.status not in (Status.accepted, Status.in_progress, Status.suspended):
+    if ticket.status not in EXTENSION_STATUSES:
         raise _refuse(ticket, "request_extension", actor=actor)
     if not isinstance(amount, int) or not 1 <= amount <= (720 if unit == "hours" else 60):
         raise Invalid("延期时长须为 1–60 天（或 1–720 小时）", code="invalid_amount", details={"field": "amount"})
