@@ -698,3 +698,25 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     shot(phone, "portal-notice")
     phone.context.close()
     context.close()
+
+
+def test_typing_a_master_number_on_the_ticket_page_picks_that_choice(server, browser):
+    """并单 on a ticket registered twice: the detector's offer is picked first, then the dispatcher
+    types another number instead; the typed choice becomes the one sent (kept last in this module:
+    it leaves a second open leak at 朱吕村)."""
+    twin = _api(server["url"], server["tokens"]["agent1"], "tickets", {
+        "channel": "phone", "kind": "help", "category_code": "0103", "urgency": "urgent",
+        "region_code": "140828102207", "caller_name": "吕女士", "caller_phone": "13935900009",
+        "content": "朱吕村村东供水闸阀井漏水，供水站停水了，村里没水吃。"})
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    page = context.new_page()
+    sign_in(page, server["url"], "dispatcher1")
+    page.goto(f"{server['url']}/tickets/{twin['number']}")
+    offer = f"#merge input[name=master][value='{server['number']}']"
+    page.check(offer)
+    page.click("#merge input[name=master_number]")
+    assert page.is_checked("#merge-typed") and not page.is_checked(offer)
+    page.check(offer)
+    page.type("#merge input[name=master_number]", "2026")
+    assert page.is_checked("#merge-typed")
+    context.close()
