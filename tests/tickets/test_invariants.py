@@ -228,7 +228,10 @@ class Lifecycle(RuleBasedStateMachine):
 
     def step(self, pick: int, other: int, action: str, actor: User | None, variant: int) -> None:
         t, o = self.ticket(pick), self.ticket(other)
-        touched = list(dict.fromkeys([t.id, o.id]))  # an action only ever gets these two tickets
+        # An action only ever gets these two tickets, and a merge also the tickets merged into the
+        # first (they follow it to its master).
+        followers = [tid for tid in self.ids if action == "merge" and self.s.get(Ticket, tid).master_id == t.id]
+        touched = list(dict.fromkeys([t.id, o.id, *followers]))
         before = {tid: self.views[tid] for tid in touched}  # as the last step left them
         held = memory_view(t), memory_view(o)
         try:
@@ -244,6 +247,8 @@ class Lifecycle(RuleBasedStateMachine):
         after = {tid: view(self.s, self.s.get(Ticket, tid)) for tid in touched}
         for tid in touched:
             self.check_step(action if tid == t.id else "note", actor, before[tid], after[tid])
+        for tid in followers:  # no caller is left attached to a merged ticket
+            assert self.s.get(Ticket, tid).master_id == t.master_id, "a duplicate stayed with a merged master"
         self.views.update(after)
 
     def check_step(self, action: str, actor: User | None, old: View, new: View) -> None:

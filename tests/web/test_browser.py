@@ -712,7 +712,9 @@ def test_typing_a_master_number_on_the_ticket_page_picks_that_choice(server, bro
     page = context.new_page()
     sign_in(page, server["url"], "dispatcher1")
     page.goto(f"{server['url']}/tickets/{twin['number']}")
-    offer = f"#merge input[name=master][value='{server['number']}']"
+    # the detector's best offer (the module's other tests leave more open leaks here)
+    offer = "#merge input[name=master]:not([value=''])"
+    page.wait_for_selector(offer)
     page.check(offer)
     page.click("#merge input[name=master_number]")
     assert page.is_checked("#merge-typed") and not page.is_checked(offer)

@@ -720,6 +720,7 @@ def merge(session: Session, ticket: Ticket, *, actor: User | None, master: Ticke
                details={"master_id": master.id, "master_number": master.number})
         _event(session, master, "note", actor, reason=f"并入重复工单 {duplicate.number}（原随 {ticket.number}）",
                details={"merged_ticket_id": duplicate.id, "merged_number": duplicate.number})
+    session.flush()  # the duplicates' changes written now, not by whatever reads next
     return _move(session, ticket, "merge", actor, reason=_reason(note, required=False),
                  details={"master_id": master.id, "master_number": master.number})
 
