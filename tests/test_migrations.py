@@ -53,13 +53,18 @@ def test_sqlite_migrated_from_empty_matches_the_models(tmp_path):
     assert diff == [], pformat(diff)
 
 
-@pytest.mark.postgres
-def test_postgres_migrated_from_empty_matches_the_models(worker_id):
+def _postgres_or_skip() -> None:
+    """Skip when PostgreSQL cannot be reached (fail instead when HOTLINE_REQUIRE_POSTGRES=1, as in CI)."""
     reason = _pg_available()
     if reason:
         if REQUIRE_PG:
             pytest.fail(f"HOTLINE_REQUIRE_POSTGRES=1 but {reason}")
         pytest.skip(reason)
+
+
+@pytest.mark.postgres
+def test_postgres_migrated_from_empty_matches_the_models(worker_id):
+    _postgres_or_skip()
     url = _fresh_pg_database(f"mig_{worker_id}")
     try:
         upgrade(url)
@@ -144,11 +149,7 @@ def blank_url(request, tmp_path, worker_id):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'blank.db'}"
         return
-    reason = _pg_available()
-    if reason:
-        if REQUIRE_PG:
-            pytest.fail(f"HOTLINE_REQUIRE_POSTGRES=1 but {reason}")
-        pytest.skip(reason)
+    _postgres_or_skip()
     url = _fresh_pg_database(f"blank_{worker_id}")
     try:
         yield url
