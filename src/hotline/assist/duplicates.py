@@ -18,8 +18,12 @@ table, :mod:`hotline.assist.duplicate_idf`, makes the hotline's boilerplate — 
 grams every ticket of that category uses weigh less again: two 供水 tickets both saying 停水 and
 来水 is no sign of one problem, both saying 小学 is), plus small bonuses for the same leaf
 category (or only the same first level), the same village and a recent ticket. Offered: score
->= ``THRESHOLD``, chosen on the dev half of the paraphrase set of ``bench/duplicates.py`` (figures
-on its test half in README.md).
+>= ``THRESHOLD`` and within ``MARGIN`` of the best; when none reaches it, the best alone when it
+scores at least ``CLEAR_FLOOR`` and ``CLEAR_LEAD`` more than the next candidate, and the texts
+alone reach ``CLEAR_TEXT`` (callers who tell one problem in their own words share few characters,
+but their ticket still stands out among the township's others; a lone ticket sharing only the
+place and the category is not offered). The first three were chosen on the dev half of the paraphrase set of
+``bench/duplicates.py`` (figures on its test half in README.md).
 """
 
 from __future__ import annotations
@@ -45,7 +49,9 @@ MERGEABLE = tuple(Status(s) for s in MERGEABLE_STATUSES)  # what ``merge`` accep
 WINDOW_DAYS = 30
 MAX_CANDIDATES = 100
 TEXT_CHARS = 300  # of a stored ticket's content scored (its start says what and where)
-THRESHOLD = 0.23  # the best F1 on the dev split of bench/duplicates.py (full run)
+THRESHOLD = 0.26  # offered from here (see the module doc and bench/duplicates.py)
+CLEAR_FLOOR, CLEAR_LEAD = 0.14, 0.04  # below THRESHOLD: the best alone, this far ahead of the next,
+CLEAR_TEXT = 0.05  # and its text this close: place and category alone offer no lone ticket
 SAME_CATEGORY, SAME_GROUP, SAME_VILLAGE, RECENT = 0.08, 0.04, 0.04, 0.03
 UNIGRAM = 0.5
 MARGIN = 0.06  # offered: within this of the best candidate too (one clear match, not five near ones)
@@ -73,6 +79,7 @@ class Scored:
     candidate: Candidate
     score: float
     reasons: tuple[str, ...]
+    text: float = 0.0  # the texts' cosine alone, without the bonuses
 
 
 # Words callers use for the same thing, each mapped to one spelling before scoring (the bigrams of
@@ -205,17 +212,30 @@ def rank(candidates: list[Candidate], *, region_code: str, category_code: str | 
                  + (SAME_VILLAGE if same_village else 0.0) + RECENT * max(0.0, 1 - age / window_days))
         place = ("同村" if same_village else "") + ("同类" if same_cat or same_group else "")
         reasons = ((place,) if place else ()) + ((f"内容相近 {sim:.2f}",) if sim >= 0.2 else ())
-        out.append(Scored(c, round(score, 3), reasons))
+        out.append(Scored(c, round(score, 3), reasons, sim))
     out.sort(key=lambda s: (-s.score, -s.candidate.received_at.timestamp()))
     return out
 
 
-def offered(ranked: list[Scored], threshold: float = THRESHOLD, margin: float = MARGIN) -> list[Scored]:
-    """The ranked candidates offered: at least ``threshold`` and within ``margin`` of the best."""
-    if not ranked:
-        return []
-    top = ranked[0].score
-    return [s for s in ranked if s.score >= threshold and s.score >= top - margin]
+def offered(ranked: list[Scored], threshold: float = THRESHOLD, margin: float = MARGIN,
+            floor: float = CLEAR_FLOOR, lead: float = CLEAR_LEAD) -> list[Scored]:
+    """The ranked candidates offered (see :func:`offered_count`)."""
+    return ranked[:offered_count([(s.score, s.text) for s in ranked], threshold, margin, floor, lead)]
+
+
+def offered_count(scored: list[tuple[float, float]], threshold: float = THRESHOLD, margin: float = MARGIN,
+                  floor: float = CLEAR_FLOOR, lead: float = CLEAR_LEAD, text: float = CLEAR_TEXT) -> int:
+    """How many of the best-first ``scored`` (score, text cosine) are offered: those at least
+    ``threshold`` and within ``margin`` of the best; if none, the best alone when it scores at least
+    ``floor`` and ``lead`` more than the next (or than nothing) and its text cosine is at least
+    ``text``."""
+    if not scored:
+        return 0
+    top, top_text = scored[0]
+    if top >= threshold:
+        return sum(1 for s, _ in scored if s >= threshold and s >= top - margin)
+    runner_up = scored[1][0] if len(scored) > 1 else 0.0
+    return 1 if top >= floor and top - runner_up >= lead and top_text >= text else 0
 
 
 def township_range(region_code: str) -> tuple[str, str]:
