@@ -116,3 +116,27 @@ def test_the_candidates_can_be_chosen_on_the_partial_index_of_open_tickets(sessi
     finally:
         session.rollback()
     assert "ix_tickets_open_region_received" in plan
+
+
+def test_a_caller_in_their_own_words_is_offered_the_ticket_that_stands_out_among_the_villages_others(
+        session, people):
+    """Two callers of one outage share few characters (the score stays under the threshold), but
+    their ticket stands out among the village's other open tickets, so it is offered alone."""
+    outage = make_ticket(session, people, Status.dispatched, category_code="0101",
+                         content="朱吕村已经停水三天了，也没有通知什么时候来水，村里老人只能去井里挑水。")
+    make_ticket(session, people, Status.dispatched)  # the east valve-well leak, another water problem
+    session.commit()
+    call = "朱吕村连着三天没水了，也没人说啥时候恢复，吃水全靠去别的村拉。"
+    hits = offered(session, people.agent, call, category="0101")
+    assert [h.ticket.id for h in hits] == [outage.id]
+    assert hits[0].score < duplicates.THRESHOLD  # offered as the clear best, not by the threshold
+
+
+def test_the_clear_best_needs_a_lead_and_some_words_in_common():
+    count = duplicates.offered_count
+    assert count([(0.30, 0.2), (0.27, 0.2), (0.20, 0.1)]) == 2  # above the threshold: within the margin
+    assert count([(0.20, 0.08), (0.12, 0.05)]) == 1  # below it: the best alone, well ahead of the next
+    assert count([(0.20, 0.08), (0.18, 0.07)]) == 0  # two alike: neither stands out
+    assert count([(0.17, 0.02)]) == 0  # only place, category and age in common
+    assert count([(0.12, 0.1)]) == 0  # under the floor
+    assert count([]) == 0
