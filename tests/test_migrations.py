@@ -178,7 +178,8 @@ def test_the_models_declare_the_expression_indexes_the_migrations_make(blank_url
 
     expressive = sorted(ix.name for table in metadata.tables.values() for ix in table.indexes
                         if any(not isinstance(e, Column) for e in ix.expressions))
-    assert {"uq_users_username_lower", "uq_fieldwork_operations_open_name", "uq_fieldwork_machines_same"} <= set(expressive)
+    assert {"uq_users_username_lower", "uq_fieldwork_operations_open_name", "uq_fieldwork_machines_same",
+            "uq_fieldwork_volunteers_same"} <= set(expressive)
     upgrade(blank_url)
     migrated = _index_sql(blank_url, expressive)
     if blank_url.startswith("sqlite"):
@@ -248,4 +249,43 @@ def test_a_twin_field_operation_or_machine_stops_the_upgrade_with_their_numbers(
     with engine.begin() as conn:  # a closed operation of the name, and another machine, are not refused
         conn.execute(operations.insert(), [{**operation, "id": 6, "name": "秋季抢收 a", "state": "closed"}])
         conn.execute(machines.insert(), [{**machine, "id": 6, "label": "测试收割机 X2"}])
+    engine.dispose()
+
+
+def test_a_volunteer_registered_twice_stops_the_upgrade_with_their_numbers(blank_url):
+    """Migration 0021 adds a unique index on the volunteer register (township, name, phone); a
+    database already holding one person twice is told which rows to merge, and is left at 0020."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, Table
+    from sqlalchemy.exc import IntegrityError
+
+    upgrade(blank_url, "0020")
+    engine = create_engine(blank_url)
+    tables = MetaData()
+    regions, volunteers = (Table(name, tables, autoload_with=engine) for name in ("regions", "fieldwork_volunteers"))
+    person = {"township_code": "140828102", "name": "李强", "phone": "+8613703590002", "available": True,
+              "created_at": datetime(2026, 11, 2, tzinfo=UTC)}
+    with engine.begin() as conn:
+        conn.execute(regions.insert(), [
+            {"code": code, "name": name, "short_name": name, "level": 4, "population_estimated": False, "aliases": []}
+            for code, name in (("140828102", "裴介镇"), ("141002103", "县底镇"))])
+        conn.execute(volunteers.insert(), [
+            {**person, "id": 1}, {**person, "id": 2}, {**person, "id": 3, "phone": "+8613703590003"},
+            {**person, "id": 4, "township_code": "141002103"},  # another town
+            {**person, "id": 5, "name": "Wang Fang", "phone": None}, {**person, "id": 6, "name": "wang fang", "phone": None}])
+    with pytest.raises(RuntimeError) as refused:
+        upgrade(blank_url)
+    assert str(refused.value) == (
+        "同一乡镇重复登记的志愿者须先合并（删去多余的一条，或改正姓名、电话），再升级数据库："
+        "裴介镇「李强」13703590002（#1、#2）；裴介镇「Wang Fang」（#5、#6）")
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0020"
+    with engine.begin() as conn:
+        conn.execute(volunteers.delete().where(volunteers.c.id.in_([2, 6])))
+    upgrade(blank_url)
+    with pytest.raises(IntegrityError, match="uq_fieldwork_volunteers_same"), engine.begin() as conn:
+        conn.execute(volunteers.insert(), [{**person, "id": 7, "name": "李强"}])
+    with engine.begin() as conn:  # another phone is another person
+        conn.execute(volunteers.insert(), [{**person, "id": 7, "phone": "+8613703590004"}])
     engine.dispose()

@@ -159,6 +159,13 @@ class Volunteer(Base):
     task_id: Mapped[int | None] = mapped_column(ForeignKey("fieldwork_tasks.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    # A person is registered once in their township: name and phone, letter case aside (migration
+    # 0021); coalesce: two rows of one name without a phone clash too.
+    __table_args__ = (
+        Index("uq_fieldwork_volunteers_same", township_code, func.lower(name),
+              func.coalesce(phone, literal_column("''")), unique=True),
+    )
+
 
 class Assignment(Base):
     """A machine or a volunteer on a task, from ``assigned_at`` until ``released_at``: the record
