@@ -7,7 +7,9 @@ import pytest
 from hotline.accounts.models import Role
 from hotline.accounts.service import add_user, create_token
 from tests.api.conftest import Caller
-from tests.fieldwork.conftest import DALV, PEIJIE, XIANDI, ZHULV, blind_once
+from tests.fieldwork.conftest import DALV, PEIJIE, XIANDI, ZHULV, blind_once, in_season  # noqa: F401 (in_season: a fixture)
+
+pytestmark = pytest.mark.usefixtures("in_season")
 
 
 @pytest.fixture
@@ -151,3 +153,33 @@ def test_a_twin_saved_by_another_program_at_the_same_instant_is_409_in_the_check
     assert r.status_code == 409 and r.json()["error"]["code"] == "operation_exists"
     assert r.json()["error"]["message"].startswith(f"裴介镇已有进行中的行动「裴介镇秋季抢收抢种」（#{op['id']}，")
     assert len(town.get("/fieldwork/machines").json()) == 1 and len(town.get("/fieldwork/operations").json()) == 1
+
+
+def test_a_program_corrects_a_task_a_machine_and_a_volunteer_by_patch(api, field):
+    town, village = field["a-town"], field["a-village"]
+    op = _op(town)
+    t = _task(town, op["id"], area=9000)  # 90 亩 meant
+    r = town.request("PATCH", f"/fieldwork/tasks/{t['id']}", json={"area": 100000})
+    assert r.status_code == 422 and "一块地不能超过 10,000 亩" in r.json()["error"]["message"]
+    r = town.request("PATCH", f"/fieldwork/tasks/{t['id']}", json={"area": 90, "farmer_phone": "13803595678"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["area"], body["farmer_phone"], body["plot"], body["due_date"]) == (90, "+8613803595678", "村东谷子地",
+                                                                                    "2026-10-08")
+    assert body["events"][-1]["action"] == "edit" and "面积：9000 亩 → 90 亩" in body["events"][-1]["note"]
+    assert village.request("PATCH", f"/fieldwork/tasks/{t['id']}", json={"area": 80}).status_code == 403
+    r = town.request("PATCH", f"/fieldwork/tasks/{t['id']}", json={"due_date": "2026-09-29"})
+    assert r.status_code == 422 and "要求完成日期不能早于行动开始日期 2026-10-01" in r.json()["error"]["message"]
+
+    m = town.post("/fieldwork/machines", json={"township_code": PEIJIE, "kind": "harvester", "label": "GE80",
+                                               "owner": "裴介农机合作社", "phone": "13903590001"}).json()
+    r = town.request("PATCH", f"/fieldwork/machines/{m['id']}", json={"phone": "13903590009"})
+    assert r.status_code == 200 and r.json()["phone"] == "+8613903590009" and r.json()["label"] == "GE80"
+
+    p = town.post("/fieldwork/volunteers", json={"township_code": PEIJIE, "name": "李墙", "phone": "13703590002"}).json()
+    r = town.post("/fieldwork/volunteers", json={"township_code": PEIJIE, "name": "李墙", "phone": "13703590002"})
+    assert r.status_code == 409 and r.json()["error"]["code"] == "volunteer_exists"
+    assert r.json()["error"]["message"].startswith(f"本镇已登记这位志愿者：#{p['id']} 李墙 13703590002")
+    r = town.request("PATCH", f"/fieldwork/volunteers/{p['id']}", json={"name": "李强"})
+    assert r.status_code == 200 and (r.json()["name"], r.json()["phone"]) == ("李强", "+8613703590002")
+    assert town.get("/fieldwork/volunteers").json()[0]["name"] == "李强"

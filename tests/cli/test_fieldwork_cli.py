@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from hotline.accounts.models import Role
 from hotline.accounts.service import add_user
 from hotline.fieldwork import service
 from tests.cli.conftest import ok
-from tests.fieldwork.conftest import PEIJIE, ZHULV
+from tests.fieldwork.conftest import PEIJIE, ZHULV, in_season  # noqa: F401 (in_season: a fixture)
+
+pytestmark = pytest.mark.usefixtures("in_season")
 
 
 def _setup(db):

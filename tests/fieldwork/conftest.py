@@ -3,8 +3,9 @@ coordinator, and an open operation in 裴介镇 with its registers."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from hotline.accounts.models import Role, User
 from hotline.accounts.service import add_user
 from hotline.fieldwork import service
 from hotline.fieldwork.models import FieldTask, Machine, Operation, Volunteer
+from hotline.kit import clock
 from tests.builders import Personas
 
 PEIJIE = "140828102"  # 夏县裴介镇
@@ -22,6 +24,9 @@ DALV = "140828102201"  # 大吕村
 XIANDI = "141002103"  # 尧都区县底镇
 ZHAICUN = "141002103205"  # 县底镇翟村
 START, TARGET = date(2026, 10, 1), date(2026, 10, 20)
+# The clock of these tests: the eve of the operation above, so its days and its tasks' due days are
+# still ahead (a task's due day, an operation's target, may not be past when set).
+SEASON = datetime(2026, 9, 30, 9, 0)
 
 
 @dataclass
@@ -58,6 +63,15 @@ def machine(session: Session, kind: str = "harvester", village: str | None = ZHU
 def volunteer(session: Session, name: str = "李强", village: str | None = ZHULV, township: str = PEIJIE) -> Volunteer:
     return service.register_volunteer(session, actor=None, township_code=township, name=name,
                                       phone="13703590002", village_code=village, skills="驾驶收割机")
+
+
+@pytest.fixture(autouse=True)
+def in_season() -> Iterator[None]:
+    """The clock on ``SEASON`` (local time); tests move it on with ``clock.freeze``/``advance``.
+    Modules elsewhere (web, API, CLI) use it by ``pytest.mark.usefixtures("in_season")``."""
+    clock.freeze(SEASON)
+    yield
+    clock.freeze(None)
 
 
 @pytest.fixture

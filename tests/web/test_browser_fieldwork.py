@@ -95,6 +95,15 @@ def test_the_coordinator_sends_a_machine_reports_and_completes_and_the_dashboard
     assert "作业中" in page.inner_text("main h1") and "（100%）" in page.inner_text("main")
     shot(page, "fieldwork-task")
 
+    # Completing asks first, naming the task: declined, nothing happens; confirmed, it completes.
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.click("button:text-is('完成任务')")
+    page.wait_for_timeout(500)
+    task_id = task_url.rsplit("/", 1)[1]
+    assert asked and asked[0].startswith(f"确认任务 #{task_id}（") and "已完成？" in asked[0]
+    assert "作业中" in page.inner_text("main h1")
+    page.once("dialog", lambda dialog: dialog.accept())
     page.click("button:text-is('完成任务')")
     _notice(page, "任务已完成")
     assert "已完成" in page.inner_text("main h1") and "任务已结束，农机和人员已释放" in page.inner_text("#resources")

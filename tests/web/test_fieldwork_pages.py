@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import date, datetime
 
 import pytest
@@ -13,9 +14,12 @@ from hotline.fieldwork import queries, service
 from hotline.fieldwork.access import SYSTEM
 from hotline.fieldwork.models import FieldTask, Machine, Operation
 from hotline.kit import clock
-from tests.builders import register
-from tests.fieldwork.conftest import DALV, PEIJIE, ZHULV, blind_once, machine, volunteer
+from hotline.tickets.states import Status
+from tests.builders import make_ticket, register
+from tests.fieldwork.conftest import DALV, PEIJIE, ZHULV, blind_once, in_season, machine, volunteer  # noqa: F401 (in_season: a fixture)
 from tests.web.conftest import PASSWORD, csrf_of
+
+pytestmark = pytest.mark.usefixtures("in_season")
 
 
 @pytest.fixture
@@ -669,3 +673,152 @@ def test_a_coordinator_moves_the_target_day_when_the_harvest_runs_late(staff, si
     assert r.status_code == 403
     with site.db.transaction(write=False) as s:
         assert s.get(Operation, op).target_date == date(2026, 10, 31)
+
+
+# ---------------------------------------------------------------- corrections and confirmations
+
+
+def test_a_task_typed_with_an_absurd_area_is_corrected_on_its_edit_form(staff, site):
+    op_id = _operation(site)
+    task_id = _task(site, op_id, area=9000)  # 90 亩 meant
+    client, csrf = sign_in(site, "f-town")
+    board = client.get(f"/fieldwork/operations/{op_id}").text
+    assert "0.0 / 9000.0" in board
+    page = client.get(f"/fieldwork/tasks/{task_id}").text
+    assert f'href="/fieldwork/tasks/{task_id}/edit"' in page
+    form = client.get(f"/fieldwork/tasks/{task_id}/edit").text
+    assert 'name="area" value="9000"' in form and 'value="村东谷子地"' in form and 'value="13803591234"' in form
+    fields = {"csrf": csrf, "village_code": ZHULV, "plot": "村东谷子地", "work_kind": "harvest", "area": "90000",
+              "crop": "谷子", "farmer_name": "王建国", "farmer_phone": "13803591234", "priority": "1",
+              "due_date": "2026-10-08", "note": ""}
+    r = client.post(f"/fieldwork/tasks/{task_id}/edit", data=fields)
+    assert r.status_code == 422 and "面积 90000 亩过大：一块地不能超过 10,000 亩" in r.text
+    assert 'name="area" value="90000"' in r.text  # what was typed is kept to be corrected
+    r = client.post(f"/fieldwork/tasks/{task_id}/edit", data={**fields, "area": "90", "farmer_phone": "13803595678"})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "任务已修改" in page and "90 亩" in page and "13803595678" in page and "面积：9000 亩 → 90 亩" in page
+    assert "0.0 / 90.0" in client.get(f"/fieldwork/operations/{op_id}").text
+    # A village committee sees the task but may not change it.
+    village, _ = sign_in(site, "f-village")
+    assert village.get(f"/fieldwork/tasks/{task_id}/edit").status_code == 403
+    assert f"/fieldwork/tasks/{task_id}/edit" not in village.get(f"/fieldwork/tasks/{task_id}").text
+
+
+def test_a_machines_wrong_phone_and_a_misspelt_volunteer_are_corrected_on_their_forms(staff, site):
+    with site.db.transaction() as s:
+        m, twin = machine(s), machine(s, label="约翰迪尔 C230")
+        p = volunteer(s, name="李墙")
+        m_id, twin_id, p_id = m.id, twin.id, p.id
+    client, csrf = sign_in(site, "f-town")
+    assert f'href="/fieldwork/machines/{m_id}/edit"' in client.get("/fieldwork/machines").text
+    form = client.get(f"/fieldwork/machines/{m_id}/edit").text
+    assert 'value="雷沃谷神 GE80"' in form and 'value="13903590001"' in form
+    fields = {"csrf": csrf, "village_code": ZHULV, "kind": "harvester", "label": "雷沃谷神 GE80",
+              "owner": "裴介农机合作社", "owner_kind": "cooperative", "phone": "13903590009"}
+    r = client.post(f"/fieldwork/machines/{m_id}/edit", data=fields)
+    assert r.status_code == 303
+    assert "已更新" in client.get(r.headers["location"]).text
+    assert "13903590009" in client.get("/fieldwork/machines").text
+    r = client.post(f"/fieldwork/machines/{m_id}/edit", data={**fields, "label": "约翰迪尔 C230", "phone": "13903590001"})
+    assert r.status_code == 409 and f"本镇已登记这台农机：#{twin_id} 收割机「约翰迪尔 C230」" in r.text
+    r = client.post(f"/fieldwork/machines/{m_id}/edit", data={**fields, "kind": "fly"})
+    assert r.status_code == 422 and "「fly」无效，可选：收割机、拖拉机" in r.text and "harvester" not in r.text.split("「fly」")[1][:80]
+
+    assert f'href="/fieldwork/volunteers/{p_id}/edit"' in client.get("/fieldwork/volunteers").text
+    r = client.post(f"/fieldwork/volunteers/{p_id}/edit", data={"csrf": csrf, "name": "李强", "phone": "13703590002",
+                                                                 "village_code": DALV, "skills": "驾驶收割机"})
+    assert r.status_code == 303
+    listing = client.get("/fieldwork/volunteers").text
+    assert "李强" in listing and "李墙" not in listing and "大吕村" in listing
+
+
+def test_a_volunteer_registered_twice_is_refused_on_the_page_naming_the_row(staff, site):
+    with site.db.transaction() as s:
+        first = volunteer(s).id
+    client, csrf = sign_in(site, "f-town")
+    r = client.post("/fieldwork/volunteers", data={"csrf": csrf, "township_code": PEIJIE, "name": "李强",
+                                                   "phone": "13703590002", "village_code": "", "skills": ""})
+    assert r.status_code == 409
+    assert f"本镇已登记这位志愿者：#{first} 李强 13703590002（朱吕村，待命），无须重复登记" in r.text
+    assert client.get("/fieldwork/volunteers").text.count("13703590002") == 1
+
+
+def test_disruptive_clicks_ask_first_naming_the_task_or_machine(staff, site):
+    op_id = _operation(site)
+    task_id = _task(site, op_id)
+    with site.db.transaction() as s:
+        m = machine(s)
+        service.assign_machine(s, s.get(FieldTask, task_id), m, actor=None)
+        m_id = m.id
+    client, _ = sign_in(site, "f-town")
+    page = html.unescape(client.get(f"/fieldwork/tasks/{task_id}").text)
+    assert f'hx-confirm="确认任务 #{task_id}（朱吕村 村东谷子地）已完成？' in page
+    assert f'hx-confirm="确认取消任务 #{task_id}（朱吕村 村东谷子地）？取消后不能恢复' in page
+    registers = html.unescape(client.get("/fieldwork/machines").text)
+    assert (f'hx-confirm="确认收割机「雷沃谷神 GE80」#{m_id}（裴介农机合作社）报修？它将撤离当前任务 #{task_id}'
+            in registers)
+    board = html.unescape(client.get(f"/fieldwork/operations/{op_id}").text)
+    assert 'hx-confirm="确认结束行动「裴介镇秋季抢收抢种」？' in board
+
+
+def test_the_progress_form_shows_only_once_someone_is_sent_and_says_what_to_do_before(staff, site):
+    op_id = _operation(site)
+    task_id = _task(site, op_id)
+    client, _ = sign_in(site, "f-town")
+    village, _ = sign_in(site, "f-village")
+    page = client.get(f"/fieldwork/tasks/{task_id}").text
+    assert f'action="/fieldwork/tasks/{task_id}/progress"' not in page
+    assert "任务尚未调派农机或人员，还不能上报进度。请先在上方「农机和人员」中调派农机或志愿者" in page
+    assert "取消任务" in page  # the coordinator may still cancel a pending task
+    seen = village.get(f"/fieldwork/tasks/{task_id}").text
+    assert f'action="/fieldwork/tasks/{task_id}/progress"' not in seen and "镇里调派农机或人员后即可在此上报" in seen
+    with site.db.transaction() as s:
+        service.assign_machine(s, s.get(FieldTask, task_id), machine(s), actor=None)
+    assert f'action="/fieldwork/tasks/{task_id}/progress"' in village.get(f"/fieldwork/tasks/{task_id}").text
+
+
+def test_past_days_are_refused_on_the_forms_and_the_inputs_start_today(staff, site):
+    op_id = _operation(site)
+    clock.freeze(datetime(2026, 10, 5, 9, 0))
+    client, csrf = sign_in(site, "f-town")
+    board = client.get(f"/fieldwork/operations/{op_id}").text
+    assert 'name="due_date" value="2026-10-20" min="2026-10-05" max="2026-10-20"' in board
+    r = client.post(f"/fieldwork/operations/{op_id}/tasks", data={
+        "csrf": csrf, "village_code": ZHULV, "plot": "村东", "work_kind": "harvest", "area": "5", "priority": "1",
+        "due_date": "2026-10-04"})
+    assert r.status_code == 422 and "要求完成日期 2026-10-04 已过：不能早于今天（2026-10-05）" in r.text
+    listing = client.get("/fieldwork").text
+    assert 'name="target_date" value="" min="2026-10-05"' in listing
+    r = client.post("/fieldwork/operations", data={"csrf": csrf, "name": "补登秋收", "township_code": PEIJIE,
+                                                   "crops": "谷子", "start_date": "2026-09-01", "target_date": "2026-09-20"})
+    assert r.status_code == 422 and "目标完成日期 2026-09-20 已过" in r.text
+
+
+def test_an_empty_operation_form_names_every_missing_field(staff, site):
+    client, csrf = sign_in(site, "f-town")
+    r = client.post("/fieldwork/operations", data={"csrf": csrf, "name": "", "township_code": PEIJIE, "crops": "",
+                                                   "start_date": "", "target_date": ""})
+    assert r.status_code == 422 and "请填写行动名称、作物、开始日期、目标完成日期" in r.text
+
+
+def test_an_operation_already_over_and_a_closed_ticket_are_not_offered_for_a_task(staff, site):
+    with site.db.transaction() as s:
+        open_ticket = make_ticket(s, staff, Status.in_progress, content="朱吕村谷子倒伏，请帮忙抢收").number
+        closed = make_ticket(s, staff, Status.archived, content="排水沟堵塞，污水漫到路上").number
+    _operation(site, name="九月抢收", start_date=date(2026, 9, 20), target_date=date(2026, 9, 30))
+    _operation(site)
+    clock.freeze(datetime(2026, 10, 2, 9, 0))  # 九月抢收 is over, still open
+    client, csrf = site.signed_in("supervisor")
+    form = client.get(f"/fieldwork/from-ticket/{open_ticket}").text
+    assert "裴介镇秋季抢收抢种" in form and "九月抢收" not in form
+    assert 'name="due_date" value="" min="2026-10-02" max="2026-10-20"' in form
+    assert "转为抢收任务" not in client.get(f"/tickets/{closed}").text
+    page = client.get(f"/fieldwork/from-ticket/{closed}").text
+    assert f"工单 {closed}「已归档」，已不在办理中，不能转为抢收任务" in page and 'name="operation_id"' not in page
+    with site.db.transaction() as s:
+        op_id = s.query(Operation).filter(Operation.name == "裴介镇秋季抢收抢种").one().id
+    r = client.post(f"/fieldwork/from-ticket/{closed}", data={"csrf": csrf, "operation_id": str(op_id), "area": "5"})
+    assert r.status_code == 409 and "已不在办理中" in r.text
+    with site.db.transaction() as s:
+        assert s.query(FieldTask).count() == 0

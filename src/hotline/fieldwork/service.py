@@ -10,9 +10,12 @@ Invariants kept here:
   two coordinators assigning the same machine at once cannot both win);
 - finishing or cancelling a task releases its machines and volunteers;
 - ``area_done`` only rises and never passes ``area``; an area task completes only at its area;
-- a township has one open operation of a name and one register row per machine: checked before the
-  insert, and held by unique indexes (migration 0020), so a submit of the same instant that the
-  check could not see is refused by the index in the check's words (``_insert_unless_twin``).
+- a township has one open operation of a name, one register row per machine (migration 0020) and
+  one per volunteer (name and phone, migration 0021): checked before the insert or change, and held
+  by unique indexes, so a submit of the same instant that the check could not see is refused by the
+  index in the check's words (``_insert_unless_twin``, ``_unless_twin``);
+- a task's due day is within its operation and not past when set; an operation's target day is not
+  past when set.
 """
 
 from __future__ import annotations
@@ -70,6 +73,8 @@ from hotline.fieldwork.states import (
 from hotline.kit import clock
 from hotline.tickets import queries as ticket_queries
 from hotline.tickets.models import Ticket
+from hotline.tickets.states import FINAL, STATUS_LABELS
+from hotline.tickets.validation import display_phone
 
 EPS = 1e-6
 
@@ -138,17 +143,21 @@ def create_operation(session: Session, *, actor: User | None, name: str, townshi
     snap = reference.snapshot(session)
     township = v.township(snap, (township_code or "").strip())
     _coordinator(session, actor, township)
-    start = v.day(start_date, "start_date", "开始日期")
-    target = v.day(target_date, "target_date", "目标完成日期")
+    # Every field is checked before one is refused: an empty form is told all it lacks at once.
+    title, crop_names, start, target, remark = v.all_of([
+        ("name", "行动名称", lambda: " ".join((v.text(name, "name", "行动名称", max_chars=100) or "").split())),
+        ("crops", "作物", lambda: v.text(crops, "crops", "作物", max_chars=100)),
+        ("start_date", "开始日期", lambda: v.day(start_date, "start_date", "开始日期")),
+        ("target_date", "目标完成日期", lambda: v.day(target_date, "target_date", "目标完成日期")),
+        ("note", "说明", lambda: v.text(note, "note", "说明", max_chars=2000, required=False))])
     v.operation_days(start, target, clock.local().date())
-    title = " ".join((v.text(name, "name", "行动名称", max_chars=100) or "").split())
     same = _open_named(session, township, title)
     if same is not None:  # two open 「秋季抢收抢种」 in one town: tasks would be split between them
         raise _operation_exists(snap, township, same)
     operation = Operation(name=title,
-                          township_code=township, crops=v.text(crops, "crops", "作物", max_chars=100),
+                          township_code=township, crops=crop_names,
                           start_date=start, target_date=target, state=OperationState.open,
-                          note=v.text(note, "note", "说明", max_chars=2000, required=False),
+                          note=remark,
                           created_by_id=actor.id if actor else None, created_at=clock.now())
     same = _insert_unless_twin(session, operation, lambda: _open_named(session, township, title))
     if same is not None:  # another submit opened it after the check above; the index refused this one
@@ -178,12 +187,19 @@ def _insert_unless_twin(session: Session, row: Any, twin: Callable[[], Any]) -> 
     the insert runs in a savepoint, so the transaction survives the refusal (PostgreSQL would
     refuse every later statement) and ``twin()`` can find the row that won, for the same words as
     the check. Any other integrity error is raised as it came."""
+    return _unless_twin(session, lambda: session.add(row), twin)
+
+
+def _unless_twin(session: Session, write: Callable[[], Any], twin: Callable[[], Any]) -> Any:
+    """``write`` (an insert, or a change of a row), as ``_insert_unless_twin``: ``None`` if saved,
+    else the row a unique index says it repeats."""
     session.flush()  # what came before is not the savepoint's to undo
     try:
         with session.begin_nested():
-            session.add(row)
+            write()
     except IntegrityError:
-        found = twin()
+        with session.no_autoflush:
+            found = twin()
         if found is None:
             raise
         return found
@@ -230,10 +246,35 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
                 farmer_name: str | None = None, farmer_phone: str | None = None, priority: Any = 1,
                 note: str | None = None, ticket: Ticket | None = None) -> FieldTask:
     """A pending task in one of the operation's villages. Harvest, drainage and sowing need an area
-    in 亩; road repair and power need none."""
+    in 亩; road repair and power need none. Its due day is within the operation and not past."""
     _coordinator(session, actor, operation.township_code)
     _open(operation)
     snap = reference.snapshot(session)
+    fields = _task_fields(snap, operation, village_code=village_code, plot=plot, work_kind=work_kind,
+                          due_date=due_date, area=area, crop=crop, farmer_name=farmer_name,
+                          farmer_phone=farmer_phone, priority=priority, note=note)
+    now = clock.now()
+    task = FieldTask(operation_id=operation.id, **fields, area_done=0.0, state=TaskState.pending,
+                     ticket_id=ticket.id if ticket else None, created_by_id=actor.id if actor else None,
+                     created_at=now, updated_at=now)
+    session.add(task)
+    session.flush()
+    kind, size = task.work_kind, task.area
+    words = f"{WORK_KIND_LABELS[kind]} {snap.regions[task.village_code][0]} {task.plot}" + (f" {size:g} 亩" if size else "")
+    if ticket is not None:
+        _event(session, task, "from_ticket", actor, note=f"由工单 {ticket.number} 转入：{words}",
+               to_state=TaskState.pending, details={"ticket_number": ticket.number})
+    else:
+        _event(session, task, "create", actor, note=words, to_state=TaskState.pending)
+    session.flush()
+    return task
+
+
+def _task_fields(snap: reference.Snapshot, operation: Operation, *, village_code: str, plot: str, work_kind: str,
+                 due_date: date | str, area: Any, crop: str | None, farmer_name: str | None,
+                 farmer_phone: str | None, priority: Any, note: str | None,
+                 task: FieldTask | None = None) -> dict[str, Any]:
+    """What a coordinator typed for a task (new, or ``task`` changed), checked: the columns to write."""
     village = v.village_of(snap, (village_code or "").strip(), operation.township_code)
     kind = v.choice(WorkKind, work_kind, "work_kind", WORK_KIND_LABELS)
     if kind in AREA_WORK:
@@ -243,6 +284,12 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
     else:  # kept, it would ask for 亩 in every report and hold completion back; dropped, it misleads
         raise invalid(f"{WORK_KIND_LABELS[kind]}任务不按亩计，面积请留空（道路长度、线路等可写在说明里）",
                       "area", "area_not_measured")
+    if task is not None and task.area_done > EPS:  # progress reported stays true
+        if size is None:
+            raise invalid(f"任务已上报完成 {task.area_done:g} 亩，不能改为不按亩计的{WORK_KIND_LABELS[kind]}",
+                          "work_kind", "area_below_done")
+        if size + EPS < task.area_done:
+            raise invalid(f"面积不能小于已上报完成的 {task.area_done:g} 亩", "area", "area_below_done")
     by_label = {label: key for key, label in PRIORITY_LABELS.items()}  # 紧急 as well as 2
     try:
         level = by_label.get(priority.strip()) if isinstance(priority, str) and priority.strip() in by_label \
@@ -252,29 +299,62 @@ def create_task(session: Session, *, actor: User | None, operation: Operation, v
     if level is None:
         raise invalid("优先级须为 1（一般）、2（紧急）或 3（特急）", "priority", "invalid_priority")
     due = v.day(due_date, "due_date", "要求完成日期")
-    if due < operation.start_date:
-        raise invalid(f"要求完成日期不能早于行动开始日期 {operation.start_date:%Y-%m-%d}", "due_date", "invalid_date")
-    if due > operation.target_date:  # the operation's target is the day all its work is done
-        raise invalid(f"要求完成日期不能晚于行动目标完成日期 {operation.target_date:%Y-%m-%d}：行动内的任务须在"
-                      f"行动期（{operation.start_date:%Y-%m-%d} 至 {operation.target_date:%Y-%m-%d}）内完成",
-                      "due_date", "invalid_date")
-    now = clock.now()
-    task = FieldTask(
-        operation_id=operation.id, village_code=village, plot=v.text(plot, "plot", "地块", max_chars=200),
-        farmer_name=v.text(farmer_name, "farmer_name", "联系人", max_chars=60, required=False),
-        farmer_phone=v.phone(farmer_phone, "farmer_phone"),
-        crop=v.text(crop, "crop", "作物", max_chars=40, required=False), work_kind=kind, area=size, area_done=0.0,
-        priority=int(level), due_date=due, state=TaskState.pending,
-        note=v.text(note, "note", "说明", max_chars=2000, required=False), ticket_id=ticket.id if ticket else None,
-        created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
-    session.add(task)
-    session.flush()
-    words = f"{WORK_KIND_LABELS[kind]} {snap.regions[village][0]} {task.plot}" + (f" {size:g} 亩" if size else "")
-    if ticket is not None:
-        _event(session, task, "from_ticket", actor, note=f"由工单 {ticket.number} 转入：{words}",
-               to_state=TaskState.pending, details={"ticket_number": ticket.number})
-    else:
-        _event(session, task, "create", actor, note=words, to_state=TaskState.pending)
+    if task is None or due != task.due_date:  # an overdue task keeps its day while other things are corrected
+        v.due_day(due, operation.start_date, operation.target_date, clock.local().date())
+    return dict(village_code=village, plot=v.text(plot, "plot", "地块", max_chars=200),
+                farmer_name=v.text(farmer_name, "farmer_name", "联系人", max_chars=60, required=False),
+                farmer_phone=v.phone(farmer_phone, "farmer_phone"),
+                crop=v.text(crop, "crop", "作物", max_chars=40, required=False), work_kind=kind, area=size,
+                priority=int(level), due_date=due, note=v.text(note, "note", "说明", max_chars=2000, required=False))
+
+
+# What a change of a task names, in the form's order: (column, label).
+TASK_FIELD_LABELS = (("village_code", "村"), ("plot", "地块"), ("work_kind", "作业"), ("area", "面积"),
+                     ("crop", "作物"), ("farmer_name", "农户/联系人"), ("farmer_phone", "电话"),
+                     ("priority", "优先级"), ("due_date", "要求完成日期"), ("note", "说明"))
+
+
+def update_task(session: Session, task: FieldTask, *, actor: User | None, village_code: str, plot: str,
+                work_kind: str, due_date: date | str, area: Any = None, crop: str | None = None,
+                farmer_name: str | None = None, farmer_phone: str | None = None, priority: Any = 1,
+                note: str | None = None) -> FieldTask:
+    """Correct an unfinished task (an area typed 100000 for 100, the wrong village): the same checks
+    as registering it, and the area not below what is reported done. The change is recorded."""
+    operation = _task_coordinator(session, actor, task)
+    _open(operation)
+    _unfinished(task, "修改")
+    snap = reference.snapshot(session)
+    fields = _task_fields(snap, operation, village_code=village_code, plot=plot, work_kind=work_kind,
+                          due_date=due_date, area=area, crop=crop, farmer_name=farmer_name,
+                          farmer_phone=farmer_phone, priority=priority, note=note, task=task)
+
+    def shown(column: str, value: Any) -> str:
+        if value is None or value == "":
+            return "（空）"
+        if column == "village_code":
+            return snap.regions.get(value, (value,))[0]
+        if column == "work_kind":
+            return WORK_KIND_LABELS[value]
+        if column == "priority":
+            return priority_label(value)
+        if column == "area":
+            return f"{value:g} 亩"
+        if column == "farmer_phone":
+            return display_phone(value) or value
+        if column == "due_date":
+            return f"{value:%Y-%m-%d}"
+        return str(value)
+
+    changes = []
+    for column, label in TASK_FIELD_LABELS:
+        before, after = getattr(task, column), fields[column]
+        if before != after:
+            changes.append(f"{label}：{shown(column, before)} → {shown(column, after)}" if column != "note"
+                           else "说明已修改")
+            setattr(task, column, after)
+    if changes:
+        task.updated_at = clock.now()
+        _event(session, task, "edit", actor, note="；".join(changes))
     session.flush()
     return task
 
@@ -286,6 +366,7 @@ def task_from_ticket(session: Session, *, actor: User | None, operation: Operati
     Village, contact and plot default to the ticket's place and caller (a confidential caller's
     name and phone are not copied), the due day to the operation's target day."""
     ticket = ticket_queries.get_ticket(session, scope_for(actor), ticket_key)
+    closed_ticket(ticket)
     existing = session.scalar(select(FieldTask.id).where(FieldTask.ticket_id == ticket.id,
                                                          FieldTask.state.in_(UNFINISHED)))
     if existing is not None:
@@ -302,6 +383,15 @@ def task_from_ticket(session: Session, *, actor: User | None, operation: Operati
     if fields.get("due_date") is None or str(fields["due_date"]).strip() == "":
         fields["due_date"] = operation.target_date  # a citizen's call names no day: the operation's
     return create_task(session, actor=actor, operation=operation, ticket=ticket, **fields)
+
+
+def closed_ticket(ticket: Ticket) -> None:
+    """Only a ticket still being handled becomes a task: a closed, archived or merged one (a sewage
+    complaint settled last month) is not field work waiting to be done."""
+    if ticket.status in FINAL:
+        raise TransitionNotAllowed(f"工单 {ticket.number}「{STATUS_LABELS[ticket.status]}」，已不在办理中，不能转为抢收任务；"
+                                   f"如地里仍需作业，请在行动页直接登记任务", code="ticket_not_open",
+                                   details={"status": ticket.status.value})
 
 
 def start(session: Session, task: FieldTask, *, actor: User | None, note: str | None = None) -> FieldTask:
@@ -532,20 +622,50 @@ def register_machine(session: Session, *, actor: User | None, township_code: str
     snap = reference.snapshot(session)
     township = v.township(snap, (township_code or "").strip())
     _coordinator(session, actor, township)
-    what = v.choice(MachineKind, kind, "kind", MACHINE_KIND_LABELS)
-    model = " ".join((v.text(label, "label", "型号或车牌", max_chars=80) or "").split())
-    whose = " ".join((v.text(owner, "owner", "所有者", max_chars=100) or "").split())
-    number = v.phone(phone)
-    same = _same_machine(session, township, what, model, whose, number)
+    fields = _machine_fields(snap, township, kind=kind, label=label, owner=owner, owner_kind=owner_kind,
+                             phone=phone, village_code=village_code)
+    key = (township, fields["kind"], fields["label"], fields["owner"], fields["phone"])
+    same = _same_machine(session, *key)
     if same is not None:  # a second click, or the same machine typed twice: one row to dispatch
         raise _machine_exists(snap, same)
-    machine = Machine(
-        township_code=township, kind=what, label=model, owner=whose,
-        owner_kind=v.choice(OwnerKind, owner_kind, "owner_kind", OWNER_KIND_LABELS), phone=number,
-        village_code=v.village_of(snap, village_code, township) if village_code else None,
-        state=MachineState.available, created_at=clock.now())
-    same = _insert_unless_twin(session, machine, lambda: _indexed_machine(session, township, what, model, whose, number))
+    machine = Machine(township_code=township, **fields, state=MachineState.available, created_at=clock.now())
+    same = _insert_unless_twin(session, machine, lambda: _indexed_machine(session, *key))
     if same is not None:  # the same machine registered by another submit after the check above
+        raise _machine_exists(snap, same)
+    return machine
+
+
+def _machine_fields(snap: reference.Snapshot, township: str, *, kind: str, label: str, owner: str,
+                    owner_kind: str, phone: str | None, village_code: str | None) -> dict[str, Any]:
+    """A machine's register row as typed, checked (model and owner with their spaces collapsed)."""
+    return dict(kind=v.choice(MachineKind, kind, "kind", MACHINE_KIND_LABELS),
+                label=" ".join((v.text(label, "label", "型号或车牌", max_chars=80) or "").split()),
+                owner=" ".join((v.text(owner, "owner", "所有者", max_chars=100) or "").split()),
+                owner_kind=v.choice(OwnerKind, owner_kind, "owner_kind", OWNER_KIND_LABELS), phone=v.phone(phone),
+                village_code=v.village_of(snap, village_code, township) if village_code else None)
+
+
+def update_machine(session: Session, machine: Machine, *, actor: User | None, kind: str, label: str, owner: str,
+                   owner_kind: str = "person", phone: str | None = None,
+                   village_code: str | None = None) -> Machine:
+    """Correct a machine's register row (a wrong phone, a misspelt owner): the same checks as
+    registering it, and it may not become a machine already registered (the same words)."""
+    _coordinator(session, actor, machine.township_code)
+    snap = reference.snapshot(session)
+    township = machine.township_code
+    fields = _machine_fields(snap, township, kind=kind, label=label, owner=owner, owner_kind=owner_kind,
+                             phone=phone, village_code=village_code)
+    key = (township, fields["kind"], fields["label"], fields["owner"], fields["phone"])
+    same = _same_machine(session, *key, other_than=machine.id)
+    if same is not None:
+        raise _machine_exists(snap, same)
+
+    def write() -> None:
+        for column, value in fields.items():
+            setattr(machine, column, value)
+
+    same = _unless_twin(session, write, lambda: _indexed_machine(session, *key, other_than=machine.id))
+    if same is not None:
         raise _machine_exists(snap, same)
     return machine
 
@@ -558,7 +678,7 @@ def _machine_exists(snap: reference.Snapshot, same: Machine) -> Duplicate:
 
 
 def _same_machine(session: Session, township: str, kind: MachineKind, label: str, owner: str,
-                  phone: str | None) -> Machine | None:
+                  phone: str | None, *, other_than: int | None = None) -> Machine | None:
     """The township's machine of this kind, model, owner and phone, if it is registered already
     (spaces and letter case aside: 「测试收割机 X1」 and 「测试收割机  x1」 are one machine). The unique
     index ``uq_fieldwork_machines_same`` holds the same rule on the stored (space-collapsed) text."""
@@ -567,16 +687,16 @@ def _same_machine(session: Session, township: str, kind: MachineKind, label: str
 
     for row in session.scalars(select(Machine).where(Machine.township_code == township, Machine.kind == kind)
                                .order_by(Machine.id)):
-        if (key(row.label), key(row.owner), row.phone) == (key(label), key(owner), phone):
+        if row.id != other_than and (key(row.label), key(row.owner), row.phone) == (key(label), key(owner), phone):
             return row
     return None
 
 
 def _indexed_machine(session: Session, township: str, kind: MachineKind, label: str, owner: str,
-                     phone: str | None) -> Machine | None:
+                     phone: str | None, *, other_than: int | None = None) -> Machine | None:
     """The machine ``uq_fieldwork_machines_same`` says this one repeats, compared as the index does."""
     return session.scalar(select(Machine).where(
-        Machine.township_code == township, Machine.kind == kind, func.lower(Machine.label) == func.lower(label),
+        Machine.id != (other_than or 0), Machine.township_code == township, Machine.kind == kind, func.lower(Machine.label) == func.lower(label),
         func.lower(Machine.owner) == func.lower(owner), func.coalesce(Machine.phone, "") == (phone or ""))
         .order_by(Machine.id).limit(1))
 
@@ -602,16 +722,85 @@ def set_machine_state(session: Session, machine: Machine, *, actor: User | None,
 def register_volunteer(session: Session, *, actor: User | None, township_code: str, name: str,
                        phone: str | None = None, village_code: str | None = None,
                        skills: str | None = None) -> Volunteer:
+    """A person on the township's register, once: the same name and phone again is refused naming
+    the row there (two rows of one person could be sent to two tasks at once and count twice)."""
     snap = reference.snapshot(session)
     township = v.township(snap, (township_code or "").strip())
     _coordinator(session, actor, township)
-    person = Volunteer(township_code=township, name=v.text(name, "name", "姓名", max_chars=60), phone=v.phone(phone),
-                       village_code=v.village_of(snap, village_code, township) if village_code else None,
-                       skills=v.text(skills, "skills", "技能", max_chars=200, required=False), available=True,
-                       created_at=clock.now())
-    session.add(person)
-    session.flush()
+    fields = _volunteer_fields(snap, township, name=name, phone=phone, village_code=village_code, skills=skills)
+    key = (township, fields["name"], fields["phone"])
+    same = _same_volunteer(session, *key)
+    if same is not None:
+        raise _volunteer_exists(snap, same)
+    person = Volunteer(township_code=township, **fields, available=True, created_at=clock.now())
+    same = _insert_unless_twin(session, person, lambda: _indexed_volunteer(session, *key))
+    if same is not None:  # registered by another submit after the check above
+        raise _volunteer_exists(snap, same)
     return person
+
+
+def _volunteer_fields(snap: reference.Snapshot, township: str, *, name: str, phone: str | None,
+                      village_code: str | None, skills: str | None) -> dict[str, Any]:
+    return dict(name=" ".join((v.text(name, "name", "姓名", max_chars=60) or "").split()), phone=v.phone(phone),
+                village_code=v.village_of(snap, village_code, township) if village_code else None,
+                skills=v.text(skills, "skills", "技能", max_chars=200, required=False))
+
+
+def update_volunteer(session: Session, volunteer: Volunteer, *, actor: User | None, name: str,
+                     phone: str | None = None, village_code: str | None = None,
+                     skills: str | None = None) -> Volunteer:
+    """Correct a volunteer's register row (a misspelt name, a wrong phone): the same checks as
+    registering them, and not into a person already registered."""
+    _coordinator(session, actor, volunteer.township_code)
+    snap = reference.snapshot(session)
+    township = volunteer.township_code
+    fields = _volunteer_fields(snap, township, name=name, phone=phone, village_code=village_code, skills=skills)
+    key = (township, fields["name"], fields["phone"])
+    same = _same_volunteer(session, *key, other_than=volunteer.id)
+    if same is not None:
+        raise _volunteer_exists(snap, same)
+
+    def write() -> None:
+        for column, value in fields.items():
+            setattr(volunteer, column, value)
+
+    same = _unless_twin(session, write, lambda: _indexed_volunteer(session, *key, other_than=volunteer.id))
+    if same is not None:
+        raise _volunteer_exists(snap, same)
+    return volunteer
+
+
+def _volunteer_exists(snap: reference.Snapshot, same: Volunteer) -> Duplicate:
+    where = snap.regions.get(same.village_code or "", (None,))[0]
+    state = f"在任务 #{same.task_id} 上" if same.task_id else ("待命" if same.available else "暂不可用")
+    hint = "" if same.phone else "；如是同名的另一人，请填写其电话以区分"
+    return Duplicate(f"本镇已登记这位志愿者：#{same.id} {same.name}"
+                     f"{' ' + (display_phone(same.phone) or '') if same.phone else '（未留电话）'}"
+                     f"（{'，'.join(filter(None, (where, state)))}），无须重复登记{hint}",
+                     code="volunteer_exists", details={"volunteer_id": same.id})
+
+
+def _same_volunteer(session: Session, township: str, name: str, phone: str | None, *,
+                    other_than: int | None = None) -> Volunteer | None:
+    """The township's volunteer of this name and phone (spaces and letter case aside), if registered
+    already. The unique index ``uq_fieldwork_volunteers_same`` (migration 0021) holds the same rule;
+    two rows without a phone and of one name clash too (nobody could tell them apart when sending)."""
+    def key(text: str | None) -> str:
+        return " ".join((text or "").split()).casefold()
+
+    for row in session.scalars(select(Volunteer).where(Volunteer.township_code == township).order_by(Volunteer.id)):
+        if row.id != other_than and (key(row.name), row.phone) == (key(name), phone):
+            return row
+    return None
+
+
+def _indexed_volunteer(session: Session, township: str, name: str, phone: str | None, *,
+                       other_than: int | None = None) -> Volunteer | None:
+    """The volunteer ``uq_fieldwork_volunteers_same`` says this one repeats, compared as the index does."""
+    return session.scalar(select(Volunteer).where(
+        Volunteer.id != (other_than or 0), Volunteer.township_code == township,
+        func.lower(Volunteer.name) == func.lower(name), func.coalesce(Volunteer.phone, "") == (phone or ""))
+        .order_by(Volunteer.id).limit(1))
 
 
 def set_volunteer_available(session: Session, volunteer: Volunteer, *, actor: User | None,

@@ -99,4 +99,4 @@ class OperationState(enum.StrEnum):
 OPERATION_STATE_LABELS = {OperationState.open: "进行中", OperationState.closed: "已结束"}
 
 EVENT_LABELS = {"create": "登记任务", "from_ticket": "由工单转入", "assign": "调派", "release": "释放农机或人员", "unstaffed": "退回待安排",
-                "start": "开始作业", "progress": "上报进度", "complete": "完成", "cancel": "取消"}
+                "start": "开始作业", "progress": "上报进度", "complete": "完成", "cancel": "取消", "edit": "修改任务"}

@@ -49,6 +49,22 @@ class TaskIn(Body):
     ticket: str | None = Field(default=None, max_length=20, description="ticket number or id to make the task from")
 
 
+class TaskChange(Body):
+    """What a PATCH of a task changes: only the fields sent; the others stay as they are."""
+
+    village_code: str | None = Field(default=None, max_length=12)
+    plot: str | None = Field(default=None, max_length=200)
+    work_kind: Literal["harvest", "drainage", "sowing", "road", "power"] | None = None
+    area: float | None = Field(default=None, description="亩; null for road and power work")
+    crop: str | None = Field(default=None, max_length=40)
+    farmer_name: str | None = Field(default=None, max_length=60)
+    farmer_phone: str | None = Field(default=None, max_length=20)
+    priority: Annotated[int | None, Field(ge=1, le=3), own_words("优先级须为 1（一般）、2（紧急）或 3（特急）", "invalid_priority")] \
+        = None
+    due_date: date | None = Field(default=None, description="within the operation; a new day not before today")
+    note: str | None = Field(default=None, max_length=2000)
+
+
 class AssignIn(Body):
     machine_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     volunteer_id: int | None = Field(default=None, ge=1, le=MAX_ID)
@@ -77,6 +93,17 @@ class MachineIn(Body):
     village_code: str | None = Field(default=None, max_length=12)
 
 
+class MachineChange(Body):
+    """What a PATCH of a machine changes: only the fields sent."""
+
+    kind: Literal["harvester", "tractor", "pump", "seeder", "dryer", "truck", "generator", "other"] | None = None
+    label: str | None = Field(default=None, max_length=80)
+    owner: str | None = Field(default=None, max_length=100)
+    owner_kind: Literal["enterprise", "cooperative", "person"] | None = None
+    phone: str | None = Field(default=None, max_length=20)
+    village_code: str | None = Field(default=None, max_length=12)
+
+
 class MachineStateIn(Body):
     state: Literal["available", "repair"]
 
@@ -84,6 +111,15 @@ class MachineStateIn(Body):
 class VolunteerIn(Body):
     township_code: str = Field(max_length=12)
     name: str = Field(max_length=60)
+    phone: str | None = Field(default=None, max_length=20)
+    village_code: str | None = Field(default=None, max_length=12)
+    skills: str | None = Field(default=None, max_length=200)
+
+
+class VolunteerChange(Body):
+    """What a PATCH of a volunteer changes: only the fields sent."""
+
+    name: str | None = Field(default=None, max_length=60)
     phone: str | None = Field(default=None, max_length=20)
     village_code: str | None = Field(default=None, max_length=12)
     skills: str | None = Field(default=None, max_length=200)
@@ -254,6 +290,18 @@ def get_task(task_id: int, request: Request) -> dict[str, Any]:
         return _task_detail(ctx, _task(ctx, task_id))
 
 
+@router.patch("/tasks/{task_id}", summary="Correct an unfinished task: only the fields sent (the same checks as creating it)")
+def update_task(task_id: int, body: TaskChange, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        task = _task(ctx, task_id)
+        stored = {"village_code": task.village_code, "plot": task.plot, "work_kind": task.work_kind.value,
+                  "area": task.area, "crop": task.crop, "farmer_name": task.farmer_name,
+                  "farmer_phone": task.farmer_phone, "priority": task.priority, "due_date": task.due_date,
+                  "note": task.note}
+        service.update_task(ctx.session, task, actor=ctx.user, **{**stored, **body.model_dump(exclude_unset=True)})
+        return _task_detail(ctx, task)
+
+
 @router.get("/tasks/{task_id}/suggestions", summary="Free machines of the needed kind (nearest first) and free volunteers")
 def suggestions(task_id: int, request: Request, kind: str | None = None) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
@@ -348,6 +396,17 @@ def add_machine(body: MachineIn, request: Request) -> dict[str, Any]:
         return machine_view(reference.snapshot(ctx.session), m)
 
 
+@router.patch("/machines/{machine_id}", summary="Correct a machine's register row: only the fields sent (409 if it "
+              "becomes a machine already registered)")
+def update_machine(machine_id: int, body: MachineChange, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        m = queries.get_row(ctx.session, Machine, machine_id, field_scope(ctx.session, ctx.user), "农机")
+        stored = {"kind": m.kind.value, "label": m.label, "owner": m.owner, "owner_kind": m.owner_kind.value,
+                  "phone": m.phone, "village_code": m.village_code}
+        service.update_machine(ctx.session, m, actor=ctx.user, **{**stored, **body.model_dump(exclude_unset=True)})
+        return machine_view(reference.snapshot(ctx.session), m)
+
+
 @router.post("/machines/{machine_id}/state", summary="Mark a machine available or under repair")
 def machine_state(machine_id: int, body: MachineStateIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -368,6 +427,16 @@ def list_volunteers(request: Request, on_task: bool | None = None) -> list[dict[
 def add_volunteer(body: VolunteerIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         p = service.register_volunteer(ctx.session, actor=ctx.user, **body.model_dump())
+        return volunteer_view(reference.snapshot(ctx.session), p)
+
+
+@router.patch("/volunteers/{volunteer_id}", summary="Correct a volunteer's register row: only the fields sent (409 if "
+              "it becomes a person already registered)")
+def update_volunteer(volunteer_id: int, body: VolunteerChange, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        p = queries.get_row(ctx.session, Volunteer, volunteer_id, field_scope(ctx.session, ctx.user), "志愿者")
+        stored = {"name": p.name, "phone": p.phone, "village_code": p.village_code, "skills": p.skills}
+        service.update_volunteer(ctx.session, p, actor=ctx.user, **{**stored, **body.model_dump(exclude_unset=True)})
         return volunteer_view(reference.snapshot(ctx.session), p)
 
 

@@ -31,6 +31,7 @@ from hotline.fieldwork.states import (
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, NotFound
 from hotline.tickets import queries as ticket_queries
+from hotline.tickets.states import FINAL, STATUS_LABELS
 from hotline.tickets.validation import display_phone
 from hotline.web.render import page
 from hotline.web.session import PageContext, page_work
@@ -53,7 +54,9 @@ def _fs(ctx: PageContext) -> FieldScope:
 
 def _page(request: Request, template: str, status_code: int = 200, fs: FieldScope | None = None,
           **context: Any) -> Response:
-    """A field-work page; ``fs`` decides whether the register links show."""
+    """A field-work page; ``fs`` decides whether the register links show; ``today`` (local) bounds
+    the date inputs as the service does."""
+    context.setdefault("today", clock.local().date())
     return page(request, template, status_code=status_code, L=LABELS, phone=display_phone,
                 registers=bool(fs and fs.coordinates_any), **context)
 
@@ -258,7 +261,8 @@ def task_page(request: Request, task_id: int, created: str = "", done: str = "")
 
 
 DONE_NOTICES = {"assign": "已调派。", "release": "已撤回。", "start": "已开始作业。", "progress": "进度已上报。",
-                "complete": "任务已完成，农机和人员已释放。", "cancel": "任务已取消，农机和人员已释放。"}
+                "complete": "任务已完成，农机和人员已释放。", "cancel": "任务已取消，农机和人员已释放。",
+                "edit": "任务已修改。"}
 
 
 def _on_task(request: Request, task_id: int, csrf: str, done: str, act: Callable[[PageContext, FieldTask], Any],
@@ -335,6 +339,66 @@ def cancel(request: Request, task_id: int, csrf: str = Form(""), reason: str = F
                     typed={"reason": reason, "form": "cancel"})
 
 
+TASK_FORM = ("village_code", "plot", "work_kind", "area", "crop", "farmer_name", "farmer_phone", "priority",
+             "due_date", "note")
+
+
+def _task_edit_page(request: Request, ctx: PageContext, task: FieldTask, *, status_code: int = 200,
+                    error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
+    fs, snap = _fs(ctx), reference.snapshot(ctx.session)
+    op = ctx.session.get(Operation, task.operation_id)
+    if not fs.coordinates(op.township_code):
+        return refused(request, "只有任务所在乡镇负责抢收抢种的工作人员、督办员和管理员可以修改任务")
+    if task.state not in UNFINISHED:
+        return _page(request, "error.html", status_code=409, title="任务已结束",
+                     message=f"任务 #{task.id} {TASK_STATE_LABELS[task.state]}，不能再修改")
+    villages = sorted(((c, n) for c, (n, level, parent) in snap.regions.items()
+                       if level == 5 and parent == op.township_code), key=lambda x: x[0])
+    stored = {"village_code": task.village_code, "plot": task.plot, "work_kind": task.work_kind.value,
+              "area": f"{task.area:g}" if task.area is not None else "", "crop": task.crop or "",
+              "farmer_name": task.farmer_name or "", "farmer_phone": display_phone(task.farmer_phone) or "",
+              "priority": str(task.priority), "due_date": task.due_date.isoformat(), "note": task.note or ""}
+    today = clock.local().date()
+    # The earliest day the form offers: today (a new due day cannot be past), or the task's own day
+    # when it is already overdue and only something else is being corrected.
+    earliest = min(task.due_date, max(op.start_date, today))
+    return _page(request, "fieldwork/task_edit.html", status_code=status_code, fs=fs, op=op, task=task,
+                 t=task_view(snap, task, today), villages=villages, typed=typed or stored, earliest=earliest,
+                 error=error, title=f"修改作业任务 #{task.id}")
+
+
+@router.get("/fieldwork/tasks/{task_id}/edit")
+def task_edit_form(request: Request, task_id: int) -> Response:
+    with page_work(request, write=False) as ctx:
+        try:
+            task = queries.get_task(ctx.session, _fs(ctx), task_id)
+        except NotFound as missing:
+            return _page(request, "error.html", status_code=404, title="任务不存在", message=missing.message)
+        return _task_edit_page(request, ctx, task)
+
+
+@router.post("/fieldwork/tasks/{task_id}/edit")
+def task_edit(request: Request, task_id: int, csrf: str = Form(""), village_code: str = Form(""),
+              plot: str = Form(""), work_kind: str = Form(""), area: str = Form(""), crop: str = Form(""),
+              farmer_name: str = Form(""), farmer_phone: str = Form(""), priority: str = Form("1"),
+              due_date: str = Form(""), note: str = Form("")) -> Response:
+    typed = {"village_code": village_code, "plot": plot, "work_kind": work_kind, "area": area, "crop": crop,
+             "farmer_name": farmer_name, "farmer_phone": farmer_phone, "priority": priority, "due_date": due_date,
+             "note": note}
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        try:
+            task = queries.get_task(ctx.session, _fs(ctx), task_id)
+        except NotFound as missing:
+            return _page(request, "error.html", status_code=404, title="任务不存在", message=missing.message)
+        try:
+            service.update_task(ctx.session, task, actor=ctx.user, **typed)
+        except DomainError as err:
+            ctx.session.rollback()
+            task = queries.get_task(ctx.session, _fs(ctx), task_id)
+            return _task_edit_page(request, ctx, task, status_code=err.http_status, error=err.message, typed=typed)
+        return RedirectResponse(f"/fieldwork/tasks/{task_id}?done=edit", status_code=303)
+
+
 # ---------------------------------------------------------------- from a ticket
 
 
@@ -348,7 +412,7 @@ def ticket_panel(ctx: PageContext, ticket: Any) -> dict[str, Any] | None:
     snap = reference.snapshot(ctx.session)
     township = snap.regions.get(ticket.region_code, (None, 0, None))[2]
     busy = any(t.state in UNFINISHED for t in tasks)  # one unfinished task per ticket
-    may_convert = bool(not busy and township and fs.coordinates(township) and _open_operations(ctx, township))
+    may_convert = bool(not busy and ticket.status not in FINAL and township and fs.coordinates(township) and _open_operations(ctx, township))
     if not tasks and not may_convert:
         return None
     return {"tasks": [{"id": t.id, "state": TASK_STATE_LABELS[t.state], "kind": WORK_KIND_LABELS[t.work_kind]}
@@ -356,8 +420,11 @@ def ticket_panel(ctx: PageContext, ticket: Any) -> dict[str, Any] | None:
 
 
 def _open_operations(ctx: PageContext, township: str) -> list[Operation]:
+    """The township's open operations a new task can still join: not those whose target day is
+    past (a task's due day may not be past, nor after its operation's target)."""
+    today = clock.local().date()
     return [r["operation"] for r in queries.operations(ctx.session, SYSTEM, state=OperationState.open.value)
-            if r["operation"].township_code == township]
+            if r["operation"].township_code == township and r["operation"].target_date >= today]
 
 
 
@@ -373,12 +440,16 @@ def _from_ticket_page(request: Request, ctx: PageContext, number: str, *, status
     if not fs.coordinates(township):
         return refused(request, "只有工单所在乡镇负责抢收抢种的工作人员、督办员和管理员可以转为抢收任务")
     ops = _open_operations(ctx, township)
+    today = clock.local().date()
+    # A ticket no longer being handled is not offered a form that would be refused.
+    closed = STATUS_LABELS[ticket.status] if ticket.status in FINAL else None
     # One unfinished task per ticket: said up front, with the task, instead of a form refused on submit.
     open_task = next((t for t in queries.tasks_of_ticket(ctx.session, ticket.id) if t.state in UNFINISHED), None)
     return _page(request, "fieldwork/from_ticket.html", status_code=status_code, fs=fs, ticket=ticket, ops=ops,
                  open_task=open_task, place=reference.region_label(snap, ticket.region_code), error=error,
-                 typed=typed or {},
-                 today=clock.local().date(), title=f"工单 {ticket.number} 转为抢收任务")
+                 typed=typed or {}, closed=closed,
+                 earliest=max(today, min(o.start_date for o in ops)) if ops else today,
+                 today=today, title=f"工单 {ticket.number} 转为抢收任务")
 
 
 @router.get("/fieldwork/from-ticket/{number}")
@@ -523,6 +594,76 @@ def machine_state(request: Request, machine_id: int, csrf: str = Form(""), state
     return _on_register(request, csrf, "machines", {}, lambda ctx: service.set_machine_state(
         ctx.session, queries.get_row(ctx.session, Machine, machine_id, _fs(ctx), "农机"), actor=ctx.user, state=state),
         back=back)
+
+
+def _row_edit_page(request: Request, ctx: PageContext, which: str, row: Any, *, status_code: int = 200,
+                   error: str | None = None, typed: dict[str, Any] | None = None) -> Response:
+    """The form correcting one register row (a machine or a volunteer), as typed or as stored."""
+    fs, snap = _fs(ctx), reference.snapshot(ctx.session)
+    if not fs.coordinates(row.township_code):
+        return refused(request, "登记表由乡镇负责抢收抢种的工作人员、督办员和管理员管理")
+    villages = sorted((c, n) for c, (n, level, parent) in snap.regions.items()
+                      if level == 5 and parent == row.township_code)
+    if which == "machines":
+        stored = {"kind": row.kind.value, "label": row.label, "owner": row.owner, "owner_kind": row.owner_kind.value,
+                  "phone": display_phone(row.phone) or "", "village_code": row.village_code or ""}
+        title = f"修改农机 #{row.id}"
+    else:
+        stored = {"name": row.name, "phone": display_phone(row.phone) or "", "village_code": row.village_code or "",
+                  "skills": row.skills or ""}
+        title = f"修改志愿者 #{row.id}"
+    return _page(request, f"fieldwork/{which[:-1]}_edit.html", status_code=status_code, fs=fs, row=row,
+                 township=reference.region_label(snap, row.township_code), villages=villages,
+                 typed=typed or stored, error=error, title=title)
+
+
+def _edit_row(request: Request, which: str, row_id: int, csrf: str | None, typed: dict[str, Any] | None,
+              act: Callable[[PageContext, Any], Any] | None) -> Response:
+    """GET (``act`` None) shows the form; POST changes the row and goes back to the register."""
+    model, noun = (Machine, "农机") if which == "machines" else (Volunteer, "志愿者")
+    with page_work(request, write=act is not None, posted_csrf=csrf) as ctx:
+        try:
+            row = queries.get_row(ctx.session, model, row_id, _fs(ctx), noun)
+        except NotFound as missing:
+            return _page(request, "error.html", status_code=404, title=f"{noun}不存在", message=missing.message)
+        if act is None:
+            return _row_edit_page(request, ctx, which, row)
+        try:
+            act(ctx, row)
+        except DomainError as err:
+            ctx.session.rollback()
+            row = queries.get_row(ctx.session, model, row_id, _fs(ctx), noun)
+            return _row_edit_page(request, ctx, which, row, status_code=err.http_status, error=err.message,
+                                  typed=typed)
+        return RedirectResponse(f"/fieldwork/{which}?township={row.township_code}&done=changed", status_code=303)
+
+
+@router.get("/fieldwork/machines/{machine_id}/edit")
+def machine_edit_form(request: Request, machine_id: int) -> Response:
+    return _edit_row(request, "machines", machine_id, None, None, None)
+
+
+@router.post("/fieldwork/machines/{machine_id}/edit")
+def machine_edit(request: Request, machine_id: int, csrf: str = Form(""), kind: str = Form(""),
+                 label: str = Form(""), owner: str = Form(""), owner_kind: str = Form("person"),
+                 phone: str = Form(""), village_code: str = Form("")) -> Response:
+    typed = {"kind": kind, "label": label, "owner": owner, "owner_kind": owner_kind, "phone": phone,
+             "village_code": village_code}
+    return _edit_row(request, "machines", machine_id, csrf, typed, lambda ctx, row: service.update_machine(
+        ctx.session, row, actor=ctx.user, **{**typed, "village_code": village_code or None}))
+
+
+@router.get("/fieldwork/volunteers/{volunteer_id}/edit")
+def volunteer_edit_form(request: Request, volunteer_id: int) -> Response:
+    return _edit_row(request, "volunteers", volunteer_id, None, None, None)
+
+
+@router.post("/fieldwork/volunteers/{volunteer_id}/edit")
+def volunteer_edit(request: Request, volunteer_id: int, csrf: str = Form(""), name: str = Form(""),
+                   phone: str = Form(""), village_code: str = Form(""), skills: str = Form("")) -> Response:
+    typed = {"name": name, "phone": phone, "village_code": village_code, "skills": skills}
+    return _edit_row(request, "volunteers", volunteer_id, csrf, typed, lambda ctx, row: service.update_volunteer(
+        ctx.session, row, actor=ctx.user, **{**typed, "village_code": village_code or None}))
 
 
 @router.post("/fieldwork/volunteers")
