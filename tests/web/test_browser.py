@@ -358,6 +358,17 @@ def test_the_admin_sees_the_directory_and_the_supervisor_the_board(server, page)
     page.goto(url + "/admin/catalogue?region=140828&suggest_category=0103&suggest_region=140828102207")
     assert "夏县水利局" in page.inner_text("#suggestion") and "派单规则" in page.inner_text("main")
     shot(page, "admin-catalogue")
+    # Deleting a rule asks first; declined, the rule stays (under hx-boost a plain onsubmit confirm
+    # did not stop the request).
+    rule = page.locator("form[action$='/delete'][action^='/admin/catalogue/']").first
+    action = rule.get_attribute("action")
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    rule.locator("button").click()
+    page.wait_for_timeout(500)
+    assert asked and asked[0].startswith("删除第 ") and asked[0].endswith("条派单规则？")
+    page.reload()
+    assert page.locator(f"form[action='{action}']").count() == 1
     page.context.clear_cookies()
     sign_in(page, url, "supervisor1")
     page.wait_for_url("**/supervision")
