@@ -49,6 +49,12 @@ class Watched(Caller):
     def patch(self, path: str, **kwargs: Any) -> Response:
         return self.request("PATCH", path, **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Response:
+        return self.request("DELETE", path, **kwargs)
+
 
 @pytest.fixture
 def seen() -> list[Response]:
@@ -505,3 +511,49 @@ def test_a_worker_with_a_note_longer_than_the_limit_from_before_it_can_still_be_
     assert r.status_code == 200 and r.json()["phone"] == "13903551234" and r.json()["note"] == "旧" * 800
     refused(village.patch(f"/employment/workers/{worker.id}", json={"note": "新" * 501}), 422)
     assert row(api, Worker, worker.id).note == "旧" * 800
+
+
+def test_a_person_already_on_the_ledger_is_refused_with_409(api, as_, session):
+    """The same person (village, name, birth year, phone) was added twice through POST /workers."""
+    village = as_("village")
+    first = village.post("/employment/workers", json=person(phone="13803590001"))
+    assert first.status_code == 201, first.text
+    error = refused(village.post("/employment/workers", json=person(phone="13803590001", skills="电焊")), 409,
+                    "already_on_ledger")
+    assert error["message"] == (f"张麦环（1975 年生，电话 13803590001）已在台账中（台账编号 {first.json()['id']}），"
+                                "同一人不能重复登记")
+    assert error["details"]["worker_id"] == first.json()["id"] and count(api, Worker) == 1
+
+
+def test_a_referral_of_someone_not_looking_for_work_is_refused(api, as_, session):
+    worker = make_worker(session, ZHULV, name="郝老汉", employment_status="无劳动能力", job_intention="编织")
+    job = service.add_job(session, EVERYWHERE, actor=None, employer="车间", region_code=ZHULV, title="编织", openings=2,
+                          pay="计件")
+    session.commit()
+    error = refused(as_("village").post(f"/employment/jobs/{job.id}/referrals", json={"worker_id": worker.id}), 409,
+                    "not_seeking_work")
+    assert error["message"].startswith("郝老汉的就业状态为「无劳动能力」，不在求职人员之列")
+    assert count(api, Referral) == 0 and count(api, Assistance) == 0
+
+
+def test_a_job_is_corrected_and_an_activity_removed(api, as_, session):
+    village = as_("village")
+    job = village.post("/employment/jobs", json={"employer": "车问", "region_code": ZHULV, "title": "编织", "openings": 2,
+                                                 "pay": "计件"}).json()
+    r = village.put(f"/employment/jobs/{job['id']}", json={"employer": "车间", "region_code": ZHULV, "title": "手工编织",
+                                                            "openings": 3, "pay": "计件", "workshop": True})
+    assert r.status_code == 200, r.text
+    assert (r.json()["employer"], r.json()["title"], r.json()["openings"], r.json()["workshop"]) == (
+        "车间", "手工编织", 3, True)
+    refused(village.put(f"/employment/jobs/{job['id']}", json={"employer": "车间", "region_code": DALV, "title": "编织",
+                                                                "openings": 3, "pay": "计件"}), 403)
+    activity = village.post("/employment/activities", json={"village_code": ZHULV, "kind": "job_fair",
+                                                            "title": "录错的招聘会", "participants": 20}).json()
+    assert _figures(village, ZHULV)["six_ones"]["job_fair"] == 1
+    removed = village.delete(f"/employment/activities/{activity['id']}")
+    assert removed.status_code == 200 and removed.json()["title"] == "录错的招聘会"
+    assert _figures(village, ZHULV)["six_ones"]["job_fair"] == 0 and count(api, Activity) == 0
+    refused(village.delete(f"/employment/activities/{activity['id']}"), 404, "activity_not_found")
+    error = refused(village.post("/employment/activities", json={"village_code": ZHULV, "kind": "job_fair",
+                                                                 "title": "招聘会"}), 422)
+    assert error["message"] == "请填写参加人数（至少 1 人）" and error["details"]["field"] == "participants"

@@ -144,9 +144,9 @@ def test_importing_an_exported_ledger_again_adds_nobody_twice(session, staff, tm
         assert not result.ok and not result.added
         assert [p.row for p in result.problems] == [2, 3, 4]  # every row, by its number
         assert sorted(p.message for p in result.problems) == sorted([
-            f"杨卫东（1975 年生，电话 13803590001）已在台账中（台账编号 {first.id}），同一人不能重复导入",
-            f"杨卫东（1980 年生，无电话）已在台账中（台账编号 {second.id}），同一人不能重复导入",
-            f"李秀英（1982 年生，无电话）已在台账中（台账编号 {third.id}），同一人不能重复导入"])
+            f"杨卫东（1975 年生，电话 13803590001）已在台账中（台账编号 {first.id}），同一人不能重复登记",
+            f"杨卫东（1980 年生，无电话）已在台账中（台账编号 {second.id}），同一人不能重复登记",
+            f"李秀英（1982 年生，无电话）已在台账中（台账编号 {third.id}），同一人不能重复登记"])
     assert _count(session) == 3
 
 

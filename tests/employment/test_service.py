@@ -135,8 +135,8 @@ def test_training_attendees_get_an_assistance_record_each(session, staff):
     a, b = make_worker(session), make_worker(session, name="李四")
     scope = scope_of(session, staff.village)
     activity = service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
-                                    title="家政服务技能培训", participants=1, worker_ids=[a.id, b.id])
-    assert activity.participants == 2  # at least the listed attendees
+                                    title="家政服务技能培训", participants=2, worker_ids=[a.id, b.id])
+    assert activity.participants == 2
     assert len(session.scalars(select(ActivityWorker).where(ActivityWorker.activity_id == activity.id)).all()) == 2
     records = session.scalars(select(Assistance).where(Assistance.activity_id == activity.id)).all()
     assert {(r.worker_id, r.kind, r.note) for r in records} == {
@@ -146,7 +146,7 @@ def test_training_attendees_get_an_assistance_record_each(session, staff):
                              title="活动室挂牌", worker_ids=[a.id])
     with pytest.raises(Invalid):
         service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
-                             title="明天的培训", on_day=date(2026, 6, 16))
+                             title="明天的培训", participants=5, on_day=date(2026, 6, 16))
 
 
 def test_participants_past_any_activity_are_refused(session, staff):
@@ -156,7 +156,7 @@ def test_participants_past_any_activity_are_refused(session, staff):
     with pytest.raises(Invalid) as refused:
         service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
                              title="技能培训", participants=10**23)
-    assert refused.value.message.startswith("参加人数应在 0–10000 之间") and refused.value.details == {"field": "participants"}
+    assert refused.value.message.startswith("参加人数应在 1–10000 之间") and refused.value.details == {"field": "participants"}
     assert service.add_activity(session, scope, actor=staff.village, village_code=ZHULV, kind="training",
                                 title="技能培训", participants=10_000).participants == 10_000
 

@@ -67,7 +67,7 @@ def test_assistance_and_activities_before_2000_are_refused(session, staff, on_da
         service.record_assistance(session, EVERYWHERE, worker, actor=None, kind="guidance", note="上门", on_day=on_day)
     with pytest.raises(Invalid, match=words):
         service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="training", title="培训",
-                             on_day=on_day)
+                             participants=10, on_day=on_day)
     kept = service.record_assistance(session, EVERYWHERE, worker, actor=None, kind="guidance", note="上门",
                                      on_day=date(2000, 1, 1))
     assert kept.on_day == date(2000, 1, 1)
@@ -88,12 +88,16 @@ def test_assistance_before_the_person_was_born_is_refused(session, staff):
 
 
 @pytest.mark.parametrize(("participants", "words"), [
-    (99_999_999, "参加人数应在 0–10000 之间（填的是 99999999）"),
-    (-4, "参加人数应在 0–10000 之间（填的是 -4）"),
-    ("-4", "参加人数应在 0–10000 之间（填的是 -4）"),
-    ("十", "参加人数「十」应为 0–10000 之间的整数"),
+    (99_999_999, "参加人数应在 1–10000 之间（填的是 99999999）"),
+    (-4, "参加人数应在 1–10000 之间（填的是 -4）"),
+    ("-4", "参加人数应在 1–10000 之间（填的是 -4）"),
+    ("十", "参加人数「十」应为 1–10000 之间的整数"),
+    # A job fair nobody came to was not held: it counted towards 六个一 all the same.
+    (0, "参加人数应在 1–10000 之间（填的是 0）"),
+    ("", "请填写参加人数（至少 1 人）"),
+    (None, "请填写参加人数（至少 1 人）"),
 ])
-def test_activity_participants_are_between_0_and_10000(session, staff, participants, words):
+def test_activity_participants_are_between_1_and_10000(session, staff, participants, words):
     with pytest.raises(Invalid) as refused:
         service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="job_fair", title="招聘会",
                              participants=participants)

@@ -48,7 +48,7 @@ def test_a_missing_activity_or_one_more_unemployed_fails_it_and_says_why(session
     _six_ones(session, on_day=date(2025, 12, 30))  # last year's do not count
     assert _zhulv(session).missing == [ActivityKind.job_fair]
     service.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="job_fair", title="春风行动招聘会",
-                         on_day=date(2026, 3, 1))
+                         participants=40, on_day=date(2026, 3, 1))
     assert _zhulv(session).meets
     make_worker(session, name="新增未就业", employment_status="未就业")
     v = _zhulv(session)

@@ -84,7 +84,18 @@ def test_station_staff_place_a_job_seeker_and_the_village_figures_move(demo_serv
     assert candidate.count() == 1 and "同村" in candidate.inner_text()
     act(page, f"main tr:has(a[href='{worker_path}']) button:text-is('推荐')")
     assert "已推荐，结果出来后请在下方登记" in page.inner_text("main")
+    # 录用上岗 cannot be undone: it asks first, naming the person, and a 取消 leaves everything as it was.
+    asked: list[str] = []
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    page.evaluate("window.__swaps = window.__swaps || 0")
+    swaps = page.evaluate("window.__swaps")
+    page.click(f"main tr:has(a[href='{worker_path}']) button[value=hired]")
+    page.wait_for_timeout(300)
+    assert asked == [f"确认 {name} 已被信社村食用菌合作社录用上岗？登记后不能撤销，其台账将改为稳定就业。"]
+    assert page.evaluate("window.__swaps") == swaps and "（已录用 0 人）" in page.inner_text("main")
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     act(page, f"main tr:has(a[href='{worker_path}']) button[value=hired]")
+    assert len(asked) == 2
     assert "已登记录用上岗" in page.inner_text("main") and "（已录用 1 人）" in page.inner_text("main")
     assert "已录用上岗" in page.locator(f"main tr:has(a[href='{worker_path}'])").inner_text()
 

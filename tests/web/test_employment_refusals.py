@@ -85,7 +85,7 @@ def test_activity_participants_have_a_range(site, session, staff, participants, 
     client, csrf = _as(site, staff.village)
     r = client.post("/employment/activities", data={"csrf": csrf, "village_code": ZHULV, "kind": "job_fair",
                                                     "on_day": "", "title": "家门口招聘会", "participants": participants})
-    assert r.status_code == 422 and _error(r.text) == f"参加人数应在 0–10000 之间（填的是 {shown}）"
+    assert r.status_code == 422 and _error(r.text) == f"参加人数应在 1–10000 之间（填的是 {shown}）"
     assert f'value="{participants}"' in r.text
     assert session.scalar(select(Activity.id)) is None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Any
 
@@ -16,7 +16,6 @@ from hotline.employment.models import (
     GENDER_LABELS,
     WORKING,
     WORKPLACE_LABELS,
-    EmploymentStatus,
     Gender,
     WorkPlace,
 )
@@ -49,6 +48,19 @@ def id_query(text: str | None) -> str | None:
     searched by a fragment of an ID number, so nobody can be found by guessing part of one."""
     number = "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
     return number if re.fullmatch(r"[0-9]{17}[0-9X]", number) else None
+
+
+ID_DIGITS = re.compile(r"[0-9]{15,}[0-9X]?")
+
+
+def id_digits(text: str | None) -> str | None:
+    """The run of 15 or more digits a search text holds (most of a resident ID number: one digit
+    missing, one too many, or the whole number among other words), spaces removed, or None. Such
+    a text is treated like an ID number: it is kept out of addresses and shown masked, and the
+    ledger is not searched by it (``id_query``)."""
+    compact = "".join(unicodedata.normalize("NFKC", text or "").split()).upper()
+    found = ID_DIGITS.search(compact)
+    return found.group(0) if found and id_query(compact) is None else None
 
 
 def check_id(value: str) -> str:
@@ -93,6 +105,40 @@ def please_fill(missing: list[tuple[str, str]]) -> Invalid:
                    details={"field": missing[0][0], "fields": [field for field, _what in missing]})
 
 
+class Problems:
+    """Every problem of one typed row, collected rather than stopping at the first: a person fixing a
+    spreadsheet row (or a form) learns at once all that is wrong with it."""
+
+    def __init__(self) -> None:
+        self.found: list[Invalid] = []
+
+    def add(self, problem: Invalid) -> None:
+        self.found.append(problem)
+
+    def run(self, read: Callable[..., Any], *args: Any, default: Any = None, **kwargs: Any) -> Any:
+        """``read(*args, **kwargs)``, or ``default`` with its ``Invalid`` kept."""
+        try:
+            return read(*args, **kwargs)
+        except Invalid as problem:
+            self.found.append(problem)
+            return default
+
+    def check(self) -> None:
+        """Raise the problems found as one ``Invalid`` (the only one as it is)."""
+        if self.found:
+            raise together(self.found)
+
+
+def together(problems: list[Invalid]) -> Invalid:
+    """Several refusals as one, their messages joined by 「；」, every field named in ``details``."""
+    if len(problems) == 1:
+        return problems[0]
+    fields = [f for p in problems for f in (p.details.get("fields") or [p.details.get("field")]) if f]
+    return Invalid("；".join(p.message for p in problems),
+                   details={"field": fields[0] if fields else None, "fields": fields,
+                            "problems": [{"field": p.details.get("field"), "message": p.message} for p in problems]})
+
+
 def _birth_year(value: str, today: date) -> int | None:
     if not value.strip():
         return None
@@ -111,25 +157,24 @@ def _text(values: Mapping[str, Any], key: str, limit: int) -> str | None:
     return text[:limit] or None
 
 
-def _identity(values: Mapping[str, Any], today: date) -> dict[str, Any]:
-    """Gender and birth year, taken from the ID number when not typed, and checked against it."""
+def _identity(values: Mapping[str, Any], today: date, problems: Problems) -> dict[str, Any]:
+    """Gender and birth year, taken from the ID number when not typed, and checked against it. A
+    field left empty is named by ``missing_worker_fields``; one typed wrong is a problem here."""
     raw_id = str(values.get("id_number") or "").strip()
-    number = check_id(raw_id) if raw_id else None
-    year = _birth_year(str(values.get("birth_year") or ""), today)
+    number = problems.run(check_id, raw_id) if raw_id else None
+    typed_year = str(values.get("birth_year") or "")
+    year = problems.run(_birth_year, typed_year, today)
     raw_gender = str(values.get("gender") or "").strip()
-    gender = choice(raw_gender, GENDER_LABELS, "性别", "gender") if raw_gender else None
+    gender = problems.run(choice, raw_gender, GENDER_LABELS, "性别", "gender") if raw_gender else None
     if number:
         id_year, id_gender = int(number[6:10]), Gender.male if int(number[16]) % 2 else Gender.female
         if year is not None and year != id_year:
-            raise Invalid(f"出生年份 {year} 与身份证号（{id_year} 年）不符", details={"field": "birth_year"})
+            problems.add(Invalid(f"出生年份 {year} 与身份证号（{id_year} 年）不符", details={"field": "birth_year"}))
         if gender is not None and gender != id_gender:
-            raise Invalid("性别与身份证号不符", details={"field": "gender"})
-        year = year or _birth_year(str(id_year), today)
+            problems.add(Invalid("性别与身份证号不符", details={"field": "gender"}))
+        if not typed_year.strip():
+            year = problems.run(_birth_year, str(id_year), today)
         gender = gender or id_gender
-    missing = [(f, what) for f, what, value in (("gender", "性别（男/女）", gender), ("birth_year", "出生年份", year))
-               if value is None]
-    if missing:
-        raise please_fill(missing)
     return {"id_number": number, "gender": gender, "birth_year": year}
 
 
@@ -144,33 +189,45 @@ def needs_help(value: Any) -> bool:
     raise Invalid(f"是否需要帮扶「{value}」应填 是 或 否", details={"field": "needs_help"})
 
 
-def worker_fields(values: Mapping[str, Any], *, today: date, stored_note: str | None = None) -> dict[str, Any]:
-    """The ledger columns of one worker from typed text (codes or Chinese labels accepted).
-
-    ``stored_note``: the 备注 on record when a worker is edited. Kept as it is, it passes whatever its
-    length: notes written before the limit stay, and the rest of the row can still be changed."""
-    missing = missing_worker_fields(values)
-    if missing:
-        raise please_fill(missing)
-    out: dict[str, Any] = {"name": _text(values, "name", 40), **_identity(values, today)}
+def _phone(values: Mapping[str, Any]) -> str | None:
     phone = "".join(str(values.get("phone") or "").split())
     if phone and not PHONE.fullmatch(phone):
         raise Invalid(f"联系电话「{phone}」无效：填 11 位手机号或带区号的固话", details={"field": "phone"})
-    out["phone"] = phone or None
+    return phone or None
+
+
+def _education(values: Mapping[str, Any]) -> str | None:
     education = _text(values, "education", 20)
     if education and education not in EDUCATION:
         raise Invalid(f"文化程度「{education}」无效，可填：{'、'.join(EDUCATION)}", details={"field": "education"})
-    out["education"] = education
+    return education
+
+
+def worker_fields(values: Mapping[str, Any], *, today: date, stored_note: str | None = None) -> dict[str, Any]:
+    """The ledger columns of one worker from typed text (codes or Chinese labels accepted). Every
+    problem of the row is named at once (fields left empty first), in one ``Invalid``.
+
+    ``stored_note``: the 备注 on record when a worker is edited. Kept as it is, it passes whatever its
+    length: notes written before the limit stay, and the rest of the row can still be changed."""
+    problems = Problems()
+    if missing := missing_worker_fields(values):
+        problems.add(please_fill(missing))
+    out: dict[str, Any] = {"name": _text(values, "name", 40), **_identity(values, today, problems)}
+    out["phone"] = problems.run(_phone, values)
+    out["education"] = problems.run(_education, values)
     raw_status = str(values.get("employment_status") or "").strip()
-    status: EmploymentStatus = choice(raw_status, EMPLOYMENT_LABELS, "就业状态", "employment_status")
+    status = problems.run(choice, raw_status, EMPLOYMENT_LABELS, "就业状态", "employment_status") if raw_status else None
     raw_place = str(values.get("work_place") or "").strip()
     working = status in WORKING
     # Only people in work have a workplace and an employer.
-    out["work_place"] = choice(raw_place, WORKPLACE_LABELS, "就业地点", "work_place") if raw_place and working else None
+    out["work_place"] = (problems.run(choice, raw_place, WORKPLACE_LABELS, "就业地点", "work_place")
+                         if raw_place and working else None)
     out["employer"] = _text(values, "employer", 120) if working else None
     out.update(employment_status=status, skills=_text(values, "skills", 200),
-               job_intention=_text(values, "job_intention", 120), needs_help=needs_help(values.get("needs_help")),
-               note=long_text(values.get("note"), "备注", "note", NOTE_LIMIT, stored=stored_note))
+               job_intention=_text(values, "job_intention", 120),
+               needs_help=problems.run(needs_help, values.get("needs_help"), default=False),
+               note=problems.run(long_text, values.get("note"), "备注", "note", NOTE_LIMIT, stored=stored_note))
+    problems.check()
     return out
 
 

@@ -1,8 +1,10 @@
 """The labour ledger as a spreadsheet: import (劳动力台账导入) and export (导出).
 
 Import reads a CSV (UTF-8) or XLSX file (``kit.tables.read_rows``); columns are found by their
-Chinese or English heading (:data:`COLUMNS`); 村, 姓名, 就业状态 are required, and 性别 and 出生年份
-unless the 身份证号 gives them. 村 is a station village's code or name (信社村, 洪井镇信社村).
+Chinese or English heading (:data:`COLUMNS`, common variants such as 身份证, 手机号, 帮扶 among them);
+a heading that is none of them is refused, named, rather than its column dropped. 村, 姓名, 就业状态
+are required, and 性别 and 出生年份 unless the 身份证号 gives them. Every problem of a row is named at
+once. 村 is a station village's code or name (信社村, 洪井镇信社村).
 A row that is a person already on the ledger, or the same person as an earlier row of the file, is
 refused: the same 身份证号, or, where either has none, the same village, name, birth year and phone
 (an import adds people; importing a file again must not list everyone twice). A 身份证号 masked as
@@ -30,37 +32,39 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.directory import reference
 from hotline.employment import queries, service
-from hotline.employment.fields import mask_id, worker_fields
+from hotline.employment.fields import Problems, mask_id, worker_fields
 from hotline.employment.models import EMPLOYMENT_LABELS, GENDER_LABELS, WORKPLACE_LABELS, Worker
 from hotline.employment.scope import LedgerScope
 from hotline.kit import clock
-from hotline.kit.errors import Conflict, DomainError, Invalid
-from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows
+from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows, unknown_columns
 
 __all__ = ["COLUMNS", "REQUIRED", "ImportResult", "RowProblem", "import_file", "workbook"]
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    "village": ("村", "所在村", "村（社区）", "village", "village_code"),
+    "village": ("村", "所在村", "村（社区）", "所在村（社区）", "村名", "village", "village_code"),
     "name": ("姓名", "name"),
     "gender": ("性别", "gender"),
     "birth_year": ("出生年份", "出生年", "birth_year"),
-    "phone": ("联系电话", "电话", "phone"),
-    "id_number": ("身份证号", "身份证号码", "id_number"),
+    "phone": ("联系电话", "电话", "手机", "手机号", "手机号码", "电话号码", "联系方式", "phone"),
+    "id_number": ("身份证号", "身份证号码", "身份证", "公民身份号码", "id_number"),
     "education": ("文化程度", "学历", "education"),
-    "skills": ("技能特长", "技能", "skills"),
-    "employment_status": ("就业状态", "employment_status"),
-    "work_place": ("就业地点", "work_place"),
-    "employer": ("就业单位", "用工单位", "employer"),
+    "skills": ("技能特长", "技能", "特长", "skills"),
+    "employment_status": ("就业状态", "就业情况", "employment_status"),
+    "work_place": ("就业地点", "务工地点", "work_place"),
+    "employer": ("就业单位", "用工单位", "工作单位", "务工单位", "employer"),
     "job_intention": ("就业意向", "求职意向", "job_intention"),
-    "needs_help": ("是否需要帮扶", "需要帮扶", "needs_help"),
+    "needs_help": ("是否需要帮扶", "需要帮扶", "帮扶", "是否帮扶", "needs_help"),
     "note": ("备注", "note"),
 }
+# Headings a ledger sheet may carry that hold nothing to import: a row number, and the export's own
+# 更新时间 (an exported ledger can be imported again).
+IGNORED = ("序号", "更新时间")
 REQUIRED = ("village", "name", "employment_status")
 MAX_ROWS = 5000
 MASKED_ID = re.compile(r"\d{4}\*{6,}\d{3}[\dXx]")  # as ``fields.mask_id`` writes it in the export
@@ -79,7 +83,22 @@ class ImportResult:
 
 
 def _columns(header: list[str]) -> dict[str, int]:
-    return find_columns(header, COLUMNS, REQUIRED, "村、姓名、性别、出生年份、就业状态")
+    """Where each column is. A heading that is none of :data:`COLUMNS` is refused, naming it and the
+    headings taken, and so is one column headed twice: its cells would otherwise be dropped without
+    a word (手机号 instead of 联系电话 lost every phone number while the page said 已导入)."""
+    where = find_columns(header, COLUMNS, REQUIRED, "村、姓名、性别、出生年份、就业状态")
+    unknown, twice = unknown_columns(header, COLUMNS, IGNORED)
+    said = []
+    if unknown:
+        said.append(f"无法识别的列名：{'、'.join(f'「{t}」' for t in unknown)}")
+    if twice:
+        said.append("同一列出现两次：" + "、".join(f"「{a}」和「{b}」" for a, b in twice))
+    if said:
+        taken = "、".join(titles[0] for titles in COLUMNS.values())
+        raise Invalid(f"{'；'.join(said)}。这些列的内容无法导入，整个文件未导入：请把列名改为 {taken} 之一"
+                      f"（不需要的列请删除）", code="unknown_columns",
+                      details={"unknown": unknown, "twice": [list(p) for p in twice]})
+    return where
 
 
 def village_names(session: Session, scope: LedgerScope) -> dict[str, list[str]]:
@@ -106,45 +125,28 @@ def resolve_village(names: dict[str, list[str]], text: str) -> str:
 
 
 def _fields(cells: dict[str, str], today: date) -> dict[str, Any]:
-    """The row's ledger values; a masked ID number (an exported ledger) is refused with what to do."""
+    """The row's ledger values, every problem of the row named at once; a masked ID number (an
+    exported ledger) is refused with what to do."""
     raw_id = "".join(cells.get("id_number", "").split())
     if MASKED_ID.fullmatch(raw_id):
-        raise Invalid(f"身份证号「{raw_id}」：导出文件中的身份证号已脱敏，请删除该列或填写完整号码",
-                      details={"field": "id_number"})
+        problems = Problems()
+        problems.add(Invalid(f"身份证号「{raw_id}」：导出文件中的身份证号已脱敏，请删除该列或填写完整号码",
+                             details={"field": "id_number"}))
+        problems.run(worker_fields, {**cells, "id_number": ""}, today=today)
+        problems.check()
     return worker_fields(cells, today=today)
 
 
-class _Ledger:
-    """Who is already on the ledger of the villages a file names, read once per village (one query,
-    not one a row: a 5,000-row file for one village would otherwise scan that village 5,000 times)."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        # village -> (name, birth year, phone) -> [(worker id, has an ID number)], oldest first
-        self.people: dict[str, dict[tuple[Any, ...], list[tuple[int, bool]]]] = {}
-
-    def _of(self, village: str) -> dict[tuple[Any, ...], list[tuple[int, bool]]]:
-        if village not in self.people:
-            rows = self.session.execute(
-                select(Worker.id, Worker.name, Worker.birth_year, Worker.phone, Worker.id_number.is_not(None))
-                .where(Worker.village_code == village).order_by(Worker.id))
-            known: dict[tuple[Any, ...], list[tuple[int, bool]]] = {}
-            for wid, name, year, phone, numbered in rows:
-                known.setdefault((name, year, phone), []).append((wid, bool(numbered)))
-            self.people[village] = known
-        return self.people[village]
-
-    def refuse_known(self, village: str, fields: dict[str, Any]) -> None:
-        """Refuse a row that is someone already on the village's ledger: the same name, birth year
-        and phone (or both without one), unless both have ID numbers (a number on record is compared
-        by ``service.add_worker``, across every ledger: different numbers are different people)."""
-        phone = fields["phone"]
-        same = self._of(village).get((fields["name"], fields["birth_year"], phone), [])
-        other = next((wid for wid, numbered in same if not (numbered and fields["id_number"])), None)
-        if other is not None:
-            who = f"{fields['name']}（{fields['birth_year']} 年生，" + (f"电话 {phone}）" if phone else "无电话）")
-            raise Conflict(f"{who}已在台账中（台账编号 {other}），同一人不能重复导入", code="already_on_ledger",
-                           details={"field": "name", "worker_id": other})
+def _row_values(names: dict[str, list[str]], cells: dict[str, str], today: date) -> tuple[str, dict[str, Any]]:
+    """The village and the ledger values of one row, or one ``Invalid`` naming all that is wrong."""
+    problems = Problems()
+    village = cells.get("village", "")
+    if not village:
+        problems.add(Invalid("村不能为空", details={"field": "village"}))
+    code = problems.run(resolve_village, names, village) if village else None
+    fields = problems.run(_fields, cells, today)
+    problems.check()
+    return code, fields  # type: ignore[return-value] - set when nothing was found wrong
 
 
 def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor: User | None,
@@ -165,23 +167,20 @@ def import_file(session: Session, scope: LedgerScope, path: Path | str, *, actor
     if not data:
         raise Invalid("文件只有列名，没有数据行", code="no_rows")
     result = ImportResult(rows=len(data), dry_run=dry_run)
-    names, today, seen, ledger = village_names(session, scope), service.today(), {}, _Ledger(session)
+    names, today, seen, known = village_names(session, scope), service.today(), {}, service.KnownPeople(session)
     people: dict[tuple[Any, ...], tuple[int, str | None]] = {}  # (village, name, year, phone) -> (row, ID number)
     for number, row in data:
         cells = {key: (row[i].strip() if i < len(row) else "") for key, i in where.items()}
         try:
             with session.begin_nested():  # a refused row leaves nothing behind, the others go on
-                village = resolve_village(names, cells["village"]) if cells.get("village") else None
-                if village is None:
-                    raise Invalid("村不能为空")
-                fields = _fields(cells, today)
+                village, fields = _row_values(names, cells, today)
                 if fields["id_number"] in seen:
                     raise Invalid(f"身份证号与第 {seen[fields['id_number']]} 行重复")
                 person = (village, fields["name"], fields["birth_year"], fields["phone"])
                 if person in people and None in (people[person][1], fields["id_number"]):
                     raise Invalid(f"与第 {people[person][0]} 行是同一人（村、姓名、出生年份、电话相同），同一人不能重复导入")
-                ledger.refuse_known(village, fields)
-                worker = service.add_worker(session, scope, actor=actor, village_code=village, fields=fields)
+                worker = service.add_worker(session, scope, actor=actor, village_code=village, fields=fields,
+                                            known=known)
             if fields["id_number"]:
                 seen[fields["id_number"]] = number
             people.setdefault(person, (number, fields["id_number"]))

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, false, func, or_, select
 from sqlalchemy.orm import Session
 
-from hotline.employment.fields import id_query
+from hotline.employment.fields import id_digits, id_query
 from hotline.employment.models import (
     ABLE_WILLING,
     SEEKING,
@@ -38,8 +38,9 @@ GROUPS = {
 
 @dataclass
 class WorkerFilter:
-    """``q``: a whole resident ID number finds that person only (``fields.id_query``); any other
-    text is looked for in name, phone, skills, job intention and employer. ``worker_id``: one worker
+    """``q``: a whole resident ID number finds that person only (``fields.id_query``); a text holding
+    most of one (``fields.id_digits``) finds nobody; any other text is looked for, as typed, in name,
+    phone, skills, job intention and employer. ``worker_id``: one worker
     (the export of an ID search, whose address must not carry the number)."""
 
     q: str | None = None
@@ -69,10 +70,12 @@ def _filtered(scope: LedgerScope, f: WorkerFilter) -> Select:
         q = q.where(Worker.id == f.worker_id)
     if f.id_number:
         q = q.where(Worker.id_number == f.id_number)
+    elif id_digits(f.q):  # most of an ID number: never searched by a fragment of one
+        q = q.where(false())
     elif f.q:
-        like = f"%{f.q.replace('%', '').replace('_', '')}%"
-        q = q.where(or_(Worker.name.like(like), Worker.phone.like(like), Worker.skills.like(like),
-                        Worker.job_intention.like(like), Worker.employer.like(like)))
+        # The text as typed, % and _ too (escaped): a search for 「%」 finds what holds a %, not everyone.
+        q = q.where(or_(*(column.contains(f.q, autoescape=True) for column in (
+            Worker.name, Worker.phone, Worker.skills, Worker.job_intention, Worker.employer))))
     return q
 
 
@@ -219,6 +222,13 @@ def activities(session: Session, scope: LedgerScope, *, village_code: str | None
     if until:
         q = q.where(Activity.on_day <= until)
     return list(session.scalars(q.order_by(Activity.on_day.desc(), Activity.id.desc()).limit(limit)))
+
+
+def get_activity(session: Session, scope: LedgerScope, activity_id: int) -> Activity:
+    activity = session.get(Activity, activity_id) if 0 < activity_id < 2**31 else None
+    if activity is None or not scope.covers(activity.village_code):
+        raise NotFound(f"活动 {activity_id} 不存在，或不在您的辖区内", code="activity_not_found")
+    return activity
 
 
 def attendee_counts(session: Session, activity_ids: list[int]) -> dict[int, int]:

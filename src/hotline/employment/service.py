@@ -2,7 +2,10 @@
 (``employment.scope``), flushes and never commits: the edge (request, command) does.
 
 Rules kept here:
-- a resident ID number is registered once across all ledgers (a duplicate is refused by name);
+- a resident ID number is registered once across all ledgers (a duplicate is refused by name), and a
+  person once on a village's ledger: the same name, birth year and phone is refused by the form, the
+  API and the import alike (``add_worker``);
+- only people looking for work (``models.SEEKING``, the matching's rule too) are recommended;
 - a worker recommended to a job is recommended once; a recommendation is decided once, as hired
   (录用上岗) or not (未录用);
 - a worker is placed once at a time: while the ledger still shows them 稳定就业 at the employer of
@@ -14,7 +17,9 @@ Rules kept here:
   year they were born;
 - a worker hired through a recommendation becomes 稳定就业 at that employer, with the work place
   worked out from the job's region and a 岗位推荐 assistance record, in the same transaction;
-- attendees of a guidance, training, job fair or troupe activity each get an assistance record.
+- attendees of a guidance, training, job fair or troupe activity each get an assistance record; such
+  an activity had at least one participant, and no fewer than the ledger workers ticked; an activity
+  recorded by mistake is deleted with those records, and no longer counts.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -40,6 +45,8 @@ from hotline.employment.models import (
     ACTIVITY_LABELS,
     ASSISTANCE_LABELS,
     ATTENDED_AS,
+    EMPLOYMENT_LABELS,
+    SEEKING,
     Activity,
     ActivityKind,
     ActivityWorker,
@@ -118,12 +125,58 @@ def _unique_id(session: Session, scope: LedgerScope, number: str | None, worker_
                    details={"field": "id_number", "worker_id": other.id if scope.covers(other.village_code) else None})
 
 
+class KnownPeople:
+    """Who is on a village's ledger by name, birth year and phone, read once per village: the
+    ledger import passes one to ``add_worker`` for a whole file (one query a village, not one a row:
+    a 5,000-row file for one village would otherwise scan that village 5,000 times)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # village -> (name, birth year, phone) -> [(worker id, has an ID number)], oldest first
+        self.people: dict[str, dict[tuple[Any, ...], list[tuple[int, bool]]]] = {}
+
+    def same(self, village: str, fields: dict[str, Any]) -> list[tuple[int, bool]]:
+        if village not in self.people:
+            known: dict[tuple[Any, ...], list[tuple[int, bool]]] = {}
+            for wid, name, year, phone, numbered in self.session.execute(
+                    select(Worker.id, Worker.name, Worker.birth_year, Worker.phone, Worker.id_number.is_not(None))
+                    .where(Worker.village_code == village).order_by(Worker.id)):
+                known.setdefault((name, year, phone), []).append((wid, bool(numbered)))
+            self.people[village] = known
+        return self.people[village].get((fields["name"], fields["birth_year"], fields["phone"]), [])
+
+
+def _same_people(session: Session, village: str, fields: dict[str, Any]) -> list[tuple[int, bool]]:
+    """The ledger rows of ``village`` with the name, birth year and phone of ``fields``, oldest first."""
+    phone = fields.get("phone")
+    rows = session.execute(select(Worker.id, Worker.id_number.is_not(None)).where(
+        Worker.village_code == village, Worker.name == fields["name"], Worker.birth_year == fields["birth_year"],
+        Worker.phone == phone if phone else Worker.phone.is_(None)).order_by(Worker.id))
+    return [(wid, bool(numbered)) for wid, numbered in rows]
+
+
+def _refuse_known(session: Session, village: str, fields: dict[str, Any], known: KnownPeople | None) -> None:
+    """A person is on a village's ledger once: the same name, birth year and phone (or both without
+    one) is the same person, unless both have ID numbers (those are compared by ``_unique_id``,
+    across every ledger: different numbers are different people)."""
+    same = known.same(village, fields) if known is not None else _same_people(session, village, fields)
+    other = next((wid for wid, numbered in same if not (numbered and fields.get("id_number"))), None)
+    if other is not None:
+        phone = fields.get("phone")
+        who = f"{fields['name']}（{fields['birth_year']} 年生，" + (f"电话 {phone}）" if phone else "无电话）")
+        raise Conflict(f"{who}已在台账中（台账编号 {other}），同一人不能重复登记", code="already_on_ledger",
+                       details={"field": "name", "worker_id": other})
+
+
 def add_worker(session: Session, scope: LedgerScope, *, actor: User | None, village_code: str,
-               fields: dict[str, Any]) -> Worker:
-    """Put a person on a village's ledger (``fields`` from ``fields.worker_fields``)."""
+               fields: dict[str, Any], known: KnownPeople | None = None) -> Worker:
+    """Put a person on a village's ledger (``fields`` from ``fields.worker_fields``), once: an ID
+    number already on any ledger, or the same name, birth year and phone already on this village's
+    (``_refuse_known``), is refused naming who holds it. ``known``: the ledger as an import read it."""
     station = station_of(session, village_code)
     scope.require_edit(station.village_code)
     _unique_id(session, scope, fields.get("id_number"), None)
+    _refuse_known(session, station.village_code, fields, known)
     now = clock.now()
     worker = Worker(village_code=station.village_code, created_at=now, updated_at=now,
                     updated_by_id=actor.id if actor else None, **fields)
@@ -172,11 +225,10 @@ def _openings(value: int | str) -> int:
     return whole_number(value, "招聘人数", "openings", low=1, high=MAX_COUNT)
 
 
-def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employer: str, region_code: str,
-            title: str, openings: int | str | None, pay: str, requirements: str | None = None,
-            workshop: bool = False) -> JobPosting:
-    """Post a job at a place in the poster's scope; it is open until closed. Every required field
-    left empty is named at once; ``openings`` may be the text typed."""
+def _job_values(session: Session, scope: LedgerScope, *, employer: str, region_code: str, title: str,
+                openings: int | str | None, pay: str, requirements: str | None) -> dict[str, Any]:
+    """A posting's fields as posted or edited, checked alike: every required field left empty is
+    named at once, the place must lie in the poster's scope; ``openings`` may be the text typed."""
     employer, title, pay = (employer or "").strip(), (title or "").strip(), (pay or "").strip()
     missing = [(field, what) for value, what, field in (
         (employer, "用工单位", "employer"), ((region_code or "").strip(), "工作地点", "region_code"),
@@ -186,12 +238,46 @@ def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employe
         raise please_fill(missing)
     region = _region(session, region_code, village=False)
     scope.require_edit(region.code)
-    openings = _openings(openings)  # type: ignore[arg-type] - not None: checked above
+    return {"employer": employer[:120], "region_code": region.code, "title": title[:80],
+            "openings": _openings(openings),  # type: ignore[arg-type] - not None: checked above
+            "pay": pay[:60], "requirements": (requirements or "").strip() or None}
+
+
+def add_job(session: Session, scope: LedgerScope, *, actor: User | None, employer: str, region_code: str,
+            title: str, openings: int | str | None, pay: str, requirements: str | None = None,
+            workshop: bool = False) -> JobPosting:
+    """Post a job at a place in the poster's scope; it is open until closed (``_job_values``)."""
+    values = _job_values(session, scope, employer=employer, region_code=region_code, title=title,
+                         openings=openings, pay=pay, requirements=requirements)
     now = clock.now()
-    job = JobPosting(employer=employer[:120], workshop=workshop, region_code=region.code, title=title[:80],
-                     openings=openings, pay=pay[:60], requirements=(requirements or "").strip() or None,
-                     state=JobState.open, created_by_id=actor.id if actor else None, created_at=now, updated_at=now)
+    job = JobPosting(**values, workshop=workshop, state=JobState.open, created_by_id=actor.id if actor else None,
+                     created_at=now, updated_at=now)
     session.add(job)
+    session.flush()
+    return job
+
+
+def update_job(session: Session, scope: LedgerScope, job: JobPosting, *, actor: User | None, employer: str,
+               region_code: str, title: str, openings: int | str | None, pay: str,
+               requirements: str | None = None, workshop: bool = False) -> JobPosting:
+    """Correct a posting: the fields of ``add_job``, checked the same way, by someone whose scope
+    covers its place (the old one and the new). Its state is ``set_job_state``'s: an open posting
+    keeps more openings than people hired through it; the employer stays as it is once someone
+    was hired there (their ledger row names it, and says by it that they still work there)."""
+    scope.require_edit(job.region_code)
+    values = _job_values(session, scope, employer=employer, region_code=region_code, title=title,
+                         openings=openings, pay=pay, requirements=requirements)
+    hired = queries.hired_counts(session, [job.id]).get(job.id, 0)
+    if values["openings"] < hired or (job.state == JobState.open and values["openings"] == hired):
+        least = hired + (1 if job.state == JobState.open else 0)
+        raise Invalid(f"已录用 {hired} 人，招聘人数至少为 {least} 人" +
+                      ("（不再招聘请点「停招」）" if job.state == JobState.open else ""), details={"field": "openings"})
+    if hired and values["employer"] != job.employer:
+        raise Conflict(f"已有 {hired} 人经此岗位录用上岗，台账中他们的就业单位是「{job.employer}」：用工单位不能再修改"
+                       "（如发布错了，请停招后重新发布）", code="job_has_hires", details={"field": "employer"})
+    for key, value in values.items():
+        setattr(job, key, value)
+    job.workshop, job.updated_at = workshop, clock.now()
     session.flush()
     return job
 
@@ -219,12 +305,22 @@ def set_job_state(session: Session, scope: LedgerScope, job: JobPosting, *, stat
     return job
 
 
+def not_seeking_words(worker: Worker) -> str:
+    """Why a worker who is not looking for work (``models.SEEKING``, the matching's rule too) is not
+    recommended to a job."""
+    return (f"{worker.name}的就业状态为「{EMPLOYMENT_LABELS[worker.employment_status]}」，不在求职人员之列："
+            f"只能推荐{'、'.join(EMPLOYMENT_LABELS[s] for s in SEEKING)}的人员；如情况有变，请先在台账中修改其就业状态")
+
+
 def recommend(session: Session, scope: LedgerScope, job: JobPosting, worker: Worker, *, actor: User | None,
               note: str | None = None) -> Referral:
     """Recommend a worker of one's ledger to an open posting, once; recorded as 岗位推荐."""
     scope.require_edit(worker.village_code)
     if job.state != JobState.open:
         raise TransitionNotAllowed("该岗位已停招，不能再推荐", code="job_closed")
+    if worker.employment_status not in SEEKING:
+        raise TransitionNotAllowed(not_seeking_words(worker), code="not_seeking_work",
+                                   details={"field": "worker_id"})
     if session.scalar(select(Referral.id).where(Referral.job_id == job.id, Referral.worker_id == worker.id)):
         raise Conflict(f"{worker.name} 已推荐过这个岗位", code="already_recommended")
     referral = Referral(job_id=job.id, worker_id=worker.id, state=ReferralState.recommended,
@@ -295,11 +391,27 @@ def placed_words(worker: Worker, referral: Referral, job: JobPosting) -> str:
             f"如已离职，请先在台账中修改其就业状态")
 
 
+def _participants(value: int | str | None, kind: ActivityKind, attendees: int) -> int:
+    """参加人数: an activity people attend (guidance, training, job fair, troupe) had at least one,
+    and at least the ledger workers ticked as attending; 帮扶台账 and 活动场所 may have none."""
+    attended = kind in ATTENDED_AS
+    if value is None or str(value).strip() == "":
+        if attended:
+            raise Invalid("请填写参加人数（至少 1 人）", details={"field": "participants"})
+        return 0
+    count = whole_number(value, "参加人数", "participants", low=1 if attended else 0, high=MAX_COUNT)
+    if count < attendees:
+        raise Invalid(f"参加人数 {count} 人少于勾选的台账参加人员（{attendees} 人）：请填写实际参加人数（至少 {attendees} 人）",
+                      details={"field": "participants"})
+    return count
+
+
 def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, village_code: str,
-                 kind: ActivityKind | str, title: str, on_day: date | None = None, participants: int | str = 0,
-                 worker_ids: list[int] | None = None) -> Activity:
+                 kind: ActivityKind | str, title: str, on_day: date | None = None,
+                 participants: int | str | None = None, worker_ids: list[int] | None = None) -> Activity:
     """A six-ones activity of a village's station; listed attendees of a guidance, training, job
-    fair or troupe activity get an assistance record each, and count among the participants."""
+    fair or troupe activity get an assistance record each, and count among the participants
+    (``_participants``: such an activity with nobody there is not held)."""
     station = station_of(session, village_code)
     scope.require_edit(station.village_code)
     try:
@@ -310,16 +422,17 @@ def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, vi
     title = (title or "").strip()
     if not title:
         raise Invalid("请填写活动名称", details={"field": "title"})
-    participants = whole_number(participants, "参加人数", "participants", low=0, high=MAX_COUNT)
     ids = list(dict.fromkeys(worker_ids or []))
     attendees = list(session.scalars(select(Worker).where(Worker.id.in_(ids)))) if ids else []
     if len(attendees) != len(ids):
         raise NotFound("所选参加人员不在台账中")
+    for worker in attendees:
+        scope.require_edit(worker.village_code)
     if ids and kind not in ATTENDED_AS:
         raise Invalid(f"{ACTIVITY_LABELS[kind]}不登记参加人员", details={"field": "worker_ids"})
+    count = _participants(participants, kind, len(attendees))
     activity = Activity(village_code=station.village_code, kind=kind, on_day=_day(on_day), title=title[:120],
-                        participants=max(participants, len(attendees)), recorded_by_id=actor.id if actor else None,
-                        recorded_at=clock.now())
+                        participants=count, recorded_by_id=actor.id if actor else None, recorded_at=clock.now())
     session.add(activity)
     session.flush()
     for worker in attendees:
@@ -328,3 +441,14 @@ def add_activity(session: Session, scope: LedgerScope, *, actor: User | None, vi
                           note=f"参加{ACTIVITY_LABELS[kind]}：{activity.title}", activity_id=activity.id)
     session.flush()
     return activity
+
+
+def delete_activity(session: Session, scope: LedgerScope, activity: Activity) -> None:
+    """Remove an activity recorded by mistake, by someone whose scope covers its village: it no
+    longer counts towards the six ones (六个一), and the assistance records it gave its attendees
+    (参加…：…) go with it, as if it had never been recorded."""
+    scope.require_edit(activity.village_code)
+    session.execute(delete(Assistance).where(Assistance.activity_id == activity.id))
+    session.execute(delete(ActivityWorker).where(ActivityWorker.activity_id == activity.id))
+    session.delete(activity)
+    session.flush()

@@ -7,13 +7,14 @@ from __future__ import annotations
 import csv
 import io
 import sys
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RowProblem", "TableError", "find_columns", "read_rows"]
+__all__ = ["RowProblem", "TableError", "find_columns", "heading", "read_rows", "unknown_columns"]
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
@@ -86,21 +87,48 @@ class RowProblem:
     message: str
 
 
+def heading(text: str) -> str:
+    """A column title as compared: full-width characters made plain (（） → ()), spaces removed,
+    lower case."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split()).lower()
+
+
 def find_columns(header: Sequence[str], columns: Mapping[str, Sequence[str]], required: Iterable[str],
                  example: str) -> dict[str, int]:
     """Where each known column is in ``header``: a column is found by any of its titles (Chinese or
-    English, spaces and case ignored); a missing required one is refused with its first title and an
-    ``example`` of the heading row (e.g. 诉求内容、发生地、事项分类)."""
+    English, spaces, width and case ignored); a missing required one is refused with its first
+    title and an ``example`` of the heading row (e.g. 诉求内容、发生地、事项分类)."""
     from hotline.kit.errors import Invalid
 
-    names = ["".join(h.split()).lower() for h in header]
+    names = [heading(h) for h in header]
     found: dict[str, int] = {}
     for key, titles in columns.items():
         for t in titles:
-            if t.lower() in names:
-                found[key] = names.index(t.lower())
+            if heading(t) in names:
+                found[key] = names.index(heading(t))
                 break
     missing = [columns[k][0] for k in required if k not in found]
     if missing:
         raise Invalid(f"缺少列：{'、'.join(missing)}（第一行须为列名，如 {example}）", code="missing_columns")
     return found
+
+
+def unknown_columns(header: Sequence[str], columns: Mapping[str, Sequence[str]],
+                    ignored: Iterable[str] = ()) -> tuple[list[str], list[tuple[str, str]]]:
+    """The headings of ``header`` that are none of ``columns``' titles (nor ``ignored``), as
+    written, and the pairs of headings naming one column twice (the second would be dropped)."""
+    owner = {heading(t): key for key, titles in columns.items() for t in titles}
+    skip = {heading(t) for t in ignored}
+    unknown, first, twice = [], {}, []
+    for title in header:
+        name = heading(title)
+        if not name or name in skip:
+            continue
+        key = owner.get(name)
+        if key is None:
+            unknown.append(title.strip())
+        elif key in first:
+            twice.append((first[key], title.strip()))
+        else:
+            first[key] = title.strip()
+    return unknown, twice

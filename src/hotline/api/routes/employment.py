@@ -217,8 +217,9 @@ class ActivityIn(Body):
                                                          "guidance 职业指导, training 技能培训, job_fair 招聘会")
     title: str = Field(max_length=120, title="活动名称")
     on_day: date | None = Field(default=None, title="日期", description="default today; not in the future nor before 2000-01-01")
-    participants: int = Field(default=0, le=service.MAX_COUNT, title="参加人数",
-                              description="0–10000; at least the number of worker_ids")
+    participants: int | None = Field(default=None, le=service.MAX_COUNT, title="参加人数",
+                                     description="1–10000 for guidance, training, job_fair and troupe (required), "
+                                                 "and at least the number of worker_ids; 0–10000 for ledger and venue")
     worker_ids: list[Id] = Field(default_factory=list, max_length=500, title="参加人员",
                                  description="ledger workers who attended")
 
@@ -445,6 +446,16 @@ def add_job(body: JobIn, request: Request) -> dict[str, Any]:
         return _job_out(ctx, job)
 
 
+@router.put("/jobs/{job_id}", summary="Correct a job posting: every field of POST /jobs, checked the same way "
+            "(openings stay above those hired while open; the employer is kept once someone was hired)")
+def update_job(job_id: int, body: JobIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        job = service.update_job(ctx.session, scope, queries.get_job(ctx.session, job_id), actor=ctx.user,
+                                 **body.model_dump())
+        return _job_out(ctx, job)
+
+
 @router.get("/jobs/{job_id}", summary="One job posting with the recommendations of workers in the caller's scope")
 def get_job(job_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
@@ -488,6 +499,19 @@ def outcome(job_id: int, referral_id: int, body: OutcomeIn, request: Request) ->
         worker = ctx.session.get(Worker, referral.worker_id)
         return {"referral": referral_view(referral, job), "job": _job_out(ctx, job),
                 "worker": worker_view(reference.snapshot(ctx.session), worker)}  # type: ignore[arg-type]
+
+
+@router.delete("/activities/{activity_id}",
+               summary="Remove an activity recorded by mistake (it no longer counts towards 六个一; the "
+                       "assistance records it gave its attendees go with it); answers the activity removed")
+def delete_activity(activity_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        scope = _editor(ctx)
+        activity = queries.get_activity(ctx.session, scope, activity_id)
+        attended = queries.attendee_counts(ctx.session, [activity.id]).get(activity.id, 0)
+        removed = activity_view(reference.snapshot(ctx.session), activity, attended)
+        service.delete_activity(ctx.session, scope, activity)
+        return removed
 
 
 @router.post("/activities", status_code=201, summary="Record a six-ones activity (六个一) of a station village")

@@ -22,7 +22,14 @@ from starlette.datastructures import UploadFile as StarletteUpload
 from hotline.accounts.models import User
 from hotline.directory import reference
 from hotline.employment import ledger, queries, service, standard
-from hotline.employment.fields import check_id, mask_id, missing_worker_fields, please_fill, worker_fields
+from hotline.employment.fields import (
+    check_id,
+    id_digits,
+    mask_id,
+    missing_worker_fields,
+    please_fill,
+    worker_fields,
+)
 from hotline.employment.models import (
     ASSISTANCE_LABELS,
     EDUCATION,
@@ -152,12 +159,17 @@ def _filter(q: str, village: str, status: str, group: str, help_: str) -> tuple[
     f = queries.WorkerFilter(q=q.strip() or None, village_code=village.strip() or None,
                              employment_status=EmploymentStatus(status) if status else None, group=group or None,
                              needs_help=True if help_ == "1" else None)
-    if f.id_number:
+    if f.id_number or id_digits(f.q):
         try:
-            check_id(f.id_number)
-        except Invalid as bad:  # a mistyped digit: say so (masked) rather than just "nobody"
+            check_id(f.id_number or id_digits(f.q) or "")
+        except Invalid as bad:  # a mistyped digit or one missing: say so (masked) rather than just "nobody"
             error = "；".join(e for e in (error, bad.message) if e)
     return f, error
+
+
+def _by_id(f: queries.WorkerFilter) -> bool:
+    """A search by ID number, or by most of one: answered where it was posted, never written back."""
+    return f.id_number is not None or id_digits(f.q) is not None
 
 
 def _filters_text(w: Work, f: queries.WorkerFilter) -> str:
@@ -171,7 +183,7 @@ def _filters_text(w: Work, f: queries.WorkerFilter) -> str:
     said = [f"村：{w.place(f.village_code)}" if f.village_code else "",
             f"就业状态：{EMPLOYMENT_LABELS[f.employment_status]}" if f.employment_status else "",
             f"分组：{queries.GROUPS[f.group][0]}" if f.group else "", "只看需要帮扶" if f.needs_help else "",
-            one or "", f"身份证号 {mask_id(f.id_number)}" if f.id_number else f"关键词「{f.q}」" if f.q else ""]
+            one or "", f"身份证号 {mask_id(f.id_number or id_digits(f.q))}" if _by_id(f) else f"关键词「{f.q}」" if f.q else ""]
     return "；".join(s for s in said if s)
 
 
@@ -191,7 +203,7 @@ def _ledger_page(request: Request, w: Work, f: queries.WorkerFilter, error: str 
     if number > pages:
         number = pages
         rows, total = queries.list_workers(w.session, w.scope, f, page=number, per_page=PER_PAGE)
-    by_id = f.id_number is not None
+    by_id = _by_id(f)
     base = _query_string(f, with_q=not by_id)
     export = base
     if by_id:
@@ -217,11 +229,12 @@ def worker_list(request: Request, q: str = "", village: str = "", status: str = 
 @router.post("/employment/workers/search")
 async def worker_search(request: Request) -> Response:
     """The ledger's search box posts here, so that an ID number typed into it never becomes part of
-    an address (browser history, proxy logs, the sign-in ``next``). Any other search is sent on to
+    an address (browser history, proxy logs, the sign-in ``next``), nor most of one (15 digits or
+    more: ``fields.id_digits``). Any other search is sent on to
     the list's ordinary address, which can be bookmarked and paged; an ID search is answered here."""
     form = await request.form()
     f, error = _filter(*(str(form.get(k, "")) for k in ("q", "village", "status", "group", "help")))
-    if f.id_number is None:
+    if not _by_id(f):
         query = _query_string(f)
         return RedirectResponse("/employment/workers" + (f"?{query}" if query else ""), status_code=303)
 
@@ -352,7 +365,7 @@ def _render_worker(request: Request, w: Work, worker: Worker, *, status_code: in
     # Sent back after a refusal: what was typed, with the hint that an ID number is on record.
     edit = {**typed, "id_masked": mask_id(worker.id_number)} if form == "edit" and typed else {
         **{k: str(getattr(worker, k) or "") for k in WORKER_FIELDS}, "village_code": worker.village_code,
-        "id_number": "", "id_masked": mask_id(worker.id_number),
+        "id_number": mask_id(worker.id_number), "id_masked": mask_id(worker.id_number),
         "gender": worker.gender.value, "employment_status": worker.employment_status.value,
         "work_place": worker.work_place.value if worker.work_place else "", "needs_help": "1" if worker.needs_help else ""}
     return page(request, "employment/worker.html", status_code=status_code, title=f"{worker.name} · 劳动力台账",
@@ -398,8 +411,10 @@ async def edit_worker(request: Request, worker_id: int) -> Response:
             worker = _worker_or_404(request, w, worker_id)
             if isinstance(worker, Response):
                 return worker
-            # The ID number is never sent to the browser: a blank field keeps the stored one.
-            keep = {"id_number": worker.id_number or ""} if not typed["id_number"] and not form.get("clear_id") else {}
+            # The ID number is never sent to the browser: the field holds it masked, and sent back
+            # unchanged it keeps the stored one; emptied, it removes it (as the API's null does).
+            unchanged = worker.id_number and typed["id_number"].strip().upper() == mask_id(worker.id_number)
+            keep = {"id_number": worker.id_number} if unchanged and not form.get("clear_id") else {}
             try:
                 fields = worker_fields({**typed, **keep}, today=service.today(), stored_note=worker.note)
                 service.update_worker(w.session, w.scope, worker, actor=w.ctx.user, fields=fields,

@@ -86,7 +86,7 @@ async def add_job(request: Request) -> Response:
 
 
 def _job_page(request: Request, w: Work, job: JobPosting, *, status_code: int = 200, error: str | None = None,
-              notice: str | None = None, typed: dict[str, str] | None = None) -> Response:
+              notice: str | None = None, typed: dict[str, str] | None = None, form: str = "") -> Response:
     hired = queries.hired_counts(w.session, [job.id]).get(job.id, 0)
     rows = queries.referrals_for(w.session, w.scope, job)
     # A worker still at the job they were placed through is not hired again: the row says where instead.
@@ -98,9 +98,17 @@ def _job_page(request: Request, w: Work, job: JobPosting, *, status_code: int = 
                  for r, wk in rows]
     found = queries.candidates(w.session, w.scope, job) if job.state == JobState.open else []
     candidates = [{**worker_row(w, wk), "distance": queries.DISTANCE_LABELS[d]} for wk, d in found]
+    # The edit form: what was typed after a refusal, else the posting as it is.
+    edit = typed if form == "edit" and typed else {
+        "employer": job.employer, "workshop": "1" if job.workshop else "", "region": job.region_code,
+        "title": job.title, "openings": str(job.openings), "pay": job.pay, "requirements": job.requirements or ""}
+    places = _places(w)
+    if job.region_code not in dict(places):  # a place posted by someone wider (a city): kept on offer
+        places.insert(0, (job.region_code, w.place(job.region_code)))
     return page(request, "employment/job.html", status_code=status_code, title=f"{job.title} · {job.employer}",
                 job=_job_row(w, job, hired), referrals=referrals, candidates=candidates, error=error, notice=notice,
-                typed=typed or {}, may_edit=w.scope.may_edit, **LABELS)
+                typed=(typed or {}) if form != "edit" else {}, edit=edit, form=form, places=places,
+                may_edit=w.scope.may_edit, **LABELS)
 
 
 def _job_or_404(request: Request, w: Work, job_id: int) -> JobPosting | Response:
@@ -118,13 +126,13 @@ def job_page(request: Request, job_id: int, added: str = "", done: str = "") -> 
             return job
         notice = {"added": "岗位已发布。", "recommended": "已推荐，结果出来后请在下方登记。",
                   "hired": "已登记录用上岗：该人员就业状态已改为稳定就业。", "rejected": "已登记未录用。",
-                  "closed": "岗位已停招。", "open": "岗位已重新开放。"}.get(done or ("added" if added else ""))
+                  "closed": "岗位已停招。", "open": "岗位已重新开放。", "edited": "岗位已修改。"}.get(done or ("added" if added else ""))
         return _job_page(request, w, job, notice=notice)
     return answer(request, lambda: _with_read(request, body))
 
 
 def _job_action(request: Request, job_id: int, csrf: str, act, done: str,  # noqa: ANN001
-                typed: dict[str, str] | None = None) -> Response:
+                typed: dict[str, str] | None = None, form: str = "") -> Response:
     """A change on a job's page: a refusal re-renders the page with the reason (and what was typed),
     success redirects."""
     def run() -> Response:
@@ -137,7 +145,7 @@ def _job_action(request: Request, job_id: int, csrf: str, act, done: str,  # noq
             except DomainError as err:
                 w.session.rollback()
                 return _job_page(request, w, queries.get_job(w.session, job_id), status_code=err.http_status,
-                                 error=err.message, typed=typed)
+                                 error=err.message, typed=typed, form=form)
             return RedirectResponse(f"/employment/jobs/{job_id}?done={done}", status_code=303)
     return answer(request, run)
 
@@ -173,6 +181,19 @@ async def outcome(request: Request, job_id: int, referral_id: int) -> Response:
     return _job_action(request, job_id, str(form.get("csrf", "")), act, "hired" if hired else "rejected")
 
 
+@router.post("/employment/jobs/{job_id}/edit")
+async def edit_job(request: Request, job_id: int) -> Response:
+    """修改岗位: the fields of the post form, checked as when posting (``service.update_job``)."""
+    form = await request.form()
+    typed = {k: str(form.get(k) or "") for k in JOB_FIELDS}
+
+    def act(w: Work, job: JobPosting) -> None:
+        service.update_job(w.session, w.scope, job, actor=w.ctx.user, employer=typed["employer"],
+                           workshop=needs_help(typed["workshop"]), region_code=typed["region"], title=typed["title"],
+                           openings=typed["openings"], pay=typed["pay"], requirements=typed["requirements"])
+    return _job_action(request, job_id, str(form.get("csrf", "")), act, "edited", typed=typed, form="edit")
+
+
 @router.post("/employment/jobs/{job_id}/state")
 async def job_state(request: Request, job_id: int) -> Response:
     form = await request.form()
@@ -203,7 +224,8 @@ def _activities_page(request: Request, w: Work, *, village: str = "", year: int 
     attended = queries.attendee_counts(w.session, [a.id for a in rows])
     items = [{"id": a.id, "village": w.place(a.village_code), "village_code": a.village_code,
               "kind": ACTIVITY_LABELS[a.kind], "on_day": a.on_day, "title": a.title, "participants": a.participants,
-              "attended": attended.get(a.id, 0)} for a in rows]
+              "attended": attended.get(a.id, 0), "may_edit": w.scope.may_edit and w.scope.covers(a.village_code)}
+             for a in rows]
     choices = w.villages()
     # The village the form records for: the one picked, or a station's only village.
     pick = (typed or {}).get("village_code") or village or (choices[0][0] if len(choices) == 1 else "")
@@ -222,9 +244,10 @@ def _activities_page(request: Request, w: Work, *, village: str = "", year: int 
 
 
 @router.get("/employment/activities")
-def activities(request: Request, village: str = "", year: str = "", added: str = "") -> Response:
+def activities(request: Request, village: str = "", year: str = "", added: str = "", deleted: str = "") -> Response:
+    notice = "活动已登记。" if added else "活动已删除，不再计入六个一。" if deleted else None
     return answer(request, lambda: _with_read(request, lambda w: _activities_page(
-        request, w, village=village, year=_year(year), notice="活动已登记。" if added else None)))
+        request, w, village=village, year=_year(year), notice=notice)))
 
 
 @router.post("/employment/activities")
@@ -239,11 +262,30 @@ async def add_activity(request: Request) -> Response:
                 ids = [_int(v, "参加人员") for v in typed["worker_ids"]]
                 service.add_activity(w.session, w.scope, actor=w.ctx.user, village_code=typed["village_code"],
                                      kind=typed["kind"], title=typed["title"], on_day=parse_day(typed["on_day"]),
-                                     participants=typed["participants"].strip() or "0", worker_ids=ids)
+                                     participants=typed["participants"], worker_ids=ids)
             except DomainError as err:
                 w.session.rollback()
                 return _activities_page(request, w, status_code=err.http_status, error=err.message, typed=typed)
             return RedirectResponse(f"/employment/activities?village={typed['village_code']}&added=1", status_code=303)
+    return answer(request, run)
+
+
+@router.post("/employment/activities/{activity_id}/delete")
+async def delete_activity(request: Request, activity_id: int) -> Response:
+    """An activity recorded by mistake, removed (``service.delete_activity``): it no longer counts."""
+    form = await request.form()
+
+    def run() -> Response:
+        with employment_work(request, write=True, csrf=str(form.get("csrf", ""))) as w:
+            try:
+                activity = queries.get_activity(w.session, w.scope, activity_id)
+                village = activity.village_code
+                service.delete_activity(w.session, w.scope, activity)
+            except DomainError as err:
+                w.session.rollback()
+                return _activities_page(request, w, status_code=err.http_status, error=err.message)
+            return RedirectResponse(f"/employment/activities?{urlencode({'village': village, 'deleted': 1})}",
+                                    status_code=303)
     return answer(request, run)
 
 
