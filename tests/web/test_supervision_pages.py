@@ -234,3 +234,21 @@ def test_the_warned_tickets_are_listed_to_urge_before_the_deadline_and_repeats_a
     # The notice after an action names a ticket number, nothing else typed into the address.
     assert "已催办工单" not in supervisor.get("/supervision?urged=任意内容").text
     assert f"已催办工单 {ticket.number}" in supervisor.get(f"/supervision?urged={ticket.number}").text
+
+
+def test_the_board_lists_what_the_units_answered(site, session, people):
+    from hotline.supervision import orders
+
+    ticket = make_ticket(session, people, Status.accepted)
+    order = orders.supervise(session, ticket, actor=people.supervisor, level="key", note="请三日内解决并答复")
+    session.commit()
+    handler, csrf = site.signed_in("handler_a")
+    r = handler.post(f"/tickets/{ticket.number}/supervision/{order.id}/answer",
+                     data={"csrf": csrf, "answer": "已更换闸阀，今日恢复供水"})
+    assert r.status_code == 303
+    supervisor, _ = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    assert "暂无未结督办单" in board
+    answered = board.split("已答复督办单")[1].split("</table>")[0]
+    assert f'href="/tickets/{ticket.number}#orders"' in answered
+    assert "已更换闸阀，今日恢复供水" in answered and "夏县水利局" in answered and "重点督办" in answered

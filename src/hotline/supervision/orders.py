@@ -153,7 +153,23 @@ def answer_order(session: Session, order: SupervisionOrder, *, actor: User | Non
     order.answered_by_id = actor.id if actor else None
     record_event(session, ticket, "answer_supervision", actor, reason=text, unit_id=order.unit_id,
                  details={"order_id": order.id, "on_time": now <= order.due_at})
+    _tell_issuer(session, order, ticket, on_time=now <= order.due_at)
     return order
+
+
+def _tell_issuer(session: Session, order: SupervisionOrder, ticket: Ticket, *, on_time: bool) -> None:
+    """The answer reaches whoever asked for it: the supervisor who issued the order, or (for an
+    order the escalation ladder issued, or whose issuer has left) every supervisor; inbox only."""
+    issuer = session.get(User, order.issued_by_id) if order.issued_by_id else None
+    people = ([(issuer.id, issuer.phone)] if issuer is not None and issuer.active
+              else recipients.with_role(session, Role.supervisor))
+    snap = reference.snapshot(session)
+    recipients.tell_staff(
+        session, key=f"order:{order.id}:answered", people=people, template_code="supervisor.order_answered",
+        ticket_id=ticket.id, sms=False,
+        context={"ticket_number": ticket.number, "title": ticket.title, "level": ORDER_LEVEL_LABELS[order.level],
+                 "unit_name": snap.units[order.unit_id][1], "timing": "按期" if on_time else "逾期",
+                 "answer": order.answer or ""})
 
 
 def orders_for(session: Session, *, actor: User, state: str | None = None, unit_id: int | None = None,
@@ -185,6 +201,17 @@ def open_listing(session: Session, *, actor: User, unit_id: int | None = None,
         _visible_orders(actor, "open", unit_id).add_columns(Ticket.number, Ticket.title)
         .join(Ticket, Ticket.id == SupervisionOrder.ticket_id)
         .order_by(SupervisionOrder.due_at, SupervisionOrder.id).limit(limit))
+    return [(order, number, title) for order, number, title in rows]
+
+
+def answered_listing(session: Session, *, actor: User,
+                     limit: int = 20) -> list[tuple[SupervisionOrder, str, str]]:
+    """Answered orders a person may see (as :func:`orders_for`), the latest answer first, with their
+    ticket's number and title: the supervisor board's 已答复督办单."""
+    rows = session.execute(
+        _visible_orders(actor, "answered", None).add_columns(Ticket.number, Ticket.title)
+        .join(Ticket, Ticket.id == SupervisionOrder.ticket_id)
+        .order_by(SupervisionOrder.answered_at.desc(), SupervisionOrder.id.desc()).limit(limit))
     return [(order, number, title) for order, number, title in rows]
 
 

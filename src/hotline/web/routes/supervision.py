@@ -29,6 +29,7 @@ router = APIRouter(include_in_schema=False)
 ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
 NUMBER = re.compile(r"\d{8}-\d{6}")  # a ticket number, as the redirect after an action names it
 ORDERS_SHOWN = 50  # open supervision orders listed on the board (the heading counts them all)
+ANSWERED_SHOWN = 20  # answered orders listed on the board, the latest answer first
 
 
 def _render(request: Request, ctx: PageContext, status_code: int = 200, error: str | None = None,
@@ -58,8 +59,14 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                    "level": ORDER_LEVEL_LABELS[o.level], "note": o.note, "issued_at": o.issued_at,
                    "due_at": o.due_at, "countdown": countdown(o.due_at, now), "overdue": now > o.due_at}
                   for o, number, title in orders.open_listing(ctx.session, actor=ctx.user, limit=ORDERS_SHOWN)]
+    # What the units answered lately, the latest first: the supervisor reads the answer here.
+    answered_rows = [{"number": number, "title": title, "unit": snap.units.get(o.unit_id, ("", "", False))[1],
+                      "level": ORDER_LEVEL_LABELS[o.level], "note": o.note, "answer": o.answer,
+                      "answered_at": o.answered_at, "late": o.answered_at is not None and o.answered_at > o.due_at}
+                     for o, number, title in orders.answered_listing(ctx.session, actor=ctx.user, limit=ANSWERED_SHOWN)]
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
-                late_total=total, warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows, error=error, typed=typed or {},
+                late_total=total, warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows,
+                answered_rows=answered_rows, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
                 towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
                 levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))
@@ -110,14 +117,15 @@ def supervise(request: Request, number: str, csrf: str = Form(""), note: str = F
               level: str = Form("general"), working_days: str = Form("")) -> Response:
     """督办: an order to the lead unit with a due date; supervisors and admins only (the policy)."""
     def do(ctx: PageContext, ticket: Ticket) -> None:
-        orders.supervise(ctx.session, ticket, actor=ctx.user, level=_level(level), note=note,
-                         working_days=_working_days(working_days))
+        orders.supervise(ctx.session, ticket, actor=ctx.user, level=parse_level(level), note=note,
+                         working_days=parse_working_days(working_days))
 
     typed = {"number": number, "note": note, "level": level, "working_days": working_days, "action": "supervise"}
     return _act(request, number, csrf, typed, do, "supervised")
 
 
-def _working_days(text: str) -> int | None:
+def parse_working_days(text: str) -> int | None:
+    """督办时限 as typed on a form: empty for the rule's default, else a whole number of working days."""
     text = text.strip()
     if not text:
         return None
@@ -126,7 +134,8 @@ def _working_days(text: str) -> int | None:
     return int(text)
 
 
-def _level(text: str) -> str:
+def parse_level(text: str) -> str:
+    """督办级别 as picked on a form: one of the order levels."""
     if text not in ORDER_LEVEL_LABELS:
         raise Invalid("请选择督办级别（一般、重点、挂牌）", code="invalid_level", details={"field": "level"})
     return text
