@@ -257,3 +257,54 @@ def test_a_registered_ticket_is_handed_off_or_refused_from_its_page(site, sessio
     assert 'id="disposal"' not in agent.get(f"/tickets/{dispatched.number}").text
     r = agent.post(f"/tickets/{dispatched.number}/refuse", data={"csrf": csrf, "reason": "不属受理范围"})
     assert r.status_code == 409 and _status(site, dispatched.number) == Status.dispatched
+
+
+def oversight(html: str) -> str:
+    """The 催办 / 督办 card of the ticket page, or "" when it is not offered."""
+    start = html.find('id="oversight"')
+    return html[start:html.index("</section>", start)] if start >= 0 else ""
+
+
+def test_a_supervisor_urges_and_supervises_a_ticket_on_time_from_its_page(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)  # nowhere near its deadline: not on the board
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    card = oversight(supervisor.get(f"/tickets/{ticket.number}").text)
+    assert "夏县水利局" in card and ">催办</button>" in card and ">下达督办单</button>" in card
+    r = supervisor.post(f"/tickets/{ticket.number}/urge", data={"csrf": csrf, "note": "群众反映强烈"})
+    assert r.status_code == 303 and r.headers["location"] == f"/tickets/{ticket.number}?urged=1"
+    page = supervisor.get(r.headers["location"]).text
+    assert "已催办，承办单位已收到通知。" in page and "群众反映强烈" in page
+    # The same refusal as on the board: once an hour, on the ticket page, with what was typed.
+    r = supervisor.post(f"/tickets/{ticket.number}/urge", data={"csrf": csrf, "note": "再催一次"})
+    assert r.status_code == 409 and "小时内不重复催办" in r.text and 'value="再催一次"' in oversight(r.text)
+    r = supervisor.post(f"/tickets/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "key", "working_days": "3", "note": " "})
+    assert r.status_code == 422 and "督办意见" in r.text
+    assert '<option value="key" selected>' in oversight(r.text) and 'value="3"' in oversight(r.text)
+    r = supervisor.post(f"/tickets/{ticket.number}/supervise",
+                        data={"csrf": csrf, "level": "key", "working_days": "3", "note": "请三日内解决并答复"})
+    assert r.status_code == 303
+    page = supervisor.get(r.headers["location"]).text
+    assert "已下达督办单" in page
+    orders_card = page[page.index('id="orders"'):]
+    assert "重点督办" in orders_card and "请三日内解决并答复" in orders_card and "待答复" in orders_card
+
+
+def test_the_forms_are_offered_to_the_roles_the_policy_allows_on_tickets_a_unit_handles(site, session, people):
+    open_ticket = make_ticket(session, people, Status.dispatched)
+    waiting = make_ticket(session, people, Status.registered)
+    closed = make_ticket(session, people, Status.closed)
+    session.commit()
+    dispatcher, csrf = site.signed_in("dispatcher")
+    card = oversight(dispatcher.get(f"/tickets/{open_ticket.number}").text)
+    assert ">催办</button>" in card and "下达督办单" not in card
+    r = dispatcher.post(f"/tickets/{open_ticket.number}/supervise", data={"csrf": csrf, "note": "督办"})
+    assert r.status_code == 403 and "无权" in r.text
+    agent, _ = site.signed_in("agent")
+    assert oversight(agent.get(f"/tickets/{open_ticket.number}").text) == ""
+    supervisor, csrf = site.signed_in("supervisor")
+    assert oversight(supervisor.get(f"/tickets/{waiting.number}").text) == ""
+    assert oversight(supervisor.get(f"/tickets/{closed.number}").text) == ""
+    r = supervisor.post(f"/tickets/{closed.number}/urge", data={"csrf": csrf})
+    assert r.status_code == 409 and "不能催办" in r.text

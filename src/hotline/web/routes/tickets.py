@@ -28,7 +28,7 @@ from hotline.tickets.models import Ticket
 from hotline.tickets.numbering import typed_number
 from hotline.tickets.policy import ACTION_ROLES, authorize
 from hotline.tickets.sla import STAGE_LABELS
-from hotline.tickets.states import ACTION_LABELS, STATUS_LABELS, TRANSITIONS, Status
+from hotline.tickets.states import ACTION_LABELS, OPEN, STATUS_LABELS, TRANSITIONS, Status
 from hotline.tickets.validation import EMERGENCY_SERVICES, SATISFACTION_LABELS
 from hotline.web.render import NAV, page
 from hotline.web.routes import fieldwork
@@ -230,6 +230,16 @@ def _disposal_panel(ctx, ticket) -> dict | None:
     return offered if any(offered.values()) else None
 
 
+def _oversight_panel(ctx, ticket) -> dict | None:
+    """催办 and 督办 from the ticket page, as on the supervisor board (the same service functions and
+    refusals): offered on an open ticket a unit is handling, overdue or not, each to the roles the
+    policy allows."""
+    if ticket.status not in OPEN or ticket.lead_unit_id is None:
+        return None
+    offered = {action: ctx.user.role in ACTION_ROLES[action] for action in ("urge", "supervise")}
+    return offered if any(offered.values()) else None
+
+
 def verdict_text(action: str, details: dict[str, Any]) -> str:
     """The callback's verdict in words, for its timeline line and the 回访结果 box:
     「联系上，已解决，满意」 or 「未联系上（第 2 次）」; empty for any other event."""
@@ -264,7 +274,7 @@ def _callback_summary(ticket: Ticket, events: list[dict[str, Any]]) -> dict[str,
 def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, error: str | None = None,
                    notice: str | None = None, typed_answer: dict | None = None,
                    typed_reason: dict | None = None, typed_merge: dict | None = None,
-                   typed_disposal: dict | None = None) -> Response:
+                   typed_disposal: dict | None = None, typed_oversight: dict | None = None) -> Response:
     snap, now = reference.snapshot(ctx.session), clock.now()
     detail = views.ticket_detail(snap, ctx.scope, ticket, now, queries.merged_into(ctx.session, ticket))
     events = [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
@@ -281,7 +291,8 @@ def _render_ticket(request: Request, ctx, ticket, *, status_code: int = 200, err
                 callback_summary=_callback_summary(ticket, events),
                 merge=_merge_panel(ctx, ticket, snap, now), typed_merge=typed_merge or {},
                 disposal=_disposal_panel(ctx, ticket), typed_disposal=typed_disposal or {},
-                services=EMERGENCY_SERVICES,
+                services=EMERGENCY_SERVICES, oversight=_oversight_panel(ctx, ticket),
+                typed_oversight=typed_oversight or {}, levels=ORDER_LEVEL_LABELS,
                 typed_reason=typed_reason or {})
 
 
@@ -291,7 +302,7 @@ DECIDED = {"close": "工单已办结。", "reopen": "工单已重办，已退回
 
 @router.get("/tickets/{key}")
 def ticket_page(request: Request, key: str, assessed: str = "", answered: str = "", decided: str = "",
-                merged: str = "") -> Response:
+                merged: str = "", urged: str = "", supervised: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         try:
             ticket = _ticket_or_404(ctx, key)
@@ -299,7 +310,9 @@ def ticket_page(request: Request, key: str, assessed: str = "", answered: str = 
             return page(request, "error.html", status_code=404, title="工单不存在", message=missing.message)
         notice = ("考核认定已保存，统计将在几分钟内更新。" if assessed else
                   "督办答复已提交，督办员可在本页查看。" if answered else
-                  "工单已并入主工单，随主工单办理。" if merged else DECIDED.get(decided))
+                  "工单已并入主工单，随主工单办理。" if merged else
+                  "已催办，承办单位已收到通知。" if urged else
+                  "已下达督办单，承办单位须按期答复。" if supervised else DECIDED.get(decided))
         return _render_ticket(request, ctx, ticket, notice=notice)
 
 
@@ -416,3 +429,25 @@ def answer_order(request: Request, key: str, order_id: str, csrf: str = Form("")
             raise NotFound(f"工单 {ticket.number} 没有这张督办单")
         orders.answer_order(ctx.session, order, actor=ctx.user, answer=answer)
     return _act_on_ticket(request, key, csrf, act, "answered=1", typed_answer={"order_id": order_id, "answer": answer})
+
+
+@router.post("/tickets/{key}/urge")
+def urge_ticket(request: Request, key: str, csrf: str = Form(""), note: str = Form("")) -> Response:
+    """催办 from the ticket page: as the board's, for any open ticket a unit is handling."""
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        orders.urge(ctx.session, ticket, actor=ctx.user, note=note.strip() or None)
+    return _act_on_ticket(request, key, csrf, act, "urged=1", typed_oversight={"action": "urge", "note": note})
+
+
+@router.post("/tickets/{key}/supervise")
+def supervise_ticket(request: Request, key: str, csrf: str = Form(""), note: str = Form(""),
+                     level: str = Form("general"), working_days: str = Form("")) -> Response:
+    """督办 from the ticket page: an order to the lead unit; supervisors and admins only (the policy)."""
+    # Read as the board reads them (its module imports the unit pages, which import this one).
+    from hotline.web.routes.supervision import parse_level, parse_working_days
+
+    def act(ctx: PageContext, ticket: Ticket) -> None:
+        orders.supervise(ctx.session, ticket, actor=ctx.user, level=parse_level(level), note=note,
+                         working_days=parse_working_days(working_days))
+    return _act_on_ticket(request, key, csrf, act, "supervised=1", typed_oversight={
+        "action": "supervise", "note": note, "level": level, "working_days": working_days})
