@@ -177,3 +177,73 @@ def test_a_dismissal_reason_is_capped_like_a_supervision_note(site, session, peo
     assert r.status_code == 303
     incident = session.get(Incident, incident_id)
     assert incident.state == IncidentState.dismissed and incident.note == reason
+
+
+def test_a_big_incident_links_to_all_its_tickets_where_a_wrong_one_is_taken_out(site, session, people):
+    from tests.builders import make_ticket
+
+    incident_id, tickets = _proposed(session, people)
+    service.confirm(session, session.get(Incident, incident_id), actor=people.supervisor)
+    stray = make_ticket(session, people, category_code="0101", region_code="140828100001", urgency="normal",
+                        content="咨询居民用水价格标准。")
+    session.commit()
+    client, csrf = site.signed_in("supervisor")
+    r = client.post(f"/incidents/{incident_id}/tickets", data={"csrf": csrf, "numbers": f"{stray.number}，"})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "已添加 1 件工单" in page and "夏县</td>" in page  # the area widened to the county
+    # The list shows 10 tickets at most; the rest are a link away.
+    listing = client.get("/incidents").text
+    assert f'<a href="/incidents/{incident_id}">另有' not in listing  # 8 tickets: all shown
+    page = client.get(f"/incidents/{incident_id}").text
+    assert all(number in page for _, number in tickets) and stray.number in page and "城东社区" in page
+    remove = f"/incidents/{incident_id}/tickets/{stray.number}/remove"
+    assert f'action="{remove}"' in page and "return confirm('将工单" in page
+    r = client.post(remove, data={"csrf": csrf})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert f"工单 {stray.number} 已移出本事件" in page and "夏县裴介镇</td>" in page
+    assert "已移出突发事件" in client.get(f"/tickets/{stray.number}").text
+    r = client.post(f"/incidents/{incident_id}/tickets", data={"csrf": csrf, "numbers": "20990101-000001"})
+    assert r.status_code == 404 and "不存在" in r.text and 'value="20990101-000001"' in r.text
+
+
+def test_more_than_ten_tickets_are_a_link_to_the_full_list(site, session, people):
+    from tests.builders import make_ticket
+    from tests.incidents.test_detect import OUTAGE
+
+    incident_id, _ = _proposed(session, people)
+    incident = session.get(Incident, incident_id)
+    service.confirm(session, incident, actor=people.supervisor)
+    extra = [make_ticket(session, people, category_code="0101", region_code="140828102205", urgency="normal",
+                         content=OUTAGE[i % 3].format(v="小吕村")) for i in range(5)]
+    service.add_tickets(session, incident, actor=people.supervisor, numbers=[t.number for t in extra])
+    session.commit()
+    client, _ = site.signed_in("supervisor")
+    listing = client.get("/incidents").text
+    assert f'<a href="/incidents/{incident_id}">另有 2 件，查看全部 12 件工单</a>' in listing
+    page = client.get(f"/incidents/{incident_id}").text
+    assert "全部工单 <small>（12）</small>" in page and all(t.number in page for t in extra)
+
+
+def test_a_supervisor_is_asked_before_each_irreversible_step_and_ends_an_incident(site, session, people):
+    incident_id, _ = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    listing = client.get("/incidents").text
+    # Each irreversible step asks first.
+    assert "return confirm('确认后这 7 件工单将关联到该事件" in listing
+    client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf})
+    listing = client.get("/incidents").text
+    assert "return confirm('发布后将立即向本事件 7 件工单的来电人发送短信" in listing
+    assert f'action="/incidents/{incident_id}/end"' in listing and "return confirm('结束后该事件不再关联新来电" in listing
+    client.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": "裴介镇部分村停水，正在抢修。"})
+    assert "return confirm('撤下后" in client.get("/incidents").text
+    r = client.post(f"/incidents/{incident_id}/end", data={"csrf": csrf})
+    assert r.status_code == 303
+    listing = client.get(r.headers["location"]).text
+    assert f"事件 {incident_id} 已结束" in listing and "已结束 · " in listing and "不再关联新来电</td>" in listing
+    assert f'action="/incidents/{incident_id}/end"' not in listing and "撤下公告" not in listing
+    assert session.get(Incident, incident_id).state == IncidentState.ended
+    session.commit()
+    r = client.post(f"/incidents/{incident_id}/end", data={"csrf": csrf})
+    assert r.status_code == 409 and "只有已确认的事件可以结束" in r.text

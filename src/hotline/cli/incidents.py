@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from hotline.kit.errors import NotFound, PermissionDenied
 
-STATES = ("proposed", "confirmed", "dismissed")
+STATES = ("proposed", "confirmed", "dismissed", "ended")
 
 
 @click.group()
@@ -78,7 +78,7 @@ def list_incidents(env: Any, status: str | None, limit: int, as_json: bool) -> N
             click.echo(json.dumps([incident_view(snap, i) for i in rows], ensure_ascii=False))
             return
         if not rows:
-            click.echo("没有" + ({"proposed": "待确认的", "confirmed": "已确认的", "dismissed": "已排除的"}
+            click.echo("没有" + ({"proposed": "待确认的", "confirmed": "已确认的", "dismissed": "已排除的", "ended": "已结束的"}
                                 .get(status or "", "")) + "突发事件")
             return
         for incident in rows:

@@ -17,14 +17,17 @@ class IncidentState(enum.StrEnum):
     proposed = "proposed"
     confirmed = "confirmed"
     dismissed = "dismissed"
+    ended = "ended"  # a confirmed incident that is over: it takes no more calls and is not told at intake
 
 
-STATE_LABELS = {IncidentState.proposed: "待确认", IncidentState.confirmed: "已确认", IncidentState.dismissed: "已排除"}
+STATE_LABELS = {IncidentState.proposed: "待确认", IncidentState.confirmed: "已确认", IncidentState.dismissed: "已排除",
+                IncidentState.ended: "已结束"}
 
 
 class Incident(Base):
     """One burst: its first-level category, the common area (township or county) and the villages
-    (or townships) its tickets came from, with their population counted once."""
+    (or townships) its tickets came from, with their population counted once. Once ``ended``,
+    nothing changes it, so ``updated_at`` is when it was ended."""
 
     __tablename__ = "incidents"
 
@@ -49,7 +52,9 @@ class Incident(Base):
 
 
 class IncidentTicket(Base):
-    """A ticket of an incident: a candidate while proposed (or dismissed), ``linked`` once confirmed."""
+    """A ticket of an incident: a candidate while proposed (or dismissed), ``linked`` once confirmed.
+    A row left unlinked in a confirmed (or ended) incident is a ticket a supervisor took out of it:
+    kept, so the detection does not bring it back."""
 
     __tablename__ = "incident_tickets"
 

@@ -1,5 +1,6 @@
 """What supervisors do with an incident: confirm it (its tickets linked), dismiss it (with a
-reason; its tickets are never proposed again), add tickets to it; and the reads the pages need."""
+reason; its tickets are never proposed again), end a confirmed one (it takes no more calls), add
+tickets to it or take a wrongly linked one out; and the reads the pages need."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
 from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
-from hotline.incidents.summary import refresh
+from hotline.incidents.summary import counted, refresh
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
 from hotline.tickets import validation
@@ -29,10 +30,12 @@ def require_decider(actor: User) -> None:
         raise PermissionDenied("只有督办员、派单员和管理员可以处理突发事件", code="incident_forbidden")
 
 
+DONE = {IncidentState.confirmed: "确认", IncidentState.dismissed: "排除", IncidentState.ended: "结束"}
+
+
 def _proposed(incident: Incident, action: str) -> None:
     if incident.state != IncidentState.proposed:
-        raise TransitionNotAllowed(f"该事件已{'确认' if incident.state == IncidentState.confirmed else '排除'}，不能再{action}",
-                                   code="incident_decided")
+        raise TransitionNotAllowed(f"该事件已{DONE[incident.state]}，不能再{action}", code="incident_decided")
 
 
 def get(session: Session, incident_id: int) -> Incident:
@@ -104,30 +107,92 @@ def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
     return incident
 
 
+def end(session: Session, incident: Incident, *, actor: User, now: datetime | None = None) -> Incident:
+    """Confirmed → ended (the water is back): the detection links no more calls to it, agents are no
+    longer told of it at intake, and its live public notice is taken down. Its tickets stay linked."""
+    require_decider(actor)
+    if incident.state != IncidentState.confirmed:
+        raise TransitionNotAllowed("只有已确认的事件可以结束" + (f"（该事件已{DONE[incident.state]}）"
+                                                         if incident.state in DONE else ""),
+                                   code="incident_not_confirmed")
+    at = now or clock.now()
+    notice = live_notice(session, incident, now=at)
+    if notice is not None:
+        notice.withdrawn_at, notice.withdrawn_by_id = at, actor.id
+    incident.state, incident.updated_at = IncidentState.ended, at
+    session.flush()
+    return incident
+
+
+def _changeable(incident: Incident, action: str) -> None:
+    if incident.state in (IncidentState.dismissed, IncidentState.ended):
+        raise TransitionNotAllowed(f"已{DONE[incident.state]}的事件不能{action}", code="incident_decided")
+
+
 def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: list[str],
                 now: datetime | None = None) -> int:
-    """Add tickets by number to a proposed or confirmed incident (linked when confirmed); returns
-    how many were new."""
+    """Add tickets by number to a proposed or confirmed incident (linked when confirmed, a ticket
+    taken out before linked again); returns how many were new."""
     require_decider(actor)
-    if incident.state == IncidentState.dismissed:
-        raise TransitionNotAllowed("已排除的事件不能添加工单", code="incident_decided")
+    _changeable(incident, "添加工单")
     at = now or clock.now()
     wanted = [n.strip() for n in numbers if n.strip()]
+    if not wanted:
+        raise Invalid("请填写要添加的工单号", code="numbers_required", details={"field": "numbers"})
     found = {n: i for n, i in session.execute(select(Ticket.number, Ticket.id).where(Ticket.number.in_(wanted)))}
     missing = [n for n in wanted if n not in found]
     if missing:
         raise NotFound(f"工单 {'、'.join(missing)} 不存在", code="ticket_not_found")
-    have = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
-    new = [tid for tid in dict.fromkeys(found[n] for n in wanted) if tid not in have]
-    for tid in new:
-        session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, added_at=at, added_by_id=actor.id,
-                                   linked=incident.state == IncidentState.confirmed))
+    confirmed = incident.state == IncidentState.confirmed
+    have = {link.ticket_id: link for link in session.scalars(
+        select(IncidentTicket).where(IncidentTicket.incident_id == incident.id))}
+    new = []
+    for tid in dict.fromkeys(found[n] for n in wanted):
+        link = have.get(tid)
+        if link is None:
+            session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, added_at=at, added_by_id=actor.id,
+                                       linked=confirmed))
+        elif confirmed and not link.linked:  # taken out before, put back
+            link.linked, link.added_at, link.added_by_id = True, at, actor.id
+        else:
+            continue
+        new.append(tid)
     session.flush()
     refresh(session, incident, now=at)
-    if incident.state == IncidentState.confirmed:
+    if confirmed:
         tell_linked(session, incident, new, actor=actor, at=at)
         session.flush()
     return len(new)
+
+
+def remove_ticket(session: Session, incident: Incident, *, actor: User, number: str,
+                  now: datetime | None = None) -> Ticket:
+    """Take a wrongly linked ticket out of a confirmed incident; its area, population and counts are
+    recomputed. The link is kept, unlinked, so the detection does not bring the ticket back; the
+    ticket's timeline says so. (A proposal is judged whole: confirmed, then corrected, or dismissed.)"""
+    require_decider(actor)
+    _changeable(incident, "移出工单")
+    if incident.state != IncidentState.confirmed:
+        raise TransitionNotAllowed("待确认的事件不能移出工单：请确认后再移出误关联的工单，或排除整个事件",
+                                   code="incident_not_confirmed")
+    at = now or clock.now()
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
+    link = ticket and session.scalar(select(IncidentTicket).where(
+        IncidentTicket.incident_id == incident.id, IncidentTicket.ticket_id == ticket.id, counted(incident)))
+    if ticket is None or link is None:
+        raise NotFound(f"工单 {number.strip()} 不在该事件中", code="ticket_not_in_incident")
+    others = session.scalar(select(func.count()).select_from(IncidentTicket).where(
+        IncidentTicket.incident_id == incident.id, counted(incident), IncidentTicket.id != link.id)) or 0
+    if not others:
+        raise TransitionNotAllowed("这是该事件的最后一件工单，不能移出；如整个事件有误，请排除",
+                                   code="incident_last_ticket")
+    link.linked = False
+    record_event(session, ticket, "note", actor, reason=f"已移出突发事件「{incident.title}」", at=at,
+                 details={"incident_id": incident.id, "removed": True})
+    session.flush()
+    refresh(session, incident, now=at)
+    session.flush()
+    return ticket
 
 
 @dataclass
@@ -138,21 +203,28 @@ class Listed:
 
 
 def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> list[Listed]:
-    """Proposed first (newest activity first), then confirmed and dismissed, with a few tickets each."""
+    """Proposed first (newest activity first), then confirmed, then ended and dismissed, with a few
+    tickets each."""
     order = case((Incident.state == IncidentState.proposed, 0), (Incident.state == IncidentState.confirmed, 1), else_=2)
     incidents = list(session.scalars(select(Incident).order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
                                      .limit(limit)))
     out = []
     for incident in incidents:
-        tickets = list(session.scalars(
-            select(Ticket).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
-            .where(IncidentTicket.incident_id == incident.id).order_by(Ticket.received_at).limit(tickets_each)))
+        tickets = tickets_of(session, incident, limit=tickets_each)
         later = 0
         if incident.decided_at is not None:
             later = session.scalar(select(func.count()).select_from(IncidentTicket).where(
-                IncidentTicket.incident_id == incident.id, IncidentTicket.added_at > incident.decided_at)) or 0
+                IncidentTicket.incident_id == incident.id, counted(incident),
+                IncidentTicket.added_at > incident.decided_at)) or 0
         out.append(Listed(incident, tickets, later))
     return out
+
+
+def tickets_of(session: Session, incident: Incident, *, limit: int | None = None) -> list[Ticket]:
+    """The incident's tickets that count (see ``summary.counted``), the earliest call first."""
+    query = (select(Ticket).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+             .where(IncidentTicket.incident_id == incident.id, counted(incident)).order_by(Ticket.received_at, Ticket.id))
+    return list(session.scalars(query.limit(limit) if limit else query))
 
 
 RUNNING = timedelta(hours=24)  # an incident with a call this recent is told to the agents of its area

@@ -38,6 +38,14 @@ def population(session: Session, codes: list[str]) -> int:
     return sum(p or 0 for p in session.scalars(select(Region.population).where(Region.code.in_(codes))))
 
 
+def counted(incident: Incident):  # noqa: ANN201 (an SQL condition)
+    """The incident's tickets that count: all of a proposed or dismissed one; the linked ones of a
+    confirmed or ended one (a ticket a supervisor took out stays unlinked, and out)."""
+    if incident.state in (IncidentState.confirmed, IncidentState.ended):
+        return IncidentTicket.linked.is_(True)
+    return IncidentTicket.id.is_not(None)
+
+
 def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
     """Recompute the summary from the incident's tickets. A dismissed incident keeps the category and
     title the supervisor dismissed (later calls it absorbs change its counts, area and time span only),
@@ -45,7 +53,7 @@ def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
     rows = session.execute(
         select(Ticket.region_code, Ticket.category_code, Ticket.received_at)
         .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
-        .where(IncidentTicket.incident_id == incident.id)).all()
+        .where(IncidentTicket.incident_id == incident.id, counted(incident))).all()
     if not rows:
         return
     regions = affected({r.region_code for r in rows})

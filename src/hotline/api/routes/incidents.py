@@ -1,6 +1,7 @@
 """Incident endpoints: the proposals detection made, and the supervisors' decision on each
-(confirm: its tickets linked and told on their timelines; dismiss: with a reason); the public
-notice of a confirmed one (publish, withdraw)."""
+(confirm: its tickets linked and told on their timelines; dismiss: with a reason; end a confirmed
+one); its tickets (add by number, take a wrongly linked one out); the public notice of a confirmed
+one (publish, withdraw)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from hotline.api.routes.tickets import ERRORS
 from hotline.api.schemas import Body
 from hotline.directory import reference
 from hotline.incidents import public_notice, service
-from hotline.incidents.models import Incident, IncidentNotice
+from hotline.incidents.models import Incident, IncidentNotice, IncidentState
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
 
 router = APIRouter(tags=["incidents"], responses=ERRORS)
-STATES = ("proposed", "confirmed", "dismissed")
+STATES = ("proposed", "confirmed", "dismissed", "ended")
 
 
 class ConfirmIn(Body):
@@ -28,6 +29,10 @@ class ConfirmIn(Body):
 
 class DismissIn(Body):
     reason: str
+
+
+class TicketsIn(Body):
+    numbers: list[str] = Field(title="工单号", description="ticket numbers to add to the incident", max_length=200)
 
 
 class NoticeIn(Body):
@@ -52,6 +57,7 @@ def incident_view(snap: reference.Snapshot, incident: Incident, tickets: list[An
         "first_ticket_at": views.iso(incident.first_ticket_at), "last_ticket_at": views.iso(incident.last_ticket_at),
         "detected_at": views.iso(incident.detected_at), "decided_at": views.iso(incident.decided_at),
         "decided_by_id": incident.decided_by_id, "note": incident.note,
+        "ended_at": views.iso(incident.updated_at) if incident.state == IncidentState.ended else None,
         "public_notice": notice_view(notice),
     }
     if tickets is not None:
@@ -66,7 +72,7 @@ def _decider(ctx: Any) -> None:
 
 
 @router.get("/incidents", summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets")
-def list_incidents(request: Request, state: str | None = Query(default=None, description="proposed, confirmed or dismissed"),
+def list_incidents(request: Request, state: str | None = Query(default=None, description="proposed, confirmed, dismissed or ended"),
                    limit: int = Query(default=50, ge=1, le=200)) -> list[dict[str, Any]]:
     if state is not None and state not in STATES:
         raise Invalid(f"未知事件状态：{state}", code="unknown_state", details={"field": "state"})
@@ -113,3 +119,33 @@ def withdraw_notice(incident_id: int, request: Request) -> dict[str, Any]:
         incident = service.get(ctx.session, incident_id)
         public_notice.withdraw(ctx.session, incident, actor=ctx.user)
         return incident_view(reference.snapshot(ctx.session), incident)
+
+
+@router.post("/incidents/{incident_id}/end",
+             summary="End a confirmed incident: no more calls are linked to it, intake no longer shows it")
+def end(incident_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.end(ctx.session, service.get(ctx.session, incident_id), actor=ctx.user)
+        return incident_view(reference.snapshot(ctx.session), incident)
+
+
+@router.post("/incidents/{incident_id}/tickets",
+             summary="Add tickets by number to a proposed or confirmed incident; its area is recomputed")
+def add_tickets(incident_id: int, body: TicketsIn, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.get(ctx.session, incident_id)
+        added = service.add_tickets(ctx.session, incident, actor=ctx.user, numbers=body.numbers)
+        view = incident_view(reference.snapshot(ctx.session), incident, service.tickets_of(ctx.session, incident))
+        return view | {"added": added}
+
+
+@router.post("/incidents/{incident_id}/tickets/{number}/remove",
+             summary="Take a wrongly linked ticket out of a confirmed incident; its area is recomputed")
+def remove_ticket(incident_id: int, number: str, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.get(ctx.session, incident_id)
+        service.remove_ticket(ctx.session, incident, actor=ctx.user, number=number)
+        return incident_view(reference.snapshot(ctx.session), incident, service.tickets_of(ctx.session, incident))

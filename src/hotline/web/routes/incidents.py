@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Form, Request
@@ -9,39 +11,48 @@ from fastapi.responses import RedirectResponse, Response
 
 from hotline.directory import reference
 from hotline.incidents import public_notice, service
-from hotline.incidents.models import STATE_LABELS, IncidentState
+from hotline.incidents.models import STATE_LABELS, Incident, IncidentState
 from hotline.kit.errors import DomainError, NotFound
+from hotline.tickets.models import Ticket
 from hotline.web.render import page
 from hotline.web.routes.unit import refused
 from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 ROLES = service.DECIDERS
+NUMBER = re.compile(r"\d{8}-\d{6}")  # a ticket number, as the redirect after taking one out names it
+NUMBERS_SPLIT = re.compile(r"[\s,，、;；]+")  # ticket numbers typed one per line or in a row
+
+
+def _row(ctx: PageContext, snap: reference.Snapshot, i: Incident, tickets: list[Ticket], since_decision: int,
+         live: public_notice.Live | None) -> dict[str, Any]:
+    category = snap.categories.get(i.category_code)
+    area = reference.region_label(snap, i.area_code) if i.area_code in snap.regions else i.area_code
+    return {
+        "id": i.id, "state": i.state.value, "state_label": STATE_LABELS[i.state], "title": i.title,
+        "category": category.name if category else i.category_code,
+        "area": area,
+        "regions": [snap.regions[c][0] if c in snap.regions else c for c in i.region_codes],
+        "population": i.population, "ticket_count": i.ticket_count, "keywords": i.keywords,
+        "first": i.first_ticket_at, "last": i.last_ticket_at, "detected": i.detected_at,
+        "decided": i.decided_at, "note": i.note, "since_decision": since_decision,
+        "ended": i.updated_at if i.state == IncidentState.ended else None,
+        "tickets": [{"number": t.number, "title": t.title, "at": t.received_at,
+                     "region": snap.regions[t.region_code][0] if t.region_code in snap.regions else t.region_code}
+                    for t in tickets],
+        "public": ({"text": live.notice.text, "at": live.notice.published_at, "until": live.expires_at}
+                   if live else None),
+        "suggested": public_notice.suggested_text(i, area),
+        "may_add": i.state in (IncidentState.proposed, IncidentState.confirmed),
+        "may_remove": i.state == IncidentState.confirmed,
+    }
 
 
 def _rows(ctx: PageContext) -> list[dict[str, Any]]:
     snap = reference.snapshot(ctx.session)
-    out = []
     notices = {x.incident.id: x for x in public_notice.live(ctx.session, limit=100)}
-    for item in service.listing(ctx.session):
-        i = item.incident
-        category = snap.categories.get(i.category_code)
-        area = reference.region_label(snap, i.area_code) if i.area_code in snap.regions else i.area_code
-        live = notices.get(i.id)
-        out.append({
-            "id": i.id, "state": i.state.value, "state_label": STATE_LABELS[i.state], "title": i.title,
-            "category": category.name if category else i.category_code,
-            "area": area,
-            "regions": [snap.regions[c][0] if c in snap.regions else c for c in i.region_codes],
-            "population": i.population, "ticket_count": i.ticket_count, "keywords": i.keywords,
-            "first": i.first_ticket_at, "last": i.last_ticket_at, "detected": i.detected_at,
-            "decided": i.decided_at, "note": i.note, "since_decision": item.since_decision,
-            "tickets": [{"number": t.number, "title": t.title, "at": t.received_at} for t in item.tickets],
-            "public": ({"text": live.notice.text, "at": live.notice.published_at, "until": live.expires_at}
-                       if live else None),
-            "suggested": public_notice.suggested_text(i, area),
-        })
-    return out
+    return [_row(ctx, snap, item.incident, item.tickets, item.since_decision, notices.get(item.incident.id))
+            for item in service.listing(ctx.session)]
 
 
 def _render(request: Request, ctx: PageContext, status_code: int = 200, error: str | None = None,
@@ -54,14 +65,15 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
 
 @router.get("/incidents")
 def incidents_page(request: Request, confirmed: str = "", dismissed: str = "", published: str = "",
-                   withdrawn: str = "") -> Response:
+                   withdrawn: str = "", ended: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
         notice = (f"已确认事件 {confirmed}，相关工单已关联。" if confirmed else
                   f"已排除事件 {dismissed}，这些工单不会再被提示。" if dismissed else
                   f"事件 {published} 的对外公告已发布，市民提交页和坐席受理时可见。" if published else
-                  f"事件 {withdrawn} 的对外公告已撤下。" if withdrawn else None)
+                  f"事件 {withdrawn} 的对外公告已撤下。" if withdrawn else
+                  f"事件 {ended} 已结束，不再关联新来电，坐席受理时也不再提示。" if ended else None)
         return _render(request, ctx, notice=notice)
 
 
@@ -80,6 +92,8 @@ def _decide(request: Request, incident_id: int, csrf: str, typed: dict[str, Any]
                 service.confirm(ctx.session, incident, actor=ctx.user, note=typed.get("note"))
             elif done == "dismissed":
                 service.dismiss(ctx.session, incident, actor=ctx.user, reason=typed.get("reason", ""))
+            elif done == "ended":
+                service.end(ctx.session, incident, actor=ctx.user)
             elif done == "published":
                 public_notice.publish(ctx.session, incident, actor=ctx.user, text=typed.get("notice", ""))
             else:
@@ -109,3 +123,71 @@ def publish_notice(request: Request, incident_id: int, csrf: str = Form(""), not
 @router.post("/incidents/{incident_id}/notice/withdraw")
 def withdraw_notice(request: Request, incident_id: int, csrf: str = Form("")) -> Response:
     return _decide(request, incident_id, csrf, {"id": incident_id, "action": "withdraw"}, "withdrawn")
+
+
+@router.post("/incidents/{incident_id}/end")
+def end(request: Request, incident_id: int, csrf: str = Form("")) -> Response:
+    return _decide(request, incident_id, csrf, {"id": incident_id, "action": "end"}, "ended")
+
+
+def _detail(request: Request, ctx: PageContext, incident: Incident, status_code: int = 200,
+            error: str | None = None, typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
+    snap = reference.snapshot(ctx.session)
+    live = next((x for x in public_notice.live(ctx.session, limit=100) if x.incident.id == incident.id), None)
+    row = _row(ctx, snap, incident, service.tickets_of(ctx.session, incident), 0, live)
+    return page(request, "incidents/detail.html", status_code=status_code, r=row, error=error, typed=typed or {},
+                notice=notice, title=f"突发事件：{incident.title}")
+
+
+@router.get("/incidents/{incident_id}")
+def incident_page(request: Request, incident_id: int, added: str = "", removed: str = "") -> Response:
+    """One incident with all its tickets: where a supervisor adds a ticket by number or takes a
+    wrongly gathered one out."""
+    with page_work(request, write=False) as ctx:
+        if ctx.user.role not in ROLES:
+            return refused(request)
+        try:
+            incident = service.get(ctx.session, incident_id)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="事件不存在", message=missing.message)
+        removed = removed if NUMBER.fullmatch(removed) else ""
+        notice = (f"已添加 {added} 件工单，事件区域和人口已重新计算。" if added.isdigit() else
+                  f"工单 {removed} 已移出本事件，事件区域和人口已重新计算。" if removed else None)
+        return _detail(request, ctx, incident, notice=notice)
+
+
+def _change(request: Request, incident_id: int, csrf: str, typed: dict[str, Any],
+            act: Callable[[PageContext, Incident], str]) -> Response:
+    """Add or take out tickets on the incident's page: a refusal re-renders it with the error and
+    what was typed; success goes back to it with ``act``'s query (its notice)."""
+    with page_work(request, write=True, posted_csrf=csrf) as ctx:
+        if ctx.user.role not in ROLES:
+            return refused(request)
+        try:
+            incident = service.get(ctx.session, incident_id)
+        except NotFound as missing:
+            return page(request, "error.html", status_code=404, title="事件不存在", message=missing.message)
+        try:
+            done = act(ctx, incident)
+            ctx.session.flush()
+        except DomainError as err:
+            ctx.session.rollback()
+            return _detail(request, ctx, service.get(ctx.session, incident_id), status_code=err.http_status,
+                           error=err.message, typed=typed)
+        return RedirectResponse(f"/incidents/{incident_id}?{done}", status_code=303)
+
+
+@router.post("/incidents/{incident_id}/tickets")
+def add_tickets(request: Request, incident_id: int, csrf: str = Form(""), numbers: str = Form("")) -> Response:
+    def act(ctx: PageContext, incident: Incident) -> str:
+        wanted = [n for n in NUMBERS_SPLIT.split(numbers) if n]
+        return f"added={service.add_tickets(ctx.session, incident, actor=ctx.user, numbers=wanted)}"
+    return _change(request, incident_id, csrf, {"numbers": numbers}, act)
+
+
+@router.post("/incidents/{incident_id}/tickets/{number}/remove")
+def remove_ticket(request: Request, incident_id: int, number: str, csrf: str = Form("")) -> Response:
+    def act(ctx: PageContext, incident: Incident) -> str:
+        ticket = service.remove_ticket(ctx.session, incident, actor=ctx.user, number=number)
+        return f"removed={ticket.number}"
+    return _change(request, incident_id, csrf, {}, act)
