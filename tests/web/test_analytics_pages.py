@@ -313,3 +313,18 @@ def test_days_given_the_wrong_way_round_are_swapped_on_both_pages_and_said(site,
     for path in ("/analytics/tickets?dimension=all&key=&measure=received&first=2026-10-01&last=2026-10-31",
                  "/analytics?period=custom&first=2026-10-01&last=2026-10-31"):
         assert "已对调" not in client.get(path).text
+
+
+def test_a_county_picked_says_which_figures_are_its_own_and_which_the_city_s(site, session, people):
+    january(session, people)  # two tickets, both of 夏县
+    client, _ = site.signed_in("supervisor")
+    city = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31").text
+    assert 'id="region-scope"' not in city and "全市" not in city and "kpi-received-region" not in city
+    county = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31&region=140802").text  # 盐湖区
+    assert 'id="kpi-received-region">0<' in county and "受理工单 · 盐湖区" in county
+    assert 'id="kpi-received">2<' in county and "受理工单 · 全市" in county and "当前在办 · 全市" in county
+    scope = county[county.index('id="region-scope"'):]
+    assert scope.index("其余指标和图表") < scope.index("仍为全市数据") < scope.index("</p>")
+    assert "受理量（按渠道） <small>全市</small>" in county and "办理时限：各承办单位反馈与当前超期 <small>全市</small>" in county
+    xia = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31&region=140828").text
+    assert 'id="kpi-received-region">2<' in xia

@@ -247,6 +247,8 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
         "counties": [(c, snap.regions[c][0] if c in snap.regions else c, per_county[c]) for c in counties],
         "region_name": reference.region_label(snap, region) if region and region in snap.regions else region,
         "hotspots": hotspot_store.stored(session, period="30d", area_code=region[:6] if region else ""),
+        # The one figure of the county the rollups give cheaply (by township, not by channel or unit).
+        "received_region": sum(heat.values()) if region else None,
     }
 
 
