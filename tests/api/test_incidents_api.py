@@ -61,3 +61,28 @@ def test_a_supervisor_publishes_and_withdraws_the_public_notice(api, session, pe
     assert supervisor.post(f"/incidents/{incident_id}/notice/withdraw").status_code == 409
     paths = api.as_("supervisor").get("/openapi.json").json()["paths"]
     assert "/api/v1/incidents/{incident_id}/notice" in paths and "/api/v1/incidents/{incident_id}/notice/withdraw" in paths
+
+
+def test_a_supervisor_corrects_the_tickets_of_an_incident_and_ends_it(api, session, people):
+    from tests.builders import make_ticket
+
+    tickets = _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident_id = session.scalars(select(Incident.id)).one()
+    stray = make_ticket(session, people, category_code="0101", region_code="140828100001", urgency="normal",
+                        content="咨询居民用水价格标准。")
+    session.commit()
+    supervisor = api.as_("supervisor")
+    supervisor.post(f"/incidents/{incident_id}/confirm", json={})
+    r = supervisor.post(f"/incidents/{incident_id}/tickets", json={"numbers": [stray.number]})
+    assert r.status_code == 200 and r.json()["added"] == 1 and r.json()["area"]["code"] == "140828"
+    r = supervisor.post(f"/incidents/{incident_id}/tickets/{stray.number}/remove")
+    assert r.status_code == 200 and r.json()["area"]["code"] == "140828102"
+    assert stray.number not in {t["number"] for t in r.json()["tickets"]} and len(r.json()["tickets"]) == len(tickets)
+    assert api.as_("handler_a").post(f"/incidents/{incident_id}/end").status_code == 403
+    r = supervisor.post(f"/incidents/{incident_id}/end")
+    assert r.status_code == 200 and r.json()["state"] == "ended" and r.json()["ended_at"]
+    assert supervisor.get("/incidents", params={"state": "ended"}).json()[0]["id"] == incident_id
+    r = supervisor.post(f"/incidents/{incident_id}/tickets", json={"numbers": [stray.number]})
+    assert r.status_code == 409 and "已结束" in r.json()["error"]["message"]
