@@ -677,10 +677,18 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     assert "对外公告" in road.inner_text() and "请过往车辆和行人绕行" in road.inner_text()
     assert "不是突发事件" in page.locator("section.incident.dismissed").inner_text()
     shot(page, "incidents", full_page=False)
+    asked: list[str] = []  # each irreversible step asks first; the supervisor says yes
+
+    def say_yes(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", say_yes)
     number = waiting.locator("a[href^='/tickets/']").first.inner_text().strip()
     waiting.locator("input[name=note]").fill("裴介镇供水站水泵故障，已派人抢修")
     waiting.locator("button[type=submit]", has_text="确认事件并关联工单").click()
     page.wait_for_url("**/incidents?confirmed=*")
+    assert asked and asked[-1].startswith("确认后这") and "件工单将关联到该事件" in asked[-1]
     assert "待确认 0 件" in page.inner_text("main h1")
     assert "裴介镇供水站水泵故障" in page.inner_text("main")
     # The ticket's timeline now leads back to the incident.
@@ -696,6 +704,7 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     draft.fill(notice)
     water.locator("button[type=submit]", has_text="发布公告").click()
     page.wait_for_url("**/incidents?published=*")
+    assert "来电人发送短信" in asked[-1]
     assert notice in page.locator("section.incident.confirmed", has_text="裴介镇供水站水泵故障").inner_text()
     assert errors == []
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True).new_page()
