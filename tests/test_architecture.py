@@ -142,3 +142,14 @@ def test_the_scan_catches_each_way_of_writing_a_status(snippet, expected):
 ])
 def test_the_scan_leaves_reads_and_other_tables_alone(snippet):
     assert status_writes(snippet) == []
+
+
+def test_no_form_asks_with_an_onsubmit_confirm_that_the_boosted_page_would_not_wait_for():
+    """Every page is ``hx-boost``: htmx sends a boosted form whatever an ``onsubmit`` handler returns,
+    so a declined 「确定删除？」 still deleted. Forms ask with ``hx-confirm`` (or a button's
+    ``onclick``, which stops the submit itself)."""
+    templates = ROOT / "src" / "hotline" / "web" / "templates"
+    offending = [f"{p.relative_to(templates)}:{n}" for p in sorted(templates.rglob("*.html"))
+                 for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+                 if "onsubmit=" in line and "confirm(" in line]
+    assert offending == []

@@ -677,14 +677,22 @@ def test_the_supervisor_confirms_the_demo_s_water_outage_incident(demo_server, b
     assert "对外公告" in road.inner_text() and "请过往车辆和行人绕行" in road.inner_text()
     assert "不是突发事件" in page.locator("section.incident.dismissed").inner_text()
     shot(page, "incidents", full_page=False)
-    asked: list[str] = []  # each irreversible step asks first; the supervisor says yes
+    asked: list[str] = []  # each irreversible step asks first
+    number = waiting.locator("a[href^='/tickets/']").first.inner_text().strip()
+    waiting.locator("input[name=note]").fill("裴介镇供水站水泵故障，已派人抢修")
+    # Declined, nothing happens (the page is boosted: a plain onsubmit confirm would not stop it).
+    page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.dismiss()))
+    waiting.locator("button[type=submit]", has_text="确认事件并关联工单").click()
+    page.wait_for_timeout(500)
+    assert asked and asked[-1].startswith("确认后这")
+    page.reload()
+    assert "待确认 1 件" in page.inner_text("main h1")
 
-    def say_yes(dialog) -> None:
+    def say_yes(dialog) -> None:  # from here the supervisor says yes
         asked.append(dialog.message)
         dialog.accept()
 
     page.on("dialog", say_yes)
-    number = waiting.locator("a[href^='/tickets/']").first.inner_text().strip()
     waiting.locator("input[name=note]").fill("裴介镇供水站水泵故障，已派人抢修")
     waiting.locator("button[type=submit]", has_text="确认事件并关联工单").click()
     page.wait_for_url("**/incidents?confirmed=*")
