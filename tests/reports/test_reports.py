@@ -185,6 +185,17 @@ def test_empty_sheets_say_so(session, people, day_set, tmp_path):
     assert wb["每月一题"]["B2"].value == "暂无“每月一题”候选"
 
 
+def test_hot_spot_titles_from_citizens_words_are_text_not_formulas(session, people, day_set, tmp_path):
+    from tests.kit.test_sheets import assert_no_formulas
+
+    r = build(session, "daily", DAY)
+    spot = r.hot_spots[0]
+    spot.label, spot.keywords = '=HYPERLINK("http://evil.example/x","点…', ["=1+1", "-停水", "@水管"]
+    assert_no_formulas(excel.write(r, tmp_path / "r.xlsx").read_bytes(),
+                       '=HYPERLINK("http://evil.example/x","点…', "=1+1、-停水、@水管")
+    assert load_workbook(tmp_path / "r.xlsx")["热点"]["B2"].value == '=HYPERLINK("http://evil.example/x","点…'
+
+
 def test_the_printable_page_shows_the_ranking(session, people, day_set):
     r = build(session, "daily", DAY)
     page = html.render(r)

@@ -40,7 +40,7 @@ from hotline.employment import queries, service
 from hotline.employment.fields import Problems, mask_id, worker_fields
 from hotline.employment.models import EMPLOYMENT_LABELS, GENDER_LABELS, WORKPLACE_LABELS, Worker
 from hotline.employment.scope import LedgerScope
-from hotline.kit import clock
+from hotline.kit import clock, sheets
 from hotline.kit.errors import DomainError, Invalid
 from hotline.kit.tables import RowProblem, TableError, find_columns, read_rows, unknown_columns
 
@@ -223,13 +223,13 @@ def workbook(session: Session, scope: LedgerScope, f: queries.WorkerFilter, *, f
         header.append(cell)
     sheet.append(header)
     for w in rows:
-        sheet.append(_row(snap, w))
+        sheet.append(sheets.row(sheet, _row(snap, w)))  # notes and skills as typed, never a formula
     about = wb.create_sheet("说明")
     stations = len({w.village_code for w in rows})
     for line in (("导出时间", clock.local().strftime("%Y-%m-%d %H:%M")), ("筛选条件", filters_text or "全部"),
                  ("人数", len(rows)), ("服务站数", stations),
                  ("说明", "身份证号已脱敏（仅显示前 4 位和后 4 位）" + ("；已截断" if len(rows) >= LIMIT else ""))):
-        about.append(list(line))
+        about.append(sheets.row(about, line))
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

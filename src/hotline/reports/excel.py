@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from hotline.analytics.rates import Figures
-from hotline.kit import clock
+from hotline.kit import clock, sheets
 from hotline.reports.build import Report
 
 SHEETS = ("概况", "单位排名", "乡镇排名", "热点", "每月一题")
@@ -29,14 +29,14 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 
 def _sheet(ws: Worksheet, headers: list[tuple[str, int, str | None]], rows: list[list[Any]]) -> None:
     """Write a header row (name, width, number format of the column) and the rows below it."""
-    ws.append([h for h, _, _ in headers])
+    ws.append(sheets.row(ws, [h for h, _, _ in headers]))
     for col, (_, width, _) in enumerate(headers, start=1):
         cell = ws.cell(row=1, column=col)
         cell.font, cell.fill, cell.border = _HEAD_FONT, _HEAD_FILL, _BORDER
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(col)].width = width
     for row in rows:
-        ws.append(row)
+        ws.append(sheets.row(ws, row))  # hot-spot titles and keywords come from citizens' words
         for col, (_, _, fmt) in enumerate(headers, start=1):
             cell = ws.cell(row=ws.max_row, column=col)
             cell.border = _BORDER
@@ -94,7 +94,7 @@ def _hot_spots(ws: Worksheet, r: Report) -> None:
     _sheet(ws, headers, [[h.rank, h.label, h.category, h.area, h.size, h.heat, "、".join(h.keywords),
                           "、".join(h.ticket_numbers)] for h in r.hot_spots])
     if not r.hot_spots:  # an empty sheet reads like a broken export
-        ws.append([None, "本期无热点（没有达到热度门槛的集中诉求）"])
+        ws.append(sheets.row(ws, [None, "本期无热点（没有达到热度门槛的集中诉求）"]))
 
 
 def _problems(ws: Worksheet, r: Report) -> None:
@@ -105,7 +105,7 @@ def _problems(ws: Worksheet, r: Report) -> None:
                           "、".join(m for m, top in zip(p.months, p.in_top, strict=True) if top)]
                          for i, p in enumerate(r.problems, start=1)])
     if not r.problems:
-        ws.append([None, "暂无“每月一题”候选"])
+        ws.append(sheets.row(ws, [None, "暂无“每月一题”候选"]))
 
 
 def workbook(report: Report) -> Workbook:

@@ -30,7 +30,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.directory import reference
-from hotline.kit import clock
+from hotline.kit import clock, sheets
 from hotline.tickets.models import Ticket
 from hotline.tickets.queries import Scope, TicketFilter, filtered
 from hotline.tickets.sla import STAGE_LABELS, stage_states
@@ -112,7 +112,8 @@ def write(session: Session, scope: Scope, f: TicketFilter, target: str | Path | 
                            .execution_options(yield_per=batch))
     for ticket in rows:
         # An empty cell is no cell at all (an empty string would be written as one, and cost time).
-        values = [None if v == "" else v for v in _row(snap, scope, ticket, now)]
+        # Citizens' text (content, title, name, address) stays text: never a formula (kit.sheets).
+        values = sheets.row(sheet, (None if v == "" else v for v in _row(snap, scope, ticket, now)))
         for i in DATE_COLUMNS:
             if values[i] is not None:
                 values[i] = WriteOnlyCell(sheet, value=values[i])
@@ -144,7 +145,7 @@ def _about(wb: Workbook, now: datetime, filters_text: str, done: Written, cap: i
     about.column_dimensions["A"].width = 12
     about.column_dimensions["B"].width = 60
     about.append(["导出时间", _local(now).strftime("%Y-%m-%d %H:%M")])
-    about.append(["筛选条件", filters_text or "全部工单（本人权限范围内）"])
+    about.append(sheets.row(about, ["筛选条件", filters_text or "全部工单（本人权限范围内）"]))  # a keyword as typed
     about.append(["符合条件", f"{done.total} 件"])
     if not done.left_out:
         about.append(["本表列出", f"{done.written} 件"])
