@@ -74,9 +74,11 @@ def test_reading_files_reports_what_is_wrong(tmp_path):
     (tmp_path / "g.xlsx").write_text("text,label\n停水,01\n", encoding="utf-8")  # a CSV named .xlsx
     with pytest.raises(ModelError, match="不是有效的 Excel"):
         ev.read_labelled(tmp_path / "g.xlsx")
-    (tmp_path / "h.csv").write_bytes("text,label\n来电人反映停水三天,城乡建设\n".encode("gbk"))
-    with pytest.raises(ModelError, match="不是 UTF-8"):
+    (tmp_path / "h.csv").write_bytes("text,label\n来电人反映停水三天,城乡建设\n".encode("utf-16"))
+    with pytest.raises(ModelError, match="不是 UTF-8 或 GBK 编码的 CSV"):
         ev.read_labelled(tmp_path / "h.csv")
+    (tmp_path / "i.csv").write_bytes("text,label\n来电人反映停水三天,城乡建设\n".encode("gbk"))  # Excel's CSV in China
+    assert ev.read_labelled(tmp_path / "i.csv") == (["来电人反映停水三天"], ["城乡建设"])
     texts, labels = ev.read_labelled(_write(tmp_path / "e.csv", ["id", "label", "text"], [["1", "01", "停水了"]]))
     assert (texts, labels) == (["停水了"], ["01"])
 

@@ -40,6 +40,17 @@ def test_a_good_file_is_imported_and_a_check_keeps_nothing(session, staff, tmp_p
     assert li.village_code == DALV and li.employer == "裴介镇服装车间" and li.work_place.value == "in_county"
 
 
+def test_a_ledger_saved_by_excel_as_gbk_csv_is_imported_as_written(session, staff, tmp_path):
+    """Excel's 「CSV（逗号分隔）」 on a Chinese Windows writes GBK: read, not refused."""
+    path = tmp_path / "台账.csv"
+    path.write_bytes((HEADER + "裴介镇大吕村,李秀英,女,1982,,,高中/中专,缝纫,灵活就业,县内,裴介镇服装车间,,否\n").encode("gbk"))
+    result = ledger.import_file(session, scope_of(session, staff.township), path, actor=staff.township)
+    assert result.ok, result.problems
+    session.commit()
+    li = session.scalars(select(Worker)).one()
+    assert (li.name, li.skills, li.employer, li.village_code) == ("李秀英", "缝纫", "裴介镇服装车间", DALV)
+
+
 def test_bad_rows_are_all_reported_by_row_number_and_nothing_is_kept(session, staff, tmp_path):
     taken = id_number("19600101", "111")
     make_worker(session, SHUITOU, name="已登记", id_number=taken)

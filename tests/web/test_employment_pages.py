@@ -229,18 +229,18 @@ def _zip_of(name: str) -> bytes:
 
 
 def test_an_unreadable_import_names_the_file_the_person_uploaded(site, session, staff):
-    """A GBK-saved CSV was refused naming the server's temporary file (tmpy85gz1pw.csv), not 台账.csv."""
+    """An unreadable CSV was refused naming the server's temporary file (tmpy85gz1pw.csv), not 台账.csv."""
     client, csrf = _as(site, staff.village)
-    body = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode("gbk")
+    body = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode("utf-16")
     r = client.post("/employment/workers/import", data={"csrf": csrf},
                     files={"file": ("朱吕村台账.csv", io.BytesIO(body), "text/csv")})
-    assert r.status_code == 422 and "朱吕村台账.csv 不是 UTF-8 编码的 CSV" in r.text and "tmp" not in r.text
+    assert r.status_code == 422 and "朱吕村台账.csv 不是 UTF-8 或 GBK 编码的 CSV" in r.text and "tmp" not in r.text
     r = client.post("/employment/workers/import", data={"csrf": csrf},
                     files={"file": ("旧台账.xls", io.BytesIO(b"\xd0\xcf\x11\xe0" + bytes(60)), "application/vnd.ms-excel")})
     assert r.status_code == 422 and "旧台账.xls 是旧版 Excel（.xls）文件" in r.text
     r = client.post("/employment/workers/import", data={"csrf": csrf},
                     files={"file": ("长" * 100 + ".csv", io.BytesIO(body), "text/csv")})
-    assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 编码的 CSV" in r.text
+    assert r.status_code == 422 and "上传的文件.csv 不是 UTF-8 或 GBK 编码的 CSV" in r.text
     for broken in (b"PK\x03\x04" + bytes(60), _zip_of("word/document.xml")):  # cut off; a .docx renamed
         r = client.post("/employment/workers/import", data={"csrf": csrf},
                         files={"file": ("台账.xlsx", io.BytesIO(broken), "application/octet-stream")})

@@ -189,10 +189,14 @@ def test_an_agent_imports_a_sheet_from_the_console_all_or_nothing(site, session,
     with site.db.transaction(write=False) as s:
         numbers = list(s.scalars(select(Ticket.number).order_by(Ticket.id)))
     assert all(f'href="/tickets/{n}"' in r.text for n in numbers)
-    # A file saved in GBK is named as it was uploaded, not by the server's temporary name.
-    r = agent.post("/tickets/import", data={"csrf": csrf},
+    # A file saved in GBK (Excel's 「CSV（逗号分隔）」) is read: the same rows, so imported before.
+    r = agent.post("/tickets/import", data={"csrf": csrf, "check": "1"},
                    files={"file": ("三月来信.csv", good.encode("gbk"), "text/csv")})
-    assert r.status_code == 422 and "三月来信.csv 不是 UTF-8 编码的 CSV" in r.text and "tmp" not in r.text
+    assert r.status_code == 422 and r.text.count("已导入过：与工单") == 2 and tickets() == 2
+    # An unreadable file is named as it was uploaded, not by the server's temporary name.
+    r = agent.post("/tickets/import", data={"csrf": csrf},
+                   files={"file": ("三月来信.csv", good.encode("utf-16"), "text/csv")})
+    assert r.status_code == 422 and "三月来信.csv 不是 UTF-8 或 GBK 编码的 CSV" in r.text and "tmp" not in r.text
     # No file, no token, no right.
     assert "请选择要导入的文件" in agent.post("/tickets/import", data={"csrf": csrf}).text
     assert agent.post("/tickets/import", data={"csrf": "wrong"},

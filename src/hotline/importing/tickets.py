@@ -5,7 +5,8 @@ Columns are found by their Chinese or English heading (:data:`COLUMNS`); 诉求�
 are required. 发生地 is named as people say it (resolved like the portal's field,
 :mod:`hotline.classification.place_field`) or given as a region code; 事项分类 is a category's code
 or its name; 诉求类型, 紧急程度 and 渠道 take their Chinese labels or codes (defaults: the
-category's usual kind, 一般, 导入); 受理时间 keeps when the request really came in (not in the future).
+category's usual kind, 一般, 导入); 受理时间 keeps when the request really came in (not in the future),
+written as Excel users in China write it (:data:`TIME_FORMATS`; a month-first 11/20/2026 is refused).
 
 All or nothing: every row is registered in one transaction, and if any row is refused (its
 spreadsheet row number and the reason are reported, all of them, not just the first) nothing is
@@ -25,9 +26,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -105,16 +107,50 @@ def _category(snap: reference.Snapshot, value: str) -> str:
     raise Invalid(f"没有事项分类「{value}」（填写分类名称或编码）")
 
 
+# How 受理时间 may be written: ISO (2026-11-20 09:30), and as Excel users in China type it — one-digit
+# months, days and hours, slashes or dots, 年月日 with 9:30 or 9时30分 — or an Excel date number.
+TIME_FORMATS = "2026-11-20 09:30、2026/11/20 9:30、2026年11月20日 9时30分、2026年11月20日（或 Excel 日期单元格）"
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+_CLOCK = re.compile(r"(\d{1,2})\s*[:：]\s*(\d{1,2})(?:\s*[:：]\s*(\d{1,2})(?:\.\d+)?)?"
+                    r"|(\d{1,2})\s*[时点]\s*(?:(\d{1,2})\s*分?\s*(?:(\d{1,2})\s*秒)?)?")
+_MONTH_FIRST = re.compile(r"\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{4}(\D.*)?")
+_SERIAL = re.compile(r"\d{5}(\.\d+)?")  # an Excel date number (days since 1899-12-30): 1927 to 2173
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+
+
+def _typed_time(text: str) -> datetime:
+    """The moment ``text`` writes (naive: local time, unless ISO with an offset), or ``ValueError``."""
+    with contextlib.suppress(ValueError):
+        return datetime.fromisoformat(text)
+    if _SERIAL.fullmatch(text):
+        return _EXCEL_EPOCH + timedelta(seconds=round(float(text) * 86400))  # to the second
+    day = _DATE.match(text)
+    if day is None:
+        raise ValueError(text)
+    rest = text[day.end():].lstrip(" \tT")
+    hour = minute = second = 0
+    if rest:
+        at = _CLOCK.fullmatch(rest.rstrip())
+        if at is None:
+            raise ValueError(text)
+        h, m, sec = (at.group(1), at.group(2), at.group(3)) if at.group(1) else (at.group(4), at.group(5), at.group(6))
+        hour, minute, second = int(h), int(m or 0), int(sec or 0)
+    return datetime(int(day.group(1)), int(day.group(2)), int(day.group(3)), hour, minute, second)
+
+
 def _received(value: str, now: datetime) -> datetime | None:
+    value = value.strip()
     if not value:
         return None
+    if _MONTH_FIRST.fullmatch(value):  # 11/20/2026 or 20/11/2026: which is the month cannot be told
+        raise Invalid(f"受理时间「{value}」无法确定哪一位是月份：请按 年-月-日 填写，可用格式：{TIME_FORMATS}")
     try:
-        typed = datetime.fromisoformat(value.strip().replace("/", "-"))
+        typed = _typed_time(value)
         if typed.date() < validation.EARLIEST_RECEIVED:  # as written: a year-1 time cannot even be converted
             raise Invalid(f"受理时间不能早于 {validation.EARLIEST_RECEIVED}：「{value}」")
         moment = clock.aware(typed)
     except (ValueError, OverflowError):
-        raise Invalid(f"受理时间「{value}」无效（例：2026-11-28 09:30）") from None
+        raise Invalid(f"受理时间「{value}」无效，可用格式：{TIME_FORMATS}") from None
     if moment > now:
         raise Invalid(f"受理时间「{value}」晚于当前时间")
     return moment

@@ -1,6 +1,7 @@
-"""Reading a table a person hands over: a CSV (UTF-8, with or without BOM) or an XLSX workbook,
-told apart by content, not name (a decrypted temporary file or a pipe has no telling suffix; ``-``
-is standard input). Every problem is a :class:`TableError` whose message says what to do."""
+"""Reading a table a person hands over: a CSV or an XLSX workbook, told apart by content, not name (a decrypted temporary file or a pipe has no telling suffix; ``-``
+is standard input). A CSV is read as UTF-8 (with or without BOM) when it is valid UTF-8, else as
+GBK/GB18030: what Excel in China saves as 「CSV（逗号分隔）」. Every problem is a
+:class:`TableError` whose message says what to do."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RowProblem", "TableError", "find_columns", "heading", "read_rows", "unknown_columns"]
+__all__ = ["RowProblem", "TableError", "decode_csv", "find_columns", "heading", "read_rows", "unknown_columns"]
 
 ZIP_MAGIC = b"PK\x03\x04"  # an .xlsx workbook is a zip archive
 OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # a legacy .xls workbook
@@ -48,6 +49,20 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def decode_csv(data: bytes) -> str | None:
+    """The text of a CSV file: UTF-8 (a BOM dropped) when the bytes are valid UTF-8, else GB18030
+    (which includes GBK and GB2312, Excel's 「CSV（逗号分隔）」 on a Chinese Windows); None when
+    it is neither. Chinese text in GBK is almost never valid UTF-8, so the order tells them apart."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+
+
 def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
     """The header (None for an empty file) and the rows, every cell as text."""
     p = Path(path)
@@ -70,10 +85,9 @@ def read_rows(path: Path | str) -> tuple[list[str] | None, list[list[str]]]:
         raise TableError(f"{p.name} 是旧版 Excel（.xls）文件：请另存为 .xlsx 或 UTF-8 编码的 CSV")
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         raise TableError(f"{p.name} 不是有效的 Excel（.xlsx）文件：请重新导出为 .xlsx 或 UTF-8 编码的 CSV")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise TableError(f"{p.name} 不是 UTF-8 编码的 CSV：请另存为 UTF-8") from None
+    text = decode_csv(data)
+    if text is None:
+        raise TableError(f"{p.name} 不是 UTF-8 或 GBK 编码的 CSV：请在 Excel 中另存为「CSV UTF-8（逗号分隔）」或 .xlsx")
     if "\x00" in text:
         raise TableError(f"{p.name} 不是 CSV 文本文件：请用 .csv（UTF-8）或 .xlsx")
     reader = csv.reader(text.splitlines(keepends=True))
