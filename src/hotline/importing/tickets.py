@@ -6,7 +6,9 @@ are required. 发生地 is named as people say it (resolved like the portal's fi
 :mod:`hotline.classification.place_field`) or given as a region code; 事项分类 is a category's code
 or its name; 诉求类型, 紧急程度 and 渠道 take their Chinese labels or codes (defaults: the
 category's usual kind, 一般, 导入); 受理时间 keeps when the request really came in (not in the future),
-written as Excel users in China write it (:data:`TIME_FORMATS`; a month-first 11/20/2026 is refused).
+written as Excel users in China write it (:data:`TIME_FORMATS`; a month-first 11/20/2026 is refused),
+while the centre's deadlines (派单 first) count from the import: a letter received days ago does not
+arrive overdue.
 
 All or nothing: every row is registered in one transaction, and if any row is refused (its
 spreadsheet row number and the reason are reported, all of them, not just the first) nothing is
@@ -251,7 +253,8 @@ def _register(session: Session, fields: dict[str, Any], *, actor: User, mark: st
     the unique constraint here and is refused like any row imported before."""
     try:
         with _savepoint(session):
-            ticket: Ticket = lifecycle.register(session, actor=actor, **fields)
+            # 受理时间 stays the citizen's date; the centre's deadlines start now, as the ticket enters.
+            ticket: Ticket = lifecycle.register(session, actor=actor, deadlines_from=now, **fields)
             session.add(TicketImport(ticket_id=ticket.id, fingerprint=mark, row=row, imported_at=now,
                                      imported_by_id=actor.id))
             session.flush()

@@ -139,8 +139,14 @@ def register(
     longitude: float | None = None,
     attachments: Sequence[dict[str, Any]] = (),
     received_at: datetime | None = None,
+    deadlines_from: datetime | None = None,
 ) -> Ticket:
-    """受理: create the ticket with its number, query code and dispatch deadline."""
+    """受理: create the ticket with its number, query code and dispatch deadline.
+
+    ``received_at`` is when the citizen's request came in (the record, the number's day);
+    the dispatch deadline counts from ``deadlines_from`` when given, else from ``received_at``:
+    an import registers today a letter received days ago, and the centre's clock starts when the
+    ticket enters the system, not overdue on arrival."""
     authorize(actor, "register", None)
     snap = reference.snapshot(session)
     content = validation.require_text(content, "content", "诉求内容", max_chars=validation.MAX_CONTENT_CHARS)
@@ -162,6 +168,9 @@ def register(
         raise Invalid("受理时间须带时区", code="invalid_datetime", details={"field": "received_at"})
     validation.check_received(received)
     now = clock.now()
+    start = deadlines_from or received
+    if start.tzinfo is None:
+        raise Invalid("时限起算时间须带时区", code="invalid_datetime", details={"field": "deadlines_from"})
     files = [_attachment(meta, now) for meta in attachments]  # validated before a number is taken
     ticket = Ticket(
         number=numbering.next_number(session, clock.local(received).date()),
@@ -194,7 +203,7 @@ def register(
         units=[],  # initialised collections: rendering the new ticket needs no extra query
         attachments=[],
     )
-    _set_due(ticket, "dispatch", received, snap)
+    _set_due(ticket, "dispatch", start, snap)
     _rewatch(ticket, snap)
     insert_now(session, ticket)  # intake is the busiest write: one Core INSERT, no unit of work
     ticket.attachments.extend(files)
