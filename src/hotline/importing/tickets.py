@@ -99,13 +99,18 @@ def _choice(value: str, labels: dict[str, str], what: str, default: str) -> str:
 
 
 def _category(snap: reference.Snapshot, value: str) -> str:
+    """The category a row names by code or name: an active one of that name, else a stopped one is
+    refused as 已停用 (as by its code), not as missing."""
     if value in snap.categories:
         return value
-    named = [code for code, c in snap.categories.items() if c.name == value and c.active]
-    if len(named) == 1:
-        return named[0]
+    named = [code for code, c in snap.categories.items() if c.name == value]
+    active = [code for code in named if snap.categories[code].active]
+    if len(active) == 1:
+        return active[0]
+    if active:
+        raise Invalid(f"事项分类「{value}」有 {len(active)} 个同名分类，请填写分类编码")
     if named:
-        raise Invalid(f"事项分类「{value}」有 {len(named)} 个同名分类，请填写分类编码")
+        validation.check_category(snap, named[0])  # 事项分类 0105「二次供水」已停用
     raise Invalid(f"没有事项分类「{value}」（填写分类名称或编码）")
 
 
