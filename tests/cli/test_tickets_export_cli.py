@@ -61,3 +61,19 @@ def test_a_file_in_a_missing_directory_is_an_error_not_a_traceback(db, hotline, 
     r = hotline("tickets", "export", str(out), "--by", people.admin.username, "--limit", "5")
     assert r.exit_code == 2 and "Traceback" not in r.output and "FileNotFoundError" not in r.output
     assert r.output.strip() == f"错误：无法写入 {out}：目录 {out.parent} 不存在"
+
+
+def test_dates_the_wrong_way_round_or_a_csv_name_are_refused_saying_why(db, hotline, people, tmp_path):
+    out = tmp_path / "十一月.xlsx"
+    r = hotline("tickets", "export", str(out), "--by", people.admin.username, "--from", "2026-11-30", "--to", "2026-11-01")
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    assert r.output.strip() == ("错误：--from 2026-11-30 须早于 --to 2026-11-01"
+                                "（导出受理时间自 --from 当天起、--to 当天之前的工单，--to 当天不含）")
+    r = hotline("tickets", "export", str(out), "--by", people.admin.username, "--from", "2026-11-01", "--to", "2026-11-01")
+    assert r.exit_code == 2 and "须早于 --to" in r.output
+    for name in ("out.csv", "out", "out.xls"):
+        r = hotline("tickets", "export", str(tmp_path / name), "--by", people.admin.username)
+        assert r.exit_code == 2, r.output
+        assert r.output.strip() == f"错误：导出文件名须以 .xlsx 结尾（导出的是 Excel 工作簿）：{tmp_path / name}"
+    assert list(tmp_path.iterdir()) == []
+    assert ok(hotline("tickets", "export", str(tmp_path / "OUT.XLSX"), "--by", people.admin.username)).startswith("已导出 0 件")

@@ -92,12 +92,17 @@ def _why(exc: OSError) -> str:
 def export_tickets(env: Any, file: Path, username: str, q: str, status: tuple[str, ...], overdue: bool,
                    region_code: str | None, received_from: datetime | None, received_to: datetime | None,
                    limit: int | None, as_json: bool) -> None:
-    """Write the tickets of a search into FILE (.xlsx), newest first, as 导出 Excel on the ticket list
+    """Write the tickets of a search into FILE (must end in .xlsx), newest first, as 导出 Excel on the ticket list
     does: the account's scope, confidential callers masked for units, and sheet 说明 with the filters."""
     from hotline.accounts.scope import scope_for
     from hotline.directory import reference
     from hotline.tickets import export, queries
 
+    if file.suffix.lower() != ".xlsx":  # a workbook under out.csv opens as garbage, or not at all
+        raise Invalid(f"导出文件名须以 .xlsx 结尾（导出的是 Excel 工作簿）：{file}", code="wrong_suffix")
+    if received_from and received_to and received_from >= received_to:
+        raise Invalid(f"--from {received_from:%Y-%m-%d} 须早于 --to {received_to:%Y-%m-%d}"
+                      "（导出受理时间自 --from 当天起、--to 当天之前的工单，--to 当天不含）", code="invalid_range")
     f = queries.TicketFilter(q=q.strip() or None, status=list(status), overdue=True if overdue else None,
                              region_code=region_code, received_from=_day(received_from), received_to=_day(received_to))
     if not file.parent.is_dir():  # said before a long export, not after it
