@@ -231,6 +231,32 @@ def test_the_worker_makes_the_due_reports_once(db, people, day_set):
         assert [r.label for r in store.listing(s, "daily")] == ["2026-03-12", "2026-03-11"]
 
 
+def test_a_report_made_before_its_period_ended_is_made_again_once_it_is_over(site, db, people, day_set):
+    """日报 of today, 周报 of this week, 月报 of this month, made on the page mid-period, say 期中统计;
+    once each period is over the worker makes the final one in their place (once)."""
+    clock.freeze(at(DAY, 20))  # the evening of the day itself, in the week of 2026-W11 and month 2026-03
+    client, csrf = site.signed_in("supervisor")
+    for kind in ("daily", "weekly", "monthly"):
+        assert client.post("/reports", data={"csrf": csrf, "kind": kind, "day": "2026-03-11"}).status_code == 303
+    assert "本期尚未结束" in client.get("/reports/daily/2026-03-11.html").text
+    # The next morning: yesterday's 日报 is made again as the final one (周报 2026-W10 and 月报
+    # 2026-02 were never made: those too).
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 7)) == {"reports": 3}
+    final = client.get("/reports/daily/2026-03-11.html").text
+    assert "本期尚未结束" not in final and "数据为期中统计" not in final and "夏县水利局" in final
+    with db.transaction(write=False) as s:
+        assert not store.get(s, "daily", "2026-03-11").interim
+        assert store.get(s, "weekly", "2026-W11").interim  # the week is not over yet
+    assert generate_reports(db, now=at(DAY + timedelta(days=1), 8)) == {"reports": 0}  # made once
+    # The Monday after the week: its 周报 made mid-week is replaced; on April 1st, March's 月报.
+    assert generate_reports(db, now=at(date(2026, 3, 16), 7)) == {"reports": 2}  # 日报 of the 15th too
+    assert "本期尚未结束" not in client.get("/reports/weekly/2026-W11.html").text
+    assert generate_reports(db, now=at(date(2026, 4, 1), 7)) == {"reports": 3}
+    assert "本期尚未结束" not in client.get("/reports/monthly/2026-03.html").text
+    with db.transaction(write=False) as s:
+        assert not any(r.interim for r in store.listing(s))
+
+
 def a_writer_during_the_build(db, monkeypatch) -> list[bool]:
     """While a report builds, another thread writes to the database (as an agent registering a call
     would) and is given 5 s. Returns a list that gets ``True`` for each build during which that write

@@ -8,7 +8,8 @@ Due at local time ``now``, from 06:00 on (the night's rollup refreshes have sett
 
 Only the latest period of each kind is due (no back-filling); one that is missing because the
 worker was down is made at its next run, and one already stored is never made again
-(``worker.jobs.generate_reports``).
+(``worker.jobs.generate_reports``) unless it was made on demand before its period ended (its
+figures 期中统计): that one is made again, once, as the final report.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ def render(session: Session, kind: str, day: date, *, now: datetime | None = Non
 
 
 def missing(session: Session, *, now: datetime | None = None) -> list[periods.Period]:
-    """The due reports not stored yet (the worker refreshes the rollups first only when some are)."""
+    """The due reports not stored yet, or stored only as made before their period ended (the worker
+    refreshes the rollups first only when some are)."""
     now = now or clock.now()
     return [p for p in due(now, rates.current_rules(session).period_start_day)
-            if not store.exists(session, p.kind, p.label)]
+            if not store.final(session, p.kind, p.label)]

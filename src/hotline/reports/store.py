@@ -4,7 +4,8 @@ reports (they used to be files under the data directory, invisible to other mach
 
 :func:`save` always writes (on demand: the numbers as they are now), replacing the row of the same
 period in one statement (an upsert, so two writers at once leave one whole row). :func:`ensure`
-makes a report only when it is missing (the worker): on PostgreSQL it first takes a transaction
+makes a report only when it is missing or *interim*, made before its period ended (the worker,
+which so replaces a report made on demand mid-period once the period is over): on PostgreSQL it first takes a transaction
 lock on the report's key, so a second worker waits for the first one's commit and then finds the
 row instead of building the report again; the insert itself ignores a row that appeared meanwhile.
 Like every service here these functions only flush; the caller's edge commits.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,16 @@ class StoredReport:
     def kind_label(self) -> str:
         return periods.KIND_LABELS[self.kind]
 
+    @property
+    def interim(self) -> bool:
+        """Made before its period ended (its figures are the period's so far, 期中统计)."""
+        return self.created_at < period_end(self.period_last)
+
+
+def period_end(last: date) -> datetime:
+    """Local midnight after a period's last day: a report made from then on is final."""
+    return datetime.combine(last + timedelta(days=1), time(0), clock.tz())
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -59,11 +70,13 @@ class Rendered:
     period_last: date
     html: str
     xlsx: bytes
+    generated_at: datetime  # the time its figures are as of (stored as the row's created_at)
 
     @classmethod
     def of(cls, report: Report) -> Rendered:
         p = report.period
-        return cls(report.kind, p.label, p.first, p.last, html.render(report), excel.to_bytes(report))
+        return cls(report.kind, p.label, p.first, p.last, html.render(report), excel.to_bytes(report),
+                   report.generated_at)
 
     def write_files(self, directory: Path) -> tuple[Path, Path]:
         """Write ``<label>.html`` and ``<label>.xlsx`` into ``directory``; returns their paths."""
@@ -84,7 +97,8 @@ def _summary(row: Any) -> StoredReport:
 
 def _values(made: Rendered) -> dict[str, Any]:
     return {"kind": made.kind, "label": made.label, "period_first": made.period_first,
-            "period_last": made.period_last, "html": made.html, "xlsx": made.xlsx, "created_at": clock.now()}
+            "period_last": made.period_last, "html": made.html, "xlsx": made.xlsx,
+            "created_at": made.generated_at}
 
 
 def _insert(session: Session) -> Any:
@@ -111,20 +125,32 @@ def _lock(session: Session, kind: str, label: str) -> None:
 
 
 def ensure(session: Session, kind: str, label: str, make: Callable[[], Report | Rendered]) -> bool:
-    """Build and store the report only when it is missing; returns whether this call stored it."""
+    """Build and store the report only when it is missing or interim (:attr:`StoredReport.interim`,
+    replaced then); returns whether this call stored it."""
     _lock(session, kind, label)
-    if exists(session, kind, label):
+    if final(session, kind, label):
         return False
     report = make()
     made = report if isinstance(report, Rendered) else Rendered.of(report)
     if (made.kind, made.label) != (kind, label):
         raise ValueError(f"made {made.kind}/{made.label} for {kind}/{label}")
-    statement = _insert(session).values(_values(made)).on_conflict_do_nothing(index_elements=["kind", "label"])
+    values = _values(made)
+    statement = _insert(session).values(values)
+    statement = statement.on_conflict_do_update(  # only over an interim one: a final row stays
+        index_elements=["kind", "label"],
+        set_={k: statement.excluded[k] for k in values if k not in ("kind", "label")},
+        where=T.c.created_at < period_end(made.period_last))
     return session.execute(statement.returning(T.c.id)).scalar() is not None
 
 
 def exists(session: Session, kind: str, label: str) -> bool:
     return session.scalar(select(func.count()).select_from(T).where(T.c.kind == kind, T.c.label == label)) > 0
+
+
+def final(session: Session, kind: str, label: str) -> bool:
+    """Whether the report is stored and was made after its period ended (not interim)."""
+    found = get(session, kind, label)
+    return found is not None and not found.interim
 
 
 def get(session: Session, kind: str, label: str) -> StoredReport | None:

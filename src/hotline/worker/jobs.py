@@ -132,7 +132,8 @@ def generate_reports(db: Database, *, now: datetime | None = None) -> dict[str, 
     """The due briefings (yesterday's 日报 from 06:00 local, last week's 周报 from Monday, the last
     assessment month's 月报 from the day after it ends) that are not stored yet, stored in the
     ``reports`` table. The rollups are brought up to date first, only when one is due; a report
-    already stored is never made again, so the hourly task does its work once a day."""
+    already stored is never made again, so the hourly task does its work once a day, unless it was
+    made on demand before its period ended: that interim one is replaced by the final report."""
     with db.transaction(write=False) as session:
         due = report_schedule.missing(session, now=now)
     if not due:
@@ -157,7 +158,7 @@ def _make_report(db: Database, period: Period, now: datetime | None) -> bool:
             return store.ensure(session, kind, label,
                                 lambda: report_schedule.render(session, kind, period.last, now=now))
     with db.transaction(write=False) as session:
-        if store.exists(session, kind, label):
+        if store.final(session, kind, label):
             return False
         rendered = report_schedule.render(session, kind, period.last, now=now)
     with db.transaction() as session:
