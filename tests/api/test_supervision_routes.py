@@ -31,9 +31,9 @@ def test_a_supervisor_urges_and_the_unit_is_told_at_once(api, night):
     r = api.as_("supervisor").post(f"/tickets/{t['id']}/urge", json={"note": "群众反映强烈，请今天内处理"})
     assert r.status_code == 200, r.text
     assert r.json()["event"]["action_label"] == "催办"
-    assert "unit.urge" in templates_for(api, api.people.handler_a.id)
+    assert "unit.urge_early" in templates_for(api, api.people.handler_a.id)  # not overdue yet
     with api.db.session() as s:
-        urge_sms = s.scalars(select(OutboxMessage).where(OutboxMessage.template_code == "unit.urge")).all()
+        urge_sms = s.scalars(select(OutboxMessage).where(OutboxMessage.template_code == "unit.urge_early")).all()
     assert all(m.urgent for m in urge_sms)  # urging is not held by the night's quiet hours
     assert api.as_("handler_a").post(f"/tickets/{t['id']}/urge", json={}).status_code == 403
     # A ticket nobody handles yet cannot be urged.

@@ -59,6 +59,18 @@ def frozen(at: datetime) -> Iterator[None]:
         globals()["_frozen"] = previous
 
 
+def span_text(span: timedelta) -> str:
+    """A length of time as people say it: '5 小时', '2 天 3 小时' (days past 48 hours), '20 分钟'
+    (under one hour, at least 1 minute); the sign is ignored."""
+    minutes = int(abs(span).total_seconds() // 60)
+    hours, days = minutes // 60, minutes // 1440
+    if hours >= 48:
+        return f"{days} 天 {hours - days * 24} 小时" if hours % 24 else f"{days} 天"
+    if hours >= 1:
+        return f"{hours} 小时"
+    return f"{max(minutes, 1)} 分钟"
+
+
 def deadline_text(at: datetime, *, words: bool = False, gap: str = "") -> str:
     """A deadline as people read it, in local time: '12-02 17:00', or with ``words`` '12月2日17:00'
     (``gap`` between the day and the time). A deadline at exactly midnight is the end of the day

@@ -22,6 +22,7 @@ from hotline.tickets import validation
 from hotline.tickets.deadlines import recompute_after_holidays
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.policy import authorize
+from hotline.tickets.sla import STAGE_LABELS, running_stages
 from hotline.tickets.states import OPEN, STATUS_LABELS
 from hotline.tickets.timeline import record_event
 
@@ -48,7 +49,11 @@ def _require_unit(ticket: Ticket, action: str) -> int:
 
 
 def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> Any:
-    """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours)."""
+    """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours), in words that
+    fit the ticket: 「…已超期，现予催办」 for the stages past their deadline (``unit.urge``, as the
+    ladder's own urge), else the nearest running stage's deadline and the time left
+    (``unit.urge_early``). The event's details say how many staff were told (0: the unit has no
+    accounts)."""
     authorize(actor, "urge", ticket)
     text = validation.require_text(note, "note", "催办意见", max_chars=MAX_NOTE, required=False)
     unit_id = _require_unit(ticket, "催办")
@@ -60,16 +65,36 @@ def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | No
         raise Conflict(f"工单 {ticket.number} 已于 {_local(last.at)} 由 {last.actor_name} 催办，"
                        f"{URGE_GAP.seconds // 3600} 小时内不重复催办，以免重复打扰承办单位",
                        code="urged_recently", details={"urged_at": last.at.isoformat()})
+    template, words = _urge_words(ticket, now)
+    staff = recipients.unit_staff(session, unit_id)
     event = record_event(session, ticket, "urge", actor, reason=text or "请抓紧办理", unit_id=unit_id,
-                         details={"manual": True})
+                         details={"manual": True, "overdue": template == "unit.urge", "stage": words["stage"],
+                                  "notified": len(staff)})
     snap = reference.snapshot(session)
     session.flush()
     recipients.tell_staff(
-        session, key=f"ticket:{ticket.id}:urge:event{event.id}", people=recipients.unit_staff(session, unit_id),
-        template_code="unit.urge", ticket_id=ticket.id, urgent=True,
-        context={"ticket_number": ticket.number, "title": ticket.title, "stage": "办理", "note": text or "",
-                 "deadline": _deadline(ticket.reply_due_at or now), "unit_name": snap.units[unit_id][1]})
+        session, key=f"ticket:{ticket.id}:urge:event{event.id}", people=staff,
+        template_code=template, ticket_id=ticket.id, urgent=True,
+        context={"ticket_number": ticket.number, "title": ticket.title, "note": text or "",
+                 "unit_name": snap.units[unit_id][1], **words})
     return event
+
+
+def _urge_words(ticket: Ticket, now: datetime) -> tuple[str, dict[str, str]]:
+    """The template and the words of a 催办: the unit's stages past their deadline (签收、反馈),
+    else its nearest running stage with the time left; a suspended ticket's clocks stand still."""
+    stages = {s: getattr(ticket, f"{s}_due_at") for s in running_stages(ticket) if s != "dispatch"}
+    late = [s for s, due in stages.items() if due < now]
+    if late:
+        return "unit.urge", {"stage": "、".join(STAGE_LABELS[s] for s in late),
+                             "deadline": _deadline(min(stages[s] for s in late))}
+    if stages:
+        stage = min(stages, key=lambda s: stages[s])
+        return "unit.urge_early", {"stage": STAGE_LABELS[stage], "deadline": _deadline(stages[stage]),
+                                   "left": f"尚余 {clock.span_text(stages[stage] - now)}"}
+    due = ticket.reply_due_at
+    return "unit.urge_early", {"stage": STAGE_LABELS["reply"], "deadline": _deadline(due) if due else "未定",
+                               "left": f"{STATUS_LABELS[ticket.status]}，计时暂停"}
 
 
 def order_due(snap: reference.Snapshot, start: datetime, working_days: int | None = None) -> datetime:

@@ -41,16 +41,8 @@ def countdown(due: datetime | None, now: datetime) -> str:
     if due is None:
         return ""
     left = due - now
-    late = left < timedelta(0)
-    minutes = int(abs(left).total_seconds() // 60)
-    hours, days = minutes // 60, minutes // 1440
-    if hours >= 48:
-        text = f"{days} 天 {hours - days * 24} 小时" if hours % 24 else f"{days} 天"
-    elif hours >= 1:
-        text = f"{hours} 小时"
-    else:
-        text = f"{max(minutes, 1)} 分钟"
-    return f"已超期 {text}" if late else f"剩余 {text}"
+    text = clock.span_text(left)
+    return f"已超期 {text}" if left < timedelta(0) else f"剩余 {text}"
 
 
 PAUSED = "已暂停计时"
