@@ -7,10 +7,11 @@ import json
 import re
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from hotline.accounts.models import User
 from hotline.kit import clock
+from hotline.tickets.models import TicketEvent
 from hotline.tickets.states import Status
 from tests.builders import make_ticket
 
@@ -252,3 +253,69 @@ def test_the_board_lists_what_the_units_answered(site, session, people):
     answered = board.split("已答复督办单")[1].split("</table>")[0]
     assert f'href="/tickets/{ticket.number}#orders"' in answered
     assert "已更换闸阀，今日恢复供水" in answered and "夏县水利局" in answered and "重点督办" in answered
+
+
+def test_a_warning_leaves_the_board_once_the_unit_has_done_the_work_and_a_replied_ticket_is_not_urged(
+        site, session, people):
+    """Warned on 反馈 with half an hour to go, the unit replies: the ticket is no longer in 预警工单 nor in
+    the unit's 预警 count, and 催办 on it is refused saying the centre has the next step."""
+    from hotline.notify.templates import load_templates
+    from hotline.supervision.sweep import sweep_deadlines
+    from hotline.tickets import lifecycle
+
+    load_templates(session)
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.in_progress)
+    session.commit()
+    clock.freeze(ticket.reply_due_at - timedelta(minutes=30))
+    sweep_deadlines(site.db, worker="test")
+    supervisor, csrf = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    assert ticket.number in _warned_section(board) and '<a href="#warned">1</a>' in board
+    lifecycle.reply(session, ticket, actor=people.handler_a, text="已更换闸阀，恢复供水")
+    session.commit()
+    board = supervisor.get("/supervision").text
+    warned = _warned_section(board)
+    assert ticket.number not in warned and "预警工单 <small>（0）" in warned and "暂无预警工单" in warned
+    assert '<a href="#warned">' not in board
+    r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf, "note": "请抓紧"})
+    assert r.status_code == 409 and "反馈待审" in r.text and "等待中心审核" in r.text and "不能催办" in r.text
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "urge")) == 0
+
+
+def test_a_warning_for_signing_no_longer_counts_once_the_unit_has_signed(site, session, people):
+    from hotline.notify.templates import load_templates
+    from hotline.supervision.sweep import sweep_deadlines
+    from hotline.tickets import lifecycle
+
+    load_templates(session)
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.dispatched)
+    session.commit()
+    clock.freeze(ticket.accept_due_at - timedelta(minutes=10))
+    sweep_deadlines(site.db, worker="test")
+    supervisor, _ = site.signed_in("supervisor")
+    assert "签收" in _warned_section(supervisor.get("/supervision").text)
+    lifecycle.accept(session, ticket, actor=people.handler_a)
+    session.commit()
+    warned = _warned_section(supervisor.get("/supervision").text)
+    assert ticket.number not in warned
+
+
+def test_a_ticket_the_unit_asked_to_hand_back_is_not_offered_for_urging(site, session, people):
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.return_requested)
+    session.commit()
+    clock.freeze(ticket.reply_due_at + timedelta(hours=1))
+    supervisor, csrf = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    assert ticket.number in board and "承办单位已申请退单，正等待中心审核，不必催办" in board
+    assert f'action="/supervision/{ticket.number}/urge"' not in board
+    r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf})
+    assert r.status_code == 409 and "退单待审" in r.text
+
+
+def _warned_section(page: str) -> str:
+    return page.split('id="warned"', 1)[1].split("</section>", 1)[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.scope import Scope
@@ -13,12 +13,27 @@ from hotline.directory import reference
 from hotline.supervision.models import DeadlineAlert, OrderState, SupervisionOrder
 from hotline.tickets.models import Ticket
 from hotline.tickets.queries import overdue_clause, visible
-from hotline.tickets.states import OPEN
+from hotline.tickets.sla import RUNNING
+from hotline.tickets.states import OPEN, Status
+
+
+def warning_standing(now: datetime) -> Any:
+    """A 预警 that still stands: a warning for a deadline still ahead, of a stage that is still
+    running on that deadline (``sla.RUNNING``; 联系来电人 until the caller is reached). Once the unit
+    has signed, contacted or replied, or the deadline was moved, the warning no longer counts."""
+    stages = []
+    for stage, statuses in RUNNING.items():
+        cond = [DeadlineAlert.stage == stage, Ticket.status.in_([Status(s) for s in statuses]),
+                DeadlineAlert.due_at == getattr(Ticket, f"{stage}_due_at")]
+        if stage == "contact":
+            cond.append(Ticket.contacted_at.is_(None))
+        stages.append(and_(*cond))
+    return and_(DeadlineAlert.step == "warn", DeadlineAlert.due_at > now, or_(*stages))
 
 
 def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, Any]]:
-    """One row per lead unit with open tickets: open, warned (a warning for a deadline still
-    ahead), overdue now, open and overdue supervision orders; worst first."""
+    """One row per lead unit with open tickets: open, warned (a warning that still stands,
+    :func:`warning_standing`), overdue now, open and overdue supervision orders; worst first."""
     base = and_(Ticket.status.in_(OPEN), Ticket.lead_unit_id.is_not(None), visible(scope))
     open_counts = dict(session.execute(select(Ticket.lead_unit_id, func.count()).where(base)
                                        .group_by(Ticket.lead_unit_id)).all())
@@ -27,7 +42,7 @@ def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, An
     warned = dict(session.execute(
         select(Ticket.lead_unit_id, func.count(func.distinct(Ticket.id)))
         .join(DeadlineAlert, DeadlineAlert.ticket_id == Ticket.id)
-        .where(base, DeadlineAlert.step == "warn", DeadlineAlert.due_at > now)
+        .where(base, warning_standing(now))
         .group_by(Ticket.lead_unit_id)).all())
     orders = session.execute(
         select(SupervisionOrder.unit_id, func.count(),
@@ -82,10 +97,10 @@ def unit_chart(rows: list[dict[str, Any]], limit: int = 15) -> dict[str, Any]:
 
 def warned_tickets(session: Session, scope: Scope, *, now: datetime,
                    limit: int = 100) -> tuple[list[tuple[Ticket, list[str], datetime]], int]:
-    """The open tickets counted as 预警 on the board (a warning given for a deadline still ahead),
-    the nearest deadline first: (ticket, warned stages, nearest due time), and how many there are."""
-    base = and_(Ticket.status.in_(OPEN), Ticket.lead_unit_id.is_not(None), visible(scope),
-                DeadlineAlert.step == "warn", DeadlineAlert.due_at > now)
+    """The open tickets counted as 预警 on the board (a warning that still stands,
+    :func:`warning_standing`), the nearest deadline first: (ticket, warned stages, nearest due
+    time), and how many there are."""
+    base = and_(Ticket.status.in_(OPEN), Ticket.lead_unit_id.is_not(None), visible(scope), warning_standing(now))
     total = session.scalar(select(func.count(func.distinct(Ticket.id)))
                            .join(DeadlineAlert, DeadlineAlert.ticket_id == Ticket.id).where(base)) or 0
     nearest = (select(DeadlineAlert.ticket_id, func.min(DeadlineAlert.due_at).label("due"))
@@ -96,9 +111,9 @@ def warned_tickets(session: Session, scope: Scope, *, now: datetime,
                            .order_by(nearest.c.due, Ticket.id)).all()
     stages: dict[int, list[str]] = {}
     for ticket_id, stage in session.execute(
-            select(DeadlineAlert.ticket_id, DeadlineAlert.stage).where(
-                DeadlineAlert.ticket_id.in_([t.id for t, _ in rows]), DeadlineAlert.step == "warn",
-                DeadlineAlert.due_at > now).order_by(DeadlineAlert.due_at)):
+            select(DeadlineAlert.ticket_id, DeadlineAlert.stage).join(Ticket, Ticket.id == DeadlineAlert.ticket_id)
+            .where(DeadlineAlert.ticket_id.in_([t.id for t, _ in rows]), warning_standing(now))
+            .order_by(DeadlineAlert.due_at)):
         if stage not in stages.setdefault(ticket_id, []):
             stages[ticket_id].append(stage)
     return [(t, stages.get(t.id, []), due) for t, due in rows], total

@@ -23,7 +23,7 @@ from hotline.tickets.deadlines import recompute_after_holidays
 from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.policy import authorize
 from hotline.tickets.sla import STAGE_LABELS, running_stages
-from hotline.tickets.states import OPEN, STATUS_LABELS
+from hotline.tickets.states import OPEN, STATUS_LABELS, Status
 from hotline.tickets.timeline import record_event
 
 MAX_NOTE = 2000
@@ -48,6 +48,16 @@ def _require_unit(ticket: Ticket, action: str) -> int:
     return ticket.lead_unit_id
 
 
+# Open tickets whose next step is the centre's, not the unit's: urging the unit would press it for
+# nothing (it has replied, or asked to hand the ticket back).
+WAITING_ON_CENTRE = {
+    Status.return_requested: "承办单位已申请退单，正等待中心审核",
+    Status.replied: "承办单位已提交办理结果，正等待中心审核",
+    Status.callback_pending: "承办单位已办结反馈，正等待回访",
+    Status.callback_done: "已回访，正等待中心办结",
+}
+
+
 def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> Any:
     """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours), in words that
     fit the ticket: 「…已超期，现予催办」 for the stages past their deadline (``unit.urge``, as the
@@ -57,6 +67,10 @@ def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | No
     authorize(actor, "urge", ticket)
     text = validation.require_text(note, "note", "催办意见", max_chars=MAX_NOTE, required=False)
     unit_id = _require_unit(ticket, "催办")
+    if ticket.status in WAITING_ON_CENTRE:
+        raise TransitionNotAllowed(
+            f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」：{WAITING_ON_CENTRE[ticket.status]}，"
+            "现在等待的是中心而不是承办单位，不能催办", details={"status": ticket.status.value, "action": "催办"})
     now = clock.now()
     last = session.execute(select(TicketEvent.at, TicketEvent.actor_name).where(
         TicketEvent.ticket_id == ticket.id, TicketEvent.action == "urge", TicketEvent.unit_id == unit_id,

@@ -45,11 +45,13 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
         overdue = [s for s, v in stages.items() if v["state"] == "overdue"]
         due = min((cast(datetime, stages[s]["due_at"]) for s in overdue), default=None)
         late.append({"number": t.number, "title": t.title, "status_label": STATUS_LABELS[t.status],
+                     "waiting": orders.WAITING_ON_CENTRE.get(t.status, ""),
                      "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
                      "stages": "、".join(STAGE_LABELS[s] for s in overdue),
                      "countdown": countdown(due, now) if due else ""})
     warned_rows, warned_total = supervision_board.warned_tickets(ctx.session, ctx.scope, now=now)
     warned = [{"number": t.number, "title": t.title, "status_label": STATUS_LABELS[t.status],
+               "waiting": orders.WAITING_ON_CENTRE.get(t.status, ""),
                "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
                "stages": "、".join(STAGE_LABELS[s] for s in stages), "due_at": due, "countdown": countdown(due, now)}
               for t, stages, due in warned_rows]
