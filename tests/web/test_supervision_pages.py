@@ -319,3 +319,44 @@ def test_a_ticket_the_unit_asked_to_hand_back_is_not_offered_for_urging(site, se
 
 def _warned_section(page: str) -> str:
     return page.split('id="warned"', 1)[1].split("</section>", 1)[0]
+
+
+def test_the_notice_after_urging_says_when_the_unit_has_no_accounts_to_tell(site, session, people):
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf})
+    assert "夏县水利局已收到通知" in supervisor.get(r.headers["location"]).text
+    # The unit's only handler account is switched off: nobody there hears of the next 催办 or 督办.
+    session.execute(update(User).where(User.id == people.handler_a.id).values(active=False))
+    session.commit()
+    clock.freeze(clock.now() + timedelta(minutes=61))
+    supervisor, csrf = site.signed_in("supervisor")
+    page = supervisor.get(supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf})
+                          .headers["location"]).text
+    assert f"已催办工单 {ticket.number}" in page and "已收到通知" not in page
+    assert "夏县水利局没有可接收通知的账号，单位未收到通知" in page
+    r = supervisor.post(f"/supervision/{ticket.number}/supervise", data={"csrf": csrf, "note": "请尽快办理"})
+    page = supervisor.get(r.headers["location"]).text
+    assert f"已对工单 {ticket.number} 下达督办单" in page and "没有可接收通知的账号" in page
+    assert "须按期答复" not in page
+
+
+def test_a_notice_cannot_be_made_up_in_the_address(site, session, people):
+    """?urged= and ?supervised= show a notice only for what this person just did to that ticket."""
+    closed = make_ticket(session, people, Status.closed)
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    supervisor, csrf = site.signed_in("supervisor")
+    for query in (f"urged={closed.number}", f"supervised={closed.number}", f"urged={ticket.number}",
+                  "urged=20990101-000001", "supervised=随便写的话"):
+        page = supervisor.get(f"/supervision?{query}").text
+        assert 'class="notice"' not in page, query
+    supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf})
+    assert "已催办工单" in supervisor.get(f"/supervision?urged={ticket.number}").text
+    assert "下达督办单" not in supervisor.get(f"/supervision?supervised={ticket.number}").text
+    admin, _ = site.signed_in("admin")  # someone else did it
+    assert 'class="notice"' not in admin.get(f"/supervision?urged={ticket.number}").text
+    clock.freeze(clock.now() + timedelta(minutes=30))  # long after
+    supervisor, _ = site.signed_in("supervisor")
+    assert 'class="notice"' not in supervisor.get(f"/supervision?urged={ticket.number}").text

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
 
 from hotline.accounts.models import Role
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound
+from hotline.notify import recipients
 from hotline.supervision import board as supervision_board
 from hotline.supervision import orders
 from hotline.supervision.models import ORDER_LEVEL_LABELS
 from hotline.tickets import queries
-from hotline.tickets.models import Ticket
+from hotline.tickets.models import Ticket, TicketEvent
 from hotline.tickets.sla import STAGE_LABELS, stage_states
 from hotline.tickets.states import OPEN, STATUS_LABELS
 from hotline.web.render import page
@@ -30,6 +32,7 @@ ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
 NUMBER = re.compile(r"\d{8}-\d{6}")  # a ticket number, as the redirect after an action names it
 ORDERS_SHOWN = 50  # open supervision orders listed on the board (the heading counts them all)
 ANSWERED_SHOWN = 20  # answered orders listed on the board, the latest answer first
+NOTICE_FOR = timedelta(minutes=10)  # the notice after an action names one taken this recently
 
 
 def _render(request: Request, ctx: PageContext, status_code: int = 200, error: str | None = None,
@@ -79,11 +82,30 @@ def supervision_page(request: Request, urged: str = "", supervised: str = "") ->
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        urged = urged if NUMBER.fullmatch(urged) else ""  # the address names a ticket, nothing else
-        supervised = supervised if NUMBER.fullmatch(supervised) else ""
-        notice = (f"已催办工单 {urged}，承办单位已收到通知。" if urged else
-                  f"已对工单 {supervised} 下达督办单，承办单位须按期答复。" if supervised else None)
-        return _render(request, ctx, notice=notice)
+        return _render(request, ctx, notice=_done_notice(ctx, urged, supervised))
+
+
+def _done_notice(ctx: PageContext, urged: str, supervised: str) -> str | None:
+    """The notice after 催办 or 督办 (the redirect names the ticket): only for a ticket this person
+    urged or ordered in the last few minutes, so an address typed or shared shows nothing. It says
+    whether the unit was told: a unit without active handler accounts gets no message at all."""
+    action, number = ("urge", urged) if urged else ("supervise", supervised)
+    if not NUMBER.fullmatch(number):  # the address names a ticket, nothing else
+        return None
+    try:
+        ticket = queries.get_ticket(ctx.session, ctx.scope, number)
+    except NotFound:
+        return None
+    event = ctx.session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == action, TicketEvent.actor_id == ctx.user.id,
+        TicketEvent.at >= clock.now() - NOTICE_FOR).order_by(TicketEvent.at.desc(), TicketEvent.id.desc()).limit(1)).first()
+    if event is None:
+        return None
+    unit = reference.snapshot(ctx.session).units.get(event.unit_id or -1, ("", "承办单位", False))[1]
+    done = f"已催办工单 {number}" if action == "urge" else f"已对工单 {number} 下达督办单"
+    if not recipients.unit_staff(ctx.session, event.unit_id):
+        return f"{done}（已记入工单时间线），但{unit}没有可接收通知的账号，单位未收到通知：请电话告知该单位。"
+    return f"{done}，{unit}已收到通知。" if action == "urge" else f"{done}，{unit}已收到通知，须按期答复。"
 
 
 def _act(request: Request, number: str, csrf: str, typed: dict[str, Any],
