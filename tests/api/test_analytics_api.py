@@ -133,3 +133,12 @@ def test_an_exclusion_reason_is_one_of_the_documented_two(api, session, people):
     assert r.status_code == 422 and "认定理由须为 invalid（无效诉求）、malicious（恶意诉求）" in r.json()["error"]["message"]
     r = sup.post(f"/analytics/exclusions/{ticket['number']}", json={"reason": "invalid", "note": "重复的无效来电"})
     assert r.status_code == 200 and r.json()["assessment_exclusion"] == "invalid"
+
+
+def test_days_beyond_the_range_are_refused_not_a_server_error(api):
+    sup = api.as_("supervisor")
+    for path in ("/analytics/dashboard", "/analytics/rates", "/analytics/tickets"):
+        r = sup.get(path, params={"first": "9999-12-30", "last": "9999-12-31", "dimension": "all",
+                                  "measure": "received"})
+        assert r.status_code == 422, (path, r.text)
+        assert "2000-01-01 至 2100-12-31" in r.json()["error"]["message"]

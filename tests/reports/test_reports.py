@@ -471,3 +471,11 @@ def test_the_header_says_the_period_once(session, people, day_set):
     reference.invalidate()
     shifted = meta("monthly", date(2026, 3, 11))
     assert "统计期：2026年3月（2月26日—3月25日） ·" in shifted and shifted.count("2月26日") == 1
+
+
+def test_a_report_of_a_day_far_in_the_future_is_refused_in_words(site, session, people):
+    client, csrf = site.signed_in("supervisor")
+    for kind in ("monthly", "weekly", "daily"):
+        r = client.post("/reports", data={"csrf": csrf, "kind": kind, "day": "9999-12-31"})
+        assert r.status_code == 422 and "报表日期不能晚于 2100-12-31，收到 9999-12-31" in r.text, kind
+    assert "暂无报表" in client.get("/reports").text

@@ -328,3 +328,18 @@ def test_a_county_picked_says_which_figures_are_its_own_and_which_the_city_s(sit
     assert "受理量（按渠道） <small>全市</small>" in county and "办理时限：各承办单位反馈与当前超期 <small>全市</small>" in county
     xia = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31&region=140828").text
     assert 'id="kpi-received-region">2<' in xia
+
+
+def test_days_far_in_the_future_or_past_are_refused_in_words_not_a_server_error(site, session, people):
+    """/analytics with 9999-12-31 (the month after it would be in the year 10000) and the list
+    behind a figure: 422 and the range named, this month's dashboard shown below."""
+    clock.freeze(at(2026, 11, 20, 10))
+    client, _ = site.signed_in("supervisor")
+    for first, last in (("9999-12-30", "9999-12-31"), ("2101-01-01", "2101-01-31"), ("1900-01-01", "1900-01-31")):
+        r = client.get(f"/analytics?period=custom&first={first}&last={last}")
+        assert r.status_code == 422, (first, last)
+        assert f"日期须在 2000-01-01 至 2100-12-31 之间，收到 {first}" in r.text and 'role="alert"' in r.text
+        assert "本月（2026-11-01 至 2026-11-20）" in r.text
+        r = client.get(f"/analytics/tickets?dimension=all&key=&measure=received&first={first}&last={last}")
+        assert r.status_code == 422 and "2000-01-01 至 2100-12-31" in r.text
+    assert client.get("/analytics?period=custom&first=2100-12-01&last=2100-12-31").status_code == 200

@@ -19,6 +19,21 @@ from hotline.analytics import facts, rollups
 from hotline.analytics.models import Assessment
 from hotline.directory import reference
 from hotline.kit import clock
+from hotline.kit.errors import Invalid
+
+# The days any figure or report may cover: no hotline data is older than 2000 (as a ticket's
+# 受理时间), and the assessment pages take years up to 2100; a day far beyond would run the month
+# arithmetic past the year 9999.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def check_day(day: date, field: str = "day") -> date:
+    """``day`` if it lies in FIRST_DAY..LAST_DAY, else ``Invalid`` naming the range."""
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise Invalid(f"日期须在 {FIRST_DAY} 至 {LAST_DAY} 之间，收到 {day}", code="date_out_of_range",
+                      details={"field": field})
+    return day
 
 
 @dataclass(frozen=True)

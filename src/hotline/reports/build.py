@@ -158,6 +158,9 @@ def build(session: Session, kind: str, day: date, *, now: datetime | None = None
     if day < periods.EARLIEST:
         raise Invalid(f"报表日期不能早于 {periods.EARLIEST}（平台没有更早的数据），收到 {day}", code="period_too_early",
                       details={"field": "day"})
+    if day > rates.LAST_DAY:  # far beyond any period under way (its month would pass the year 9999)
+        raise Invalid(f"报表日期不能晚于 {rates.LAST_DAY}，收到 {day}；请选择今天或以前的日期", code="future_period",
+                      details={"field": "day"})
     period = periods.period_of(kind, day, rules.period_start_day)
     if period.first > clock.local(now).date():  # nothing has happened in it yet: an all-zero report
         raise Invalid(f"{period.title}尚未开始，不能生成报表；请选择今天或以前的日期", code="future_period",

@@ -55,8 +55,8 @@ def _reader(ctx: Any) -> None:
 def _days(first: date | None, last: date | None) -> tuple[date, date]:
     """The days asked for; this month so far by default."""
     today = clock.local().date()
-    first = first or today.replace(day=1)
-    last = last or today
+    first = rates.check_day(first or today.replace(day=1), "first")
+    last = rates.check_day(last or today, "last")
     if last < first:
         raise Invalid("结束日期不能早于开始日期", code="invalid_range", details={"field": "last"})
     if (last - first).days > 3 * 366:

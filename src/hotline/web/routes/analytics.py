@@ -61,10 +61,12 @@ class Period:
 
 
 def _date(text: str, field: str) -> date:
+    """A typed day (YYYY-MM-DD) within ``rates.check_day``'s range, else ``Invalid``."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         raise Invalid("日期格式须为 YYYY-MM-DD", code="invalid_date", details={"field": field}) from None
+    return rates.check_day(day, field)
 
 
 def swapped_notice(first: date, last: date) -> str:
