@@ -479,3 +479,13 @@ def test_a_report_of_a_day_far_in_the_future_is_refused_in_words(site, session, 
         r = client.post("/reports", data={"csrf": csrf, "kind": kind, "day": "9999-12-31"})
         assert r.status_code == 422 and "报表日期不能晚于 2100-12-31，收到 9999-12-31" in r.text, kind
     assert "暂无报表" in client.get("/reports").text
+
+
+def test_the_notice_that_a_report_was_made_cannot_be_made_up_in_the_address(site, session, people, day_set):
+    client, csrf = site.signed_in("supervisor")
+    for made in ("任意内容", "日报 2026-03-11", "daily/2026-03-11", "weekly/2026-W99", "daily/../../x"):
+        assert 'class="notice"' not in client.get("/reports", params={"made": made}).text, made
+    r = client.post("/reports", data={"csrf": csrf, "kind": "daily", "day": "2026-03-11"})
+    assert "已生成报表 日报 2026-03-11。" in client.get(r.headers["location"]).text
+    clock.advance(timedelta(hours=1))  # a link to it kept for later shows no notice
+    assert 'class="notice"' not in client.get(r.headers["location"]).text

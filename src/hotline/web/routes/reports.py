@@ -25,6 +25,7 @@ from hotline.web.session import database, page_work
 
 router = APIRouter(include_in_schema=False)
 ROLES = (Role.supervisor, Role.admin)
+NOTICE_FOR = timedelta(minutes=10)  # the notice after making a report names one made this recently
 MEDIA = {"html": "text/html; charset=utf-8",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -44,8 +45,19 @@ def reports_page(request: Request, made: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        notice = f"已生成报表 {made}。" if made else None
-        return _render(request, ctx.session, notice=notice)
+        return _render(request, ctx.session, notice=_made_notice(ctx.session, made))
+
+
+def _made_notice(session: Session, made: str) -> str | None:
+    """The notice after making a report (``?made=daily/2026-03-11``): only for a stored report made
+    in the last few minutes, in the app's own words, so an address cannot put text on the page."""
+    kind, _, label = made.partition("/")
+    if kind not in periods.KINDS or not periods.LABEL_PATTERNS[kind].fullmatch(label):
+        return None
+    found = store.get(session, kind, label)
+    if found is None or found.created_at < clock.now() - NOTICE_FOR:
+        return None
+    return f"已生成报表 {found.kind_label} {found.label}。"
 
 
 @router.post("/reports")
@@ -66,7 +78,7 @@ def generate(request: Request, csrf: str = Form(""), kind: str = Form("daily"), 
             return _render(request, ctx.session, status_code=err.http_status, error=err.message, typed=typed)
     with database(request).transaction() as session:
         stored = store.save(session, rendered)
-    return RedirectResponse(f"/reports?made={quote(f'{stored.kind_label} {stored.label}')}", status_code=303)
+    return RedirectResponse(f"/reports?made={stored.kind}/{stored.label}", status_code=303)
 
 
 @router.get("/reports/{kind}/{name}")
