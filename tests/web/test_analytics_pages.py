@@ -343,3 +343,26 @@ def test_days_far_in_the_future_or_past_are_refused_in_words_not_a_server_error(
         r = client.get(f"/analytics/tickets?dimension=all&key=&measure=received&first={first}&last={last}")
         assert r.status_code == 422 and "2000-01-01 至 2100-12-31" in r.text
     assert client.get("/analytics?period=custom&first=2100-12-01&last=2100-12-31").status_code == 200
+
+
+def test_days_typed_with_a_preset_chosen_are_counted_as_a_custom_period(site, session, people):
+    """本月 chosen, 2026-10-01 to 2026-10-31 typed, 查看: October is counted (the days were ignored
+    and 本月 shown). Without script the server tells typed days from the ones it showed."""
+    for day in (3, 20):
+        clock.freeze(at(2026, 10, day, 9))
+        register(session, people)
+    session.commit()
+    clock.freeze(at(2026, 11, 20, 10))
+    with site.db.transaction() as s:
+        rollups.rebuild(s)
+    client, _ = site.signed_in("supervisor")
+    page = client.get("/analytics").text
+    assert 'name="shown_first" value="2026-11-01"' in page and 'name="shown_last" value="2026-11-20"' in page
+    r = client.get("/analytics", params={"period": "month", "first": "2026-10-01", "last": "2026-10-31",
+                                         "shown_first": "2026-11-01", "shown_last": "2026-11-20"})
+    assert r.status_code == 200 and "自定义（2026-10-01 至 2026-10-31）" in r.text and 'id="kpi-received">2<' in r.text
+    assert 'value="custom" checked' in r.text
+    # A preset chosen with the days left as shown is that preset.
+    r = client.get("/analytics", params={"period": "week", "first": "2026-11-01", "last": "2026-11-20",
+                                         "shown_first": "2026-11-01", "shown_last": "2026-11-20"})
+    assert "本周（2026-11-16 至 2026-11-20）" in r.text

@@ -750,3 +750,17 @@ def test_typing_a_master_number_on_the_ticket_page_picks_that_choice(server, bro
     page.type("#merge input[name=master_number]", "2026")
     assert page.is_checked("#merge-typed")
     context.close()
+
+
+def test_typing_a_date_on_the_dashboard_chooses_a_custom_period(server, page):
+    """本月 is chosen; typing a day picks 自定义 at once, and 查看 counts the days typed."""
+    sign_in(page, server["url"], "supervisor1")
+    page.wait_for_url("**/supervision")
+    page.goto(server["url"] + "/analytics")
+    assert page.is_checked("input[name=period][value=month]")
+    page.fill("input[name=first]", "2026-10-01")
+    assert page.is_checked("input[name=period][value=custom]")
+    page.fill("input[name=last]", "2026-10-31")
+    page.click(".period-picker button[type=submit]")
+    page.wait_for_url("**period=custom**")
+    assert "自定义（2026-10-01 至 2026-10-31）" in page.inner_text("main h1")

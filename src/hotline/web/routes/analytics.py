@@ -96,6 +96,14 @@ def period_of(session: Session, kind: str, first: str, last: str, today: date) -
     return Period("month", month_first, min(month_last, today))
 
 
+def typed_days(first: str, last: str, shown_first: str, shown_last: str) -> bool:
+    """Whether the picker's days were changed from those the page showed (``shown_*``): days typed
+    are meant to be counted, whichever period stayed chosen (本月 with 10-01..10-31 typed)."""
+    if not (shown_first and shown_last):  # a link, not the form: the period decides
+        return False
+    return (first.strip(), last.strip()) != (shown_first.strip(), shown_last.strip())
+
+
 def _days(first: date, last: date) -> list[str]:
     return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
 
@@ -256,11 +264,13 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
 
 @router.get("/analytics")
 def dashboard_page(request: Request, period: str = "month", first: str = "", last: str = "",
-                   region: str = "") -> Response:
+                   region: str = "", shown_first: str = "", shown_last: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
         today, error = clock.local().date(), None
+        if typed_days(first, last, shown_first, shown_last):
+            period = "custom"
         try:
             p = period_of(ctx.session, period if period in PERIODS else "month", first, last, today)
         except Invalid as err:

@@ -203,3 +203,12 @@ document.addEventListener("mousedown", function (event) {
     if (radio) radio.checked = true;
   });
 });
+
+// The analytics period picker: typing a date chooses 自定义, so 查看 counts the days typed (they
+// were ignored while 本月 stayed chosen). The server does the same without script (shown_first).
+document.addEventListener("input", function (event) {
+  var field = event.target;
+  if (!field.matches || !field.matches(".period-picker input[type=date]")) return;
+  var custom = field.form && field.form.querySelector("input[name=period][value=custom]");
+  if (custom) custom.checked = true;
+});
