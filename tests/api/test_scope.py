@@ -137,3 +137,12 @@ def test_list_filters(api: Api, night: datetime):
     unit_b = api.as_("handler_b")
     assert set(unit_b.numbers(unit_id=api.people.unit_a)) == set()
     assert set(api.as_("handler_a").numbers(region_code="1408")) == {L}
+
+
+def test_status_open_lists_every_ticket_not_yet_finished(api: Api):
+    kept = _dispatched_to_a(api)
+    fresh = api.as_("agent").register()
+    refused = api.as_("agent").register()
+    assert api.as_("agent").do(refused["id"], "refuse", reason="不属于热线受理范围")["status"] == "refused"
+    listed = api.as_("supervisor").get("/tickets", params={"status": "open"}).json()
+    assert listed["total"] == 2 and {t["id"] for t in listed["items"]} == {kept["id"], fresh["id"]}

@@ -52,3 +52,21 @@ def test_an_unknown_status_is_explained_on_the_page(site, session, people):
     r = client.get("/tickets?status=bogus")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert "未知的工单状态「bogus」" in r.text and numbers(r.text) == [ticket.number]
+
+
+def test_the_dashboards_open_now_opens_the_same_tickets_in_the_list(site, session, people):
+    """当前在办 N on /analytics leads to /tickets?status=open, which lists those N (not every ticket)."""
+    still_open = [make_ticket(session, people, s) for s in (Status.registered, Status.dispatched,
+                                                            Status.in_progress, Status.replied,
+                                                            Status.callback_pending)]
+    finished = [make_ticket(session, people, s) for s in (Status.closed, Status.refused, Status.archived)]
+    session.commit()
+    client, _ = site.signed_in("supervisor")
+    dashboard = client.get("/analytics").text
+    tile = re.search(r'<a class="kpi" href="([^"]+)"><span>当前在办</span><strong>(\d+)</strong>', dashboard)
+    assert tile and tile.group(2) == "5"
+    listed = client.get(tile.group(1).replace("&amp;", "&")).text
+    assert "共 5 件" in listed and sorted(numbers(listed)) == sorted(t.number for t in still_open)
+    assert not set(numbers(listed)) & {t.number for t in finished}
+    assert '<option value="open" selected>' in listed
+    assert "共 8 件" in client.get("/tickets").text

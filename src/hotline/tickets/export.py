@@ -87,7 +87,7 @@ class Written:
 def describe(f: TicketFilter, region_label: str = "") -> str:
     """The filters as 说明 shows them: 关键词「路灯」；状态：待签收；只看超期 (empty: no filter)."""
     said = [f"关键词「{f.q}」" if f.q else "",
-            "状态：" + "、".join(STATUS_LABELS.get(s, s) for s in f.status) if f.status else "",
+            "状态：" + "、".join("在办" if s == "open" else STATUS_LABELS.get(s, s) for s in f.status) if f.status else "",
             "只看超期" if f.overdue else "", f"发生地：{region_label or f.region_code}" if f.region_code else "",
             f"受理时间自 {_local(f.received_from):%Y-%m-%d %H:%M}" if f.received_from else "",
             f"受理时间早于 {_local(f.received_to):%Y-%m-%d %H:%M}" if f.received_to else ""]

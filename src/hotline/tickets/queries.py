@@ -15,7 +15,7 @@ from hotline.kit import clock
 from hotline.kit.errors import Conflict, Invalid, NotFound
 from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitRole, UnitTaskStatus
 from hotline.tickets.sla import RUNNING
-from hotline.tickets.states import Status
+from hotline.tickets.states import OPEN, Status
 from hotline.tickets.validation import CHANNEL_LABELS, KIND_LABELS, URGENCY_LABELS
 
 MAX_PAGE_SIZE = 200
@@ -213,11 +213,15 @@ def check_choice(name: str, value: str) -> str:
     return value
 
 
+OPEN_FILTER = "open"  # a status filter standing for all of ``states.OPEN`` (在办)
+
+
 def filtered(scope: Scope, f: TicketFilter) -> Select[Any]:
     query = select(Ticket).where(visible(scope))
     if f.status:
-        try:
-            query = query.where(Ticket.status.in_([Status(s) for s in f.status]))
+        try:  # "open" (在办) stands for every status not yet finished, as the dashboard counts them
+            wanted = {st for s in f.status for st in (OPEN if s == OPEN_FILTER else [Status(s)])}
+            query = query.where(Ticket.status.in_(sorted(wanted)))
         except ValueError:
             raise Invalid(f"未知状态：{','.join(f.status)}", code="unknown_status", details={"field": "status"}) from None
     if f.unit_id is not None:

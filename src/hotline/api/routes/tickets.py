@@ -100,7 +100,7 @@ def _parse_when(value: str | None, field: str, *, end: bool = False) -> datetime
 @router.get("", response_model=TicketPage, summary="List and search tickets")
 def list_tickets(
     request: Request,
-    status: list[str] = Query(default=[], description="one or more statuses"),
+    status: list[str] = Query(default=[], description="one or more statuses; open: every status not yet finished"),
     unit_id: int | None = Query(default=None, ge=1, le=MAX_ID),
     region_code: str | None = Query(default=None, description="a region and everything inside it"),
     category_code: str | None = Query(default=None, description="a category and its subcategories"),

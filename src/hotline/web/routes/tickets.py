@@ -89,7 +89,7 @@ def ticket_list(request: Request, q: str = "", status: str = "", overdue: str = 
 def _search(q: str, status: str, overdue: str) -> tuple[queries.TicketFilter, str | None, str, bool]:
     """The list's filters from the address: (filter, error, the status kept, overdue only)."""
     error = None
-    if status and status not in {s.value for s in Status}:
+    if status and status != queries.OPEN_FILTER and status not in {s.value for s in Status}:
         error, status = f"未知的工单状态「{status}」，已显示全部状态", ""
     late = overdue == "1"
     f = queries.TicketFilter(q=q.strip() or None, status=[status] if status else [], overdue=True if late else None)
