@@ -360,3 +360,32 @@ def test_a_notice_cannot_be_made_up_in_the_address(site, session, people):
     clock.freeze(clock.now() + timedelta(minutes=30))  # long after
     supervisor, _ = site.signed_in("supervisor")
     assert 'class="notice"' not in supervisor.get(f"/supervision?urged={ticket.number}").text
+
+
+def test_no_township_with_overdue_tickets_is_left_out_of_the_table(site, session, people):
+    """23 townships with an overdue ticket and 4 with open ones only: all 23 are listed (the table
+    stopped at 20, its 超期 column summing to 20 of 23), the other 4 folded under 另有 4 个乡镇."""
+    from hotline.directory.models import Region
+
+    villages = []
+    for town in session.scalars(select(Region.code).where(Region.level == 4).order_by(Region.code)):
+        village = session.scalar(select(Region.code).where(Region.parent_code == town).order_by(Region.code).limit(1))
+        if village:
+            villages.append(village)
+        if len(villages) == 27:
+            break
+    assert len(villages) == 27
+    clock.freeze(clock.now())
+    late = [make_ticket(session, people, Status.accepted, region_code=v) for v in villages[:23]]
+    clock.advance(late[-1].reply_due_at - clock.now() + timedelta(hours=1))
+    for v in villages[23:]:
+        make_ticket(session, people, Status.accepted, region_code=v)
+    session.commit()
+    supervisor, _ = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    card = board.split("各乡镇在办与超期")[1].split("</section>")[0]
+    table = card.split("</table>")[0]
+    assert table.count('<tr class="late">') == 23 and "（27 个乡镇）" in card
+    assert re.search(r'<th>全部乡镇合计</th><td class="num">27</td><td class="num">23</td>', table)
+    folded = card.split("<details")[1]
+    assert "另有 4 个乡镇有在办工单、无超期" in folded and folded.count("<tr>") == 4

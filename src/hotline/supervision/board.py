@@ -62,9 +62,9 @@ def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, An
     return rows
 
 
-def by_township(session: Session, scope: Scope, *, now: datetime, limit: int = 20) -> list[dict[str, Any]]:
-    """Open and overdue tickets per township (a region code's first nine digits), worst first: where
-    the late work lies, whichever unit holds it."""
+def by_township(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, Any]]:
+    """Open and overdue tickets per township (a region code's first nine digits), every township
+    with open tickets, worst first: where the late work lies, whichever unit holds it."""
     town = func.substr(Ticket.region_code, 1, 9)
     base = and_(Ticket.status.in_(OPEN), visible(scope))
     late = func.sum(case((overdue_clause(now), 1), else_=0))
@@ -76,7 +76,7 @@ def by_township(session: Session, scope: Scope, *, now: datetime, limit: int = 2
         label = reference.region_label(snap, code) if code in snap.regions else stem
         out.append({"region": {"code": code, "name": label}, "open": n, "overdue": int(overdue or 0)})
     out.sort(key=lambda r: (-r["overdue"], -r["open"], r["region"]["code"]))
-    return out[:limit]
+    return out
 
 
 def unit_chart(rows: list[dict[str, Any]], limit: int = 15) -> dict[str, Any]:

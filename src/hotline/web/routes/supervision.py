@@ -32,6 +32,7 @@ ROLES = (Role.supervisor, Role.admin, Role.dispatcher)
 NUMBER = re.compile(r"\d{8}-\d{6}")  # a ticket number, as the redirect after an action names it
 ORDERS_SHOWN = 50  # open supervision orders listed on the board (the heading counts them all)
 ANSWERED_SHOWN = 20  # answered orders listed on the board, the latest answer first
+TOWNS_SHOWN = 20  # townships in the table; more with overdue tickets are shown too, the rest folded
 NOTICE_FOR = timedelta(minutes=10)  # the notice after an action names one taken this recently
 
 
@@ -73,8 +74,17 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                 late_total=total, warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows,
                 answered_rows=answered_rows, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
-                towns=supervision_board.by_township(ctx.session, ctx.scope, now=now),
+                towns=_towns(supervision_board.by_township(ctx.session, ctx.scope, now=now)),
                 levels=ORDER_LEVEL_LABELS, may_supervise=ctx.user.role in (Role.supervisor, Role.admin))
+
+
+def _towns(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The township table: the worst ``TOWNS_SHOWN`` and every other one with overdue tickets
+    (never hidden), then the rest (open tickets, none overdue) folded under 另有 N 个乡镇; the
+    totals of all of them."""
+    shown = max(TOWNS_SHOWN, sum(1 for r in rows if r["overdue"]))
+    return {"shown": rows[:shown], "more": rows[shown:], "open": sum(r["open"] for r in rows),
+            "overdue": sum(r["overdue"] for r in rows), "count": len(rows)}
 
 
 @router.get("/supervision")
