@@ -198,7 +198,7 @@ def test_a_big_incident_links_to_all_its_tickets_where_a_wrong_one_is_taken_out(
     page = client.get(f"/incidents/{incident_id}").text
     assert all(number in page for _, number in tickets) and stray.number in page and "城东社区" in page
     remove = f"/incidents/{incident_id}/tickets/{stray.number}/remove"
-    assert f'action="{remove}"' in page and "return confirm('将工单" in page
+    assert f'action="{remove}"' in page and 'hx-confirm="将工单' in page
     r = client.post(remove, data={"csrf": csrf})
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
@@ -231,13 +231,13 @@ def test_a_supervisor_is_asked_before_each_irreversible_step_and_ends_an_inciden
     client, csrf = site.signed_in("supervisor")
     listing = client.get("/incidents").text
     # Each irreversible step asks first.
-    assert "return confirm('确认后这 7 件工单将关联到该事件" in listing
+    assert 'hx-confirm="确认后这 7 件工单将关联到该事件' in listing
     client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf})
     listing = client.get("/incidents").text
-    assert "return confirm('发布后将立即向本事件 7 件工单的来电人发送短信" in listing
-    assert f'action="/incidents/{incident_id}/end"' in listing and "return confirm('结束后该事件不再关联新来电" in listing
+    assert 'hx-confirm="发布后将立即向本事件 7 件工单的来电人发送短信' in listing
+    assert f'action="/incidents/{incident_id}/end"' in listing and 'hx-confirm="结束后该事件不再关联新来电' in listing
     client.post(f"/incidents/{incident_id}/notice", data={"csrf": csrf, "notice": "裴介镇部分村停水，正在抢修。"})
-    assert "return confirm('撤下后" in client.get("/incidents").text
+    assert 'hx-confirm="撤下后' in client.get("/incidents").text
     r = client.post(f"/incidents/{incident_id}/end", data={"csrf": csrf})
     assert r.status_code == 303
     listing = client.get(r.headers["location"]).text
@@ -247,3 +247,18 @@ def test_a_supervisor_is_asked_before_each_irreversible_step_and_ends_an_inciden
     session.commit()
     r = client.post(f"/incidents/{incident_id}/end", data={"csrf": csrf})
     assert r.status_code == 409 and "只有已确认的事件可以结束" in r.text
+
+
+def test_a_notice_cannot_be_made_up_in_the_address(site, session, people):
+    """The notice after a decision names the incident as the decision left it; other text in the
+    address shows nothing (it used to be shown as a green notice, whatever it said)."""
+    incident_id, _ = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    for made_up in ("dismissed=所有事件已由市长批准关闭，请勿再登记", f"dismissed={incident_id}",
+                    f"confirmed={incident_id}", "ended=99999", f"published={incident_id}"):
+        page = client.get(f"/incidents?{made_up}").text
+        assert "市长批准" not in page and "已排除事件" not in page and "已确认事件" not in page
+        assert "已结束，不再关联" not in page and "对外公告已发布" not in page
+    r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "村里自行维修，不是突发事件"})
+    assert r.status_code == 303
+    assert f"已排除事件 {incident_id}" in client.get(r.headers["location"]).text

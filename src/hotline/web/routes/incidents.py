@@ -69,11 +69,22 @@ def incidents_page(request: Request, confirmed: str = "", dismissed: str = "", p
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
-        notice = (f"已确认事件 {confirmed}，相关工单已关联。" if confirmed else
-                  f"已排除事件 {dismissed}，这些工单不会再被提示。" if dismissed else
-                  f"事件 {published} 的对外公告已发布，市民提交页和坐席受理时可见。" if published else
-                  f"事件 {withdrawn} 的对外公告已撤下。" if withdrawn else
-                  f"事件 {ended} 已结束，不再关联新来电，坐席受理时也不再提示。" if ended else None)
+        live = {x.incident.id for x in public_notice.live(ctx.session, limit=100)}
+
+        def done(value: str, holds: Any) -> bool:
+            """The address names an incident that is as the action leaves it (no made-up notice)."""
+            incident = ctx.session.get(Incident, int(value)) if value.isdigit() and len(value) < 10 else None
+            return incident is not None and holds(incident)
+
+        notice = (f"已确认事件 {confirmed}，相关工单已关联。"
+                  if done(confirmed, lambda i: i.state == IncidentState.confirmed) else
+                  f"已排除事件 {dismissed}，这些工单不会再被提示。"
+                  if done(dismissed, lambda i: i.state == IncidentState.dismissed) else
+                  f"事件 {published} 的对外公告已发布，市民提交页和坐席受理时可见。"
+                  if done(published, lambda i: i.id in live) else
+                  f"事件 {withdrawn} 的对外公告已撤下。" if done(withdrawn, lambda i: i.id not in live) else
+                  f"事件 {ended} 已结束，不再关联新来电，坐席受理时也不再提示。"
+                  if done(ended, lambda i: i.state == IncidentState.ended) else None)
         return _render(request, ctx, notice=notice)
 
 
