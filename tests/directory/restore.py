@@ -14,7 +14,7 @@ from hotline.kit.db import Base, Database
 from tests.conftest import _clean
 
 REPLACED = ["dispatch_rules", "time_limits", "unit_regions"]  # small: deleted and inserted again
-PATCHED = [("units", "id"), ("categories", "code")]  # rows added are removed, rows changed restored
+PATCHED = [("units", "id"), ("categories", "code"), ("regions", "code")]  # rows added are removed, rows changed restored
 
 
 def _rows(session: Any, name: str) -> list[dict[str, Any]]:

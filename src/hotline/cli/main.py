@@ -106,7 +106,10 @@ def _migrate_and_load(env: Env) -> dict[str, int]:
 @cli.command()
 @pass_env
 def init(env: Env) -> None:
-    """Create or upgrade the database and load the reference data (idempotent)."""
+    """Create or upgrade the database and load the reference data it lacks (idempotent).
+
+    On an existing database only missing reference rows are added (new codes of a newer release);
+    units, categories, time limits and dispatch rules admins changed or deleted stay as they left them."""
     counts = _migrate_and_load(env)
     click.echo(f"数据库已就绪：{_safe_url(env.settings.database_url)}")
     click.echo("已载入：" + "，".join(f"{k} {v}" for k, v in counts.items()))

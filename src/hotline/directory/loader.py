@@ -1,7 +1,8 @@
 """Load the shipped reference data (CSV files in ``data/``) into the database.
 
-Idempotent: rows are inserted or updated by their natural key, so ``hotline init`` can run again
-after an upgrade without duplicating anything or undoing admins' additions.
+Idempotent and additive: ``hotline init`` runs again at every upgrade and only inserts the rows the
+database lacks (by natural key), so it never duplicates anything nor undoes what admins changed,
+deactivated or deleted. Regions, public facts no admin edits, are the exception: they are updated.
 """
 
 from __future__ import annotations
@@ -67,95 +68,127 @@ def load_regions(session: Session, rows: list[dict[str, Any]]) -> int:
     return len(rows)
 
 
-def load_categories(session: Session) -> int:
-    existing = {c.code: c for c in session.scalars(select(Category))}
-    rows = list(read_csv("categories.csv"))
-    for row in rows:
-        cat = existing.get(row["code"]) or Category(code=row["code"])
-        session.add(cat)
-        cat.name = row["name"]
-        cat.parent_code = _none(row["parent_code"])
-        cat.level = 1 if not cat.parent_code else 2 if len(row["code"]) == 4 else 3
-        cat.default_kind = RequestKind(row["default_kind"])
-        cat.keywords = _split(row.get("keywords"))
-        cat.active = True
+def load_categories(session: Session) -> set[str]:
+    """Insert the shipped categories whose code the table does not have; the codes inserted.
+
+    A category already there is the admins' from then on: its name, keywords and whether it is
+    active stay as they made them (a release never re-activates or renames one)."""
+    existing = set(session.scalars(select(Category.code)))
+    added: set[str] = set()
+    for row in read_csv("categories.csv"):  # parents come before children in the file
+        if row["code"] in existing:
+            continue
+        parent = _none(row["parent_code"])
+        session.add(Category(code=row["code"], name=row["name"], parent_code=parent,
+                             level=1 if not parent else 2 if len(row["code"]) == 4 else 3,
+                             default_kind=RequestKind(row["default_kind"]), keywords=_split(row.get("keywords")),
+                             active=True))
+        existing.add(row["code"])
+        added.add(row["code"])
         session.flush()
-    return len(rows)
+    return added
 
 
-def load_units(session: Session) -> int:
+def load_units(session: Session, new_regions: set[str] | frozenset[str] = frozenset()) -> set[str]:
+    """Insert the shipped units whose code the table does not have; the codes inserted.
+
+    A unit already there keeps its name, phone, parent, kind and served regions as admins left
+    them; it only gains the regions of ``new_regions`` (regions this run added, so no admin can
+    have taken them away) that the file says it serves."""
     existing = {u.code: u for u in session.scalars(select(Unit))}
     rows = list(read_csv("units.csv"))
+    added: set[str] = set()
     for row in rows:
-        unit = existing.get(row["code"])
-        if unit is None:
-            unit = Unit(code=row["code"], active=True)
-            session.add(unit)
-            existing[row["code"]] = unit
-        unit.name = row["name"]
-        unit.kind = UnitKind(row["kind"])
-        unit.region_code = _none(row["region_code"])
-        unit.phone = _none(row.get("phone"))
+        if row["code"] in existing:
+            continue
+        unit = Unit(code=row["code"], active=True, name=row["name"], kind=UnitKind(row["kind"]),
+                    region_code=_none(row["region_code"]), phone=_none(row.get("phone")))
+        session.add(unit)
+        existing[row["code"]] = unit
+        added.add(row["code"])
     session.flush()
     for row in rows:
         unit = existing[row["code"]]
+        is_new = row["code"] in added
         parent = _none(row["parent_code"])
-        if parent and parent not in existing:
-            raise Invalid(f"units.csv: 单位 {row['code']} 的上级 {parent} 不存在")
-        unit.parent_id = existing[parent].id if parent else None
-        wanted = set(_split(row["serves"]))
+        if is_new and parent:
+            if parent not in existing:
+                raise Invalid(f"units.csv: 单位 {row['code']} 的上级 {parent} 不存在")
+            unit.parent_id = existing[parent].id
         have = {ur.region_code for ur in unit.regions}
-        for code in wanted - have:
-            unit.regions.append(UnitRegion(region_code=code))
+        for code in _split(row["serves"]):
+            if code not in have and (is_new or code in new_regions):
+                unit.regions.append(UnitRegion(region_code=code))
     session.flush()
-    return len(rows)
+    return added
 
 
-def load_time_limits(session: Session) -> int:
-    existing = {(t.stage.value, t.category_code, t.urgency, t.kind): t for t in session.scalars(select(TimeLimit))}
-    rows = list(read_csv("time_limits.csv"))
-    for row in rows:
+def load_time_limits(session: Session, new_categories: set[str], *, fresh: bool) -> int:
+    """Insert shipped time limits that cannot have been deleted by an admin; the number inserted.
+
+    A deleted limit leaves no trace, so "never loaded" and "deleted" look alike. Limits are
+    therefore inserted only for categories this run added, and the general ones (no category) only
+    into a ``fresh`` database (its first ``init``). An existing limit keeps its amount."""
+    existing = {(t.stage.value, t.category_code, t.urgency, t.kind) for t in session.scalars(select(TimeLimit))}
+    added = 0
+    for row in read_csv("time_limits.csv"):
         key = (row["stage"], _none(row["category_code"]), _none(row["urgency"]), _none(row["kind"]))
-        limit = existing.get(key)
-        if limit is None:
-            limit = TimeLimit(stage=Stage(key[0]), category_code=key[1], urgency=key[2], kind=key[3])
-            session.add(limit)
-        limit.amount = int(row["amount"])
-        limit.unit = LimitUnit(row["unit"])
+        if key in existing or not (fresh if key[1] is None else key[1] in new_categories):
+            continue
+        session.add(TimeLimit(stage=Stage(key[0]), category_code=key[1], urgency=key[2], kind=key[3],
+                              amount=int(row["amount"]), unit=LimitUnit(row["unit"])))
+        existing.add(key)
+        added += 1
     session.flush()
-    return len(rows)
+    return added
 
 
-def load_dispatch_catalogue(session: Session) -> int:
+def load_dispatch_catalogue(session: Session, new_categories: set[str], new_regions: set[str]) -> int:
+    """Insert the shipped dispatch rules for categories or regions this run added; the number inserted.
+
+    Admins edit and delete rules, and a deleted rule leaves no trace, so a rule missing for an old
+    category and region may be one an admin removed on purpose: it is not brought back. A rule for
+    a category or region that did not exist before this run cannot have been deleted, so it is
+    inserted (on a first ``init`` every category is new, so the whole catalogue loads). A rule
+    already there keeps the lead, co-handlers and note the admins gave it. The price: a later
+    release's new rules for old categories in old regions are left to the admins to add."""
     units = {code: uid for code, uid in session.execute(select(Unit.code, Unit.id))}
-    existing = {(r.category_code, r.region_code): r for r in session.scalars(select(DispatchRule))}
-    rows = list(read_csv("dispatch_catalogue.csv"))
-    for row in rows:
+    existing = {(r.category_code, r.region_code) for r in session.scalars(select(DispatchRule))}
+    added = 0
+    for row in read_csv("dispatch_catalogue.csv"):
         key = (row["category_code"], row["region_code"])
-        rule = existing.get(key)
-        if rule is None:
-            rule = DispatchRule(category_code=key[0], region_code=key[1])
-            session.add(rule)
-            existing[key] = rule
+        if key in existing or not (key[0] in new_categories or key[1] in new_regions):
+            continue
         try:
-            rule.lead_unit_id = units[row["lead_unit_code"]]
-            rule.co_unit_ids = [units[c] for c in _split(row.get("co_unit_codes"))]
+            lead, co = units[row["lead_unit_code"]], [units[c] for c in _split(row.get("co_unit_codes"))]
         except KeyError as missing:
             raise Invalid(f"dispatch_catalogue.csv: 未知单位 {missing}") from None
-        rule.note = _none(row.get("note"))
+        session.add(DispatchRule(category_code=key[0], region_code=key[1], lead_unit_id=lead, co_unit_ids=co,
+                                 note=_none(row.get("note"))))
+        existing.add(key)
+        added += 1
     session.flush()
-    return len(rows)
+    return added
 
 
 def load_reference_data(session: Session) -> dict[str, int]:
     """Everything ``hotline init`` loads: regions, categories, units, time limits, the dispatch
-    catalogue, and the holiday table seeded from ``chinesecalendar``."""
+    catalogue, and the holiday table seeded from ``chinesecalendar``; the number of rows each added
+    (regions: the number in the file, as they are public facts kept up to date).
+
+    On a database that already has reference data only what is missing is added (codes a newer
+    release ships); what admins changed or deleted stays so (see each loader)."""
+    regions_before = set(session.scalars(select(Region.code)))
+    fresh = session.scalar(select(Category.code).limit(1)) is None
+    regions = load_regions(session, list(read_csv("regions.csv")))
+    new_regions = set(session.scalars(select(Region.code))) - regions_before
+    new_categories = load_categories(session)
     counts = {
-        "regions": load_regions(session, list(read_csv("regions.csv"))),
-        "categories": load_categories(session),
-        "units": load_units(session),
-        "time_limits": load_time_limits(session),
-        "dispatch_rules": load_dispatch_catalogue(session),
+        "regions": regions,
+        "categories": len(new_categories),
+        "units": len(load_units(session, new_regions)),
+        "time_limits": load_time_limits(session, new_categories, fresh=fresh),
+        "dispatch_rules": load_dispatch_catalogue(session, new_categories, new_regions),
         "holiday_days": holidays.seed_from_chinesecalendar(session),
     }
     reference.invalidate(session)
