@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from hotline.kit import clock
 from tests.api.conftest import Api, Caller, leak
+from tests.builders import unit_id
 
 
 def error(r: Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -71,6 +72,21 @@ def test_unknown_references_are_named(api: Api):
     error(api.as_("dispatcher").act(t["id"], "dispatch", lead_unit_id=api.people.unit_a, co_unit_ids=[987654]),
           422, "unknown_unit")
     assert agent.ticket(t["id"])["status"] == "registered"
+
+
+def test_the_hotline_centre_is_refused_as_lead_or_co_handler(api: Api):
+    """No handler answers for the centre: a ticket dispatched there would stay there for good."""
+    t = api.as_("agent").register()
+    dispatcher = api.as_("dispatcher")
+    with api.db.session() as s:
+        centre = unit_id(s, "yuncheng-12345")
+    body = error(dispatcher.act(t["id"], "dispatch", lead_unit_id=centre), 422, "not_a_handling_unit")
+    assert body["message"] == "「运城市12345热线中心」是热线中心，不承办工单，不能作为主办单位；请选择职能部门、乡镇等承办单位"
+    assert body["details"]["field"] == "lead_unit_id"
+    body = error(dispatcher.act(t["id"], "dispatch", lead_unit_id=api.people.unit_a, co_unit_ids=[centre]), 422,
+                 "not_a_handling_unit")
+    assert "不能作为协办单位" in body["message"]
+    assert api.as_("agent").ticket(t["id"])["status"] == "registered"
 
 
 def test_invalid_phone_is_422(api: Api):

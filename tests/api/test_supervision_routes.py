@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hotline.directory import reference
 from hotline.kit import clock
 from hotline.notify.models import OutboxMessage
+from hotline.supervision.models import DeadlineAlert, SupervisionOrder
 from hotline.supervision.orders import sweep_orders
 from hotline.supervision.sweep import sweep_deadlines
+from hotline.tickets.models import Ticket, TicketUnit
 from tests.api.conftest import UNIT_A
+from tests.builders import unit_id
 
 
 def dispatched(api) -> dict:
@@ -108,3 +112,25 @@ def test_the_order_limits_in_the_document_are_the_ones_kept(api, night):
     r = sup.post(f"/tickets/{t['id']}/supervise", json={"note": "请尽快答复", "level": "listed", "working_days": 30})
     assert r.status_code == 201, r.text
     assert r.json()["order"]["level"] == "listed"
+
+
+def test_no_supervision_order_goes_to_the_hotline_centre(api, night):
+    """A ticket left at the centre by an earlier release (dispatch refuses the centre now) gets no
+    order there: nobody at the centre answers one."""
+    t = dispatched(api)
+    with api.db.transaction() as s:
+        centre = unit_id(s, "yuncheng-12345")
+        s.execute(update(Ticket).where(Ticket.id == t["id"]).values(lead_unit_id=centre))
+        s.execute(update(TicketUnit).where(TicketUnit.ticket_id == t["id"], TicketUnit.role == "lead")
+                  .values(unit_id=centre))
+    reference.invalidate()
+    r = api.as_("supervisor").post(f"/tickets/{t['id']}/supervise", json={"note": "请尽快处理"})
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["message"].endswith("的主办单位「运城市12345热线中心」是热线中心，不承办工单，不能向其督办；"
+                                                 "请先把工单派给承办单位")
+    clock.advance(timedelta(days=30))
+    sweep_deadlines(api.db)  # the ladder's escalations record their steps but write no order
+    with api.db.session() as s:
+        assert s.scalar(select(SupervisionOrder).where(SupervisionOrder.ticket_id == t["id"])) is None
+        assert s.scalar(select(DeadlineAlert).where(DeadlineAlert.ticket_id == t["id"],
+                                                    DeadlineAlert.step == "escalate")) is not None

@@ -286,6 +286,10 @@ def test_a_bad_or_duplicate_rule_is_refused(s):
         admin.add_rule(s, **good, co_unit_codes="xiaxian-housing")
     with refused(f"事项分类与行政区划：0103 × {ZHULV} 已有派单规则"):
         admin.add_rule(s, **{**good, "category_code": "0103"})
+    with refused("主办单位：运城市12345热线中心是热线中心，不承办工单；请选择职能部门、乡镇等承办单位"):
+        admin.add_rule(s, **{**good, "lead_unit_code": "yuncheng-12345"})
+    with refused("协办单位：运城市12345热线中心是热线中心，不承办工单"):
+        admin.add_rule(s, **good, co_unit_codes="yuncheng-12345")
     rule = admin.add_rule(s, **good)
     with refused("已有派单规则"):
         admin.edit_rule(s, rule_id=rule.id, **{**good, "category_code": "0103"})

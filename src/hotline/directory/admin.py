@@ -451,16 +451,26 @@ def _rule_fields(session: Session, category_code: str, region_code: str, lead_un
     lead = unit_by_code(session, lead_unit_code, "主办单位")
     if not lead.active:
         raise Invalid(f"主办单位：{lead.name} 已停用", details={"field": "主办单位"})
+    _handles(lead, "主办单位")
     _serves(session, lead, region, "主办单位")
     co_ids: list[int] = []
     for code in parse_regions(co_unit_codes):  # the same separators as region lists
         co = unit_by_code(session, code, "协办单位")
         if co.id == lead.id:
             raise Invalid(f"协办单位：{lead.name} 已是主办单位，不能同时协办", details={"field": "协办单位"})
+        _handles(co, "协办单位")
         _serves(session, co, region, "协办单位")
         if co.id not in co_ids:
             co_ids.append(co.id)
     return cat, region, lead.id, co_ids
+
+
+def _handles(unit: Unit, field: str) -> None:
+    """The hotline centre dispatches tickets and handles none: a rule sending tickets to it would
+    leave them where no handler answers (dispatch refuses it too, tickets/validation.check_unit)."""
+    if unit.kind == UnitKind.hotline_center:
+        raise Invalid(f"{field}：{unit.name}是热线中心，不承办工单；请选择职能部门、乡镇等承办单位",
+                      code="not_a_handling_unit", details={"field": field})
 
 
 def _serves(session: Session, unit: Unit, region_code: str, field: str) -> None:

@@ -42,6 +42,7 @@ class Snapshot:
     regions: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)  # code -> (name, level, parent)
     rules: dict[str, Any] = field(default_factory=dict)  # operating rules (directory/settings.py)
     unit_parents: dict[int, int | None] = field(default_factory=dict)
+    unit_kinds: dict[int, str] = field(default_factory=dict)  # id -> UnitKind value
 
 
 _lock = threading.Lock()
@@ -100,15 +101,16 @@ def _load(session: Session) -> Snapshot:
     categories = {c.code: c for c in session.scalars(select(Category))}
     for c in categories.values():
         session.expunge(c)
-    unit_rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active, Unit.parent_id)).all()
+    unit_rows = session.execute(select(Unit.id, Unit.code, Unit.name, Unit.active, Unit.parent_id, Unit.kind)).all()
     units = {u.id: (u.code, u.name, u.active) for u in unit_rows}
     unit_parents = {u.id: u.parent_id for u in unit_rows}
+    unit_kinds = {u.id: u.kind.value for u in unit_rows}
     regions = {
         r.code: (r.short_name, r.level, r.parent_code)
         for r in session.execute(select(Region.code, Region.short_name, Region.level, Region.parent_code))
     }
     return Snapshot(time.monotonic(), calendar, limits, categories, units, regions, rules_store.load(session),
-                    unit_parents)
+                    unit_parents, unit_kinds)
 
 
 def category_path(snap: Snapshot, code: str) -> list[str]:

@@ -154,6 +154,9 @@ def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: st
     text = validation.require_text(note, "note", "督办意见", max_chars=MAX_NOTE)
     unit_id = _require_unit(ticket, "督办")
     snap = reference.snapshot(session)
+    if validation.is_hotline_center(snap, unit_id):  # a ticket dispatched there before dispatch refused it
+        raise Invalid(f"工单 {ticket.number} 的主办单位「{snap.units[unit_id][1]}」是热线中心，不承办工单，不能向其督办；"
+                      "请先把工单派给承办单位", code="not_a_handling_unit", details={"field": "unit_id"})
     if working_days is not None and not (isinstance(working_days, int) and 1 <= working_days <= 30):
         raise Invalid("督办时限须为 1–30 个工作日", code="invalid_due", details={"field": "working_days"})
     try:

@@ -20,6 +20,7 @@ from hotline.kit.db import insert_now
 from hotline.notify import recipients
 from hotline.supervision.models import DeadlineAlert, OrderLevel
 from hotline.supervision.orders import issue_order
+from hotline.tickets import validation
 from hotline.tickets.models import Ticket, Urgency
 from hotline.tickets.sla import STAGE_LABELS, STEP_LABELS, Step
 from hotline.tickets.timeline import record_event
@@ -65,7 +66,8 @@ def take(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot,
     if now - step.at > LATE_AFTER:  # the sweep was behind (worker down): say so on the timeline
         details["late_by_seconds"] = int((now - step.at).total_seconds())
     order = None
-    if step.step in ("escalate", "escalate_parent") and ticket.lead_unit_id is not None:
+    if (step.step in ("escalate", "escalate_parent") and ticket.lead_unit_id is not None
+            and not validation.is_hotline_center(snap, ticket.lead_unit_id)):  # no order to a unit that handles nothing
         level = OrderLevel.general if step.step == "escalate" else OrderLevel.key
         order = issue_order(session, ticket, actor=None, unit_id=ticket.lead_unit_id, level=level,
                             note=f"{STAGE_LABELS[step.stage]}超期未办，系统自动{STEP_LABELS[step.step]}",

@@ -86,10 +86,24 @@ def check_region(snap: Snapshot, code: str) -> None:
         raise Invalid(f"未知行政区划代码 {code}", code="unknown_region", details={"field": "region_code"})
 
 
+UNIT_ROLE_WORDS = {"lead_unit_id": "主办单位", "co_unit_ids": "协办单位"}
+
+
+def is_hotline_center(snap: Snapshot, unit_id: int | None) -> bool:
+    """The hotline centre registers and dispatches tickets; it never handles one."""
+    return unit_id is not None and snap.unit_kinds.get(unit_id) == "hotline_center"
+
+
 def check_unit(snap: Snapshot, unit_id: int, field: str = "unit_id") -> None:
+    """A unit a ticket can be given to (as lead or co-handler): known, active and a handling unit,
+    not the hotline centre (no handler answers for it, so the ticket would stay there). The one rule
+    for the pages, the API and the import."""
     unit = snap.units.get(unit_id)
     if unit is None:
         raise Invalid(f"未知承办单位 {unit_id}", code="unknown_unit", details={"field": field})
+    if is_hotline_center(snap, unit_id):
+        raise Invalid(f"「{unit[1]}」是热线中心，不承办工单，不能作为{UNIT_ROLE_WORDS.get(field, '承办单位')}；"
+                      "请选择职能部门、乡镇等承办单位", code="not_a_handling_unit", details={"field": field})
     if not unit[2]:
         raise Invalid(f"承办单位「{unit[1]}」已停用", code="inactive_unit", details={"field": field})
 

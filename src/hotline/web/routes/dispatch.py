@@ -31,7 +31,7 @@ from hotline.assist.units import UnitSuggestion, suggest_unit
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid, NotFound, PermissionDenied
-from hotline.tickets import lifecycle, queries, views
+from hotline.tickets import lifecycle, queries, validation, views
 from hotline.tickets.models import RequestState, RequestType, Ticket, TicketRequest, UnitRole
 from hotline.tickets.states import Status
 from hotline.web.render import page
@@ -68,8 +68,9 @@ def _pending(ctx: PageContext, kind: RequestType) -> list[tuple[TicketRequest, T
 
 
 def _units(snap: reference.Snapshot) -> list[tuple[int, str]]:
-    """The units a ticket can be sent to (the active ones), by name."""
-    return sorted(((uid, name) for uid, (_code, name, active) in snap.units.items() if active), key=lambda u: u[1])
+    """The units a ticket can be sent to (the active ones that handle tickets, not the hotline centre), by name."""
+    return sorted(((uid, name) for uid, (_code, name, active) in snap.units.items()
+                   if active and not validation.is_hotline_center(snap, uid)), key=lambda u: u[1])
 
 
 def _named(snap: reference.Snapshot, unit_ids: list[int]) -> list[tuple[int, str]]:
