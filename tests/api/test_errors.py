@@ -74,6 +74,21 @@ def test_unknown_references_are_named(api: Api):
     assert agent.ticket(t["id"])["status"] == "registered"
 
 
+def test_a_heading_category_or_a_region_above_township_is_refused_as_open311_and_import_refuse_them(api: Api):
+    """供水 is a heading (停水, 水压水质 … say what the problem is); 山西省, 夏县 are too broad to send
+    anyone to: the API refuses both, with the words the other entry points use."""
+    agent = api.as_("agent")
+    body = error(agent.post("/tickets", json=leak(category_code="01")), 422, "category_not_leaf")
+    assert body["message"] == "事项分类 01「供水」是大类，请选择其下的具体分类（如 0101「停水」、0102「水压水质」、0103「供水管网漏水」）"
+    assert body["details"]["field"] == "category_code"
+    for code, name in (("14", "山西省"), ("1408", "运城市"), ("140828", "夏县")):
+        body = error(agent.post("/tickets", json=leak(region_code=code)), 422, "region_too_broad")
+        assert body["message"] == f"「{name}」（{code}）范围太大，请写明乡镇或村"
+        assert body["details"]["field"] == "region_code"
+    assert agent.numbers() == []
+    assert agent.register(region_code="140828102")["region"]["code"] == "140828102"  # a township will do
+
+
 def test_the_hotline_centre_is_refused_as_lead_or_co_handler(api: Api):
     """No handler answers for the centre: a ticket dispatched there would stay there for good."""
     t = api.as_("agent").register()

@@ -221,7 +221,7 @@ def test_answer_hand_off_and_refuse_close_at_intake_and_archive(api: Api, night:
     fire = agent.do(fire["id"], "hand-off", to="119", note="已转119并电话确认")
     assert (fire["status"], fire["status_label"], fire["handoff_to"]) == ("handed_off", "已转应急", "119")
 
-    lawsuit = agent.register(kind="complaint", category_code="04", urgency="normal", content="要求热线判决邻里宅基地纠纷")
+    lawsuit = agent.register(kind="complaint", category_code="9901", urgency="normal", content="要求热线判决邻里宅基地纠纷")
     lawsuit = agent.do(lawsuit["id"], "refuse", reason="涉及诉讼程序，请通过法院解决")
     assert lawsuit["status"] == "refused" and lawsuit["refusal_reason"] == "涉及诉讼程序，请通过法院解决"
 

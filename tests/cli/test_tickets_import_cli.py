@@ -75,6 +75,17 @@ def test_a_county_as_the_place_is_refused_with_every_township_or_how_many_there_
     assert count(db) == 0
 
 
+def test_a_heading_category_is_refused_by_its_code_or_its_name(db, hotline, people, tmp_path):
+    clock.freeze(datetime(2026, 11, 28, 10, 0))
+    sheet = tmp_path / "letters.csv"
+    sheet.write_text(HEADER + "停水,朱吕村,01,,,,李四,\n" + "停电,朱吕村,供电,,,,李四,\n", encoding="utf-8")
+    result = hotline("tickets", "import", str(sheet), "--by", people.agent.username, "--json")
+    rows = {p["row"]: p["message"] for p in json.loads(result.stdout)["problems"]}
+    assert rows[2].startswith("事项分类 01「供水」是大类，请选择其下的具体分类（如 0101「停水」")
+    assert rows[3].startswith("事项分类 02「供电」是大类")
+    assert count(db) == 0
+
+
 def test_an_xlsx_with_real_dates_and_the_errors_of_a_wrong_file(db, hotline, people, tmp_path):
     clock.freeze(datetime(2026, 11, 28, 10, 0))
     wb = Workbook()

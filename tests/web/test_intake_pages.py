@@ -293,6 +293,8 @@ def test_a_group_name_or_a_name_with_another_categorys_code_is_refused(site):
     agent, csrf = site.signed_in("agent")
     r = agent.post("/agent/intake", data=_form(csrf, category_code="供水"))
     assert r.status_code == 422 and "「供水」对应" in r.text and "停水" in r.text and "供水管网漏水" in r.text
+    r = agent.post("/agent/intake", data=_form(csrf, category_code="供水（01）"))  # the heading itself
+    assert r.status_code == 422 and "事项分类 01「供水」是大类，请选择其下的具体分类" in r.text
     r = agent.post("/agent/intake", data=_form(csrf, category_code="供水管网漏水（0104）"))
     assert r.status_code == 422 and "「供水管网漏水（0104）」的名称与编号不符：0104 是「水费与开户」" in r.text
     _nothing_registered(site)

@@ -7,6 +7,7 @@ from datetime import date, datetime, time
 
 import phonenumbers
 
+from hotline.directory.models import RegionLevel
 from hotline.directory.reference import Snapshot
 from hotline.kit import clock, phones
 from hotline.kit.errors import Invalid
@@ -72,6 +73,9 @@ def require_text(value: str | None, field: str, label: str, *, max_chars: int, r
 
 
 def check_category(snap: Snapshot, code: str) -> None:
+    """A category a new ticket can have: known, active, and a leaf (供水 is a heading: its 停水,
+    水压水质 … say what the problem is, and the catalogue, the time limits and the statistics are
+    kept by them). The one rule for the pages, the API, Open311 and the import."""
     if not code:
         raise Invalid("请选择事项分类", code="category_required", details={"field": "category_code"})
     cat = snap.categories.get(code)
@@ -79,11 +83,22 @@ def check_category(snap: Snapshot, code: str) -> None:
         raise Invalid(f"未知事项分类「{code}」", code="unknown_category", details={"field": "category_code"})
     if not cat.active:
         raise Invalid(f"事项分类 {code}「{cat.name}」已停用", code="inactive_category", details={"field": "category_code"})
+    children = sorted(c for c, child in snap.categories.items() if child.parent_code == code and child.active)
+    if children or any(child.parent_code == code for child in snap.categories.values()):
+        example = "、".join(f"{c}「{snap.categories[c].name}」" for c in children[:3])
+        raise Invalid(f"事项分类 {code}「{cat.name}」是大类，请选择其下的具体分类" + (f"（如 {example}）" if example else ""),
+                      code="category_not_leaf", details={"field": "category_code"})
 
 
 def check_region(snap: Snapshot, code: str) -> None:
-    if code not in snap.regions:
+    """A region a new ticket can happen in: known, and a township or a village (a county, a city
+    or the province is too broad to send anyone to), with the words the place field uses."""
+    region = snap.regions.get(code)
+    if region is None:
         raise Invalid(f"未知行政区划代码 {code}", code="unknown_region", details={"field": "region_code"})
+    if region[1] < RegionLevel.township:
+        raise Invalid(f"「{region[0]}」（{code}）范围太大，请写明乡镇或村", code="region_too_broad",
+                      details={"field": "region_code"})
 
 
 UNIT_ROLE_WORDS = {"lead_unit_id": "主办单位", "co_unit_ids": "协办单位"}
