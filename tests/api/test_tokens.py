@@ -47,3 +47,23 @@ def test_the_created_ticket_matches_the_documented_schema(api: Api):
     assert ticket.status == "registered" and ticket.units == [] and ticket.number
     assert r.json()["attachments"][0]["filename"] == "现场.jpg"
     assert r.json()["deadlines"]["dispatch"]["state"] == "running"
+
+
+def test_an_admin_lists_tokens_without_their_secret_and_revokes_one(api: Api):
+    admin, agent = api.as_("admin"), api.as_("agent")
+    r = admin.get("/tokens", params={"user": api.people.agent.username})
+    assert r.status_code == 200, r.text
+    [row] = r.json()
+    assert row["username"] == api.people.agent.username and row["state"] == "active" and row["state_label"] == "有效"
+    assert row["prefix"] == api.tokens["agent"][:10] and api.tokens["agent"] not in r.text
+    assert row["expires_at"] is None and row["revoked_at"] is None
+    assert len(admin.get("/tokens").json()) == len(api.tokens)
+
+    assert agent.get("/tokens").status_code == 403  # only admins
+    assert agent.request("DELETE", f"/tokens/{row['id']}").status_code == 403
+
+    r = admin.request("DELETE", f"/tokens/{row['id']}")
+    assert r.status_code == 200 and (r.json()["state"], r.json()["state_label"]) == ("revoked", "已吊销")
+    assert agent.get("/me").status_code == 401
+    missing = admin.request("DELETE", "/tokens/99999")
+    assert missing.status_code == 404 and missing.json()["error"]["message"] == "令牌 99999 不存在"

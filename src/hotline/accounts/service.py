@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 import threading
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -238,9 +239,64 @@ def forget_tokens() -> None:
         _token_cache.clear()
 
 
-def revoke_token(session: Session, token_id: int) -> None:
-    token = session.get(ApiToken, token_id)
+TOKEN_DAYS_MAX = 3650  # ten years: a partner system's key outlives no review longer than that
+
+
+def token_expiry(days: int | None, now: datetime | None = None) -> datetime | None:
+    """When a token issued now for ``days`` days expires: None (never) when no days are given; 0
+    or a negative number would make a token that never expires or is dead at birth, refused."""
+    if days is None:
+        return None
+    if not 1 <= days <= TOKEN_DAYS_MAX:
+        raise Invalid(f"有效天数须为 1–{TOKEN_DAYS_MAX} 天（收到 {days}）；不填则永不过期", code="invalid_days",
+                      details={"field": "days"})
+    return (now or clock.now()) + timedelta(days=days)
+
+
+TOKEN_STATE_LABELS = {"active": "有效", "expired": "已过期", "revoked": "已吊销"}
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """A token as an admin sees it: never the token itself, only the prefix that identifies it."""
+
+    id: int
+    username: str
+    name: str
+    prefix: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    state: str
+
+
+def _state(token: ApiToken, now: datetime) -> str:
+    if token.revoked_at is not None:
+        return "revoked"
+    return "expired" if token.expires_at is not None and token.expires_at <= now else "active"
+
+
+def list_tokens(session: Session, *, username: str | None = None) -> list[TokenRow]:
+    """Every token (of ``username`` when given), oldest first."""
+    query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    if username:
+        user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        if user is None:
+            raise NotFound(f"用户 {username} 不存在")
+        query = query.where(ApiToken.user_id == user.id)
+    now = clock.now()
+    return [TokenRow(t.id, name, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, _state(t, now))
+            for t, name in session.execute(query)]
+
+
+def revoke_token(session: Session, token_id: int) -> ApiToken:
+    """Revoke a token: refused on its next call in this process, in the others within
+    ``TOKEN_CACHE_SECONDS``. Revoking one already revoked changes nothing (it keeps its time)."""
+    token = session.get(ApiToken, token_id) if 0 < token_id < 2**31 else None
     if token is None:
-        raise NotFound("令牌不存在")
-    token.revoked_at = clock.now()
+        raise NotFound(f"令牌 {token_id} 不存在", code="unknown_token")
+    if token.revoked_at is None:
+        token.revoked_at = clock.now()
+        session.flush()
     forget_tokens()
+    return token

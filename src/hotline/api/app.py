@@ -18,6 +18,7 @@ from hotline.api.routes import incidents as incidents_routes
 from hotline.api.routes import notify as notify_routes
 from hotline.api.routes import settings as settings_routes
 from hotline.api.routes import supervision as supervision_routes
+from hotline.api.routes import tokens as token_routes
 from hotline.config import Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
@@ -43,7 +44,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
                    callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router,
-                   employment_routes.router, fieldwork_routes.router):
+                   employment_routes.router, fieldwork_routes.router, token_routes.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)
 

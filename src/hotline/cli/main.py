@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
@@ -287,16 +287,52 @@ def token() -> None:
 @token.command("create")
 @click.option("--user", "username", required=True)
 @click.option("--name", default="cli", show_default=True, help="What the token is for.")
-@click.option("--days", default=None, type=int, help="Expire after this many days (default: never).")
+@click.option("--days", default=None, type=int,
+              help="Expire after this many days, 1 to 3650 (default: never).")
 @pass_env
 def token_create(env: Env, username: str, name: str, days: int | None) -> None:
     """Create an API token; it is printed once (only its hash is stored)."""
-    from hotline.accounts.service import create_token
+    from hotline.accounts.service import create_token, token_expiry
 
-    expires = clock.now() + timedelta(days=days) if days else None
+    expires = token_expiry(days)
     with env.db.transaction() as session:
         _token, plain = create_token(session, username=username, name=name, expires_at=expires)
     click.echo(plain)
+
+
+def _when(moment: Any) -> str:
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M") if moment is not None else "—"
+
+
+@token.command("list")
+@click.option("--user", "username", default=None, help="Only this user's tokens.")
+@pass_env
+def token_list(env: Env, username: str | None) -> None:
+    """List API tokens: id, user, name, the token's first characters, created, expires, state."""
+    from hotline.accounts.service import TOKEN_STATE_LABELS, list_tokens
+
+    with env.db.transaction(write=False) as session:
+        rows = list_tokens(session, username=username)
+    if not rows:
+        click.echo("没有令牌")
+        return
+    click.echo(f"{'编号':>5}  {'用户':<20} {'用途':<16} {'令牌开头':<12} {'创建':<16}  {'到期':<16}  状态")
+    for t in rows:
+        click.echo(f"{t.id:>5}  {t.username:<20} {t.name:<16} {t.prefix + '…':<12} {_when(t.created_at):<16}  "
+                   f"{_when(t.expires_at) if t.expires_at else '永不过期':<16}  {TOKEN_STATE_LABELS[t.state]}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@pass_env
+def token_revoke(env: Env, token_id: int) -> None:
+    """Revoke an API token by its id (see `hotline token list`); it stops working at once."""
+    from hotline.accounts.service import revoke_token
+
+    with env.db.transaction() as session:
+        revoked = revoke_token(session, token_id)
+        click.echo(f"已吊销令牌 {revoked.id}（{revoked.user.username}，{revoked.name}，{revoked.prefix}…），"
+                   f"吊销时间 {_when(revoked.revoked_at)}")
 
 
 @cli.command()

@@ -1,0 +1,59 @@
+"""API tokens for admins: list them (never the token itself, only its first characters) and revoke
+one. Creating a token stays on the command line (``hotline token create``), where it is shown once."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from hotline.accounts.models import Role
+from hotline.accounts.service import TOKEN_STATE_LABELS, TokenRow, list_tokens, revoke_token
+from hotline.api.edge import Context, unit_of_work
+from hotline.api.routes.tickets import ERRORS
+from hotline.api.schemas import Timestamp
+from hotline.kit.errors import PermissionDenied
+from hotline.tickets.views import iso
+
+router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)
+
+
+class TokenOut(BaseModel):
+    id: int
+    username: str
+    name: str = Field(description="what the token is for")
+    prefix: str = Field(description="the token's first characters, to recognise it")
+    created_at: Timestamp
+    expires_at: Timestamp | None = Field(description="null: never expires")
+    revoked_at: Timestamp | None
+    state: Literal["active", "expired", "revoked"]
+    state_label: str = Field(description="the state in Chinese: 有效, 已过期 or 已吊销")
+
+
+def _admin(ctx: Context) -> None:
+    if ctx.user.role != Role.admin:
+        raise PermissionDenied("只有管理员可以查看和吊销接口令牌")
+
+
+def _out(t: TokenRow) -> TokenOut:
+    return TokenOut(id=t.id, username=t.username, name=t.name, prefix=t.prefix, created_at=iso(t.created_at),
+                    expires_at=iso(t.expires_at), revoked_at=iso(t.revoked_at), state=t.state,  # type: ignore[arg-type]
+                    state_label=TOKEN_STATE_LABELS[t.state])
+
+
+@router.get("", response_model=list[TokenOut], summary="API tokens, oldest first, optionally one user's (admins)")
+def get_tokens(request: Request, user: str | None = Query(default=None, max_length=60, description="a username")):
+    with unit_of_work(request, write=False) as ctx:
+        _admin(ctx)
+        return [_out(t) for t in list_tokens(ctx.session, username=user)]
+
+
+@router.delete("/{token_id}", response_model=TokenOut, summary="Revoke an API token (admins); it stops working at once")
+def delete_token(token_id: int, request: Request):
+    with unit_of_work(request, write=True) as ctx:
+        _admin(ctx)
+        token = revoke_token(ctx.session, token_id)
+        row = next(t for t in list_tokens(ctx.session, username=token.user.username) if t.id == token.id)
+        return _out(row)
+
