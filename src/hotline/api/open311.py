@@ -16,8 +16,8 @@
   refused naming the field) and at most 1 MiB (413 beyond); a field sent twice with different values
   is refused naming it, in a POST's form and in any query alike (only ``attribute[...]`` repeats).
 * ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
-  requests that key's account submitted: a citizen's words and place are not published to anyone
-  who asks; a list's ``start_date`` must come before its ``end_date``. ``status`` is ``open`` until
+  requests that key's account submitted (with any of its keys: a ticket records the account that
+  registered it, not the key): a citizen's words and place are not published to anyone who asks; a list's ``start_date`` must come before its ``end_date``. ``status`` is ``open`` until
   the ticket is closed, refused, handed off or merged;
   ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
   ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline;
@@ -517,7 +517,7 @@ def get_request(request: Request, number: str, api_key: str = "") -> Answer:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number, Ticket.channel == Channel.open311,
                                                      Ticket.registered_by_id == account.id))
         if ticket is None:
-            raise Problem(404, f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
+            raise Problem(404, f"没有编号为 {number} 的请求（或不是此 api_key 所属账号提交的）")
         notices = public_notice.for_tickets(session, [ticket.id])
         return Answer("service_requests", [_request(reference.snapshot(session), ticket, notices)])
 
