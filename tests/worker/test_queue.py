@@ -21,6 +21,7 @@ from tests.worker.scenario import (
     count,
     hotline_env,
     owed,
+    run_hotline,
     seed_due_tickets,
     start_hotline,
     wait_for,
@@ -148,3 +149,49 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_worker_whose_queue_does_not_answer_stops_at_once_saying_so(data_dir: Path):
+    """Not a traceback a second for ever: one line naming the queue, and a failing exit status."""
+    done = run_hotline(hotline_env(data_dir=data_dir, HOTLINE_QUEUE_URL="redis://127.0.0.1:1/0"), "worker", timeout=90)
+    assert done.returncode != 0
+    assert done.stderr.startswith("错误：无法连接任务队列 redis://127.0.0.1:1/0：")
+    assert done.stderr.rstrip().endswith("请检查 HOTLINE_QUEUE_URL 和队列服务是否在运行")
+    assert "Traceback" not in done.stderr + done.stdout and len(done.stderr.strip().splitlines()) == 1
+
+
+class Waits:
+    """A consumer's stop flag that records how long it was asked to wait instead of waiting."""
+
+    def __init__(self) -> None:
+        self.waited: list[float] = []
+
+    def wait(self, seconds: float) -> bool:
+        self.waited.append(seconds)
+        return False
+
+    def is_set(self) -> bool:
+        return False
+
+
+def test_a_queue_lost_after_start_is_tried_ever_more_slowly_with_a_line_not_a_traceback(tmp_path: Path, caplog):
+    huey = SqliteHuey(filename=str(tmp_path / "queue.db"))
+    worker = queue.consumer(huey, threads=2).worker_threads[0][0]
+    worker.stop_flag = Waits()
+
+    def down() -> None:
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    huey.dequeue = down
+    with caplog.at_level("INFO", logger="huey.consumer"):
+        for _ in range(10):
+            worker.loop()
+        assert worker.stop_flag.waited == [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
+        huey.dequeue = lambda: None
+        worker.loop()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "任务队列不可用：Error 111 connecting to 127.0.0.1:6379. Connection refused.；1 秒后重试"
+    # then quiet while the waits grow, and one line a minute once they are a minute long
+    assert lines[1:] == ["任务队列不可用：Error 111 connecting to 127.0.0.1:6379. Connection refused.；60 秒后重试"] * 4 + [
+        "任务队列已恢复"]
+    assert not any(r.exc_info for r in caplog.records)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import IO, Any
 
 import click
 from sqlalchemy import func, select, text
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from hotline.cli import admin
 from hotline.cli import analytics as analytics_cli
@@ -37,7 +39,11 @@ class Env:
         if self._db is None:
             if self.settings.is_sqlite:
                 self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-            self._db = Database(self.settings.database_url)
+            try:
+                self._db = Database(self.settings.database_url)
+            except ModuleNotFoundError as exc:  # the URL names a driver this installation lacks
+                raise DatabaseFailure(f"数据库地址 {_safe_url(self.settings.database_url)} 需要的驱动 {exc.name} 未安装："
+                                      "hotline 使用 SQLite（sqlite:///…）或 PostgreSQL（postgresql+psycopg://…）") from exc
         return self._db
 
 
@@ -53,15 +59,50 @@ class DomainFailure(click.ClickException):
         click.echo(f"错误：{self.message}", file=file, err=file is None)
 
 
+class DatabaseFailure(DomainFailure):
+    """The database cannot be used (wrong address, server down, not initialised): exit status 1."""
+
+    exit_code = 1
+
+
+URL_HELP = "请检查 HOTLINE_DATABASE_URL（或 --database-url）"  # the two ways a command is given its database
+
+
+def database_problem(exc: Exception, url: str) -> str | None:
+    """What an operator should know about a database error raised before any work was done, in one
+    line; None for an error that is not about reaching the database (a bug: its traceback stays)."""
+    where = _safe_url(url)
+    if isinstance(exc, ArgumentError):
+        return (f"数据库地址无效：{where}（例：sqlite:////srv/hotline/hotline.db 或 "
+                f"postgresql+psycopg://user@host/hotline）；{URL_HELP}")
+    reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+    missing = re.search(r'no such table: (\w+)|relation "(\w+)" does not exist', reason)
+    if missing:
+        return f"数据库 {where} 尚未初始化（没有数据表 {missing.group(1) or missing.group(2)}）：请先运行 hotline init"
+    if isinstance(exc, OperationalError):
+        hint = "，以及文件所在目录是否存在、可写" if url.startswith("sqlite") else "，以及数据库服务是否在运行、数据库是否已创建"
+        return f"无法使用数据库 {where}：{reason}。{URL_HELP}{hint}"
+    return None
+
+
 class HotlineGroup(click.Group):
     """Domain errors of every command become a message a person can act on, not a traceback,
-    however the command is invoked (the console script, ``CliRunner``, another program)."""
+    however the command is invoked (the console script, ``CliRunner``, another program); so do the
+    database's when it cannot be reached or is not initialised (one line naming what to do)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except DomainFailure:
+            raise
         except DomainError as exc:
             raise DomainFailure(exc.message) from exc
+        except (ArgumentError, OperationalError, ProgrammingError) as exc:
+            env = ctx.find_object(Env)
+            message = database_problem(exc, env.settings.database_url) if env else None
+            if message is None:
+                raise
+            raise DatabaseFailure(message) from exc
 
 
 @click.group(cls=HotlineGroup, epilog="\b\nEnvironment variables:\n" + ENV_HELP,
@@ -90,8 +131,7 @@ def _migrate_and_load(env: Env) -> dict[str, int]:
     from hotline.directory.loader import load_reference_data
     from hotline.migrations import upgrade
 
-    if env.settings.is_sqlite:
-        env.settings.data_dir.mkdir(parents=True, exist_ok=True)
+    env.db  # noqa: B018 - a wrong address or a missing driver is named before the migrations start
     from hotline.knowledge.seed import load_articles
     from hotline.notify.templates import load_templates
 
@@ -204,9 +244,11 @@ def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None
 
 
 def _start_consumer(env: Env) -> Any:
-    from hotline.worker.queue import consumer, make_huey
+    from hotline.worker.queue import check_storage, consumer, make_huey
 
-    started = consumer(make_huey(env.settings, env.db), threads=2, in_process=True)
+    huey = make_huey(env.settings, env.db)
+    check_storage(huey, env.settings)
+    started = consumer(huey, threads=2, in_process=True)
     started.start()
     click.echo("后台任务（时限巡检、督办、消息发送）已在本进程启动；用 --no-worker 关闭", err=True)
     return started
@@ -235,6 +277,7 @@ def worker(env: Env, once: bool, threads: int) -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     huey = queue.make_huey(env.settings, env.db)
+    queue.check_storage(huey, env.settings)
     click.echo(f"hotline worker 已启动：队列 {type(huey.storage).__name__}，{threads} 个线程（Ctrl-C 停止）", err=True)
     queue.consumer(huey, threads=threads).run()
 

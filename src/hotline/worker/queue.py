@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable
 
 from huey import Huey, PostgresHuey, RedisHuey, SqliteHuey, crontab
-from huey.consumer import Consumer
+from huey.consumer import Consumer, Worker
 from sqlalchemy.engine import make_url
 
 from hotline import wiring
 from hotline.config import Settings
 from hotline.kit.db import Database
-from hotline.kit.errors import Invalid
+from hotline.kit.errors import DomainError, Invalid
 from hotline.worker import jobs
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,95 @@ def storage(settings: Settings) -> Huey:
                       code="invalid_queue_url")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(filename=str(settings.data_dir / "queue.db"), **common)
+
+
+class QueueUnavailable(DomainError):
+    """The queue's storage does not answer (a Redis or PostgreSQL server down, a wrong address)."""
+
+    code = "queue_unavailable"
+    http_status = 503
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as one short line (drivers write several, with hints in English)."""
+    text = " ".join(str(exc).split()) or exc.__class__.__name__
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _where(settings: Settings) -> str:
+    """The queue's address as shown in a message (no password)."""
+    url = settings.queue_url or settings.database_url
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+    return url
+
+
+def check_storage(huey: Huey, settings: Settings) -> None:
+    """Refuse to start a consumer whose queue does not answer: it would only log errors (one each
+    second per thread) and do nothing."""
+    try:
+        huey.storage.queue_size()
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the queue is unusable
+        raise QueueUnavailable(f"无法连接任务队列 {_where(settings)}：{one_line(exc)}；"
+                               "请检查 HOTLINE_QUEUE_URL 和队列服务是否在运行") from exc
+
+
+RETRY_FIRST, RETRY_MOST = 1.0, 60.0  # seconds between tries while the queue is down, doubling
+
+
+class PatientWorker(Worker):
+    """huey's worker, except when the queue stops answering after start: one line (not a traceback
+    a second) says so, the next tries come 1, 2, 4 … up to 60 seconds apart, and one line says when
+    it answers again."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.retry_in = 0.0
+
+    def loop(self, now: object = None) -> None:
+        try:
+            task = self.huey.dequeue()
+        except Exception as exc:  # noqa: BLE001 - the storage's driver decides what it raises
+            self.retry_in = min(self.retry_in * 2, RETRY_MOST) if self.retry_in else RETRY_FIRST
+            if self.retry_in == RETRY_FIRST or self.retry_in == RETRY_MOST:
+                self._logger.error("任务队列不可用：%s；%.0f 秒后重试", one_line(exc), self.retry_in)
+            self.stop_flag.wait(self.retry_in)
+            return
+        if self.retry_in:
+            self._logger.warning("任务队列已恢复")
+            self.retry_in = 0.0
+        if task is not None:
+            self.delay = self.default_delay
+            try:
+                self.huey.execute(task, now)
+            except Exception:
+                self._logger.exception("Unhandled error during execution of task %s.", task.id)
+        elif not self.huey.storage.blocking:
+            self.sleep()
+
+
+class _QuietOutage(logging.Filter):
+    """The scheduler logs a traceback each second while the queue is down: keep one line a minute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = 0.0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[1] is None:
+            return True
+        if time.monotonic() - self.last < RETRY_MOST:
+            return False
+        self.last = time.monotonic()
+        record.msg = f"{record.getMessage()}: {one_line(record.exc_info[1])}（任务队列不可用？一分钟内不再重复）"
+        record.args, record.exc_info, record.exc_text = (), None, None
+        return True
+
+
+_scheduler_log = logging.getLogger("huey.consumer.Scheduler")
+if not any(isinstance(f, _QuietOutage) for f in _scheduler_log.filters):
+    _scheduler_log.addFilter(_QuietOutage())
 
 
 def delivery_loop(deliver: Callable[[], object], *, seconds: float = DELIVERY_SECONDS,
@@ -123,6 +212,8 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
 class WorkerConsumer(Consumer):
     """The consumer of ``hotline worker``: SIGINT stops it after the running tasks, SIGTERM at once
     (a task cut short is safe: its claims lapse and another worker finishes it)."""
+
+    worker_class = PatientWorker
 
     def start(self) -> None:
         STOPPING.clear()
