@@ -75,6 +75,13 @@ def test_eval_cross_validation_text_report(files):
     assert "3 折交叉验证（近似重复留言同折）" in r.output
 
 
+@pytest.mark.parametrize("folds", ["0", "1", "-3"])
+def test_eval_refuses_fewer_than_two_folds_as_given(files, folds):
+    """--folds 0 is not the default 5: it is refused, naming what was given."""
+    r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--folds", folds)
+    assert r.exit_code == 2 and f"错误：折数至少为 2（收到 {folds}）" in r.output
+
+
 @pytest.mark.parametrize("which, message", [("bad", "缺少列：label"), ("one", "只有一个类别")])
 def test_actionable_errors(tmp_path, files, which, message):
     r = run(tmp_path, "model", "train", "--file", str(files[which]))
@@ -87,7 +94,7 @@ def test_train_needs_a_source(tmp_path):
     assert r.exit_code == 2 and "--from-db" in r.output
 
 
-@pytest.mark.parametrize("extra", [["--folds", "3"], ["--near-duplicates-together"]])
+@pytest.mark.parametrize("extra", [["--folds", "3"], ["--folds", "0"], ["--near-duplicates-together"]])
 def test_eval_on_a_test_file_refuses_cross_validation_options(files, extra):
     r = run(files["dir"], "model", "eval", "--train", str(files["train"]), "--data", str(files["test"]), *extra)
     assert r.exit_code == 2

@@ -66,6 +66,12 @@ def test_help_names_the_environment_variables(tmp_path: Path):
         assert command in out
 
 
+def test_worker_threads_are_two_at_least_as_its_help_says(data: Path):
+    assert "2 to 64" in ok(data, "worker", "--help")
+    result = hotline(data, "worker", "--threads", "1")
+    assert result.exit_code == 2 and "'--threads': 1 is not in the range 2<=x<=64" in result.output
+
+
 def test_init_twice_changes_nothing(data: Path):
     before = counts(data)
     assert before["regions"] > 900 and before["units"] > 300 and before["dispatch_rules"] > 500

@@ -213,7 +213,7 @@ def cross_validate(texts: Sequence[str], labels: Sequence[str], *, folds: int = 
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     if folds < 2:
-        raise ModelError("折数至少为 2")
+        raise ModelError(f"折数至少为 2（收到 {folds}）")
     y = np.array([str(x) for x in labels])
     counts = Counter(y.tolist())
     if len(counts) < 2:

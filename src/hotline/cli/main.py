@@ -256,8 +256,8 @@ def _start_consumer(env: Env) -> Any:
 
 @cli.command()
 @click.option("--once", is_flag=True, help="Run every due sweep once, print the counts as one JSON line, exit.")
-@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
-              help="Consumer threads (2 or more, so sending never holds up the sweeps).")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(2, 64),
+              help="Consumer threads, 2 to 64 (two at least, so sending never holds up the sweeps).")
 @pass_env
 def worker(env: Env, once: bool, threads: int) -> None:
     """Background work: deadline warnings, overdue and urging, supervision orders, sending messages.

@@ -80,12 +80,12 @@ def evaluate(train_file: Path, data_file: Path | None, folds: int | None, seed: 
     try:
         texts, labels, kinds = ev.read_table(train_file)
         if data_file is not None:
-            if folds or together:
+            if folds is not None or together:
                 raise ModelError("--data 与 --folds / --near-duplicates-together 不能同时使用")
             result = ev.train_and_test((texts, labels), ev.read_labelled(data_file))
             result.update(train=str(train_file), data=str(data_file))
         else:
-            result = ev.cross_validate(texts, labels, folds=folds or 5, seed=seed,
+            result = ev.cross_validate(texts, labels, folds=5 if folds is None else folds, seed=seed,
                                        groups=kinds,
                                        near_duplicates_together=together)
             result.update(train=str(train_file))
