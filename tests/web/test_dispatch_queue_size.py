@@ -23,8 +23,11 @@ def _lead(site, number: str) -> tuple[Status, int | None]:
 
 
 def _active_units(site) -> dict[int, str]:
+    """The units a ticket can be sent to: the active ones, except the hotline centre (it handles none)."""
     with site.db.transaction(write=False) as s:
-        return {uid: name for uid, (_code, name, active) in reference.snapshot(s).units.items() if active}
+        snap = reference.snapshot(s)
+        return {uid: name for uid, (_code, name, active) in snap.units.items()
+                if active and snap.unit_kinds[uid] != "hotline_center"}
 
 
 def _picker(html: str, action: str) -> str:
@@ -53,6 +56,7 @@ def test_the_unit_list_is_on_the_page_once_however_many_tickets_wait(site, sessi
         assert page.count(f'<option value="{uid}"') == 1 + rows, name
         assert f'<option value="{uid}">{name}</option>' in page
     assert page.count('<template id="unit-options">') == 1
+    assert "运城市12345热线中心</option>" not in page  # the centre is not offered as a handling unit
     # Each new ticket's picker holds its suggested unit, pre-selected, and nothing else to send.
     for t in [first, *more]:
         picker = _picker(page, f"/dispatch/{t.number}")
