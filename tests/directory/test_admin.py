@@ -95,15 +95,59 @@ def test_a_parent_below_the_unit_itself_is_refused(s):
 
 
 def test_a_unit_with_open_tickets_cannot_be_deactivated(s):
+    zhulv = s.scalar(select(Unit).where(Unit.code == "xiaxian-peijie-zhulv"))  # no catalogue rule names it
+    keep = dict(name=zhulv.name, phone=zhulv.phone, parent_code="xiaxian-peijie", region_code=ZHULV)
+    with refused("朱吕村村民委员会还有 3 张未办结的工单，不能停用"):
+        admin.edit_unit(s, code="xiaxian-peijie-zhulv", active=False, open_tickets=3, **keep)
+    assert zhulv.active
+    admin.edit_unit(s, code="xiaxian-peijie-zhulv", active=False, open_tickets=0, **keep)
+    assert not reference.snapshot(s).units[zhulv.id][2]
+    admin.edit_unit(s, code="xiaxian-peijie-zhulv", active=True, open_tickets=5, **keep)  # reactivating is fine
+    assert zhulv.active
+
+
+def test_a_unit_named_by_catalogue_rules_is_not_deactivated_and_the_rules_are_named(s):
+    """A stopped unit left in the catalogue would be suggested, and dispatching the suggestion would fail."""
     water = s.scalar(select(Unit).where(Unit.code == "xiaxian-water"))
-    keep = dict(name=water.name, phone=water.phone, parent_code="xiaxian-gov", region_code="140828")
-    with refused("夏县水利局还有 3 张未办结的工单，不能停用"):
-        admin.edit_unit(s, code="xiaxian-water", active=False, open_tickets=3, **keep)
-    assert water.active
-    admin.edit_unit(s, code="xiaxian-water", active=False, open_tickets=0, **keep)
-    assert not reference.snapshot(s).units[water.id][2]
-    admin.edit_unit(s, code="xiaxian-water", active=True, open_tickets=5, **keep)  # reactivating is fine
-    assert water.active
+    named = [r for r in s.scalars(select(DispatchRule)) if water.id in [r.lead_unit_id, *(r.co_unit_ids or [])]]
+    assert len(named) > 5
+    keep = dict(name=water.name, phone=water.phone, parent_code="xiaxian-gov", region_code="140828", open_tickets=0)
+    with pytest.raises(Invalid) as refusal:
+        admin.edit_unit(s, code="xiaxian-water", active=False, **keep)
+    message = refusal.value.message
+    assert message.startswith("状态：派单目录中还有由夏县水利局主办或协办的规则：「供水 × 运城市夏县（140828）」（主办）、")
+    assert f"等 {len(named)} 条；请先在派单目录中将这些规则改派给其他单位或删除，再停用" in message
+    assert refusal.value.code == "unit_used_by_catalogue" and water.active
+    # one rule, as co-handler only: named in full; once the rule is gone the unit may stop
+    admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", region_code="140828")
+    rule = admin.add_rule(s, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing",
+                          co_unit_codes="xiaxian-forest")
+    forest = dict(name="夏县林业局", phone=None, parent_code=None, region_code="140828", open_tickets=0)
+    with refused(r"^状态：派单目录中还有由夏县林业局主办或协办的规则：「公厕 × 运城市夏县裴介镇朱吕村（140828102207）」"
+                 r"（协办）；请先"):
+        admin.edit_unit(s, code="xiaxian-forest", active=False, **forest)
+    admin.delete_rule(s, rule_id=rule.id)
+    assert not admin.edit_unit(s, code="xiaxian-forest", active=False, **forest).active
+
+
+def test_a_stopped_co_handler_is_neither_suggested_nor_accepted_in_a_rule(s):
+    admin.add_unit(s, code="xiaxian-forest", name="夏县林业局", kind="bureau", region_code="140828")
+    rule = admin.add_rule(s, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing",
+                          co_unit_codes="xiaxian-forest xiaxian-water")
+    forest, water = unit_id(s, "xiaxian-forest"), unit_id(s, "xiaxian-water")
+    assert suggest_units(s, category_code="0502", region_code=ZHULV).co_unit_ids == [forest, water]
+    # stopped behind the catalogue's back (as before the check existed): dispatching it would fail
+    s.get(Unit, forest).active = False
+    s.flush()
+    reference.invalidate(s)
+    found = suggest_units(s, category_code="0502", region_code=ZHULV)
+    assert (found.lead_unit_id, found.co_unit_ids, found.rule_id) == (unit_id(s, "xiaxian-housing"), [water], rule.id)
+    with refused("^协办单位：夏县林业局 已停用"):
+        admin.edit_rule(s, rule_id=rule.id, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing",
+                        co_unit_codes="xiaxian-forest")
+    with refused("^协办单位：夏县林业局 已停用"):
+        admin.add_rule(s, category_code="0501", region_code=ZHULV, lead_unit_code="xiaxian-housing",
+                       co_unit_codes="xiaxian-forest")
 
 
 def test_the_regions_a_unit_serves_are_replaced(s):

@@ -64,6 +64,20 @@ def test_a_unit_with_an_open_ticket_is_not_deactivated_and_says_how_many(admin_s
     assert r.status_code == 303 and "已保存承办单位 夏县水利局（在用）" in client.get(r.headers["location"]).text
 
 
+def test_a_unit_the_catalogue_names_is_not_deactivated_and_the_page_names_the_rules(admin_site):
+    site = admin_site
+    client, csrf = site.signed_in("admin")
+    assert "派单目录中由它主办或协办的规则也须先改派或删除" in client.get("/admin/units?edit=xiaxian-water").text
+    form = {"csrf": csrf, "name": "夏县水利局", "phone": "0359-2010536", "parent_code": "xiaxian-gov",
+            "region_code": "140828", "active": "0", "serves": "140828"}
+    r = client.post("/admin/units/xiaxian-water", data=form)
+    assert r.status_code == 422
+    assert "状态：派单目录中还有由夏县水利局主办或协办的规则：「供水 × 运城市夏县（140828）」（主办）" in r.text
+    assert "请先在派单目录中将这些规则改派给其他单位或删除，再停用" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(Unit.active).where(Unit.code == "xiaxian-water"))
+
+
 def test_a_unit_is_not_shrunk_below_its_catalogue_rules_and_the_form_keeps_what_was_typed(admin_site):
     site = admin_site
     client, csrf = site.signed_in("admin")

@@ -144,11 +144,14 @@ def add_unit(session: Session, *, code: str, name: str, kind: str, parent_code: 
 def edit_unit(session: Session, *, code: str, name: str, phone: str | None, parent_code: str | None,
               region_code: str | None, active: bool, open_tickets: int) -> Unit:
     """Rename, move or (de)activate a unit. A unit with open tickets (``open_tickets``, counted by
-    the caller) cannot be deactivated: nobody would answer them."""
+    the caller) cannot be deactivated: nobody would answer them. Nor can a unit that catalogue rules
+    name, as lead or co-handler: the catalogue would keep suggesting it and dispatching would fail."""
     unit = unit_by_code(session, code)
     if unit.active and not active and open_tickets > 0:
         raise Invalid(f"状态：{unit.name}还有 {open_tickets} 张未办结的工单，不能停用；请先改派或办结这些工单",
                       code="unit_has_open_tickets", details={"field": "状态", "open_tickets": open_tickets})
+    if unit.active and not active:
+        _not_in_catalogue(session, unit)
     new_name = _text(name, "单位名称", most=120) or unit.name
     if active and (new_name != unit.name or not unit.active):
         _no_namesake(session, new_name, unit.id)
@@ -209,15 +212,39 @@ def _keeps_its_rules(session: Session, unit: Unit, wanted: list[str]) -> None:
             stranded.append((rule.category_code, rule.region_code, lead))
     if not stranded:
         return
-    names = "、".join(
-        f"「{snap.categories[c].name if c in snap.categories else c} × {_place(snap, r)}」（{'主办' if lead else '协办'}）"
-        for c, r, lead in stranded[:SHOWN_RULES]) + (f"等 {len(stranded)} 条" if len(stranded) > SHOWN_RULES else "")
-    raise Invalid(f"服务地区：改后{unit.name}将不再服务派单目录中由它主办或协办的这些规则的地区：{names}；"
+    raise Invalid(f"服务地区：改后{unit.name}将不再服务派单目录中由它主办或协办的这些规则的地区：{_rule_names(snap, stranded)}；"
                   f"请先在派单目录中将这些规则改派给服务该地区的单位或删除，再缩小服务地区",
                   code="unit_regions_used_by_catalogue",
                   details={"field": "服务地区", "unit": unit.code, "rules": len(stranded),
                            "shown": [{"category_code": c, "region_code": r, "lead": lead}
                                      for c, r, lead in stranded[:SHOWN_RULES]]})
+
+
+def _rule_names(snap: reference.Snapshot, rules: list[tuple[str, str, bool]]) -> str:
+    """'「供水 × 运城市夏县（140828）」（主办）、…等 12 条': the first few rules named, the rest counted."""
+    return "、".join(
+        f"「{snap.categories[c].name if c in snap.categories else c} × {_place(snap, r)}」（{'主办' if lead else '协办'}）"
+        for c, r, lead in rules[:SHOWN_RULES]) + (f"等 {len(rules)} 条" if len(rules) > SHOWN_RULES else "")
+
+
+def _not_in_catalogue(session: Session, unit: Unit) -> None:
+    """Refuses to stop a unit that catalogue rules name (as lead or co-handler), naming the rules."""
+    named: list[tuple[str, str, bool]] = []
+    for rule in session.execute(select(DispatchRule.category_code, DispatchRule.region_code,
+                                       DispatchRule.lead_unit_id, DispatchRule.co_unit_ids)
+                                .order_by(DispatchRule.region_code, DispatchRule.category_code)):
+        lead = rule.lead_unit_id == unit.id
+        if lead or unit.id in (rule.co_unit_ids or []):
+            named.append((rule.category_code, rule.region_code, lead))
+    if not named:
+        return
+    snap = reference.snapshot(session)
+    raise Invalid(f"状态：派单目录中还有由{unit.name}主办或协办的规则：{_rule_names(snap, named)}；"
+                  f"请先在派单目录中将这些规则改派给其他单位或删除，再停用",
+                  code="unit_used_by_catalogue",
+                  details={"field": "状态", "unit": unit.code, "rules": len(named),
+                           "shown": [{"category_code": c, "region_code": r, "lead": lead}
+                                     for c, r, lead in named[:SHOWN_RULES]]})
 
 
 def unit_rows(session: Session, *, q: str = "", kind: str = "", open_counts: dict[int, int] | None = None,
@@ -456,6 +483,8 @@ def _rule_fields(session: Session, category_code: str, region_code: str, lead_un
     co_ids: list[int] = []
     for code in parse_regions(co_unit_codes):  # the same separators as region lists
         co = unit_by_code(session, code, "协办单位")
+        if not co.active:
+            raise Invalid(f"协办单位：{co.name} 已停用", details={"field": "协办单位"})
         if co.id == lead.id:
             raise Invalid(f"协办单位：{lead.name} 已是主办单位，不能同时协办", details={"field": "协办单位"})
         _handles(co, "协办单位")

@@ -36,9 +36,14 @@ def suggest_units(session: Session, *, category_code: str, region_code: str) -> 
         for region in regions:
             for category in categories:
                 rule = by_key.get((region, category))
-                if rule is not None and snap.units.get(rule.lead_unit_id, ("", "", False))[2]:
-                    return Suggestion(rule.lead_unit_id, list(rule.co_unit_ids or []), "catalogue", rule.id, rule.note)
+                if rule is not None and _active(snap, rule.lead_unit_id):
+                    co = [u for u in rule.co_unit_ids or [] if _active(snap, u)]  # a stopped co-handler is left out
+                    return Suggestion(rule.lead_unit_id, co, "catalogue", rule.id, rule.note)
     return _fallback(session, snap, regions)
+
+
+def _active(snap: reference.Snapshot, unit_id: int) -> bool:
+    return bool(snap.units.get(unit_id, ("", "", False))[2])
 
 
 def _fallback(session: Session, snap: reference.Snapshot, regions: list[str]) -> Suggestion:
