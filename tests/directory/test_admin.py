@@ -243,6 +243,23 @@ def test_a_category_is_renamed_deactivated_and_its_keywords_checked(s):
     assert [c["code"] for c in tree][:2] == ["01", "0101"] and not next(c for c in tree if c["code"] == "01")["leaf"]
 
 
+def test_stopping_a_heading_stops_its_subcategories_and_starting_it_again_starts_the_heading_only(s):
+    """A subcategory left in use under a stopped heading would still be offered at intake."""
+    admin.edit_category(s, code="0302", name="供暖", keywords="暖气", active=False)  # stopped on its own
+    heading, stopped = admin.edit_category(s, code="03", name="燃气与供暖", keywords="燃气", active=False)
+    assert not heading.active and [c.code for c in stopped] == ["0301"]  # 0302 was already stopped
+    cached = reference.snapshot(s).categories
+    assert not any(cached[c].active for c in ("03", "0301", "0302"))
+    with refused("^状态：上级分类 03 燃气与供暖 已停用，请先启用上级分类"):
+        admin.edit_category(s, code="0301", name="燃气", keywords="燃气", active=True)
+    heading, stopped = admin.edit_category(s, code="03", name="燃气与供暖", keywords="燃气", active=True)
+    assert heading.active and stopped == []
+    cached = reference.snapshot(s).categories
+    assert cached["03"].active and not cached["0301"].active and not cached["0302"].active
+    admin.edit_category(s, code="0301", name="燃气", keywords="燃气", active=True)
+    assert reference.snapshot(s).categories["0301"].active and not reference.snapshot(s).categories["0302"].active
+
+
 def test_a_second_active_category_of_the_same_name_under_one_parent_is_refused(s):
     """A ticket import names a category by its name: two 停水 under 供水 would make every such row ambiguous."""
     with refused("分类名称：「供水」下已有分类「停水」（0101），请换一个名称"):

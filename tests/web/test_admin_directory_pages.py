@@ -163,6 +163,27 @@ def test_a_category_is_added_under_its_parent_and_a_wrong_code_is_refused(admin_
     assert r.status_code == 303 and "二次供水设施（已停用）" in client.get(r.headers["location"]).text
 
 
+def test_stopping_a_heading_stops_its_subcategories_at_intake_and_starting_it_again_says_they_stay(admin_site):
+    site = admin_site
+    client, csrf = site.signed_in("admin")
+    agent, _ = site.signed_in("agent")
+    assert "燃气（0301）" in agent.get("/agent/intake").text
+    assert "停用上级分类时，其下所有子分类一并停用" in client.get("/admin/categories?edit=03").text
+    form = {"csrf": csrf, "name": "燃气与供暖", "keywords": "燃气", "default_kind": "help"}
+    r = client.post("/admin/categories/03", data={**form, "active": "0"})
+    assert r.status_code == 303
+    assert ("已保存分类 03 燃气与供暖（已停用）；其下子分类 0301 燃气、0302 供暖已一并停用"
+            in client.get(r.headers["location"]).text)
+    intake = agent.get("/agent/intake").text
+    assert "燃气（0301）" not in intake and "供暖（0302）" not in intake
+    r = client.post("/admin/categories/0301", data={**form, "name": "燃气", "active": "1"})
+    assert r.status_code == 422 and "上级分类 03 燃气与供暖 已停用，请先启用上级分类" in r.text
+    r = client.post("/admin/categories/03", data={**form, "active": "1"})
+    assert ("已保存分类 03 燃气与供暖（在用）；其下子分类保持原状态，已停用的子分类如需启用请逐个修改"
+            in client.get(r.headers["location"]).text)
+    assert "燃气（0301）" not in agent.get("/agent/intake").text
+
+
 def test_a_catalogue_rule_added_in_the_page_makes_the_catalogue_suggest_that_unit(admin_site):
     site = admin_site
     client, csrf = site.signed_in("admin")

@@ -318,13 +318,28 @@ def add_category(session: Session, *, code: str, name: str, parent_code: str | N
 
 
 def edit_category(session: Session, *, code: str, name: str, keywords: str | Iterable[str], active: bool,
-                  default_kind: str | None = None) -> Category:
-    """Rename, re-word or (de)activate a category. Tickets keep their category either way; a
-    deactivated one is no longer offered at intake."""
+                  default_kind: str | None = None) -> tuple[Category, list[Category]]:
+    """Rename, re-word or (de)activate a category; returns it and the subcategories its change
+    stopped. Tickets keep their category either way; a deactivated one is no longer offered at intake.
+
+    Stopping a heading stops every category below it (a subcategory of a stopped heading would
+    still be offered and accepted). Starting it again starts the heading only: subcategories stay
+    as they are, as the admin may have stopped some of them on purpose. A subcategory cannot be
+    started under a stopped heading."""
     row = category(session, code)
     new_name = _text(name, "分类名称", most=80) or row.name
+    if active and not row.active and row.parent_code:
+        parent = category(session, row.parent_code, "上级分类")
+        if not parent.active:
+            raise Invalid(f"状态：上级分类 {parent.code} {parent.name} 已停用，请先启用上级分类",
+                          code="parent_category_inactive", details={"field": "状态", "parent": parent.code})
     if active and (new_name != row.name or not row.active):
         _no_sibling_namesake(session, new_name, row.parent_code, row.code)
+    stopped: list[Category] = []
+    if row.active and not active:
+        stopped = [c for c in descendants(session, row.code) if c.active]
+        for child in stopped:
+            child.active = False
     row.name = new_name
     row.keywords = parse_keywords(keywords)
     row.active = active
@@ -334,7 +349,13 @@ def edit_category(session: Session, *, code: str, name: str, keywords: str | Ite
         except ValueError:
             raise Invalid(f"默认诉求类型：未知类型 {default_kind}", details={"field": "默认诉求类型"}) from None
     _changed(session)
-    return row
+    return row, stopped
+
+
+def descendants(session: Session, code: str) -> list[Category]:
+    """Every category below ``code``, in code order (a child's code extends its parent's)."""
+    return list(session.scalars(select(Category).where(Category.code.startswith(code, autoescape=True),
+                                                       Category.code != code).order_by(Category.code)))
 
 
 def _no_sibling_namesake(session: Session, name: str, parent_code: str | None, other_than: str | None) -> None:

@@ -29,6 +29,7 @@ from hotline.web.session import PageContext, page_work
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
+SHOWN_CHILDREN = 5  # subcategories named in the notice of a stopped heading; the rest are counted
 
 
 def _open_counts(session: Session, unit_id: int | None = None) -> dict[int, int]:
@@ -217,9 +218,17 @@ def edit_category_form(request: Request, code: str, csrf: str = Form(""), name: 
              "default_kind": default_kind}
 
     def work(session: Session) -> str:
-        row = directory.edit_category(session, code=code, name=name, keywords=keywords, active=active == "1",
-                                      default_kind=default_kind or None)
-        return f"已保存分类 {row.code} {row.name}（{'在用' if row.active else '已停用'}）"
+        was_active = directory.category(session, code).active
+        row, stopped = directory.edit_category(session, code=code, name=name, keywords=keywords,
+                                               active=active == "1", default_kind=default_kind or None)
+        notice = f"已保存分类 {row.code} {row.name}（{'在用' if row.active else '已停用'}）"
+        if stopped:
+            names = "、".join(f"{c.code} {c.name}" for c in stopped[:SHOWN_CHILDREN])
+            more = f"等 {len(stopped)} 个" if len(stopped) > SHOWN_CHILDREN else ""
+            notice += f"；其下子分类 {names}{more}已一并停用"
+        elif row.active and not was_active and any(not c.active for c in directory.descendants(session, row.code)):
+            notice += "；其下子分类保持原状态，已停用的子分类如需启用请逐个修改"
+        return notice
     return _category_write(request, csrf, typed, work, edit=code)
 
 
