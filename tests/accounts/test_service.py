@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from hotline.accounts.models import Role, User, WebSession
 from hotline.accounts.scope import scope_for
-from hotline.accounts.service import add_user, edit_user, reset_password, verify_password
+from hotline.accounts.service import add_user, edit_user, reset_password, set_active, verify_password
 from hotline.accounts.signin import Signed, current, sign_in
 from hotline.kit.errors import Invalid, NotFound
 from tests.builders import unit_id
@@ -99,3 +99,42 @@ def test_a_reset_of_ones_own_password_keeps_ones_own_browser(session, people):
     reset_password(session, user_id=admin.id, password="admin-pass-2", keep_session_id=mine)
     assert current(session, here.token) is not None and current(session, there.token) is None
     assert session.get(User, admin.id).password_hash and verify_password(admin, "admin-pass-2")
+
+
+def test_a_handler_cannot_be_bound_to_the_hotline_center(session, people):
+    """The center is never dispatched a ticket: a handler bound to it would see none."""
+    words = "所属单位：承办人必须绑定一个承办单位；运城市12345热线中心是热线中心，不承办工单"
+    with refused(words):
+        edit_user(session, user_id=people.handler_a.id, display_name="王工", role="handler",
+                  unit_code="yuncheng-12345", phone="")
+    with refused(words):
+        add_user(session, username="t-h2", display_name="王工", role=Role.handler, unit_code="yuncheng-12345")
+    with refused(words):  # an agent made a handler cannot keep the center
+        edit_user(session, user_id=people.agent.id, display_name="坐席", role="handler",
+                  unit_code="yuncheng-12345", phone="")
+    assert session.get(User, people.handler_a.id).unit_id == people.unit_a
+
+
+@pytest.mark.parametrize("name", ["王\x00工", "王\x1b[31m工", "王\t工", "王\n工", "\x7f王工"])
+def test_a_display_name_with_a_control_character_is_refused_naming_it(session, people, name):
+    bad = next(c for c in name if c in "\x00\x1b\t\n\x7f")
+    words = f"^姓名含有不可见的控制字符（U\\+{ord(bad):04X}），请删除后重新填写$"
+    with refused(words):
+        add_user(session, username="t-ctl", display_name=name, role=Role.agent)
+    with refused(words):
+        edit_user(session, user_id=people.agent.id, display_name=name, role="agent", unit_code="", phone="")
+    assert session.get(User, people.agent.id).display_name != name
+
+
+def test_stopping_a_user_signs_them_out_so_starting_them_again_brings_no_old_browser_back(session, people):
+    handler = people.handler_a
+    reset_password(session, user_id=handler.id, password="first-pass-1")
+    signed = sign_in(session, handler.username, "first-pass-1")
+    assert isinstance(signed, Signed) and current(session, signed.token) is not None
+    with refused("不能停用自己的账号"):
+        set_active(session, user_id=people.admin.id, active=False, by=people.admin)
+    set_active(session, user_id=handler.id, active=False, by=people.admin)
+    assert session.scalar(select(func.count()).select_from(WebSession).where(WebSession.user_id == handler.id)) == 0
+    assert set_active(session, user_id=handler.id, active=True, by=people.admin).active
+    assert current(session, signed.token) is None  # the old cookie stays dead
+    assert isinstance(sign_in(session, handler.username, "first-pass-1"), Signed)  # signing in again works

@@ -399,3 +399,14 @@ def test_the_catalogue_is_listed_by_category_and_region_a_page_at_a_time(s):
     zhulv = next(r for r in rows if r["category_code"] == "0103" and r["region_code"] == ZHULV)
     assert (zhulv["lead_name"], zhulv["co_names"], zhulv["region_name"]) == ("夏县水利局", ["夏县朱吕集中供水站"],
                                                                              "夏县裴介镇朱吕村")
+
+
+def test_a_name_note_or_keyword_with_a_control_character_is_refused_naming_the_field(s):
+    with refused(r"^单位名称含有不可见的控制字符（U\+0000）"):
+        admin.add_unit(s, code="xiaxian-forest", name="夏县\x00林业局", kind="bureau")
+    with refused(r"^分类名称含有不可见的控制字符（U\+001B）"):
+        admin.edit_category(s, code="0502", name="公厕\x1b", keywords="", active=True)
+    with refused(r"^关键词含有不可见的控制字符（U\+0009）"):
+        admin.add_category(s, parent_code="01", code="0105", name="二次供水", keywords=["水\t箱"])
+    with refused(r"^备注含有不可见的控制字符（U\+0000）"):
+        admin.add_rule(s, category_code="0502", region_code=ZHULV, lead_unit_code="xiaxian-housing", note="a\x00")

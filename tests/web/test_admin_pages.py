@@ -337,3 +337,43 @@ def test_an_admin_cannot_demote_themselves(site):
                    data={"csrf": csrf, "display_name": "管理员", "role": "agent", "unit_code": "", "phone": ""})
     assert r.status_code == 422 and "不能取消自己的管理员角色" in r.text
     assert admin.get("/admin/users").status_code == 200
+
+
+def test_a_handler_bound_to_the_hotline_center_is_refused_in_the_page(site):
+    admin, csrf = site.signed_in("admin")
+    uid = site.people.handler_a.id
+    r = admin.post(f"/admin/users/{uid}", data={"csrf": csrf, "display_name": "王工", "role": "handler",
+                                                 "unit_code": "yuncheng-12345", "phone": ""})
+    assert r.status_code == 422
+    assert "所属单位：承办人必须绑定一个承办单位；运城市12345热线中心是热线中心，不承办工单" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(User, uid).unit_id == site.people.unit_a
+
+
+def test_a_stopped_user_started_again_must_sign_in_again(site):
+    admin, csrf = site.signed_in("admin")
+    handler, _ = site.signed_in("handler_a")
+    uid = site.people.handler_a.id
+    assert handler.get("/unit").status_code == 200
+    r = admin.post(f"/admin/users/{uid}/active", data={"csrf": csrf, "active": "0"})
+    assert r.status_code == 303
+    assert "已停用用户 t-handler-a；其已登录的浏览器已退出登录" in admin.get(r.headers["location"]).text
+    r = admin.post(f"/admin/users/{uid}/active", data={"csrf": csrf, "active": "1"})
+    assert r.status_code == 303 and "已启用用户 t-handler-a" in admin.get(r.headers["location"]).text
+    assert handler.get("/unit").status_code == 303  # the old cookie does not come back to life
+    r = admin.post(f"/admin/users/{site.people.admin.id}/active", data={"csrf": csrf, "active": "0"})
+    assert r.status_code == 409 and "不能停用自己的账号" in r.text
+
+
+def test_a_display_name_with_a_control_character_is_refused_not_a_server_error(site):
+    admin, csrf = site.signed_in("admin")
+    form = {"csrf": csrf, "username": "qa-nul", "display_name": "王\x00工", "role": "agent", "unit_code": "",
+            "phone": "", "password": "secret-pass-1"}
+    r = admin.post("/admin/users", data=form)
+    assert r.status_code == 422 and "姓名含有不可见的控制字符（U+0000），请删除后重新填写" in r.text
+    uid = site.people.agent.id
+    r = admin.post(f"/admin/users/{uid}", data={"csrf": csrf, "display_name": "坐席\x1b", "role": "agent",
+                                                 "unit_code": "", "phone": ""})
+    assert r.status_code == 422 and "姓名含有不可见的控制字符（U+001B）" in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.scalar(select(User.id).where(User.username == "qa-nul")) is None

@@ -18,6 +18,7 @@ from hotline.directory.models import Unit, UnitKind
 from hotline.kit import clock, phones
 from hotline.kit.errors import Invalid, NotFound, Unauthenticated
 from hotline.kit.ids import hash_token, new_token
+from hotline.kit.text import no_control_characters
 
 _hasher = PasswordHasher()
 # What a username may hold: typed at sign-in and after --by, so no spaces or look-alike characters.
@@ -67,6 +68,11 @@ def _unit_for(session: Session, role: Role, unit_code: str | None, current_id: i
             raise Invalid(f"所属单位：{unit.name}已停用，请选择在用的单位", details={"field": "unit_code"})
     if role == Role.handler and unit is None:
         raise Invalid("承办人必须绑定一个承办单位", details={"field": "unit_code"})
+    if role == Role.handler and unit is not None and unit.kind == UnitKind.hotline_center:
+        # a handler sees the tickets of their unit, and no ticket is ever dispatched to the center
+        raise Invalid(f"所属单位：承办人必须绑定一个承办单位；{unit.name}是热线中心，不承办工单。"
+                      f"若此人在热线中心工作，请把角色设为坐席、派单员、督办员或管理员", code="unit_not_for_role",
+                      details={"field": "unit_code"})
     if role in CENTER_ROLES and unit is not None and unit.kind != UnitKind.hotline_center:
         raise Invalid(f"所属单位：{ROLE_LABELS[role]}是热线中心的岗位，只能属于热线中心或不选单位；{unit.name}是承办单位，"
                       f"若此人在该单位办理工单，请把角色设为承办人", code="unit_not_for_role",
@@ -89,7 +95,7 @@ def _display_name(value: str | None) -> str:
         raise Invalid("请填写姓名", details={"field": "display_name"})
     if len(text) > NAME_MAX:
         raise Invalid(f"姓名过长（最多 {NAME_MAX} 字）", details={"field": "display_name"})
-    return text
+    return no_control_characters(text, "姓名", "display_name")
 
 
 def _phone(value: str | None) -> str | None:
@@ -172,6 +178,21 @@ def reset_password(session: Session, *, user_id: int, password: str, keep_sessio
         ended = ended.where(WebSession.id != keep_session_id)
     session.execute(ended)
     session.flush()
+    return user
+
+
+def set_active(session: Session, *, user_id: int, active: bool, by: User | None = None) -> User:
+    """Start or stop an account. Stopping it signs the user out of every browser, as a password
+    reset does, so starting it again does not bring the old sessions back (a stopped account's
+    cookie, kept on a shared computer, would otherwise work again). An admin cannot stop themselves."""
+    user = _user(session, user_id)
+    if by is not None and by.id == user.id and not active:
+        raise Invalid("不能停用自己的账号", code="own_account")
+    user.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
+    forget_tokens()  # a stopped user's API token is refused on its next call
     return user
 
 

@@ -32,6 +32,7 @@ from hotline.directory.models import (
 )
 from hotline.kit import phones
 from hotline.kit.errors import Invalid, NotFound
+from hotline.kit.text import no_control_characters
 
 UNIT_KIND_NAMES = {UnitKind.hotline_center: "热线中心", UnitKind.government: "人民政府", UnitKind.bureau: "职能部门",
                    UnitKind.township: "乡镇（街道）", UnitKind.village_committee: "村（居）委会",
@@ -61,7 +62,7 @@ def _text(value: str | None, field: str, *, most: int, required: bool = True) ->
         return None
     if len(text) > most:
         raise Invalid(f"{field}过长（最多 {most} 字）", details={"field": field})
-    return text
+    return no_control_characters(text, field)
 
 
 # ---------------------------------------------------------------- units
@@ -278,6 +279,7 @@ def parse_keywords(text: str | Iterable[str]) -> list[str]:
     if len(words) > MAX_KEYWORDS:
         raise Invalid(f"关键词最多 {MAX_KEYWORDS} 个", details={"field": "关键词"})
     for word in words:
+        no_control_characters(word, "关键词")
         if len(word) > MAX_KEYWORD_LEN:
             raise Invalid(f"关键词「{word[:30]}」过长（每个最多 {MAX_KEYWORD_LEN} 字）", details={"field": "关键词"})
     return words

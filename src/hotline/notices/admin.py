@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.kit.errors import Invalid
+from hotline.kit.text import no_control_characters
 from hotline.notify.delivery import failed_messages, retry_dead
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import placeholders, shipped_templates
@@ -87,6 +88,7 @@ def check_text(field: str, text: str, allowed: list[str]) -> None:
     (those of the shipped default, which are the values the senders provide)."""
     if not text.strip():
         raise Invalid(f"模板{field}不能为空", code="empty", details={"field": field})
+    no_control_characters(text, f"模板{field}", field, lines=True)
     for name in placeholders(text, field):
         if name not in allowed:
             raise Invalid(f"模板{field}中的占位符 {{{name}}} 不可用：本模板只能使用 "

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from hotline.accounts.models import ROLE_LABELS, Role, User
 from hotline.accounts.service import add_user, check_password, edit_user, forget_tokens, reset_password
+from hotline.accounts.service import set_active as set_user_active
 from hotline.directory import holidays as holiday_table
 from hotline.directory import reference
 from hotline.directory import settings as rules
@@ -164,14 +165,15 @@ def set_active(request: Request, user_id: int, csrf: str = Form(""), active: str
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if _not_admin(ctx):
             return _refused(request)
-        user = ctx.session.get(User, user_id) if 0 < user_id < 2**31 else None
-        if user is None:
-            return _users_page(request, ctx, status_code=404, error=f"用户 {user_id} 不存在")
-        if user.id == ctx.user.id:
+        if user_id == ctx.user.id:
             return _users_page(request, ctx, status_code=409, error="不能停用自己的账号")
-        user.active = active == "1"
-        ctx.session.flush()
-        done = f"已{'启用' if user.active else '停用'}用户 {user.username}"
+        try:
+            user = set_user_active(ctx.session, user_id=user_id, active=active == "1", by=ctx.user)
+        except DomainError as err:
+            ctx.session.rollback()
+            return _users_page(request, ctx, status_code=err.http_status, error=err.message)
+        done = (f"已启用用户 {user.username}" if user.active
+                else f"已停用用户 {user.username}；其已登录的浏览器已退出登录")
     forget_tokens()  # a deactivated user's API token is refused on its next call
     return _back("/admin/users", done)
 
