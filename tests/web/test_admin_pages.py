@@ -42,6 +42,8 @@ def test_the_admin_sees_a_dead_message_and_sends_it_again(templates, people):
     assert "系统管理" in home and "1 条待处理" in home
     html = client.get("/admin/outbox").text
     assert "网关超时" in html and f"/tickets/{number}" in html and "*********0001" in html
+    # the template named in words, its code small beside it
+    assert '受理回执短信（来电人） <small class="muted"><code>caller.receipt</code></small>' in html
     assert PHONE not in html
     r = client.post("/admin/outbox/retry", data={"csrf": csrf})
     assert r.status_code == 422 and "请先勾选" in r.text
@@ -377,3 +379,11 @@ def test_a_display_name_with_a_control_character_is_refused_not_a_server_error(s
     assert r.status_code == 422 and "姓名含有不可见的控制字符（U+001B）" in r.text
     with site.db.transaction(write=False) as s:
         assert s.scalar(select(User.id).where(User.username == "qa-nul")) is None
+
+
+def test_the_templates_page_names_each_template_in_words_with_its_code_beside_it(templates):
+    client, _ = templates.signed_in("admin")
+    html = client.get("/admin/templates").text
+    assert "<h2>受理回执短信（来电人） <small><code>caller.receipt</code></small>" in html
+    assert "<h2>派单通知（承办单位） <small><code>unit.dispatch</code></small>" in html
+    assert "<h2>督办单逾期提醒（督办员） <small><code>supervisor.order_overdue</code></small>" in html

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import User
 from hotline.kit.errors import Invalid
 from hotline.kit.text import no_control_characters
+from hotline.notices.labels import template_label
 from hotline.notify.delivery import failed_messages, retry_dead
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import placeholders, shipped_templates
@@ -48,7 +49,7 @@ def _message(m: OutboxMessage, numbers: dict[int, str], names: dict[int, str]) -
     person = names.get(int(m.recipient)) if m.channel == MessageChannel.inbox and m.recipient.isdigit() else None
     return {"id": m.id, "state": m.state.value, "channel": m.channel.value,
             "recipient": mask_recipient(m.channel, m.recipient), "recipient_name": person,
-            "template": m.template_code, "subject": m.subject, "ticket_id": m.ticket_id,
+            "template": m.template_code, "template_label": template_label(m.template_code), "subject": m.subject, "ticket_id": m.ticket_id,
             "ticket_number": numbers.get(m.ticket_id) if m.ticket_id is not None else None,
             "attempts": m.attempts, "last_error": m.last_error, "created_at": iso(m.created_at),
             "not_before": iso(m.not_before), "sent_at": iso(m.sent_at)}

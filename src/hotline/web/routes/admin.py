@@ -28,6 +28,7 @@ from hotline.kit.errors import DomainError, Invalid
 from hotline.notices.admin import check_text, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
+from hotline.notices.labels import template_label
 from hotline.notify.models import MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
 from hotline.supervision.orders import follow_holiday_change, moved_text
@@ -220,7 +221,7 @@ def _allowed(template: MessageTemplate) -> list[str]:
 
 def _templates_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
                     typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
-    rows = [{"code": t.code, "channel": t.channel, "subject": t.subject, "body": t.body,
+    rows = [{"code": t.code, "label": template_label(t.code), "channel": t.channel, "subject": t.subject, "body": t.body,
              "allowed": _allowed(t), "updated_at": t.updated_at}
             for t in ctx.session.scalars(select(MessageTemplate).order_by(MessageTemplate.code))]
     return _page(request, "admin/templates.html", "消息模板", status_code=status_code, rows=rows,

@@ -1,0 +1,30 @@
+"""What each message template is, in words an admin reads: 「受理回执短信（来电人）」 for
+``caller.receipt``. One table for every page that names a template (the templates page and the
+failed messages); a test keeps it covering every shipped template."""
+
+from __future__ import annotations
+
+TEMPLATE_LABELS = {
+    "caller.receipt": "受理回执短信（来电人）",
+    "caller.dispatched": "转办通知短信（来电人）",
+    "caller.reply": "答复通知短信（来电人）",
+    "caller.callback": "回访提醒短信（来电人）",
+    "caller.closed": "办结通知短信（来电人）",
+    "caller.incident_notice": "突发事件公告短信（来电人）",
+    "caller.handed_off": "转应急部门通知短信（来电人）",
+    "caller.refused": "不予受理通知短信（来电人）",
+    "unit.dispatch": "派单通知（承办单位）",
+    "unit.warning": "即将超期提醒（承办单位）",
+    "unit.overdue": "超期通知（承办单位）",
+    "unit.urge": "催办通知（承办单位）",
+    "unit.supervision": "督办通知（承办单位）",
+    "unit.reopened": "重办通知（承办单位）",
+    "unit.escalation": "下级单位超期通知（上级单位）",
+    "supervisor.escalation": "超期升级提醒（督办员）",
+    "supervisor.order_overdue": "督办单逾期提醒（督办员）",
+}
+
+
+def template_label(code: str) -> str:
+    """The template's name in words; an unknown code (a template added by hand) stands for itself."""
+    return TEMPLATE_LABELS.get(code, code)
