@@ -228,6 +228,7 @@ def test_an_edited_template_is_used_for_the_next_message_and_can_be_reset(templa
     ("   ", "不能为空"),
     ("工单号{ticket_number!r}", "{ticket_number}"),
     ("工单号{0}", "{0}"),
+    ("工单号{ticket_number}，查询码{query_code}\x1b[0m", "模板正文含有不可见的控制字符（U+001B）"),
 ])
 def test_a_bad_template_is_refused_and_the_old_text_kept(templates: Api, body: str, named: str):
     api, admin = templates, templates.as_("admin")
@@ -237,6 +238,18 @@ def test_a_bad_template_is_refused_and_the_old_text_kept(templates: Api, body: s
     assert named in r.json()["error"]["message"]
     after = _template(api, "caller.receipt")
     assert (after["subject"], after["body"], after["customized"]) == (before["subject"], before["body"], False)
+
+
+def test_a_template_leaving_out_a_placeholder_of_its_default_needs_confirming(templates: Api):
+    api, admin = templates, templates.as_("admin")
+    before = _template(api, "caller.receipt")
+    wording = {"subject": "已受理", "body": "【12345】已受理，工单号{ticket_number}。"}
+    r = admin.request("PUT", "/message-templates/caller.receipt", json=wording)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "placeholders_dropped"
+    assert "{query_code}（查询码）" in r.json()["error"]["message"]
+    assert _template(api, "caller.receipt")["body"] == before["body"]
+    r = admin.request("PUT", "/message-templates/caller.receipt", json={**wording, "confirm_dropped": True})
+    assert r.status_code == 200 and r.json()["body"] == wording["body"]
 
 
 @pytest.mark.parametrize(("body", "words"), [

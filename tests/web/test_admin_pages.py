@@ -387,3 +387,32 @@ def test_the_templates_page_names_each_template_in_words_with_its_code_beside_it
     assert "<h2>受理回执短信（来电人） <small><code>caller.receipt</code></small>" in html
     assert "<h2>派单通知（承办单位） <small><code>unit.dispatch</code></small>" in html
     assert "<h2>督办单逾期提醒（督办员） <small><code>supervisor.order_overdue</code></small>" in html
+
+
+def test_a_template_leaving_out_a_placeholder_of_its_default_is_saved_only_when_confirmed(templates):
+    """Without {query_code} the caller's receipt would carry no code to follow the ticket with."""
+    site = templates
+    with site.db.transaction(write=False) as s:
+        old_body = s.get(MessageTemplate, "caller.receipt").body
+    client, csrf = site.signed_in("admin")
+    page = client.get("/admin/templates").text
+    assert "删去默认文本中的占位符（如回执短信的查询码）需勾选确认后才能保存" in page
+    assert 'name="confirm_dropped"' not in page
+    typed = "【12345】您的诉求已受理，工单号{ticket_number}。"
+    form = {"csrf": csrf, "subject": "诉求已受理", "body": typed}
+    r = client.post("/admin/templates/caller.receipt", data=form)
+    assert r.status_code == 422
+    assert "模板删去了默认文本中的占位符 {query_code}（查询码）：发出的消息将不再包含这些内容" in r.text
+    assert "确认删去占位符" in r.text and 'name="confirm_dropped"' in r.text and typed in r.text
+    with site.db.transaction(write=False) as s:
+        assert s.get(MessageTemplate, "caller.receipt").body == old_body
+    r = client.post("/admin/templates/caller.receipt", data={**form, "body": "【12345】已受理。"})
+    assert r.status_code == 422 and "{ticket_number}（工单号）、{query_code}（查询码）" in r.text
+    r = client.post("/admin/templates/caller.receipt", data={**form, "confirm_dropped": "on"})
+    assert r.status_code == 303
+    with site.db.transaction(write=False) as s:
+        assert s.get(MessageTemplate, "caller.receipt").body == typed
+    # a placeholder moved from the body to the subject is kept, not dropped
+    r = client.post("/admin/templates/unit.dispatch", data={
+        "csrf": csrf, "subject": "新派工单", "body": "【12345】新派工单{ticket_number}：{title}，请于{deadline}前签收。"})
+    assert r.status_code == 303

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from hotline.accounts.models import User
 from hotline.kit.errors import Invalid
 from hotline.kit.text import no_control_characters
-from hotline.notices.labels import template_label
+from hotline.notices.labels import placeholder_label, template_label
 from hotline.notify.delivery import failed_messages, retry_dead
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import placeholders, shipped_templates
@@ -99,3 +99,19 @@ def check_text(field: str, text: str, allowed: list[str]) -> None:
         if name is not None and (spec or conversion):
             raise Invalid(f"模板{field}中的占位符只能写成 {{{name}}} 的形式，不能带格式或转换",
                           code="invalid_placeholder", details={"field": field, "placeholder": name})
+
+
+def check_template(subject: str, body: str, *, allowed: list[str], default: list[str] | None,
+                   confirmed: bool) -> None:
+    """The checks of ``check_text`` on both texts, and one more: a placeholder of the shipped default
+    (``default``, its names) that neither text keeps is named, and the change needs ``confirmed``.
+    Left out by mistake, {query_code} would leave every caller without the code to follow their
+    ticket, and nothing would show it until someone called."""
+    check_text("标题", subject, allowed)
+    check_text("正文", body, allowed)
+    kept = set(placeholder_names(subject, body))
+    dropped = [name for name in default or [] if name not in kept]
+    if dropped and not confirmed:
+        raise Invalid(f"模板删去了默认文本中的占位符 {'、'.join(placeholder_label(n) for n in dropped)}：发出的消息将不再"
+                      f"包含这些内容。如确需删去，请勾选「确认删去占位符」后再保存",
+                      code="placeholders_dropped", details={"dropped": dropped})

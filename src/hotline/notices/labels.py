@@ -28,3 +28,17 @@ TEMPLATE_LABELS = {
 def template_label(code: str) -> str:
     """The template's name in words; an unknown code (a template added by hand) stands for itself."""
     return TEMPLATE_LABELS.get(code, code)
+
+
+# What each placeholder stands for, to name one an admin's text leaves out.
+PLACEHOLDER_LABELS = {
+    "ticket_number": "工单号", "query_code": "查询码", "unit_name": "承办单位", "deadline": "时限",
+    "reply": "答复内容", "title": "工单标题", "stage": "环节", "level": "督办级别", "note": "意见",
+    "reason": "原因", "notice": "公告内容", "service": "应急电话", "service_name": "应急部门",
+}
+
+
+def placeholder_label(name: str) -> str:
+    """'{query_code}（查询码）', or the bare placeholder where it has no label."""
+    label = PLACEHOLDER_LABELS.get(name)
+    return f"{{{name}}}" + (f"（{label}）" if label else "")

@@ -21,7 +21,7 @@ from hotline.api.routes.tickets import ERRORS, MAX_ID
 from hotline.api.schemas import Body, Timestamp
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
-from hotline.notices.admin import check_text, messages_in, outbox_view, retry
+from hotline.notices.admin import check_template, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate
@@ -194,6 +194,8 @@ def _find_template(session: Session, code: str) -> MessageTemplate:
 class TemplateIn(Body):
     subject: str = Field(max_length=200)
     body: str = Field(max_length=2000)
+    confirm_dropped: bool = Field(False, description="save although the text leaves out placeholders of the "
+                                                    "shipped default (refused as placeholders_dropped otherwise)")
 
 
 @router.get("/message-templates", response_model=list[TemplateOut], summary="Message templates, with their placeholders and shipped defaults (admins)")
@@ -212,8 +214,8 @@ def put_template(code: str, body: TemplateIn, request: Request):
         template = _find_template(ctx.session, code)
         default = _shipped().get(code)
         allowed = _names(default["subject"], default["body"]) if default else _names(template.subject, template.body)
-        check_text("标题", body.subject, allowed)
-        check_text("正文", body.body, allowed)
+        check_template(body.subject, body.body, allowed=allowed, confirmed=body.confirm_dropped,
+                       default=_names(default["subject"], default["body"]) if default else None)
         template.subject, template.body, template.updated_at = body.subject, body.body, clock.now()
         ctx.session.flush()
         out = _template(template, default)

@@ -25,7 +25,7 @@ from hotline.directory.models import Holiday, Unit, UnitKind
 from hotline.directory.settings import all_rules
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
-from hotline.notices.admin import check_text, messages_in, outbox_view, retry
+from hotline.notices.admin import check_template, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notices.labels import template_label
@@ -238,8 +238,8 @@ def templates_page(request: Request, notice: str = "") -> Response:
 
 @router.post("/admin/templates/{code}")
 def edit_template(request: Request, code: str, csrf: str = Form(""), subject: str = Form(""),
-                  body: str = Form("")) -> Response:
-    typed = {"code": code, "subject": subject, "body": body}
+                  body: str = Form(""), confirm_dropped: str = Form("")) -> Response:
+    typed: dict[str, Any] = {"code": code, "subject": subject, "body": body}
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if _not_admin(ctx):
             return _refused(request)
@@ -249,10 +249,11 @@ def edit_template(request: Request, code: str, csrf: str = Form(""), subject: st
         try:
             if len(subject) > 200 or len(body) > 2000:
                 raise Invalid("模板标题最多 200 字，正文最多 2000 字")
-            allowed = _allowed(template)
-            check_text("标题", subject, allowed)
-            check_text("正文", body, allowed)
+            default = _shipped().get(template.code)
+            check_template(subject, body, allowed=_allowed(template), confirmed=confirm_dropped == "on",
+                           default=_names(default["subject"], default["body"]) if default else None)
         except DomainError as err:
+            typed["dropped"] = err.code == "placeholders_dropped"  # offer 确认删去占位符
             return _templates_page(request, ctx, status_code=err.http_status, error=err.message, typed=typed)
         template.subject, template.body, template.updated_at = subject, body, clock.now()
         ctx.session.flush()
