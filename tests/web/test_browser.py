@@ -764,3 +764,55 @@ def test_typing_a_date_on_the_dashboard_chooses_a_custom_period(server, page):
     page.click(".period-picker button[type=submit]")
     page.wait_for_url("**period=custom**")
     assert "自定义（2026-10-01 至 2026-10-31）" in page.inner_text("main h1")
+
+
+def test_stopping_a_user_or_a_knowledge_article_asks_first(server, page):
+    """停用 on the user list and on an article posts only once the admin confirms, as deleting a
+    catalogue rule or a time limit does; declined, nothing changes."""
+    url = server["url"]
+    sign_in(page, url, "admin1")
+    page.wait_for_url("**/admin")
+    page.goto(url + "/admin/users")
+    page.fill("form[action='/admin/users'] input[name=username]", "stop-me")
+    page.fill("form[action='/admin/users'] input[name=display_name]", "待停用's")
+    page.select_option("form[action='/admin/users'] select[name=role]", "agent")
+    page.fill("form[action='/admin/users'] input[name=password]", PASSWORD)
+    page.click("form[action='/admin/users'] button[type=submit]")
+    page.wait_for_selector("text=已添加用户 stop-me")
+    asked: list[str] = []
+
+    def answer(accept: bool):
+        def on_dialog(dialog) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+        return on_dialog
+
+    row = page.locator("tr", has_text="stop-me")
+    declined = answer(False)
+    page.once("dialog", declined)
+    row.locator("button", has_text="停用").click()
+    page.wait_for_timeout(800)  # a post would have swapped in the notice by now
+    assert asked == ["停用用户 stop-me（待停用's）？停用后该账号不能登录，已登录的浏览器将退出登录。"]
+    assert "在用" in page.locator("tr", has_text="stop-me").inner_text() and "已停用用户" not in page.inner_text("main")
+    page.once("dialog", answer(True))
+    page.locator("tr", has_text="stop-me").locator("button", has_text="停用").click()
+    page.wait_for_selector("text=已停用用户 stop-me")
+    assert "已停用" in page.locator("tr", has_text="stop-me").inner_text()
+
+    page.goto(url + "/admin/knowledge")
+    page.locator("main a[href^='/admin/knowledge/']").first.click()
+    page.wait_for_selector("text=停用这条知识")
+    title = page.locator("main h2").first.inner_text()
+    page.once("dialog", answer(False))
+    page.click("button:has-text('停用这条知识')")
+    page.wait_for_timeout(800)
+    assert asked[-1].startswith("停用知识「") and asked[-1].endswith("」？停用后坐席不再检索到这条知识。")
+    assert page.locator("button:has-text('停用这条知识')").count() == 1 and "已停用" not in title
+    # deleting a time limit, declined, deletes nothing either (htmx's boost once sent it regardless)
+    page.goto(url + "/admin/categories")
+    limits = page.locator("#limits tbody tr").count()
+    page.once("dialog", answer(False))
+    page.locator("#limits tbody tr").first.locator("button", has_text="删除").click()
+    page.wait_for_timeout(800)
+    assert asked[-1].startswith("删除第 ") and page.locator("#limits tbody tr").count() == limits
+    assert "已删除" not in page.inner_text("main")
