@@ -1,4 +1,4 @@
-"""``hotline model train / eval / list`` on temporary CSV and XLSX files."""
+"""``hotline model train / eval / list / activate`` on temporary CSV and XLSX files."""
 
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from hotline.cli.main import cli
 from tests.classification.conftest import generated
 
 
-def run(data_dir: Path, *args: str):
-    runner = CliRunner(env={"HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_DATABASE_URL": None})
+def run(data_dir: Path, *args: str, db: str | None = None):
+    runner = CliRunner(env={"HOTLINE_DATA_DIR": str(data_dir), "HOTLINE_DATABASE_URL": db})
     return runner.invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory) -> str:
+    """A database set up by ``hotline init``: the category codes a file's labels are checked against."""
+    data = tmp_path_factory.mktemp("model-db")
+    assert run(data, "init").exit_code == 0
+    return f"sqlite:///{data / 'hotline.db'}"
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +52,14 @@ def files(tmp_path_factory) -> dict[str, Path]:
     return {"train": train_csv, "test": test_xlsx, "bad": bad, "one": one, "dir": d, "n_test": len(test)}
 
 
-def test_train_from_csv_then_list(tmp_path, files):
-    r = run(tmp_path, "model", "train", "--file", str(files["train"]), "--name", "category")
+def test_train_from_csv_then_list(tmp_path, files, db):
+    r = run(tmp_path, "model", "train", "--file", str(files["train"]), "--name", "category", db=db)
     assert r.exit_code == 0, r.output
-    assert "版本 1" in r.output
-    r = run(tmp_path, "model", "train", "--file", str(files["train"]))
+    assert "版本 1" in r.output and "已启用" in r.output
+    r = run(tmp_path, "model", "train", "--file", str(files["train"]), db=db)
     assert "版本 2" in r.output
     listed = json.loads(run(tmp_path, "model", "list", "--json").output)
-    assert [(m["name"], m["version"]) for m in listed] == [("category", 1), ("category", 2)]
+    assert [(m["name"], m["version"], m["active"]) for m in listed] == [("category", 1, False), ("category", 2, True)]
     assert listed[0]["labels"] == ["01", "02", "05", "06"]
 
 
@@ -83,8 +91,8 @@ def test_eval_refuses_fewer_than_two_folds_as_given(files, folds):
 
 
 @pytest.mark.parametrize("which, message", [("bad", "缺少列：label"), ("one", "只有一个类别")])
-def test_actionable_errors(tmp_path, files, which, message):
-    r = run(tmp_path, "model", "train", "--file", str(files[which]))
+def test_actionable_errors(tmp_path, files, which, message, db):
+    r = run(tmp_path, "model", "train", "--file", str(files[which]), "--force", db=db)
     assert r.exit_code == 2
     assert "错误：" in r.output and message in r.output
 
@@ -125,3 +133,76 @@ def test_eval_reads_the_test_set_from_a_pipe_or_standard_input(files, tmp_path):
                       input=body.encode("utf-8"), catch_exceptions=False)
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)["macro_f1"] == from_file["macro_f1"]
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(rows)
+    return path
+
+
+def test_a_tiny_file_is_refused_unless_forced_and_replaces_nothing(tmp_path, files, db):
+    """9 rows of 3 labels once became the model agents saw at once (停水 99% for a streetlight)."""
+    assert run(tmp_path, "model", "train", "--file", str(files["train"]), db=db).exit_code == 0
+    rows = [(t, c[:2]) for t, c, _, _ in generated(1, seed=5) if c[:2] in ("01", "02", "05")][:9]
+    tiny = _write(tmp_path / "tiny.csv", rows)
+    r = run(tmp_path, "model", "train", "--file", str(tiny), db=db)
+    assert r.exit_code == 2
+    assert "错误：训练数据只有 9 条，少于 50 条" in r.output and "确需训练请加 --force" in r.output
+    assert [m["version"] for m in json.loads(run(tmp_path, "model", "list", "--json").output)] == [1]
+    # enough rows, but a class of one example (a typo, most likely)
+    lone = _write(tmp_path / "lone.csv", [(t, c[:2]) for t, c, _, _ in generated(10, seed=3)
+                                          if c[:2] in ("01", "02")][:60] + [("路灯不亮了", "06")])
+    r = run(tmp_path, "model", "train", "--file", str(lone), db=db)
+    assert r.exit_code == 2 and "错误：类别 06 的样本少于 2 条" in r.output
+    r = run(tmp_path, "model", "train", "--file", str(tiny), "--force", db=db)
+    assert r.exit_code == 0 and "版本 2" in r.output
+
+
+@pytest.mark.parametrize("name, labels, message", [
+    ("category", ["01", "9999", "abc"], "模型 category 的标签须为分类编码，以下标签不是：9999、abc"),
+    ("urgency", ["0101", "normal"], "模型 urgency 的标签须为紧急程度，以下标签不是：0101（紧急程度可选：emergency、normal、urgent）"),
+    ("kind", ["help", "01"], "模型 kind 的标签须为诉求类型，以下标签不是：01"),
+])
+def test_labels_the_model_does_not_know_are_refused_naming_them(tmp_path, db, name, labels, message):
+    rows = [(t, labels[i % len(labels)]) for i, (t, *_rest) in enumerate(generated(2, seed=9))]
+    r = run(tmp_path, "model", "train", "--file", str(_write(tmp_path / "l.csv", rows)), "--name", name, "--force",
+            db=db)
+    assert r.exit_code == 2 and f"错误：{message}" in r.output
+    assert json.loads(run(tmp_path, "model", "list", "--json").output) == []
+
+
+def test_an_admin_rolls_back_to_an_earlier_version_and_forward_again(tmp_path, files, db):
+    from hotline.assist.suggest import clear_cache, current_model
+
+    for _ in range(2):
+        assert run(tmp_path, "model", "train", "--file", str(files["train"]), db=db).exit_code == 0
+    clear_cache()
+    assert current_model(tmp_path).version == 2
+    r = run(tmp_path, "model", "activate", "category", "1")
+    assert r.exit_code == 0 and "模型 category 已改用版本 1（原为版本 2）" in r.output
+    clear_cache()
+    assert current_model(tmp_path).version == 1  # what the agents' suggestions use
+    assert (tmp_path / "models" / "category" / "ACTIVE").read_text().strip() == "1"
+    listed = run(tmp_path, "model", "list").output.splitlines()
+    assert listed[0].startswith("名称\t版本\t使用中") and listed[1].startswith("category\t1\t是（指定）\t")
+    assert listed[2].startswith("category\t2\t\t")
+    # a newer training stays unused while an earlier version is chosen, and says so
+    r = run(tmp_path, "model", "train", "--file", str(files["train"]), db=db)
+    assert "未启用：正在使用的是管理员指定的版本 1；改用新版本请运行 hotline model activate category 3" in r.output
+    clear_cache()
+    assert current_model(tmp_path).version == 1
+    r = run(tmp_path, "model", "activate", "category", "7")
+    assert r.exit_code == 2 and "错误：模型 category 没有版本 7（现有版本：1、2、3）" in r.output
+    r = run(tmp_path, "model", "activate", "category", "latest")
+    assert r.exit_code == 0 and "改回使用最新训练的版本 3（原为版本 1）" in r.output
+    clear_cache()
+    assert current_model(tmp_path).version == 3
+    assert [m["active"] for m in json.loads(run(tmp_path, "model", "list", "--json").output)] == [False, False, True]
+
+
+def test_training_from_a_database_with_too_little_history_is_refused_unless_forced(tmp_path, db):
+    r = run(tmp_path, "model", "train", "--from-db", db=db)
+    assert r.exit_code == 2 and "错误：训练数据只有 0 条，少于 50 条" in r.output

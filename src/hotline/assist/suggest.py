@@ -1,7 +1,8 @@
-"""Category suggestions for a request text: the latest ``category`` model's top 3, with names.
+"""Category suggestions for a request text: the active ``category`` model's top 3, with names.
 
-The model is loaded once per process and data directory and reloaded when a newer version appears
-(checked at most every few seconds, by listing the model directory). No model, or one that cannot be
+The active version is the one an admin activated (``hotline model activate``), else the newest
+trained. It is loaded once per process and data directory and reloaded when another version becomes
+active (checked at most every few seconds, by listing the model directory). No model, or one that cannot be
 loaded, means no suggestions (an empty list), never an error at intake.
 """
 
@@ -32,21 +33,21 @@ def clear_cache() -> None:
 
 
 def current_model(data_dir: Path | str, name: str = "category") -> cmodel.SavedModel | None:
-    """The latest saved version of ``name``, loaded (cached; a newer version is picked up within seconds)."""
+    """The active version of ``name``, loaded (cached; another version made active is picked up within seconds)."""
     key = (str(Path(data_dir).resolve()), name)
     now = time.monotonic()
     with _lock:
         checked, saved = _cache.get(key, (-1e9, None))
         if now - checked < CHECK_EVERY_S:
             return saved
-        latest = cmodel.latest_version(data_dir, name)
-        if latest is not None and (saved is None or saved.version != latest):
+        active = cmodel.active_version(data_dir, name)
+        if active is not None and (saved is None or saved.version != active):
             try:
-                saved = cmodel.load(data_dir, name, latest)
+                saved = cmodel.load(data_dir, name, active)
             except cmodel.ModelError as exc:
                 _log.warning("classification model not loaded: %s", exc.message)
                 saved = None
-        elif latest is None:
+        elif active is None:
             saved = None
         _cache[key] = (now, saved)
         return saved

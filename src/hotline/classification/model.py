@@ -311,6 +311,40 @@ def latest_version(data_dir: Path | str, name: str) -> int | None:
     return versions[-1] if versions else None
 
 
+ACTIVE = "ACTIVE"  # models/<name>/ACTIVE: the version in use, when an admin chose one
+
+
+def chosen_version(data_dir: Path | str, name: str) -> int | None:
+    """The version an admin activated (``hotline model activate``), if any and still there."""
+    try:
+        text = (model_dir(data_dir, name) / ACTIVE).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return int(text) if text.isdigit() and int(text) in _versions(data_dir, name) else None
+
+
+def active_version(data_dir: Path | str, name: str) -> int | None:
+    """The version the suggestions use: the one activated, else the newest trained."""
+    return chosen_version(data_dir, name) or latest_version(data_dir, name)
+
+
+def activate(data_dir: Path | str, name: str, version: int | str) -> SavedModel | None:
+    """Make ``version`` the one in use (a roll-back to an earlier one, or on to a newer one), after
+    loading it: a version that cannot be loaded is refused. ``latest`` drops the choice, so the
+    newest trained version is used again; it returns None then."""
+    root = model_dir(data_dir, name)
+    if str(version) == "latest":
+        (root / ACTIVE).unlink(missing_ok=True)
+        return None
+    if not str(version).isdigit():
+        raise ModelError(f"版本号无效：{version}（填写 hotline model list 列出的版本号，或 latest）")
+    saved = load(data_dir, name, int(version))
+    tmp = root / f"{ACTIVE}.tmp"
+    tmp.write_text(f"{saved.version}\n", encoding="utf-8")
+    tmp.replace(root / ACTIVE)  # whole or not at all: a reader never sees half a number
+    return saved
+
+
 def _sklearn_version() -> str:
     import sklearn
 
@@ -376,7 +410,8 @@ def read_manifest(data_dir: Path | str, name: str, version: int | str = "latest"
     try:
         manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ModelError(f"模型 {name} 没有版本 {v}") from None
+        have = "、".join(str(n) for n in _versions(data_dir, name)) or "无"
+        raise ModelError(f"模型 {name} 没有版本 {v}（现有版本：{have}）") from None
     return SavedModel(name=name, version=v, path=path, manifest=manifest)
 
 
@@ -404,12 +439,14 @@ def load(data_dir: Path | str, name: str, version: int | str = "latest") -> Save
 
 
 def list_models(data_dir: Path | str) -> list[dict[str, Any]]:
-    """Every saved version, by name then version: the manifests (without loading any model)."""
+    """Every saved version, by name then version: the manifests (without loading any model), each
+    with ``active`` (the version the suggestions use) and ``chosen`` (activated by an admin)."""
     root = Path(data_dir) / "models"
     out: list[dict[str, Any]] = []
     if not root.is_dir():
         return out
     for d in sorted(p for p in root.iterdir() if p.is_dir() and _NAME.match(p.name)):
+        chosen, in_use = chosen_version(data_dir, d.name), active_version(data_dir, d.name)
         for v in _versions(data_dir, d.name):
-            out.append(read_manifest(data_dir, d.name, v).manifest)
+            out.append({**read_manifest(data_dir, d.name, v).manifest, "active": v == in_use, "chosen": v == chosen})
     return out
