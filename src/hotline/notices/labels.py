@@ -16,12 +16,14 @@ TEMPLATE_LABELS = {
     "unit.dispatch": "派单通知（承办单位）",
     "unit.warning": "即将超期提醒（承办单位）",
     "unit.overdue": "超期通知（承办单位）",
-    "unit.urge": "催办通知（承办单位）",
+    "unit.urge": "超期催办通知（承办单位）",
+    "unit.urge_early": "时限内催办通知（承办单位）",
     "unit.supervision": "督办通知（承办单位）",
     "unit.reopened": "重办通知（承办单位）",
     "unit.escalation": "下级单位超期通知（上级单位）",
     "supervisor.escalation": "超期升级提醒（督办员）",
     "supervisor.order_overdue": "督办单逾期提醒（督办员）",
+    "supervisor.order_answered": "督办单已答复（督办员）",
 }
 
 
@@ -35,6 +37,7 @@ PLACEHOLDER_LABELS = {
     "ticket_number": "工单号", "query_code": "查询码", "unit_name": "承办单位", "deadline": "时限",
     "reply": "答复内容", "title": "工单标题", "stage": "环节", "level": "督办级别", "note": "意见",
     "reason": "原因", "notice": "公告内容", "service": "应急电话", "service_name": "应急部门",
+    "left": "剩余时间", "answer": "答复内容", "timing": "按期或逾期",
 }
 
 

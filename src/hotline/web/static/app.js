@@ -24,16 +24,6 @@ document.addEventListener("keydown", function (event) {
   if (button) button.click(); else if (form.requestSubmit) form.requestSubmit(); else form.submit();
 });
 
-// A form marked data-confirm="…" is sent only once the question is answered OK (删除, 停用). Asked
-// in the capture phase, before htmx's boost sees the submit: htmx does not heed an onsubmit that
-// returns false, so a declined confirm() there would still have sent the form.
-document.addEventListener("submit", function (event) {
-  var question = event.target && event.target.getAttribute && event.target.getAttribute("data-confirm");
-  if (!question || window.confirm(question)) return;
-  event.preventDefault();
-  event.stopImmediatePropagation();
-}, true);
-
 // Charts: an element with data-chart holds an ECharts option built by the server. ECharts (shipped
 // in /static, never a CDN) is loaded once, on the first page that has a chart; charts are drawn on
 // page load and after every htmx swap, and follow the window's size.
