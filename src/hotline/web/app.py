@@ -30,6 +30,7 @@ from hotline.web.routes import (
     incidents,
     intake,
     knowledge,
+    messages,
     portal,
     reports,
     suggest,
@@ -47,7 +48,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
                    unit.router, callbacks.router, supervision.router, admin.router,
                    admin_directory.router, knowledge.router, incidents.router, suggest.router,
                    reports.router, analytics.router, employment.router, employment_jobs.router,
-                   fieldwork.router):
+                   fieldwork.router, messages.router):
         app.include_router(router)
     app.include_router(portal.router)  # the citizen portal: no sign-in
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role
@@ -24,6 +24,7 @@ from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.notices.admin import check_template, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
+from hotline.notify import inbox as inbox_items
 from hotline.notify.models import InboxItem, MessageChannel, MessageState, MessageTemplate
 from hotline.notify.templates import invalidate as forget_templates
 from hotline.tickets.views import iso
@@ -104,44 +105,23 @@ def _inbox_item(item: InboxItem) -> dict[str, Any]:
             "created_at": iso(item.created_at), "read_at": iso(item.read_at), "read": item.read_at is not None}
 
 
-def _own_item(ctx: Context, item_id: int) -> InboxItem:
-    """One of the current user's inbox items; another's is as unknown as a missing one."""
-    item = ctx.session.get(InboxItem, item_id) if 0 < item_id <= MAX_ID else None
-    if item is None or item.user_id != ctx.user.id:
-        raise NotFound(f"消息 {item_id} 不存在")
-    return item
-
-
 @router.get("/inbox", response_model=InboxOut, summary="My in-app inbox: unread first, then newest")
 def inbox(request: Request, unread: bool = False, limit: int = Query(default=100, ge=1, le=500)):
     with unit_of_work(request, write=False) as ctx:
-        mine = InboxItem.user_id == ctx.user.id
-        query = select(InboxItem).where(mine)
-        if unread:
-            query = query.where(InboxItem.read_at.is_(None))
-        query = query.order_by(InboxItem.read_at.is_not(None), InboxItem.created_at.desc(), InboxItem.id.desc())
-        items = [_inbox_item(i) for i in ctx.session.scalars(query.limit(limit))]
-        count = ctx.session.scalar(select(func.count()).where(mine, InboxItem.read_at.is_(None)))
-        return {"unread": count, "items": items}
+        items = [_inbox_item(i) for i in inbox_items.listing(ctx.session, ctx.user.id, unread_only=unread, limit=limit)]
+        return {"unread": inbox_items.unread_count(ctx.session, ctx.user.id), "items": items}
 
 
 @router.post("/inbox/{item_id}/read", response_model=InboxItemOut, summary="Mark one of my inbox messages read")
 def read_item(item_id: int, request: Request):
     with unit_of_work(request, write=True) as ctx:
-        item = _own_item(ctx, item_id)
-        if item.read_at is None:
-            item.read_at = clock.now()
-            ctx.session.flush()
-        return _inbox_item(item)
+        return _inbox_item(inbox_items.mark_read(ctx.session, ctx.user.id, item_id))
 
 
 @router.post("/inbox/read-all", response_model=MarkedOut, summary="Mark all my inbox messages read")
 def read_all(request: Request):
     with unit_of_work(request, write=True) as ctx:
-        result = ctx.session.execute(update(InboxItem).where(InboxItem.user_id == ctx.user.id,
-                                                             InboxItem.read_at.is_(None))
-                                     .values(read_at=clock.now()))
-        return {"marked": result.rowcount}
+        return {"marked": inbox_items.mark_all_read(ctx.session, ctx.user.id)}
 
 
 # ---------------------------------------------------------------- outbox (admins)
