@@ -15,6 +15,7 @@ from hotline.knowledge import models as knowledge_models  # noqa: F401
 from hotline.notify import models as notify_models  # noqa: F401
 from hotline.reports import models as reports_models  # noqa: F401
 from hotline.supervision import models as supervision_models  # noqa: F401
+from hotline.tickets import idempotency as tickets_idempotency  # noqa: F401
 from hotline.tickets import models as tickets_models  # noqa: F401
 
 metadata = Base.metadata

@@ -24,6 +24,7 @@ from hotline.reports import store
 from hotline.reports.periods import Period
 from hotline.supervision.orders import sweep_orders
 from hotline.supervision.sweep import sweep_deadlines
+from hotline.tickets import idempotency
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,13 @@ def refresh_statistics(db: Database) -> bool:
             return False
         session.execute(text("ANALYZE"))
         return True
+
+
+def purge_idempotency_keys(db: Database, *, now: datetime | None = None) -> int:
+    """Remove the API's idempotency keys past their 24 hours (hourly; a request meeting an expired
+    key takes it over anyway, so this only keeps the table small). Returns how many went."""
+    with db.transaction() as session:
+        return idempotency.purge_expired(session, now=now)
 
 
 def refresh_rollups(db: Database, *, now: datetime | None = None) -> dict[str, int]:

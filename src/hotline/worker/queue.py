@@ -164,7 +164,8 @@ def delivery_loop(deliver: Callable[[], object], *, seconds: float = DELIVERY_SE
 
 def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox,
-    incident detection and the dashboards' rollups (every five minutes).
+    incident detection and the dashboards' rollups (every five minutes); hourly the hot spots,
+    SQLite's statistics, the API's expired idempotency keys and the due briefings.
 
     ``db`` is the process's database (``hotline serve`` passes its own, so SQLite writes share one
     lock); by default one is made from the settings.
@@ -197,6 +198,10 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_statistics", expires=STALE_AFTER)
     def refresh_statistics() -> None:
         jobs.refresh_statistics(database)
+
+    @huey.periodic_task(EVERY_HOUR, name="hotline.purge_idempotency_keys", expires=STALE_AFTER)
+    def purge_idempotency_keys() -> None:
+        jobs.purge_idempotency_keys(database)
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.generate_reports", expires=STALE_AFTER)
     def generate_reports() -> None:
