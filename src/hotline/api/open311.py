@@ -58,6 +58,7 @@ from starlette.formparsers import MultiPartParser
 
 from hotline.accounts.models import User
 from hotline.accounts.service import authenticate_token
+from hotline.api import idempotency
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
 from hotline.incidents import public_notice
@@ -167,7 +168,8 @@ def _open311(handler: Callable[..., Any]) -> Callable[..., Any]:
                 return _unknown_format(request)
             try:
                 _one_each(request.query_params.multi_items())
-                return write(await handler(request, **kwargs))
+                answer = await handler(request, **kwargs)
+                return answer if isinstance(answer, Response) else write(answer)  # a replay is as it was
             except Problem as p:
                 return write(_problem(p))
 
@@ -416,13 +418,20 @@ def _short(value: str) -> str:
     return value if len(value) <= 20 else value[:20] + "…"
 
 
-@router.post("/requests.{fmt}")
+@router.post("/requests.{fmt}", response_model=None)  # an Answer, or a replayed Response
 @_open311
-async def create_request(request: Request) -> Answer:
+async def create_request(request: Request) -> Answer | Response:
     return _create(request, await _form(request))
 
 
-def _create(request: Request, form: dict[str, str]) -> Answer:
+def _idempotency_key(request: Request) -> str | None:
+    try:
+        return idempotency.parse(request.headers.get(idempotency.HEADER))
+    except DomainError as err:
+        raise Problem(400, err.message) from None
+
+
+def _create(request: Request, form: dict[str, str]) -> Answer | Response:
     code, description = form.get("service_code", "").strip(), form.get("description", "").strip()
     where = form.get("address_string", "").strip()
     latitude = _coordinate(form.get("lat", ""), "lat", -90, 90)
@@ -433,8 +442,13 @@ def _create(request: Request, form: dict[str, str]) -> Answer:
         raise Problem(400, "缺少 description：请写明诉求内容")
     if not where:
         raise Problem(400, "缺少 address_string：请写明乡镇或村（例：夏县裴介镇朱吕村）；本平台不按经纬度定位")
+    key = _idempotency_key(request)
     with _work(request, write=True) as session:
         account = _account(session, form.get("api_key", ""))
+        once = idempotency.start(session, user_id=account.id, key=key, endpoint=f"POST {request.url.path}",
+                                 content=lambda: {k: v for k, v in form.items() if k != "api_key"})
+        if once.replay is not None:
+            return once.replay
         snap = reference.snapshot(session)
         category = snap.categories.get(code)
         if code not in {s["service_code"] for s in _services(snap)} or category is None:
@@ -456,8 +470,11 @@ def _create(request: Request, form: dict[str, str]) -> Answer:
                   + (f"；将于 {clock.local(due):%m月%d日 %H:%M} 前派给承办单位" if due else ""))
         for live in public_notice.live(session, region_code=place.code, limit=2):  # as the portal's place hint
             notice += f"。该地区有公告（{reference.region_label(snap, live.incident.area_code)}）：{live.notice.text}"
-        return Answer("service_requests",
-                      [{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
+        answer = Answer("service_requests",
+                        [{"service_request_id": ticket.number, "service_notice": notice, "account_id": None}], 201)
+        write = _writer(request)
+        assert write is not None  # the decorator answered an unknown format before reading the form
+        return once.keep(write(answer), ticket_id=ticket.id)
 
 
 def _when(value: str, field: str, *, end: bool = False) -> datetime | None:

@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
+from hotline.api import idempotency
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.schemas import (
     ActionResult,
@@ -63,9 +64,16 @@ def _detail(ctx: Context, ticket: Ticket, *, new: bool = False) -> dict[str, Any
     return views.ticket_detail(snap, ctx.scope, ticket, clock.now(), merged)
 
 
-@router.post("", response_model=TicketOut, status_code=201, summary="Register a ticket (受理)")
-def create_ticket(body: TicketCreate, request: Request) -> JSONResponse:
+@router.post("", response_model=TicketOut, status_code=201, summary="Register a ticket (受理)",
+             responses={201: {"headers": idempotency.REPLAYED_DOC}})
+def create_ticket(body: TicketCreate, request: Request,
+                  idempotency_key: str | None = idempotency.HEADER_PARAM) -> Response:
+    key = idempotency.parse(idempotency_key)
     with unit_of_work(request, write=True) as ctx:
+        once = idempotency.start(ctx.session, user_id=ctx.user.id, key=key, endpoint="POST /api/v1/tickets",
+                                 content=lambda: body.model_dump(mode="json"))
+        if once.replay is not None:
+            return once.replay
         fields = body.model_dump(exclude={"attachments", "received_at"})
         try:
             received = clock.aware(body.received_at) if body.received_at else None
@@ -77,10 +85,9 @@ def create_ticket(body: TicketCreate, request: Request) -> JSONResponse:
             ctx.session, actor=ctx.user, received_at=received,
             attachments=[a.model_dump() for a in body.attachments], **fields,
         )
-        body_out = _detail(ctx, ticket, new=True)
-    # The dict is already JSON-ready and shaped by TicketOut (the documented response_model);
-    # returning it as a response skips a second validation pass on the busiest endpoint.
-    return JSONResponse(body_out, status_code=201)
+        # The dict is already JSON-ready and shaped by TicketOut (the documented response_model);
+        # returning it as a response skips a second validation pass on the busiest endpoint.
+        return once.keep(JSONResponse(_detail(ctx, ticket, new=True), status_code=201), ticket_id=ticket.id)
 
 
 def _parse_when(value: str | None, field: str, *, end: bool = False) -> datetime | None:
