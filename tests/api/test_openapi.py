@@ -203,3 +203,13 @@ def test_the_callback_queue_documents_the_units_reply(spec: dict[str, Any]):
     assert "reply_text" in task["properties"] and "reply_text" in task.get("required", [])
     types = {t.get("type") for t in task["properties"]["reply_text"]["anyOf"]}
     assert types == {"string", "null"} and "办理结果" in task["properties"]["reply_text"]["description"]
+
+
+def test_registering_a_ticket_documents_the_idempotency_key_and_the_replay_header(spec: dict[str, Any]):
+    create = spec["paths"]["/api/v1/tickets"]["post"]
+    [key] = [p for p in create["parameters"] if p["in"] == "header"]
+    assert key["name"] == "Idempotency-Key" and key["required"] is False
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$",
+                             "title": "Idempotency-Key"}
+    assert "idempotency_key_reused" in key["description"] and "24 hours" in key["description"]
+    assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]

@@ -20,10 +20,11 @@ import hashlib
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Header
 from fastapi.responses import Response
+from pydantic import WithJsonSchema
 from sqlalchemy.orm import Session
 
 from hotline.kit import clock
@@ -34,16 +35,25 @@ HEADER = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
 _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
-HEADER_PARAM: Any = Header(
-    default=None,
-    alias=HEADER,
-    description=(
-        f"Optional, 1–{store.MAX_KEY} printable ASCII characters (a new UUID per request). A retry with "
-        "the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and "
-        "registers nothing; the same key with another body is refused (422 `idempotency_key_reused`). "
-        "Keys are per account and kept 24 hours; only successful answers are kept."
+# The header as an endpoint's parameter: documented with its limits, checked by :func:`parse` (whose
+# refusal says what is wrong, in the API's words) rather than by FastAPI.
+KeyHeader = Annotated[
+    str | None,
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": store.MAX_KEY, "pattern": "^[\\x20-\\x7e]+$"}
     ),
-)
+    Header(
+        alias=HEADER,
+        description=(
+            f"Optional, 1–{store.MAX_KEY} printable ASCII characters (a new UUID per request). A retry with "
+            "the same key and body gets the first answer again, with `Idempotent-Replayed: true`, and "
+            "registers nothing; the same key with another body is refused (422 `idempotency_key_reused`); "
+            "a key outside these limits is refused (400 `invalid_idempotency_key`). "
+            "Keys are per account (all its tokens) and kept 24 hours; only successful answers are kept, "
+            "so after a refusal the key may be sent again with the request put right."
+        ),
+    ),
+]
 # The response header, for the OpenAPI document of the endpoints that take the key.
 REPLAYED_DOC: dict[str, Any] = {
     REPLAYED: {

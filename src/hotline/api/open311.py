@@ -15,6 +15,9 @@
   ticket number) and a ``service_notice``. The form is UTF-8 (percent-encoded or raw; other bytes are
   refused naming the field) and at most 1 MiB (413 beyond); a field sent twice with different values
   is refused naming it, in a POST's form and in any query alike (only ``attribute[...]`` repeats).
+  An ``Idempotency-Key`` header (:mod:`hotline.api.idempotency`) makes a retry answer as the first
+  POST did (the same bytes, in the same format) instead of registering a second ticket; the key
+  reused for another form or format is a 400.
 * ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
   requests that key's account submitted (with any of its keys: a ticket records the account that
   registered it, not the key): a citizen's words and place are not published to anyone who asks; a list's ``start_date`` must come before its ``end_date``. ``status`` is ``open`` until

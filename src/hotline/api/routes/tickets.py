@@ -67,7 +67,7 @@ def _detail(ctx: Context, ticket: Ticket, *, new: bool = False) -> dict[str, Any
 @router.post("", response_model=TicketOut, status_code=201, summary="Register a ticket (受理)",
              responses={201: {"headers": idempotency.REPLAYED_DOC}})
 def create_ticket(body: TicketCreate, request: Request,
-                  idempotency_key: str | None = idempotency.HEADER_PARAM) -> Response:
+                  idempotency_key: idempotency.KeyHeader = None) -> Response:
     key = idempotency.parse(idempotency_key)
     with unit_of_work(request, write=True) as ctx:
         once = idempotency.start(ctx.session, user_id=ctx.user.id, key=key, endpoint="POST /api/v1/tickets",
