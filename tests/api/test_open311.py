@@ -1,11 +1,12 @@
 """Open311 GeoReport v2: a partner system lists the services, submits a request that becomes a
-ticket on the open311 channel, and follows it; only the requests its own account submitted are shown;
+ticket on the open311 channel, and follows it; only the requests sent with its own key are shown;
 every bad input gets the specification's error list with a 4xx."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hotline.accounts.models import ApiToken
 from hotline.accounts.service import create_token
 from hotline.tickets.models import Channel, Ticket
 from tests.builders import LEAK, ZHULV
@@ -82,23 +83,51 @@ def test_a_partner_submits_a_request_and_follows_it_to_its_end(api):
     assert set(listed(service_request_id=f"{number},{other}")) == {number, other}
 
 
-def test_only_the_submitting_account_sees_its_requests(api):
+def test_only_the_submitting_key_sees_its_requests(api):
     number = submit(api, api.tokens["agent"]).json()[0]["service_request_id"]
     stranger = api.tokens["dispatcher"]
     assert problem(api.client.get(f"{V2}/requests/{number}.json", params={"api_key": stranger}), 404) == (
-        f"没有编号为 {number} 的请求（或不是此 api_key 所属账号提交的）")
+        f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
     assert api.client.get(f"{V2}/requests.json", params={"api_key": stranger}).json() == []
     assert "api_key" in problem(api.client.get(f"{V2}/requests.json"), 403)
 
 
-def test_another_key_of_the_same_account_sees_the_accounts_requests(api):
-    """Tickets record the account that registered them, not the key: the queries are limited per
-    account (as the README says), so a second key of the same account sees the first key's requests."""
-    number = submit(api, api.tokens["agent"]).json()[0]["service_request_id"]
+def _listed(api, key: str) -> list[str]:
+    r = api.client.get(f"{V2}/requests.json", params={"api_key": key})
+    assert r.status_code == 200, r.text
+    return [request["service_request_id"] for request in r.json()]
+
+
+def test_two_partners_given_keys_of_one_account_see_only_their_own_requests(api):
+    """Queries are limited per key: a second partner given a key of the same account sees neither
+    the first one's requests in the list nor one of them asked for by number, and the other way round."""
     with api.db.transaction() as s:
+        city_app = create_token(s, username=api.people.agent.username, name="city-app")[1]
+        partner = create_token(s, username=api.people.agent.username, name="partner-2")[1]
+    mine = submit(api, city_app).json()[0]["service_request_id"]
+    theirs = submit(api, partner, description="小区门口路灯不亮").json()[0]["service_request_id"]
+    assert _listed(api, city_app) == [mine] and _listed(api, partner) == [theirs]
+    for key, other in ((city_app, theirs), (partner, mine)):
+        assert "不是用此 api_key 提交的" in problem(
+            api.client.get(f"{V2}/requests/{other}.json", params={"api_key": key}), 404)
+    assert api.client.get(f"{V2}/requests/{mine}.xml", params={"api_key": city_app}).status_code == 200
+    with api.db.transaction(write=False) as s:
+        keys = dict(s.execute(select(Ticket.number, Ticket.api_token_id).where(Ticket.number.in_([mine, theirs]))).all())
+        ids = dict(s.execute(select(ApiToken.prefix, ApiToken.id)).all())
+    assert keys == {mine: ids[city_app[:10]], theirs: ids[partner[:10]]}
+
+
+def test_requests_from_before_keys_were_recorded_stay_visible_to_every_key_of_the_account(api):
+    """A ticket submitted before migration 0024 records no key (NULL): every key of the account that
+    registered it still sees it, as all of them did before; another account's keys still do not."""
+    old = submit(api, api.tokens["agent"]).json()[0]["service_request_id"]
+    with api.db.transaction() as s:
+        s.execute(update(Ticket).where(Ticket.number == old).values(api_token_id=None))
         second = create_token(s, username=api.people.agent.username, name="partner-2")[1]
-    assert [r["service_request_id"] for r in api.client.get(f"{V2}/requests.json", params={"api_key": second}).json()
-            ] == [number]
+    new = submit(api, second, description="小区门口路灯不亮").json()[0]["service_request_id"]
+    assert set(_listed(api, second)) == {old, new} and _listed(api, api.tokens["agent"]) == [old]
+    assert api.client.get(f"{V2}/requests/{old}.json", params={"api_key": second}).status_code == 200
+    assert _listed(api, api.tokens["dispatcher"]) == []
 
 
 def test_bad_requests_are_answered_with_the_reason_and_nothing_is_registered(api):

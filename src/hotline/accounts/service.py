@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import ROLE_LABELS, ApiToken, Role, User, WebSession
@@ -196,17 +196,30 @@ def set_active(session: Session, *, user_id: int, active: bool, by: User | None 
     return user
 
 
+TOKEN_NAME_MAX = 80  # the column's width
+
+
 def create_token(
     session: Session, *, username: str, name: str = "cli", expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:
-    """Issue a token; the plain token is returned once and never stored."""
-    user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    """Issue a token; the plain token is returned once and never stored. The command line
+    (``hotline token create``) and the admin page (系统管理 › 接口令牌) both issue through here.
+    ``name`` says what the token is for (a partner system: 「city-app」); a stopped account is
+    refused, its token could never be used."""
+    label = no_control_characters(" ".join(name.split()), "用途", "name")
+    if not label:
+        raise Invalid("请填写令牌用途（例：city-app，接入的系统名称）", details={"field": "name"})
+    if len(label) > TOKEN_NAME_MAX:
+        raise Invalid(f"令牌用途最多 {TOKEN_NAME_MAX} 个字（收到 {len(label)} 个）", details={"field": "name"})
+    user = session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
     if user is None:
         raise NotFound(f"用户 {username} 不存在")
+    if not user.active:
+        raise Invalid(f"用户 {user.username} 已停用，不能为其签发令牌", code="inactive_user", details={"field": "user"})
     plain = new_token()
     token = ApiToken(
         user_id=user.id,
-        name=name,
+        name=label,
         token_hash=hash_token(plain),
         prefix=plain[:10],
         created_at=clock.now(),
@@ -218,12 +231,28 @@ def create_token(
 
 
 TOKEN_CACHE_SECONDS = 10.0
-_token_cache: dict[tuple[str, str], tuple[float, User, datetime | None]] = {}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling with a bearer token: the account, and which of its tokens (Open311 limits a
+    client's queries to the requests sent with its own key)."""
+
+    user: User
+    token_id: int
+
+
+_token_cache: dict[tuple[str, str], tuple[float, Caller, datetime | None]] = {}
 _token_lock = threading.Lock()
 
 
 def authenticate_token(session: Session, plain: str) -> User:
-    """The user behind a bearer token.
+    """The user behind a bearer token (see :func:`authenticate_key`)."""
+    return authenticate_key(session, plain).user
+
+
+def authenticate_key(session: Session, plain: str) -> Caller:
+    """The user behind a bearer token, and the token's id.
 
     A per-process cache keeps the hot path (every API call) from querying for the same token again
     within ``TOKEN_CACHE_SECONDS``; revoking a token in this process clears it at once, elsewhere
@@ -247,11 +276,12 @@ def authenticate_token(session: Session, plain: str) -> User:
         raise Unauthenticated("账号已停用")
     copy = User(id=user.id, username=user.username, display_name=user.display_name, role=user.role,
                 unit_id=user.unit_id, phone=user.phone, active=user.active, created_at=user.created_at)
+    caller = Caller(copy, token.id)
     with _token_lock:
         if len(_token_cache) > 10_000:
             _token_cache.clear()
-        _token_cache[key] = (time.monotonic(), copy, token.expires_at)
-    return copy
+        _token_cache[key] = (time.monotonic(), caller, token.expires_at)
+    return caller
 
 
 def forget_tokens() -> None:
@@ -289,6 +319,12 @@ class TokenRow:
     expires_at: datetime | None
     revoked_at: datetime | None
     state: str
+    display_name: str = ""
+    user_active: bool = True  # a stopped account's tokens are refused whatever their state
+
+    @property
+    def state_label(self) -> str:
+        return TOKEN_STATE_LABELS[self.state]
 
 
 def _state(token: ApiToken, now: datetime) -> str:
@@ -297,17 +333,31 @@ def _state(token: ApiToken, now: datetime) -> str:
     return "expired" if token.expires_at is not None and token.expires_at <= now else "active"
 
 
+def _rows(session: Session, query: Select) -> list[TokenRow]:
+    now = clock.now()
+    return [TokenRow(t.id, u.username, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, _state(t, now),
+                     u.display_name, u.active)
+            for t, u in session.execute(query)]
+
+
 def list_tokens(session: Session, *, username: str | None = None) -> list[TokenRow]:
     """Every token (of ``username`` when given), oldest first."""
-    query = select(ApiToken, User.username).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
+    query = select(ApiToken, User).join(User, User.id == ApiToken.user_id).order_by(ApiToken.id)
     if username:
         user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
         if user is None:
             raise NotFound(f"用户 {username} 不存在")
         query = query.where(ApiToken.user_id == user.id)
-    now = clock.now()
-    return [TokenRow(t.id, name, t.name, t.prefix, t.created_at, t.expires_at, t.revoked_at, _state(t, now))
-            for t, name in session.execute(query)]
+    return _rows(session, query)
+
+
+def token_row(session: Session, token_id: int) -> TokenRow:
+    """One token as :func:`list_tokens` shows it."""
+    query = select(ApiToken, User).join(User, User.id == ApiToken.user_id).where(ApiToken.id == token_id)
+    rows = _rows(session, query) if 0 < token_id < 2**31 else []
+    if not rows:
+        raise NotFound(f"令牌 {token_id} 不存在", code="unknown_token")
+    return rows[0]
 
 
 def revoke_token(session: Session, token_id: int) -> ApiToken:

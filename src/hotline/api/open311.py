@@ -19,8 +19,11 @@
   POST did (the same bytes, in the same format) instead of registering a second ticket; the key
   reused for another form or format is a 400.
 * ``GET requests.json`` / ``GET requests/{id}.json`` need the ``api_key`` too and show only the
-  requests that key's account submitted (with any of its keys: a ticket records the account that
-  registered it, not the key): a citizen's words and place are not published to anyone who asks; a list's ``start_date`` must come before its ``end_date``. ``status`` is ``open`` until
+  requests submitted with that key (a ticket records its key, ``tickets.api_token_id``): a
+  citizen's words and place are not published to anyone who asks, nor to another partner given a
+  key of the same account. Requests from before keys were recorded (migration 0023) have none and
+  are shown, as before, to every key of the account that submitted them. A list's ``start_date``
+  must come before its ``end_date``. ``status`` is ``open`` until
   the ticket is closed, refused, handed off or merged;
   ``status_notes`` says where it stands in Chinese (the unit's answer once replied);
   ``agency_responsible`` is the lead unit; ``expected_datetime`` the reply deadline;
@@ -55,12 +58,11 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 from starlette.formparsers import MultiPartParser
 
-from hotline.accounts.models import User
-from hotline.accounts.service import authenticate_token
+from hotline.accounts.service import Caller, authenticate_key
 from hotline.api import idempotency
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
@@ -204,13 +206,21 @@ def _work(request: Request, *, write: bool) -> Iterator[Session]:
         raise Problem(400 if err.http_status in (422, 500) else err.http_status, err.message) from None
 
 
-def _account(session: Session, api_key: str) -> User:
+def _account(session: Session, api_key: str) -> Caller:
+    """The account behind ``api_key`` and the key's id."""
     if not api_key.strip():
         raise Problem(403, "缺少 api_key：请向热线中心申请接入令牌")
     try:
-        return authenticate_token(session, api_key.strip())
+        return authenticate_key(session, api_key.strip())
     except DomainError:
         raise Problem(403, "api_key 无效或已失效") from None
+
+
+def _submitted_with(caller: Caller) -> ColumnElement[bool]:
+    """The Open311 requests a key may see: those submitted with it, and those of its account from
+    before keys were recorded (no key on the ticket)."""
+    return and_(Ticket.channel == Channel.open311, Ticket.registered_by_id == caller.user.id,
+                or_(Ticket.api_token_id == caller.token_id, Ticket.api_token_id.is_(None)))
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -447,8 +457,8 @@ def _create(request: Request, form: dict[str, str]) -> Answer | Response:
         raise Problem(400, "缺少 address_string：请写明乡镇或村（例：夏县裴介镇朱吕村）；本平台不按经纬度定位")
     key = _idempotency_key(request)
     with _work(request, write=True) as session:
-        account = _account(session, form.get("api_key", ""))
-        once = idempotency.start(session, user_id=account.id, key=key, endpoint=f"POST {request.url.path}",
+        caller = _account(session, form.get("api_key", ""))
+        once = idempotency.start(session, user_id=caller.user.id, key=key, endpoint=f"POST {request.url.path}",
                                  content=lambda: {k: v for k, v in form.items() if k != "api_key"})
         if once.replay is not None:
             return once.replay
@@ -462,7 +472,7 @@ def _create(request: Request, form: dict[str, str]) -> Answer | Response:
         name = (form.get("last_name", "").strip() + form.get("first_name", "").strip()) or None
         phone = form.get("phone", "").strip() or None
         ticket = lifecycle.register(
-            session, actor=account, channel=Channel.open311, kind=str(category.default_kind.value if category.default_kind else "help"),
+            session, actor=caller.user, api_token_id=caller.token_id, channel=Channel.open311, kind=str(category.default_kind.value if category.default_kind else "help"),
             category_code=code, urgency="normal", region_code=place.code, content=description,
             caller_name=name, caller_phone=phone, caller_anonymous=not (name or phone),
             address=where,  # as the partner wrote it (the place is region_code)
@@ -503,8 +513,7 @@ def list_requests(request: Request, api_key: str = "", service_request_id: str =
     if wanted - {"open", "closed"}:
         raise Problem(400, "status 须为 open 或 closed（可用逗号分隔）")
     with _work(request, write=False) as session:
-        account = _account(session, api_key)
-        query = select(Ticket).where(Ticket.channel == Channel.open311, Ticket.registered_by_id == account.id)
+        query = select(Ticket).where(_submitted_with(_account(session, api_key)))
         ids = [s.strip() for s in service_request_id.split(",") if s.strip()]
         if ids:  # the specification: other parameters are ignored when ids are given
             query = query.where(Ticket.number.in_(ids[:MAX_RESULTS]))
@@ -533,11 +542,9 @@ def list_requests(request: Request, api_key: str = "", service_request_id: str =
 @_open311
 def get_request(request: Request, number: str, api_key: str = "") -> Answer:
     with _work(request, write=False) as session:
-        account = _account(session, api_key)
-        ticket = session.scalar(select(Ticket).where(Ticket.number == number, Ticket.channel == Channel.open311,
-                                                     Ticket.registered_by_id == account.id))
+        ticket = session.scalar(select(Ticket).where(Ticket.number == number, _submitted_with(_account(session, api_key))))
         if ticket is None:
-            raise Problem(404, f"没有编号为 {number} 的请求（或不是此 api_key 所属账号提交的）")
+            raise Problem(404, f"没有编号为 {number} 的请求（或不是用此 api_key 提交的）")
         notices = public_notice.for_tickets(session, [ticket.id])
         return Answer("service_requests", [_request(reference.snapshot(session), ticket, notices)])
 

@@ -140,13 +140,15 @@ def register(
     attachments: Sequence[dict[str, Any]] = (),
     received_at: datetime | None = None,
     deadlines_from: datetime | None = None,
+    api_token_id: int | None = None,
 ) -> Ticket:
     """受理: create the ticket with its number, query code and dispatch deadline.
 
     ``received_at`` is when the citizen's request came in (the record, the number's day);
     the dispatch deadline counts from ``deadlines_from`` when given, else from ``received_at``:
     an import registers today a letter received days ago, and the centre's clock starts when the
-    ticket enters the system, not overdue on arrival."""
+    ticket enters the system, not overdue on arrival. ``api_token_id`` is the key an Open311 client
+    submitted it with: the client's queries see only its own key's requests."""
     authorize(actor, "register", None)
     snap = reference.snapshot(session)
     content = validation.require_text(content, "content", "诉求内容", max_chars=validation.MAX_CONTENT_CHARS)
@@ -192,6 +194,7 @@ def register(
         content=content,
         received_at=received,
         registered_by_id=actor.id if actor is not None else None,
+        api_token_id=api_token_id,
         due_basis={},
         suspended_seconds=0,
         extension_count=0,

@@ -92,6 +92,9 @@ class Ticket(Base):
 
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The API token (an Open311 api_key) the ticket was submitted with; NULL for every other way in
+    # and for Open311 tickets from before migration 0024.
+    api_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), index=True)
     lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     master_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
 

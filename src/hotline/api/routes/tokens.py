@@ -1,5 +1,6 @@
 """API tokens for admins: list them (never the token itself, only its first characters) and revoke
-one. Creating a token stays on the command line (``hotline token create``), where it is shown once."""
+one. A token is created on the command line (``hotline token create``) or on the admin page
+(系统管理 › 接口令牌), where it is shown once; the rules are ``accounts.service``'s."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
 from hotline.accounts.models import Role
-from hotline.accounts.service import TOKEN_STATE_LABELS, TokenRow, list_tokens, revoke_token
+from hotline.accounts.service import TokenRow, list_tokens, revoke_token, token_row
 from hotline.api.edge import Context, unit_of_work
 from hotline.api.routes.tickets import ERRORS
 from hotline.api.schemas import Timestamp
@@ -39,7 +40,7 @@ def _admin(ctx: Context) -> None:
 def _out(t: TokenRow) -> TokenOut:
     return TokenOut(id=t.id, username=t.username, name=t.name, prefix=t.prefix, created_at=iso(t.created_at),
                     expires_at=iso(t.expires_at), revoked_at=iso(t.revoked_at), state=t.state,  # type: ignore[arg-type]
-                    state_label=TOKEN_STATE_LABELS[t.state])
+                    state_label=t.state_label)
 
 
 @router.get("", response_model=list[TokenOut], summary="API tokens, oldest first, optionally one user's (admins)")
@@ -53,7 +54,6 @@ def get_tokens(request: Request, user: str | None = Query(default=None, max_leng
 def delete_token(token_id: int, request: Request):
     with unit_of_work(request, write=True) as ctx:
         _admin(ctx)
-        token = revoke_token(ctx.session, token_id)
-        row = next(t for t in list_tokens(ctx.session, username=token.user.username) if t.id == token.id)
-        return _out(row)
+        revoke_token(ctx.session, token_id)
+        return _out(token_row(ctx.session, token_id))
 
