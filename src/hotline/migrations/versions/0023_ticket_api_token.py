@@ -28,7 +28,9 @@ FK = "fk_tickets_api_token_id_api_tokens"
 def upgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
         # SQLite cannot add a constraint to a table, but it takes a column declared with its reference.
-        op.execute(f"ALTER TABLE tickets ADD COLUMN api_token_id INTEGER CONSTRAINT {FK} REFERENCES api_tokens (id)")
+        op.execute(
+            f"ALTER TABLE tickets ADD COLUMN api_token_id INTEGER CONSTRAINT {FK} REFERENCES api_tokens (id)"
+        )
     else:
         op.add_column("tickets", sa.Column("api_token_id", sa.Integer(), nullable=True))
         op.create_foreign_key(FK, "tickets", "api_tokens", ["api_token_id"], ["id"])
