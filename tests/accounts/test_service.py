@@ -6,9 +6,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from hotline.accounts.models import Role, User, WebSession
+from hotline.accounts.models import ApiToken, Role, User, WebSession
 from hotline.accounts.scope import scope_for
-from hotline.accounts.service import add_user, edit_user, reset_password, set_active, verify_password
+from hotline.accounts.service import (
+    add_user,
+    authenticate_key,
+    create_token,
+    edit_user,
+    reset_password,
+    set_active,
+    verify_password,
+)
 from hotline.accounts.signin import Signed, current, sign_in
 from hotline.kit.errors import Invalid, NotFound
 from tests.builders import unit_id
@@ -138,3 +146,32 @@ def test_stopping_a_user_signs_them_out_so_starting_them_again_brings_no_old_bro
     assert set_active(session, user_id=handler.id, active=True, by=people.admin).active
     assert current(session, signed.token) is None  # the old cookie stays dead
     assert isinstance(sign_in(session, handler.username, "first-pass-1"), Signed)  # signing in again works
+
+
+def test_a_key_names_its_account_and_itself_from_the_database_and_from_the_cache(session, people):
+    """Open311 limits a client to the requests of its own key, so the key's id comes with its account,
+    on the first call (read from the database) and on the next ones (the per-process cache) alike."""
+    first, plain = create_token(session, username=people.agent.username, name="  city   app ")
+    second, other = create_token(session, username="T-AGENT", name="partner-2")  # a username in any case
+    assert first.name == "city app" and second.user_id == first.user_id
+    for _ in range(2):
+        a, b = authenticate_key(session, plain), authenticate_key(session, other)
+        assert (a.user.id, a.token_id) == (people.agent.id, first.id) and b.token_id == second.id
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    (" ", "请填写令牌用途"), ("长" * 81, "令牌用途最多 80 个字（收到 81 个）"), ("city\x00app", "用途含有不可见的控制字符"),
+])
+def test_a_token_without_a_fit_name_is_refused(session, people, name, message):
+    with pytest.raises(Invalid) as refused:
+        create_token(session, username=people.agent.username, name=name)
+    assert message in refused.value.message
+    assert session.scalar(select(func.count()).select_from(ApiToken)) == 0
+
+
+def test_a_stopped_account_gets_no_token(session, people):
+    set_active(session, user_id=people.agent.id, active=False, by=people.admin)
+    with pytest.raises(Invalid, match="已停用，不能为其签发令牌"):
+        create_token(session, username=people.agent.username, name="city-app")
+    with pytest.raises(NotFound, match="用户 nobody 不存在"):
+        create_token(session, username="nobody", name="city-app")

@@ -20,6 +20,7 @@ from hotline.web.render import HERE, page
 from hotline.web.routes import (
     admin,
     admin_directory,
+    admin_tokens,
     analytics,
     auth,
     callbacks,
@@ -46,7 +47,7 @@ def create_site(settings: Settings | None = None, database: Database | None = No
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for router in (auth.router, tickets.router, intake.router, dispatch.router,
                    unit.router, callbacks.router, supervision.router, admin.router,
-                   admin_directory.router, knowledge.router, incidents.router, suggest.router,
+                   admin_directory.router, admin_tokens.router, knowledge.router, incidents.router, suggest.router,
                    reports.router, analytics.router, employment.router, employment_jobs.router,
                    fieldwork.router, messages.router):
         app.include_router(router)

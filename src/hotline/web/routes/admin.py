@@ -1,5 +1,5 @@
 """System administration (系统管理): users, failed messages, message templates, operating rules and
-the holiday table. Admins only; every change is a POST with the session's CSRF token, a refusal
+the holiday table (the directory in ``admin_directory.py``, API tokens in ``admin_tokens.py``). Admins only; every change is a POST with the session's CSRF token, a refusal
 renders the page again with the message in Chinese and what was typed, a success redirects back
 with a notice. The rules themselves are the domain's and the API's (``accounts.service``,
 ``api.routes.notify``, ``directory.settings``, ``directory.holidays``), reused, not repeated.
@@ -41,7 +41,7 @@ router = APIRouter(include_in_schema=False)
 MENU = [("/admin/users", "用户"), ("/admin/units", "承办单位"), ("/admin/categories", "分类与时限"),
         ("/admin/catalogue", "派单目录"), ("/admin/outbox", "发送失败的消息"), ("/admin/templates", "消息模板"),
         ("/admin/settings", "运行规则"), ("/admin/holidays", "节假日"),
-        ("/admin/knowledge", "知识库")]
+        ("/admin/knowledge", "知识库"), ("/admin/tokens", "接口令牌")]
 
 
 def _page(request: Request, template: str, title: str, status_code: int = 200, **context: Any) -> Response:

@@ -212,3 +212,19 @@ document.addEventListener("input", function (event) {
   var custom = field.form && field.form.querySelector("input[name=period][value=custom]");
   if (custom) custom.checked = true;
 });
+
+// A button marked data-copy="#field" copies that field's text (a new API token, shown only once).
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("[data-copy]");
+  if (!button) return;
+  var field = document.querySelector(button.getAttribute("data-copy"));
+  if (!field) return;
+  field.select();
+  var copied = function () { button.textContent = "已复制"; };
+  var fallback = function () { if (document.execCommand("copy")) copied(); };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(field.value).then(copied, fallback);
+  } else {
+    fallback();
+  }
+});
