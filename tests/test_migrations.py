@@ -289,3 +289,68 @@ def test_a_volunteer_registered_twice_stops_the_upgrade_with_their_numbers(blank
     with engine.begin() as conn:  # another phone is another person
         conn.execute(volunteers.insert(), [{**person, "id": 7, "phone": "+8613703590004"}])
     engine.dispose()
+
+
+def test_tickets_taken_out_before_0023_stay_out_and_the_decisions_become_history(blank_url):
+    """Migration 0023 marks taken-out tickets (``removed_at``) instead of reading an unlinked row of a
+    confirmed or ended incident as one; the rows taken out before it are marked, at the time and by
+    the person of the ticket's 已移出突发事件 line, and each incident's decision and end become its
+    first ``incident_events``. A proposal's or a dismissed incident's unlinked rows are candidates,
+    not taken out."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import MetaData, Table
+
+    from hotline.directory.loader import load_reference_data
+    from hotline.incidents import service
+    from hotline.incidents.models import Incident, IncidentAction
+    from hotline.kit.db import Database
+    from hotline.notify.templates import load_templates
+    from tests.builders import make_personas, make_ticket
+
+    upgrade(blank_url, "0021")
+    db = Database(blank_url)
+    with db.transaction() as s:
+        load_reference_data(s)
+        load_templates(s)
+        people = make_personas(s)
+        kept, out = (make_ticket(s, people, category_code="0101", region_code=code, content="停水了")
+                     for code in ("140828102207", "140828102203"))
+        ids = {"kept": kept.id, "out": out.id, "sup": people.supervisor.id}
+    engine = create_engine(blank_url)
+    tables = MetaData()
+    incidents, links, events = (Table(name, tables, autoload_with=engine)
+                                for name in ("incidents", "incident_tickets", "ticket_events"))
+    decided, removed, ended = (datetime(2026, 11, 2, h, tzinfo=UTC) for h in (1, 2, 3))
+    incident = {"category_code": "0101", "title": "停水", "area_code": "140828102", "region_codes": [],
+                "population": 0, "keywords": [], "first_ticket_at": decided, "last_ticket_at": decided,
+                "ticket_count": 1, "detected_at": decided, "updated_at": ended, "decided_at": None,
+                "decided_by_id": None}
+    with engine.begin() as conn:
+        conn.execute(incidents.insert(), [
+            {**incident, "id": 1, "state": "ended", "decided_at": decided, "decided_by_id": ids["sup"]},
+            {**incident, "id": 2, "state": "proposed"},
+            {**incident, "id": 3, "state": "dismissed", "decided_at": decided, "decided_by_id": ids["sup"]}])
+        conn.execute(links.insert(), [
+            {"incident_id": 1, "ticket_id": ids["kept"], "linked": True, "added_at": decided},
+            {"incident_id": 1, "ticket_id": ids["out"], "linked": False, "added_at": decided},
+            {"incident_id": 2, "ticket_id": ids["out"], "linked": False, "added_at": decided},
+            {"incident_id": 3, "ticket_id": ids["kept"], "linked": False, "added_at": decided}])
+        conn.execute(events.insert(), [{"ticket_id": ids["out"], "at": removed, "actor_id": ids["sup"],
+                                        "actor_name": "t-supervisor", "action": "note",
+                                        "reason": "已移出突发事件「停水」", "details": {}}])
+    engine.dispose()
+    upgrade(blank_url)
+    with db.session() as s:
+        first, proposal, dismissed = (s.get(Incident, i) for i in (1, 2, 3))
+        [(ticket, link, by)] = service.removed_from(s, first)
+        assert (ticket.id, link.removed_at, by) == (ids["out"], removed, "t-supervisor")
+        assert {t.id for t in service.tickets_of(s, first)} == {ids["kept"]}
+        assert [t.id for t in service.tickets_of(s, proposal)] == [ids["out"]] and service.removed_from(s, proposal) == []
+        assert service.removed_from(s, dismissed) == []
+        assert [(e.action, e.at, by) for e, by, _ in service.history(s, first)] == [
+            (IncidentAction.confirmed, decided, "t-supervisor"), (IncidentAction.removed, removed, "t-supervisor"),
+            (IncidentAction.ended, ended, None)]
+        assert [e.action for e, _, _ in service.history(s, dismissed)] == [IncidentAction.dismissed]
+        assert service.history(s, proposal) == []
+    db.dispose()

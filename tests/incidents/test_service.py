@@ -1,5 +1,5 @@
-"""What a supervisor does with a confirmed incident: end it, add a ticket by number, take a
-wrongly linked one out; the area follows and the detection respects each."""
+"""What a supervisor does with an incident: end it and reopen it, add a ticket by number, take a
+wrong one out (of a proposal too); the area follows and the detection respects each."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from hotline.incidents import public_notice, service
 from hotline.incidents.detect import detect
-from hotline.incidents.models import Incident, IncidentState
+from hotline.incidents.models import Incident, IncidentAction, IncidentState
 from hotline.kit import clock
-from hotline.kit.errors import TransitionNotAllowed
+from hotline.kit.errors import NotFound, PermissionDenied, TransitionNotAllowed
 from hotline.tickets.models import TicketEvent
 from tests.builders import make_ticket
 from tests.incidents.test_detect import OUTAGE, START, VILLAGES, _detected
@@ -86,16 +86,104 @@ def test_a_ticket_taken_out_is_not_brought_back_by_the_detection(db, session, pe
     assert incident.ticket_count == 7 - 1 + 2
 
 
-def test_taking_out_is_refused_on_a_proposal_and_for_the_last_ticket(db, session, people):
+def test_taking_out_is_refused_for_the_last_ticket_and_once_decided(db, session, people):
     incident = _detected(session, people)
     some = service.tickets_of(session, incident)
-    with pytest.raises(TransitionNotAllowed, match="请确认后再移出"):
-        service.remove_ticket(session, incident, actor=people.supervisor, number=some[0].number)
     service.confirm(session, incident, actor=people.supervisor)
     for t in some[:-1]:
         service.remove_ticket(session, incident, actor=people.supervisor, number=t.number)
     with pytest.raises(TransitionNotAllowed, match="最后一件"):
         service.remove_ticket(session, incident, actor=people.supervisor, number=some[-1].number)
+    with pytest.raises(NotFound, match="不在该事件中"):  # out already
+        service.remove_ticket(session, incident, actor=people.supervisor, number=some[0].number)
+    service.end(session, incident, actor=people.supervisor)
+    with pytest.raises(TransitionNotAllowed, match="已结束的事件不能移出工单"):
+        service.remove_ticket(session, incident, actor=people.supervisor, number=some[-1].number)
+
+
+def test_a_ticket_taken_out_of_a_proposal_is_not_linked_at_confirmation_nor_brought_back(db, session, people):
+    """The detection gathered a call that is no part of the outage: the supervisor takes it out
+    before confirming. The proposal's places and count follow, the detection's next runs leave it
+    out, confirming does not link it, and it can be put back by number."""
+    incident = _detected(session, people)
+    [guocun] = [t for t in service.tickets_of(session, incident) if t.region_code == "140828102203"]  # 郭村, 1,191
+    clock.freeze(START + timedelta(minutes=66))
+    service.remove_ticket(session, incident, actor=people.supervisor, number=guocun.number)
+    assert incident.state == IncidentState.proposed and incident.ticket_count == 6
+    assert incident.title == "夏县裴介镇3处集中反映停水" and incident.population == 3600 + 3900 + 2011
+    assert guocun.id not in {t.id for t in service.tickets_of(session, incident)}
+    [(removed, link, by)] = service.removed_from(session, incident)
+    assert removed.id == guocun.id and link.removed_at == clock.now() and by == people.supervisor.display_name
+    # Nothing on the call's timeline: it was never told it was part of an incident.
+    assert not session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == guocun.id,
+                                                         TicketEvent.action == "note")).all()
+    later = _more(session, people, 70, n=2)
+    for minutes in (75, 80):  # the burst, 郭村's call among it, is detected again and again
+        clock.freeze(START + timedelta(minutes=minutes))
+        assert detect(session).proposed == 0
+    assert session.scalars(select(Incident.id)).all() == [incident.id]
+    assert guocun.id not in {t.id for t in service.tickets_of(session, incident)}
+    assert incident.ticket_count == 6 + 2
+    service.confirm(session, incident, actor=people.supervisor)
+    linked = service.ticket_ids(session, incident, linked=True)
+    assert guocun.id not in linked and {t.id for t in later} <= linked and len(linked) == 8
+    assert not session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == guocun.id,
+                                                         TicketEvent.action == "incident")).all()
+    # Put back by number, it counts and is linked again.
+    assert service.add_tickets(session, incident, actor=people.supervisor, numbers=[guocun.number]) == 1
+    assert guocun.id in service.ticket_ids(session, incident, linked=True) and incident.ticket_count == 9
+    assert service.removed_from(session, incident) == []
+    assert [(e.action, by, number) for e, by, number in service.history(session, incident)] == [
+        (IncidentAction.removed, people.supervisor.display_name, guocun.number),
+        (IncidentAction.confirmed, people.supervisor.display_name, None),
+        (IncidentAction.added, people.supervisor.display_name, guocun.number)]
+
+
+def test_an_ended_incident_reopened_takes_the_calls_that_keep_coming(db, session, people):
+    """Ended too early: the water is still off and the calls keep coming. Reopened, it is confirmed
+    again with its tickets (one taken out stays out), agents are told of it again, and the calls
+    that came while it was ended, and after, are linked at the next detection run."""
+    incident = _detected(session, people)
+    service.confirm(session, incident, actor=people.supervisor, note="闸阀井故障")
+    wrong = service.tickets_of(session, incident)[0]
+    service.remove_ticket(session, incident, actor=people.supervisor, number=wrong.number)
+    clock.freeze(START + timedelta(minutes=70))
+    service.end(session, incident, actor=people.dispatcher)
+    meanwhile = _more(session, people, 75, n=2)
+    clock.freeze(START + timedelta(minutes=80))
+    detect(session)
+    assert incident.ticket_count == 6 and not {t.id for t in meanwhile} & service.ticket_ids(session, incident)
+    with pytest.raises(PermissionDenied):
+        service.reopen(session, incident, actor=people.handler_a)
+    clock.freeze(START + timedelta(minutes=85))
+    service.reopen(session, incident, actor=people.supervisor)
+    assert incident.state == IncidentState.confirmed and incident.note == "闸阀井故障"
+    assert service.running_at(session, "140828102207", now=clock.now()) == [incident]  # told at intake again
+    after = _more(session, people, 86)
+    clock.freeze(START + timedelta(minutes=90))
+    detect(session)
+    linked = service.ticket_ids(session, incident, linked=True)
+    assert {t.id for t in meanwhile + after} <= linked and wrong.id not in linked
+    assert incident.ticket_count == 6 + 3
+    assert [(e.action, by) for e, by, _ in service.history(session, incident)] == [
+        (IncidentAction.confirmed, people.supervisor.display_name),
+        (IncidentAction.removed, people.supervisor.display_name),
+        (IncidentAction.ended, people.dispatcher.display_name),
+        (IncidentAction.reopened, people.supervisor.display_name)]
+    with pytest.raises(TransitionNotAllowed, match="只有已结束的事件可以重新开启（该事件仍在进行）"):
+        service.reopen(session, incident, actor=people.supervisor)
+    service.end(session, incident, actor=people.supervisor)  # ended again: both ends kept
+    assert [e.action for e, _, _ in service.history(session, incident)].count(IncidentAction.ended) == 2
+
+
+def test_only_an_ended_incident_is_reopened(db, session, people):
+    incident = _detected(session, people)
+    with pytest.raises(TransitionNotAllowed, match="（该事件待确认）"):
+        service.reopen(session, incident, actor=people.supervisor)
+    service.dismiss(session, incident, actor=people.supervisor, reason="演练")
+    with pytest.raises(TransitionNotAllowed, match="（该事件已排除）"):
+        service.reopen(session, incident, actor=people.supervisor)
+    assert incident.state == IncidentState.dismissed
 
 
 def test_a_county_burst_continuing_a_confirmed_incident_links_only_calls_of_its_kind(db, session, people):

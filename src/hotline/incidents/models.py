@@ -26,8 +26,9 @@ STATE_LABELS = {IncidentState.proposed: "待确认", IncidentState.confirmed: "�
 
 class Incident(Base):
     """One burst: its first-level category, the common area (township or county) and the villages
-    (or townships) its tickets came from, with their population counted once. Once ``ended``,
-    nothing changes it, so ``updated_at`` is when it was ended."""
+    (or townships) its tickets came from, with their population counted once. While ``ended``,
+    nothing changes it, so ``updated_at`` is when it was ended; a supervisor may reopen it (ended too
+    early: the calls keep coming), and ``incident_events`` keeps each step, who and when."""
 
     __tablename__ = "incidents"
 
@@ -53,8 +54,8 @@ class Incident(Base):
 
 class IncidentTicket(Base):
     """A ticket of an incident: a candidate while proposed (or dismissed), ``linked`` once confirmed.
-    A row left unlinked in a confirmed (or ended) incident is a ticket a supervisor took out of it:
-    kept, so the detection does not bring it back."""
+    A row with ``removed_at`` is a ticket a supervisor took out (of a proposal or of a confirmed
+    incident): unlinked and no longer counted, but kept, so the detection does not bring it back."""
 
     __tablename__ = "incident_tickets"
 
@@ -64,8 +65,38 @@ class IncidentTicket(Base):
     linked: Mapped[bool] = mapped_column(Boolean, default=False)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime)
     added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     __table_args__ = (UniqueConstraint("incident_id", "ticket_id"),)
+
+
+class IncidentAction(enum.StrEnum):
+    confirmed = "confirmed"
+    dismissed = "dismissed"
+    ended = "ended"
+    reopened = "reopened"
+    added = "added"  # a ticket added by hand (or put back)
+    removed = "removed"  # a ticket taken out
+
+
+ACTION_LABELS = {IncidentAction.confirmed: "确认", IncidentAction.dismissed: "排除", IncidentAction.ended: "结束事件",
+                 IncidentAction.reopened: "重新开启", IncidentAction.added: "添加工单", IncidentAction.removed: "移出工单"}
+
+
+class IncidentEvent(Base):
+    """One step a person took on an incident, who and when: its decision, each end and reopening,
+    each ticket added by hand or taken out (the detection's own additions are the ticket rows'
+    ``added_at``). An incident ended, reopened and ended again keeps all three."""
+
+    __tablename__ = "incident_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"), index=True)
+    action: Mapped[IncidentAction] = mapped_column(Enum(IncidentAction, native_enum=False, length=12))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
 
 
 class IncidentNotice(Base):

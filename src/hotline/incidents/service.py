@@ -1,6 +1,7 @@
 """What supervisors do with an incident: confirm it (its tickets linked), dismiss it (with a
-reason; its tickets are never proposed again), end a confirmed one (it takes no more calls), add
-tickets to it or take a wrongly linked one out; and the reads the pages need."""
+reason; its tickets are never proposed again), end a confirmed one (it takes no more calls) and
+reopen it, add tickets to it or take a wrong one out (of a proposal too); each step a row of
+``incident_events``; and the reads the pages need."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
-from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
+from hotline.incidents.models import (
+    Incident,
+    IncidentAction,
+    IncidentEvent,
+    IncidentNotice,
+    IncidentState,
+    IncidentTicket,
+)
 from hotline.incidents.summary import counted, refresh
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, NotFound, PermissionDenied, TransitionNotAllowed
@@ -38,6 +46,11 @@ def _proposed(incident: Incident, action: str) -> None:
         raise TransitionNotAllowed(f"该事件已{DONE[incident.state]}，不能再{action}", code="incident_decided")
 
 
+def _record(session: Session, incident: Incident, action: IncidentAction, actor: User, at: datetime,
+            ticket_id: int | None = None) -> None:
+    session.add(IncidentEvent(incident_id=incident.id, action=action, at=at, actor_id=actor.id, ticket_id=ticket_id))
+
+
 def get(session: Session, incident_id: int) -> Incident:
     incident = session.get(Incident, incident_id)
     if incident is None:
@@ -47,7 +60,7 @@ def get(session: Session, incident_id: int) -> Incident:
 
 def confirm(session: Session, incident: Incident, *, actor: User, note: str | None = None,
             now: datetime | None = None) -> Incident:
-    """Proposed → confirmed; every ticket of the incident is linked to it."""
+    """Proposed → confirmed; every ticket of the incident is linked to it (not those taken out)."""
     require_decider(actor)
     _proposed(incident, "确认")
     text = validation.require_text(note, "note", "确认说明", max_chars=MAX_NOTE, required=False)
@@ -55,9 +68,11 @@ def confirm(session: Session, incident: Incident, *, actor: User, note: str | No
     incident.state = IncidentState.confirmed
     incident.decided_by_id, incident.decided_at = actor.id, at
     incident.note = text
-    links = list(session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id)))
+    links = list(session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == incident.id,
+                                                              IncidentTicket.removed_at.is_(None))))
     for link in links:
         link.linked = True
+    _record(session, incident, IncidentAction.confirmed, actor, at)
     tell_linked(session, incident, [link.ticket_id for link in links], actor=actor, at=at)
     session.flush()
     return incident
@@ -100,9 +115,11 @@ def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
     if not (reason or "").strip():
         raise Invalid("请填写排除理由", code="reason_required", details={"field": "reason"})
     text = validation.require_text(reason, "reason", "排除理由", max_chars=MAX_NOTE)
+    at = now or clock.now()
     incident.state = IncidentState.dismissed
-    incident.decided_by_id, incident.decided_at = actor.id, now or clock.now()
+    incident.decided_by_id, incident.decided_at = actor.id, at
     incident.note = text
+    _record(session, incident, IncidentAction.dismissed, actor, at)
     session.flush()
     return incident
 
@@ -120,6 +137,25 @@ def end(session: Session, incident: Incident, *, actor: User, now: datetime | No
     if notice is not None:
         notice.withdrawn_at, notice.withdrawn_by_id = at, actor.id
     incident.state, incident.updated_at = IncidentState.ended, at
+    _record(session, incident, IncidentAction.ended, actor, at)
+    session.flush()
+    return incident
+
+
+def reopen(session: Session, incident: Incident, *, actor: User, now: datetime | None = None) -> Incident:
+    """Ended → confirmed (重新开启: ended too early, the calls keep coming). Its tickets stay as they
+    were (linked; those taken out stay out); from the next detection run, calls that continue it are
+    linked again, and agents taking a call from its area are told again while a call is recent. A
+    public notice taken down at the end stays down: publish again if citizens should be told."""
+    require_decider(actor)
+    if incident.state != IncidentState.ended:
+        raise TransitionNotAllowed("只有已结束的事件可以重新开启" + (
+            "（该事件仍在进行）" if incident.state == IncidentState.confirmed else
+            f"（该事件{'待确认' if incident.state == IncidentState.proposed else '已' + DONE[incident.state]}）"),
+            code="incident_not_ended")
+    at = now or clock.now()
+    incident.state, incident.updated_at = IncidentState.confirmed, at
+    _record(session, incident, IncidentAction.reopened, actor, at)
     session.flush()
     return incident
 
@@ -131,8 +167,8 @@ def _changeable(incident: Incident, action: str) -> None:
 
 def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: list[str],
                 now: datetime | None = None) -> int:
-    """Add tickets by number to a proposed or confirmed incident (linked when confirmed, a ticket
-    taken out before linked again); returns how many were new."""
+    """Add tickets by number to a proposed or confirmed incident (linked when confirmed; a ticket
+    taken out before is put back); returns how many were new."""
     require_decider(actor)
     _changeable(incident, "添加工单")
     at = now or clock.now()
@@ -152,10 +188,12 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
         if link is None:
             session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, added_at=at, added_by_id=actor.id,
                                        linked=confirmed))
-        elif confirmed and not link.linked:  # taken out before, put back
-            link.linked, link.added_at, link.added_by_id = True, at, actor.id
+        elif link.removed_at is not None:  # taken out before, put back
+            link.linked, link.added_at, link.added_by_id = confirmed, at, actor.id
+            link.removed_at = link.removed_by_id = None
         else:
             continue
+        _record(session, incident, IncidentAction.added, actor, at, tid)
         new.append(tid)
     session.flush()
     refresh(session, incident, now=at)
@@ -167,14 +205,12 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
 
 def remove_ticket(session: Session, incident: Incident, *, actor: User, number: str,
                   now: datetime | None = None) -> Ticket:
-    """Take a wrongly linked ticket out of a confirmed incident; its area, population and counts are
-    recomputed. The link is kept, unlinked, so the detection does not bring the ticket back; the
-    ticket's timeline says so. (A proposal is judged whole: confirmed, then corrected, or dismissed.)"""
+    """Take a ticket that is no part of it out of a proposed or confirmed incident; its area,
+    population and counts are recomputed. The row is kept, marked removed (who, when), so the
+    detection does not bring the ticket back and confirming does not link it. The timeline of a
+    ticket that was linked says so; a proposal's candidate was never told it was part of one."""
     require_decider(actor)
     _changeable(incident, "移出工单")
-    if incident.state != IncidentState.confirmed:
-        raise TransitionNotAllowed("待确认的事件不能移出工单：请确认后再移出误关联的工单，或排除整个事件",
-                                   code="incident_not_confirmed")
     at = now or clock.now()
     ticket = session.scalar(select(Ticket).where(Ticket.number == number.strip()))
     link = ticket and session.scalar(select(IncidentTicket).where(
@@ -186,9 +222,11 @@ def remove_ticket(session: Session, incident: Incident, *, actor: User, number: 
     if not others:
         raise TransitionNotAllowed("这是该事件的最后一件工单，不能移出；如整个事件有误，请排除",
                                    code="incident_last_ticket")
-    link.linked = False
-    record_event(session, ticket, "note", actor, reason=f"已移出突发事件「{incident.title}」", at=at,
-                 details={"incident_id": incident.id, "removed": True})
+    if link.linked:
+        record_event(session, ticket, "note", actor, reason=f"已移出突发事件「{incident.title}」", at=at,
+                     details={"incident_id": incident.id, "removed": True})
+    link.linked, link.removed_at, link.removed_by_id = False, at, actor.id
+    _record(session, incident, IncidentAction.removed, actor, at, ticket.id)
     session.flush()
     refresh(session, incident, now=at)
     session.flush()
@@ -225,6 +263,24 @@ def tickets_of(session: Session, incident: Incident, *, limit: int | None = None
     query = (select(Ticket).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
              .where(IncidentTicket.incident_id == incident.id, counted(incident)).order_by(Ticket.received_at, Ticket.id))
     return list(session.scalars(query.limit(limit) if limit else query))
+
+
+def removed_from(session: Session, incident: Incident) -> list[tuple[Ticket, IncidentTicket, str | None]]:
+    """The tickets a supervisor took out of the incident (the detection will not bring them back),
+    with who did, the latest first."""
+    return [tuple(row) for row in session.execute(
+        select(Ticket, IncidentTicket, User.display_name).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+        .outerjoin(User, User.id == IncidentTicket.removed_by_id)
+        .where(IncidentTicket.incident_id == incident.id, IncidentTicket.removed_at.is_not(None))
+        .order_by(IncidentTicket.removed_at.desc(), IncidentTicket.id.desc()))]
+
+
+def history(session: Session, incident: Incident) -> list[tuple[IncidentEvent, str | None, str | None]]:
+    """Each step people took on the incident, oldest first, with who and the ticket's number."""
+    return [tuple(row) for row in session.execute(
+        select(IncidentEvent, User.display_name, Ticket.number)
+        .outerjoin(User, User.id == IncidentEvent.actor_id).outerjoin(Ticket, Ticket.id == IncidentEvent.ticket_id)
+        .where(IncidentEvent.incident_id == incident.id).order_by(IncidentEvent.at, IncidentEvent.id))]
 
 
 RUNNING = timedelta(hours=24)  # an incident with a call this recent is told to the agents of its area

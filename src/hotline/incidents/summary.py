@@ -39,11 +39,10 @@ def population(session: Session, codes: list[str]) -> int:
 
 
 def counted(incident: Incident):  # noqa: ANN201 (an SQL condition)
-    """The incident's tickets that count: all of a proposed or dismissed one; the linked ones of a
-    confirmed or ended one (a ticket a supervisor took out stays unlinked, and out)."""
-    if incident.state in (IncidentState.confirmed, IncidentState.ended):
-        return IncidentTicket.linked.is_(True)
-    return IncidentTicket.id.is_not(None)
+    """The incident's tickets that count: all but those a supervisor took out (kept, marked removed,
+    so that the detection does not bring them back). In a confirmed or ended incident these are the
+    linked ones."""
+    return IncidentTicket.removed_at.is_(None)
 
 
 def refresh(session: Session, incident: Incident, *, now: datetime) -> None:
