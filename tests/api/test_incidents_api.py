@@ -86,3 +86,37 @@ def test_a_supervisor_corrects_the_tickets_of_an_incident_and_ends_it(api, sessi
     assert supervisor.get("/incidents", params={"state": "ended"}).json()[0]["id"] == incident_id
     r = supervisor.post(f"/incidents/{incident_id}/tickets", json={"numbers": [stray.number]})
     assert r.status_code == 409 and "已结束" in r.json()["error"]["message"]
+
+
+def test_a_supervisor_takes_a_ticket_out_of_a_proposal_and_reopens_an_ended_incident(api, session, people):
+    tickets = _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    incident_id = session.scalars(select(Incident.id)).one()
+    session.commit()
+    supervisor = api.as_("supervisor")
+    wrong = tickets[3].number  # 郭村's only call
+    r = supervisor.post(f"/incidents/{incident_id}/tickets/{wrong}/remove")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "proposed" and wrong not in {t["number"] for t in r.json()["tickets"]}
+    assert r.json()["ticket_count"] == 6 and len(r.json()["regions"]) == 3
+    assert supervisor.post(f"/incidents/{incident_id}/tickets/{wrong}/remove").status_code == 404
+    r = supervisor.get(f"/incidents/{incident_id}")
+    assert r.status_code == 200 and [t["number"] for t in r.json()["removed_tickets"]] == [wrong]
+    assert r.json()["removed_tickets"][0]["removed_by_id"] == people.supervisor.id
+    assert supervisor.post(f"/incidents/{incident_id}/reopen").status_code == 409  # not ended
+    supervisor.post(f"/incidents/{incident_id}/confirm", json={})
+    supervisor.post(f"/incidents/{incident_id}/end")
+    assert api.as_("handler_a").post(f"/incidents/{incident_id}/reopen").status_code == 403
+    r = supervisor.post(f"/incidents/{incident_id}/reopen")
+    assert r.status_code == 200, r.text
+    assert r.json()["state"] == "confirmed" and r.json()["ended_at"] is None and r.json()["ticket_count"] == 6
+    r = supervisor.post(f"/incidents/{incident_id}/reopen")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "incident_not_ended"
+    history = supervisor.get(f"/incidents/{incident_id}").json()["history"]
+    assert [(h["action"], h["actor_id"], h["ticket_number"]) for h in history] == [
+        ("removed", people.supervisor.id, wrong), ("confirmed", people.supervisor.id, None),
+        ("ended", people.supervisor.id, None), ("reopened", people.supervisor.id, None)]
+    assert supervisor.get("/incidents/99999").status_code == 404
+    paths = supervisor.get("/openapi.json").json()["paths"]
+    assert "/api/v1/incidents/{incident_id}/reopen" in paths and "/api/v1/incidents/{incident_id}" in paths

@@ -262,3 +262,49 @@ def test_a_notice_cannot_be_made_up_in_the_address(site, session, people):
     r = client.post(f"/incidents/{incident_id}/dismiss", data={"csrf": csrf, "reason": "村里自行维修，不是突发事件"})
     assert r.status_code == 303
     assert f"已排除事件 {incident_id}" in client.get(r.headers["location"]).text
+
+
+def test_a_supervisor_takes_a_wrong_call_out_of_a_proposal_then_confirms_the_rest(site, session, people):
+    incident_id, tickets = _proposed(session, people)
+    wrong = tickets[3][1]  # 郭村's only call
+    client, csrf = site.signed_in("supervisor")
+    listing = client.get("/incidents").text
+    assert "请先在<a href=\"/incidents/" in listing  # the proposal points to where a call is taken out
+    page = client.get(f"/incidents/{incident_id}").text
+    remove = f"/incidents/{incident_id}/tickets/{wrong}/remove"
+    assert f'action="{remove}"' in page and f'hx-confirm="将工单 {wrong} 移出本事件？确认事件时不再关联该工单' in page
+    r = client.post(remove, data={"csrf": csrf})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert f"工单 {wrong} 已移出本事件" in page and "3 处" in page and "全部工单 <small>（6）</small>" in page
+    assert 'id="removed"' in page and "已移出的工单 <small>（1）</small>" in page
+    assert "t-supervisor 移出工单" in page  # the history
+    assert 'hx-confirm="确认后这 6 件工单将关联到该事件' in client.get("/incidents").text
+    r = client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf})
+    assert r.status_code == 303
+    incident = session.get(Incident, incident_id)
+    assert service.ticket_ids(session, incident, linked=True) == {t[0] for t in tickets} - {tickets[3][0]}
+    assert "已移出突发事件" not in client.get(f"/tickets/{wrong}").text  # the call was never part of it
+
+
+def test_an_ended_incident_is_reopened_after_asking(site, session, people):
+    incident_id, _ = _proposed(session, people)
+    client, csrf = site.signed_in("supervisor")
+    client.post(f"/incidents/{incident_id}/confirm", data={"csrf": csrf})
+    assert f'action="/incidents/{incident_id}/reopen"' not in client.get("/incidents").text  # running: nothing to reopen
+    client.post(f"/incidents/{incident_id}/end", data={"csrf": csrf})
+    listing = client.get("/incidents").text
+    assert f'action="/incidents/{incident_id}/reopen"' in listing and 'hx-confirm="重新开启后该事件恢复为已确认' in listing
+    handler, handler_csrf = site.signed_in("handler_a")
+    assert handler.post(f"/incidents/{incident_id}/reopen", data={"csrf": handler_csrf}).status_code == 403
+    r = client.post(f"/incidents/{incident_id}/reopen", data={"csrf": csrf})
+    assert r.status_code == 303
+    listing = client.get(r.headers["location"]).text
+    assert f"事件 {incident_id} 已重新开启" in listing and f'action="/incidents/{incident_id}/end"' in listing
+    assert session.get(Incident, incident_id).state == IncidentState.confirmed
+    session.commit()
+    r = client.post(f"/incidents/{incident_id}/reopen", data={"csrf": csrf})
+    assert r.status_code == 409 and "只有已结束的事件可以重新开启" in r.text
+    history = client.get(f"/incidents/{incident_id}").text
+    assert history.index("t-supervisor 结束事件") < history.index("t-supervisor 重新开启")
+    assert "已重新开启" not in client.get(f"/incidents?reopened={incident_id + 1}").text

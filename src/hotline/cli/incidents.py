@@ -126,13 +126,14 @@ def show(env: Any, incident_id: int, as_json: bool) -> None:
         incident = service.get(session, incident_id)
         snap = reference.snapshot(session)
         rows = session.execute(
-            select(Ticket, IncidentTicket.linked).join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
+            select(Ticket, IncidentTicket.linked, IncidentTicket.removed_at)
+            .join(IncidentTicket, IncidentTicket.ticket_id == Ticket.id)
             .where(IncidentTicket.incident_id == incident.id).order_by(Ticket.received_at, Ticket.id)).all()
         notice = public_notice.current(session, incident)
         if as_json:
-            out = incident_view(snap, incident, [t for t, _ in rows], notice)
-            for item, (_, linked) in zip(out["tickets"], rows, strict=True):
-                item["linked"] = linked
+            out = incident_view(snap, incident, [t for t, _, _ in rows], notice)
+            for item, (_, linked, removed) in zip(out["tickets"], rows, strict=True):
+                item["linked"], item["removed"] = linked, removed is not None
             click.echo(json.dumps(out, ensure_ascii=False))
             return
         click.echo(_summary_line(snap, incident))
@@ -150,8 +151,9 @@ def show(env: Any, incident_id: int, as_json: bool) -> None:
         if notice is not None:
             click.echo(f"  对外公告（{_when(notice.published_at)} 发布）：{notice.text}")
         click.echo(f"  工单（{len(rows)} 件）：")
-        for ticket, linked in rows:
-            click.echo(f"    {ticket.number}  {_when(ticket.received_at)}  {'已关联' if linked else '候选'}  "
+        for ticket, linked, removed in rows:
+            shown = "已移出" if removed is not None else "已关联" if linked else "候选"
+            click.echo(f"    {ticket.number}  {_when(ticket.received_at)}  {shown}  "
                        f"{reference.region_label(snap, ticket.region_code)}  {ticket.title}")
 
 

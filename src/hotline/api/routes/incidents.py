@@ -1,6 +1,7 @@
 """Incident endpoints: the proposals detection made, and the supervisors' decision on each
 (confirm: its tickets linked and told on their timelines; dismiss: with a reason; end a confirmed
-one); its tickets (add by number, take a wrongly linked one out); the public notice of a confirmed
+one, reopen an ended one); one incident with all its tickets, those taken out and its history; its
+tickets (add by number, take a wrong one out, of a proposal too); the public notice of a confirmed
 one (publish, withdraw)."""
 
 from __future__ import annotations
@@ -130,6 +131,30 @@ def end(incident_id: int, request: Request) -> dict[str, Any]:
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
+@router.post("/incidents/{incident_id}/reopen",
+             summary="Reopen an ended incident (ended too early): confirmed again, later calls are linked again")
+def reopen(incident_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=True) as ctx:
+        _decider(ctx)
+        incident = service.reopen(ctx.session, service.get(ctx.session, incident_id), actor=ctx.user)
+        return incident_view(reference.snapshot(ctx.session), incident)
+
+
+@router.get("/incidents/{incident_id}",
+            summary="One incident with all its tickets, the tickets taken out of it, and each step people took on it")
+def get_incident(incident_id: int, request: Request) -> dict[str, Any]:
+    with unit_of_work(request, write=False) as ctx:
+        _decider(ctx)
+        incident = service.get(ctx.session, incident_id)
+        view = incident_view(reference.snapshot(ctx.session), incident, service.tickets_of(ctx.session, incident),
+                             public_notice.current(ctx.session, incident))
+        removed = [{"id": t.id, "number": t.number, "title": t.title, "removed_at": views.iso(link.removed_at),
+                    "removed_by_id": link.removed_by_id} for t, link, _ in service.removed_from(ctx.session, incident)]
+        history = [{"action": e.action.value, "at": views.iso(e.at), "actor_id": e.actor_id, "ticket_number": number}
+                   for e, _, number in service.history(ctx.session, incident)]
+        return view | {"removed_tickets": removed, "history": history}
+
+
 @router.post("/incidents/{incident_id}/tickets",
              summary="Add tickets by number to a proposed or confirmed incident; its area is recomputed")
 def add_tickets(incident_id: int, body: TicketsIn, request: Request) -> dict[str, Any]:
@@ -142,7 +167,8 @@ def add_tickets(incident_id: int, body: TicketsIn, request: Request) -> dict[str
 
 
 @router.post("/incidents/{incident_id}/tickets/{number}/remove",
-             summary="Take a wrongly linked ticket out of a confirmed incident; its area is recomputed")
+             summary="Take a ticket out of a proposed or confirmed incident; its area is recomputed, and the "
+                     "detection does not bring it back")
 def remove_ticket(incident_id: int, number: str, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         _decider(ctx)

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from hotline.directory import reference
 from hotline.incidents import public_notice, service
-from hotline.incidents.models import STATE_LABELS, Incident, IncidentState
+from hotline.incidents.models import ACTION_LABELS, STATE_LABELS, Incident, IncidentState
 from hotline.kit.errors import DomainError, NotFound
 from hotline.tickets.models import Ticket
 from hotline.web.render import page
@@ -44,7 +44,7 @@ def _row(ctx: PageContext, snap: reference.Snapshot, i: Incident, tickets: list[
                    if live else None),
         "suggested": public_notice.suggested_text(i, area),
         "may_add": i.state in (IncidentState.proposed, IncidentState.confirmed),
-        "may_remove": i.state == IncidentState.confirmed,
+        "may_remove": i.state in (IncidentState.proposed, IncidentState.confirmed),
     }
 
 
@@ -65,7 +65,7 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
 
 @router.get("/incidents")
 def incidents_page(request: Request, confirmed: str = "", dismissed: str = "", published: str = "",
-                   withdrawn: str = "", ended: str = "") -> Response:
+                   withdrawn: str = "", ended: str = "", reopened: str = "") -> Response:
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
@@ -84,12 +84,14 @@ def incidents_page(request: Request, confirmed: str = "", dismissed: str = "", p
                   if done(published, lambda i: i.id in live) else
                   f"事件 {withdrawn} 的对外公告已撤下。" if done(withdrawn, lambda i: i.id not in live) else
                   f"事件 {ended} 已结束，不再关联新来电，坐席受理时也不再提示。"
-                  if done(ended, lambda i: i.state == IncidentState.ended) else None)
+                  if done(ended, lambda i: i.state == IncidentState.ended) else
+                  f"事件 {reopened} 已重新开启，后续同类来电将继续关联，坐席受理时重新提示。"
+                  if done(reopened, lambda i: i.state == IncidentState.confirmed) else None)
         return _render(request, ctx, notice=notice)
 
 
 def _decide(request: Request, incident_id: int, csrf: str, typed: dict[str, Any], done: str) -> Response:
-    """Confirm, dismiss, publish or withdraw the public notice: refused roles and unknown incidents
+    """Confirm, dismiss, end, reopen, publish or withdraw the public notice: refused roles and unknown incidents
     answered, a domain refusal re-renders the list with the error and what was typed, success redirects."""
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if ctx.user.role not in ROLES:
@@ -105,6 +107,8 @@ def _decide(request: Request, incident_id: int, csrf: str, typed: dict[str, Any]
                 service.dismiss(ctx.session, incident, actor=ctx.user, reason=typed.get("reason", ""))
             elif done == "ended":
                 service.end(ctx.session, incident, actor=ctx.user)
+            elif done == "reopened":
+                service.reopen(ctx.session, incident, actor=ctx.user)
             elif done == "published":
                 public_notice.publish(ctx.session, incident, actor=ctx.user, text=typed.get("notice", ""))
             else:
@@ -141,19 +145,28 @@ def end(request: Request, incident_id: int, csrf: str = Form("")) -> Response:
     return _decide(request, incident_id, csrf, {"id": incident_id, "action": "end"}, "ended")
 
 
+@router.post("/incidents/{incident_id}/reopen")
+def reopen(request: Request, incident_id: int, csrf: str = Form("")) -> Response:
+    return _decide(request, incident_id, csrf, {"id": incident_id, "action": "reopen"}, "reopened")
+
+
 def _detail(request: Request, ctx: PageContext, incident: Incident, status_code: int = 200,
             error: str | None = None, typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
     snap = reference.snapshot(ctx.session)
     live = next((x for x in public_notice.live(ctx.session, limit=100) if x.incident.id == incident.id), None)
     row = _row(ctx, snap, incident, service.tickets_of(ctx.session, incident), 0, live)
-    return page(request, "incidents/detail.html", status_code=status_code, r=row, error=error, typed=typed or {},
-                notice=notice, title=f"突发事件：{incident.title}")
+    removed = [{"number": t.number, "title": t.title, "at": link.removed_at, "by": by}
+               for t, link, by in service.removed_from(ctx.session, incident)]
+    history = [{"at": e.at, "what": ACTION_LABELS[e.action], "by": by, "number": number}
+               for e, by, number in service.history(ctx.session, incident)]
+    return page(request, "incidents/detail.html", status_code=status_code, r=row, removed=removed, history=history,
+                error=error, typed=typed or {}, notice=notice, title=f"突发事件：{incident.title}")
 
 
 @router.get("/incidents/{incident_id}")
 def incident_page(request: Request, incident_id: int, added: str = "", removed: str = "") -> Response:
-    """One incident with all its tickets: where a supervisor adds a ticket by number or takes a
-    wrongly gathered one out."""
+    """One incident with all its tickets, those taken out and its history: where a supervisor adds a
+    ticket by number or takes a wrongly gathered one out (of a proposal too, before confirming it)."""
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
