@@ -291,8 +291,8 @@ def test_a_volunteer_registered_twice_stops_the_upgrade_with_their_numbers(blank
     engine.dispose()
 
 
-def test_tickets_taken_out_before_0023_stay_out_and_the_decisions_become_history(blank_url):
-    """Migration 0023 marks taken-out tickets (``removed_at``) instead of reading an unlinked row of a
+def test_tickets_taken_out_before_0024_stay_out_and_the_decisions_become_history(blank_url):
+    """Migration 0024 marks taken-out tickets (``removed_at``) instead of reading an unlinked row of a
     confirmed or ended incident as one; the rows taken out before it are marked, at the time and by
     the person of the ticket's 已移出突发事件 line, and each incident's decision and end become its
     first ``incident_events``. A proposal's or a dismissed incident's unlinked rows are candidates,
@@ -308,7 +308,7 @@ def test_tickets_taken_out_before_0023_stay_out_and_the_decisions_become_history
     from hotline.notify.templates import load_templates
     from tests.builders import make_personas, make_ticket
 
-    upgrade(blank_url, "0021")
+    upgrade(blank_url, "0023")
     db = Database(blank_url)
     with db.transaction() as s:
         load_reference_data(s)

@@ -11,8 +11,8 @@
   Filled from what the incidents already say: each decision (``decided_at``, ``decided_by_id``), each
   end (``updated_at``, by nobody known), each ticket taken out.
 
-Revision ID: 0023
-Revises: 0021 (to be re-chained after 0022)
+Revision ID: 0024
+Revises: 0023
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from alembic import op
 
 import hotline.kit.db
 
-revision = "0023"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 
