@@ -58,12 +58,22 @@ WAITING_ON_CENTRE = {
 }
 
 
+def _lock(session: Session, row: Ticket | SupervisionOrder) -> None:
+    """Hold ``row`` until the transaction ends, read afresh (``SELECT … FOR UPDATE``): a second 催办,
+    督办 or 答复 sent at the same moment (another tab, another web process) waits here, then finds
+    what the first one wrote and is refused. SQLite runs one writer at a time already. Changes not
+    yet flushed are flushed first, so the fresh read does not drop them."""
+    session.flush()
+    session.refresh(row, with_for_update=True)
+
+
 def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> Any:
     """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours), in words that
     fit the ticket: 「…已超期，现予催办」 for the stages past their deadline (``unit.urge``, as the
     ladder's own urge), else the nearest running stage's deadline and the time left
     (``unit.urge_early``). The event's details say how many staff were told (0: the unit has no
     accounts)."""
+    _lock(session, ticket)
     authorize(actor, "urge", ticket)
     text = validation.require_text(note, "note", "催办意见", max_chars=MAX_NOTE, required=False)
     unit_id = _require_unit(ticket, "催办")
@@ -150,6 +160,7 @@ def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: st
               due_at: datetime | None = None, working_days: int | None = None) -> SupervisionOrder:
     """督办 by a supervisor: an order to the lead unit, due in ``working_days`` (the rule's default)
     or at ``due_at``."""
+    _lock(session, ticket)
     authorize(actor, "supervise", ticket)
     text = validation.require_text(note, "note", "督办意见", max_chars=MAX_NOTE)
     unit_id = _require_unit(ticket, "督办")
@@ -179,6 +190,7 @@ def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: st
 
 def answer_order(session: Session, order: SupervisionOrder, *, actor: User | None, answer: str) -> SupervisionOrder:
     """答复督办: the ordered unit (its handlers, or an admin) answers once."""
+    _lock(session, order)
     ticket = session.get(Ticket, order.ticket_id)
     if ticket is None:
         raise NotFound("督办单对应的工单不存在")
