@@ -8,8 +8,9 @@ match the cookie is refused (403).
 Anti-abuse:
 
 * per phone: at most ``PHONE_LIMIT`` web tickets per phone in the last 24 hours, counted in the
-  database (tickets with channel ``web`` by ``caller_phone`` and ``received_at``), so it holds
-  across processes;
+  database (tickets with channel ``web`` by ``caller_phone`` and ``received_at``) in the transaction
+  that registers the new one, so it holds across processes and for submissions sent at once (on
+  PostgreSQL they queue on the phone's advisory lock; SQLite runs one writer at a time);
 * per client IP: at most ``IP_LIMIT`` submissions an hour, and ``TRACK_FAIL_LIMIT`` wrong
   number/code attempts per ``TRACK_FAIL_WINDOW``. These are in-process sliding windows
   (``app.state.portal_limits``): each worker process counts on its own and a restart forgets them.
@@ -22,13 +23,14 @@ import secrets
 import threading
 import time
 import unicodedata
+import zlib
 from collections import deque
 from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from hotline.callbacks import service as callbacks
@@ -52,6 +54,7 @@ DONE_COOKIE, DONE_PATH, DONE_SECONDS = "portal_done", "/portal/done", 600
 RATED_COOKIE, RATED_PATH, RATED_SECONDS = "portal_rated", "/portal/rated", 600
 FIELDS = ("caller_name", "caller_phone", "kind", "category_code", "region", "address", "content")
 PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
+PHONE_LOCK = 12345_0013  # first key of the (int, int) advisory locks that queue one phone's submissions
 IP_LIMIT, IP_WINDOW = 5, 3600.0
 TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, 900.0
 WRONG = "工单号或查询码不正确"
@@ -192,6 +195,12 @@ def portal_form(request: Request) -> Response:
 
 
 def _phone_count(session: Session, phone: str) -> int:
+    """The phone's web tickets in the last PHONE_WINDOW. On PostgreSQL the phone's advisory lock is
+    taken first and held until the submission's transaction ends, so a submission of the same phone
+    in another process waits and then counts the ticket this one registers."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(phone.encode()) - 2**31  # a signed int4
+        session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": PHONE_LOCK, "b": key})
     since = clock.now() - PHONE_WINDOW
     return session.scalar(select(func.count()).select_from(Ticket).where(
         Ticket.channel == Channel.web, Ticket.caller_phone == phone, Ticket.received_at >= since)) or 0
@@ -259,20 +268,26 @@ async def portal_submit(request: Request) -> Response:
         if limiter.full(_ip(request)):
             raise _Refused({"": "本网络提交过于频繁（每小时最多 5 件），请稍后再试，或拨打 12345 热线反映。"}, 429)
         with db.transaction(write=True) as session:
-            snap = reference.snapshot(session)
-            fields = _checked(session, snap, values)
-            try:
-                ticket = lifecycle.register(session, actor=None, channel=Channel.web, urgency="normal", **fields)
-            except DomainError as refused:  # what the checks above do not cover
-                field = str((refused.details or {}).get("field") or "")
-                raise _Refused({field if field in FIELDS else "": refused.message}) from refused
-            session.flush()
+            ticket = _register(session, values)
             number, code = ticket.number, ticket.query_code
     except _Refused as refused:
         with db.transaction(write=False) as session:
             return _form(request, session, status_code=refused.status_code, values=values, errors=refused.errors)
     limiter.add(_ip(request))
     return _handed_over(request, DONE_PATH, DONE_COOKIE, DONE_SECONDS, number, code)
+
+
+def _register(session: Session, values: dict[str, str]) -> Ticket:
+    """The submission checked and registered in the caller's transaction: the phone's count and the
+    new ticket are committed together."""
+    fields = _checked(session, reference.snapshot(session), values)
+    try:
+        ticket = lifecycle.register(session, actor=None, channel=Channel.web, urgency="normal", **fields)
+    except DomainError as refused:  # what the checks above do not cover
+        field = str((refused.details or {}).get("field") or "")
+        raise _Refused({field if field in FIELDS else "": refused.message}) from refused
+    session.flush()
+    return ticket
 
 
 def _handed_over(request: Request, path: str, cookie: str, seconds: int, number: str, code: str) -> Response:
