@@ -995,7 +995,7 @@ def _run(backend: str, url: str, path: Path | None, args: argparse.Namespace) ->
             shape = dict(conn.execute(text(
                 "SELECT 'open', count(*) FROM tickets WHERE status NOT IN ('closed', 'handed_off', 'refused', "
                 "'merged') UNION ALL SELECT 'overdue', count(*) FROM tickets WHERE status IN ('dispatched', "
-                "'accepted', 'in_progress', 'return_requested') AND reply_due_at < now() UNION ALL "
+                "'accepted', 'in_progress') AND reply_due_at < now() UNION ALL "
                 "SELECT 'returned', count(*) FROM ticket_units WHERE ended = 'returned' UNION ALL "
                 "SELECT 'reopened', count(*) FROM ticket_units WHERE ended = 'reopened' UNION ALL "
                 "SELECT 'excluded', count(*) FROM tickets WHERE assessment_exclusion IS NOT NULL UNION ALL "

@@ -15,7 +15,7 @@ from hotline.accounts.scope import SYSTEM
 from hotline.analytics import dashboard, rollups
 from hotline.kit import clock
 from hotline.supervision import board
-from hotline.tickets import queries
+from hotline.tickets import lifecycle, queries, sla
 from hotline.tickets.states import OPEN, Status
 from tests.builders import make_ticket
 
@@ -70,3 +70,26 @@ def test_a_ticket_overdue_at_two_stages_counts_once(session, people):
     clock.freeze(t.reply_due_at + H)  # past signing, contact and reply
     assert dashboard.overdue_total(session) == board_total(session) == 1
     assert dashboard.overdue_now(session) == {people.unit_a: 1}
+
+
+def test_a_return_waiting_for_review_is_nobodys_overdue_until_it_is_rejected(session, people):
+    """退单待审: the unit has handed the ticket back and the centre decides; no time limit governs
+    that review. Past the reply deadline it counts as 超期 nowhere (board, towns, dashboard, wall,
+    the 只看超期 list, the ticket's deadlines); rejected (驳回退单), the kept deadline counts again."""
+    clock.freeze(datetime(2026, 3, 2, 9, tzinfo=CST))
+    returned = make_ticket(session, people, Status.return_requested)  # signed, then handed back
+    clock.freeze(returned.reply_due_at + H)
+    now = clock.now()
+    assert sla.overdue_stages(returned, now) == [] and sla.stage_states(returned, now)["reply"]["state"] == "review"
+    assert board_total(session) == dashboard.overdue_total(session) == 0
+    assert dashboard.overdue_now(session) == {}
+    assert [r["overdue"] for r in board.board(session, SYSTEM, now=now)] == [0]
+    assert [r["overdue"] for r in board.by_township(session, SYSTEM, now=now)] == [0]
+    assert queries.stats(session, SYSTEM)["overdue_total"] == 0
+    assert board.awaiting_review(session, SYSTEM) == 1
+    lifecycle.reject_return(session, returned, actor=people.dispatcher, reason="属于贵单位职责，请继续办理")
+    session.flush()
+    assert "reply" in sla.overdue_stages(returned, now)  # with 联系来电人, never recorded
+    assert board_total(session) == dashboard.overdue_total(session) == 1
+    assert dashboard.overdue_now(session) == {people.unit_a: 1}
+    assert board.awaiting_review(session, SYSTEM) == 0

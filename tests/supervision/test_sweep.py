@@ -182,6 +182,23 @@ def test_a_suspended_ticket_is_not_chased_and_replied_tickets_leave_the_sweep(td
     assert steps_of(tdb, tid) == []
 
 
+def test_a_return_waiting_for_review_is_not_chased_and_a_rejected_one_is(tdb, people):
+    """退单待审 is the centre's move: the unit is neither warned nor told it is overdue nor urged
+    while the centre decides; 驳回退单 puts the kept deadline back under the sweep."""
+    tid = in_reply_stage(tdb, people, at(2026, 11, 2, 9, 0))  # reply due Thu 5 Nov 09:00
+    with tdb.transaction() as s:
+        lifecycle.request_return(s, s.get(Ticket, tid), actor=people.handler_a, reason="不属于本单位职责")
+        assert s.get(Ticket, tid).watch_at is None
+    sweep_at(tdb, at(2026, 11, 9, 9, 0))  # days past the deadline, still under review
+    assert steps_of(tdb, tid) == []
+    clock.freeze(at(2026, 11, 9, 10, 0))
+    with tdb.transaction() as s:
+        lifecycle.reject_return(s, s.get(Ticket, tid), actor=people.dispatcher, reason="属于贵单位职责")
+        assert s.get(Ticket, tid).watch_at is not None
+    sweep_at(tdb, at(2026, 11, 9, 10, 1))
+    assert "overdue" in steps_of(tdb, tid, "reply")
+
+
 def test_escalation_issues_orders_and_tells_supervisors_and_the_parent_unit(tdb, people):
     from hotline.accounts.service import add_user
     from hotline.directory.models import Unit

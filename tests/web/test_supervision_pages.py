@@ -311,7 +311,7 @@ def test_a_ticket_the_unit_asked_to_hand_back_is_not_offered_for_urging(site, se
     clock.freeze(ticket.reply_due_at + timedelta(hours=1))
     supervisor, csrf = site.signed_in("supervisor")
     board = supervisor.get("/supervision").text
-    assert ticket.number in board and "承办单位已申请退单，正等待中心审核，不必催办" in board
+    assert "另有 1 件退单待审" in board  # not among the overdue: the centre decides, not the unit
     assert f'action="/supervision/{ticket.number}/urge"' not in board
     r = supervisor.post(f"/supervision/{ticket.number}/urge", data={"csrf": csrf})
     assert r.status_code == 409 and "退单待审" in r.text
@@ -389,3 +389,21 @@ def test_no_township_with_overdue_tickets_is_left_out_of_the_table(site, session
     assert re.search(r'<th>全部乡镇合计</th><td class="num">27</td><td class="num">23</td>', table)
     folded = card.split("<details")[1]
     assert "另有 4 个乡镇有在办工单、无超期" in folded and folded.count("<tr>") == 4
+
+
+def test_a_return_waiting_for_review_is_shown_beside_the_overdue_not_among_them(site, session, people):
+    """The unit has handed the ticket back and the centre decides: past its reply deadline it is
+    not 超期 on the board, the ticket page or the unit's inbox; the board says how many wait."""
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.return_requested)
+    session.commit()
+    clock.advance(ticket.reply_due_at - clock.now() + timedelta(hours=2))
+    supervisor, _ = site.signed_in("supervisor")
+    board = supervisor.get("/supervision").text
+    assert "暂无超期工单" in board and "暂无预警或超期工单" in board
+    assert "另有 1 件退单待审" in board and "期间不计超期" in board
+    page = supervisor.get(f"/tickets/{ticket.number}").text
+    assert "退单待审，不计超期" in page and "已超期" not in page
+    for who in ("handler_a", "handler_a_co"):
+        inbox = site.signed_in(who)[0].get("/unit").text
+        assert ticket.number in inbox and "超期" not in inbox.split(ticket.number, 1)[1].split("</tr>", 1)[0], who

@@ -62,6 +62,13 @@ def board(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, An
     return rows
 
 
+def awaiting_review(session: Session, scope: Scope) -> int:
+    """Returns waiting for the centre's review (退单待审): no clock runs on them (``sla.RUNNING``),
+    so the board shows them beside 超期, not in it."""
+    return session.scalar(select(func.count()).select_from(Ticket).where(
+        Ticket.status == Status.return_requested, visible(scope))) or 0
+
+
 def by_township(session: Session, scope: Scope, *, now: datetime) -> list[dict[str, Any]]:
     """Open and overdue tickets per township (a region code's first nine digits), every township
     with open tickets, worst first: where the late work lies, whichever unit holds it."""

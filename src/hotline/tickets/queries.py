@@ -106,6 +106,7 @@ INBOX_COLUMNS = (
     _TASK.role.label("task_role"), _TASK.status.label("task_status"),
 )
 OPEN_TASKS = (UnitTaskStatus.dispatched, UnitTaskStatus.accepted)
+HELD = (Status.suspended, Status.return_requested)  # no unit's clock runs: 挂起, 退单待审
 PART_STAGES = ("accept", "contact", "reply")
 
 
@@ -113,11 +114,12 @@ def part_running(task: Any = _TASK) -> dict[str, Any]:
     """When each of a unit's own clocks runs (its part, not the whole ticket's; the inbox row's
     ``web.routes.unit.part_clocks`` says the same in Python): 签收 while its task is not accepted (the
     lead's while the ticket waits for it), 联系来电人 for the lead only, until the caller is reached,
-    反馈 while ``sla.RUNNING`` keeps it running. Nothing runs while the ticket is suspended."""
+    反馈 while ``sla.RUNNING`` keeps it running. Nothing runs while the ticket is suspended or its
+    return waits for the centre's review (退单待审, ``HELD``)."""
     return {
         "accept": and_(task.status == UnitTaskStatus.dispatched,
                        or_(Ticket.status == Status.dispatched,
-                           and_(task.role == UnitRole.co, Ticket.status != Status.suspended))),
+                           and_(task.role == UnitRole.co, Ticket.status.not_in(HELD)))),
         "contact": and_(task.role == UnitRole.lead, Ticket.contacted_at.is_(None),
                         Ticket.status.in_([Status(s) for s in RUNNING["contact"]])),
         "reply": Ticket.status.in_([Status(s) for s in RUNNING["reply"]]),

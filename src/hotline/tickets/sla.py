@@ -116,18 +116,23 @@ def shift_for_pause(
         return calendar.add_working_seconds(due, worked, tz, strict=False), missing_year_warning(missing.year)
 
 
-# Which statuses keep each stage's clock running.
+# Which statuses keep each stage's clock running. None runs while a return waits for review
+# (退单待审): the unit has handed the ticket back and the centre decides, 改派 (fresh clocks for the
+# new unit) or 驳回退单 (the unit's deadlines, kept as they were, run again). No time limit governs
+# that review, so the wait is nobody's 超期: not warned, urged or counted (``REVIEW``).
 RUNNING = {
     "dispatch": ("registered",),
     "accept": ("dispatched",),
     "contact": ("dispatched", "accepted"),
-    "reply": ("dispatched", "accepted", "in_progress", "return_requested"),
+    "reply": ("dispatched", "accepted", "in_progress"),
 }
+REVIEW = "return_requested"
 STAGE_LABELS = {"dispatch": "派单", "accept": "签收", "contact": "联系来电人", "reply": "反馈"}
 
 
 def stage_states(ticket: object, now: datetime) -> dict[str, dict[str, object]]:
-    """Each stage's due time and whether it is running, met, met late, or overdue."""
+    """Each stage's due time and whether it is running, met, met late, overdue, paused (挂起) or
+    waiting for the centre's review of a return (退单待审)."""
     status = str(getattr(ticket, "status", ""))
     done_at = {
         "dispatch": getattr(ticket, "dispatched_at", None),
@@ -147,6 +152,8 @@ def stage_states(ticket: object, now: datetime) -> dict[str, dict[str, object]]:
             state = "overdue" if now > due else "running"
         elif status == "suspended":
             state = "paused"
+        elif status == REVIEW:
+            state = "review"
         else:
             state = "stopped"
         out[stage] = {"due_at": due, "state": state, "done_at": met}

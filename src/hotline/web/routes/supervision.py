@@ -71,7 +71,7 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                       "answered_at": o.answered_at, "late": o.answered_at is not None and o.answered_at > o.due_at}
                      for o, number, title in orders.answered_listing(ctx.session, actor=ctx.user, limit=ANSWERED_SHOWN)]
     return page(request, "supervision/board.html", status_code=status_code, rows=rows, late=late,
-                late_total=total, warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows,
+                late_total=total, reviewing=supervision_board.awaiting_review(ctx.session, ctx.scope), warned=warned, warned_total=warned_total, open_orders=open_orders, order_rows=order_rows,
                 answered_rows=answered_rows, error=error, typed=typed or {},
                 notice=notice, title="督办看板", chart=supervision_board.unit_chart(rows),
                 towns=_towns(supervision_board.by_township(ctx.session, ctx.scope, now=now)),

@@ -37,7 +37,8 @@ from hotline.web.uploads import held_as_uploaded
 
 router = APIRouter(include_in_schema=False)
 STATE_LABELS = {"not_started": "未开始", "running": "计时中", "met": "按时完成", "met_late": "超时完成",
-                "overdue": "已超期", "paused": "已暂停", "stopped": "已停止"}
+                "overdue": "已超期", "paused": "已暂停",
+                "review": "退单待审，不计超期", "stopped": "已停止"}
 
 
 def place_text(region: str, address: str | None) -> str:

@@ -64,11 +64,12 @@ DONE = {
 def part_clocks(row: Any) -> dict[str, datetime]:
     """The unit's own clocks that run now, in the order it must meet them (签收, 联系来电人, 反馈), with
     their stored due times: the same rule as ``queries.part_running``. A co-handler (协办) signs for
-    its own part and does not contact the caller; a suspended ticket runs none."""
+    its own part and does not contact the caller; a suspended ticket, or one whose return waits for
+    the centre's review, runs none."""
     status, lead = str(row.status), row.task_role == UnitRole.lead
     running = {
         "accept": row.task_status == UnitTaskStatus.dispatched
-        and (status == Status.dispatched or (not lead and status != Status.suspended)),
+        and (status == Status.dispatched or (not lead and status not in queries.HELD)),
         "contact": lead and row.contacted_at is None and status in RUNNING["contact"],
         "reply": status in RUNNING["reply"],
     }
