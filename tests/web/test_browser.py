@@ -505,6 +505,35 @@ def test_a_place_typed_last_and_sent_at_once_is_not_registered_past_the_merge_of
     context.close()
 
 
+def test_without_javascript_the_agent_is_shown_the_open_duplicate_and_merges_into_it(server, browser):
+    """No JavaScript (or an older page): the 附近同类未办结工单 panel never drew, so the form carries
+    no marker. The plain 登记 comes back (200, not an error page) with the open leak listed beside
+    the notice and everything typed; 并入 chosen in the panel, the call is merged."""
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
+                                  java_script_enabled=False)
+    agent = context.new_page()
+    sign_in(agent, server["url"], "agent1")
+    agent.goto(server["url"] + "/agent/intake")
+    agent.fill("input[name=caller_phone]", "13935900011")
+    agent.fill("input[name=caller_name]", "钱女士")
+    agent.fill("input[name=category_code]", "供水管网漏水（0103）")
+    agent.fill("input[name=region]", "夏县裴介镇朱吕村（140828102207）")
+    agent.fill("textarea[name=content]", "朱吕村村东供水闸阀井漏水，家里停水了")
+    with agent.expect_navigation() as sent:
+        agent.click("#intake-form button[type=submit]:not([name])")
+    assert sent.value.status == 200
+    alert = agent.inner_text("[role=alert]")
+    assert "附近有疑似同一问题的未办结工单" in alert and server["number"] in alert and "本次尚未登记" in alert
+    assert agent.locator(".notice[role=status]").count() == 0  # not registered
+    assert agent.input_value("input[name=caller_name]") == "钱女士"
+    assert agent.input_value("textarea[name=content]") == "朱吕村村东供水闸阀井漏水，家里停水了"
+    agent.check(f"#nearby input[name=merge_into][value='{server['number']}']")
+    with agent.expect_navigation():
+        agent.click("#intake-form button[type=submit]:not([name])")
+    assert f"已并入 {server['number']}" in agent.inner_text(".notice[role=status]")
+    context.close()
+
+
 def test_an_emergency_call_is_handed_off_from_the_keyboard(server, browser):
     """Alt+E reaches 转往; Ctrl+Enter in the hand-off note presses 登记并转应急部门, not the plain
     登记 (which would dispatch a fire to a bureau)."""

@@ -311,11 +311,12 @@ def test_a_plain_register_sent_before_the_nearby_panel_showed_a_duplicate_comes_
     first = _number(r.text)
     with site.db.transaction(write=False) as s:
         before = s.scalar(select(func.count()).select_from(Ticket))
-    for seen in (None, ""):  # no panel drawn yet, or drawn for a place with nothing nearby
+    for seen in (None, ""):  # no panel drawn yet (asked, 200), or drawn for a place with nothing nearby
         form = _form(csrf, caller_phone="13803590002", content="朱吕村村东供水闸阀井漏水，家里停水了") | (
             {} if seen is None else {"nearby_seen": seen})
         r = agent.post("/agent/intake", data=form)
-        assert r.status_code == 422 and "附近有疑似同一问题的未办结工单，请确认是否并单后再登记" in r.text
+        assert r.status_code == (200 if seen is None else 422)
+        assert "附近有疑似同一问题的未办结工单，请确认是否并单后再登记" in r.text
         assert "工单已登记" not in r.text and f'name="merge_into" value="{first}"' in r.text
         assert f'name="nearby_seen" form="intake-form" value="{first}"' in r.text  # now shown
         assert 'value="13803590002"' in r.text  # everything typed kept
@@ -328,3 +329,25 @@ def test_a_plain_register_sent_before_the_nearby_panel_showed_a_duplicate_comes_
     r = agent.post("/agent/intake", data=_form(csrf, caller_phone="13803590004", action="refuse",
                                                refusal_reason="重复来电，已在办理"))
     assert r.status_code == 200 and "不予受理" in r.text  # a disposal is no plain 登记: not held back
+
+
+def test_a_form_without_the_panels_marker_is_asked_with_the_duplicates_listed_not_refused(site):
+    """A plain 登记 from a form that never drew 附近同类未办结工单 (posted without JavaScript, or an
+    older page: no ``nearby_seen`` at all) is a question, not an error: 200, the form again with
+    everything typed, the open duplicate listed beside the notice with what to do, and the panel's
+    choices; sent again as it comes back (不并单 chosen), the call is registered on its own."""
+    agent, csrf = site.signed_in("agent")
+    first = _number(agent.post("/agent/intake", data=_form(csrf, direct="")).text)
+    form = _form(csrf, caller_phone="13803590009", caller_name="赵女士", address="村东闸阀井旁",
+                 content="朱吕村村东供水闸阀井漏水，家里停水了", direct="")
+    r = agent.post("/agent/intake", data=form)
+    assert r.status_code == 200 and "工单已登记" not in r.text
+    alert = r.text.split('id="form-errors"', 1)[1].split("</div>", 1)[0]
+    assert "附近有疑似同一问题的未办结工单" in alert and f'href="/tickets/{first}"' in alert
+    assert "本次尚未登记，填写的内容均已保留" in alert and "「不并单，单独登记」" in alert
+    for typed in ('value="13803590009"', 'value="赵女士"', 'value="村东闸阀井旁"', "家里停水了"):
+        assert typed in r.text, typed
+    assert f'name="nearby_seen" form="intake-form" value="{first}"' in r.text
+    assert re.search(r'name="merge_into" value="" form="intake-form" checked', r.text)
+    r = agent.post("/agent/intake", data=form | {"nearby_seen": first, "merge_into": ""})
+    assert r.status_code == 200 and "工单已登记" in r.text and _number(r.text) != first

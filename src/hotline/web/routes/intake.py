@@ -32,6 +32,8 @@ FIELDS = ("caller_phone", "caller_name", "kind", "category_code", "region", "add
 # What the form's submit buttons ask for besides registering (``action``); anything else registers.
 ACTIONS = ("answer", "hand_off", "refuse")
 UNSEEN_DUPLICATES = "附近有疑似同一问题的未办结工单，请确认是否并单后再登记"
+UNSEEN_HOW = ("本次尚未登记，填写的内容均已保留。如为同一问题，请在「附近同类未办结工单」中选择并入；"
+              "不是同一问题，请选择「不并单，单独登记」。然后再按「登记」。")
 
 
 class _Refused(Exception):
@@ -40,6 +42,16 @@ class _Refused(Exception):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(errors)
         self.errors = errors
+
+
+class _Unseen(Exception):
+    """A plain 登记 from a form that never showed the 附近同类未办结工单 panel (no ``nearby_seen``
+    marker: posted before the panel first answered, without JavaScript, or from an older page),
+    while the panel offers open duplicates. Nothing typed is wrong: the agent has not seen them yet."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(items)
+        self.items = items
 
 
 def _allowed(ctx: PageContext) -> None:
@@ -68,7 +80,7 @@ def _region_code(snap: reference.Snapshot, typed: str) -> str:
 def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: int = 200,
                values: dict[str, Any] | None = None, errors: dict[str, str] | None = None,
                done: dict[str, Any] | None = None, nearby: dict[str, Any] | None = None,
-               kb: dict[str, Any] | None = None) -> Response:
+               kb: dict[str, Any] | None = None, duplicates: list[dict[str, Any]] | None = None) -> Response:
     """The form; ``nearby`` and ``kb`` (when it comes back refused) fill the side panels as they
     were, the merge target still chosen."""
     values = dict(values or {})
@@ -78,17 +90,22 @@ def _form_page(request: Request, ctx_snap: reference.Snapshot, *, status_code: i
                                                             "confidential": values.get("confidential"),
                                                             "direct": values.get("direct", "on")},
                 errors=errors or {}, services=validation.EMERGENCY_SERVICES, done=done, kinds=KIND_LABELS, urgencies=URGENCY_LABELS, nearby=nearby, kb=kb,
+                duplicates=duplicates or [], unseen_how=UNSEEN_HOW,
                 categories=lookup.leaf_categories(ctx_snap), regions=lookup.search_regions(ctx_snap))
 
 
-def _refused_page(request: Request, ctx: PageContext, values: dict[str, Any], errors: dict[str, str]) -> Response:
+def _refused_page(request: Request, ctx: PageContext, values: dict[str, Any], errors: dict[str, str], *,
+                  status_code: int = 422, unseen: bool = False) -> Response:
     """The form again with the reason, everything typed kept: also the 并单 choice and the panels
-    beside it, so fixing a phone number and pressing Ctrl+Enter still merges as chosen."""
+    beside it, so fixing a phone number and pressing Ctrl+Enter still merges as chosen. ``unseen``:
+    the open duplicates are also listed with the reason, and what to do, for a form that never drew
+    the panel (the list is there even where the panel sits far below, on a narrow screen)."""
     snap = reference.snapshot(ctx.session)
     nearby = _nearby(ctx, snap, region=values["region"], category_code=values["category_code"],
                      content=values["content"], merge_into=values["merge_into"])
     kb = knowledge.suggested(ctx.session, snap, category_code=values["category_code"], content=values["content"])
-    return _form_page(request, snap, status_code=422, values=values, errors=errors, nearby=nearby, kb=kb)
+    return _form_page(request, snap, status_code=status_code, values=values, errors=errors, nearby=nearby, kb=kb,
+                      duplicates=nearby["items"] if unseen else None)
 
 
 def _checked(snap: reference.Snapshot, values: dict[str, Any], action: str) -> dict[str, Any]:
@@ -172,7 +189,8 @@ async def intake_register(request: Request) -> Response:
             snap = reference.snapshot(ctx.session)
             registration = _checked(snap, values, action)
             if not action and not values["merge_into"]:
-                _check_duplicates_seen(ctx, snap, values, seen=str(form.get("nearby_seen") or ""))
+                marker = form.get("nearby_seen")
+                _check_duplicates_seen(ctx, snap, values, seen=None if marker is None else str(marker))
             ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone", **registration)
             record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
@@ -213,6 +231,9 @@ async def intake_register(request: Request) -> Response:
     except _Refused as refused:
         with page_work(request, write=False, posted_csrf=token) as ctx:
             return _refused_page(request, ctx, values, refused.errors)
+    except _Unseen:  # a question to answer, not an error: the form again, 200, the duplicates listed
+        with page_work(request, write=False, posted_csrf=token) as ctx:
+            return _refused_page(request, ctx, values, {"": UNSEEN_DUPLICATES}, status_code=200, unseen=True)
     except DomainError as refused:  # what the checks above do not cover (a merge target gone, ...)
         field = str((refused.details or {}).get("field") or "")
         with page_work(request, write=False, posted_csrf=token) as ctx:
@@ -222,13 +243,19 @@ async def intake_register(request: Request) -> Response:
                           values={"kind": "help", "urgency": "normal"})
 
 
-def _check_duplicates_seen(ctx: PageContext, snap: reference.Snapshot, values: dict[str, Any], *, seen: str) -> None:
-    """Plain 登记 with no 并单 chosen: refused while the 附近同类未办结工单 panel would offer a
+def _check_duplicates_seen(ctx: PageContext, snap: reference.Snapshot, values: dict[str, Any], *,
+                           seen: str | None) -> None:
+    """Plain 登记 with no 并单 chosen: held back while the 附近同类未办结工单 panel would offer a
     ticket it had not shown when the form was sent (``seen``: the numbers it showed, its marker).
     Ctrl+Enter pressed as the place is typed, before the panel has answered, so comes back with the
-    panel drawn; pressed again, the call is registered on its own."""
+    panel drawn; pressed again, the call is registered on its own. A form without the marker
+    (``None``: the panel never answered, or no JavaScript) is asked, not refused (``_Unseen``)."""
     offered = _nearby(ctx, snap, region=values["region"], category_code=values["category_code"],
                       content=values["content"], merge_into="")
+    if not offered["items"]:
+        return
+    if seen is None:
+        raise _Unseen(offered["items"])
     if {i["number"] for i in offered["items"]} - set(seen.split()):
         raise _Refused({"": UNSEEN_DUPLICATES})
 
