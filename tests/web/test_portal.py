@@ -377,3 +377,59 @@ def test_the_pages_have_an_icon_and_favicon_ico_answers_it(site):
     assert linked.status_code == 200 and linked.content == icon.content
     for html in (client.get("/portal").text, client.get("/login").text):
         assert '<link rel="icon" href="/static/favicon.svg"' in html
+
+
+def _recover(client, phone: str):
+    csrf = csrf_of(client.get("/portal/recover").text)
+    return client.post("/portal/recover", data={"csrf": csrf, "phone": phone})
+
+
+def _recovery_sms(site) -> list:
+    from sqlalchemy import select
+
+    from hotline.notify.models import OutboxMessage
+
+    with site.db.transaction(write=False) as s:
+        return [(m.recipient, m.body) for m in s.scalars(
+            select(OutboxMessage).where(OutboxMessage.template_code == "caller.query_codes").order_by(OutboxMessage.id))]
+
+
+def test_a_lost_query_code_is_sent_by_sms_and_the_page_says_the_same_for_any_number(site, session, people):
+    """找回查询码 from the track page: the codes go by SMS to the number typed (the outbox), never on
+    the page; a number without tickets gets no SMS and the very same answer, so the page tells a
+    stranger nothing, not even whether the number has tickets."""
+    ticket = make_ticket(session, people, caller_phone="13903590002")
+    session.commit()
+    client = site.browser()
+    assert 'href="/portal/recover"' in client.get("/portal/track").text
+    mine = _recover(client, "139 0359 0002")
+    assert mine.status_code == 200 and "如该号码有工单，查询码已发送" in mine.text
+    assert ticket.query_code not in mine.text and ticket.number not in mine.text
+    ((to, body),) = _recovery_sms(site)
+    assert to == "+8613903590002" and f"{ticket.number}（查询码{ticket.query_code}）" in body
+    stranger = _recover(site.browser(), "13903590099")
+    assert stranger.status_code == 200 and len(_recovery_sms(site)) == 1
+
+    def said(r) -> str:
+        return re.search(r'id="recover-sent">([^<]*)<', r.text).group(1)
+
+    assert said(stranger) == said(mine)
+
+
+def test_recovery_is_limited_per_phone_silently_and_per_network_openly(site, session, people):
+    from hotline.notices import query_codes
+    from hotline.web.routes import portal
+
+    make_ticket(session, people, caller_phone="13903590002")
+    session.commit()
+    client = site.browser()
+    # A number that cannot take an SMS is named as such, whatever it has (and counts for nothing).
+    wrong = _recover(client, "0359-1234567")
+    assert wrong.status_code == 422 and "请输入提交诉求时留下的手机号码" in wrong.text
+    answers = [_recover(client, "13903590002") for _ in range(query_codes.PER_DAY + 1)]
+    assert len(_recovery_sms(site)) == query_codes.PER_DAY  # the fourth sends nothing ...
+    assert answers[-1].status_code == 200 and "如该号码有工单，查询码已发送" in answers[-1].text  # ... and says so not
+    for _ in range(portal.RECOVER_LIMIT - len(answers)):
+        assert _recover(client, "13903590088").status_code == 200
+    refused = _recover(client, "13903590077")
+    assert refused.status_code == 429 and "过于频繁" in refused.text and "已发送" not in refused.text

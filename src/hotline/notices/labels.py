@@ -13,6 +13,7 @@ TEMPLATE_LABELS = {
     "caller.incident_notice": "突发事件公告短信（来电人）",
     "caller.handed_off": "转应急部门通知短信（来电人）",
     "caller.refused": "不予受理通知短信（来电人）",
+    "caller.query_codes": "找回查询码短信（来电人）",
     "unit.dispatch": "派单通知（承办单位）",
     "unit.warning": "即将超期提醒（承办单位）",
     "unit.overdue": "超期通知（承办单位）",
@@ -38,6 +39,7 @@ PLACEHOLDER_LABELS = {
     "reply": "答复内容", "title": "工单标题", "stage": "环节", "level": "督办级别", "note": "意见",
     "reason": "原因", "notice": "公告内容", "service": "应急电话", "service_name": "应急部门",
     "left": "剩余时间", "answer": "答复内容", "timing": "按期或逾期",
+    "tickets": "工单号及查询码",
 }
 
 

@@ -11,9 +11,12 @@ Anti-abuse:
   database (tickets with channel ``web`` by ``caller_phone`` and ``received_at``) in the transaction
   that registers the new one, so it holds across processes and for submissions sent at once (on
   PostgreSQL they queue on the phone's advisory lock; SQLite runs one writer at a time);
-* per client IP: at most ``IP_LIMIT`` submissions an hour, and ``TRACK_FAIL_LIMIT`` wrong
-  number/code attempts per ``TRACK_FAIL_WINDOW``. These are in-process sliding windows
-  (``app.state.portal_limits``): each worker process counts on its own and a restart forgets them.
+* per client IP: at most ``IP_LIMIT`` submissions an hour, ``TRACK_FAIL_LIMIT`` wrong
+  number/code attempts per ``TRACK_FAIL_WINDOW``, and ``RECOVER_LIMIT`` 找回查询码 requests per
+  ``RECOVER_WINDOW``. These are in-process sliding windows (``app.state.portal_limits``): each
+  worker process counts on its own and a restart forgets them;
+* 找回查询码 per phone: at most ``query_codes.PER_DAY`` SMS a day, counted in the outbox. The page
+  says the same whether the number has tickets or not, or had its SMS for the day.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from hotline.directory import lookup, reference
 from hotline.incidents import public_notice
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
+from hotline.notices import query_codes
 from hotline.tickets import lifecycle, validation
 from hotline.tickets.models import Channel, Ticket, TicketEvent
 from hotline.tickets.numbering import typed_number
@@ -57,6 +61,9 @@ PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
 PHONE_LOCK = 12345_0013  # first key of the (int, int) advisory locks that queue one phone's submissions
 IP_LIMIT, IP_WINDOW = 5, 3600.0
 TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, 900.0
+RECOVER_LIMIT, RECOVER_WINDOW = 5, 3600.0
+RECOVER_SENT = ("如该号码有工单，查询码已发送。短信将列出该号码最近的工单号和查询码；"
+                "夜间（22:00–07:00）的短信于次日 7:00 后发出。如仍未收到，请拨打 12345 热线。")
 WRONG = "工单号或查询码不正确"
 
 SATISFACTION_CHOICES = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意"}
@@ -111,7 +118,8 @@ def _limits(request: Request) -> dict[str, SlidingWindow]:
     state = request.app.state
     if getattr(state, "portal_limits", None) is None:
         state.portal_limits = {"submit": SlidingWindow(IP_LIMIT, IP_WINDOW),
-                               "track_fail": SlidingWindow(TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW)}
+                               "track_fail": SlidingWindow(TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW),
+                               "recover": SlidingWindow(RECOVER_LIMIT, RECOVER_WINDOW)}
     return state.portal_limits
 
 
@@ -325,7 +333,8 @@ def portal_done(request: Request) -> Response:
         if ticket is None:
             response = _render(request, "portal/message.html", title="提交结果已显示过", tone="muted",
                                message="为保护您的查询码，提交结果只显示一次。工单号和查询码已通过受理短信发送到您留下的"
-                                       "手机号码，凭它们可在「进度查询」中查看办理进度；如未收到，请拨打 12345 热线。")
+                                       "手机号码，凭它们可在「进度查询」中查看办理进度；如未收到，可在「进度查询」中"
+                                       "找回查询码，或拨打 12345 热线。")
         else:
             done = {"number": ticket.number, "query_code": ticket.query_code,
                     "place": reference.region_label(reference.snapshot(session), ticket.region_code)}
@@ -492,3 +501,42 @@ def portal_rated(request: Request) -> Response:
             return _no_store(_render(request, "portal/message.html", title="评价已提交", tone="muted",
                                      message="评价结果页已过期。如需查看办理进度，请在「进度查询」中输入工单号和查询码。"))
         return _no_store(_track_page(request, session, ticket, rated=True))
+
+
+# --- 找回查询码 ------------------------------------------------------------------------------
+
+def _recover_form(request: Request, *, status_code: int = 200, phone: str = "", error: str | None = None,
+                  sent: bool = False) -> HTMLResponse:
+    return _render(request, "portal/recover.html", status_code=status_code, title="找回查询码", phone=phone,
+                   error=error, sent=RECOVER_SENT if sent else None)
+
+
+@router.get("/portal/recover")
+def recover_form(request: Request) -> Response:
+    return _recover_form(request)
+
+
+@router.post("/portal/recover")
+async def recover(request: Request) -> Response:
+    """The query codes of a phone's latest tickets, sent by SMS to that phone
+    (``notices.query_codes``). The answer is the same whether it has tickets or not; only a
+    number that cannot be one, or too many requests from this network, is told so."""
+    form = await request.form()
+    typed = str(form.get("phone") or "").strip()[:40]
+    if not _csrf_ok(request, str(form.get("csrf") or "")):
+        return _refused_csrf(request)
+    limiter = _limits(request)["recover"]
+    if limiter.full(_ip(request)):
+        return _recover_form(request, status_code=429, phone=typed,
+                             error=f"本网络找回查询码过于频繁（每小时最多 {RECOVER_LIMIT} 次），请稍后再试，或拨打 12345 热线。")
+    try:
+        phone = validation.normalize_phone(typed)
+    except Invalid as refused:
+        return _recover_form(request, status_code=422, phone=typed, error=refused.message)
+    if phone is None or not query_codes.is_mobile(phone):  # the number's kind only: nothing about tickets
+        return _recover_form(request, status_code=422, phone=typed,
+                             error="查询码通过短信发送，请输入提交诉求时留下的手机号码")
+    limiter.add(_ip(request))
+    with database(request).transaction(write=True) as session:
+        query_codes.send_query_codes(session, phone)
+    return _no_store(_recover_form(request, sent=True))
