@@ -19,6 +19,7 @@ from hotline.api.app import create_app
 from hotline.config import Settings
 from hotline.kit import clock
 from hotline.kit.db import Database
+from tests.api.openapi_check import Document
 from tests.builders import LEAK, ZHULV, Personas
 
 PERSONAS = ("agent", "dispatcher", "handler_a", "handler_a_co", "handler_b", "supervisor", "admin")
@@ -90,6 +91,31 @@ class Caller:
         return [t["number"] for t in r.json()["items"]]
 
 
+_document: list[Document] = []
+
+
+class CheckedClient(TestClient):
+    """A test client that holds every answer to the OpenAPI document: its status is one the
+    operation documents, its media type too, and its JSON body (success or error) is valid by that
+    status's schema, with no key the document leaves out. Addresses the document does not have are
+    not checked."""
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Response:  # type: ignore[override]
+        response = super().request(method, url, **kwargs)
+        path, kind = response.request.url.path, response.headers.get("content-type", "")
+        if not path.endswith("/openapi.json"):
+            body = response.json() if kind.startswith("application/json") else None
+            problems = self.document().check(response.request.method, path, response.status_code, kind, body)
+            assert problems == [], "the answer differs from /api/v1/openapi.json:\n" + "\n".join(problems[:10])
+        return response
+
+    def document(self) -> Document:
+        """Read once: every app the tests make has the same document."""
+        if not _document:
+            _document.append(Document(self.get(BASE + "/openapi.json").json()))
+        return _document[0]
+
+
 @dataclass
 class Api:
     client: TestClient
@@ -110,7 +136,7 @@ def api(db: Database, people: Personas, tmp_path) -> Api:
     app = create_app(Settings(data_dir=tmp_path, database_url=db.url), database=db)
     with db.transaction() as s:
         tokens = {name: create_token(s, username=getattr(people, name).username, name="test")[1] for name in PERSONAS}
-    return Api(TestClient(app), people, db, tokens)
+    return Api(CheckedClient(app), people, db, tokens)
 
 
 @pytest.fixture

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import swagger_ui_bundle
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Security
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
 
 from hotline import __version__, wiring
-from hotline.api import edge, errors, open311
+from hotline.api import document, edge, errors, open311
 from hotline.api.routes import analytics as analytics_routes
 from hotline.api.routes import callbacks, directory, meta, tickets
 from hotline.api.routes import employment as employment_routes
@@ -42,10 +45,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     wiring.install()
     app.state.db = database or Database(settings.database_url)
     errors.install(app)
-    for router in (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
+    api_routers = (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
                    callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router,
-                   employment_routes.router, fieldwork_routes.router, token_routes.router):
-        app.include_router(router, prefix="/api/v1")
+                   employment_routes.router, fieldwork_routes.router, token_routes.router)
+    for router in api_routers:
+        app.include_router(router, prefix="/api/v1", dependencies=[Security(document.bearer)])
     app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)
 
     # Swagger UI from the package, not a CDN: hotline networks are often offline.
@@ -60,8 +64,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             swagger_favicon_url="/api/v1/docs/assets/favicon-32x32.png",
         )
 
-    @app.get("/healthz", include_in_schema=False)
+    @app.get("/healthz", response_model=Health, tags=["meta"], openapi_extra={"security": []},
+             summary="Liveness: the process answers (no token needed; the database is not asked)")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    document.install(app, api_routers)
     return app
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

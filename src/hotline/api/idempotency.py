@@ -37,11 +37,10 @@ _PRINTABLE = re.compile(r"[\x20-\x7e]*")
 
 # The header as an endpoint's parameter: documented with its limits, checked by :func:`parse` (whose
 # refusal says what is wrong, in the API's words) rather than by FastAPI.
+KEY_SCHEMA: dict[str, Any] = {"type": "string", "minLength": 1, "maxLength": store.MAX_KEY, "pattern": "^[\\x20-\\x7e]+$"}
 KeyHeader = Annotated[
     str | None,
-    WithJsonSchema(
-        {"type": "string", "minLength": 1, "maxLength": store.MAX_KEY, "pattern": "^[\\x20-\\x7e]+$"}
-    ),
+    WithJsonSchema(dict(KEY_SCHEMA)),
     Header(
         alias=HEADER,
         description=(

@@ -53,17 +53,19 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote_to_bytes
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 from starlette.formparsers import MultiPartParser
 
 from hotline.accounts.service import Caller, authenticate_key
 from hotline.api import idempotency
+from hotline.api.schemas import Number, Timestamp
 from hotline.classification.place_field import resolve_place
 from hotline.directory import reference
 from hotline.incidents import public_notice
@@ -77,7 +79,7 @@ from hotline.tickets.states import STATUS_LABELS, Status
 __all__ = ["PREFIX", "error_response", "router"]
 
 PREFIX = "/open311/v2"
-router = APIRouter(prefix=PREFIX, include_in_schema=False)
+router = APIRouter(prefix=PREFIX, tags=["open311"])
 
 CLOSED = {Status.closed, Status.refused, Status.handed_off, Status.archived, Status.merged}
 MAX_RESULTS = 1000  # requests one query returns (the specification's default cap)
@@ -227,9 +229,131 @@ def _iso(moment: datetime | None) -> str | None:
     return clock.local(moment).isoformat(timespec="seconds") if moment else None
 
 
+# --- the OpenAPI document -----------------------------------------------------------------
+# Handlers answer with a ``Response`` already written (JSON or XML), so the models below only
+# document the JSON form; tests/api hold the answers to them.
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="allow", json_schema_extra=lambda s: s.pop("additionalProperties", None))
+
+
+class Open311Endpoint(_Out):
+    specification: str
+    url: str
+    changeset: Timestamp
+    type: Literal["production", "test"]
+    formats: list[str]
+
+
+class Open311Discovery(_Out):
+    changeset: Timestamp
+    contact: str
+    key_service: str = Field(description="how to obtain an api_key")
+    endpoints: list[Open311Endpoint]
+
+
+class Open311Service(_Out):
+    service_code: str = Field(description="the category code (事项分类编码) of an active leaf category")
+    service_name: str
+    description: str
+    metadata: bool = Field(description="always false: no service has extra attributes")
+    type: Literal["realtime", "batch", "blackbox"]
+    keywords: str = Field(description="comma-separated")
+    group: str = Field(description="the top-level category")
+
+
+class Open311ServiceDefinition(_Out):
+    service_code: str
+    attributes: Annotated[list[Any], WithJsonSchema({"type": "array", "maxItems": 0, "items": {},
+                                                     "description": "always empty: no service has extra "
+                                                                    "attributes"})]
+
+
+class Open311Request(_Out):
+    service_request_id: str = Field(description="the ticket number")
+    status: Literal["open", "closed"]
+    status_notes: str = Field(description="where it stands, in Chinese (the unit's answer once replied)")
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str = Field(description="the lead unit, or 12345 热线 before dispatch")
+    service_notice: str = Field(description="the live public notice of the incident the request is linked to, "
+                                            "or empty")
+    requested_datetime: Timestamp
+    updated_datetime: Timestamp
+    expected_datetime: Timestamp | None = Field(description="the reply deadline")
+    address: str
+    address_id: str = Field(description="the region code (行政区划代码) it was placed in")
+    zipcode: str
+    lat: Number | None
+    long: Number | None
+    media_url: str
+
+
+class Open311Created(_Out):
+    service_request_id: str = Field(description="the ticket number")
+    service_notice: str
+    account_id: None
+
+
+class Open311Error(_Out):
+    code: int = Field(description="the HTTP status")
+    description: str = Field(description="what went wrong, in Chinese")
+
+
+FORMAT_PARAMETER = {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)},
+                    "description": "the answer's format: json, or xml (`text/xml; charset=utf-8`, the "
+                                   "specification's elements); any other is a 404"}
+XML = {"text/xml": {"schema": {"type": "string"}}}
+_ERROR_TEXT = {400: "Bad input (the specification's 400): a missing or invalid field, named; a field sent twice "
+                    "with different values",
+               403: "No api_key, or one that is unknown, expired or revoked",
+               404: "No such service or request, or a format other than json and xml",
+               413: "The form is larger than 1 MiB"}
+
+
+def _document(ok: int, *errors: int, open_: bool = False, api_key_in_body: bool = False) -> dict[str, Any]:
+    """An Open311 route's document: the format parameter, XML beside JSON (``ok``: the success
+    status), the specification's error list; ``open_``: no key needed."""
+    responses: dict[int | str, dict[str, Any]] = {ok: {"content": XML}}
+    responses |= {status: {"model": list[Open311Error], "description": _ERROR_TEXT[status], "content": XML}
+                  for status in sorted({400, 404, *errors})}
+    extra: dict[str, Any] = {"parameters": [FORMAT_PARAMETER]}
+    if open_ or api_key_in_body:
+        extra["security"] = []  # a form field cannot be a security scheme: it is in the request body
+    else:
+        extra["security"] = [{"open311ApiKey": []}]
+    return {"responses": responses, "openapi_extra": extra}
+
+
+_FORM_FIELDS = {
+    "api_key": "an API token of a staff account that may register tickets (required)",
+    "service_code": "a service_code of services.json (required)",
+    "description": "the request, in the caller's words (required; at most 5,000 characters)",
+    "address_string": "the township or village as people say it, e.g. 夏县裴介镇朱吕村 (required)",
+    "lat": "kept with the ticket, not used to place it", "long": "kept with the ticket, not used to place it",
+    "first_name": "the caller", "last_name": "the caller", "phone": "the caller; without a name or phone the "
+    "request is anonymous", "email": "accepted, not stored", "device_id": "accepted, not stored",
+    "account_id": "accepted, not stored", "media_url": "accepted, not stored",
+}
+_FORM = {"type": "object", "required": ["api_key", "service_code", "description", "address_string"],
+         "properties": {name: {"type": "string", "description": text} for name, text in _FORM_FIELDS.items()}}
+_CREATE = _document(201, 400, 403, 413, api_key_in_body=True)
+_CREATE["responses"][201]["headers"] = idempotency.REPLAYED_DOC
+_CREATE["openapi_extra"]["parameters"].append({
+    "name": idempotency.HEADER, "in": "header", "required": False, "schema": dict(idempotency.KEY_SCHEMA),
+    "description": "Optional, as on POST /api/v1/tickets: a retry with the same key and form answers as the first "
+                   "POST did (the same bytes, in the same format), with `Idempotent-Replayed: true`, and registers "
+                   "nothing; the same key with another form or format, or a key outside these limits, is a 400."})
+_CREATE["openapi_extra"]["requestBody"] = {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": _FORM}, "multipart/form-data": {"schema": _FORM}}}
+
+
 # --- discovery and services ---------------------------------------------------------------
 
-@router.get("/discovery.{fmt}")
+@router.get("/discovery.{fmt}", response_model=Open311Discovery, summary="Open311 discovery: where and in which "
+            "formats the service answers", **_document(200, open_=True))
 @_open311
 def discovery(request: Request) -> Answer:
     base = str(request.base_url).rstrip("/") + "/open311/v2/"
@@ -255,14 +379,17 @@ def _services(snap: reference.Snapshot) -> list[dict[str, Any]]:
     return out
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", response_model=list[Open311Service], summary="Open311 services: every active "
+            "leaf category", **_document(200, open_=True))
 @_open311
 def services(request: Request) -> Answer:
     with _work(request, write=False) as session:
         return Answer("services", _services(reference.snapshot(session)))
 
 
-@router.get("/services/{code}.{fmt}")
+@router.get("/services/{code}.{fmt}", response_model=Open311ServiceDefinition,
+            summary="Open311 service definition (no service has extra attributes)",
+            **_document(200, open_=True))
 @_open311
 def service_definition(request: Request, code: str) -> Answer:
     with _work(request, write=False) as session:
@@ -431,7 +558,11 @@ def _short(value: str) -> str:
     return value if len(value) <= 20 else value[:20] + "…"
 
 
-@router.post("/requests.{fmt}", response_model=None)  # an Answer, or a replayed Response
+# The handler gives an Answer (rendered by @_open311) or a replayed Response: both are responses by
+# the time FastAPI sees them, so list[Open311Created] only documents the 201.
+@router.post("/requests.{fmt}", status_code=201, response_model=list[Open311Created],
+             summary="Open311: submit a request (registers a ticket on the open311 channel); a form, api_key in it",
+             **_CREATE)
 @_open311
 async def create_request(request: Request) -> Answer | Response:
     return _create(request, await _form(request))
@@ -502,10 +633,17 @@ def _when(value: str, field: str, *, end: bool = False) -> datetime | None:
         raise Problem(400, f"{field} 不是有效的日期时间（W3C 格式，例：2026-11-28T08:00:00+08:00）：{value!r}") from None
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", response_model=list[Open311Request],
+            summary="Open311: the requests this api_key's account submitted (last 90 days by default, at most 1000)",
+            **_document(200, 400, 403))
 @_open311
-def list_requests(request: Request, api_key: str = "", service_request_id: str = "",
-                  service_code: str = "", start_date: str = "", end_date: str = "", status: str = "") -> Answer:
+def list_requests(request: Request, api_key: str = Query("", description="an API token (open311ApiKey)"),
+                  service_request_id: str = Query("", description="request ids (ticket numbers), comma-separated: "
+                                                  "the other filters are then ignored"),
+                  service_code: str = Query("", description="service codes, comma-separated"),
+                  start_date: str = Query("", description="W3C date or date-time; default 90 days ago"),
+                  end_date: str = Query("", description="W3C date (inclusive) or date-time"),
+                  status: str = Query("", description="open or closed (comma-separated)")) -> Answer:
     start, end = _when(start_date, "start_date"), _when(end_date, "end_date", end=True)
     if start and end and start >= end:
         raise Problem(400, f"start_date 须早于 end_date（收到 {start_date} 至 {end_date}）")
@@ -538,9 +676,11 @@ def list_requests(request: Request, api_key: str = "", service_request_id: str =
         return Answer("service_requests", [_request(snap, t, notices) for t in tickets])
 
 
-@router.get("/requests/{number}.{fmt}")
+@router.get("/requests/{number}.{fmt}", response_model=list[Open311Request],
+            summary="Open311: one request this api_key's account submitted", **_document(200, 403))
 @_open311
-def get_request(request: Request, number: str, api_key: str = "") -> Answer:
+def get_request(request: Request, number: str,
+                api_key: str = Query("", description="an API token (open311ApiKey)")) -> Answer:
     with _work(request, write=False) as session:
         ticket = session.scalar(select(Ticket).where(Ticket.number == number, _submitted_with(_account(session, api_key))))
         if ticket is None:

@@ -14,14 +14,17 @@ from pydantic import Field
 
 from hotline.accounts.models import Role
 from hotline.analytics import dashboard, drill, exclusions, rates
+from hotline.api import paging
+from hotline.api.document import errors
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_OFFSET, _detail, _find
-from hotline.api.schemas import Body, own_words
+from hotline.api.paging import MAX_OFFSET
+from hotline.api.routes.tickets import _detail, _find
+from hotline.api.schemas import Body, Day, Number, Out, TicketOut, Timestamp, own_words
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
 
-router = APIRouter(prefix="/analytics", tags=["analytics"], responses=ERRORS)
+router = APIRouter(prefix="/analytics", tags=["analytics"])
 READERS = (Role.supervisor, Role.dispatcher, Role.admin)
 DIMENSIONS = ("unit", "township", "category", "all")
 # The documented choices are the ones the server takes (refused in its own words otherwise):
@@ -45,6 +48,144 @@ class ExcludeIn(Body):
 
 class IncludeIn(Body):
     note: str
+
+
+# ---------------------------------------------------------------- responses
+
+
+class FiguresOut(Out):
+    """One row of an assessment table."""
+
+    key: str = Field(description="the unit id, township code or category code ('' for all)")
+    label: str
+    rank: int | None = Field(description="null: not ranked (too few tickets)")
+    score: Number | None = Field(description="the composite score out of 100")
+    response_rate: Number | None = Field(description="0–1; null when nothing was counted")
+    resolution_rate: Number | None
+    satisfaction_rate: Number | None
+    on_time_rate: Number | None
+    response_base: int
+    responded: int
+    counts: dict[str, int] = Field(description="the counts the rates come from, by measure")
+    notes: list[str]
+
+
+class Weights(Out):
+    response: Number
+    resolution: Number
+    satisfaction: Number
+
+
+class RankingOut(Out):
+    year: int
+    month: int
+    first: Day = Field(description="the assessment month's first day (by the rules' start day)")
+    last: Day
+    weights: Weights
+    rows: list[FiguresOut]
+
+
+class DrillTicket(Out):
+    id: int
+    number: str
+    title: str
+    status: str
+    received_at: Timestamp
+
+
+class DrillOut(Out):
+    label: str = Field(description="what the figure is, in Chinese")
+    total: int = Field(description="tickets behind the figure")
+    counts: Literal["orders", "callbacks", "tickets"] = Field(
+        description="what the figure counts: dispatch orders (派单), callbacks (回访评价) or tickets")
+    counted: int = Field(description="how many of those (a ticket may stand behind several)")
+    tickets: list[DrillTicket] = Field(description="this page of them (limit, offset), newest first")
+
+
+class HeatCell(Out):
+    category: str = Field(description="top-level category code")
+    area: str = Field(description="a county code, or a township code inside the region asked for")
+    tickets: int
+
+
+class UnitDeadlines(Out):
+    unit_id: int
+    unit: str = Field(description="the unit's name")
+    replied: int
+    on_time: int
+    on_time_rate: Number | None
+    overdue_now: int
+
+
+class TrendPoint(Out):
+    period: str = Field(description="the day (or month)")
+    evaluated: int
+    response_rate: Number | None
+    resolution_rate: Number | None
+    satisfaction_rate: Number | None
+
+
+class DashboardOut(Out):
+    first: Day
+    last: Day
+    volume_by_channel: dict[str, dict[str, int]] = Field(description="tickets per day, then per channel")
+    volume_by_kind: dict[str, dict[str, int]] = Field(description="tickets per day, then per kind")
+    heat: list[HeatCell]
+    by_county: dict[str, int] = Field(description="tickets per county code")
+    deadlines_by_unit: list[UnitDeadlines]
+    satisfaction_trend: list[TrendPoint]
+
+
+class OverviewOut(Out):
+    today: Day
+    month: str = Field(description="the assessment month, YYYY-MM")
+    received_today: int
+    received_month: int
+    by_channel_today: dict[str, int]
+    open_now: int
+    overdue_now: int
+    rates: FiguresOut | None = Field(description="the centre's figures this month")
+    best_units: list[FiguresOut]
+    worst_units: list[FiguresOut]
+    daily: dict[str, dict[str, int]] = Field(description="this month's tickets per day, then per channel")
+
+
+class HotSpotOut(Out):
+    """A hot spot computed for the days and area asked for."""
+
+    label: str
+    keywords: list[str]
+    place: str | None
+    category_code: str = Field(description="top-level category code")
+    area_code: str = Field(description="the township (or coarser region) of its tickets")
+    heat: Number
+    components: dict[str, Number] = Field(description="what the heat is made of")
+    ticket_ids: list[int]
+    size: int = Field(description="tickets")
+    callers: int
+    first_at: Timestamp
+    last_at: Timestamp
+    cohesion: Number
+
+
+class StoredHotSpotOut(Out):
+    """A hot spot of a standard period, as the worker stored it."""
+
+    rank: int
+    label: str
+    heat: Number
+    category_code: str
+    place: str
+    ticket_count: int
+    ticket_ids: list[int]
+    computed_at: Timestamp
+    keywords: list[str]
+    components: dict[str, Number]
+    callers: int
+    township: str = Field(description="the township (or coarser region) of its tickets")
+    first_at: Timestamp
+    last_at: Timestamp
+    cohesion: Number
 
 
 def _reader(ctx: Any) -> None:
@@ -71,7 +212,7 @@ def figures(f: rates.Figures) -> dict[str, Any]:
             "response_base": f.response_base, "responded": f.responded, "counts": f.counts, "notes": f.notes}
 
 
-@router.get("/rates", summary="三率 and the composite score per unit, township or category for a run of days")
+@router.get("/rates", response_model=list[FiguresOut], summary="三率 and the composite score per unit, township or category for a run of days")
 def rate_table(request: Request, dimension: Annotated[Dimension, Query(description="unit, township, category or all")] = "unit",
                first: date | None = None, last: date | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
@@ -80,7 +221,7 @@ def rate_table(request: Request, dimension: Annotated[Dimension, Query(descripti
         return [figures(f) for f in rates.table(ctx.session, dimension, a, b)]
 
 
-@router.get("/rankings/{year}/{month}", summary="The monthly ranking (assessment month by the rules)")
+@router.get("/rankings/{year}/{month}", response_model=RankingOut, summary="The monthly ranking (assessment month by the rules)")
 def ranking(year: Year, month: Month, request: Request,
             dimension: Annotated[Dimension, Query(description="unit, township, category or all")] = "unit") -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
@@ -93,12 +234,16 @@ def ranking(year: Year, month: Month, request: Request,
                 "rows": [figures(f) for f in rows]}
 
 
-@router.get("/tickets", summary="The tickets behind a figure (drill-down), newest first")
+@router.get("/tickets", response_model=DrillOut, responses=errors(404), summary="The tickets behind a figure (drill-down), newest first")
 def tickets_behind(request: Request, measure: Measure, dimension: Dimension = "all", key: str = "",
                    first: date | None = None, last: date | None = None,
                    channel: str = Query("", description="only tickets received by this channel"),
                    kind: str = Query("", description="only tickets of this kind"),
-                   limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET)) -> dict[str, Any]:
+                   limit: int = Query(50, ge=1, le=500, description=paging.LIMIT),
+                   offset: int = Query(0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
+                   page: int | None = Query(None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
+                   per_page: int | None = Query(None, ge=1, le=500, description=paging.PER_PAGE)) -> dict[str, Any]:
+    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)
@@ -113,7 +258,7 @@ def tickets_behind(request: Request, measure: Measure, dimension: Dimension = "a
                              "received_at": views.iso(t.received_at)} for t in drill.rows(ctx.session, page.ticket_ids)]}
 
 
-@router.get("/dashboard", summary="The dashboards' series for a run of days")
+@router.get("/dashboard", response_model=DashboardOut, summary="The dashboards' series for a run of days")
 def dashboard_data(request: Request, first: date | None = None, last: date | None = None,
                    region_code: str | None = None) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
@@ -132,7 +277,7 @@ def dashboard_data(request: Request, first: date | None = None, last: date | Non
         }
 
 
-@router.get("/overview", summary="The wall display's overview: today, this month, open and overdue now")
+@router.get("/overview", response_model=OverviewOut, summary="The wall display's overview: today, this month, open and overdue now")
 def overview(request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
@@ -143,7 +288,10 @@ def overview(request: Request) -> dict[str, Any]:
         return o
 
 
-@router.get("/hotspots", summary="Hot spots: the stored top N of a standard period, or computed for any days and area")
+@router.get("/hotspots", response_model=list[StoredHotSpotOut] | list[HotSpotOut],
+            summary="Hot spots: the stored top N of a standard period, or computed for any days and area",
+            description="With `period`: the rows the worker stored for that period (`StoredHotSpotOut`, `rank` "
+                        "first); otherwise computed now for `first`..`last` (`HotSpotOut`).")
 def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(description="yesterday, 7d or 30d (stored by the worker)"),
                                                  own_words(f"period 须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
              first: date | None = None, last: date | None = None, region_code: str | None = None,
@@ -164,7 +312,7 @@ def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(des
         return [h.as_dict() for h in found]
 
 
-@router.post("/exclusions/{key}", summary="Rule a ticket out of the assessment (invalid or malicious request)")
+@router.post("/exclusions/{key}", response_model=TicketOut, summary="Rule a ticket out of the assessment (invalid or malicious request)")
 def exclude(key: str, body: ExcludeIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         ticket = _find(ctx, key)
@@ -172,7 +320,7 @@ def exclude(key: str, body: ExcludeIn, request: Request) -> dict[str, Any]:
         return _detail(ctx, ticket)
 
 
-@router.delete("/exclusions/{key}", summary="Count a ticket in the assessment again")
+@router.delete("/exclusions/{key}", response_model=TicketOut, summary="Count a ticket in the assessment again")
 def include(key: str, request: Request, note: str = Query(..., description="why it counts again")) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         ticket = _find(ctx, key)

@@ -5,38 +5,39 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hotline.accounts.models import Role
+from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_OFFSET
-from hotline.api.schemas import CallerOut
+from hotline.api.paging import MAX_OFFSET
+from hotline.api.schemas import CallerOut, Out, Timestamp
 from hotline.callbacks import queries
 from hotline.kit import clock
 from hotline.kit.errors import PermissionDenied
 
-router = APIRouter(prefix="/callback-tasks", tags=["callbacks"], responses=ERRORS)
+router = APIRouter(prefix="/callback-tasks", tags=["callbacks"])
 QUEUE_ROLES = frozenset({Role.agent, Role.dispatcher, Role.admin})
 
 
-class CallbackTaskOut(BaseModel):
+class CallbackTaskOut(Out):
     id: int
     ticket_id: int
     number: str
     title: str
     caller: CallerOut
     round: int
-    due_at: str
+    due_at: Timestamp
     overdue: bool
     attempts: int
-    last_attempt_at: str | None
+    last_attempt_at: Timestamp | None
     last_note: str | None
-    next_attempt_at: str
+    next_attempt_at: Timestamp
     reply_text: str | None = Field(
         description="The unit's reply (办理结果): what the caller is asked about; null before any reply")
 
 
-class CallbackQueue(BaseModel):
+class CallbackQueue(Out):
     items: list[CallbackTaskOut]
     total: int
     limit: int
@@ -46,9 +47,12 @@ class CallbackQueue(BaseModel):
 @router.get("", response_model=CallbackQueue, summary="Open callback tasks, the next attempt first")
 def callback_tasks(
     request: Request,
-    limit: int = Query(default=50, ge=1, le=queries.MAX_LIMIT),
-    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
+    limit: int = Query(default=50, ge=1, le=queries.MAX_LIMIT, description=paging.LIMIT),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
+    page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
+    per_page: int | None = Query(default=None, ge=1, le=queries.MAX_LIMIT, description=paging.PER_PAGE),
 ) -> dict[str, Any]:
+    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
     with unit_of_work(request, write=False) as ctx:
         if ctx.user.role not in QUEUE_ROLES:
             raise PermissionDenied("只有坐席、派单员和管理员可以查看回访队列")

@@ -10,9 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, or_, select
 
 from hotline.accounts.models import Role
+from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_ID
-from hotline.api.schemas import Day
+from hotline.api.routes.tickets import MAX_ID
+from hotline.api.schemas import Day, Out
 from hotline.directory import reference
 from hotline.directory.holidays import set_year
 from hotline.directory.models import (
@@ -32,13 +33,13 @@ from hotline.directory.models import (
 from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.supervision.orders import follow_holiday_change
 
-router = APIRouter(tags=["directory"], responses=ERRORS)
+router = APIRouter(tags=["directory"])
 
 
 # ---------------------------------------------------------------- responses (what the views below write)
 
 
-class RegionOut(BaseModel):
+class RegionOut(Out):
     code: str = Field(description="行政区划代码: 2 (province) to 12 (village) digits")
     name: str
     short_name: str
@@ -49,7 +50,7 @@ class RegionOut(BaseModel):
     aliases: list[str]
 
 
-class RegionAncestor(BaseModel):
+class RegionAncestor(Out):
     code: str
     name: str = Field(description="the short name")
     level: int
@@ -60,7 +61,7 @@ class RegionDetailOut(RegionOut):
     children: int = Field(description="how many regions have this one as parent")
 
 
-class UnitOut(BaseModel):
+class UnitOut(Out):
     id: int
     code: str
     name: str
@@ -72,7 +73,7 @@ class UnitOut(BaseModel):
     serves: list[str] = Field(description="region codes the unit serves")
 
 
-class CategoryOut(BaseModel):
+class CategoryOut(Out):
     code: str
     name: str
     parent_code: str | None
@@ -81,7 +82,7 @@ class CategoryOut(BaseModel):
     active: bool
 
 
-class TimeLimitOut(BaseModel):
+class TimeLimitOut(Out):
     stage: Stage
     category_code: str | None = Field(description="null: any category")
     urgency: str | None = Field(description="null: any urgency")
@@ -90,7 +91,7 @@ class TimeLimitOut(BaseModel):
     unit: LimitUnit
 
 
-class DispatchRuleOut(BaseModel):
+class DispatchRuleOut(Out):
     id: int
     category_code: str
     region_code: str
@@ -99,20 +100,20 @@ class DispatchRuleOut(BaseModel):
     note: str | None
 
 
-class HolidayOut(BaseModel):
+class HolidayOut(Out):
     day: Day
     is_workday: bool = Field(description="true: a weekend day that is worked (调休)")
     name: str | None
 
 
-class HolidayYearOut(BaseModel):
+class HolidayYearOut(Out):
     year: int
     entered: bool = Field(description="whether the year's table was entered; if not, only weekends are days off")
     source: str | None
     days: list[HolidayOut]
 
 
-class HolidaysSaved(BaseModel):
+class HolidaysSaved(Out):
     year: int
     days: int = Field(description="exception days stored")
     tickets_recomputed: int = Field(description="open tickets whose deadlines moved (provisional ones, or "
@@ -127,7 +128,7 @@ def _region(r: Region) -> dict[str, Any]:
 
 @router.get("/regions", response_model=list[RegionOut], summary="Regions: children of a parent, or search by name")
 def regions(request: Request, parent: str | None = None, level: int | None = Query(default=None, ge=1, le=5),
-            q: str | None = Query(default=None, max_length=40), limit: int = Query(default=200, ge=1, le=2000)):
+            q: str | None = Query(default=None, max_length=40), limit: int = Query(default=200, ge=1, le=2000, description=paging.FIRST_ROWS)):
     with unit_of_work(request, write=False) as ctx:
         query = select(Region).order_by(Region.code).limit(limit)
         if parent:
@@ -161,7 +162,7 @@ def _unit(u: Unit, serves: list[str]) -> dict[str, Any]:
 @router.get("/units", response_model=list[UnitOut], summary="Handling units")
 def units(request: Request, q: str | None = Query(default=None, max_length=40), kind: str | None = None,
           region_code: str | None = Query(default=None, description="units serving this region or its ancestors"),
-          parent_id: int | None = Query(default=None, ge=1, le=MAX_ID), limit: int = Query(default=500, ge=1, le=2000)):
+          parent_id: int | None = Query(default=None, ge=1, le=MAX_ID), limit: int = Query(default=500, ge=1, le=2000, description=paging.FIRST_ROWS)):
     with unit_of_work(request, write=False) as ctx:
         query = select(Unit).order_by(Unit.id).limit(limit)
         if q:
@@ -209,7 +210,7 @@ def time_limits(request: Request):
 
 @router.get("/dispatch-rules", response_model=list[DispatchRuleOut], summary="The dispatch catalogue")
 def dispatch_rules(request: Request, category_code: str | None = None, region_code: str | None = None,
-                   limit: int = Query(default=500, ge=1, le=5000)):
+                   limit: int = Query(default=500, ge=1, le=5000, description=paging.FIRST_ROWS)):
     with unit_of_work(request, write=False) as ctx:
         query = select(DispatchRule).order_by(DispatchRule.id).limit(limit)
         if category_code:

@@ -18,9 +18,9 @@ from fastapi import APIRouter, Query, Request
 from pydantic import ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from hotline.api import paging
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Body, own_words
+from hotline.api.schemas import Body, Day, Number, Out, Ref, Timestamp, own_words
 from hotline.directory import reference
 from hotline.employment import queries, service, standard
 from hotline.employment.fields import mask_id, worker_fields
@@ -37,16 +37,19 @@ from hotline.employment.models import (
     Assistance,
     AssistanceKind,
     EmploymentStatus,
+    Gender,
     JobPosting,
     JobState,
     Referral,
+    ReferralState,
     Worker,
+    WorkPlace,
 )
 from hotline.employment.scope import LedgerScope, ledger_scope
 from hotline.kit.errors import Invalid, NotFound
 from hotline.tickets import views
 
-router = APIRouter(prefix="/employment", tags=["employment"], responses=ERRORS)
+router = APIRouter(prefix="/employment", tags=["employment"])
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 
@@ -224,6 +227,129 @@ class ActivityIn(Body):
                                  description="ledger workers who attended")
 
 
+# ---------------------------------------------------------------- responses
+
+
+class WorkerOut(Out):
+    id: int
+    village: Ref
+    name: str
+    gender: Gender
+    birth_year: int | None
+    phone: str | None
+    id_number_masked: str | None = Field(description="the ID number with its middle masked; the number itself "
+                                                     "is never returned")
+    education: str | None
+    skills: str | None
+    employment_status: EmploymentStatus
+    employment_status_label: str
+    work_place: WorkPlace | None
+    employer: str | None
+    job_intention: str | None
+    needs_help: bool
+    note: str | None
+    updated_at: Timestamp
+
+
+class WorkerPage(Out):
+    total: int = Field(description="workers matching the filters, on every page")
+    page: int
+    per_page: int
+    items: list[WorkerOut]
+
+
+class AssistanceOut(Out):
+    id: int
+    kind: AssistanceKind
+    kind_label: str
+    on_day: Day
+    note: str
+    recorded_by_id: int | None
+    activity_id: int | None = Field(description="the six-ones activity that recorded it, if any")
+
+
+class ReferralOut(Out):
+    id: int
+    job_id: int
+    worker_id: int
+    employer: str
+    title: str
+    state: ReferralState
+    state_label: str
+    note: str | None
+    recommended_at: Timestamp
+    decided_at: Timestamp | None
+
+
+class WorkerDetail(WorkerOut):
+    assistance: list[AssistanceOut]
+    referrals: list[ReferralOut]
+
+
+class JobOut(Out):
+    id: int
+    employer: str
+    workshop: bool
+    place: Ref
+    title: str
+    openings: int
+    hired: int = Field(description="workers hired through referrals")
+    pay: str
+    requirements: str | None
+    state: JobState
+    created_at: Timestamp
+
+
+class JobDetail(JobOut):
+    referrals: list[ReferralOut] = Field(description="recommendations of workers in your scope")
+
+
+class CandidateOut(WorkerOut):
+    distance: int = Field(description="0 same village, 1 same township, 2 same county, 3 same city")
+    distance_label: str
+
+
+class ActivityOut(Out):
+    id: int
+    village: Ref
+    kind: ActivityKind
+    kind_label: str
+    on_day: Day
+    title: str
+    participants: int | None
+    ledger_attendees: int = Field(description="ledger workers recorded as attending")
+
+
+class VillageRef(Out):
+    code: str
+    name: str
+    township: str
+
+
+class VillageFiguresOut(Out):
+    village: VillageRef
+    station: str
+    registered: int
+    labour_force: int
+    employed: int
+    stable: int
+    unemployed: int
+    needs_help: int
+    employment_rate: Number | None = Field(description="employed / labour_force, 4 decimals")
+    min_rate: Number = Field(description="the rate the standard asks for")
+    six_ones: dict[str, int] = Field(description="activities held this year, by kind")
+    missing: list[str] = Field(description="kinds of activity not held this year")
+    short: int = Field(description="how many more people in work the rate needs")
+    meets: bool
+    gaps: list[str] = Field(description="what keeps the village from the standard, in Chinese")
+
+
+class OutcomeOut(Out):
+    referral: ReferralOut
+    job: JobOut
+    worker: WorkerOut
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -268,15 +394,16 @@ def _worker_page(request: Request, f: queries.WorkerFilter, page: int, per_page:
         return {"total": total, "page": page, "per_page": per_page, "items": [worker_view(snap, w) for w in rows]}
 
 
-@router.get("/workers", summary="The labour ledger within the caller's scope, filtered and paged")
+@router.get("/workers", response_model=WorkerPage, summary="The labour ledger within the caller's scope, filtered and paged")
 def list_workers(request: Request, q: str | None = Query(default=None, description=Q_TEXT + " (to look a person "
                                                           "up by ID number, POST /workers/search keeps it out of "
                                                           "the request address and the logs)"),
                  village_code: str | None = Query(default=None, description="a village, township or county code"),
                  employment_status: EmploymentStatus | None = None,
                  group: str | None = Query(default=None, description="labour, employed or seeking"),
-                 needs_help: bool | None = None, page: int = Query(default=1, ge=1, le=100_000),
-                 per_page: int = Query(default=50, ge=1, le=500)) -> dict[str, Any]:
+                 needs_help: bool | None = None,
+                 page: int = Query(default=1, ge=1, le=100_000, description=paging.PAGE_ONLY),
+                 per_page: int = Query(default=50, ge=1, le=500, description=paging.PER_PAGE_ONLY)) -> dict[str, Any]:
     f = queries.WorkerFilter(q=q, village_code=village_code, employment_status=employment_status, group=group,
                              needs_help=needs_help)
     return _worker_page(request, f, page, per_page)
@@ -293,7 +420,7 @@ class WorkerSearch(Body):
     per_page: int = Field(default=50, ge=1, le=500, title="每页条数")
 
 
-@router.post("/workers/search", summary="The same as GET /workers, the filters in the body: a resident ID number "
+@router.post("/workers/search", response_model=WorkerPage, summary="The same as GET /workers, the filters in the body: a resident ID number "
              "searched for stays out of the request address (proxy and server logs, history)")
 def search_workers(body: WorkerSearch, request: Request) -> dict[str, Any]:
     f = queries.WorkerFilter(q=body.q, village_code=body.village_code, employment_status=body.employment_status,
@@ -325,15 +452,15 @@ def worker_detail(ctx: Context, worker: Worker) -> dict[str, Any]:
             "referrals": [referral_view(r, j) for r, j in queries.referrals_of(ctx.session, worker)]}
 
 
-@router.get("/workers/{worker_id}", summary="One worker with their assistance records and job referrals")
+@router.get("/workers/{worker_id}", response_model=WorkerDetail, summary="One worker with their assistance records and job referrals")
 def get_worker(worker_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         return worker_detail(ctx, queries.get_worker(ctx.session, _scope(ctx), worker_id))
 
 
-@router.get("/jobs", summary="Job postings (open first), with how many were hired through referrals")
+@router.get("/jobs", response_model=list[JobOut], summary="Job postings (open first), with how many were hired through referrals")
 def list_jobs(request: Request, state: JobState | None = None,
-              limit: int = Query(default=200, ge=1, le=1000)) -> list[dict[str, Any]]:
+              limit: int = Query(default=200, ge=1, le=1000, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         _scope(ctx)
         jobs = queries.list_jobs(ctx.session, state=state, limit=limit)
@@ -342,9 +469,9 @@ def list_jobs(request: Request, state: JobState | None = None,
         return [job_view(snap, j, hired.get(j.id, 0)) for j in jobs]
 
 
-@router.get("/jobs/{job_id}/candidates",
+@router.get("/jobs/{job_id}/candidates", response_model=list[CandidateOut],
             summary="Matching: ledger workers in scope who need work, nearest first (village, township, county)")
-def candidates(job_id: int, request: Request, limit: int = Query(default=50, ge=1, le=500)) -> list[dict[str, Any]]:
+def candidates(job_id: int, request: Request, limit: int = Query(default=50, ge=1, le=500, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         scope = _scope(ctx)
         job = queries.get_job(ctx.session, job_id)
@@ -353,10 +480,10 @@ def candidates(job_id: int, request: Request, limit: int = Query(default=50, ge=
                 for w, d in queries.candidates(ctx.session, scope, job, limit=limit)]
 
 
-@router.get("/activities", summary="Six-ones activities (六个一) of the station villages in scope, newest first")
+@router.get("/activities", response_model=list[ActivityOut], summary="Six-ones activities (六个一) of the station villages in scope, newest first")
 def list_activities(request: Request, village_code: str | None = None,
                     since: date | None = Query(default=None, description="only activities on or after this day"),
-                    limit: int = Query(default=300, ge=1, le=2000)) -> list[dict[str, Any]]:
+                    limit: int = Query(default=300, ge=1, le=2000, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         scope = _scope(ctx)
         rows = queries.activities(ctx.session, scope, village_code=village_code, since=since, limit=limit)
@@ -365,7 +492,7 @@ def list_activities(request: Request, village_code: str | None = None,
         return [activity_view(snap, a, attended.get(a.id, 0)) for a in rows]
 
 
-@router.get("/villages", summary="Full-employment villages: each station village's figures and what is missing")
+@router.get("/villages", response_model=list[VillageFiguresOut], summary="Full-employment villages: each station village's figures and what is missing")
 def villages(request: Request, year: int | None = Query(default=None, ge=2000, le=2100)) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         scope = _scope(ctx)
@@ -398,7 +525,7 @@ def _typed(worker: Worker) -> dict[str, Any]:
             "job_intention": worker.job_intention, "needs_help": worker.needs_help, "note": worker.note}
 
 
-@router.post("/workers", status_code=201,
+@router.post("/workers", status_code=201, response_model=WorkerDetail,
              summary="Put a person on a station village's labour ledger (409 if the ID number is on any ledger)")
 def add_worker(body: WorkerIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -408,7 +535,7 @@ def add_worker(body: WorkerIn, request: Request) -> dict[str, Any]:
         return worker_detail(ctx, worker)
 
 
-@router.patch("/workers/{worker_id}",
+@router.patch("/workers/{worker_id}", response_model=WorkerDetail,
               summary="Change a worker's ledger row: only the fields sent (village_code moves them)")
 def update_worker(worker_id: int, body: WorkerChange, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -424,7 +551,8 @@ def update_worker(worker_id: int, body: WorkerChange, request: Request) -> dict[
         return worker_detail(ctx, worker)
 
 
-@router.post("/workers/{worker_id}/assistance", status_code=201, summary="Record assistance (帮扶记录) for a worker")
+@router.post("/workers/{worker_id}/assistance", status_code=201, response_model=AssistanceOut,
+             summary="Record assistance (帮扶记录) for a worker")
 def add_assistance(worker_id: int, body: AssistanceIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         scope = _editor(ctx)
@@ -439,14 +567,14 @@ def _job_out(ctx: Context, job: JobPosting) -> dict[str, Any]:
     return job_view(reference.snapshot(ctx.session), job, hired)
 
 
-@router.post("/jobs", status_code=201, summary="Post a job at a place in the caller's scope")
+@router.post("/jobs", status_code=201, response_model=JobOut, summary="Post a job at a place in the caller's scope")
 def add_job(body: JobIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         job = service.add_job(ctx.session, _editor(ctx), actor=ctx.user, **body.model_dump())
         return _job_out(ctx, job)
 
 
-@router.put("/jobs/{job_id}", summary="Correct a job posting: every field of POST /jobs, checked the same way "
+@router.put("/jobs/{job_id}", response_model=JobOut, summary="Correct a job posting: every field of POST /jobs, checked the same way "
             "(openings stay above those hired while open; the employer is kept once someone was hired)")
 def update_job(job_id: int, body: JobIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -456,7 +584,7 @@ def update_job(job_id: int, body: JobIn, request: Request) -> dict[str, Any]:
         return _job_out(ctx, job)
 
 
-@router.get("/jobs/{job_id}", summary="One job posting with the recommendations of workers in the caller's scope")
+@router.get("/jobs/{job_id}", response_model=JobDetail, summary="One job posting with the recommendations of workers in the caller's scope")
 def get_job(job_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         scope = _scope(ctx)
@@ -465,7 +593,7 @@ def get_job(job_id: int, request: Request) -> dict[str, Any]:
                 "referrals": [referral_view(r, job) for r, _w in queries.referrals_for(ctx.session, scope, job)]}
 
 
-@router.post("/jobs/{job_id}/state", summary="Close a posting (停招) or open it again")
+@router.post("/jobs/{job_id}/state", response_model=JobOut, summary="Close a posting (停招) or open it again")
 def job_state(job_id: int, body: JobStateIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         scope = _editor(ctx)
@@ -474,7 +602,7 @@ def job_state(job_id: int, body: JobStateIn, request: Request) -> dict[str, Any]
         return _job_out(ctx, job)
 
 
-@router.post("/jobs/{job_id}/referrals", status_code=201,
+@router.post("/jobs/{job_id}/referrals", status_code=201, response_model=ReferralOut,
              summary="Recommend a worker of the caller's ledger to an open posting (recorded as 岗位推荐)")
 def recommend(job_id: int, body: ReferralIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -485,7 +613,7 @@ def recommend(job_id: int, body: ReferralIn, request: Request) -> dict[str, Any]
         return referral_view(referral, job)
 
 
-@router.post("/jobs/{job_id}/referrals/{referral_id}/outcome",
+@router.post("/jobs/{job_id}/referrals/{referral_id}/outcome", response_model=OutcomeOut,
              summary="Record a recommendation's outcome once: hired (the worker becomes 稳定就业) or rejected")
 def outcome(job_id: int, referral_id: int, body: OutcomeIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -501,7 +629,7 @@ def outcome(job_id: int, referral_id: int, body: OutcomeIn, request: Request) ->
                 "worker": worker_view(reference.snapshot(ctx.session), worker)}  # type: ignore[arg-type]
 
 
-@router.delete("/activities/{activity_id}",
+@router.delete("/activities/{activity_id}", response_model=ActivityOut,
                summary="Remove an activity recorded by mistake (it no longer counts towards 六个一; the "
                        "assistance records it gave its attendees go with it); answers the activity removed")
 def delete_activity(activity_id: int, request: Request) -> dict[str, Any]:
@@ -514,7 +642,7 @@ def delete_activity(activity_id: int, request: Request) -> dict[str, Any]:
         return removed
 
 
-@router.post("/activities", status_code=201, summary="Record a six-ones activity (六个一) of a station village")
+@router.post("/activities", status_code=201, response_model=ActivityOut, summary="Record a six-ones activity (六个一) of a station village")
 def add_activity(body: ActivityIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         activity = service.add_activity(ctx.session, _editor(ctx), actor=ctx.user, **body.model_dump())

@@ -10,18 +10,27 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from hotline.api import paging
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_OFFSET
-from hotline.api.schemas import Body, own_words
+from hotline.api.paging import MAX_OFFSET
+from hotline.api.schemas import Body, Day, Number, Out, Timestamp, own_words
 from hotline.directory import reference
 from hotline.fieldwork import queries, service
 from hotline.fieldwork.access import field_scope, require_any, require_coordinator, require_registers
 from hotline.fieldwork.errors import invalid
 from hotline.fieldwork.models import Buyer, FieldTask, Machine, Operation, Volunteer
-from hotline.fieldwork.states import UNFINISHED
+from hotline.fieldwork.states import (
+    UNFINISHED,
+    MachineKind,
+    MachineState,
+    OperationState,
+    OwnerKind,
+    TaskState,
+    WorkKind,
+)
 from hotline.tickets import views
 
-router = APIRouter(prefix="/fieldwork", tags=["fieldwork"], responses=ERRORS)
+router = APIRouter(prefix="/fieldwork", tags=["fieldwork"])
 MAX_ID = 2**31 - 1
 
 
@@ -139,6 +148,187 @@ class BuyerIn(Body):
     daily_tons: float | None = None
 
 
+# ---------------------------------------------------------------- responses
+
+
+class Place(Out):
+    code: str
+    name: str
+
+
+class OperationOut(Out):
+    id: int
+    name: str
+    township: Place | None
+    crops: str
+    start_date: Day
+    target_date: Day
+    state: OperationState
+    note: str | None
+    created_at: Timestamp
+    closed_at: Timestamp | None
+
+
+class OperationRow(OperationOut):
+    tasks: int = Field(description="tasks you see, cancelled ones included")
+    unfinished: int
+    area: Number = Field(description="亩 of the tasks not cancelled")
+    area_done: Number
+
+
+class VillageProgress(Out):
+    code: str
+    name: str
+    tasks: int
+    area: Number
+    area_done: Number
+    share: Number | None = Field(description="area_done / area; null without area")
+    unfinished: int
+    overdue: int
+
+
+class StateCount(Out):
+    state: TaskState
+    label: str
+    count: int
+
+
+class KindCount(Out):
+    kind: WorkKind
+    label: str
+    count: int
+
+
+class MachineCounts(Out):
+    working: int = Field(description="on this operation's tasks")
+    available: int = Field(description="the township's free machines")
+    repair: int
+
+
+class VolunteerCounts(Out):
+    on_task: int
+    free: int
+
+
+class TownshipRegisters(Out):
+    machines: dict[str, int] = Field(description="the township's machines by state")
+    volunteers: VolunteerCounts
+
+
+class FieldDashboard(Out):
+    villages: list[VillageProgress] = Field(description="most area left first")
+    states: list[StateCount]
+    kinds: list[KindCount] = Field(description="unfinished tasks by kind of work")
+    overdue: int
+    tasks: int
+    area: Number
+    area_done: Number
+    share: Number | None
+    machines: MachineCounts
+    volunteers: VolunteerCounts = Field(description="on_task: on this operation's tasks; free: the township's")
+    township: TownshipRegisters = Field(description="the whole township's registers, every operation together")
+    shows_registers: bool = Field(description="whether you coordinate the township (see its registers)")
+
+
+class MachineOut(Out):
+    id: int
+    township: Place | None
+    village: Place | None
+    kind: MachineKind
+    label: str
+    owner: str
+    owner_kind: OwnerKind
+    phone: str | None
+    state: MachineState
+    task_id: int | None
+
+
+class VolunteerOut(Out):
+    id: int
+    township: Place | None
+    village: Place | None
+    name: str
+    phone: str | None
+    skills: str | None
+    available: bool
+    task_id: int | None
+
+
+class BuyerOut(Out):
+    id: int
+    township: Place | None
+    name: str
+    contact: str | None
+    phone: str | None
+    crops: str
+    price: str | None
+    daily_tons: Number | None
+    active: bool
+
+
+class OperationDetail(OperationOut):
+    dashboard: FieldDashboard
+    buyers: list[BuyerOut] = Field(description="the township's grain buyers")
+
+
+class TaskOut(Out):
+    id: int
+    operation_id: int
+    village: Place | None
+    plot: str | None
+    farmer_name: str | None
+    farmer_phone: str | None
+    crop: str | None
+    work_kind: WorkKind
+    area: Number | None = Field(description="亩; null for road and power work")
+    area_done: Number
+    priority: int = Field(description="1 一般, 2 紧急, 3 特急")
+    due_date: Day
+    state: TaskState
+    overdue: bool
+    cancel_reason: str | None
+    ticket_id: int | None
+    note: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+
+
+class ProgressOut(Out):
+    area: Number | None
+    note: str | None
+    by: str = Field(description="who reported it, by name")
+    at: Timestamp
+
+
+class TaskEventOut(Out):
+    action: str
+    from_state: str | None
+    to_state: str | None
+    by: str
+    at: Timestamp
+    note: str | None
+    details: dict[str, Any]
+
+
+class TaskDetail(TaskOut):
+    ticket_number: str | None
+    machines: list[MachineOut]
+    volunteers: list[VolunteerOut]
+    progress: list[ProgressOut]
+    events: list[TaskEventOut]
+
+
+class TaskPage(Out):
+    total: int = Field(description="tasks matching the filters")
+    items: list[TaskOut] = Field(description="this page of them (limit, offset)")
+
+
+class SuggestionsOut(Out):
+    machines: list[MachineOut] = Field(description="free machines of the kind needed, nearest first")
+    volunteers: list[VolunteerOut]
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -202,7 +392,7 @@ def _op(ctx: Context, operation_id: int) -> Operation:
 # ---------------------------------------------------------------- operations
 
 
-@router.get("/operations", summary="Operations the caller sees, open first, with task counts and areas")
+@router.get("/operations", response_model=list[OperationRow], summary="Operations the caller sees, open first, with task counts and areas")
 def list_operations(request: Request) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         fs = field_scope(ctx.session, ctx.user)
@@ -212,14 +402,14 @@ def list_operations(request: Request) -> list[dict[str, Any]]:
                  "area": r["area"], "area_done": r["area_done"]} for r in queries.operations(ctx.session, fs)]
 
 
-@router.post("/operations", status_code=201, summary="Open an operation in a township the caller coordinates")
+@router.post("/operations", response_model=OperationOut, status_code=201, summary="Open an operation in a township the caller coordinates")
 def create_operation(body: OperationIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         op = service.create_operation(ctx.session, actor=ctx.user, **body.model_dump())
         return operation_view(reference.snapshot(ctx.session), op)
 
 
-@router.get("/operations/{operation_id}", summary="One operation with its dashboard and buyers")
+@router.get("/operations/{operation_id}", response_model=OperationDetail, summary="One operation with its dashboard and buyers")
 def get_operation(operation_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         op = _op(ctx, operation_id)
@@ -229,7 +419,7 @@ def get_operation(operation_id: int, request: Request) -> dict[str, Any]:
                 "buyers": [buyer_view(snap, b) for b in queries.buyers(ctx.session, township_code=op.township_code)]}
 
 
-@router.post("/operations/{operation_id}/close", summary="Close an operation whose tasks are all finished")
+@router.post("/operations/{operation_id}/close", response_model=OperationOut, summary="Close an operation whose tasks are all finished")
 def close_operation(operation_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         op = service.close_operation(ctx.session, _op(ctx, operation_id), actor=ctx.user)
@@ -241,14 +431,14 @@ class TargetIn(Body):
                                                              "of an unfinished task")
 
 
-@router.post("/operations/{operation_id}/target", summary="Move an open operation's target day")
+@router.post("/operations/{operation_id}/target", response_model=OperationOut, summary="Move an open operation's target day")
 def set_target(operation_id: int, body: TargetIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         op = service.set_target(ctx.session, _op(ctx, operation_id), actor=ctx.user, target_date=body.target_date)
         return operation_view(reference.snapshot(ctx.session), op)
 
 
-@router.post("/operations/{operation_id}/tasks", status_code=201,
+@router.post("/operations/{operation_id}/tasks", response_model=TaskDetail, status_code=201,
              summary="Register a field task, or make one from a ticket (`ticket`)")
 def create_task(operation_id: int, body: TaskIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -267,12 +457,16 @@ def create_task(operation_id: int, body: TaskIn, request: Request) -> dict[str, 
 # ---------------------------------------------------------------- tasks
 
 
-@router.get("/tasks", summary="Field tasks the caller sees, unfinished and most urgent first")
+@router.get("/tasks", response_model=TaskPage, summary="Field tasks the caller sees, unfinished and most urgent first")
 def list_tasks(request: Request, operation_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                village_code: str | None = Query(default=None, max_length=12),
                state: str | None = Query(default=None, description="pending, scheduled, working, done, cancelled or unfinished"),
                work_kind: str | None = Query(default=None), overdue: bool = False,
-               limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=MAX_OFFSET)) -> dict[str, Any]:
+               limit: int = Query(default=100, ge=1, le=500, description=paging.LIMIT),
+               offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
+               page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
+               per_page: int | None = Query(default=None, ge=1, le=500, description=paging.PER_PAGE)) -> dict[str, Any]:
+    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
     with unit_of_work(request, write=False) as ctx:
         fs = field_scope(ctx.session, ctx.user)
         require_any(fs)
@@ -284,13 +478,13 @@ def list_tasks(request: Request, operation_id: int | None = Query(default=None, 
                                                                                 offset=offset)]}
 
 
-@router.get("/tasks/{task_id}", summary="One task with its machines, volunteers, progress reports and history")
+@router.get("/tasks/{task_id}", response_model=TaskDetail, summary="One task with its machines, volunteers, progress reports and history")
 def get_task(task_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         return _task_detail(ctx, _task(ctx, task_id))
 
 
-@router.patch("/tasks/{task_id}", summary="Correct an unfinished task: only the fields sent (the same checks as creating it)")
+@router.patch("/tasks/{task_id}", response_model=TaskDetail, summary="Correct an unfinished task: only the fields sent (the same checks as creating it)")
 def update_task(task_id: int, body: TaskChange, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = _task(ctx, task_id)
@@ -302,7 +496,7 @@ def update_task(task_id: int, body: TaskChange, request: Request) -> dict[str, A
         return _task_detail(ctx, task)
 
 
-@router.get("/tasks/{task_id}/suggestions", summary="Free machines of the needed kind (nearest first) and free volunteers")
+@router.get("/tasks/{task_id}/suggestions", response_model=SuggestionsOut, summary="Free machines of the needed kind (nearest first) and free volunteers")
 def suggestions(task_id: int, request: Request, kind: str | None = None) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
         task = _task(ctx, task_id)
@@ -322,7 +516,7 @@ def _resource(ctx: Context, body: AssignIn) -> tuple[Machine | None, Volunteer |
     return None, queries.get_row(ctx.session, Volunteer, body.volunteer_id, fs, "志愿者")  # type: ignore[arg-type]
 
 
-@router.post("/tasks/{task_id}/assign", summary="Put a machine or a volunteer on the task (409 if busy)")
+@router.post("/tasks/{task_id}/assign", response_model=TaskDetail, summary="Put a machine or a volunteer on the task (409 if busy)")
 def assign(task_id: int, body: AssignIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = _task(ctx, task_id)
@@ -334,7 +528,7 @@ def assign(task_id: int, body: AssignIn, request: Request) -> dict[str, Any]:
         return _task_detail(ctx, task)
 
 
-@router.post("/tasks/{task_id}/release", summary="Take a machine or a volunteer off the task")
+@router.post("/tasks/{task_id}/release", response_model=TaskDetail, summary="Take a machine or a volunteer off the task")
 def release(task_id: int, body: AssignIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = _task(ctx, task_id)
@@ -343,14 +537,14 @@ def release(task_id: int, body: AssignIn, request: Request) -> dict[str, Any]:
         return _task_detail(ctx, task)
 
 
-@router.post("/tasks/{task_id}/start", summary="Scheduled → working")
+@router.post("/tasks/{task_id}/start", response_model=TaskDetail, summary="Scheduled → working")
 def start(task_id: int, body: NoteIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = service.start(ctx.session, _task(ctx, task_id), actor=ctx.user, note=body.note)
         return _task_detail(ctx, task)
 
 
-@router.post("/tasks/{task_id}/progress", summary="Report area done (never past the task's area)")
+@router.post("/tasks/{task_id}/progress", response_model=TaskDetail, summary="Report area done (never past the task's area)")
 def progress(task_id: int, body: ProgressIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = _task(ctx, task_id)
@@ -358,14 +552,14 @@ def progress(task_id: int, body: ProgressIn, request: Request) -> dict[str, Any]
         return _task_detail(ctx, task)
 
 
-@router.post("/tasks/{task_id}/complete", summary="Complete the task (an area task at its area); releases its resources")
+@router.post("/tasks/{task_id}/complete", response_model=TaskDetail, summary="Complete the task (an area task at its area); releases its resources")
 def complete(task_id: int, body: NoteIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = service.complete(ctx.session, _task(ctx, task_id), actor=ctx.user, note=body.note)
         return _task_detail(ctx, task)
 
 
-@router.post("/tasks/{task_id}/cancel", summary="Cancel the task with a reason; releases its resources")
+@router.post("/tasks/{task_id}/cancel", response_model=TaskDetail, summary="Cancel the task with a reason; releases its resources")
 def cancel(task_id: int, body: CancelIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         task = service.cancel(ctx.session, _task(ctx, task_id), actor=ctx.user, reason=body.reason)
@@ -381,7 +575,7 @@ def _coordinating(ctx: Context) -> Any:
     return fs
 
 
-@router.get("/machines", summary="The machine registers the caller coordinates")
+@router.get("/machines", response_model=list[MachineOut], summary="The machine registers the caller coordinates")
 def list_machines(request: Request, kind: str | None = None, state: str | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         fs = _coordinating(ctx)
@@ -389,14 +583,14 @@ def list_machines(request: Request, kind: str | None = None, state: str | None =
         return [machine_view(snap, m) for m in queries.machines(ctx.session, fs, kind=kind, state=state)]
 
 
-@router.post("/machines", status_code=201, summary="Register a machine (收割机, 抽水泵, 烘干机, ...)")
+@router.post("/machines", response_model=MachineOut, status_code=201, summary="Register a machine (收割机, 抽水泵, 烘干机, ...)")
 def add_machine(body: MachineIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         m = service.register_machine(ctx.session, actor=ctx.user, **body.model_dump())
         return machine_view(reference.snapshot(ctx.session), m)
 
 
-@router.patch("/machines/{machine_id}", summary="Correct a machine's register row: only the fields sent (409 if it "
+@router.patch("/machines/{machine_id}", response_model=MachineOut, summary="Correct a machine's register row: only the fields sent (409 if it "
               "becomes a machine already registered)")
 def update_machine(machine_id: int, body: MachineChange, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -407,7 +601,7 @@ def update_machine(machine_id: int, body: MachineChange, request: Request) -> di
         return machine_view(reference.snapshot(ctx.session), m)
 
 
-@router.post("/machines/{machine_id}/state", summary="Mark a machine available or under repair")
+@router.post("/machines/{machine_id}/state", response_model=MachineOut, summary="Mark a machine available or under repair")
 def machine_state(machine_id: int, body: MachineStateIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         m = queries.get_row(ctx.session, Machine, machine_id, field_scope(ctx.session, ctx.user), "农机")
@@ -415,7 +609,7 @@ def machine_state(machine_id: int, body: MachineStateIn, request: Request) -> di
         return machine_view(reference.snapshot(ctx.session), m)
 
 
-@router.get("/volunteers", summary="The volunteer registers the caller coordinates")
+@router.get("/volunteers", response_model=list[VolunteerOut], summary="The volunteer registers the caller coordinates")
 def list_volunteers(request: Request, on_task: bool | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         fs = _coordinating(ctx)
@@ -423,14 +617,14 @@ def list_volunteers(request: Request, on_task: bool | None = None) -> list[dict[
         return [volunteer_view(snap, p) for p in queries.volunteers(ctx.session, fs, on_task=on_task)]
 
 
-@router.post("/volunteers", status_code=201, summary="Register a volunteer")
+@router.post("/volunteers", response_model=VolunteerOut, status_code=201, summary="Register a volunteer")
 def add_volunteer(body: VolunteerIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         p = service.register_volunteer(ctx.session, actor=ctx.user, **body.model_dump())
         return volunteer_view(reference.snapshot(ctx.session), p)
 
 
-@router.patch("/volunteers/{volunteer_id}", summary="Correct a volunteer's register row: only the fields sent (409 if "
+@router.patch("/volunteers/{volunteer_id}", response_model=VolunteerOut, summary="Correct a volunteer's register row: only the fields sent (409 if "
               "it becomes a person already registered)")
 def update_volunteer(volunteer_id: int, body: VolunteerChange, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -440,7 +634,7 @@ def update_volunteer(volunteer_id: int, body: VolunteerChange, request: Request)
         return volunteer_view(reference.snapshot(ctx.session), p)
 
 
-@router.post("/volunteers/{volunteer_id}/availability", summary="Mark a volunteer available or not")
+@router.post("/volunteers/{volunteer_id}/availability", response_model=VolunteerOut, summary="Mark a volunteer available or not")
 def volunteer_availability(volunteer_id: int, body: AvailabilityIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         p = queries.get_row(ctx.session, Volunteer, volunteer_id, field_scope(ctx.session, ctx.user), "志愿者")
@@ -448,7 +642,7 @@ def volunteer_availability(volunteer_id: int, body: AvailabilityIn, request: Req
         return volunteer_view(reference.snapshot(ctx.session), p)
 
 
-@router.get("/buyers", summary="Grain buyers of the townships whose operations the caller sees")
+@router.get("/buyers", response_model=list[BuyerOut], summary="Grain buyers of the townships whose operations the caller sees")
 def list_buyers(request: Request, township_code: str | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         fs = field_scope(ctx.session, ctx.user)
@@ -459,7 +653,7 @@ def list_buyers(request: Request, township_code: str | None = None) -> list[dict
         return [buyer_view(snap, b) for b in rows if fs.everything or b.township_code in seen]
 
 
-@router.post("/buyers", status_code=201, summary="Register a grain buyer the town connects")
+@router.post("/buyers", response_model=BuyerOut, status_code=201, summary="Register a grain buyer the town connects")
 def add_buyer(body: BuyerIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         b = service.add_buyer(ctx.session, actor=ctx.user, **body.model_dump())

@@ -11,16 +11,16 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, Out, Ref, Timestamp
 from hotline.directory import reference
 from hotline.incidents import public_notice, service
-from hotline.incidents.models import Incident, IncidentNotice, IncidentState
+from hotline.incidents.models import Incident, IncidentAction, IncidentNotice, IncidentState
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
 
-router = APIRouter(tags=["incidents"], responses=ERRORS)
+router = APIRouter(tags=["incidents"])
 STATES = ("proposed", "confirmed", "dismissed", "ended")
 
 
@@ -38,6 +38,71 @@ class TicketsIn(Body):
 
 class NoticeIn(Body):
     text: str = Field(title="公告内容", description="what citizens are told (5 to 300 characters)")
+
+
+class NoticeOut(Out):
+    text: str
+    published_at: Timestamp
+    expires_at: Timestamp = Field(description="the portal stops showing it then")
+
+
+class IncidentOut(Out):
+    id: int
+    state: IncidentState
+    title: str
+    category_code: str
+    area: Ref = Field(description="the region the incident covers")
+    regions: list[Ref] = Field(description="the regions its tickets came from")
+    population: int | None
+    ticket_count: int
+    keywords: list[str]
+    first_ticket_at: Timestamp
+    last_ticket_at: Timestamp
+    detected_at: Timestamp
+    decided_at: Timestamp | None
+    decided_by_id: int | None
+    note: str | None = Field(description="the note of the confirmation, or the reason of the dismissal")
+    ended_at: Timestamp | None
+    public_notice: NoticeOut | None = Field(description="the live public notice (对外公告), if any")
+
+
+class IncidentTicket(Out):
+    id: int
+    number: str
+    title: str
+    region_code: str
+    received_at: Timestamp
+
+
+class IncidentWithTickets(IncidentOut):
+    tickets: list[IncidentTicket] = Field(description="its tickets, the earliest call first (a list shows the "
+                                                      "first ten)")
+
+
+class RemovedTicket(Out):
+    id: int
+    number: str
+    title: str
+    removed_at: Timestamp = Field(description="when it was taken out (the detection does not bring it back)")
+    removed_by_id: int | None = Field(description="who took it out")
+
+
+class IncidentStep(Out):
+    action: IncidentAction = Field(description="confirmed, dismissed, ended, reopened, or a ticket added or "
+                                               "removed by hand")
+    at: Timestamp
+    actor_id: int | None = Field(description="who took the step")
+    ticket_number: str | None = Field(description="the ticket added or removed, for those two steps")
+
+
+class IncidentDetail(IncidentWithTickets):
+    tickets: list[IncidentTicket] = Field(description="all its tickets, the earliest call first")
+    removed_tickets: list[RemovedTicket] = Field(description="the tickets taken out of it, the latest first")
+    history: list[IncidentStep] = Field(description="each step people took on it, the oldest first")
+
+
+class TicketsAdded(IncidentWithTickets):
+    added: int = Field(description="how many of the numbers sent were new to the incident")
 
 
 def notice_view(notice: IncidentNotice | None) -> dict[str, Any] | None:
@@ -72,9 +137,9 @@ def _decider(ctx: Any) -> None:
         raise PermissionDenied("只有督办员、派单员和管理员可以查看和处理突发事件", code="incident_forbidden")
 
 
-@router.get("/incidents", summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets")
+@router.get("/incidents", response_model=list[IncidentWithTickets], summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets")
 def list_incidents(request: Request, state: str | None = Query(default=None, description="proposed, confirmed, dismissed or ended"),
-                   limit: int = Query(default=50, ge=1, le=200)) -> list[dict[str, Any]]:
+                   limit: int = Query(default=50, ge=1, le=200, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
     if state is not None and state not in STATES:
         raise Invalid(f"未知事件状态：{state}", code="unknown_state", details={"field": "state"})
     with unit_of_work(request, write=False) as ctx:
@@ -86,7 +151,7 @@ def list_incidents(request: Request, state: str | None = Query(default=None, des
                 if state is None or r.incident.state.value == state]
 
 
-@router.post("/incidents/{incident_id}/confirm", summary="Confirm a proposed incident: its tickets are linked")
+@router.post("/incidents/{incident_id}/confirm", response_model=IncidentOut, summary="Confirm a proposed incident: its tickets are linked")
 def confirm(incident_id: int, body: ConfirmIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         _decider(ctx)
@@ -94,7 +159,7 @@ def confirm(incident_id: int, body: ConfirmIn, request: Request) -> dict[str, An
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
-@router.post("/incidents/{incident_id}/dismiss", summary="Dismiss a proposed incident, with the reason")
+@router.post("/incidents/{incident_id}/dismiss", response_model=IncidentOut, summary="Dismiss a proposed incident, with the reason")
 def dismiss(incident_id: int, body: DismissIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         _decider(ctx)
@@ -103,7 +168,7 @@ def dismiss(incident_id: int, body: DismissIn, request: Request) -> dict[str, An
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
-@router.post("/incidents/{incident_id}/notice",
+@router.post("/incidents/{incident_id}/notice", response_model=IncidentOut,
              summary="Publish (or replace) the public notice of a confirmed incident, shown on the citizen portal")
 def publish_notice(incident_id: int, body: NoticeIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -113,7 +178,7 @@ def publish_notice(incident_id: int, body: NoticeIn, request: Request) -> dict[s
         return incident_view(reference.snapshot(ctx.session), incident, notice=notice)
 
 
-@router.post("/incidents/{incident_id}/notice/withdraw", summary="Withdraw the live public notice of an incident")
+@router.post("/incidents/{incident_id}/notice/withdraw", response_model=IncidentOut, summary="Withdraw the live public notice of an incident")
 def withdraw_notice(incident_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         _decider(ctx)
@@ -122,7 +187,7 @@ def withdraw_notice(incident_id: int, request: Request) -> dict[str, Any]:
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
-@router.post("/incidents/{incident_id}/end",
+@router.post("/incidents/{incident_id}/end", response_model=IncidentOut,
              summary="End a confirmed incident: no more calls are linked to it, intake no longer shows it")
 def end(incident_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -131,7 +196,7 @@ def end(incident_id: int, request: Request) -> dict[str, Any]:
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
-@router.post("/incidents/{incident_id}/reopen",
+@router.post("/incidents/{incident_id}/reopen", response_model=IncidentOut,
              summary="Reopen an ended incident (ended too early): confirmed again, later calls are linked again")
 def reopen(incident_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -140,7 +205,7 @@ def reopen(incident_id: int, request: Request) -> dict[str, Any]:
         return incident_view(reference.snapshot(ctx.session), incident)
 
 
-@router.get("/incidents/{incident_id}",
+@router.get("/incidents/{incident_id}", response_model=IncidentDetail,
             summary="One incident with all its tickets, the tickets taken out of it, and each step people took on it")
 def get_incident(incident_id: int, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:
@@ -155,7 +220,7 @@ def get_incident(incident_id: int, request: Request) -> dict[str, Any]:
         return view | {"removed_tickets": removed, "history": history}
 
 
-@router.post("/incidents/{incident_id}/tickets",
+@router.post("/incidents/{incident_id}/tickets", response_model=TicketsAdded,
              summary="Add tickets by number to a proposed or confirmed incident; its area is recomputed")
 def add_tickets(incident_id: int, body: TicketsIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
@@ -166,7 +231,7 @@ def add_tickets(incident_id: int, body: TicketsIn, request: Request) -> dict[str
         return view | {"added": added}
 
 
-@router.post("/incidents/{incident_id}/tickets/{number}/remove",
+@router.post("/incidents/{incident_id}/tickets/{number}/remove", response_model=IncidentWithTickets,
              summary="Take a ticket out of a proposed or confirmed incident; its area is recomputed, and the "
                      "detection does not bring it back")
 def remove_ticket(incident_id: int, number: str, request: Request) -> dict[str, Any]:

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hotline.accounts.models import ROLE_LABELS, Role
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Timestamp
+from hotline.api.schemas import Out, Timestamp
 from hotline.directory.models import Unit
 from hotline.tickets import queries
 
-router = APIRouter(tags=["meta"], responses=ERRORS)
+router = APIRouter(tags=["meta"])
 
 
-class MeOut(BaseModel):
+class MeOut(Out):
     id: int
     username: str
     display_name: str
@@ -25,12 +24,12 @@ class MeOut(BaseModel):
     unit: str | None = Field(description="the unit's name")
 
 
-class UnitCount(BaseModel):
+class UnitCount(Out):
     name: str
     count: int
 
 
-class StatsOut(BaseModel):
+class StatsOut(Out):
     total: int
     by_status: dict[str, int] = Field(description="tickets per status code (only statuses that occur)")
     by_kind: dict[str, int]

@@ -10,15 +10,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role
+from hotline.api import paging
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_ID
-from hotline.api.schemas import Body, Timestamp
+from hotline.api.routes.tickets import MAX_ID
+from hotline.api.schemas import Body, Out, Timestamp
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.notices.admin import check_template, messages_in, outbox_view, retry
@@ -29,7 +30,7 @@ from hotline.notify.models import InboxItem, MessageChannel, MessageState, Messa
 from hotline.notify.templates import invalidate as forget_templates
 from hotline.tickets.views import iso
 
-router = APIRouter(tags=["notifications"], responses=ERRORS)
+router = APIRouter(tags=["notifications"])
 
 
 def require_admin(ctx: Context, what: str) -> None:
@@ -40,7 +41,7 @@ def require_admin(ctx: Context, what: str) -> None:
 # ---------------------------------------------------------------- responses
 
 
-class InboxItemOut(BaseModel):
+class InboxItemOut(Out):
     id: int
     subject: str
     body: str
@@ -50,16 +51,16 @@ class InboxItemOut(BaseModel):
     read: bool
 
 
-class InboxOut(BaseModel):
+class InboxOut(Out):
     unread: int = Field(description="how many of my messages are unread (all of them, not only those listed)")
     items: list[InboxItemOut]
 
 
-class MarkedOut(BaseModel):
+class MarkedOut(Out):
     marked: int = Field(description="messages marked read")
 
 
-class OutboxMessageOut(BaseModel):
+class OutboxMessageOut(Out):
     id: int
     state: MessageState
     channel: MessageChannel
@@ -76,17 +77,17 @@ class OutboxMessageOut(BaseModel):
     sent_at: Timestamp | None
 
 
-class RetryOut(BaseModel):
+class RetryOut(Out):
     retried: int = Field(description="messages put back in the queue")
     skipped: list[int] = Field(description="ids asked for that are not failed messages")
 
 
-class TemplateText(BaseModel):
+class TemplateText(Out):
     subject: str
     body: str
 
 
-class TemplateOut(BaseModel):
+class TemplateOut(Out):
     code: str
     channel: str = Field(description="sms, inbox or any")
     subject: str
@@ -106,7 +107,7 @@ def _inbox_item(item: InboxItem) -> dict[str, Any]:
 
 
 @router.get("/inbox", response_model=InboxOut, summary="My in-app inbox: unread first, then newest")
-def inbox(request: Request, unread: bool = False, limit: int = Query(default=100, ge=1, le=500)):
+def inbox(request: Request, unread: bool = False, limit: int = Query(default=100, ge=1, le=500, description=paging.FIRST_ROWS)):
     with unit_of_work(request, write=False) as ctx:
         items = [_inbox_item(i) for i in inbox_items.listing(ctx.session, ctx.user.id, unread_only=unread, limit=limit)]
         return {"unread": inbox_items.unread_count(ctx.session, ctx.user.id), "items": items}
@@ -129,10 +130,12 @@ def read_all(request: Request):
 
 @router.get("/outbox", response_model=list[OutboxMessageOut], summary="Outgoing messages by state; by default those set aside after failing (admins)")
 def outbox(request: Request, state: Literal["dead", "pending", "sending", "sent"] = "dead",
-           limit: int = Query(default=200, ge=1, le=1000)):
+           limit: int = Query(default=200, ge=1, le=1000, description=paging.FIRST_ROWS)):
     with unit_of_work(request, write=False) as ctx:
         require_admin(ctx, "查看消息发送队列")
-        return outbox_view(ctx.session, messages_in(ctx.session, MessageState(state), limit))
+        # The view also writes template_label, for the pages; the API has never sent it.
+        return [{k: v for k, v in m.items() if k != "template_label"}
+                for m in outbox_view(ctx.session, messages_in(ctx.session, MessageState(state), limit))]
 
 
 class RetryIn(Body):

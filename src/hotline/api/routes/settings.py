@@ -7,17 +7,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hotline.accounts.models import Role
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Body
+from hotline.api.schemas import Body, Out
 from hotline.directory import settings as rules
 from hotline.directory.settings import all_rules, rule_view
 from hotline.kit.errors import NotFound, PermissionDenied
 
-router = APIRouter(prefix="/settings", tags=["settings"], responses=ERRORS)
+router = APIRouter(prefix="/settings", tags=["settings"])
 READERS = (Role.supervisor, Role.admin)
 
 
@@ -36,7 +35,7 @@ def _admin(ctx: Context) -> None:
 RuleValue = bool | int | float | str
 
 
-class SettingOut(BaseModel):
+class SettingOut(Out):
     key: str
     value: RuleValue
     default: RuleValue

@@ -11,19 +11,37 @@ from pydantic import Field
 from sqlalchemy import select
 
 from hotline.accounts.models import Role
+from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.routes.tickets import ERRORS, MAX_ID, MAX_OFFSET, _detail, _find
-from hotline.api.schemas import Body, NoteIn, Versioned, own_words
+from hotline.api.paging import MAX_OFFSET
+from hotline.api.routes.tickets import MAX_ID, _detail, _find
+from hotline.api.schemas import (
+    ActionResult,
+    Body,
+    NoteIn,
+    Out,
+    TicketOut,
+    Timestamp,
+    UnitRef,
+    Versioned,
+    own_words,
+)
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
 from hotline.supervision import board as board_query
 from hotline.supervision import orders
-from hotline.supervision.models import ORDER_LEVEL_LABELS, DeadlineAlert, OrderLevel, SupervisionOrder
+from hotline.supervision.models import (
+    ORDER_LEVEL_LABELS,
+    DeadlineAlert,
+    OrderLevel,
+    OrderState,
+    SupervisionOrder,
+)
 from hotline.tickets import views
 from hotline.tickets.sla import STAGE_LABELS, STEP_LABELS
 
-router = APIRouter(tags=["supervision"], responses=ERRORS)
+router = APIRouter(tags=["supervision"])
 
 
 # The limits ``orders.supervise`` keeps, stated in the document and refused in its words.
@@ -43,6 +61,45 @@ class AnswerOrderIn(Body):
     answer: str
 
 
+class OrderOut(Out):
+    id: int
+    ticket_id: int
+    unit: UnitRef | None = Field(description="the unit the order is addressed to")
+    level: OrderLevel
+    level_label: str = Field(description="一般, 重点 or 挂牌")
+    state: OrderState
+    note: str
+    issued_by_id: int | None
+    issued_at: Timestamp
+    due_at: Timestamp = Field(description="the unit answers by then")
+    overdue: bool = Field(description="open and past due_at")
+    answer: str | None
+    answered_at: Timestamp | None
+
+
+class SupervisedOut(Out):
+    order: OrderOut
+    ticket: TicketOut
+
+
+class AlertOut(Out):
+    stage: str = Field(description="dispatch, accept, contact or reply")
+    stage_label: str
+    step: str = Field(description="warn, overdue, urge, escalate or escalate_parent")
+    step_label: str = Field(description="预警, 超期, 催办, 升级督办 or 上级督办")
+    due_at: Timestamp = Field(description="the deadline the step was about")
+    at: Timestamp = Field(description="when the step was taken")
+
+
+class BoardRow(Out):
+    unit: UnitRef
+    open: int = Field(description="open tickets the unit leads")
+    warned: int = Field(description="of them, with a warning (预警) that still stands")
+    overdue: int = Field(description="of them, overdue now")
+    open_orders: int = Field(description="open supervision orders addressed to the unit")
+    overdue_orders: int = Field(description="of them, past their answer deadline")
+
+
 def order_view(snap: reference.Snapshot, order: SupervisionOrder, now: datetime) -> dict[str, Any]:
     return {
         "id": order.id, "ticket_id": order.ticket_id, "unit": views._unit(snap, order.unit_id),
@@ -53,7 +110,7 @@ def order_view(snap: reference.Snapshot, order: SupervisionOrder, now: datetime)
     }
 
 
-@router.post("/tickets/{key}/urge", summary="Urge (催办) the lead unit now")
+@router.post("/tickets/{key}/urge", response_model=ActionResult, summary="Urge (催办) the lead unit now")
 def urge(key: str, body: NoteIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         ticket = _find(ctx, key, version=body.version)
@@ -63,7 +120,7 @@ def urge(key: str, body: NoteIn, request: Request) -> dict[str, Any]:
         return {"ticket": _detail(ctx, ticket), "event": views.event_view(snap, event)}
 
 
-@router.post("/tickets/{key}/supervise", status_code=201, summary="Issue a supervision order (督办) to the lead unit")
+@router.post("/tickets/{key}/supervise", status_code=201, response_model=SupervisedOut, summary="Issue a supervision order (督办) to the lead unit")
 def supervise(key: str, body: SuperviseIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         ticket = _find(ctx, key, version=body.version)
@@ -75,7 +132,7 @@ def supervise(key: str, body: SuperviseIn, request: Request) -> dict[str, Any]:
                 "ticket": _detail(ctx, ticket)}
 
 
-@router.get("/tickets/{key}/alerts", summary="Deadline steps taken for a ticket (预警、超期、催办、升级)")
+@router.get("/tickets/{key}/alerts", response_model=list[AlertOut], summary="Deadline steps taken for a ticket (预警、超期、催办、升级)")
 def alerts(key: str, request: Request) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         ticket = _find(ctx, key)
@@ -86,10 +143,14 @@ def alerts(key: str, request: Request) -> list[dict[str, Any]]:
                  "at": views.iso(a.at)} for a in rows]
 
 
-@router.get("/supervision-orders", summary="Supervision orders (督办单): a handler sees their unit's")
+@router.get("/supervision-orders", response_model=list[OrderOut], summary="Supervision orders (督办单): a handler sees their unit's")
 def list_orders(request: Request, state: str | None = Query(default=None), unit_id: int | None = Query(default=None, ge=1, le=MAX_ID),
-                limit: int = Query(default=100, ge=1, le=500), offset: int = Query(default=0, ge=0, le=MAX_OFFSET)
+                limit: int = Query(default=100, ge=1, le=500, description=paging.LIMIT),
+                offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
+                page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
+                per_page: int | None = Query(default=None, ge=1, le=500, description=paging.PER_PAGE),
                 ) -> list[dict[str, Any]]:
+    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
     with unit_of_work(request, write=False) as ctx:
         found = orders.orders_for(ctx.session, actor=ctx.user, state=state, unit_id=unit_id, limit=limit,
                                   offset=offset)
@@ -97,7 +158,7 @@ def list_orders(request: Request, state: str | None = Query(default=None), unit_
         return [order_view(snap, o, now) for o in found]
 
 
-@router.post("/supervision-orders/{order_id}/answer", summary="Answer a supervision order (答复督办)")
+@router.post("/supervision-orders/{order_id}/answer", response_model=OrderOut, summary="Answer a supervision order (答复督办)")
 def answer(order_id: int, body: AnswerOrderIn, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=True) as ctx:
         order = ctx.session.get(SupervisionOrder, order_id) if 0 < order_id < 2**31 else None
@@ -107,7 +168,7 @@ def answer(order_id: int, body: AnswerOrderIn, request: Request) -> dict[str, An
         return order_view(reference.snapshot(ctx.session), order, clock.now())
 
 
-@router.get("/supervision/board", summary="Supervisor board: warned and overdue tickets and orders by unit")
+@router.get("/supervision/board", response_model=list[BoardRow], summary="Supervisor board: warned and overdue tickets and orders by unit")
 def supervision_board(request: Request) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         if ctx.user.role not in (Role.supervisor, Role.admin, Role.dispatcher):

@@ -4,32 +4,36 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import Field
 
 from hotline.api import idempotency
 from hotline.api.edge import Context, unit_of_work
+from hotline.api.paging import MAX_PAGE, PAGE_ONLY, PER_PAGE_ONLY
 from hotline.api.schemas import (
     ActionResult,
     AnswerIn,
     ApproveExtensionIn,
     CallbackIn,
     DispatchIn,
-    ErrorOut,
     EventOut,
     ExtensionIn,
     HandOffIn,
     MergeIn,
     NoteIn,
+    Number,
     OptionalReasonIn,
+    Out,
     ReasonIn,
     ReplyIn,
     TicketCreate,
     TicketOut,
     TicketPage,
     UnitActionIn,
+    UnitRef,
     Versioned,
 )
 from hotline.assist.units import suggest_unit
@@ -41,13 +45,8 @@ from hotline.routing.catalogue import suggest_units
 from hotline.tickets import lifecycle, queries, views
 from hotline.tickets.models import Ticket, TicketEvent
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ErrorOut} for code in (400, 401, 403, 404, 409, 422)
-}
-router = APIRouter(prefix="/tickets", tags=["tickets"], responses=ERRORS)
+router = APIRouter(prefix="/tickets", tags=["tickets"])
 MAX_ID = 2**31 - 1  # ids are 32-bit integers on PostgreSQL
-MAX_PAGE = 1_000_000
-MAX_OFFSET = 1_000_000  # rows skipped by a list's offset: no list is longer
 
 
 def _find(ctx: Context, key: str, *, version: int | None = None) -> Ticket:
@@ -118,8 +117,8 @@ def list_tickets(
     received_to: str | None = Query(default=None, description="date (inclusive) or datetime (exclusive)"),
     overdue: bool | None = None,
     q: str | None = Query(default=None, max_length=100, description="full-text search (all terms must appear)"),
-    page: int = Query(default=1, ge=1, le=MAX_PAGE),
-    per_page: int = Query(default=50, ge=1, le=queries.MAX_PAGE_SIZE),
+    page: int = Query(default=1, ge=1, le=MAX_PAGE, description=PAGE_ONLY),
+    per_page: int = Query(default=50, ge=1, le=queries.MAX_PAGE_SIZE, description=PER_PAGE_ONLY),
 ) -> dict[str, Any]:
     f = queries.TicketFilter(
         status=[s for part in status for s in part.split(",") if s], unit_id=unit_id, region_code=region_code,
@@ -151,7 +150,17 @@ def timeline(key: str, request: Request) -> list[dict[str, Any]]:
         return [views.event_view(snap, e) for e in queries.timeline(ctx.session, ctx.scope, ticket)]
 
 
-@router.get("/{key}/suggested-units",
+class UnitSuggestionOut(Out):
+    source: Literal["catalogue", "history", "fallback"] = Field(
+        description="catalogue: the dispatch catalogue's rule; history: who resolved such tickets there; fallback: "
+                    "neither (lead_unit may be null)")
+    confidence: Number = Field(description="0–1")
+    note: str = Field(description="why this unit, in Chinese")
+    lead_unit: UnitRef | None
+    co_units: list[UnitRef]
+
+
+@router.get("/{key}/suggested-units", response_model=UnitSuggestionOut,
             summary="The unit to dispatch to: the catalogue's rule, else history (who resolved such tickets there)")
 def suggested_units(key: str, request: Request) -> dict[str, Any]:
     with unit_of_work(request, write=False) as ctx:

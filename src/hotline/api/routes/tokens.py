@@ -7,20 +7,19 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from hotline.accounts.models import Role
 from hotline.accounts.service import TokenRow, list_tokens, revoke_token, token_row
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.routes.tickets import ERRORS
-from hotline.api.schemas import Timestamp
+from hotline.api.schemas import Out, Timestamp
 from hotline.kit.errors import PermissionDenied
 from hotline.tickets.views import iso
 
-router = APIRouter(prefix="/tokens", tags=["tokens"], responses=ERRORS)
+router = APIRouter(prefix="/tokens", tags=["tokens"])
 
 
-class TokenOut(BaseModel):
+class TokenOut(Out):
     id: int
     username: str
     name: str = Field(description="what the token is for")
