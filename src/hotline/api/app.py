@@ -29,9 +29,12 @@ from hotline.kit.db import Database
 DESCRIPTION = """\
 12345 政务服务便民热线（接诉即办）平台的 JSON 接口。
 
-Every call is authenticated with `Authorization: Bearer <token>` (create one with
-`hotline token create --user NAME`). Errors are JSON: `{"error": {"code", "message", "details"}}`.
-Times are ISO 8601 with time zone; naive inputs are read as local time (Asia/Shanghai).
+Every `/api/v1` call is authenticated with `Authorization: Bearer <token>` (create one with
+`hotline token create --user NAME`; the web session cookie is not accepted). Errors are JSON:
+`{"error": {"code", "message", "details"}}`. Times are ISO 8601 with time zone; naive inputs are
+read as local time (Asia/Shanghai). Lists page with `page`/`per_page` or `limit`/`offset`, as each
+documents. Open311 GeoReport v2 (`/open311/v2`, JSON or XML, its own error list) takes an `api_key`
+on its request endpoints; its discovery and services, and `/healthz`, are open.
 """
 
 
