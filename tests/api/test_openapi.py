@@ -325,3 +325,17 @@ def test_registering_a_ticket_documents_the_idempotency_key_and_the_replay_heade
                              "title": "Idempotency-Key"}
     assert "idempotency_key_reused" in key["description"] and "24 hours" in key["description"]
     assert "Idempotent-Replayed" in create["responses"]["201"]["headers"]
+    # A replay is returned as it was stored, yet the 201 keeps its documented model.
+    assert create["responses"]["201"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TicketOut"}
+
+
+def test_submitting_an_open311_request_documents_the_idempotency_key_and_the_replay_header(spec: dict[str, Any]):
+    post = spec["paths"]["/open311/v2/requests.{fmt}"]["post"]
+    [key] = [p for p in post["parameters"] if p["in"] == "header"]
+    assert key["name"] == "Idempotency-Key" and key["required"] is False
+    assert key["schema"] == {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7e]+$"}
+    assert "Idempotent-Replayed" in key["description"] and "400" in key["description"]
+    created = post["responses"]["201"]
+    assert "Idempotent-Replayed" in created["headers"]
+    items = created["content"]["application/json"]["schema"]["items"]
+    assert "service_request_id" in _resolve(spec, items)["properties"] and "text/xml" in created["content"]

@@ -208,6 +208,10 @@ def test_every_get_operation_answers_as_the_document_says(api: Api, session, peo
     assert r.status_code == 201, r.text
     open311_number = r.json()[0]["service_request_id"]
     number, month = ids["ticket"], {"first": "2026-01-01", "last": "2026-01-31"}
+    incident = f"/incidents/{ids['incident']}"  # a call taken out, then every step: the detail's lists hold rows
+    taken_out = sup.get(incident).json()["tickets"][0]["number"]
+    for step, body in ((f"/tickets/{taken_out}/remove", None), ("/confirm", {}), ("/end", None), ("/reopen", None)):
+        assert sup.post(incident + step, json=body).status_code == 200, step
     calls: list[tuple[Caller | None, str, dict[str, Any]]] = [
         (sup, "/me", {}),
         (sup, "/stats", {}),
@@ -233,6 +237,7 @@ def test_every_get_operation_answers_as_the_document_says(api: Api, session, peo
         (sup, "/settings", {}),
         (admin, "/tokens", {}),
         (sup, "/incidents", {}),
+        (sup, incident, {}),
         (sup, "/analytics/rates", month),
         (sup, "/analytics/rankings/2026/1", {}),
         (sup, "/analytics/tickets", month | {"measure": "received"}),
@@ -276,5 +281,8 @@ def test_every_get_operation_answers_as_the_document_says(api: Api, session, peo
         if not _rows(r.json()) and path not in EMPTY_OK:
             empty.append(path)
     assert empty == [], empty
+    detail = sup.get(incident).json()
+    assert [t["number"] for t in detail["removed_tickets"]] == [taken_out]
+    assert [e["action"] for e in detail["history"]] == ["removed", "confirmed", "ended", "reopened"]
     spec = api.client.document().spec
     assert {p for p, item in spec["paths"].items() if "get" in item} - called == set()
