@@ -245,7 +245,7 @@ DeadlineBasis = Annotated[dict[str, Any], WithJsonSchema({
 
 class StageDeadline(Out):
     due_at: Timestamp | None
-    state: str = Field(description="not_started, running, overdue, paused, met, met_late or stopped")
+    state: str = Field(description="not_started, running, overdue, paused, review (a return waits for the centre's review: no clock runs), met, met_late or stopped")
     done_at: Timestamp | None
     limit: DeadlineBasis | None
 
