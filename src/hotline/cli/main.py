@@ -25,6 +25,7 @@ from hotline.config import ENV_VARS, Settings, load_settings
 from hotline.kit import clock
 from hotline.kit.db import Database
 from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.locks import startup_lock
 
 ENV_HELP = "\n".join(f"  {name:<28} {text}" for name, text in ENV_VARS.items())
 
@@ -135,12 +136,15 @@ def _migrate_and_load(env: Env) -> dict[str, int]:
     from hotline.knowledge.seed import load_articles
     from hotline.notify.templates import load_templates
 
-    upgrade(env.settings.database_url)
-    with env.db.transaction() as session:
-        counts = load_reference_data(session)
-        counts["message_templates"] = load_templates(session)
-        counts["knowledge_articles"] = load_articles(session)
-        return counts
+    # Processes started together (several `hotline serve`, `init` beside them) take turns: the
+    # first migrates and loads, the others then find the schema at head and nothing to load.
+    with startup_lock(env.settings.database_url):
+        upgrade(env.settings.database_url)
+        with env.db.transaction() as session:
+            counts = load_reference_data(session)
+            counts["message_templates"] = load_templates(session)
+            counts["knowledge_articles"] = load_articles(session)
+            return counts
 
 
 @cli.command()

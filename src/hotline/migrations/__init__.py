@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from hotline.kit.locks import startup_lock
+
 HERE = Path(__file__).parent
 
 
@@ -18,7 +20,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    """Migrate the database at ``url`` to ``revision``; processes started together take turns (the
+    start-up lock, ``kit.locks``), so each finds the schema the one before it left."""
+    with startup_lock(url):
+        command.upgrade(alembic_config(url), revision)
 
 
 def current_head() -> str | None:

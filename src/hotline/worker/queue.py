@@ -24,6 +24,7 @@ from hotline import wiring
 from hotline.config import Settings
 from hotline.kit.db import Database
 from hotline.kit.errors import DomainError, Invalid
+from hotline.kit.locks import startup_lock
 from hotline.worker import jobs
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,9 @@ def storage(settings: Settings) -> Huey:
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(url=url, **common)
     if url.startswith("postgres") or (not url and not settings.is_sqlite):
-        return PostgresHuey(dsn=libpq_dsn(url or settings.database_url), **common)
+        huey = PostgresHuey(dsn=libpq_dsn(url or settings.database_url), create_tables=False, **common)
+        _create_tables(huey, url or settings.database_url, settings)
+        return huey
     if url.startswith("sqlite:///"):
         return SqliteHuey(filename=make_url(url).database, **common)
     if url:
@@ -65,6 +68,16 @@ class QueueUnavailable(DomainError):
 
     code = "queue_unavailable"
     http_status = 503
+
+
+def _create_tables(huey: Huey, url: str, settings: Settings) -> None:
+    """huey's tables, made under the start-up lock: its ``CREATE TABLE IF NOT EXISTS`` run by two
+    workers started together on a fresh database fails in one of them."""
+    try:
+        with startup_lock(make_url(url).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)):
+            huey.storage.initialize_schema()
+    except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the queue is unusable
+        raise _unavailable(settings, exc) from exc
 
 
 def one_line(exc: BaseException) -> str:
@@ -82,14 +95,18 @@ def _where(settings: Settings) -> str:
     return url
 
 
+def _unavailable(settings: Settings, exc: BaseException) -> QueueUnavailable:
+    return QueueUnavailable(f"无法连接任务队列 {_where(settings)}：{one_line(exc)}；"
+                            "请检查 HOTLINE_QUEUE_URL 和队列服务是否在运行")
+
+
 def check_storage(huey: Huey, settings: Settings) -> None:
     """Refuse to start a consumer whose queue does not answer: it would only log errors (one each
     second per thread) and do nothing."""
     try:
         huey.storage.queue_size()
     except Exception as exc:  # noqa: BLE001 - whatever the driver raises, the queue is unusable
-        raise QueueUnavailable(f"无法连接任务队列 {_where(settings)}：{one_line(exc)}；"
-                               "请检查 HOTLINE_QUEUE_URL 和队列服务是否在运行") from exc
+        raise _unavailable(settings, exc) from exc
 
 
 RETRY_FIRST, RETRY_MOST = 1.0, 60.0  # seconds between tries while the queue is down, doubling
