@@ -1,4 +1,11 @@
-"""Every error is JSON with a code and a message; bad input is a 4xx, never a 500."""
+"""Every error is JSON with a code and a message; bad input is a 4xx, never a 500.
+
+A database that stops answering (a lost connection, a server restarting, the pool exhausted) is a
+503 with ``Retry-After``: the next request gets a fresh connection (``pool_pre_ping``). Any other
+fault is a 500 answered by ``AnswerFaults``, inside Starlette's ``ServerErrorMiddleware``: that one
+re-raises after answering, and uvicorn then closes the keep-alive connection under the client's
+next request; answered here, the connection stays usable.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +17,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.api import open311
 from hotline.kit.errors import DomainError
@@ -103,6 +112,13 @@ def _label(request: Request, loc: tuple[Any, ...]) -> str | None:
     return info.title if info is not None else None
 
 
+DATABASE_UNAVAILABLE = "数据库暂时不可用，请稍后重试"
+RETRY_AFTER = "5"  # seconds: a restarted server or a replaced connection is usually back by then
+# What a database that stops answering raises: a connection lost or refused (OperationalError; a
+# driver's InterfaceError on a closed one), or no connection free in the pool in time.
+UNAVAILABLE = (OperationalError, InterfaceError, PoolTimeout)
+
+
 def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details or {}}}
 
@@ -113,7 +129,9 @@ def _answer(request: Request, status: int, code: str, message: str, details: dic
     (bad input a 400 there, as Open311's own refusals are), so a partner's client reads every
     refusal alike, whichever part of the platform gave it."""
     if request.url.path.startswith(open311.PREFIX + "/"):
-        return open311.error_response(request.url.path, 400 if status == 422 else status, message)
+        response = open311.error_response(request.url.path, 400 if status == 422 else status, message)
+        response.headers.update(headers or {})
+        return response
     return JSONResponse(error_body(code, message, details), status, headers=headers)
 
 
@@ -196,7 +214,54 @@ def install(app: FastAPI) -> None:
             message += "：Open311 的地址以格式结尾（例：requests/20261129-000045.json 或 .xml）"
         return _answer(request, exc.status_code, codes.get(exc.status_code, "http_error"), message)
 
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable: %s", " ".join(str(getattr(exc, "orig", None) or exc).split())[:300])
+        return _answer(request, 503, "database_unavailable", DATABASE_UNAVAILABLE, headers={"Retry-After": RETRY_AFTER})
+
+    for kind in UNAVAILABLE:
+        app.add_exception_handler(kind, _unavailable)
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        # Another driver error that cost the connection (SQLAlchemy noticed it was lost) is the
+        # same outage; the rest are faults.
+        if exc.connection_invalidated:
+            return await _unavailable(request, exc)
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unexpected error")
+        log.exception("unexpected error", exc_info=exc)
         return _answer(request, 500, "internal_error", "服务器内部错误，已记录；请稍后重试")
+
+    app.add_middleware(AnswerFaults)
+
+
+class AnswerFaults:
+    """Answer an exception no handler took with the app's ``Exception`` handler (the API's JSON,
+    the site's error page) and end the request there, so the server keeps the connection open for
+    the next request. A response already under way when it failed cannot be answered: that one
+    is raised on, and the server closes the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            if started:
+                raise
+            handler = scope["app"].exception_handlers[Exception]
+            response = await handler(Request(scope, receive), exc)
+            await response(scope, receive, send)

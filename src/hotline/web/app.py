@@ -8,11 +8,12 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hotline.api.app import create_app
+from hotline.api.errors import UNAVAILABLE
 from hotline.config import Settings
 from hotline.kit.db import Database
 from hotline.kit.errors import DomainError
@@ -87,7 +88,8 @@ def create_site(settings: Settings | None = None, database: Database | None = No
 
     # An error no page caught (an id past any row's, a value the database refuses, a fault) is a page
     # too, saying what the API would say.
-    titles = {403: "无权操作", 404: "未找到", 409: "操作冲突", 422: "无法处理", 500: "服务器内部错误"}
+    titles = {403: "无权操作", 404: "未找到", 409: "操作冲突", 422: "无法处理", 500: "服务器内部错误",
+              503: "服务暂时不可用"}
 
     def readable(kind: type[Exception]) -> None:
         api_answer = app.exception_handlers[kind]
@@ -98,12 +100,16 @@ def create_site(settings: Settings | None = None, database: Database | None = No
                 return response
             message = json.loads(bytes(response.body))["error"]["message"]
             request.state.user = None  # its session is closed: the page is drawn without the menu
-            return page(request, "error.html", status_code=response.status_code,
-                        title=titles.get(response.status_code, "出错了"), message=message)
+            answer = page(request, "error.html", status_code=response.status_code,
+                          title=titles.get(response.status_code, "出错了"), message=message)
+            if "retry-after" in response.headers:  # the database is down: when to try again
+                answer.headers["Retry-After"] = response.headers["retry-after"]
+            return answer
 
         app.add_exception_handler(kind, answer)
 
-    for kind in (DomainError, DataError, IntegrityError, StaleDataError, OverflowError, Exception):
+    for kind in (DomainError, DataError, IntegrityError, StaleDataError, OverflowError, *UNAVAILABLE, DBAPIError,
+                 Exception):
         readable(kind)
 
     @app.exception_handler(StarletteHTTPException)
