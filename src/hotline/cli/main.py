@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import socket
 import sys
+import threading
 from datetime import date
 from pathlib import Path
 from typing import IO, Any
@@ -231,9 +234,12 @@ def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None
     import uvicorn
 
     _migrate_and_load(env)
-    click.echo(f"hotline 已启动：http://{host}:{port}/ （接口文档 /api/v1/docs）", err=True)
+    _check_port(host, port)
     # One consumer, in this (parent) process: the uvicorn worker processes never start one.
     consumer = None if no_worker else _start_consumer(env)
+    # The line comes when the site answers: loading it (or starting its worker processes) takes
+    # seconds, and a loaded machine half a minute, before anything listens on the port.
+    ready = announce_when_answering(host, port, f"hotline 已启动：http://{host}:{port}/ （接口文档 /api/v1/docs）")
     try:
         if workers > 1:
             os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
@@ -243,8 +249,48 @@ def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None
 
             uvicorn.run(create_site(env.settings, env.db), host=host, port=port, log_level="warning")
     finally:
+        ready.set()
         if consumer is not None:
             consumer.stop()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a port something already listens on (another ``hotline serve``?) before starting, in
+    words, so that nothing else answering there is taken for this server."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                                             flags=socket.AI_PASSIVE)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds it
+            probe.bind(address)
+    except OSError as exc:
+        raise DomainFailure(f"无法在 {host}:{port} 上监听：{exc.strerror or exc}（另一个 hotline serve 还在运行？）；"
+                            "请换一个端口（--port 或 HOTLINE_PORT）或先停止占用它的程序") from exc
+
+
+def announce_when_answering(host: str, port: int, line: str, *, every: float = 0.2) -> threading.Event:
+    """Print ``line`` (to stderr) once ``GET /healthz`` on ``host:port`` is answered; the event
+    returned stops the watching (set it when the server stops)."""
+    stop = threading.Event()
+    local = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)
+
+    def watch() -> None:
+        while not stop.is_set():
+            conn = http.client.HTTPConnection(local, port, timeout=5)
+            try:
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    if not stop.is_set():
+                        click.echo(line, err=True)
+                    return
+            except (OSError, http.client.HTTPException):
+                pass  # not listening yet
+            finally:
+                conn.close()
+            stop.wait(every)
+
+    threading.Thread(target=watch, name="hotline-ready", daemon=True).start()
+    return stop
 
 
 def _start_consumer(env: Env) -> Any:
