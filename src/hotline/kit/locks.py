@@ -1,4 +1,5 @@
-"""Locks between processes: the start-up lock.
+"""Locks between processes: the start-up lock, and the lock that lets one worker at a time run a
+periodic job.
 
 Start-up (migrations, reference data, the queue's tables) is serialised across every process that
 uses the database: on PostgreSQL by a session-level advisory lock, on a SQLite file by an exclusive
@@ -12,17 +13,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection, make_url
 
-from hotline.kit.db import make_engine
+from hotline.kit.db import Database, make_engine
 
 log = logging.getLogger(__name__)
 
 STARTUP_LOCK = 12345_0001  # PostgreSQL advisory lock (one bigint key): migrating and loading at start
+PERIODIC_LOCK = 12345_0020  # first key of the (int, int) advisory locks of the periodic jobs
 
 _held = threading.local()  # the URLs whose start-up lock this thread holds (the lock is re-entrant)
 
@@ -94,3 +97,26 @@ def _file_lock(url: str) -> Iterator[None]:
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
+
+def periodic_key(name: str) -> int:
+    """The second key of a periodic job's advisory lock (a stable 31-bit hash of its name)."""
+    return zlib.crc32(name.encode()) & 0x7FFFFFFF
+
+
+@contextlib.contextmanager
+def try_job_lock(db: Database, name: str) -> Iterator[bool]:
+    """Whether this process may run the periodic job ``name`` now: on PostgreSQL, ``False`` while
+    another process (a second worker) runs it, ``True`` with the job's advisory lock held for the
+    block otherwise; always ``True`` on SQLite (one machine, its writes serialised anyway)."""
+    if db.dialect != "postgresql":
+        yield True
+        return
+    keys = {"a": PERIODIC_LOCK, "b": periodic_key(name)}
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"), keys).scalar():
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            _unlock(conn, "SELECT pg_advisory_unlock(:a, :b)", keys)

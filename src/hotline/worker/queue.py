@@ -5,8 +5,10 @@ the data directory; PostgreSQL: huey's tables in the same database); ``redis://â
 ``postgresql://â€¦`` for a queue of its own.
 
 Each consumer enqueues the periodic tasks at start and then every minute; with several consumers
-each does, and that is harmless: the sweeps claim rows in the database, so a task that runs on two
-machines at once does its work once.
+each does. The sweeps and the sending share the work: they claim rows in the database, so a task
+that runs on two machines at once does its work once. The jobs that recompute something whole
+(incident detection, rollups, hot spots, statistics, briefings) run on one worker at a time: on
+PostgreSQL the others skip them while one holds the job's advisory lock (``one_at_a_time``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from hotline import wiring
 from hotline.config import Settings
 from hotline.kit.db import Database
 from hotline.kit.errors import DomainError, Invalid
-from hotline.kit.locks import startup_lock
+from hotline.kit.locks import startup_lock, try_job_lock
 from hotline.worker import jobs
 
 log = logging.getLogger(__name__)
@@ -179,6 +181,17 @@ def delivery_loop(deliver: Callable[[], object], *, seconds: float = DELIVERY_SE
             return rounds
 
 
+def one_at_a_time(database: Database, name: str, job: Callable[[], object]) -> bool:
+    """Run a periodic job unless another worker is running it now (PostgreSQL: the job's advisory
+    lock is held), in which case this one is skipped: that run does the work. Whether it ran."""
+    with try_job_lock(database, name) as mine:
+        if not mine:
+            log.info("%s: another worker is running it; skipped", name)
+            return False
+        job()
+        return True
+
+
 def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox,
     incident detection and the dashboards' rollups (every five minutes); hourly the hot spots,
@@ -202,19 +215,19 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
 
     @huey.periodic_task(EVERY_FIVE_MINUTES, name="hotline.detect_incidents", expires=STALE_AFTER)
     def detect_incidents() -> None:
-        jobs.detect_incidents(database)
+        one_at_a_time(database, "detect_incidents", lambda: jobs.detect_incidents(database))
 
     @huey.periodic_task(EVERY_FIVE_MINUTES, name="hotline.refresh_rollups", expires=STALE_AFTER)
     def refresh_rollups() -> None:
-        jobs.refresh_rollups(database)
+        one_at_a_time(database, "refresh_rollups", lambda: jobs.refresh_rollups(database))
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_hotspots", expires=STALE_AFTER)
     def refresh_hotspots() -> None:
-        jobs.refresh_hotspots(database)
+        one_at_a_time(database, "refresh_hotspots", lambda: jobs.refresh_hotspots(database))
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.refresh_statistics", expires=STALE_AFTER)
     def refresh_statistics() -> None:
-        jobs.refresh_statistics(database)
+        one_at_a_time(database, "refresh_statistics", lambda: jobs.refresh_statistics(database))
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.purge_idempotency_keys", expires=STALE_AFTER)
     def purge_idempotency_keys() -> None:
@@ -222,7 +235,7 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.generate_reports", expires=STALE_AFTER)
     def generate_reports() -> None:
-        jobs.generate_reports(database)
+        one_at_a_time(database, "generate_reports", lambda: jobs.generate_reports(database))
 
     @huey.periodic_task(EVERY_MINUTE, name="hotline.deliver_outbox", expires=STALE_AFTER)
     def deliver_outbox() -> None:
