@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ENV_VARS: dict[str, str] = {
-    "HOTLINE_DATA_DIR": "data directory (SQLite file, model files, logs); default ./data",
+    "HOTLINE_DATA_DIR": "data directory (SQLite file, model files, logs); shared storage when web processes run on several machines; default ./data",
     "HOTLINE_DATABASE_URL": "SQLAlchemy URL, e.g. postgresql+psycopg://user@host/db; default sqlite in the data dir",
     "HOTLINE_TIMEZONE": "local time zone for deadlines, numbering and display; default Asia/Shanghai",
     "HOTLINE_HOST": "address `hotline serve` listens on; default 127.0.0.1",
