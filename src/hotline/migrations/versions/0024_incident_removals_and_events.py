@@ -31,12 +31,19 @@ REMOVAL = ("SELECT {col} FROM ticket_events e WHERE e.ticket_id = incident_ticke
            "AND e.reason LIKE '已移出突发事件%' ORDER BY e.at DESC, e.id DESC LIMIT 1")
 
 
+FK = "fk_incident_tickets_removed_by_id_users"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('incident_tickets', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('removed_at', hotline.kit.db.UTCDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column('removed_by_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_incident_tickets_removed_by_id_users'), 'users',
-                                    ['removed_by_id'], ['id'])
+    op.add_column('incident_tickets', sa.Column('removed_at', hotline.kit.db.UTCDateTime(timezone=True), nullable=True))
+    if op.get_bind().dialect.name == "sqlite":
+        # As in 0023: SQLite takes a column declared with its reference, so the table is not copied.
+        # (A batch copy reflected incident_tickets and, through its foreign keys, users, whose
+        # expression index lower(username) SQLAlchemy cannot reflect: a SAWarning on every first start.)
+        op.execute(f"ALTER TABLE incident_tickets ADD COLUMN removed_by_id INTEGER CONSTRAINT {FK} REFERENCES users (id)")
+    else:
+        op.add_column('incident_tickets', sa.Column('removed_by_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(FK, 'incident_tickets', 'users', ['removed_by_id'], ['id'])
     op.create_table('incident_events',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('incident_id', sa.Integer(), nullable=False),
@@ -79,7 +86,9 @@ def downgrade() -> None:
     with op.batch_alter_table('incident_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_incident_events_incident_id'))
     op.drop_table('incident_events')
-    with op.batch_alter_table('incident_tickets', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_incident_tickets_removed_by_id_users'), type_='foreignkey')
+    # resolve_fks=False: the copy SQLite needs reflects incident_tickets alone, not users (see upgrade).
+    with op.batch_alter_table('incident_tickets', schema=None, reflect_kwargs={"resolve_fks": False}) as batch_op:
+        if op.get_bind().dialect.name != "sqlite":
+            batch_op.drop_constraint(FK, type_='foreignkey')
         batch_op.drop_column('removed_by_id')
         batch_op.drop_column('removed_at')
