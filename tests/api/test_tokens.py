@@ -49,6 +49,29 @@ def test_the_created_ticket_matches_the_documented_schema(api: Api):
     assert r.json()["deadlines"]["dispatch"]["state"] == "running"
 
 
+def test_a_ticket_registered_through_the_api_records_the_token_it_came_with(api: Api):
+    """As an Open311 request does: the ticket and its 受理 line name the token (of two the account
+    has) that registered it, so an admin can tell which system sent it."""
+    from hotline.accounts.service import create_token
+    from hotline.tickets.models import Ticket
+
+    with api.db.transaction() as s:
+        token, plain = create_token(s, username=api.people.agent.username, name="city-app")
+        token_id = token.id
+    r = api.client.post("/api/v1/tickets", headers={"Authorization": f"Bearer {plain}"}, json={
+        "kind": "help", "category_code": "0103", "urgency": "normal", "region_code": "140828102207",
+        "content": "朱吕村村东的供水闸阀井漏水了", "caller_phone": "13803590001"})
+    assert r.status_code == 201, r.text
+    number = r.json()["number"]
+    with api.db.transaction(write=False) as s:
+        assert s.scalar(select(Ticket.api_token_id).where(Ticket.number == number)) == token_id
+    [register] = [e for e in api.as_("admin").events(number) if e["action"] == "register"]
+    assert register["details"]["api_token_id"] == token_id
+    other = api.as_("agent").register()["number"]  # the account's other token
+    with api.db.transaction(write=False) as s:
+        assert s.scalar(select(Ticket.api_token_id).where(Ticket.number == other)) not in (None, token_id)
+
+
 def test_an_admin_lists_tokens_without_their_secret_and_revokes_one(api: Api):
     admin, agent = api.as_("admin"), api.as_("agent")
     r = admin.get("/tokens", params={"user": api.people.agent.username})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.accounts.scope import Scope, scope_for
-from hotline.accounts.service import authenticate_token
+from hotline.accounts.service import authenticate_key
 from hotline.kit.db import Database
 from hotline.kit.errors import Invalid, NotFound, Unauthenticated
 from hotline.kit.ids import MAX_ID
@@ -26,6 +26,7 @@ class Context:
     session: Session
     user: User
     scope: Scope
+    token_id: int | None = None  # the API token the request came with (a ticket registered records it)
 
 
 def database(request: Request) -> Database:
@@ -64,5 +65,5 @@ def _bearer(request: Request) -> str:
 def unit_of_work(request: Request, *, write: bool) -> Iterator[Context]:
     token = _bearer(request)
     with database(request).transaction(write=write) as session:
-        user = authenticate_token(session, token)
-        yield Context(session, user, scope_for(user))
+        caller = authenticate_key(session, token)
+        yield Context(session, caller.user, scope_for(caller.user), caller.token_id)

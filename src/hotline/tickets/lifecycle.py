@@ -147,8 +147,9 @@ def register(
     ``received_at`` is when the citizen's request came in (the record, the number's day);
     the dispatch deadline counts from ``deadlines_from`` when given, else from ``received_at``:
     an import registers today a letter received days ago, and the centre's clock starts when the
-    ticket enters the system, not overdue on arrival. ``api_token_id`` is the key an Open311 client
-    submitted it with: the client's queries see only its own key's requests."""
+    ticket enters the system, not overdue on arrival. ``api_token_id`` is the API token it was
+    submitted with (``POST /api/v1/tickets``, an Open311 client's key), recorded on the ticket and
+    its 受理 event: an Open311 client's queries see only its own key's requests."""
     authorize(actor, "register", None)
     snap = reference.snapshot(session)
     content = validation.require_text(content, "content", "诉求内容", max_chars=validation.MAX_CONTENT_CHARS)
@@ -212,7 +213,8 @@ def register(
     ticket.attachments.extend(files)
     _event(session, ticket, "register", actor, to_status=Status.registered, at=received if received < now else now,
            details={"channel": channel.value, "dispatch_due_at": _iso(ticket.dispatch_due_at),
-                    **({"due_warning": ticket.due_warning} if ticket.due_warning else {})}, fast=True)
+                    **({"due_warning": ticket.due_warning} if ticket.due_warning else {}),
+                    **({"api_token_id": api_token_id} if api_token_id is not None else {})}, fast=True)
     if files:
         session.flush()
     return ticket

@@ -81,7 +81,7 @@ def create_ticket(body: TicketCreate, request: Request,
         if received is not None and received > clock.now():
             raise Invalid("受理时间不能晚于当前时间", code="invalid_datetime", details={"field": "received_at"})
         ticket = lifecycle.register(
-            ctx.session, actor=ctx.user, received_at=received,
+            ctx.session, actor=ctx.user, api_token_id=ctx.token_id, received_at=received,
             attachments=[a.model_dump() for a in body.attachments], **fields,
         )
         # The dict is already JSON-ready and shaped by TicketOut (the documented response_model);
