@@ -10,6 +10,7 @@ from hotline.employment import models as employment_models  # noqa: F401
 from hotline.fieldwork import models as fieldwork_models  # noqa: F401
 from hotline.importing import models as importing_models  # noqa: F401
 from hotline.incidents import models as incidents_models  # noqa: F401
+from hotline.kit import ratelimit  # noqa: F401
 from hotline.kit.db import Base
 from hotline.knowledge import models as knowledge_models  # noqa: F401
 from hotline.notify import models as notify_models  # noqa: F401

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from hotline.analytics import rollups
 from hotline.config import Settings
 from hotline.incidents.detect import detect
+from hotline.kit import ratelimit
 from hotline.kit.db import Database
 from hotline.notify.delivery import deliver_due
 from hotline.notify.drivers import Driver, FileDriver, HttpSmsDriver
@@ -110,6 +111,13 @@ def purge_idempotency_keys(db: Database, *, now: datetime | None = None) -> int:
     key takes it over anyway, so this only keeps the table small). Returns how many went."""
     with db.transaction() as session:
         return idempotency.purge_expired(session, now=now)
+
+
+def purge_rate_limit_hits(db: Database, *, now: datetime | None = None) -> int:
+    """Remove the portal's counted hits older than a day (hourly; no window is that long, so this
+    only keeps the table small). Returns how many went."""
+    with db.transaction() as session:
+        return ratelimit.purge(session, now=now)
 
 
 def refresh_rollups(db: Database, *, now: datetime | None = None) -> dict[str, int]:

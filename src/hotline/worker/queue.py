@@ -195,7 +195,8 @@ def one_at_a_time(database: Database, name: str, job: Callable[[], object]) -> b
 def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     """The queue with the periodic sweeps registered: deadlines, supervision orders, the outbox,
     incident detection and the dashboards' rollups (every five minutes); hourly the hot spots,
-    SQLite's statistics, the API's expired idempotency keys and the due briefings.
+    SQLite's statistics, the API's expired idempotency keys, the portal's old rate-limit hits and the
+    due briefings.
 
     ``db`` is the process's database (``hotline serve`` passes its own, so SQLite writes share one
     lock); by default one is made from the settings.
@@ -232,6 +233,10 @@ def make_huey(settings: Settings, db: Database | None = None) -> Huey:
     @huey.periodic_task(EVERY_HOUR, name="hotline.purge_idempotency_keys", expires=STALE_AFTER)
     def purge_idempotency_keys() -> None:
         jobs.purge_idempotency_keys(database)
+
+    @huey.periodic_task(EVERY_HOUR, name="hotline.purge_rate_limit_hits", expires=STALE_AFTER)
+    def purge_rate_limit_hits() -> None:
+        jobs.purge_rate_limit_hits(database)
 
     @huey.periodic_task(EVERY_HOUR, name="hotline.generate_reports", expires=STALE_AFTER)
     def generate_reports() -> None:

@@ -13,8 +13,9 @@ Anti-abuse:
   PostgreSQL they queue on the phone's advisory lock; SQLite runs one writer at a time);
 * per client IP: at most ``IP_LIMIT`` submissions an hour, ``TRACK_FAIL_LIMIT`` wrong
   number/code attempts per ``TRACK_FAIL_WINDOW``, and ``RECOVER_LIMIT`` 找回查询码 requests per
-  ``RECOVER_WINDOW``. These are in-process sliding windows (``app.state.portal_limits``): each
-  worker process counts on its own and a restart forgets them;
+  ``RECOVER_WINDOW``: sliding windows counted in the database (:mod:`hotline.kit.ratelimit`), so
+  every web process counts the same hits and a restart forgets none. A submission's and a
+  request's hit is taken in the transaction that registers the ticket or writes the SMS;
 * 找回查询码 per phone: at most ``query_codes.PER_DAY`` SMS a day, counted in the outbox. The page
   says the same whether the number has tickets or not, or had its SMS for the day.
 """
@@ -23,11 +24,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
-import threading
-import time
 import unicodedata
 import zlib
-from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -40,7 +38,7 @@ from hotline.callbacks import service as callbacks
 from hotline.classification.place_field import NOT_FOUND, resolve_place
 from hotline.directory import lookup, reference
 from hotline.incidents import public_notice
-from hotline.kit import clock
+from hotline.kit import clock, ratelimit
 from hotline.kit.errors import DomainError, Invalid
 from hotline.notices import query_codes
 from hotline.tickets import lifecycle, validation
@@ -59,9 +57,12 @@ RATED_COOKIE, RATED_PATH, RATED_SECONDS = "portal_rated", "/portal/rated", 600
 FIELDS = ("caller_name", "caller_phone", "kind", "category_code", "region", "address", "content")
 PHONE_LIMIT, PHONE_WINDOW = 3, timedelta(hours=24)
 PHONE_LOCK = 12345_0013  # first key of the (int, int) advisory locks that queue one phone's submissions
-IP_LIMIT, IP_WINDOW = 5, 3600.0
-TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, 900.0
-RECOVER_LIMIT, RECOVER_WINDOW = 5, 3600.0
+IP_LIMIT, IP_WINDOW = 5, timedelta(hours=1)
+TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW = 10, timedelta(minutes=15)
+RECOVER_LIMIT, RECOVER_WINDOW = 5, timedelta(hours=1)
+SUBMIT = ratelimit.Limit("portal_submit", IP_LIMIT, IP_WINDOW)
+TRACK_FAIL = ratelimit.Limit("portal_track_fail", TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW)
+RECOVER = ratelimit.Limit("portal_recover", RECOVER_LIMIT, RECOVER_WINDOW)
 RECOVER_SENT = ("如该号码有工单，查询码已发送。短信将列出该号码最近的工单号和查询码；"
                 "夜间（22:00–07:00）的短信于次日 7:00 后发出。如仍未收到，请拨打 12345 热线。")
 WRONG = "工单号或查询码不正确"
@@ -85,42 +86,6 @@ CITIZEN_STATUS: dict[Status, str] = {
     Status.merged: "已与同一问题的工单合并办理",
     Status.archived: "已办结",
 }
-
-
-class SlidingWindow:
-    """Events per key within the last ``window`` seconds, in this process only."""
-
-    def __init__(self, limit: int, window: float) -> None:
-        self.limit, self.window = limit, window
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _live(self, key: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - self.window:
-            hits.popleft()
-        return hits
-
-    def full(self, key: str) -> bool:
-        with self._lock:
-            return len(self._live(key, time.monotonic())) >= self.limit
-
-    def add(self, key: str) -> None:
-        with self._lock:
-            now = time.monotonic()
-            self._live(key, now).append(now)
-            if len(self._hits) > 10_000:  # forget idle keys
-                for k in [k for k, v in self._hits.items() if not v or v[-1] <= now - self.window]:
-                    del self._hits[k]
-
-
-def _limits(request: Request) -> dict[str, SlidingWindow]:
-    state = request.app.state
-    if getattr(state, "portal_limits", None) is None:
-        state.portal_limits = {"submit": SlidingWindow(IP_LIMIT, IP_WINDOW),
-                               "track_fail": SlidingWindow(TRACK_FAIL_LIMIT, TRACK_FAIL_WINDOW),
-                               "recover": SlidingWindow(RECOVER_LIMIT, RECOVER_WINDOW)}
-    return state.portal_limits
 
 
 def _ip(request: Request) -> str:
@@ -270,18 +235,17 @@ async def portal_submit(request: Request) -> Response:
         values["region"] = picked
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
-    limiter = _limits(request)["submit"]
     db = database(request)
     try:
-        if limiter.full(_ip(request)):
-            raise _Refused({"": "本网络提交过于频繁（每小时最多 5 件），请稍后再试，或拨打 12345 热线反映。"}, 429)
         with db.transaction(write=True) as session:
+            # The network's hit is taken first and commits with the ticket; a refusal rolls it back.
+            if not ratelimit.take(session, SUBMIT, _ip(request)):
+                raise _Refused({"": f"本网络提交过于频繁（每小时最多 {IP_LIMIT} 件），请稍后再试，或拨打 12345 热线反映。"}, 429)
             ticket = _register(session, values)
             number, code = ticket.number, ticket.query_code
     except _Refused as refused:
         with db.transaction(write=False) as session:
             return _form(request, session, status_code=refused.status_code, values=values, errors=refused.errors)
-    limiter.add(_ip(request))
     return _handed_over(request, DONE_PATH, DONE_COOKIE, DONE_SECONDS, number, code)
 
 
@@ -311,13 +275,19 @@ def _handed(request: Request, session: Session, cookie: str) -> Ticket | None:
     number, _, code = (request.cookies.get(cookie) or "").partition(".")
     if not number:
         return None
-    fails = _limits(request)["track_fail"]
-    if fails.full(_ip(request)):
+    if ratelimit.full(session, TRACK_FAIL, _ip(request)):
         return None
     ticket = _find(session, number, code)
     if ticket is None:
-        fails.add(_ip(request))
+        _failed(request)
     return ticket
+
+
+def _failed(request: Request) -> None:
+    """A wrong number or code, counted against the network (in a short write of its own: the
+    lookup is a read)."""
+    with database(request).transaction(write=True) as session:
+        ratelimit.add(session, TRACK_FAIL, _ip(request))
 
 
 def _no_store(response: Response) -> Response:
@@ -445,15 +415,14 @@ async def track(request: Request) -> Response:
     number, code = str(form.get("number") or "").strip()[:40], str(form.get("code") or "").strip()[:40]
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
-    fails = _limits(request)["track_fail"]
-    if fails.full(_ip(request)):
-        return _wrong(request, number, too_many=True)
     with database(request).transaction(write=False) as session:
+        if ratelimit.full(session, TRACK_FAIL, _ip(request)):
+            return _wrong(request, number, too_many=True)
         ticket = _find(session, number, code)
-        if ticket is None:
-            fails.add(_ip(request))
-            return _wrong(request, number)
-        return _track_page(request, session, ticket, code=code)
+        if ticket is not None:
+            return _track_page(request, session, ticket, code=code)
+    _failed(request)
+    return _wrong(request, number)
 
 
 @router.post("/portal/rate")
@@ -463,15 +432,14 @@ async def rate(request: Request) -> Response:
     r = {k: str(form.get(k) or "").strip() for k in ("resolved", "satisfaction", "comment")}
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
-    fails = _limits(request)["track_fail"]
-    if fails.full(_ip(request)):
-        return _wrong(request, number, too_many=True)
     db = database(request)
     try:
         with db.transaction(write=True) as session:
+            if ratelimit.full(session, TRACK_FAIL, _ip(request)):
+                return _wrong(request, number, too_many=True)
             ticket = _find(session, number, code)
             if ticket is None:
-                fails.add(_ip(request))
+                ratelimit.add(session, TRACK_FAIL, _ip(request))
                 return _wrong(request, number)
             if ticket.status != Status.callback_pending:
                 raise Invalid("该工单当前不在待评价状态，无需评价", code="not_rateable")
@@ -525,10 +493,10 @@ async def recover(request: Request) -> Response:
     typed = str(form.get("phone") or "").strip()[:40]
     if not _csrf_ok(request, str(form.get("csrf") or "")):
         return _refused_csrf(request)
-    limiter = _limits(request)["recover"]
-    if limiter.full(_ip(request)):
-        return _recover_form(request, status_code=429, phone=typed,
-                             error=f"本网络找回查询码过于频繁（每小时最多 {RECOVER_LIMIT} 次），请稍后再试，或拨打 12345 热线。")
+    too_many = f"本网络找回查询码过于频繁（每小时最多 {RECOVER_LIMIT} 次），请稍后再试，或拨打 12345 热线。"
+    with database(request).transaction(write=False) as session:
+        if ratelimit.full(session, RECOVER, _ip(request)):
+            return _recover_form(request, status_code=429, phone=typed, error=too_many)
     try:
         phone = validation.normalize_phone(typed)
     except Invalid as refused:
@@ -536,7 +504,8 @@ async def recover(request: Request) -> Response:
     if phone is None or not query_codes.is_mobile(phone):  # the number's kind only: nothing about tickets
         return _recover_form(request, status_code=422, phone=typed,
                              error="查询码通过短信发送，请输入提交诉求时留下的手机号码")
-    limiter.add(_ip(request))
     with database(request).transaction(write=True) as session:
+        if not ratelimit.take(session, RECOVER, _ip(request)):  # another process took the last one meanwhile
+            return _recover_form(request, status_code=429, phone=typed, error=too_many)
         query_codes.send_query_codes(session, phone)
     return _no_store(_recover_form(request, sent=True))
