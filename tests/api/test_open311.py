@@ -118,7 +118,7 @@ def test_two_partners_given_keys_of_one_account_see_only_their_own_requests(api)
 
 
 def test_requests_from_before_keys_were_recorded_stay_visible_to_every_key_of_the_account(api):
-    """A ticket submitted before migration 0024 records no key (NULL): every key of the account that
+    """A ticket submitted before migration 0023 records no key (NULL): every key of the account that
     registered it still sees it, as all of them did before; another account's keys still do not."""
     old = submit(api, api.tokens["agent"]).json()[0]["service_request_id"]
     with api.db.transaction() as s:
