@@ -8,7 +8,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from hotline.incidents.detect import detect
-from hotline.incidents.models import Incident
+from hotline.incidents.models import Incident, IncidentState
+from hotline.incidents.service import confirm
 from hotline.kit import clock
 from tests.incidents.test_detect import START, _burst
 
@@ -120,3 +121,22 @@ def test_a_supervisor_takes_a_ticket_out_of_a_proposal_and_reopens_an_ended_inci
     assert supervisor.get("/incidents/99999").status_code == 404
     paths = supervisor.get("/openapi.json").json()["paths"]
     assert "/api/v1/incidents/{incident_id}/reopen" in paths and "/api/v1/incidents/{incident_id}" in paths
+
+
+def test_the_list_by_state_holds_the_first_rows_in_that_state(api, session, people):
+    """Before, the first ``limit`` incidents were read and then filtered: with a proposal listed
+    first, ``?state=confirmed&limit=1`` answered nothing."""
+    _burst(session, people)
+    clock.freeze(START + timedelta(minutes=65))
+    detect(session)
+    confirmed = session.scalars(select(Incident)).one()
+    confirm(session, confirmed, actor=people.supervisor)
+    proposal = Incident(**{c: getattr(confirmed, c) for c in (
+        "category_code", "title", "area_code", "region_codes", "population", "keywords", "first_ticket_at",
+        "last_ticket_at", "ticket_count", "detected_at", "updated_at")}, state=IncidentState.proposed)
+    session.add(proposal)
+    session.commit()
+    supervisor = api.as_("supervisor")
+    assert [i["id"] for i in supervisor.get("/incidents", params={"limit": 1}).json()] == [proposal.id]
+    r = supervisor.get("/incidents", params={"state": "confirmed", "limit": 1})
+    assert r.status_code == 200 and [i["id"] for i in r.json()] == [confirmed.id], r.text

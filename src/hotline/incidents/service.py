@@ -254,11 +254,15 @@ class Listed:
     since_decision: int = 0  # tickets the detection added after the decision (linked, or absorbed)
 
 
-def listing(session: Session, *, limit: int = 100, tickets_each: int = 10) -> list[Listed]:
+def listing(session: Session, *, limit: int = 100, tickets_each: int = 10,
+            state: IncidentState | None = None) -> list[Listed]:
     """Proposed first (newest activity first), then confirmed, then ended and dismissed, with a few
-    tickets each."""
+    tickets each; with ``state``, only those in it (the first ``limit`` of them)."""
     order = case((Incident.state == IncidentState.proposed, 0), (Incident.state == IncidentState.confirmed, 1), else_=2)
-    incidents = list(session.scalars(select(Incident).order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
+    query = select(Incident)
+    if state is not None:
+        query = query.where(Incident.state == IncidentState(state))
+    incidents = list(session.scalars(query.order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
                                      .limit(limit)))
     out = []
     for incident in incidents:

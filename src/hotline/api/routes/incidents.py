@@ -145,10 +145,9 @@ def list_incidents(request: Request, state: str | None = Query(default=None, des
     with unit_of_work(request, write=False) as ctx:
         _decider(ctx)
         snap = reference.snapshot(ctx.session)
-        rows = service.listing(ctx.session, limit=limit)
+        rows = service.listing(ctx.session, limit=limit, state=IncidentState(state) if state else None)
         notices = {x.incident.id: x.notice for x in public_notice.live(ctx.session, limit=200)}
-        return [incident_view(snap, r.incident, r.tickets, notices.get(r.incident.id)) for r in rows
-                if state is None or r.incident.state.value == state]
+        return [incident_view(snap, r.incident, r.tickets, notices.get(r.incident.id)) for r in rows]
 
 
 @router.post("/incidents/{incident_id}/confirm", response_model=IncidentOut, summary="Confirm a proposed incident: its tickets are linked")
