@@ -4,15 +4,19 @@ moment later, so an incident is never dismissed with its tickets linked, nor emp
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
 from hotline.accounts.models import User
-from hotline.incidents import service
-from hotline.incidents.models import Incident, IncidentState, IncidentTicket
+from hotline.incidents import public_notice, service
+from hotline.incidents.detect import detect
+from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
+from hotline.kit import clock
 from hotline.kit.errors import TransitionNotAllowed
 from hotline.tickets.models import TicketEvent
 from tests.builders import make_ticket
-from tests.incidents.test_detect import _detected
+from tests.incidents.test_detect import START, _detected
 from tests.race import at_once
 
 
@@ -98,3 +102,61 @@ def test_the_last_two_tickets_taken_out_at_once_leave_one(db, people):
     )
     assert isinstance(second, TransitionNotAllowed) and second.code == "incident_last_ticket", second
     assert _links(db, incident_id)[:2] == (IncidentState.confirmed, 1)
+
+
+def test_a_call_the_detection_adds_while_the_proposal_is_confirmed_is_linked_and_told(db, people):
+    """Before: the detection read the proposal as still proposed and added the call unlinked, so the
+    confirmed incident held a call that was never linked nor told of it."""
+    incident_id = _proposed(db, people)
+    with db.transaction() as s:
+        clock.freeze(START + timedelta(minutes=70))
+        more = make_ticket(s, people, category_code="0101", region_code="140828102205", urgency="normal",
+                           content="裴介镇小吕村也停水了，一直没水，请尽快恢复供水。").id
+    clock.freeze(START + timedelta(minutes=75))
+    first, second = at_once(db, _do(incident_id, people.supervisor, service.confirm, note="闸阀井故障"),
+                            lambda s: detect(s))
+    assert not isinstance(second, Exception), second
+    assert _links(db, incident_id) == (IncidentState.confirmed, 8, 8)
+    with db.transaction(write=False) as s:
+        assert more in service.ticket_ids(s, s.get(Incident, incident_id), linked=True)
+
+
+def _told(db) -> tuple[int, int]:
+    """The notices published, and the 突发事件公告 lines on the callers' timelines."""
+    with db.transaction(write=False) as s:
+        return (s.scalar(select(func.count()).select_from(IncidentNotice)),
+                s.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.action == "incident_notice")))
+
+
+def test_a_notice_published_twice_at_once_is_published_and_told_once(db, people):
+    """A double click reaching two web processes: before, both saw no live notice and each caller
+    was told (and sent an SMS) twice."""
+    incident_id = _confirmed(db, people)
+    text = "裴介镇部分村停水，正在抢修。"
+    first, second = at_once(db, _do(incident_id, people.supervisor, public_notice.publish, text=text),
+                            _do(incident_id, people.dispatcher, public_notice.publish, text=text))
+    assert not isinstance(second, Exception), second
+    assert _told(db) == (1, 7)
+
+
+def test_a_notice_published_as_the_incident_is_ended_is_refused(db, people):
+    """Before: the notice went up on an ended incident and its seven callers were told it."""
+    incident_id = _confirmed(db, people)
+    first, second = at_once(db, _do(incident_id, people.supervisor, service.end),
+                            _do(incident_id, people.dispatcher, public_notice.publish, text="裴介镇部分村停水，正在抢修。"))
+    assert isinstance(second, TransitionNotAllowed) and second.code == "incident_not_confirmed", second
+    assert _told(db) == (0, 0)
+
+
+def test_a_notice_withdrawn_twice_at_once_is_withdrawn_once(db, people):
+    """Before: both succeeded, and the second overwrote who had taken it down."""
+    incident_id = _confirmed(db, people)
+    with db.transaction() as s:
+        public_notice.publish(s, s.get(Incident, incident_id), actor=s.get(User, people.supervisor.id),
+                              text="裴介镇部分村停水，正在抢修。")
+    first, second = at_once(db, _do(incident_id, people.supervisor, public_notice.withdraw),
+                            _do(incident_id, people.dispatcher, public_notice.withdraw))
+    assert isinstance(second, TransitionNotAllowed) and second.code == "notice_not_live", second
+    with db.transaction(write=False) as s:
+        [notice] = s.scalars(select(IncidentNotice)).all()
+        assert notice.withdrawn_by_id == people.supervisor.id

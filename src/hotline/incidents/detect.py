@@ -46,9 +46,10 @@ from sqlalchemy.orm import Session
 
 from hotline.directory import reference
 from hotline.incidents.models import Incident, IncidentState, IncidentTicket
-from hotline.incidents.service import tell_linked
+from hotline.incidents.service import lock, tell_linked
 from hotline.incidents.summary import common_area, readable_keywords, refresh
 from hotline.kit import clock
+from hotline.kit.errors import NotFound
 from hotline.tickets.models import Ticket
 
 HAN = re.compile(r"[\u4e00-\u9fff]+")
@@ -261,14 +262,21 @@ def _running(session: Session, burst: Burst, areas_of_burst: set[str], since: da
     first, a running one before a dismissed one): more calls of a burst a supervisor has just
     dismissed join it quietly rather than proposing it again under another name."""
     dismissed_last = case((Incident.state == IncidentState.dismissed, 1), else_=0)
-    rows = session.scalars(
+    rows = list(session.scalars(
         select(Incident).where(within(Incident.category_code, burst.category), Incident.state != IncidentState.ended,
-                               Incident.last_ticket_at > since).order_by(dismissed_last, Incident.id))
+                               Incident.last_ticket_at > since).order_by(dismissed_last, Incident.id)))
     for incident in rows:
         linked = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
         if linked & burst.ids or any(a.startswith(incident.area_code) or incident.area_code.startswith(a)
                                      for a in areas_of_burst):
-            return incident
+            # Locked, as a supervisor's decision locks it, and read afresh: a call joining a proposal
+            # being confirmed at this moment waits for the confirmation and is linked with the others.
+            try:
+                lock(session, incident)
+            except NotFound:  # merged into the incident it continued, reopened meanwhile
+                continue
+            if incident.state != IncidentState.ended:  # ended meanwhile: it takes no more calls
+                return incident
     return None
 
 

@@ -20,7 +20,7 @@ from hotline.accounts.models import User
 from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
 from hotline.incidents.service import NOTICE_EXPIRES as EXPIRES
 from hotline.incidents.service import NOTICE_HOURS as NOTICE_HOURS  # noqa: I001 (re-exported for pages, tests)
-from hotline.incidents.service import area_holds, live_notice, record_notice, require_decider
+from hotline.incidents.service import area_holds, live_notice, lock, record_notice, require_decider
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.tickets.models import Ticket
@@ -56,8 +56,11 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
     """Publish (or replace) the incident's public notice. Only a confirmed incident has one: a
     proposed one may be nothing, a dismissed one is nothing. Each ticket linked to the incident gets
     a line on its timeline, and its caller an SMS with the notice (once per publication). The same
-    text as the live notice publishes nothing new: it is that notice, and nobody is told again."""
+    text as the live notice publishes nothing new: it is that notice, and nobody is told again. The
+    incident's row is locked first (as its decisions lock it): a double click sent to two processes
+    publishes once, and a notice sent as the incident is ended is refused."""
     require_decider(actor)
+    lock(session, incident)
     if incident.state != IncidentState.confirmed:
         raise TransitionNotAllowed("只有已确认的突发事件可以发布对外公告", code="incident_not_confirmed")
     words = " ".join((text or "").split())
@@ -85,8 +88,10 @@ def publish(session: Session, incident: Incident, *, actor: User, text: str,
 
 
 def withdraw(session: Session, incident: Incident, *, actor: User, now: datetime | None = None) -> IncidentNotice:
-    """Take the live notice down (the water is back)."""
+    """Take the live notice down (the water is back). The incident's row is locked first: two sent
+    at once take it down once, and the second is told there is none up."""
     require_decider(actor)
+    lock(session, incident)
     at = now or clock.now()
     notice = current(session, incident, now=at)
     if notice is None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select
+from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
@@ -51,12 +52,17 @@ def _record(session: Session, incident: Incident, action: IncidentAction, actor:
     session.add(IncidentEvent(incident_id=incident.id, action=action, at=at, actor_id=actor.id, ticket_id=ticket_id))
 
 
-def _lock(session: Session, incident: Incident) -> None:
+def lock(session: Session, incident: Incident) -> None:
     """Hold the incident's row until the transaction ends, read afresh (``SELECT … FOR UPDATE``):
     two decisions sent at once (确认 and 排除 from two tabs or processes) run one after the other, and
-    the second sees the state the first left. Unflushed changes are flushed first, not dropped."""
+    the second sees the state the first left. The detection (before it adds a call to the incident)
+    and the public notices take the same lock. Unflushed changes are flushed first, not dropped."""
+    incident_id = incident.id
     session.flush()
-    session.refresh(incident, with_for_update=True)
+    try:
+        session.refresh(incident, with_for_update=True)
+    except InvalidRequestError:  # gone meanwhile (a proposal merged into the incident it continues)
+        raise NotFound(f"事件 {incident_id} 不存在", code="incident_not_found") from None
 
 
 def get(session: Session, incident_id: int) -> Incident:
@@ -69,7 +75,7 @@ def get(session: Session, incident_id: int) -> Incident:
 def confirm(session: Session, incident: Incident, *, actor: User, note: str | None = None,
             now: datetime | None = None) -> Incident:
     """Proposed → confirmed; every ticket of the incident is linked to it (not those taken out)."""
-    _lock(session, incident)
+    lock(session, incident)
     require_decider(actor)
     _proposed(incident, "确认")
     text = validation.require_text(note, "note", "确认说明", max_chars=MAX_NOTE, required=False)
@@ -119,7 +125,7 @@ def record_notice(session: Session, ticket: Ticket, notice: IncidentNotice, acto
 def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
             now: datetime | None = None) -> Incident:
     """Proposed → dismissed, with the reason; detection leaves its tickets out from now on."""
-    _lock(session, incident)
+    lock(session, incident)
     require_decider(actor)
     _proposed(incident, "排除")
     if not (reason or "").strip():
@@ -137,7 +143,7 @@ def dismiss(session: Session, incident: Incident, *, actor: User, reason: str,
 def end(session: Session, incident: Incident, *, actor: User, now: datetime | None = None) -> Incident:
     """Confirmed → ended (the water is back): the detection links no more calls to it, agents are no
     longer told of it at intake, and its live public notice is taken down. Its tickets stay linked."""
-    _lock(session, incident)
+    lock(session, incident)
     require_decider(actor)
     if incident.state != IncidentState.confirmed:
         raise TransitionNotAllowed("只有已确认的事件可以结束" + (f"（该事件已{DONE[incident.state]}）"
@@ -159,7 +165,7 @@ def reopen(session: Session, incident: Incident, *, actor: User, now: datetime |
     linked again, and agents taking a call from its area are told again while a call is recent. A
     public notice taken down at the end stays down: publish again if citizens should be told."""
     require_decider(actor)
-    _lock(session, incident)
+    lock(session, incident)
     if incident.state != IncidentState.ended:
         raise TransitionNotAllowed("只有已结束的事件可以重新开启" + (
             "（该事件仍在进行）" if incident.state == IncidentState.confirmed else
@@ -181,7 +187,7 @@ def add_tickets(session: Session, incident: Incident, *, actor: User, numbers: l
                 now: datetime | None = None) -> int:
     """Add tickets by number to a proposed or confirmed incident (linked when confirmed; a ticket
     taken out before is put back); returns how many were new."""
-    _lock(session, incident)
+    lock(session, incident)
     require_decider(actor)
     _changeable(incident, "添加工单")
     at = now or clock.now()
@@ -222,7 +228,7 @@ def remove_ticket(session: Session, incident: Incident, *, actor: User, number: 
     population and counts are recomputed. The row is kept, marked removed (who, when), so the
     detection does not bring the ticket back and confirming does not link it. The timeline of a
     ticket that was linked says so; a proposal's candidate was never told it was part of one."""
-    _lock(session, incident)
+    lock(session, incident)
     require_decider(actor)
     _changeable(incident, "移出工单")
     at = now or clock.now()
