@@ -203,3 +203,44 @@ def test_a_county_burst_continuing_a_confirmed_incident_links_only_calls_of_its_
     assert service.ticket_ids(session, incident, linked=True) >= {more.id}
     assert consult.id not in service.ticket_ids(session, incident)
     assert incident.area_code == "140828102" and incident.title == title.replace("4处", "5处")  # + 小吕村
+
+
+def test_a_call_taken_out_of_a_dismissed_proposal_can_start_a_burst_of_its_own(db, session, people):
+    """The detection gathered a call from 瑶峰镇 into a 裴介镇 proposal; the supervisor took it out
+    (another matter) and dismissed the proposal. When more calls like it come from 瑶峰镇, they and
+    it are proposed as their own incident: it was judged no part of the dismissed one, nothing more."""
+    clock.freeze(START + timedelta(minutes=30))
+    first = make_ticket(session, people, category_code="0101", region_code=COUNTY_TOWN, urgency="normal",
+                        content="县城社区停水了，水龙头不出水，一直没水，请尽快恢复供水。")
+    incident = _detected(session, people)
+    assert first.id in service.ticket_ids(session, incident)
+    service.remove_ticket(session, incident, actor=people.supervisor, number=first.number)
+    service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
+    more = []
+    for i in range(3):
+        clock.freeze(START + timedelta(minutes=100 + 5 * i))
+        more.append(make_ticket(session, people, category_code="0101", region_code=COUNTY_TOWN, urgency="normal",
+                                content="县城社区停水了，水龙头不出水，一直没水，请尽快恢复供水。"))
+    clock.freeze(START + timedelta(minutes=115))
+    assert detect(session).proposed == 1
+    [new] = [i for i in session.scalars(select(Incident)) if i.id != incident.id]
+    assert new.state == IncidentState.proposed and new.area_code == COUNTY_TOWN[:9]
+    assert service.ticket_ids(session, new) == {first.id} | {t.id for t in more}
+    assert incident.state == IncidentState.dismissed and first.id not in {t.id for t in service.tickets_of(session, incident)}
+
+
+def test_a_call_taken_out_of_a_dismissed_proposal_stays_out_of_it_when_the_burst_goes_on(db, session, people):
+    """Once a call taken out of a dismissed incident could be detected again, the burst it is part of
+    joins that incident quietly: the call itself stays out (before this was a duplicate row, and the
+    detection run failed)."""
+    incident = _detected(session, people)
+    [guocun] = [t for t in service.tickets_of(session, incident) if t.region_code == "140828102203"]
+    service.remove_ticket(session, incident, actor=people.supervisor, number=guocun.number)
+    service.dismiss(session, incident, actor=people.supervisor, reason="演练，非真实停水")
+    later = _more(session, people, 75, n=3)  # with 郭村's call, a burst again
+    clock.freeze(START + timedelta(minutes=80))
+    assert detect(session).proposed == 0
+    assert session.scalars(select(Incident.id)).all() == [incident.id]
+    counted = {t.id for t in service.tickets_of(session, incident)}
+    assert {t.id for t in later} <= counted and guocun.id not in counted
+    assert [t.id for t, _, _ in service.removed_from(session, incident)] == [guocun.id]

@@ -151,9 +151,11 @@ class Detector:
 
     def recent(self) -> list[Recent]:
         since = self.now - max(self.p.windows)
-        # Calls a supervisor judged (dismissed) or whose incident is over (ended) start no burst again.
+        # Calls a supervisor judged (dismissed) or whose incident is over (ended) start no burst again;
+        # a call taken out of such an incident was judged no part of it, and may start another.
         dismissed = (select(IncidentTicket.ticket_id).join(Incident, Incident.id == IncidentTicket.incident_id)
-                     .where(Incident.state.in_([IncidentState.dismissed, IncidentState.ended])))
+                     .where(Incident.state.in_([IncidentState.dismissed, IncidentState.ended]),
+                            IncidentTicket.removed_at.is_(None)))
         rows = self.session.execute(
             select(Ticket.id, Ticket.region_code, Ticket.category_code, Ticket.received_at, Ticket.content)
             .where(Ticket.received_at > since, Ticket.received_at <= self.now, Ticket.id.not_in(dismissed)))
@@ -266,7 +268,8 @@ def _running(session: Session, burst: Burst, areas_of_burst: set[str], since: da
         select(Incident).where(within(Incident.category_code, burst.category), Incident.state != IncidentState.ended,
                                Incident.last_ticket_at > since).order_by(dismissed_last, Incident.id)))
     for incident in rows:
-        linked = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
+        linked = set(session.scalars(select(IncidentTicket.ticket_id).where(
+            IncidentTicket.incident_id == incident.id, IncidentTicket.removed_at.is_(None))))
         if linked & burst.ids or any(a.startswith(incident.area_code) or incident.area_code.startswith(a)
                                      for a in areas_of_burst):
             # Locked, as a supervisor's decision locks it, and read afresh: a call joining a proposal
@@ -302,7 +305,8 @@ def upsert(session: Session, burst: Burst, *, now: datetime, lookback: timedelta
         judged = session.scalar(select(func.count()).select_from(IncidentTicket).where(
             IncidentTicket.incident_id == incident.id, IncidentTicket.added_at <= incident.decided_at)) or 0
         if len(burst.ids) < 2 * judged:  # more of what was dismissed: absorbed quietly
-            for tid in sorted(burst.ids):
+            have = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
+            for tid in sorted(burst.ids - have):  # a call taken out of it stays out
                 session.add(IncidentTicket(incident_id=incident.id, ticket_id=tid, linked=False, added_at=now))
             session.flush()
             refresh(session, incident, now=now)
