@@ -13,7 +13,7 @@ from hotline.incidents import public_notice, service
 from hotline.incidents.detect import detect
 from hotline.incidents.models import Incident, IncidentNotice, IncidentState, IncidentTicket
 from hotline.kit import clock
-from hotline.kit.errors import TransitionNotAllowed
+from hotline.kit.errors import NotFound, TransitionNotAllowed
 from hotline.tickets.models import TicketEvent
 from tests.builders import make_ticket
 from tests.incidents.test_detect import START, _detected
@@ -160,3 +160,23 @@ def test_a_notice_withdrawn_twice_at_once_is_withdrawn_once(db, people):
     with db.transaction(write=False) as s:
         [notice] = s.scalars(select(IncidentNotice)).all()
         assert notice.withdrawn_by_id == people.supervisor.id
+
+
+def test_a_proposal_confirmed_as_its_ended_incident_is_reopened_is_refused_as_merged(db, people):
+    """Reopening takes over the proposal made of the incident's calls while it was ended; a
+    confirmation of that proposal sent at the same moment finds it gone (404), not a half-merged pair."""
+    incident_id = _confirmed(db, people)
+    with db.transaction() as s:
+        clock.freeze(START + timedelta(minutes=70))
+        service.end(s, s.get(Incident, incident_id), actor=s.get(User, people.supervisor.id))
+        for i in range(5):
+            clock.freeze(START + timedelta(minutes=75 + i))
+            make_ticket(s, people, category_code="0101", region_code="140828102205", urgency="normal",
+                        content="裴介镇小吕村也停水了，一直没水，请尽快恢复供水。")
+        clock.freeze(START + timedelta(minutes=90))
+        assert detect(s).proposed == 1
+        proposal_id = s.scalar(select(Incident.id).where(Incident.id != incident_id))
+    first, second = at_once(db, _do(incident_id, people.supervisor, service.reopen),
+                            _do(proposal_id, people.dispatcher, service.confirm))
+    assert isinstance(second, NotFound) and second.code == "incident_not_found", second
+    assert _links(db, incident_id) == (IncidentState.confirmed, 12, 12)

@@ -205,6 +205,41 @@ def test_a_county_burst_continuing_a_confirmed_incident_links_only_calls_of_its_
     assert incident.area_code == "140828102" and incident.title == title.replace("4处", "5处")  # + 小吕村
 
 
+def test_reopening_an_incident_takes_over_the_proposal_made_of_its_calls_while_it_was_ended(db, session, people):
+    """Ended too early: the calls that kept coming were proposed as a new incident. Reopened, the
+    incident takes them (linked, each told so on its timeline), and the proposal is not left open
+    beside it: one incident for one burst, on the list and at intake."""
+    incident = _detected(session, people)
+    service.confirm(session, incident, actor=people.supervisor, note="闸阀井故障")
+    clock.freeze(START + timedelta(minutes=70))
+    service.end(session, incident, actor=people.supervisor)
+    meanwhile = _more(session, people, 75, n=5)
+    clock.freeze(START + timedelta(minutes=90))
+    assert detect(session).proposed == 1
+    [proposal] = [i for i in session.scalars(select(Incident)) if i.id != incident.id]
+    assert service.ticket_ids(session, proposal) == {t.id for t in meanwhile}
+    clock.freeze(START + timedelta(minutes=91))
+    service.remove_ticket(session, proposal, actor=people.dispatcher, number=meanwhile[0].number)  # a wrong one
+    clock.freeze(START + timedelta(minutes=95))
+    service.reopen(session, incident, actor=people.supervisor)
+    assert session.scalars(select(Incident)).all() == [incident]
+    assert service.running_at(session, XIAOLV, now=clock.now()) == [incident]  # the agent is told of one
+    linked = service.ticket_ids(session, incident, linked=True)
+    assert {t.id for t in meanwhile[1:]} <= linked and meanwhile[0].id not in linked
+    assert incident.state == IncidentState.confirmed and incident.ticket_count == 7 + 4
+    assert [t.id for t, _, _ in service.removed_from(session, incident)] == [meanwhile[0].id]  # stays out
+    for t in meanwhile[1:]:
+        [line] = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == t.id,
+                                                           TicketEvent.action == "incident"))
+        assert incident.title in line.reason
+    assert [(e.action, number) for e, _, number in service.history(session, incident)][-2:] == [
+        (IncidentAction.removed, meanwhile[0].number), (IncidentAction.reopened, None)]
+    clock.freeze(START + timedelta(minutes=100))
+    assert detect(session).proposed == 0  # and the detection does not propose the burst again
+    assert session.scalars(select(Incident)).all() == [incident]
+    assert meanwhile[0].id not in service.ticket_ids(session, incident, linked=True)
+
+
 def test_a_call_taken_out_of_a_dismissed_proposal_can_start_a_burst_of_its_own(db, session, people):
     """The detection gathered a call from 瑶峰镇 into a 裴介镇 proposal; the supervisor took it out
     (another matter) and dismissed the proposal. When more calls like it come from 瑶峰镇, they and

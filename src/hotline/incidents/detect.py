@@ -22,7 +22,11 @@ category predicts, and about the same thing (the texts share words their backgro
   of it within the lookback join the dismissed incident quietly (not linked, nothing proposed)
   instead of coming back as a new proposal half an hour after the supervisor said no, unless the
   new calls are twice as many as the supervisor saw when dismissing it: then it is proposed again.
-  An ended incident takes no more calls: its own are left out, and new ones make a new proposal.
+  An ended incident takes no more calls: its own are left out, and new ones make a new proposal
+  (merged into it if it is reopened: ``service.reopen``). A call a supervisor took out of an
+  incident is left out of that incident only: it may start or join another burst. The incident a
+  burst continues is locked (``service.lock``, as the supervisors' decisions lock it) and read
+  afresh before its calls are added, so a call found while the proposal is being confirmed is linked.
   A confirmed incident of one leaf category (停电) is joined only by calls of that category.
 * **Members.** Every ticket sharing one of the burst's words counts towards it (the count tests
   above); the tickets it gathers into the incident are the clear members: those carrying its

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
 
@@ -163,7 +163,9 @@ def reopen(session: Session, incident: Incident, *, actor: User, now: datetime |
     """Ended → confirmed (重新开启: ended too early, the calls keep coming). Its tickets stay as they
     were (linked; those taken out stay out); from the next detection run, calls that continue it are
     linked again, and agents taking a call from its area are told again while a call is recent. A
-    public notice taken down at the end stays down: publish again if citizens should be told."""
+    proposal the detection made of the same burst while it was ended is merged into it (see
+    ``_take_over``). A public notice taken down at the end stays down: publish again if citizens
+    should be told."""
     require_decider(actor)
     lock(session, incident)
     if incident.state != IncidentState.ended:
@@ -172,10 +174,56 @@ def reopen(session: Session, incident: Incident, *, actor: User, now: datetime |
             f"（该事件{'待确认' if incident.state == IncidentState.proposed else '已' + DONE[incident.state]}）"),
             code="incident_not_ended")
     at = now or clock.now()
+    ended_at = incident.updated_at
     incident.state, incident.updated_at = IncidentState.confirmed, at
     _record(session, incident, IncidentAction.reopened, actor, at)
     session.flush()
+    _take_over(session, incident, since=ended_at, actor=actor, at=at)
     return incident
+
+
+def _overlapping(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+def _take_over(session: Session, incident: Incident, *, since: datetime, actor: User, at: datetime) -> None:
+    """The proposals the detection made of the same burst while ``incident`` was ended (same kind of
+    call, an area inside its own or around it, detected after the end) are merged into it when it is
+    reopened, so the burst is not left open twice: their calls are linked to the reopened incident
+    (each told so on its timeline; a call taken out of the incident stays out), what people did to
+    the proposal (calls added or taken out) becomes the incident's history, and the proposal, which
+    nobody decided, goes."""
+    prefix = incident.category_code
+    proposals = [p for p in session.scalars(
+        select(Incident).where(Incident.state == IncidentState.proposed, Incident.id != incident.id,
+                               Incident.category_code.between(prefix, prefix + "9" * (12 - len(prefix))),
+                               Incident.detected_at >= since).order_by(Incident.id).with_for_update())
+        if _overlapping(p.area_code, incident.area_code)]
+    if not proposals:
+        return
+    have = set(session.scalars(select(IncidentTicket.ticket_id).where(IncidentTicket.incident_id == incident.id)))
+    new: list[int] = []
+    for proposal in proposals:
+        for link in session.scalars(select(IncidentTicket).where(IncidentTicket.incident_id == proposal.id)
+                                    .order_by(IncidentTicket.id)):
+            if link.ticket_id in have:
+                continue
+            have.add(link.ticket_id)
+            taken_out = link.removed_at is not None  # stays out: the detection must not bring it back
+            session.add(IncidentTicket(incident_id=incident.id, ticket_id=link.ticket_id, linked=not taken_out,
+                                       added_at=link.added_at, added_by_id=link.added_by_id,
+                                       removed_at=link.removed_at, removed_by_id=link.removed_by_id))
+            if not taken_out:
+                new.append(link.ticket_id)
+        for event in session.scalars(select(IncidentEvent).where(IncidentEvent.incident_id == proposal.id)):
+            event.incident_id = incident.id
+        session.flush()
+        session.execute(delete(IncidentTicket).where(IncidentTicket.incident_id == proposal.id))
+        session.delete(proposal)
+    session.flush()
+    refresh(session, incident, now=at)
+    tell_linked(session, incident, new, actor=actor, at=at)
+    session.flush()
 
 
 def _changeable(incident: Incident, action: str) -> None:
