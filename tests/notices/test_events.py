@@ -158,6 +158,20 @@ def test_a_call_handed_off_or_refused_at_once_is_told_so_and_not_told_it_was_acc
     assert "已受理" not in texts[refused.id, "caller.refused"]
 
 
+def test_a_hand_off_at_night_is_texted_at_once_even_for_a_ticket_not_marked_urgent(session, people: Personas):
+    """转110 at 23:10: the caller is told at once which service has the call (and to ring it if in
+    danger), not at 07:00, though the agent left the urgency at 一般; a refusal still waits."""
+    clock.freeze(datetime(2026, 11, 27, 23, 10))
+    fight = register(session, people, urgency="normal", content="村口有人打架，有人受伤流血了")
+    L.hand_off(session, fight, actor=people.agent, to="110")
+    refused = register(session, people, urgency="normal", content="想咨询离婚财产怎么分割，法院怎么判")
+    L.refuse(session, refused, actor=people.agent, reason="属司法程序中的事项，请向人民法院咨询")
+    [handed] = messages(session, "caller.handed_off")
+    [refusal] = messages(session, "caller.refused")
+    assert handed.not_before == clock.now() and handed.urgent
+    assert clock.local(refusal.not_before) == datetime(2026, 11, 28, 7, 0, tzinfo=clock.tz())
+
+
 def test_a_receipt_already_sent_stays_when_the_ticket_is_refused_later(session, people: Personas):
     ticket = register(session, people)
     [receipt] = messages(session, "caller.receipt")

@@ -11,6 +11,9 @@ Rules:
   重办, the next callback attempt) gets its own message.
 * ``urgent`` rows follow the ticket: an urgent or emergency ticket's messages skip the night
   hold (22:00–07:00); the others wait for the morning like every non-urgent SMS.
+* ``always_urgent`` rows skip the night hold whatever the ticket's urgency: 转110/119/120/122
+  tells the caller that an emergency service has the call and to ring it directly if in danger,
+  which is worthless at 07:00 (a call handed off is an emergency even when nobody marked it so).
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ class Notice:
     key: str
     context: Context
     urgent: bool = False  # True: urgent when the ticket is (see the module docstring)
+    always_urgent: bool = False  # True: urgent whatever the ticket's urgency (emergency hand-off)
 
 
 # ---------------------------------------------------------------- what the texts say
@@ -130,7 +134,8 @@ NOTICES["redispatch"] = NOTICES["dispatch"]  # 改派: a new round, told like th
 # 转110/119/120/122 and 不予受理 tell the caller where the request went, or why not; a receipt
 # saying 「已受理」 not yet sent (the same call, registered and handed off or refused at once) is
 # taken back rather than contradicted.
-NOTICES["hand_off"] = (Notice("caller.handed_off", "caller", "ticket:{id}:handed_off", _handed_off, urgent=True),)
+NOTICES["hand_off"] = (Notice("caller.handed_off", "caller", "ticket:{id}:handed_off", _handed_off,
+                              always_urgent=True),)
 NOTICES["refuse"] = (Notice("caller.refused", "caller", "ticket:{id}:refused", _refused),)
 WITHDRAWS = {"hand_off": ("ticket:{id}:receipt",), "refuse": ("ticket:{id}:receipt",)}
 
@@ -149,7 +154,7 @@ def send(session: Session, ticket: Ticket, event: TicketEvent, notice: Notice) -
     details = event.details or {}
     key = notice.key.format(id=ticket.id, dispatch=ticket.dispatch_count, round=ticket.reopen_count,
                             attempt=details.get("attempt", 0), notice=details.get("notice_id", 0))
-    urgent = notice.urgent and ticket.urgency != Urgency.normal
+    urgent = notice.always_urgent or (notice.urgent and ticket.urgency != Urgency.normal)
     if notice.to == "caller":
         phone = sms_number(ticket)
         if phone is None:
