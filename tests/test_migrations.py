@@ -376,3 +376,33 @@ def test_a_fresh_upgrade_warns_of_nothing_and_keeps_the_expression_indexes(blank
     names = ["uq_users_username_lower", "uq_fieldwork_operations_open_name"]
     assert sorted(_index_sql(blank_url, names)) == sorted(names)
     assert "lower(username)" in _index_sql(blank_url, names)["uq_users_username_lower"].replace("(username)::text", "username")
+
+
+def test_0026_rebuilds_the_open_reply_index_without_returns_under_review_and_back(blank_url):
+    """Migration 0026 rebuilds ``ix_tickets_open_reply_due`` over the statuses whose reply clock runs
+    (``sla.RUNNING['reply']``, in the query's order), without 退单待审; its downgrade puts
+    ``return_requested`` back, and upgrading again leaves the new predicate."""
+    from alembic import command
+
+    from hotline.migrations import alembic_config
+    from hotline.tickets.models import OVERDUE_WATCH_STATUSES
+    from hotline.tickets.sla import RUNNING
+
+    assert RUNNING["reply"] == OVERDUE_WATCH_STATUSES
+
+    def predicate() -> str:
+        [sql] = _index_sql(blank_url, ["ix_tickets_open_reply_due"]).values()
+        return sql.split("WHERE", 1)[1].replace("::character varying", "").replace("::text", "")
+
+    upgrade(blank_url, "0025")
+    assert "return_requested" in predicate()
+    upgrade(blank_url)
+    new = predicate()
+    assert "return_requested" not in new
+    assert [s for s in ("dispatched", "accepted", "in_progress") if f"'{s}'" in new] == ["dispatched", "accepted",
+                                                                                      "in_progress"]
+    assert new.index("'dispatched'") < new.index("'accepted'") < new.index("'in_progress'")
+    command.downgrade(alembic_config(blank_url), "0025")
+    assert "return_requested" in predicate()
+    upgrade(blank_url)
+    assert predicate() == new
