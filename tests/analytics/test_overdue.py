@@ -75,10 +75,13 @@ def test_a_ticket_overdue_at_two_stages_counts_once(session, people):
 def test_a_return_waiting_for_review_is_nobodys_overdue_until_it_is_rejected(session, people):
     """退单待审: the unit has handed the ticket back and the centre decides; no time limit governs
     that review. Past the reply deadline it counts as 超期 nowhere (board, towns, dashboard, wall,
-    the 只看超期 list, the ticket's deadlines); rejected (驳回退单), the kept deadline counts again."""
+    the 只看超期 list, the ticket's deadlines); rejected (驳回退单), a deadline already passed when
+    the return was asked for counts again: the review's hour is given back, not the lateness."""
     clock.freeze(datetime(2026, 3, 2, 9, tzinfo=CST))
-    returned = make_ticket(session, people, Status.return_requested)  # signed, then handed back
-    clock.freeze(returned.reply_due_at + H)
+    returned = make_ticket(session, people, Status.accepted)
+    clock.freeze(returned.reply_due_at + H)  # an hour late, the unit hands it back
+    lifecycle.request_return(session, returned, actor=people.handler_a, reason="不属于本单位职责")
+    clock.freeze(returned.reply_due_at + 2 * H)
     now = clock.now()
     assert sla.overdue_stages(returned, now) == [] and sla.stage_states(returned, now)["reply"]["state"] == "review"
     assert board_total(session) == dashboard.overdue_total(session) == 0

@@ -184,8 +184,10 @@ def test_a_suspended_ticket_is_not_chased_and_replied_tickets_leave_the_sweep(td
 
 def test_a_return_waiting_for_review_is_not_chased_and_a_rejected_one_is(tdb, people):
     """退单待审 is the centre's move: the unit is neither warned nor told it is overdue nor urged
-    while the centre decides; 驳回退单 puts the kept deadline back under the sweep."""
+    while the centre decides; 驳回退单 puts the deadline back under the sweep, moved later by the
+    working time the review took (the unit had one working day left when it asked)."""
     tid = in_reply_stage(tdb, people, at(2026, 11, 2, 9, 0))  # reply due Thu 5 Nov 09:00
+    clock.freeze(at(2026, 11, 4, 9, 0))
     with tdb.transaction() as s:
         lifecycle.request_return(s, s.get(Ticket, tid), actor=people.handler_a, reason="不属于本单位职责")
         assert s.get(Ticket, tid).watch_at is None
@@ -196,6 +198,8 @@ def test_a_return_waiting_for_review_is_not_chased_and_a_rejected_one_is(tdb, pe
         lifecycle.reject_return(s, s.get(Ticket, tid), actor=people.dispatcher, reason="属于贵单位职责")
         assert s.get(Ticket, tid).watch_at is not None
     sweep_at(tdb, at(2026, 11, 9, 10, 1))
+    assert "overdue" not in steps_of(tdb, tid, "reply")  # due Tue 10 Nov 10:00 now
+    sweep_at(tdb, at(2026, 11, 10, 10, 1))
     assert "overdue" in steps_of(tdb, tid, "reply")
 
 

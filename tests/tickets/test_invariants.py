@@ -269,11 +269,12 @@ class Lifecycle(RuleBasedStateMachine):
         else:
             assert moves == [], (action, added)
 
-        # Due times: fresh in a new round, otherwise only ever later, and only by extension or resume.
+        # Due times: fresh in a new round, otherwise only ever later, and only by extension, resume
+        # or a rejected return (the review's wait given back).
         if action not in NEW_ROUND:
             for stage in STAGES:
                 was, now = old.due(stage), new.due(stage)
-                if action in ("approve_extension", "resume"):
+                if action in ("approve_extension", "resume", "reject_return"):
                     assert was is None or (now is not None and now >= was), (action, stage, was, now)
                 else:
                     assert now == was, (action, stage, was, now)

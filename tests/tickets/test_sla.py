@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from hotline.directory import holidays, reference
 from hotline.directory.reference import LimitRow
@@ -13,6 +14,7 @@ from hotline.kit import clock
 from hotline.kit.calendar import WorkCalendar
 from hotline.kit.errors import HolidayDataMissing, Invalid
 from hotline.tickets import deadlines, lifecycle, sla
+from hotline.tickets.models import TicketEvent
 from hotline.tickets.sla import Limit
 from hotline.tickets.states import Status
 from tests.builders import make_ticket, register
@@ -273,3 +275,37 @@ def test_a_redispatch_does_not_make_an_on_time_dispatch_look_late(session, peopl
     assert states["dispatch"]["state"] == "met"
     assert ticket.dispatch_count == 2
     assert ticket.task_of(people.unit_b).dispatched_at == clock.now()
+
+
+def test_a_rejected_return_gives_the_unit_back_the_time_its_return_waited_for_review(session, people):
+    """No unit clock runs in 退单待审; 驳回退单 moves the deadlines still running later by the
+    wait, a working-day limit by the working time in it only (as 挂起/恢复), and says so on the
+    timeline. A water ticket (reply: 3 working days) signed Mon 2 Nov 09:00, caller not reached yet."""
+    ticket = dispatched_at(session, people, local(2026, 11, 2, 9, 0), urgency="normal")
+    lifecycle.accept(session, ticket, actor=people.handler_a)
+    assert ticket.due_basis["reply"]["unit"] == "working_days"
+    reply_due, contact_due = ticket.reply_due_at, ticket.contact_due_at
+    assert clock.local(reply_due) == local(2026, 11, 5, 9, 0)
+    clock.freeze(local(2026, 11, 4, 9, 0))  # Wednesday: one working day left to reply
+    lifecycle.request_return(session, ticket, actor=people.handler_a, reason="该村供水不归本站管理")
+    clock.freeze(local(2026, 11, 9, 10, 0))  # the centre decides the next Monday
+    lifecycle.reject_return(session, ticket, actor=people.dispatcher, reason="该村在本站供水范围内")
+    session.flush()
+    assert ticket.status == Status.accepted
+    # Wed 15 h + Thu + Fri + Mon 10 h of working time waited: the reply's one day left runs from now.
+    assert clock.local(ticket.reply_due_at) == local(2026, 11, 10, 10, 0)
+    assert ticket.reply_due_at > clock.now()
+    waited = timedelta(days=5, hours=1)
+    if ticket.due_basis["contact"]["unit"] == "hours":
+        assert ticket.contact_due_at == contact_due + waited
+    assert sla.stage_states(ticket, clock.now())["reply"]["state"] == "running"
+    events = list(session.scalars(select(TicketEvent).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("reject_return", "recompute_due")))
+        .order_by(TicketEvent.id)))
+    assert [e.action for e in events] == ["reject_return", "recompute_due"]
+    moved = events[-1]
+    assert moved.reason.startswith("退单待审 5 天 1 小时，期间承办单位时限不计")
+    assert "反馈时限顺延至11月10日 10:00" in moved.reason and "联系来电人时限顺延至" in moved.reason
+    # A later holiday recomputation keeps the time given back (it is remembered as a pause).
+    deadlines.recompute_due_times(session, ticket, actor=None, calendar_changed=True)
+    assert clock.local(ticket.reply_due_at) == local(2026, 11, 10, 10, 0)

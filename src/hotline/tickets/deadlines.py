@@ -65,6 +65,27 @@ def note_basis(ticket: Ticket, stage: str, **changes: Any) -> None:
     ticket.due_basis = basis
 
 
+def give_back(ticket: Ticket, stages: list[str], since: datetime, until: datetime,
+              snap: reference.Snapshot) -> dict[str, Any]:
+    """Move the due times of ``stages`` later by the time their clocks stood still from ``since`` to
+    ``until`` (a working-day limit by the working time in it only, as a pause), remembered as a
+    pause so a recomputation keeps it; returns ``{"<stage>_due_at": {"from", "to"}}`` of each move."""
+    moved: dict[str, Any] = {}
+    for stage in stages:
+        old = getattr(ticket, f"{stage}_due_at")
+        unit = (ticket.due_basis or {}).get(stage, {}).get("unit", "hours")
+        new, warning = sla.shift_for_pause(old, since, until, unit, snap.calendar, clock.tz())
+        if new == old:
+            continue
+        setattr(ticket, f"{stage}_due_at", new)
+        note_basis(ticket, stage, pause=[since.isoformat(), until.isoformat()])
+        if warning:
+            note_basis(ticket, stage, provisional=True)
+            ticket.due_warning = warning
+        moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
+    return moved
+
+
 def _recomputed(entry: dict[str, Any], calendar: Any, tz: Any) -> tuple[datetime, str | None]:
     """A stage's due time from its basis: the start, the limit, approved extensions, paused time."""
     due = sla.add_limit(datetime.fromisoformat(entry["from"]), sla.Limit(entry["amount"], entry["unit"]),

@@ -22,6 +22,7 @@ from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.kit.ids import query_code
 from hotline.tickets import numbering, sla, validation
+from hotline.tickets.deadlines import give_back as _give_back
 from hotline.tickets.deadlines import note_basis as _note_basis
 from hotline.tickets.deadlines import rewatch as _rewatch
 from hotline.tickets.deadlines import set_due as _set_due
@@ -409,14 +410,31 @@ def redispatch(
 
 
 def reject_return(session: Session, ticket: Ticket, *, actor: User | None, reason: str) -> TicketEvent:
-    """驳回退单: the unit keeps the ticket; the status returns to where it was."""
+    """驳回退单: the unit keeps the ticket; the status returns to where it was, and the unit's
+    deadlines still running then move later by the time the return waited for review (no clock
+    runs in 退单待审, ``sla.RUNNING``: the unit could not act while its return was pending), as a
+    pause, on the timeline after the rejection."""
     authorize(actor, "reject_return", ticket)
     text = _reason(reason, required=True, label="驳回理由")
     _check(ticket, "reject_return", actor)
-    _decide(_pending_request(session, ticket, RequestType.return_), actor, RequestState.rejected, text)
+    request = _pending_request(session, ticket, RequestType.return_)
+    _decide(request, actor, RequestState.rejected, text)
     back = ticket.status_before or Status.dispatched
     ticket.status_before = None
-    return _move(session, ticket, "reject_return", actor, to=back, reason=text)
+    now = clock.now()
+    since = request.requested_at if request is not None else now
+    stages = [stage for stage, running_in in sla.RUNNING.items() if back.value in running_in
+              and getattr(ticket, f"{stage}_due_at") is not None and sla.done_at(ticket, stage) is None]
+    moved = _give_back(ticket, stages, since, now, reference.snapshot(session))
+    event = _move(session, ticket, "reject_return", actor, to=back, reason=text)
+    if moved:
+        moves = "，".join(f"{sla.STAGE_LABELS[key.removesuffix('_due_at')]}时限顺延至"
+                         f"{clock.deadline_text(datetime.fromisoformat(m['to']), words=True, gap=' ')}"
+                         for key, m in moved.items())
+        _event(session, ticket, "recompute_due", actor, unit_id=ticket.lead_unit_id,
+               reason=f"退单待审 {clock.span_text(now - since)}，期间承办单位时限不计：{moves}",
+               details={**moved, "review_seconds": int((now - since).total_seconds())})
+    return event
 
 
 # ---------------------------------------------------------------- the unit's work
