@@ -99,3 +99,50 @@ def test_an_order_answered_twice_at_once_keeps_the_first_answer(tdb, people):
 def make_number(db, ticket_id: int) -> str:
     with db.transaction(write=False) as s:
         return s.get(Ticket, ticket_id).number
+
+
+def test_an_escalation_due_while_a_supervisor_issues_an_order_makes_one_order(tdb, people):
+    """The sweep's 升级督办 falls due while a supervisor's 一般督办 on the same ticket is being
+    written: the sweep waits for the ticket's row lock, then finds the order and folds its own
+    into it, so the unit is ordered (and told) once."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotline.directory import settings
+    from hotline.kit import clock
+    from hotline.supervision import sweep
+    from hotline.tickets import lifecycle
+    from tests.builders import register
+
+    sh = ZoneInfo("Asia/Shanghai")
+    clock.freeze(datetime(2026, 11, 2, 9, 0, tzinfo=sh))  # reply due Thu 5 Nov 09:00
+    with tdb.transaction() as s:
+        settings.set_value(s, "supervision.escalate_after_minutes", 120)
+        ticket = register(s, people, urgency="normal")
+        lifecycle.dispatch(s, ticket, actor=people.dispatcher, lead_unit_id=people.unit_a)
+        lifecycle.accept(s, ticket, actor=people.handler_a)
+        lifecycle.record_contact(s, ticket, actor=people.handler_a)
+        ticket_id = ticket.id
+    now = datetime(2026, 11, 5, 11, 1, tzinfo=sh)
+    clock.freeze(now)
+    [(claimed, until)] = sweep.claim_due(tdb, now=now)
+    assert claimed == ticket_id
+
+    def supervise(s):
+        return orders.supervise(s, s.get(Ticket, ticket_id), actor=s.get(User, people.supervisor.id),
+                                note="请今日答复").id
+
+    first, second = at_once(tdb, supervise, lambda s: sweep.act(tdb, ticket_id, until, now=now))
+    assert isinstance(first, int) and second >= 1, second
+    with tdb.transaction(write=False) as s:
+        assert s.scalars(select(SupervisionOrder.id).where(SupervisionOrder.ticket_id == ticket_id)).all() == [first]
+        told = s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.template_code == "unit.supervision", OutboxMessage.channel == "inbox"))
+    assert told == 1
+    [escalate] = [e for e in _timeline(tdb, ticket_id) if e.action == "escalate"]
+    assert escalate.details["folded"] is True and escalate.details["order_id"] == first
+
+
+def _timeline(db, ticket_id: int) -> list[TicketEvent]:
+    with db.transaction(write=False) as s:
+        return list(s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)))

@@ -239,3 +239,47 @@ def test_escalation_issues_orders_and_tells_supervisors_and_the_parent_unit(tdb,
     [warn] = events_of(tdb, tid, "warn")
     assert warn.details["notified"] is False and warn.details["late_by_seconds"] > 0
     assert "补记" in warn.reason and "已过" in warn.reason and "将于" not in warn.reason  # not future tense
+
+
+def _escalating(db) -> None:
+    with db.transaction() as s:
+        settings.set_value(s, "supervision.escalate_after_minutes", 120)
+        settings.set_value(s, "supervision.parent_after_minutes", 240)
+
+
+def _orders(db, ticket_id: int) -> list[tuple[OrderLevel, int | None]]:
+    with db.session() as s:
+        return [(o.level, o.issued_by_id) for o in s.scalars(
+            select(SupervisionOrder).where(SupervisionOrder.ticket_id == ticket_id).order_by(SupervisionOrder.id))]
+
+
+def _unit_orders_told(db, people, ticket_id: int) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.ticket_id == ticket_id, OutboxMessage.template_code == "unit.supervision",
+            OutboxMessage.recipient == str(people.handler_a.id)))
+
+
+def test_escalation_folds_into_a_supervisors_open_order_of_the_same_or_a_higher_level(tdb, people):
+    """Overdue at 09:00, a supervisor's 一般督办 by hand at 10:00: the ladder's 升级督办 at 11:00
+    issues no second order and tells the unit nothing more (the timeline says why); its 上级督办 at
+    13:00, a higher level, still orders the unit (key) and tells the parent."""
+    from hotline.accounts.models import User
+    from hotline.supervision import orders
+
+    _escalating(tdb)
+    tid = in_reply_stage(tdb, people, at(2026, 11, 2, 9, 0))  # due Thu 5 Nov 09:00
+    sweep_at(tdb, at(2026, 11, 5, 9, 1))
+    clock.freeze(at(2026, 11, 5, 10, 0))
+    with tdb.transaction() as s:
+        orders.supervise(s, s.get(Ticket, tid), actor=s.get(User, people.supervisor.id), note="请今日答复")
+    sweep_at(tdb, at(2026, 11, 5, 11, 1))
+    assert steps_of(tdb, tid, "reply")[-1] == "escalate"
+    assert _orders(tdb, tid) == [(OrderLevel.general, people.supervisor.id)]
+    assert _unit_orders_told(tdb, people, tid) == 1
+    [escalate] = events_of(tdb, tid, "escalate")
+    assert escalate.details["folded"] is True and "人工下达的一般督办单未答复，并入该督办单" in escalate.reason
+    sweep_at(tdb, at(2026, 11, 5, 13, 1))
+    assert _orders(tdb, tid) == [(OrderLevel.general, people.supervisor.id), (OrderLevel.key, None)]
+    assert _unit_orders_told(tdb, people, tid) == 2
+

@@ -156,6 +156,22 @@ def issue_order(session: Session, ticket: Ticket, *, actor: User | None, unit_id
     return order
 
 
+def open_manual_order(session: Session, ticket: Ticket, unit_id: int, level: OrderLevel) -> SupervisionOrder | None:
+    """An unanswered 督办单 a supervisor issued by hand to ``unit_id`` in the unit's current round
+    on the ticket (since its part was last dispatched), of ``level`` or higher: the escalation
+    ladder folds its own order of that level into it rather than ordering the unit twice for one
+    overdue. The caller holds the ticket's row lock, as :func:`supervise` does, so an order being
+    issued at the same moment is either seen here or sees the ladder's."""
+    task = ticket.task_of(unit_id)
+    query = select(SupervisionOrder).where(
+        SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.unit_id == unit_id,
+        SupervisionOrder.state == OrderState.open, SupervisionOrder.issued_by_id.is_not(None),
+        SupervisionOrder.level.in_([lv for lv, rank in LEVEL_RANK.items() if rank >= LEVEL_RANK[level]]))
+    if task is not None and task.dispatched_at is not None:
+        query = query.where(SupervisionOrder.issued_at >= task.dispatched_at)
+    return session.scalars(query.order_by(SupervisionOrder.issued_at, SupervisionOrder.id).limit(1)).first()
+
+
 def supervise(session: Session, ticket: Ticket, *, actor: User | None, level: str = "general", note: str,
               due_at: datetime | None = None, working_days: int | None = None) -> SupervisionOrder:
     """督办 by a supervisor: an order to the lead unit, due in ``working_days`` (the rule's default)

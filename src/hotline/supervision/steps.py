@@ -18,8 +18,8 @@ from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.db import insert_now
 from hotline.notify import recipients
-from hotline.supervision.models import DeadlineAlert, OrderLevel
-from hotline.supervision.orders import issue_order
+from hotline.supervision.models import ORDER_LEVEL_LABELS, DeadlineAlert, OrderLevel
+from hotline.supervision.orders import issue_order, open_manual_order
 from hotline.tickets import validation
 from hotline.tickets.models import Ticket, Urgency
 from hotline.tickets.sla import STAGE_LABELS, STEP_LABELS, Step
@@ -66,14 +66,21 @@ def take(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot,
     if now - step.at > LATE_AFTER:  # the sweep was behind (worker down): say so on the timeline
         details["late_by_seconds"] = int((now - step.at).total_seconds())
     order = None
+    reason = _reason(step, now)
     if (step.step in ("escalate", "escalate_parent") and ticket.lead_unit_id is not None
             and not validation.is_hotline_center(snap, ticket.lead_unit_id)):  # no order to a unit that handles nothing
         level = OrderLevel.general if step.step == "escalate" else OrderLevel.key
-        order = issue_order(session, ticket, actor=None, unit_id=ticket.lead_unit_id, level=level,
-                            note=f"{STAGE_LABELS[step.stage]}超期未办，系统自动{STEP_LABELS[step.step]}",
-                            snap=snap, notify_unit=notify, record=False)
-        details["order_id"] = order.id
-    record_event(session, ticket, step.step, None, reason=_reason(step, now), unit_id=unit_id, details=details)
+        manual = open_manual_order(session, ticket, ticket.lead_unit_id, level)
+        if manual is not None:  # a supervisor's order already presses the unit: not a second one
+            details.update(order_id=manual.id, folded=True)
+            reason += (f"；已有 {local_label(manual.issued_at)} 人工下达的{ORDER_LEVEL_LABELS[manual.level]}"
+                       "督办单未答复，并入该督办单，不再另发")
+        else:
+            order = issue_order(session, ticket, actor=None, unit_id=ticket.lead_unit_id, level=level,
+                                note=f"{STAGE_LABELS[step.stage]}超期未办，系统自动{STEP_LABELS[step.step]}",
+                                snap=snap, notify_unit=notify, record=False)
+            details["order_id"] = order.id
+    record_event(session, ticket, step.step, None, reason=reason, unit_id=unit_id, details=details)
     if notify and unit_id is not None:
         _notify(session, ticket, step, snap, order)
 

@@ -67,8 +67,13 @@ def claim_due(db: Database, *, now: datetime | None = None, batch: int = 500,
 
 
 def _act_in(session: Session, ticket_id: int, claimed_until: datetime, now: datetime) -> int:
-    """Take every due, untaken step of one claimed ticket in ``session``; returns how many."""
-    ticket = session.get(Ticket, ticket_id)
+    """Take every due, untaken step of one claimed ticket in ``session``; returns how many.
+
+    The ticket's row is locked first (``SELECT … FOR UPDATE``, read afresh), as 催办 and 督办 by
+    hand lock it: an escalation and a supervisor's order sent at the same moment run one after
+    the other, so the ladder sees the order (and folds its own into it) or the supervisor sees the
+    ladder's (and is refused a second of the same level)."""
+    ticket = session.get(Ticket, ticket_id, with_for_update=True, populate_existing=True)
     if ticket is None:
         return 0
     snap = reference.snapshot(session)
