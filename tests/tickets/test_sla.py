@@ -280,7 +280,8 @@ def test_a_redispatch_does_not_make_an_on_time_dispatch_look_late(session, peopl
 def test_a_rejected_return_gives_the_unit_back_the_time_its_return_waited_for_review(session, people):
     """No unit clock runs in 退单待审; 驳回退单 moves the deadlines still running later by the
     wait, a working-day limit by the working time in it only (as 挂起/恢复), and says so on the
-    timeline. A water ticket (reply: 3 working days) signed Mon 2 Nov 09:00, caller not reached yet."""
+    timeline; one already passed when the unit asked stays overdue. A water ticket (reply: 3 working
+    days) signed Mon 2 Nov 09:00, the caller not reached yet."""
     ticket = dispatched_at(session, people, local(2026, 11, 2, 9, 0), urgency="normal")
     lifecycle.accept(session, ticket, actor=people.handler_a)
     assert ticket.due_basis["reply"]["unit"] == "working_days"
@@ -295,17 +296,17 @@ def test_a_rejected_return_gives_the_unit_back_the_time_its_return_waited_for_re
     # Wed 15 h + Thu + Fri + Mon 10 h of working time waited: the reply's one day left runs from now.
     assert clock.local(ticket.reply_due_at) == local(2026, 11, 10, 10, 0)
     assert ticket.reply_due_at > clock.now()
-    waited = timedelta(days=5, hours=1)
-    if ticket.due_basis["contact"]["unit"] == "hours":
-        assert ticket.contact_due_at == contact_due + waited
-    assert sla.stage_states(ticket, clock.now())["reply"]["state"] == "running"
+    # The caller was due to be reached Tue 09:00, before the return was asked for: still overdue.
+    assert contact_due < local(2026, 11, 4, 9, 0) and ticket.contact_due_at == contact_due
+    states = sla.stage_states(ticket, clock.now())
+    assert (states["reply"]["state"], states["contact"]["state"]) == ("running", "overdue")
     events = list(session.scalars(select(TicketEvent).where(
         TicketEvent.ticket_id == ticket.id, TicketEvent.action.in_(("reject_return", "recompute_due")))
         .order_by(TicketEvent.id)))
     assert [e.action for e in events] == ["reject_return", "recompute_due"]
     moved = events[-1]
     assert moved.reason.startswith("退单待审 5 天 1 小时，期间承办单位时限不计")
-    assert "反馈时限顺延至11月10日 10:00" in moved.reason and "联系来电人时限顺延至" in moved.reason
+    assert moved.reason.endswith("：反馈时限顺延至11月10日 10:00") and "联系来电人" not in moved.reason
     # A later holiday recomputation keeps the time given back (it is remembered as a pause).
     deadlines.recompute_due_times(session, ticket, actor=None, calendar_changed=True)
     assert clock.local(ticket.reply_due_at) == local(2026, 11, 10, 10, 0)

@@ -413,7 +413,7 @@ def reject_return(session: Session, ticket: Ticket, *, actor: User | None, reaso
     """驳回退单: the unit keeps the ticket; the status returns to where it was, and the unit's
     deadlines still running then move later by the time the return waited for review (no clock
     runs in 退单待审, ``sla.RUNNING``: the unit could not act while its return was pending), as a
-    pause, on the timeline after the rejection."""
+    pause, on the timeline after the rejection; those already passed when it asked stay overdue."""
     authorize(actor, "reject_return", ticket)
     text = _reason(reason, required=True, label="驳回理由")
     _check(ticket, "reject_return", actor)
@@ -423,8 +423,10 @@ def reject_return(session: Session, ticket: Ticket, *, actor: User | None, reaso
     ticket.status_before = None
     now = clock.now()
     since = request.requested_at if request is not None else now
+    # A deadline already passed when the return was asked for stays as it was: the review did not
+    # make the unit late, and moving it would restart a ladder already climbed (a second 升级督办).
     stages = [stage for stage, running_in in sla.RUNNING.items() if back.value in running_in
-              and getattr(ticket, f"{stage}_due_at") is not None and sla.done_at(ticket, stage) is None]
+              and (getattr(ticket, f"{stage}_due_at") or since) > since and sla.done_at(ticket, stage) is None]
     moved = _give_back(ticket, stages, since, now, reference.snapshot(session))
     event = _move(session, ticket, "reject_return", actor, to=back, reason=text)
     if moved:
