@@ -3,7 +3,8 @@
 warn (预警) and overdue (超期) tell the unit; urge (催办) presses it; escalate (升级督办) issues a
 general supervision order and tells the supervisors; escalate_parent (上级督办) issues a key
 order and tells the unit's parent. Steps of the dispatch stage are the centre's own and are only
-recorded (the supervisor board shows them).
+recorded (the supervisor board shows them). An escalation whose order a supervisor has already
+given by hand (open, same or higher level, this round) issues none: it is folded into that order.
 """
 
 from __future__ import annotations
