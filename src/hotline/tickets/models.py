@@ -168,7 +168,7 @@ Index("ix_tickets_updated", Ticket.updated_at)  # the rollups' refresh finds wha
 # The open tickets under a running reply clock (a city's closed years never enter the range): the
 # reply term of overdue now (``analytics.dashboard.overdue_query``), whose ``status IN`` must list
 # these, in this order (``sla.RUNNING['reply']``; SQLite proves the predicate by matching the term).
-# 退单待审 runs no clock and is not in it (migration 0025).
+# 退单待审 runs no clock and is not in it (migration 0026).
 OVERDUE_WATCH_STATUSES = ("dispatched", "accepted", "in_progress")
 Index("ix_tickets_open_reply_due", Ticket.reply_due_at,
       sqlite_where=Ticket.status.in_(OVERDUE_WATCH_STATUSES), postgresql_where=Ticket.status.in_(OVERDUE_WATCH_STATUSES))
