@@ -79,6 +79,12 @@ def test_a_rule_out_of_range_is_refused_and_one_in_range_is_stored(site):
     client, csrf = site.signed_in("admin")
     html = client.get("/admin/settings").text
     assert "supervision.warn_share" in html and "到达时限的多少比例时预警" in html
+    # each rule is named by its area in Chinese first; the key (the CLI's name) is the small print
+    row = html[html.index("<tr>", html.index("<tbody>")):]
+    row = row[:row.index("</tr>")]
+    assert row.index("督办与预警") < row.index("<code>supervision.warn_share</code>")
+    for area in ("回访", "考核", "充分就业村"):
+        assert f"<td>{area}<br>" in html
     r = client.post("/admin/settings/supervision.warn_share", data={"csrf": csrf, "value": "1.5"})
     assert r.status_code == 422 and "须在 0.05–0.99 之间" in r.text and 'value="1.5"' in r.text
     with site.db.transaction(write=False) as s:

@@ -58,6 +58,17 @@ RULES: dict[str, Rule] = {
 }
 
 
+# What each rule is about, as the admin page names it (the key's first part; the key itself is the
+# CLI's and the API's name, shown below it).
+GROUPS: dict[str, str] = {"supervision": "督办与预警", "callback": "回访", "employment": "充分就业村",
+                          "assessment": "考核"}
+
+
+def group(key: str) -> str:
+    """The Chinese name of the area a rule belongs to (督办与预警 for ``supervision.warn_share``)."""
+    return GROUPS.get(key.split(".", 1)[0], key.split(".", 1)[0])
+
+
 # The composite score divides by the weights' sum: at least one must stay above 0.
 WEIGHTS = ("assessment.weight_response", "assessment.weight_resolution", "assessment.weight_satisfaction")
 

@@ -267,7 +267,8 @@ def edit_template(request: Request, code: str, csrf: str = Form(""), subject: st
 def _settings_page(request: Request, ctx: PageContext, *, status_code: int = 200, error: str | None = None,
                    typed: dict[str, Any] | None = None, notice: str | None = None) -> Response:
     rows = [{**r, "value_text": rules.shown(r["key"], r["value"]), "default_text": rules.shown(r["key"], r["default"]),
-             "range_text": f"{rules.number(r['min'])}–{rules.number(r['max'])}" if r["min"] is not None else ""}
+             "range_text": f"{rules.number(r['min'])}–{rules.number(r['max'])}" if r["min"] is not None else "",
+             "group": rules.group(r["key"])}
             for r in all_rules(ctx.session)]
     return _page(request, "admin/settings.html", "运行规则", status_code=status_code,
                  rows=rows, error=error, typed=typed or {}, notice=notice)
