@@ -315,19 +315,44 @@ def test_days_given_the_wrong_way_round_are_swapped_on_both_pages_and_said(site,
         assert "已对调" not in client.get(path).text
 
 
-def test_a_county_picked_says_which_figures_are_its_own_and_which_the_city_s(site, session, people):
-    january(session, people)  # two tickets, both of 夏县
+def chart_of(name: str, text: str) -> dict:
+    found = re.search(rf'id="chart-{name}" data-chart=\'([^\']*)\'', text)
+    assert found, name
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_a_county_picked_counts_every_figure_of_the_page_in_that_county(site, session, people):
+    january(session, people)  # two tickets of 夏县, handled by unit A
+    clock.freeze(at(2026, 1, 14, 9))
+    register(session, people, region_code="140802001", channel="web")  # 盐湖区, left waiting for 派单
+    clock.freeze(at(2026, 1, 20, 10))
+    rollups.rebuild(session)
+    session.commit()
     client, _ = site.signed_in("supervisor")
-    city = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31").text
-    assert 'id="region-scope"' not in city and "全市" not in city and "kpi-received-region" not in city
-    county = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31&region=140802").text  # 盐湖区
-    assert 'id="kpi-received-region">0<' in county and "受理工单 · 盐湖区" in county
-    assert 'id="kpi-received">2<' in county and "受理工单 · 全市" in county and "当前在办 · 全市" in county
-    scope = county[county.index('id="region-scope"'):]
-    assert scope.index("其余指标和图表") < scope.index("仍为全市数据") < scope.index("</p>")
-    assert "受理量（按渠道） <small>全市</small>" in county and "办理时限：各承办单位反馈与当前超期 <small>全市</small>" in county
-    xia = client.get("/analytics?period=custom&first=2026-01-01&last=2026-01-31&region=140828").text
-    assert 'id="kpi-received-region">2<' in xia
+    span = "/analytics?period=custom&first=2026-01-01&last=2026-01-31"
+    city = client.get(span).text
+    assert 'id="region-scope"' not in city and 'id="kpi-received">3<' in city
+    assert {s["name"] for s in chart_of("channel", city)["series"]} == {"电话", "网站"}
+    xia = client.get(span + "&region=140828").text
+    assert 'id="kpi-received">2<' in xia and "受理工单 · 夏县" in xia
+    assert "本页各项数字和图表均按 夏县" in xia and "仍为全市数据" not in xia
+    channel = chart_of("channel", xia)
+    assert [s["name"] for s in channel["series"]] == ["电话"]  # the 盐湖区 web ticket is not 夏县's
+    assert sum(d["value"] for d in channel["series"][0]["data"]) == 2
+    assert "region=140828" in channel["series"][0]["data"][11]["link"]
+    assert chart_of("deadlines", xia)["yAxis"]["data"][-1].startswith("夏县水利局")
+    assert "&region=140828" in chart_of("trend", xia)["series"][0]["data"][0]["link"]
+    yanhu = client.get(span + "&region=140802").text
+    assert 'id="kpi-received">1<' in yanhu and [s["name"] for s in chart_of("channel", yanhu)["series"]] == ["网站"]
+    assert 'id="chart-deadlines"' not in yanhu and 'id="chart-trend"' not in yanhu  # nothing dispatched there
+    assert re.search(r"当前超期 · 盐湖区</span><strong>1<", yanhu)  # late for 派单
+    assert re.search(r"当前在办 · 夏县</span><strong>2<", xia)
+    # the map stays the city's, the county picked outlined
+    counties = {d["name"]: d for d in chart_of("map", yanhu)["series"][0]["data"]}
+    assert counties["夏县"]["value"] == 2 and "itemStyle" in counties["盐湖区"] and "itemStyle" not in counties["夏县"]
+    # a bar's tickets are the county's
+    drilled = client.get(channel["series"][0]["data"][11]["link"]).text
+    assert len(set(NUMBER.findall(drilled))) == 1 and "夏县 · 全部" in drilled
 
 
 def test_days_far_in_the_future_or_past_are_refused_in_words_not_a_server_error(site, session, people):

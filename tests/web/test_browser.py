@@ -602,6 +602,10 @@ def _click_chart(page, box: str, point: list) -> None:
     page.mouse.click(bounds["x"] + x, bounds["y"] + y)
 
 
+CHANNEL_SUM = """() => echarts.getInstanceByDom(document.querySelector('#chart-channel')).getOption().series
+    .reduce((n, s) => n + s.data.reduce((m, d) => m + d.value, 0), 0)"""
+
+
 def test_the_dashboard_draws_every_chart_and_a_click_drills_down(demo_server, browser):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
     context.add_init_script(COUNT_SWAPS)
@@ -617,6 +621,8 @@ def test_the_dashboard_draws_every_chart_and_a_click_drills_down(demo_server, br
     assert int(page.inner_text("#kpi-received")) > 0
     page.wait_for_timeout(1200)  # the charts' entry animation, for the screenshot
     shot(page, "analytics-dashboard")
+    city_channel = page.evaluate(CHANNEL_SUM)
+    assert city_channel == int(page.inner_text("#kpi-received"))
     # A county on the map opens its townships, in place (no reload).
     page.evaluate("window.__kept = true; window.__swaps = window.__swaps || 0")
     before = page.evaluate("window.__swaps")
@@ -625,6 +631,11 @@ def test_the_dashboard_draws_every_chart_and_a_click_drills_down(demo_server, br
     assert page.evaluate("window.__kept === true") and "region=140828" in page.url
     assert "事项分类 × 乡镇（街道）" in page.inner_text("main") and "夏县" in page.inner_text("main")
     _drawn(page, "#chart-heat")
+    # Every chart follows the county: the channel chart now counts 夏县's tickets alone.
+    _drawn(page, "#chart-channel")
+    county_channel = page.evaluate(CHANNEL_SUM)
+    assert 0 < county_channel < city_channel and county_channel == int(page.inner_text("#kpi-received"))
+    assert "受理工单 · 夏县" in page.inner_text(".kpis")
     # A heat map cell lists its tickets: as many as the cell says.
     cell = page.evaluate("""() => echarts.getInstanceByDom(document.querySelector('#chart-heat'))
         .getOption().series[0].data.reduce((a, b) => (b.value[2] > a.value[2] ? b : a))""")

@@ -6,6 +6,12 @@ tables (the benchmark times both and checks they agree). Only "overdue now" and 
 live: they look at open tickets through the status and partial indexes, never at the closed history.
 "Overdue now" is the supervision board's 超期: an open ticket past the due time of any stage still
 running (派单, 签收, 联系来电人, 反馈; ``tickets.queries.overdue_clause``), not the reply alone.
+
+Every figure takes ``region_code``: only the tickets placed in that region (and everything inside
+it). The rollups serve it where they hold the place (heat and county figures by township, the 三率
+trend from the township rows); the rest, whose rollups hold no place (volume by channel or kind,
+deadlines per unit), count the region's tickets in the raw tables through the (region_code,
+received_at) and order indexes.
 """
 
 from __future__ import annotations
@@ -40,15 +46,19 @@ def _month(day: date) -> str:
     return f"{day.year}-{day.month:02d}"
 
 
-def volume(session: Session, first: date, last: date, *, by: str = "channel", raw: bool = False) -> dict[str, dict[str, int]]:
-    """Tickets received per day, split by ``channel``, ``kind`` or ``urgency``: {day: {value: n}}."""
+def volume(session: Session, first: date, last: date, *, by: str = "channel", raw: bool = False,
+           region_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Tickets received per day, split by ``channel``, ``kind`` or ``urgency``: {day: {value: n}}
+    (of ``region_code`` when given: the rollup holds no place, so the region's tickets are counted)."""
     if by not in ("channel", "kind", "urgency"):
         raise ValueError(by)
-    if raw:
+    if raw or region_code:
         day = facts.local_day(T.received_at, session.get_bind().dialect.name)
         start, end = _range(first, last)
-        q = (select(day, T[by], func.count()).where(T.received_at >= start, T.received_at < end)
-             .group_by(day, T[by]))
+        q = select(day, T[by], func.count()).where(T.received_at >= start, T.received_at < end)
+        if region_code:
+            q = q.where(facts.within(T.region_code, region_code))
+        q = q.group_by(day, T[by])
     else:
         col = getattr(IntakeByChannel, by)
         q = (select(IntakeByChannel.day, col, func.sum(IntakeByChannel.tickets))
@@ -106,10 +116,16 @@ def by_county(session: Session, first: date, last: date, *, raw: bool = False) -
     return dict(out)
 
 
-def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = False) -> list[dict]:
-    """Per lead unit: answers given in the period, the share on time, and tickets overdue now."""
-    counts = (rates.raw_counts if raw else rates.rollup_counts)(session, "unit", first, last)
-    overdue = overdue_now(session)
+def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = False,
+                      region_code: str | None = None) -> list[dict]:
+    """Per lead unit: answers given in the period, the share on time, and tickets overdue now (on
+    the tickets of ``region_code`` when given, counted from the raw tables: the unit rollup holds no
+    place)."""
+    if region_code:
+        counts = rates.raw_counts(session, "unit", first, last, region_code=region_code)
+    else:
+        counts = (rates.raw_counts if raw else rates.rollup_counts)(session, "unit", first, last)
+    overdue = overdue_now(session, region_code=region_code)
     snap = reference.snapshot(session)
     rows = []
     for key in set(counts) | {str(u) for u in overdue}:
@@ -131,39 +147,46 @@ def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = 
 RUNNING_STATUSES = tuple(dict.fromkeys(s for statuses in RUNNING.values() for s in statuses))
 
 
-def overdue_query(now: datetime) -> Select:
+def overdue_query(now: datetime, region_code: str | None = None) -> Select:
     """The lead unit of each open ticket overdue at ``now`` (None: not dispatched yet, late for 派单).
     Counted in Python: a GROUP BY here has SQLite walk the lead-unit index over every ticket."""
-    return select(T.lead_unit_id).where(T.status.in_([Status(s) for s in RUNNING_STATUSES]), overdue_clause(now))
+    q = select(T.lead_unit_id).where(T.status.in_([Status(s) for s in RUNNING_STATUSES]), overdue_clause(now))
+    return q.where(facts.within(T.region_code, region_code)) if region_code else q
 
 
-def _overdue(session: Session, now: datetime | None) -> dict[int | None, int]:
-    return dict(Counter(int(u) if u is not None else None for u in session.scalars(overdue_query(now or clock.now()))))
+def _overdue(session: Session, now: datetime | None, region_code: str | None) -> dict[int | None, int]:
+    q = overdue_query(now or clock.now(), region_code)
+    return dict(Counter(int(u) if u is not None else None for u in session.scalars(q)))
 
 
-def overdue_now(session: Session, now: datetime | None = None) -> dict[int, int]:
+def overdue_now(session: Session, now: datetime | None = None, *, region_code: str | None = None) -> dict[int, int]:
     """Open tickets overdue right now (any running stage, as the supervision board counts them), per
     lead unit."""
-    return {u: n for u, n in _overdue(session, now).items() if u is not None}
+    return {u: n for u, n in _overdue(session, now, region_code).items() if u is not None}
 
 
-def overdue_total(session: Session, now: datetime | None = None) -> int:
+def overdue_total(session: Session, now: datetime | None = None, *, region_code: str | None = None) -> int:
     """Every open ticket overdue right now, with those still waiting to be dispatched: the
     supervision board's 超期工单 total."""
-    return sum(_overdue(session, now).values())
+    return sum(_overdue(session, now, region_code).values())
 
 
 def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bool = False,
-                       raw: bool = False) -> list[dict]:
-    """The centre's 三率 per day (or month): evaluated callbacks and the rates."""
+                       raw: bool = False, region_code: str | None = None) -> list[dict]:
+    """The centre's 三率 per day (or month): evaluated callbacks and the rates; those of the tickets
+    of ``region_code`` when given (the rollup's township rows inside it: a township key is its
+    ticket's region code cut to the township, so it lies inside the region when the ticket does)."""
     rules = rates.current_rules(session)
     if raw:
         daily = facts.daily_facts("all", session.get_bind().dialect.name, clock.now(),
-                                  start=facts.day_start(first), end=facts.day_start(last + timedelta(days=1)))
+                                  start=facts.day_start(first), end=facts.day_start(last + timedelta(days=1)),
+                                  region_code=region_code)
         rows = [(_day(r[0]), dict(zip(facts.MEASURES, r[2:], strict=True))) for r in session.execute(daily)]
     else:
+        dimension = [Assessment.dimension == "township", facts.within(Assessment.key, region_code)] if region_code \
+            else [Assessment.dimension == "all"]
         q = (select(Assessment.day, *[getattr(Assessment, m) for m in facts.MEASURES])
-             .where(Assessment.dimension == "all", Assessment.grain == rollups.DAY, Assessment.day >= first,
+             .where(*dimension, Assessment.grain == rollups.DAY, Assessment.day >= first,
                     Assessment.day <= last))
         rows = [(_day(r[0]), dict(zip(facts.MEASURES, r[1:], strict=True))) for r in session.execute(q)]
     buckets: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(facts.MEASURES, 0))
@@ -189,9 +212,11 @@ def hourly_today(session: Session, now: datetime) -> list[int]:
     return counts
 
 
-def open_now(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(Ticket).where(T.status.in_([s.value for s in OPEN])))
-               or 0)
+def open_now(session: Session, *, region_code: str | None = None) -> int:
+    q = select(func.count()).select_from(Ticket).where(T.status.in_([s.value for s in OPEN]))
+    if region_code:
+        q = q.where(facts.within(T.region_code, region_code))
+    return int(session.scalar(q) or 0)
 
 
 def overview(session: Session, *, now: datetime | None = None, raw: bool = False) -> dict:

@@ -105,14 +105,17 @@ def _intake_filters(channel: str, kind: str) -> list:
 
 
 def tickets(session: Session, *, dimension: str, key: str, measure: str, first: date, last: date,
-            limit: int = 50, offset: int = 0, channel: str = "", kind: str = "") -> Page:
+            limit: int = 50, offset: int = 0, channel: str = "", kind: str = "", region: str = "") -> Page:
     """One page of the tickets behind (dimension, key, measure) over the days first..last, newest
     first, with the total (a ticket with two orders in the figure is listed once); ``channel`` and
-    ``kind`` narrow it to the tickets received by that channel or of that kind."""
+    ``kind`` narrow it to the tickets received by that channel or of that kind, ``region`` to those
+    placed in that region or inside it (a county's dashboard)."""
     if dimension not in facts.DIMENSIONS:
         raise Invalid(f"维度须为 {'、'.join(facts.DIMENSIONS)}", code="unknown_dimension", details={"field": "dimension"})
     start, end = facts.day_start(first), facts.day_start(last + timedelta(days=1))
     intake = _intake_filters(channel, kind)
+    if region:
+        intake.append(facts.within(T.region_code, region))
     if measure == "received":
         q = select(T.id, T.received_at.label("at")).where(T.received_at >= start, T.received_at < end)
         counted_as = ""

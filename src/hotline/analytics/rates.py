@@ -131,10 +131,12 @@ def rollup_counts(session: Session, dimension: str, first: date, last: date) -> 
 
 
 def raw_counts(session: Session, dimension: str, first: date, last: date,
-               now: datetime | None = None) -> dict[str, dict[str, int]]:
-    """The same counts straight from the raw tables (no rollup)."""
+               now: datetime | None = None, *, region_code: str | None = None) -> dict[str, dict[str, int]]:
+    """The same counts straight from the raw tables (no rollup); only the tickets placed in
+    ``region_code`` (and everything inside it) when given."""
     now = now or clock.now()
-    o, c = facts.period_facts(dimension, now, facts.day_start(first), facts.day_start(last + timedelta(days=1)))
+    o, c = facts.period_facts(dimension, now, facts.day_start(first), facts.day_start(last + timedelta(days=1)),
+                              region_code=region_code)
     out: dict[str, dict[str, int]] = {}
     for row in session.execute(o):
         out.setdefault(row[0], {m: 0 for m in facts.MEASURES}).update(

@@ -121,16 +121,17 @@ def _pct(value: float | None) -> float | None:
 
 
 def volume_chart(volume: dict[str, dict[str, int]], p: Period, labels: dict[str, str], *, by: str,
-                 line: bool = False) -> dict:
+                 line: bool = False, region: str | None = None) -> dict:
     """Tickets received per day, one stacked series per value of ``by`` (channel or kind); a click
-    on a bar lists that day's tickets of that channel or kind."""
+    on a bar lists that day's tickets of that channel or kind (of ``region`` when given)."""
     days = _days(p.first, p.last)
+    more = {"region": region} if region else {}
     order = list(labels)
     values = sorted({v for day in volume.values() for v in day},
                     key=lambda v: (order.index(v) if v in order else len(order), v))
     series = [{"name": labels.get(v, v), "type": "line" if line else "bar", "stack": "total",
                "areaStyle": {} if line else None, "emphasis": {"focus": "series"},
-               "data": [{"value": volume.get(d, {}).get(v, 0), "link": drill_link("all", "", "received", d, d, **{by: v})}
+               "data": [{"value": volume.get(d, {}).get(v, 0), "link": drill_link("all", "", "received", d, d, **more, **{by: v})}
                         for d in days]} for v in values]
     for s in series:
         if s["areaStyle"] is None:
@@ -161,12 +162,15 @@ def heat_chart(session: Session, counts: dict[tuple[str, str], int], p: Period, 
                         "emphasis": {"itemStyle": {"borderColor": "#333", "borderWidth": 1}}}]}
 
 
-def county_map(session: Session, per_county: dict[str, int], link: str = "", *, dark: bool = False) -> dict:
-    """The 运城 county map (schematic) coloured by tickets; ``link`` + a county code is where a click goes."""
+def county_map(session: Session, per_county: dict[str, int], link: str = "", *, dark: bool = False,
+               picked: str | None = None) -> dict:
+    """The 运城 county map (schematic) coloured by tickets; ``link`` + a county code is where a click
+    goes; the ``picked`` county is outlined."""
     snap = reference.snapshot(session)
     codes = sorted(c for c, (_, level, parent) in snap.regions.items() if parent == CITY and level == 3)
     data = [{"name": snap.regions[c][0], "value": per_county.get(c, 0), "code": c,
-             **({"link": link + c} if link else {})} for c in codes]
+             **({"link": link + c} if link else {}),
+             **({"itemStyle": {"borderColor": "#1565c0", "borderWidth": 3}} if c == picked else {})} for c in codes]
     label_color = "#e6edf7" if dark else "#1f2933"
     return {"tooltip": {"trigger": "item", "formatter": "{b}：{c} 件"},
             "visualMap": {"min": 0, "max": max([d["value"] for d in data] + [1]), "calculable": True, "right": 8,
@@ -179,8 +183,9 @@ def county_map(session: Session, per_county: dict[str, int], link: str = "", *, 
                         "data": data}]}
 
 
-def deadline_chart(rows: list[dict], p: Period, limit: int = 12) -> dict:
+def deadline_chart(rows: list[dict], p: Period, limit: int = 12, *, region: str | None = None) -> dict:
     """Per unit: replies on time and late in the period (stacked) and tickets overdue now."""
+    more = {"region": region} if region else {}
     rows = rows[:limit][::-1]
     names = [r["unit"] + (f"（{_pct(r['on_time_rate'])}%）" if r["on_time_rate"] is not None else "") for r in rows]
 
@@ -190,7 +195,7 @@ def deadline_chart(rows: list[dict], p: Period, limit: int = 12) -> dict:
             value = r["replied"] - r["on_time"] if key == "late" else r[key]
             item: dict[str, Any] = {"value": value}
             if measure:
-                item["link"] = drill_link("unit", str(r["unit_id"]), measure, p.first, p.last)
+                item["link"] = drill_link("unit", str(r["unit_id"]), measure, p.first, p.last, **more)
             else:
                 item["link"] = "/supervision"
             data.append(item)
@@ -205,7 +210,7 @@ def deadline_chart(rows: list[dict], p: Period, limit: int = 12) -> dict:
                        bar("当前超期", "overdue_now", None, None, "#c62828")]}
 
 
-def trend_chart(trend: list[dict], p: Period, monthly: bool, start_day: int) -> dict:
+def trend_chart(trend: list[dict], p: Period, monthly: bool, start_day: int, *, region: str | None = None) -> dict:
     """The centre's 三率 (percent) per day or month; a click on a point lists the tickets that
     missed that rate in that day or month."""
     def span(label: str) -> tuple[date, date]:
@@ -217,7 +222,8 @@ def trend_chart(trend: list[dict], p: Period, monthly: bool, start_day: int) -> 
 
     def line(name: str, key: str, measure: str) -> dict:
         return {"name": name, "type": "line", "smooth": True, "connectNulls": True, "symbolSize": 8,
-                "data": [{"value": _pct(t[key]), "link": drill_link("all", "", measure, *span(t["period"]))}
+                "data": [{"value": _pct(t[key]), "link": drill_link("all", "", measure, *span(t["period"]),
+                                                             **({"region": region} if region else {}))}
                          for t in trend]}
 
     return {"tooltip": {"trigger": "axis", "valueFormatter": "{value}%"}, "legend": {"top": 0},
@@ -232,9 +238,13 @@ def trend_chart(trend: list[dict], p: Period, monthly: bool, start_day: int) -> 
 
 
 def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any]:
+    """Every figure of the page, of ``region`` (a county and everything inside it) when one is
+    picked; only the county map and the county picks stay the city's: they are how a county is
+    picked."""
     snap = reference.snapshot(session)
-    by_channel = dashboard.volume(session, p.first, p.last, by="channel")
-    by_kind = dashboard.volume(session, p.first, p.last, by="kind")
+    more = {"region": region} if region else {}
+    by_channel = dashboard.volume(session, p.first, p.last, by="channel", region_code=region)
+    by_kind = dashboard.volume(session, p.first, p.last, by="kind", region_code=region)
     county_heat = dashboard.heat(session, p.first, p.last)
     per_county: dict[str, int] = {}
     for (_, county), n in county_heat.items():
@@ -242,23 +252,23 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     heat = dashboard.heat(session, p.first, p.last, region_code=region) if region else county_heat
     monthly = (p.last - p.first).days > 62
     start_day = rates.current_rules(session).period_start_day
-    trend = dashboard.satisfaction_trend(session, p.first, p.last, monthly=monthly)
-    units = dashboard.deadlines_by_unit(session, p.first, p.last)
+    trend = dashboard.satisfaction_trend(session, p.first, p.last, monthly=monthly, region_code=region)
+    units = dashboard.deadlines_by_unit(session, p.first, p.last, region_code=region)
     counties = sorted((c for c in per_county if len(c) == 6), key=lambda c: c)
     return {
         "received": sum(sum(v.values()) for v in by_channel.values()),
-        "open_now": dashboard.open_now(session), "overdue_now": dashboard.overdue_total(session),
-        "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS, by="channel"),
-        "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, by="kind", line=True),
+        "received_link": drill_link("all", "", "received", p.first, p.last, **more),
+        "open_now": dashboard.open_now(session, region_code=region),
+        "overdue_now": dashboard.overdue_total(session, region_code=region),
+        "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS, by="channel", region=region),
+        "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, by="kind", line=True, region=region),
         "heat": heat_chart(session, heat, p, region) if heat else None,
-        "map": county_map(session, per_county, f"/analytics?{p.query()}&region="),
-        "deadlines": deadline_chart(units, p) if units else None,
-        "trend": trend_chart(trend, p, monthly, start_day) if trend else None,
+        "map": county_map(session, per_county, f"/analytics?{p.query()}&region=", picked=region),
+        "deadlines": deadline_chart(units, p, region=region) if units else None,
+        "trend": trend_chart(trend, p, monthly, start_day, region=region) if trend else None,
         "counties": [(c, snap.regions[c][0] if c in snap.regions else c, per_county[c]) for c in counties],
         "region_name": reference.region_label(snap, region) if region and region in snap.regions else region,
         "hotspots": hotspot_store.stored(session, period="30d", area_code=region[:6] if region else ""),
-        # The one figure of the county the rollups give cheaply (by township, not by channel or unit).
-        "received_region": sum(heat.values()) if region else None,
     }
 
 
@@ -337,7 +347,8 @@ def assessment_page(request: Request, month: str = "", dimension: str = "unit") 
 
 
 def _figure_page(ctx: PageContext, dimension: str, key: str, measure: str, a: date, b: date,
-                 category: str, offset: int, channel: str = "", kind: str = "") -> tuple[drill.Page, str]:
+                 category: str, offset: int, channel: str = "", kind: str = "",
+                 region: str = "") -> tuple[drill.Page, str]:
     snap = reference.snapshot(ctx.session)
     if measure == "received" and category:
         found = drill.received_in(ctx.session, region=key if dimension == "township" else "", category=category,
@@ -346,8 +357,10 @@ def _figure_page(ctx: PageContext, dimension: str, key: str, measure: str, a: da
         where = rates.label_of(ctx.session, dimension, key) if key else "全部"
         return found, f"{where} · {cat.name if cat else category}"
     found = drill.tickets(ctx.session, dimension=dimension, key=key, measure=measure, first=a, last=b,
-                          limit=PER_PAGE, offset=offset, channel=channel, kind=kind)
+                          limit=PER_PAGE, offset=offset, channel=channel, kind=kind, region=region)
     whom = rates.label_of(ctx.session, dimension, key) if key else "全部"
+    if region:
+        whom = f"{rates.label_of(ctx.session, 'township', region)} · {whom}"
     if channel:
         whom += f" · {views.CHANNEL_LABELS.get(channel, channel)}"
     if kind:
@@ -379,8 +392,9 @@ def hotspot_tickets(request: Request, snapshot_id: int) -> Response:
 @router.get("/analytics/tickets")
 def figure_tickets(request: Request, dimension: str = "all", key: str = "", measure: str = "received",
                    first: str = "", last: str = "", category: str = "", channel: str = "", kind: str = "",
-                   page_no: int = 1) -> Response:
-    """The tickets behind one figure, newest first, a page at a time."""
+                   region: str = "", page_no: int = 1) -> Response:
+    """The tickets behind one figure, newest first, a page at a time (of ``region``'s tickets when
+    the figure is a county's)."""
     with page_work(request, write=False) as ctx:
         if ctx.user.role not in ROLES:
             return refused(request)
@@ -388,8 +402,9 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
         try:
             today = clock.local().date()
             a, b, swapped = ordered(_date(first or today.isoformat(), "first"), _date(last or today.isoformat(), "last"))
+            region = region if region.isascii() and region.isdigit() else ""
             found, whom = _figure_page(ctx, dimension, key, measure, a, b, category, (page_no - 1) * PER_PAGE,
-                                       channel, kind)
+                                       channel, kind, region)
         except (Invalid, NotFound, ValueError) as err:
             message = err.message if isinstance(err, Invalid | NotFound) else "参数不正确"
             return page(request, "error.html", status_code=404 if isinstance(err, NotFound) else 422,
@@ -397,7 +412,8 @@ def figure_tickets(request: Request, dimension: str = "all", key: str = "", meas
         snap, now = reference.snapshot(ctx.session), clock.now()
         items = [views.ticket_summary(snap, ctx.scope, t, now) for t in drill.rows(ctx.session, found.ticket_ids)]
         base = {"dimension": dimension, "key": key, "measure": measure, "first": a.isoformat(), "last": b.isoformat(),
-                **{k: v for k, v in (("category", category), ("channel", channel), ("kind", kind)) if v}}
+                **{k: v for k, v in (("category", category), ("channel", channel), ("kind", kind),
+                                     ("region", region)) if v}}
         pages = max(1, -(-found.total // PER_PAGE))
         return page(request, "analytics/tickets.html", items=items, total=found.total, label=found.label,
                     counted=found.counted, counted_as=found.counted_as,
