@@ -57,7 +57,8 @@ def test_ranking_drill_down_and_exclusion(api, session, people):
     assert sup.get("/analytics/overview").status_code == 200
 
 
-def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
+def zhulv_outage(session, people) -> set[int]:
+    """Four calls of one water outage in 朱吕村 on 12 January, the worker's hot spots stored on the 13th."""
     from hotline.analytics.hotspots import refresh_snapshots
     from tests.builders import register
 
@@ -71,6 +72,11 @@ def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
     clock.freeze(datetime(2026, 1, 13, 9, tzinfo=CST))
     refresh_snapshots(session, clock.now())
     session.commit()
+    return numbers
+
+
+def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
+    numbers = zhulv_outage(session, people)
     sup = api.as_("supervisor")
     r = sup.get("/analytics/hotspots", params={"period": "yesterday"})
     assert r.status_code == 200, r.text
@@ -80,6 +86,26 @@ def test_hot_spots_stored_by_the_worker_and_on_demand(api, session, people):
     assert r.status_code == 200 and set(r.json()[0]["ticket_ids"]) == numbers
     assert sup.get("/analytics/hotspots", params={"period": "forever"}).status_code == 422
     assert api.as_("agent").get("/analytics/hotspots", params={"period": "7d"}).status_code == 403
+
+
+def test_hot_spots_stored_or_computed_answer_one_row_shape(api, session, people):
+    """A client reads the same fields whichever way it asks: one schema, every field in every row."""
+    zhulv_outage(session, people)
+    sup = api.as_("supervisor")
+    document = api.client.document()
+    answer = document.spec["paths"]["/api/v1/analytics/hotspots"]["get"]["responses"]["200"]
+    schema = answer["content"]["application/json"]["schema"]
+    assert set(schema) == {"type", "items", "title"} and set(schema["items"]) == {"$ref"}  # no anyOf of two shapes
+    row = document.resolve(schema["items"])
+    stored = sup.get("/analytics/hotspots", params={"period": "yesterday"}).json()
+    computed = sup.get("/analytics/hotspots", params={"first": "2026-01-12", "last": "2026-01-12"}).json()
+    assert stored and computed
+    for spot in stored + computed:
+        assert document.problems(row, spot) == []
+        assert set(spot) == set(row["properties"]) == set(row["required"])
+        assert spot["rank"] == 1 and spot["ticket_count"] == spot["size"] == 4
+        assert spot["township"] == spot["area_code"] == "140828102"
+    assert set(stored[0]["ticket_ids"]) == set(computed[0]["ticket_ids"])
 
 
 def _enum(spec: dict, path: str, name: str) -> list:

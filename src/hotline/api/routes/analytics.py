@@ -151,41 +151,45 @@ class OverviewOut(Out):
 
 
 class HotSpotOut(Out):
-    """A hot spot computed for the days and area asked for."""
+    """A hot spot: one row shape whether the worker stored it for a standard period (``period``) or
+    it was computed now for the days and area asked for. Pairs of fields that say the same thing
+    under the two names clients have read (``ticket_count``/``size``, ``township``/``area_code``)
+    are both given, equal."""
 
+    rank: int = Field(description="1 for the hottest: the stored rank, or the place in this answer")
     label: str
     keywords: list[str]
-    place: str | None
+    place: str | None = Field(description="the estate, road, school or village named, when one is")
     category_code: str = Field(description="top-level category code")
-    area_code: str = Field(description="the township (or coarser region) of its tickets")
     heat: Number
     components: dict[str, Number] = Field(description="what the heat is made of")
     ticket_ids: list[int]
-    size: int = Field(description="tickets")
-    callers: int
-    first_at: Timestamp
-    last_at: Timestamp
-    cohesion: Number
-
-
-class StoredHotSpotOut(Out):
-    """A hot spot of a standard period, as the worker stored it."""
-
-    rank: int
-    label: str
-    heat: Number
-    category_code: str
-    place: str
-    ticket_count: int
-    ticket_ids: list[int]
-    computed_at: Timestamp
-    keywords: list[str]
-    components: dict[str, Number]
+    ticket_count: int = Field(description="tickets")
+    size: int = Field(description="tickets (the same as `ticket_count`)")
     callers: int
     township: str = Field(description="the township (or coarser region) of its tickets")
+    area_code: str = Field(description="the same as `township`")
     first_at: Timestamp
     last_at: Timestamp
     cohesion: Number
+    computed_at: Timestamp = Field(description="when the worker stored it, or now for one computed on demand")
+
+
+def stored_row(r: Any) -> dict[str, Any]:
+    """A stored snapshot as the one row shape."""
+    d = r.detail or {}
+    return {"rank": r.rank, "label": r.label, "keywords": d.get("keywords", []), "place": r.place,
+            "category_code": r.category_code, "heat": r.heat, "components": d.get("components", {}),
+            "ticket_ids": r.ticket_ids, "ticket_count": r.ticket_count, "size": r.ticket_count,
+            "callers": d.get("callers", 0), "township": d.get("township", ""), "area_code": d.get("township", ""),
+            "first_at": d.get("first_at"), "last_at": d.get("last_at"), "cohesion": d.get("cohesion", 0.0),
+            "computed_at": views.iso(r.computed_at)}
+
+
+def computed_row(rank: int, h: Any, now: Any) -> dict[str, Any]:
+    """A hot spot computed on demand as the one row shape."""
+    d = h.as_dict()
+    return d | {"rank": rank, "ticket_count": h.size, "township": h.area_code, "computed_at": views.iso(now)}
 
 
 def _reader(ctx: Any) -> None:
@@ -288,10 +292,10 @@ def overview(request: Request) -> dict[str, Any]:
         return o
 
 
-@router.get("/hotspots", response_model=list[StoredHotSpotOut] | list[HotSpotOut],
+@router.get("/hotspots", response_model=list[HotSpotOut],
             summary="Hot spots: the stored top N of a standard period, or computed for any days and area",
-            description="With `period`: the rows the worker stored for that period (`StoredHotSpotOut`, `rank` "
-                        "first); otherwise computed now for `first`..`last` (`HotSpotOut`).")
+            description="With `period`: the rows the worker stored for that period; otherwise computed now for "
+                        "`first`..`last`. Both answer the same rows (`HotSpotOut`), hottest first.")
 def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(description="yesterday, 7d or 30d (stored by the worker)"),
                                                  own_words(f"period 须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
              first: date | None = None, last: date | None = None, region_code: str | None = None,
@@ -302,14 +306,13 @@ def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(des
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         if period is not None:
-            return [{"rank": r.rank, "label": r.label, "heat": r.heat, "category_code": r.category_code,
-                     "place": r.place, "ticket_count": r.ticket_count, "ticket_ids": r.ticket_ids,
-                     "computed_at": views.iso(r.computed_at), **r.detail}
+            return [stored_row(r)
                     for r in hotspot_store.stored(ctx.session, period=period, area_code=region_code or "")[:top]]
         a, b = _days(first, last)
         found = spots.hot_spots(ctx.session, start=facts.day_start(a), end=facts.day_start(b + timedelta(days=1)),
                                 region_code=region_code, top=top)
-        return [h.as_dict() for h in found]
+        now = clock.now()
+        return [computed_row(i, h, now) for i, h in enumerate(found, 1)]
 
 
 @router.post("/exclusions/{key}", response_model=TicketOut, summary="Rule a ticket out of the assessment (invalid or malicious request)")
