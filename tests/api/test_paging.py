@@ -52,3 +52,34 @@ def test_one_paging_style_a_request(api, path):
         and "limit/offset 或 page/per_page" in r.json()["error"]["message"]
     )
     assert api.as_("admin").get(path + "page=2&per_page=10").status_code == 200
+
+
+PAGING = {"limit", "offset", "page", "per_page"}
+
+
+def test_every_limit_offset_list_takes_its_paging_from_the_one_dependency():
+    """The four parameters are declared once (``paging.rows``), not by hand in each list, and each
+    list still says its own most rows."""
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+
+    from hotline.api import open311, routes
+
+    routers = [open311.router] + [importlib.import_module(f"hotline.api.routes.{m.name}").router
+                                  for m in pkgutil.iter_modules(routes.__path__)]
+    paged = {}
+    for route in (r for router in routers for r in router.routes):
+        if not isinstance(route, APIRoute) or "GET" not in route.methods:
+            continue
+        own = {p.name for p in route.dependant.query_params}
+        shared = [d for d in route.dependant.dependencies if d.call.__qualname__.startswith("rows.")]
+        assert "offset" not in own, f"{route.path} declares its paging by hand: {sorted(own & PAGING)}"
+        if shared:
+            (window,) = shared
+            assert {p.name for p in window.query_params} == PAGING
+            paged[route.path] = {p.name: p.field_info.metadata for p in window.query_params}
+    assert {"/analytics/tickets", "/supervision-orders", "/fieldwork/tasks", "/callback-tasks"} <= set(paged)
+    for params in paged.values():
+        assert str(params["limit"]) == str(params["per_page"])  # per_page at most what limit is

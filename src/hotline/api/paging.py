@@ -3,13 +3,17 @@
 Two styles are in use: ``page``/``per_page`` (``GET /tickets``, the labour ledger), and
 ``limit``/``offset`` (the callback queue, supervision orders, field tasks, the tickets behind a
 figure). The ``limit``/``offset`` lists take ``page``/``per_page`` too, so a client can page every
-pageable list the same way; one request uses one style (both at once is a 422). Other lists answer
-their first ``limit`` rows (or everything) and cannot be paged.
+pageable list the same way; one request uses one style (both at once is a 422). Those lists take
+their four parameters from one dependency, :func:`rows` (each list passes its default and its most
+rows). Other lists answer their first ``limit`` rows (or everything) and cannot be paged.
 """
 
 from __future__ import annotations
 
-from fastapi import Request
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fastapi import Query, Request
 
 from hotline.kit.errors import Invalid
 
@@ -40,3 +44,27 @@ def window(
         )
     size = per_page or limit
     return size, ((page or 1) - 1) * size
+
+
+@dataclass(frozen=True)
+class Window:
+    """The rows a request asked for, whichever style it used."""
+
+    limit: int
+    offset: int
+
+
+def rows(*, default: int, most: int) -> Callable[..., Window]:
+    """The FastAPI dependency of a ``limit``/``offset`` list: ``limit`` (``default`` rows, at most
+    ``most``), ``offset``, and ``page``/``per_page`` instead (``per_page`` at most ``most`` too)."""
+
+    def window_asked(
+        request: Request,
+        limit: int = Query(default=default, ge=1, le=most, description=LIMIT),
+        offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=OFFSET),
+        page: int | None = Query(default=None, ge=1, le=MAX_PAGE, description=PAGE),
+        per_page: int | None = Query(default=None, ge=1, le=most, description=PER_PAGE),
+    ) -> Window:
+        return Window(*window(request, limit=limit, offset=offset, page=page, per_page=per_page))
+
+    return window_asked

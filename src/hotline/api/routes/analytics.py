@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import Field
 
 from hotline.accounts.models import Role
@@ -17,7 +17,6 @@ from hotline.analytics import dashboard, drill, exclusions, rates
 from hotline.api import paging
 from hotline.api.document import errors
 from hotline.api.edge import unit_of_work
-from hotline.api.paging import MAX_OFFSET
 from hotline.api.routes.tickets import _detail, _find
 from hotline.api.schemas import Body, Day, Number, Out, TicketOut, Timestamp, own_words
 from hotline.kit import clock
@@ -239,15 +238,13 @@ def ranking(year: Year, month: Month, request: Request,
 
 
 @router.get("/tickets", response_model=DrillOut, responses=errors(404), summary="The tickets behind a figure (drill-down), newest first")
-def tickets_behind(request: Request, measure: Measure, dimension: Dimension = "all", key: str = "",
+def tickets_behind(request: Request,
+                   window: Annotated[paging.Window, Depends(paging.rows(default=50, most=500))],
+                   measure: Measure, dimension: Dimension = "all", key: str = "",
                    first: date | None = None, last: date | None = None,
                    channel: str = Query("", description="only tickets received by this channel"),
-                   kind: str = Query("", description="only tickets of this kind"),
-                   limit: int = Query(50, ge=1, le=500, description=paging.LIMIT),
-                   offset: int = Query(0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
-                   page: int | None = Query(None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
-                   per_page: int | None = Query(None, ge=1, le=500, description=paging.PER_PAGE)) -> dict[str, Any]:
-    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
+                   kind: str = Query("", description="only tickets of this kind")) -> dict[str, Any]:
+    limit, offset = window.limit, window.offset
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)

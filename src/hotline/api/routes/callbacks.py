@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import Field
 
 from hotline.accounts.models import Role
 from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.paging import MAX_OFFSET
 from hotline.api.schemas import CallerOut, Out, Timestamp
 from hotline.callbacks import queries
 from hotline.kit import clock
@@ -47,12 +46,9 @@ class CallbackQueue(Out):
 @router.get("", response_model=CallbackQueue, summary="Open callback tasks, the next attempt first")
 def callback_tasks(
     request: Request,
-    limit: int = Query(default=50, ge=1, le=queries.MAX_LIMIT, description=paging.LIMIT),
-    offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
-    page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
-    per_page: int | None = Query(default=None, ge=1, le=queries.MAX_LIMIT, description=paging.PER_PAGE),
+    window: Annotated[paging.Window, Depends(paging.rows(default=50, most=queries.MAX_LIMIT))],
 ) -> dict[str, Any]:
-    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
+    limit, offset = window.limit, window.offset
     with unit_of_work(request, write=False) as ctx:
         if ctx.user.role not in QUEUE_ROLES:
             raise PermissionDenied("只有坐席、派单员和管理员可以查看回访队列")

@@ -7,12 +7,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from hotline.api import paging
 from hotline.api.edge import Context, unit_of_work
-from hotline.api.paging import MAX_OFFSET
 from hotline.api.schemas import Body, Day, Number, Out, Timestamp, own_words
 from hotline.directory import reference
 from hotline.fieldwork import queries, service
@@ -458,15 +457,13 @@ def create_task(operation_id: int, body: TaskIn, request: Request) -> dict[str, 
 
 
 @router.get("/tasks", response_model=TaskPage, summary="Field tasks the caller sees, unfinished and most urgent first")
-def list_tasks(request: Request, operation_id: int | None = Query(default=None, ge=1, le=MAX_ID),
+def list_tasks(request: Request,
+               window: Annotated[paging.Window, Depends(paging.rows(default=100, most=500))],
+               operation_id: int | None = Query(default=None, ge=1, le=MAX_ID),
                village_code: str | None = Query(default=None, max_length=12),
                state: str | None = Query(default=None, description="pending, scheduled, working, done, cancelled or unfinished"),
-               work_kind: str | None = Query(default=None), overdue: bool = False,
-               limit: int = Query(default=100, ge=1, le=500, description=paging.LIMIT),
-               offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
-               page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
-               per_page: int | None = Query(default=None, ge=1, le=500, description=paging.PER_PAGE)) -> dict[str, Any]:
-    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
+               work_kind: str | None = Query(default=None), overdue: bool = False) -> dict[str, Any]:
+    limit, offset = window.limit, window.offset
     with unit_of_work(request, write=False) as ctx:
         fs = field_scope(ctx.session, ctx.user)
         require_any(fs)

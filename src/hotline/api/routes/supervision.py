@@ -6,14 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 from sqlalchemy import select
 
 from hotline.accounts.models import Role
 from hotline.api import paging
 from hotline.api.edge import unit_of_work
-from hotline.api.paging import MAX_OFFSET
 from hotline.api.routes.tickets import MAX_ID, _detail, _find
 from hotline.api.schemas import (
     ActionResult,
@@ -144,13 +143,10 @@ def alerts(key: str, request: Request) -> list[dict[str, Any]]:
 
 
 @router.get("/supervision-orders", response_model=list[OrderOut], summary="Supervision orders (督办单): a handler sees their unit's")
-def list_orders(request: Request, state: str | None = Query(default=None), unit_id: int | None = Query(default=None, ge=1, le=MAX_ID),
-                limit: int = Query(default=100, ge=1, le=500, description=paging.LIMIT),
-                offset: int = Query(default=0, ge=0, le=MAX_OFFSET, description=paging.OFFSET),
-                page: int | None = Query(default=None, ge=1, le=paging.MAX_PAGE, description=paging.PAGE),
-                per_page: int | None = Query(default=None, ge=1, le=500, description=paging.PER_PAGE),
-                ) -> list[dict[str, Any]]:
-    limit, offset = paging.window(request, limit=limit, offset=offset, page=page, per_page=per_page)
+def list_orders(request: Request,
+                window: Annotated[paging.Window, Depends(paging.rows(default=100, most=500))],
+                state: str | None = Query(default=None), unit_id: int | None = Query(default=None, ge=1, le=MAX_ID)) -> list[dict[str, Any]]:
+    limit, offset = window.limit, window.offset
     with unit_of_work(request, write=False) as ctx:
         found = orders.orders_for(ctx.session, actor=ctx.user, state=state, unit_id=unit_id, limit=limit,
                                   offset=offset)
