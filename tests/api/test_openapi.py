@@ -272,9 +272,14 @@ def test_every_list_says_how_it_pages(spec: dict[str, Any]):
             if "offset" in params:
                 both.append(path)
                 assert {"limit", "page", "per_page"} <= set(params), path
+            if "offset" in params:  # and says how many rows match: `total` in the body, or a header
+                ok = op["responses"]["200"]
+                body = _resolve(spec, ok["content"]["application/json"]["schema"])
+                assert "total" in body.get("properties", {}) or "X-Total-Count" in ok.get("headers", {}), path
     assert undescribed == []
     assert set(both) == {"/api/v1/callback-tasks", "/api/v1/supervision-orders", "/api/v1/fieldwork/tasks",
-                         "/api/v1/analytics/tickets"}
+                         "/api/v1/analytics/tickets", "/api/v1/incidents", "/api/v1/regions", "/api/v1/units",
+                         "/api/v1/dispatch-rules"}
 
 
 def test_the_limits_the_server_keeps_are_in_the_document(spec: dict[str, Any]):

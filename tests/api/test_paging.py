@@ -51,7 +51,10 @@ def test_one_paging_style_a_request(api, path):
         r.json()["error"]["code"] == "invalid_page"
         and "limit/offset 或 page/per_page" in r.json()["error"]["message"]
     )
-    assert api.as_("admin").get(path + "page=2&per_page=10").status_code == 200
+    r = api.as_("admin").get(path + "page=2&per_page=10")
+    assert r.status_code == 200
+    # each says how many rows match in all: in the body, or (a bare array) in X-Total-Count
+    assert (r.json()["total"] if isinstance(r.json(), dict) else int(r.headers["X-Total-Count"])) == 0
 
 
 PAGING = {"limit", "offset", "page", "per_page"}
@@ -83,3 +86,46 @@ def test_every_limit_offset_list_takes_its_paging_from_the_one_dependency():
     assert {"/analytics/tickets", "/supervision-orders", "/fieldwork/tasks", "/callback-tasks"} <= set(paged)
     for params in paged.values():
         assert str(params["limit"]) == str(params["per_page"])  # per_page at most what limit is
+
+
+def _incidents(session, n: int) -> list[int]:
+    """``n`` incidents without tickets, the first two dismissed, the rest proposed."""
+    from hotline.incidents.models import Incident, IncidentState
+
+    now = clock.now()
+    rows = [Incident(state=IncidentState.dismissed if i < 2 else IncidentState.proposed, category_code="0103",
+                     title=f"停水 {i}", area_code="140828102", first_ticket_at=now - timedelta(hours=i + 1),
+                     last_ticket_at=now - timedelta(hours=i), detected_at=now, updated_at=now) for i in range(n)]
+    session.add_all(rows)
+    session.flush()
+    return [r.id for r in rows]
+
+
+@pytest.mark.parametrize(("path", "params", "most"), [
+    ("/incidents", {}, 200),
+    ("/incidents", {"state": "dismissed"}, 200),
+    ("/regions", {"parent": "140828"}, 2000),
+    ("/units", {}, 2000),  # 372 units in the shipped directory
+    ("/dispatch-rules", {}, 5000),  # 539 rules
+])
+def test_a_list_longer_than_its_limit_pages_and_says_its_total(api, session, people, path, params, most):
+    """Lists that answered only their first rows page like the others (limit/offset or
+    page/per_page) and say in X-Total-Count how many rows match; the body stays an array."""
+    clock.freeze(datetime(2026, 1, 12, 8, tzinfo=CST))
+    _incidents(session, 7)
+    session.commit()
+    sup = api.as_("supervisor")
+    whole = sup.get(path, params=params | {"limit": most})
+    assert whole.status_code == 200, whole.text
+    every = [r.get("id", r.get("code")) for r in whole.json()]
+    total = int(whole.headers["X-Total-Count"])
+    assert total == len(every) >= 2 + ("state" not in params) * 3
+    first = sup.get(path, params=params | {"limit": 1})
+    assert [r.get("id", r.get("code")) for r in first.json()] == every[:1]
+    assert int(first.headers["X-Total-Count"]) == total  # was: one row, and no way to the rest
+    rest = sup.get(path, params=params | {"limit": most, "offset": 1}).json()
+    assert [r.get("id", r.get("code")) for r in rest] == every[1:]
+    paged = sup.get(path, params=params | {"page": 2, "per_page": 1}).json()
+    assert [r.get("id", r.get("code")) for r in paged] == every[1:2]
+    if "state" in params:
+        assert {r["state"] for r in whole.json()} == {params["state"]}

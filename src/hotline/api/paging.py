@@ -5,7 +5,11 @@ Two styles are in use: ``page``/``per_page`` (``GET /tickets``, the labour ledge
 figure). The ``limit``/``offset`` lists take ``page``/``per_page`` too, so a client can page every
 pageable list the same way; one request uses one style (both at once is a 422). Those lists take
 their four parameters from one dependency, :func:`rows` (each list passes its default and its most
-rows). Other lists answer their first ``limit`` rows (or everything) and cannot be paged.
+rows). The lists that answer a bare JSON array (supervision orders, and incidents, regions, units
+and the dispatch catalogue, which answered their first rows before they could be paged) still do,
+so their clients keep working, and say how many rows match in all in the ``X-Total-Count`` header (:data:`TOTAL_DOC`);
+the others carry ``total`` in their body. Lists that cannot grow past their limit answer their
+first ``limit`` rows.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Query, Request
+from fastapi import Query, Request, Response
 
 from hotline.kit.errors import Invalid
 
@@ -27,6 +31,12 @@ PER_PAGE_ONLY = "rows per page"
 LIMIT = "rows to answer at most"
 FIRST_ROWS = "rows to answer at most: this list answers its first rows and cannot be paged"
 OFFSET = "rows to skip first (with `limit`)"
+
+TOTAL = "X-Total-Count"
+# The header a paged list answering a bare array reports its total in, as the document says it.
+TOTAL_DOC: dict[int | str, dict] = {200: {"headers": {TOTAL: {
+    "description": "rows matching in all; the body holds at most `limit` of them, from `offset`",
+    "schema": {"type": "integer", "minimum": 0}}}}}
 
 
 def window(
@@ -68,3 +78,8 @@ def rows(*, default: int, most: int) -> Callable[..., Window]:
         return Window(*window(request, limit=limit, offset=offset, page=page, per_page=per_page))
 
     return window_asked
+
+
+def report_total(response: Response, total: int) -> None:
+    """Say in the answer's ``X-Total-Count`` header how many rows match in all."""
+    response.headers[TOTAL] = str(int(total))

@@ -308,16 +308,15 @@ class Listed:
     since_decision: int = 0  # tickets the detection added after the decision (linked, or absorbed)
 
 
-def listing(session: Session, *, limit: int = 100, tickets_each: int = 10,
+def listing(session: Session, *, limit: int = 100, tickets_each: int = 10, offset: int = 0,
             state: IncidentState | None = None) -> list[Listed]:
     """Proposed first (newest activity first), then confirmed, then ended and dismissed, with a few
-    tickets each; with ``state``, only those in it (the first ``limit`` of them)."""
+    tickets each; ``state`` keeps those in it (before the limit, so none is missed)."""
     order = case((Incident.state == IncidentState.proposed, 0), (Incident.state == IncidentState.confirmed, 1), else_=2)
-    query = select(Incident)
+    query = select(Incident).order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
     if state is not None:
-        query = query.where(Incident.state == IncidentState(state))
-    incidents = list(session.scalars(query.order_by(order, Incident.last_ticket_at.desc(), Incident.id.desc())
-                                     .limit(limit)))
+        query = query.where(Incident.state == state)
+    incidents = list(session.scalars(query.limit(limit).offset(offset)))
     out = []
     for incident in incidents:
         tickets = tickets_of(session, incident, limit=tickets_each)
@@ -328,6 +327,14 @@ def listing(session: Session, *, limit: int = 100, tickets_each: int = 10,
                 IncidentTicket.added_at > incident.decided_at)) or 0
         out.append(Listed(incident, tickets, later))
     return out
+
+
+def count(session: Session, *, state: IncidentState | None = None) -> int:
+    """How many incidents ``listing`` would list without a limit."""
+    query = select(func.count()).select_from(Incident)
+    if state is not None:
+        query = query.where(Incident.state == state)
+    return int(session.scalar(query) or 0)
 
 
 def tickets_of(session: Session, incident: Incident, *, limit: int | None = None) -> list[Ticket]:

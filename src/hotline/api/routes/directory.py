@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from hotline.accounts.models import Role
 from hotline.api import paging
@@ -126,18 +126,27 @@ def _region(r: Region) -> dict[str, Any]:
             "population": r.population, "population_estimated": r.population_estimated, "aliases": r.aliases or []}
 
 
-@router.get("/regions", response_model=list[RegionOut], summary="Regions: children of a parent, or search by name")
-def regions(request: Request, parent: str | None = None, level: int | None = Query(default=None, ge=1, le=5),
-            q: str | None = Query(default=None, max_length=40), limit: int = Query(default=200, ge=1, le=2000, description=paging.FIRST_ROWS)):
+def _paged(ctx: Any, query: Select, order: Any, window: paging.Window, response: Response) -> list[Any]:
+    """One window of ``query``'s rows in ``order``, its total in the answer's X-Total-Count."""
+    paging.report_total(response, ctx.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return list(ctx.session.scalars(query.order_by(order).limit(window.limit).offset(window.offset)))
+
+
+@router.get("/regions", response_model=list[RegionOut], responses=paging.TOTAL_DOC,
+            summary="Regions: children of a parent, or search by name (paged; total in X-Total-Count)")
+def regions(request: Request, response: Response,
+            window: Annotated[paging.Window, Depends(paging.rows(default=200, most=2000))],
+            parent: str | None = None, level: int | None = Query(default=None, ge=1, le=5),
+            q: str | None = Query(default=None, max_length=40)):
     with unit_of_work(request, write=False) as ctx:
-        query = select(Region).order_by(Region.code).limit(limit)
+        query = select(Region)
         if parent:
             query = query.where(Region.parent_code == parent)
         if level:
             query = query.where(Region.level == level)
         if q:
             query = query.where(or_(Region.name.contains(q, autoescape=True), Region.short_name.contains(q, autoescape=True)))
-        return [_region(r) for r in ctx.session.scalars(query)]
+        return [_region(r) for r in _paged(ctx, query, Region.code, window, response)]
 
 
 @router.get("/regions/{code}", response_model=RegionDetailOut, summary="One region with its ancestors")
@@ -159,12 +168,15 @@ def _unit(u: Unit, serves: list[str]) -> dict[str, Any]:
             "region_code": u.region_code, "phone": u.phone, "active": u.active, "serves": serves}
 
 
-@router.get("/units", response_model=list[UnitOut], summary="Handling units")
-def units(request: Request, q: str | None = Query(default=None, max_length=40), kind: str | None = None,
+@router.get("/units", response_model=list[UnitOut], responses=paging.TOTAL_DOC,
+            summary="Handling units (paged; total in X-Total-Count)")
+def units(request: Request, response: Response,
+          window: Annotated[paging.Window, Depends(paging.rows(default=500, most=2000))],
+          q: str | None = Query(default=None, max_length=40), kind: str | None = None,
           region_code: str | None = Query(default=None, description="units serving this region or its ancestors"),
-          parent_id: int | None = Query(default=None, ge=1, le=MAX_ID), limit: int = Query(default=500, ge=1, le=2000, description=paging.FIRST_ROWS)):
+          parent_id: int | None = Query(default=None, ge=1, le=MAX_ID)):
     with unit_of_work(request, write=False) as ctx:
-        query = select(Unit).order_by(Unit.id).limit(limit)
+        query = select(Unit)
         if q:
             query = query.where(Unit.name.contains(q, autoescape=True))
         if kind:
@@ -174,7 +186,7 @@ def units(request: Request, q: str | None = Query(default=None, max_length=40), 
         if region_code:
             prefixes = [region_code[:n] for n in (2, 4, 6, 9, 12) if n <= len(region_code)]
             query = query.where(Unit.id.in_(select(UnitRegion.unit_id).where(UnitRegion.region_code.in_(prefixes))))
-        rows = list(ctx.session.scalars(query))
+        rows = _paged(ctx, query, Unit.id, window, response)
         serves: dict[int, list[str]] = {}
         if rows:
             for uid, code in ctx.session.execute(select(UnitRegion.unit_id, UnitRegion.region_code)
@@ -208,18 +220,20 @@ def time_limits(request: Request):
                 for t in ctx.session.scalars(select(TimeLimit).order_by(TimeLimit.stage, TimeLimit.id))]
 
 
-@router.get("/dispatch-rules", response_model=list[DispatchRuleOut], summary="The dispatch catalogue")
-def dispatch_rules(request: Request, category_code: str | None = None, region_code: str | None = None,
-                   limit: int = Query(default=500, ge=1, le=5000, description=paging.FIRST_ROWS)):
+@router.get("/dispatch-rules", response_model=list[DispatchRuleOut], responses=paging.TOTAL_DOC,
+            summary="The dispatch catalogue (paged; total in X-Total-Count)")
+def dispatch_rules(request: Request, response: Response,
+                   window: Annotated[paging.Window, Depends(paging.rows(default=500, most=5000))],
+                   category_code: str | None = None, region_code: str | None = None):
     with unit_of_work(request, write=False) as ctx:
-        query = select(DispatchRule).order_by(DispatchRule.id).limit(limit)
+        query = select(DispatchRule)
         if category_code:
             query = query.where(DispatchRule.category_code == category_code)
         if region_code:
             query = query.where(DispatchRule.region_code == region_code)
         return [{"id": r.id, "category_code": r.category_code, "region_code": r.region_code,
                  "lead_unit_id": r.lead_unit_id, "co_unit_ids": r.co_unit_ids or [], "note": r.note}
-                for r in ctx.session.scalars(query)]
+                for r in _paged(ctx, query, DispatchRule.id, window, response)]
 
 
 @router.get("/holidays", response_model=HolidayYearOut, summary="Holiday table for a year (days off and 调休 working days)")

@@ -6,9 +6,9 @@ one (publish, withdraw)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 
 from hotline.api import paging
@@ -137,15 +137,19 @@ def _decider(ctx: Any) -> None:
         raise PermissionDenied("只有督办员、派单员和管理员可以查看和处理突发事件", code="incident_forbidden")
 
 
-@router.get("/incidents", response_model=list[IncidentWithTickets], summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets")
-def list_incidents(request: Request, state: str | None = Query(default=None, description="proposed, confirmed, dismissed or ended"),
-                   limit: int = Query(default=50, ge=1, le=200, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
+@router.get("/incidents", response_model=list[IncidentWithTickets], responses=paging.TOTAL_DOC,
+            summary="Incidents: proposed first, then confirmed and dismissed, with their first tickets (paged; total in X-Total-Count)")
+def list_incidents(request: Request, response: Response,
+                   window: Annotated[paging.Window, Depends(paging.rows(default=50, most=200))],
+                   state: str | None = Query(default=None, description="proposed, confirmed, dismissed or ended")) -> list[dict[str, Any]]:
     if state is not None and state not in STATES:
         raise Invalid(f"未知事件状态：{state}", code="unknown_state", details={"field": "state"})
     with unit_of_work(request, write=False) as ctx:
         _decider(ctx)
         snap = reference.snapshot(ctx.session)
-        rows = service.listing(ctx.session, limit=limit, state=IncidentState(state) if state else None)
+        wanted = IncidentState(state) if state else None
+        rows = service.listing(ctx.session, limit=window.limit, offset=window.offset, state=wanted)
+        paging.report_total(response, service.count(ctx.session, state=wanted))
         notices = {x.incident.id: x.notice for x in public_notice.live(ctx.session, limit=200)}
         return [incident_view(snap, r.incident, r.tickets, notices.get(r.incident.id)) for r in rows]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field
 from sqlalchemy import select
 
@@ -142,14 +142,16 @@ def alerts(key: str, request: Request) -> list[dict[str, Any]]:
                  "at": views.iso(a.at)} for a in rows]
 
 
-@router.get("/supervision-orders", response_model=list[OrderOut], summary="Supervision orders (督办单): a handler sees their unit's")
-def list_orders(request: Request,
+@router.get("/supervision-orders", response_model=list[OrderOut], responses=paging.TOTAL_DOC,
+            summary="Supervision orders (督办单): a handler sees their unit's (paged; total in X-Total-Count)")
+def list_orders(request: Request, response: Response,
                 window: Annotated[paging.Window, Depends(paging.rows(default=100, most=500))],
                 state: str | None = Query(default=None), unit_id: int | None = Query(default=None, ge=1, le=MAX_ID)) -> list[dict[str, Any]]:
     limit, offset = window.limit, window.offset
     with unit_of_work(request, write=False) as ctx:
         found = orders.orders_for(ctx.session, actor=ctx.user, state=state, unit_id=unit_id, limit=limit,
                                   offset=offset)
+        paging.report_total(response, orders.count_orders(ctx.session, actor=ctx.user, state=state, unit_id=unit_id))
         snap, now = reference.snapshot(ctx.session), clock.now()
         return [order_view(snap, o, now) for o in found]
 
