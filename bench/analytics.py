@@ -740,6 +740,15 @@ def queries(first_m: date, last_m: date, first_y: date, last_y: date, county: st
         out[f"deadlines_by_unit_{span}"] = lambda s, raw, a=a, b=b: dashboard.deadlines_by_unit(s, a, b, raw=raw)
         out[f"satisfaction_trend_{span}"] = (lambda s, raw, a=a, b=b, m=(span == "year"):
                                              dashboard.satisfaction_trend(s, a, b, monthly=m, raw=raw))
+        # A county picked on the dashboard: volume and deadlines count its tickets (no rollup has
+        # both the place and the channel or unit), the trend reads the township rows inside it.
+        out[f"volume_channel_county_{span}"] = (lambda s, raw, a=a, b=b:
+                                                dashboard.volume(s, a, b, raw=raw, region_code=county))
+        out[f"deadlines_by_unit_county_{span}"] = (lambda s, raw, a=a, b=b:
+                                                   dashboard.deadlines_by_unit(s, a, b, raw=raw, region_code=county))
+        out[f"satisfaction_trend_county_{span}"] = (lambda s, raw, a=a, b=b, m=(span == "year"):
+                                                    dashboard.satisfaction_trend(s, a, b, monthly=m, raw=raw,
+                                                                                 region_code=county))
         for dim in ("unit", "township", "category"):
             out[f"table_{dim}_{span}"] = lambda s, raw, a=a, b=b, d=dim: rates.table(s, d, a, b, raw=raw)
     out["monthly_ranking_unit"] = lambda s, raw: rates.monthly_ranking(s, "unit", year, month, raw=raw)
