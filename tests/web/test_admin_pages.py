@@ -70,7 +70,8 @@ def test_a_template_with_an_unknown_placeholder_is_refused_and_the_old_text_kept
         assert s.get(MessageTemplate, "caller.receipt").body == old_body
     new_body = "【12345】工单{ticket_number}已受理，查询码{query_code}。"
     r = client.post("/admin/templates/caller.receipt", data={"csrf": csrf, "subject": old_subject, "body": new_body})
-    assert r.status_code == 303 and "已保存消息模板" in client.get(r.headers["location"]).text
+    assert r.status_code == 303
+    assert "已保存消息模板「受理回执短信（来电人）」（caller.receipt）" in client.get(r.headers["location"]).text
     with site.db.transaction(write=False) as s:
         assert s.get(MessageTemplate, "caller.receipt").body == new_body
 

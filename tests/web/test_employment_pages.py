@@ -125,6 +125,8 @@ def test_import_refuses_a_bad_file_whole_and_export_is_scoped(site, session, sta
     assert r.status_code == 422 and "2 行有问题，3 行均未导入" in r.text
     assert "第 3 行" in r.text and "不是您辖区内设有就业服务站的村" in r.text and "第 4 行" in r.text
     assert session.scalar(select(Worker.id)) is None
+    # the page says before any upload that an exported ledger (its ID numbers masked) is not an import file
+    assert "台账导出文件中的身份证号已脱敏，不能原样导回" in client.get("/employment/workers/import").text
     session.commit()
     good = "村,姓名,性别,出生年份,就业状态\n朱吕村,张三,男,1980,未就业\n".encode()
     r = client.post("/employment/workers/import", data={"csrf": csrf},

@@ -258,7 +258,7 @@ def edit_template(request: Request, code: str, csrf: str = Form(""), subject: st
         template.subject, template.body, template.updated_at = subject, body, clock.now()
         ctx.session.flush()
     forget_templates()  # after the commit: the next render reads the new text
-    return _back("/admin/templates", f"已保存消息模板 {code}")
+    return _back("/admin/templates", f"已保存消息模板「{template_label(code)}」（{code}）")
 
 
 # ---------------------------------------------------------------- operating rules
