@@ -6,6 +6,7 @@ on the test's database (SQLite and PostgreSQL, through the ``db`` fixture).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -144,3 +145,13 @@ def night() -> datetime:
     """The clock stands at 23:45 on a weekday night (tests move it on with ``clock.advance``)."""
     clock.freeze(NIGHT)
     return NIGHT
+
+
+@pytest.fixture
+def kb(db: Database) -> Iterator[Database]:
+    """The shipped knowledge articles and no others (emptied again afterwards, as tests/knowledge does)."""
+    from tests.knowledge.kb import reset_knowledge
+
+    reset_knowledge(db)
+    yield db
+    reset_knowledge(db, seed=False)

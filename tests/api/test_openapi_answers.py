@@ -24,6 +24,7 @@ from tests.builders import register
 from tests.employment.conftest import DALV, ZHULV, make_staff, make_worker
 from tests.fieldwork.conftest import PEIJIE, SEASON
 from tests.incidents.test_detect import _detected
+from tests.knowledge.kb import article_id
 
 CST = ZoneInfo("Asia/Shanghai")
 # Answers whose lists may stay empty here: their item schemas are checked by other calls.
@@ -189,8 +190,10 @@ def _rows(body: Any) -> bool:
     return not lists or any(lists)
 
 
-def test_every_get_operation_answers_as_the_document_says(api: Api, session, people):
+def test_every_get_operation_answers_as_the_document_says(api: Api, session, people, kb):
     ids = _seed(api, session, people)
+    with api.db.transaction(write=False) as s:
+        article = article_id(s, "sbk-lost")
     sup, admin, handler = api.as_("supervisor"), api.as_("admin"), api.as_("handler_a")
     with api.db.transaction() as s:
         employment_user = Caller(api.client, create_token(s, username=ids["employment_user"], name="test")[1])
@@ -252,6 +255,8 @@ def test_every_get_operation_answers_as_the_document_says(api: Api, session, peo
         (employment_user, f"/employment/jobs/{ids['job']}/candidates", {}),
         (employment_user, "/employment/activities", {}),
         (employment_user, "/employment/villages", {"year": 2026}),
+        (api.as_("agent"), "/knowledge", {"q": "社保卡丢了"}),
+        (api.as_("agent"), f"/knowledge/{article}", {}),
         (town, "/fieldwork/operations", {}),
         (town, f"/fieldwork/operations/{ids['operation']}", {}),
         (town, "/fieldwork/tasks", {}),

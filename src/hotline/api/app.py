@@ -18,6 +18,7 @@ from hotline.api.routes import callbacks, directory, meta, tickets
 from hotline.api.routes import employment as employment_routes
 from hotline.api.routes import fieldwork as fieldwork_routes
 from hotline.api.routes import incidents as incidents_routes
+from hotline.api.routes import knowledge as knowledge_routes
 from hotline.api.routes import notify as notify_routes
 from hotline.api.routes import settings as settings_routes
 from hotline.api.routes import supervision as supervision_routes
@@ -50,7 +51,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     errors.install(app)
     api_routers = (tickets.router, directory.router, meta.router, notify_routes.router, settings_routes.router,
                    callbacks.router, supervision_routes.router, incidents_routes.router, analytics_routes.router,
-                   employment_routes.router, fieldwork_routes.router, token_routes.router)
+                   employment_routes.router, fieldwork_routes.router, token_routes.router, knowledge_routes.router)
     for router in api_routers:
         app.include_router(router, prefix="/api/v1", dependencies=[Security(document.bearer)])
     app.include_router(open311.router)  # Open311 GeoReport v2 at /open311/v2 (its own error format)

@@ -182,4 +182,4 @@ def _touch(session: Session, article: KnowledgeArticle, actor: User | None) -> N
 
 def list_articles(session: Session) -> list[KnowledgeArticle]:
     return list(session.scalars(select(KnowledgeArticle).order_by(KnowledgeArticle.active.desc(),
-                                                                   KnowledgeArticle.title)))
+                                                                   KnowledgeArticle.title, KnowledgeArticle.id)))
