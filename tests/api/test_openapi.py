@@ -279,7 +279,8 @@ def test_every_list_says_how_it_pages(spec: dict[str, Any]):
     assert undescribed == []
     assert set(both) == {"/api/v1/callback-tasks", "/api/v1/supervision-orders", "/api/v1/fieldwork/tasks",
                          "/api/v1/analytics/tickets", "/api/v1/incidents", "/api/v1/regions", "/api/v1/units",
-                         "/api/v1/dispatch-rules", "/api/v1/knowledge"}
+                         "/api/v1/dispatch-rules", "/api/v1/employment/jobs", "/api/v1/employment/activities",
+                         "/api/v1/outbox", "/api/v1/knowledge"}
 
 
 def test_the_limits_the_server_keeps_are_in_the_document(spec: dict[str, Any]):

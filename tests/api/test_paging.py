@@ -3,7 +3,7 @@ request."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -129,3 +129,84 @@ def test_a_list_longer_than_its_limit_pages_and_says_its_total(api, session, peo
     assert [r.get("id", r.get("code")) for r in paged] == every[1:2]
     if "state" in params:
         assert {r["state"] for r in whole.json()} == {params["state"]}
+
+
+def _jobs(session, people) -> None:
+    """Seven job postings, the oldest two closed."""
+    from hotline.employment import service as employment
+    from hotline.employment.scope import EVERYWHERE
+    from tests.employment.conftest import ZHULV
+
+    for i in range(7):
+        job = employment.add_job(session, EVERYWHERE, actor=None, employer=f"车间 {i}", region_code=ZHULV,
+                                 title=f"手工编织 {i}", openings=5, pay="计件")
+        if i < 2:
+            employment.set_job_state(session, EVERYWHERE, job, state="closed")
+
+
+def _activities(session, people) -> None:
+    """Seven 帮扶台账 activities of 朱吕村's station, a day apart."""
+    from hotline.employment import service as employment
+    from hotline.employment.scope import EVERYWHERE
+    from tests.employment.conftest import ZHULV
+
+    for i in range(7):
+        employment.add_activity(session, EVERYWHERE, actor=None, village_code=ZHULV, kind="ledger",
+                                title=f"台账更新 {i}", on_day=date(2026, 1, 1 + i))
+
+
+def _dead_messages(session, people) -> None:
+    """Seven SMS the gateway refused until they were set aside (and one still pending)."""
+    from hotline.notify.models import MessageState, OutboxMessage
+    from hotline.notify.outbox import enqueue
+
+    for i in range(8):
+        m = enqueue(session, key=f"paging-{i}", channel="sms", recipient=f"+86138035900{i:02d}",
+                    template_code="caller.receipt", context={"ticket_number": f"20260112-{i:06d}", "query_code": "1"})
+        clock.advance(timedelta(minutes=1))
+        session.flush()
+        if i < 7:
+            session.get(OutboxMessage, m.id).state = MessageState.dead
+
+
+def _employment_user(api, session, people):
+    from hotline.accounts.service import create_token
+    from tests.api.conftest import Caller
+    from tests.employment.conftest import make_staff
+
+    staff = make_staff(session, people)
+    token = create_token(session, username=staff.township.username, name="test")[1]
+    session.commit()
+    return Caller(api.client, token)
+
+
+@pytest.mark.parametrize(("path", "params", "seed", "most", "total"), [
+    ("/employment/jobs", {}, _jobs, 1000, 7),
+    ("/employment/jobs", {"state": "closed"}, _jobs, 1000, 2),
+    ("/employment/activities", {}, _activities, 2000, 7),
+    ("/employment/activities", {"since": "2026-01-03"}, _activities, 2000, 5),
+    ("/outbox", {}, _dead_messages, 1000, 7),
+    ("/outbox", {"state": "pending"}, _dead_messages, 1000, 1),
+])
+def test_the_lists_that_answered_their_first_rows_page_and_say_their_total(api, session, people, path, params,
+                                                                             seed, most, total):
+    """Employment jobs and activities and the outbox page like the incidents and units lists, say
+    in X-Total-Count how many rows match, and keep answering a bare array of the same rows."""
+    clock.freeze(datetime(2026, 1, 12, 8, tzinfo=CST))
+    caller = _employment_user(api, session, people) if path.startswith("/employment") else api.as_("admin")
+    seed(session, people)
+    session.commit()
+    whole = caller.get(path, params=params | {"limit": most})
+    assert whole.status_code == 200, whole.text
+    every = [r["id"] for r in whole.json()]
+    assert int(whole.headers["X-Total-Count"]) == len(every) == total
+    assert [r["id"] for r in caller.get(path, params=params).json()] == every  # the default answers them all
+    first = caller.get(path, params=params | {"limit": 1})
+    assert [r["id"] for r in first.json()] == every[:1]
+    assert int(first.headers["X-Total-Count"]) == total  # was: one row, and no way to the rest
+    if total > 2:
+        page1, page2 = (caller.get(path, params=params | {"page": n, "per_page": 2}) for n in (1, 2))
+        assert [r["id"] for r in page1.json()] == every[:2] and [r["id"] for r in page2.json()] == every[2:4]
+        assert int(page2.headers["X-Total-Count"]) == total
+        assert [r["id"] for r in caller.get(path, params=params | {"limit": 3, "offset": 4}).json()] == every[4:7]
+    assert caller.get(path, params=params | {"page": 2, "limit": 2}).status_code == 422  # one style a request

@@ -133,12 +133,20 @@ def stations(session: Session, scope: LedgerScope) -> list[Station]:
                                 .order_by(Station.village_code)))
 
 
-def list_jobs(session: Session, *, state: JobState | None = None, limit: int = 200) -> list[JobPosting]:
+def list_jobs(session: Session, *, state: JobState | None = None, limit: int = 200, offset: int = 0) -> list[JobPosting]:
     """Job postings are public information: every employment user sees all of them, open first."""
     q = select(JobPosting).order_by(case((JobPosting.state == JobState.open, 0), else_=1), JobPosting.id.desc())
     if state:
         q = q.where(JobPosting.state == state)
-    return list(session.scalars(q.limit(limit)))
+    return list(session.scalars(q.limit(limit).offset(offset)))
+
+
+def count_jobs(session: Session, *, state: JobState | None = None) -> int:
+    """How many job postings ``list_jobs`` would list without a limit."""
+    q = select(func.count()).select_from(JobPosting)
+    if state:
+        q = q.where(JobPosting.state == state)
+    return int(session.scalar(q) or 0)
 
 
 def get_job(session: Session, job_id: int) -> JobPosting:
@@ -212,8 +220,7 @@ def candidates(session: Session, scope: LedgerScope, job: JobPosting, *, limit: 
     return [(w, d) for w, d in rows if distance(w.village_code, place) == d]
 
 
-def activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
-               since: date | None = None, until: date | None = None, limit: int = 300) -> list[Activity]:
+def _activities(scope: LedgerScope, village_code: str | None, since: date | None, until: date | None) -> Select:
     q = select(Activity).where(scope.clause(Activity.village_code))
     if village_code:
         q = q.where(Activity.village_code == village_code)
@@ -221,7 +228,21 @@ def activities(session: Session, scope: LedgerScope, *, village_code: str | None
         q = q.where(Activity.on_day >= since)
     if until:
         q = q.where(Activity.on_day <= until)
-    return list(session.scalars(q.order_by(Activity.on_day.desc(), Activity.id.desc()).limit(limit)))
+    return q
+
+
+def activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
+               since: date | None = None, until: date | None = None, limit: int = 300,
+               offset: int = 0) -> list[Activity]:
+    q = _activities(scope, village_code, since, until)
+    return list(session.scalars(q.order_by(Activity.on_day.desc(), Activity.id.desc()).limit(limit).offset(offset)))
+
+
+def count_activities(session: Session, scope: LedgerScope, *, village_code: str | None = None,
+                     since: date | None = None, until: date | None = None) -> int:
+    """How many activities ``activities`` would list without a limit."""
+    q = _activities(scope, village_code, since, until)
+    return int(session.scalar(select(func.count()).select_from(q.subquery())) or 0)
 
 
 def get_activity(session: Session, scope: LedgerScope, activity_id: int) -> Activity:

@@ -9,7 +9,7 @@ import string
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
@@ -55,11 +55,19 @@ def _message(m: OutboxMessage, numbers: dict[int, str], names: dict[int, str]) -
             "not_before": iso(m.not_before), "sent_at": iso(m.sent_at)}
 
 
-def messages_in(session: Session, state: MessageState, limit: int = 500) -> list[OutboxMessage]:
+def messages_in(session: Session, state: MessageState, limit: int = 500, *, offset: int = 0) -> list[OutboxMessage]:
+    """The messages in ``state``, newest first (the failed ones in ``failed_messages``' order)."""
     if state == MessageState.dead:
-        return failed_messages(session)[:limit]
+        return failed_messages(session)[offset:offset + limit]
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == state)
-                                .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)))
+                                .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def count_in(session: Session, state: MessageState) -> int:
+    """How many messages are in ``state`` (what ``messages_in`` would list without a limit)."""
+    return int(session.scalar(select(func.count()).select_from(OutboxMessage)
+                              .where(OutboxMessage.state == state)) or 0)
 
 
 def retry(session: Session, ids: list[int] | None, *, now: datetime | None = None) -> dict[str, Any]:

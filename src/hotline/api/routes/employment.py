@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ConfigDict, Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator
 from pydantic_core import PydanticCustomError
 
@@ -458,12 +458,15 @@ def get_worker(worker_id: int, request: Request) -> dict[str, Any]:
         return worker_detail(ctx, queries.get_worker(ctx.session, _scope(ctx), worker_id))
 
 
-@router.get("/jobs", response_model=list[JobOut], summary="Job postings (open first), with how many were hired through referrals")
-def list_jobs(request: Request, state: JobState | None = None,
-              limit: int = Query(default=200, ge=1, le=1000, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
+@router.get("/jobs", response_model=list[JobOut], responses=paging.TOTAL_DOC,
+            summary="Job postings (open first), with how many were hired through referrals (paged; total in X-Total-Count)")
+def list_jobs(request: Request, response: Response,
+              window: Annotated[paging.Window, Depends(paging.rows(default=200, most=1000))],
+              state: JobState | None = None) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         _scope(ctx)
-        jobs = queries.list_jobs(ctx.session, state=state, limit=limit)
+        jobs = queries.list_jobs(ctx.session, state=state, limit=window.limit, offset=window.offset)
+        paging.report_total(response, queries.count_jobs(ctx.session, state=state))
         hired = queries.hired_counts(ctx.session, [j.id for j in jobs])
         snap = reference.snapshot(ctx.session)
         return [job_view(snap, j, hired.get(j.id, 0)) for j in jobs]
@@ -480,13 +483,18 @@ def candidates(job_id: int, request: Request, limit: int = Query(default=50, ge=
                 for w, d in queries.candidates(ctx.session, scope, job, limit=limit)]
 
 
-@router.get("/activities", response_model=list[ActivityOut], summary="Six-ones activities (六个一) of the station villages in scope, newest first")
-def list_activities(request: Request, village_code: str | None = None,
-                    since: date | None = Query(default=None, description="only activities on or after this day"),
-                    limit: int = Query(default=300, ge=1, le=2000, description=paging.FIRST_ROWS)) -> list[dict[str, Any]]:
+@router.get("/activities", response_model=list[ActivityOut], responses=paging.TOTAL_DOC,
+            summary="Six-ones activities (六个一) of the station villages in scope, newest first (paged; total in X-Total-Count)")
+def list_activities(request: Request, response: Response,
+                    window: Annotated[paging.Window, Depends(paging.rows(default=300, most=2000))],
+                    village_code: str | None = None,
+                    since: date | None = Query(default=None, description="only activities on or after this day")) -> list[dict[str, Any]]:
     with unit_of_work(request, write=False) as ctx:
         scope = _scope(ctx)
-        rows = queries.activities(ctx.session, scope, village_code=village_code, since=since, limit=limit)
+        rows = queries.activities(ctx.session, scope, village_code=village_code, since=since, limit=window.limit,
+                                  offset=window.offset)
+        paging.report_total(response, queries.count_activities(ctx.session, scope, village_code=village_code,
+                                                               since=since))
         attended = queries.attendee_counts(ctx.session, [a.id for a in rows])
         snap = reference.snapshot(ctx.session)
         return [activity_view(snap, a, attended.get(a.id, 0)) for a in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 from sqlalchemy import select
@@ -22,7 +22,7 @@ from hotline.api.routes.tickets import MAX_ID
 from hotline.api.schemas import Body, Out, Timestamp
 from hotline.kit import clock
 from hotline.kit.errors import NotFound, PermissionDenied
-from hotline.notices.admin import check_template, messages_in, outbox_view, retry
+from hotline.notices.admin import check_template, count_in, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notify import inbox as inbox_items
@@ -128,14 +128,19 @@ def read_all(request: Request):
 # ---------------------------------------------------------------- outbox (admins)
 
 
-@router.get("/outbox", response_model=list[OutboxMessageOut], summary="Outgoing messages by state; by default those set aside after failing (admins)")
-def outbox(request: Request, state: Literal["dead", "pending", "sending", "sent"] = "dead",
-           limit: int = Query(default=200, ge=1, le=1000, description=paging.FIRST_ROWS)):
+@router.get("/outbox", response_model=list[OutboxMessageOut], responses=paging.TOTAL_DOC,
+            summary="Outgoing messages by state, newest first; by default those set aside after failing (admins; "
+                    "paged; total in X-Total-Count)")
+def outbox(request: Request, response: Response,
+           window: Annotated[paging.Window, Depends(paging.rows(default=200, most=1000))],
+           state: Literal["dead", "pending", "sending", "sent"] = "dead"):
     with unit_of_work(request, write=False) as ctx:
         require_admin(ctx, "查看消息发送队列")
+        wanted = MessageState(state)
+        messages = messages_in(ctx.session, wanted, window.limit, offset=window.offset)
+        paging.report_total(response, count_in(ctx.session, wanted))
         # The view also writes template_label, for the pages; the API has never sent it.
-        return [{k: v for k, v in m.items() if k != "template_label"}
-                for m in outbox_view(ctx.session, messages_in(ctx.session, MessageState(state), limit))]
+        return [{k: v for k, v in m.items() if k != "template_label"} for m in outbox_view(ctx.session, messages)]
 
 
 class RetryIn(Body):
