@@ -2,11 +2,13 @@
 
 Two styles are in use: ``page``/``per_page`` (``GET /tickets``, the labour ledger), and
 ``limit``/``offset`` (the callback queue, supervision orders, field tasks, the tickets behind a
-figure, incidents, regions, units, the dispatch catalogue). The ``limit``/``offset`` lists take ``page``/``per_page`` too, so a client can page every
+figure, incidents, regions, units, the dispatch catalogue, employment jobs and activities, the
+outbox, the knowledge base). The ``limit``/``offset`` lists take ``page``/``per_page`` too, so a client can page every
 pageable list the same way; one request uses one style (both at once is a 422). Those lists take
 their four parameters from one dependency, :func:`rows` (each list passes its default and its most
-rows). The lists that answer a bare JSON array (supervision orders, and incidents, regions, units
-and the dispatch catalogue, which answered their first rows before they could be paged) still do,
+rows). The lists that answer a bare JSON array (supervision orders, the knowledge base, and
+incidents, regions, units, the dispatch catalogue, employment jobs and activities and the outbox,
+which answered their first rows before they could be paged) still do,
 so their clients keep working, and say how many rows match in all in the ``X-Total-Count``
 header (:data:`TOTAL_DOC`); the others carry ``total`` in their body. The remaining lists answer
 their first ``limit`` rows.
