@@ -49,7 +49,7 @@ def fail_with(monkeypatch: pytest.MonkeyPatch, exc: Exception) -> None:
     def failing(*_args: object, **_kwargs: object) -> None:
         raise exc
 
-    monkeypatch.setattr(edge, "authenticate_token", failing)
+    monkeypatch.setattr(edge, "authenticate_key", failing)
     monkeypatch.setattr(web_session, "current", failing)
 
 
@@ -154,13 +154,13 @@ def test_when_postgresql_drops_the_connections_the_requests_after_it_are_answere
         r = client.get("/api/v1/tickets", headers=headers)
         assert r.status_code == 200, r.text
 
-        real = edge.authenticate_token
+        real = edge.authenticate_key
 
         def killed_under_the_request(session, plain):  # the server ends this very connection
             session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
             return real(session, plain)
 
-        monkeypatch.setattr(edge, "authenticate_token", killed_under_the_request)
+        monkeypatch.setattr(edge, "authenticate_key", killed_under_the_request)
         r = client.get("/api/v1/tickets", headers=headers)
         assert r.status_code == 503 and r.json()["error"]["message"] == UNAVAILABLE, r.text
         monkeypatch.setattr(edge, "authenticate_token", real)
