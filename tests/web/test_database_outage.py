@@ -163,7 +163,7 @@ def test_when_postgresql_drops_the_connections_the_requests_after_it_are_answere
         monkeypatch.setattr(edge, "authenticate_key", killed_under_the_request)
         r = client.get("/api/v1/tickets", headers=headers)
         assert r.status_code == 503 and r.json()["error"]["message"] == UNAVAILABLE, r.text
-        monkeypatch.setattr(edge, "authenticate_token", real)
+        monkeypatch.setattr(edge, "authenticate_key", real)
         assert client.get("/api/v1/tickets", headers=headers).status_code == 200
     finally:
         own.dispose()
