@@ -202,6 +202,29 @@ def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bo
     return out
 
 
+def board(session: Session, first: date, last: date, *, region_code: str | None = None,
+          monthly: bool = False) -> dict:
+    """Every series of the dashboard, as the page (``/analytics``) and the API
+    (``/api/v1/analytics/dashboard``) both show it: volume by channel and kind, the heat map,
+    deadlines and overdue by unit, the 三率 trend, open and overdue now, all of ``region_code``'s
+    tickets when given (the heat map then by township inside it); only the county figures
+    (``by_county``) stay the city's, since they are how a county is picked."""
+    county_heat = heat(session, first, last)
+    per_county: dict[str, int] = defaultdict(int)
+    for (_, county), n in county_heat.items():
+        per_county[county] += n
+    return {
+        "volume_by_channel": volume(session, first, last, by="channel", region_code=region_code),
+        "volume_by_kind": volume(session, first, last, by="kind", region_code=region_code),
+        "heat": heat(session, first, last, region_code=region_code) if region_code else county_heat,
+        "by_county": dict(per_county),
+        "deadlines_by_unit": deadlines_by_unit(session, first, last, region_code=region_code),
+        "satisfaction_trend": satisfaction_trend(session, first, last, monthly=monthly, region_code=region_code),
+        "open_now": open_now(session, region_code=region_code),
+        "overdue_now": overdue_total(session, region_code=region_code),
+    }
+
+
 def hourly_today(session: Session, now: datetime) -> list[int]:
     """Tickets received today per local hour (a small range of today's rows)."""
     start = facts.day_start(clock.local(now).date())

@@ -243,23 +243,17 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     picked."""
     snap = reference.snapshot(session)
     more = {"region": region} if region else {}
-    by_channel = dashboard.volume(session, p.first, p.last, by="channel", region_code=region)
-    by_kind = dashboard.volume(session, p.first, p.last, by="kind", region_code=region)
-    county_heat = dashboard.heat(session, p.first, p.last)
-    per_county: dict[str, int] = {}
-    for (_, county), n in county_heat.items():
-        per_county[county] = per_county.get(county, 0) + n
-    heat = dashboard.heat(session, p.first, p.last, region_code=region) if region else county_heat
     monthly = (p.last - p.first).days > 62
     start_day = rates.current_rules(session).period_start_day
-    trend = dashboard.satisfaction_trend(session, p.first, p.last, monthly=monthly, region_code=region)
-    units = dashboard.deadlines_by_unit(session, p.first, p.last, region_code=region)
+    figures = dashboard.board(session, p.first, p.last, region_code=region, monthly=monthly)
+    by_channel, by_kind, heat = figures["volume_by_channel"], figures["volume_by_kind"], figures["heat"]
+    per_county, trend, units = figures["by_county"], figures["satisfaction_trend"], figures["deadlines_by_unit"]
     counties = sorted((c for c in per_county if len(c) == 6), key=lambda c: c)
     return {
         "received": sum(sum(v.values()) for v in by_channel.values()),
         "received_link": drill_link("all", "", "received", p.first, p.last, **more),
-        "open_now": dashboard.open_now(session, region_code=region),
-        "overdue_now": dashboard.overdue_total(session, region_code=region),
+        "open_now": figures["open_now"],
+        "overdue_now": figures["overdue_now"],
         "volume_channel": volume_chart(by_channel, p, views.CHANNEL_LABELS, by="channel", region=region),
         "volume_kind": volume_chart(by_kind, p, views.KIND_LABELS, by="kind", line=True, region=region),
         "heat": heat_chart(session, heat, p, region) if heat else None,
