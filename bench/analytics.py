@@ -44,7 +44,8 @@ six weeks back are touched (``updated_at`` moves; a few are ruled invalid, so th
 and ``rollups.refresh`` is timed (it also recomputes the days still holding pending orders).
 
 **Queries.** Each function of ``hotline.analytics.dashboard`` (volume, heat, heat inside a
-county, by_county, deadlines_by_unit, satisfaction_trend, overview), ``rates.table`` for unit,
+county, by_county, deadlines_by_unit, satisfaction_trend, overview; volume, deadlines_by_unit and
+satisfaction_trend of a county, as the dashboard with a county picked reads them), ``rates.table`` for unit,
 township and category, over the last full month and over the last 365 days, and
 ``rates.monthly_ranking``: read from the rollups (``--runs``, 20; quick 10) and as the plain aggregate over
 the raw tables (``raw=True``; ``--raw-runs``, 2 at full size, 3 quick), alternating, in the same run;
@@ -740,8 +741,8 @@ def queries(first_m: date, last_m: date, first_y: date, last_y: date, county: st
         out[f"deadlines_by_unit_{span}"] = lambda s, raw, a=a, b=b: dashboard.deadlines_by_unit(s, a, b, raw=raw)
         out[f"satisfaction_trend_{span}"] = (lambda s, raw, a=a, b=b, m=(span == "year"):
                                              dashboard.satisfaction_trend(s, a, b, monthly=m, raw=raw))
-        # A county picked on the dashboard: volume and deadlines count its tickets (no rollup has
-        # both the place and the channel or unit), the trend reads the township rows inside it.
+        # A county picked on the dashboard: volume from the rollup by county (rollup_intake_county),
+        # deadlines from the assessment rows keyed county and unit, the trend from the township rows.
         out[f"volume_channel_county_{span}"] = (lambda s, raw, a=a, b=b:
                                                 dashboard.volume(s, a, b, raw=raw, region_code=county))
         out[f"deadlines_by_unit_county_{span}"] = (lambda s, raw, a=a, b=b:
@@ -807,7 +808,7 @@ def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> 
         rebuild_s = time.perf_counter() - t0
         with db.transaction(write=False) as s:
             sizes = {t: s.scalar(text(f"SELECT count(*) FROM {t}")) for t in
-                     ("rollup_assessment", "rollup_intake_area", "rollup_intake_channel")}
+                     ("rollup_assessment", "rollup_intake_area", "rollup_intake_channel", "rollup_intake_county")}
         print(f"  rollups.rebuild: {rebuild_s:.1f} s ({', '.join(f'{k} {v:,}' for k, v in sizes.items())} rows)",
               flush=True)
 

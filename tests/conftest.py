@@ -27,7 +27,7 @@ REQUIRE_PG = os.environ.get("HOTLINE_REQUIRE_POSTGRES") == "1"
 # Tables written by tests; reference tables are loaded once per session and left alone.
 MUTABLE = ["rate_limit_hits", "idempotency_keys", "fieldwork_assignments", "fieldwork_progress", "fieldwork_task_events", "fieldwork_machines",
            "fieldwork_volunteers", "fieldwork_tasks", "fieldwork_buyers", "fieldwork_operations", "employment_activity_workers", "employment_assistance", "employment_referrals", "employment_activities",
-           "employment_jobs", "employment_workers", "employment_stations", "reports", "hotspot_snapshots", "rollup_assessment", "rollup_intake_area", "rollup_intake_channel", "rollup_state", "classification_feedback", "incident_events", "incident_notices", "incident_tickets", "incidents", "web_sessions", "callback_tasks", "deadline_alerts", "supervision_orders", "settings", "outbox_messages", "inbox_items", "message_templates", "ticket_events", "ticket_requests", "attachments", "ticket_units", "ticket_imports", "tickets", "ticket_sequences",
+           "employment_jobs", "employment_workers", "employment_stations", "reports", "hotspot_snapshots", "rollup_assessment", "rollup_intake_area", "rollup_intake_channel", "rollup_intake_county", "rollup_state", "classification_feedback", "incident_events", "incident_notices", "incident_tickets", "incidents", "web_sessions", "callback_tasks", "deadline_alerts", "supervision_orders", "settings", "outbox_messages", "inbox_items", "message_templates", "ticket_events", "ticket_requests", "attachments", "ticket_units", "ticket_imports", "tickets", "ticket_sequences",
            "api_tokens", "users"]
 
 

@@ -406,3 +406,35 @@ def test_0026_rebuilds_the_open_reply_index_without_returns_under_review_and_bac
     assert "return_requested" in predicate()
     upgrade(blank_url)
     assert predicate() == new
+
+
+def test_0027_adds_the_county_volume_rollup_and_has_the_next_refresh_rebuild(blank_url):
+    """Migration 0027 creates ``rollup_intake_county`` and clears the rollups' watermark, so the
+    worker's next refresh rebuilds every rollup (the new table and the county × unit rows) rather
+    than leaving a county's volume empty; its downgrade drops the table and the county × unit rows."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from hotline.migrations import alembic_config
+
+    upgrade(blank_url, "0026")
+    engine = create_engine(blank_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rollup_state (name, watermark) VALUES ('rollups', :w)"),
+                         {"w": "2026-01-20 02:00:00+00:00"})
+        assert "rollup_intake_county" not in _tables(blank_url)
+        upgrade(blank_url)
+        assert "rollup_intake_county" in _tables(blank_url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT watermark FROM rollup_state")).scalar_one() is None
+            conn.execute(text("INSERT INTO rollup_assessment (dimension, grain, day, key, orders, responded, pending, "
+                              "returned, returned_responded, replied, replied_on_time, evaluated, resolved, satisfied, "
+                              "basically_satisfied) VALUES ('unit_area', 'd', '2026-01-20', '140828:1', "
+                              "1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0)"))
+        command.downgrade(alembic_config(blank_url), "0026")
+        assert "rollup_intake_county" not in _tables(blank_url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM rollup_assessment")).scalar_one() == 0
+    finally:
+        engine.dispose()

@@ -92,7 +92,44 @@ def test_a_region_code_is_a_range_of_codes_not_a_prefix_of_another_county(sessio
     """140828's figures never take in 1408281… (no such code) nor 14082 (a shorter one)."""
     clock.freeze(datetime(2026, 1, 12, 9, tzinfo=CST))
     handled(session, people).region_code = "1408"  # the city only
+    rollups.rebuild(session)
     session.flush()
     assert dashboard.open_now(session, region_code=XIA) == 0
     assert totals(dashboard.volume(session, *JAN, by="channel", region_code=XIA)) == {}
     assert totals(dashboard.volume(session, *JAN, by="channel", region_code="1408")) == {"phone": 1}
+
+
+def test_a_countys_volume_and_deadlines_come_from_the_rollups_like_the_citys(session, people):
+    """The county's volume (by channel and kind) and deadlines by unit are the rollup's figures
+    (equal to the plain count over the raw tables after a refresh), so at any moment the counties
+    add up to the city: a ticket received since the last refresh appears in both after the next."""
+    two_counties(session, people)
+    handled(session, people).region_code = "1408"  # placed at city level only: in no county
+    rollups.rebuild(session)
+    session.flush()
+    first, last = JAN
+    for region in (XIA, YANHU, "1408"):
+        for by in ("channel", "kind"):
+            assert dashboard.volume(session, first, last, by=by, region_code=region) == dashboard.volume(
+                session, first, last, by=by, region_code=region, raw=True)
+        assert dashboard.deadlines_by_unit(session, first, last, region_code=region) == dashboard.deadlines_by_unit(
+            session, first, last, region_code=region, raw=True)
+
+    def seen() -> tuple[Counter, Counter, Counter, int]:
+        """The city's volume, the counties' (and the city-level ticket's) added up, 夏县's, and the
+        answers of 夏县's tickets per unit added up."""
+        city = totals(dashboard.volume(session, first, last))
+        xia = totals(dashboard.volume(session, first, last, region_code=XIA))
+        counties = xia + totals(dashboard.volume(session, first, last, region_code=YANHU)) + Counter(phone=1)
+        replied = sum(r["replied"] for r in dashboard.deadlines_by_unit(session, first, last, region_code=XIA))
+        return city, counties, xia, replied
+
+    city, counties, xia, replied = seen()
+    assert counties == city == totals(dashboard.volume(session, first, last, region_code="1408"))
+    assert (sum(xia.values()), replied) == (3, 3)
+    handled(session, people, channel="web")  # 夏县, received, dispatched and answered since the refresh
+    session.flush()
+    assert seen() == (city, counties, xia, replied)  # not yet: neither in the city's figures nor the county's
+    rollups.refresh(session)
+    city, counties, xia, replied = seen()
+    assert counties == city and city["web"] == 2 and (sum(xia.values()), replied) == (4, 4)

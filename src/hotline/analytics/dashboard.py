@@ -8,10 +8,11 @@ live: they look at open tickets through the status and partial indexes, never at
 running (派单, 签收, 联系来电人, 反馈; ``tickets.queries.overdue_clause``), not the reply alone.
 
 Every figure takes ``region_code``: only the tickets placed in that region (and everything inside
-it). The rollups serve it where they hold the place (heat and county figures by township, the 三率
-trend from the township rows); the rest, whose rollups hold no place (volume by channel or kind,
-deadlines per unit), count the region's tickets in the raw tables through the (region_code,
-received_at) and order indexes.
+it). The rollups serve it: heat and county figures by township, the 三率 trend from the township
+rows, volume by channel or kind from the rows by county (``IntakeByCounty``), deadlines per unit
+from the rows keyed county and unit (``facts.UNIT_AREA``); for a region below a county (a
+township, through the API) volume and deadlines count its tickets in the raw tables through the
+(region_code, received_at) and order indexes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from hotline.analytics import facts, rates, rollups
-from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel
+from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel, IntakeByCounty
 from hotline.directory import reference
 from hotline.kit import clock
 from hotline.tickets.models import Channel, Ticket
@@ -49,10 +50,11 @@ def _month(day: date) -> str:
 def volume(session: Session, first: date, last: date, *, by: str = "channel", raw: bool = False,
            region_code: str | None = None) -> dict[str, dict[str, int]]:
     """Tickets received per day, split by ``channel``, ``kind`` or ``urgency``: {day: {value: n}}
-    (of ``region_code`` when given: the rollup holds no place, so the region's tickets are counted)."""
+    (of ``region_code`` when given: a county's, or a city's, from the rollup by county; a township's
+    tickets are counted from the raw tables)."""
     if by not in ("channel", "kind", "urgency"):
         raise ValueError(by)
-    if raw or region_code:
+    if raw or region_code and not facts.rolled_up(region_code):
         day = facts.local_day(T.received_at, session.get_bind().dialect.name)
         start, end = _range(first, last)
         q = select(day, T[by], func.count()).where(T.received_at >= start, T.received_at < end)
@@ -60,10 +62,13 @@ def volume(session: Session, first: date, last: date, *, by: str = "channel", ra
             q = q.where(facts.within(T.region_code, region_code))
         q = q.group_by(day, T[by])
     else:
-        col = getattr(IntakeByChannel, by)
-        q = (select(IntakeByChannel.day, col, func.sum(IntakeByChannel.tickets))
-             .where(IntakeByChannel.grain == rollups.DAY, IntakeByChannel.day >= first, IntakeByChannel.day <= last)
-             .group_by(IntakeByChannel.day, col))
+        model = IntakeByCounty if region_code else IntakeByChannel
+        col = getattr(model, by)
+        q = select(model.day, col, func.sum(model.tickets)).where(model.grain == rollups.DAY, model.day >= first,
+                                                                  model.day <= last)
+        if region_code:  # a county's rows are one range of the key: (grain, county_code, day, ...)
+            q = q.where(facts.within(model.county_code, region_code))
+        q = q.group_by(model.day, col)
     out: dict[str, dict[str, int]] = defaultdict(dict)
     for d, value, n in session.execute(q):
         out[_day(d).isoformat()][_value(by, value)] = int(n)
@@ -119,12 +124,12 @@ def by_county(session: Session, first: date, last: date, *, raw: bool = False) -
 def deadlines_by_unit(session: Session, first: date, last: date, *, raw: bool = False,
                       region_code: str | None = None) -> list[dict]:
     """Per lead unit: answers given in the period, the share on time, and tickets overdue now (on
-    the tickets of ``region_code`` when given, counted from the raw tables: the unit rollup holds no
-    place)."""
-    if region_code:
+    the tickets of ``region_code`` when given: a county's, or a city's, from the rollup's rows by
+    county and unit; a township's counted from the raw tables)."""
+    if raw or region_code and not facts.rolled_up(region_code):
         counts = rates.raw_counts(session, "unit", first, last, region_code=region_code)
     else:
-        counts = (rates.raw_counts if raw else rates.rollup_counts)(session, "unit", first, last)
+        counts = rates.rollup_counts(session, "unit", first, last, region_code=region_code)
     overdue = overdue_now(session, region_code=region_code)
     snap = reference.snapshot(session)
     rows = []

@@ -28,6 +28,13 @@ from hotline.kit import clock
 from hotline.tickets.models import Satisfaction, Ticket, TicketUnit, UnitRole
 
 DIMENSIONS = ("unit", "township", "category", "all")
+# Kept in the rollups beside those, read by no ranking: the lead units' counts per county
+# ("140828:12", county then unit id), so a county picked on the dashboard reads its deadlines by
+# unit from the rollup (the county is the ticket's region code cut to six digits, or the whole
+# code when shorter; ``county_key``).
+UNIT_AREA = "unit_area"
+ROLLUP_DIMENSIONS = (*DIMENSIONS, UNIT_AREA)
+COUNTY_LENGTH = 6
 
 ORDER_MEASURES = ("orders", "responded", "pending", "returned", "returned_responded", "replied",
                   "replied_on_time")
@@ -50,7 +57,21 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time(0), clock.tz()).astimezone(UTC)
 
 
+def county_of(column: ColumnElement) -> ColumnElement:
+    """A region code cut to its county (six digits; a shorter code, a city or province, whole)."""
+    return func.substr(column, 1, COUNTY_LENGTH)
+
+
+def rolled_up(region_code: str | None) -> bool:
+    """Whether the rollups' county keys answer for ``region_code``: a county or a region above it
+    (a township's tickets are counted from the raw tables)."""
+    return bool(region_code) and region_code.isascii() and region_code.isdigit() \
+        and len(region_code) <= COUNTY_LENGTH
+
+
 def dimension_key(dimension: str) -> ColumnElement:
+    if dimension == UNIT_AREA:
+        return county_of(T.region_code).concat(":").concat(cast(U.unit_id, String))
     if dimension == "unit":
         return cast(U.unit_id, String)
     if dimension == "township":

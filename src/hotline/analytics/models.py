@@ -30,6 +30,24 @@ class IntakeByChannel(Base):
     tickets: Mapped[int] = mapped_column(Integer)
 
 
+class IntakeByCounty(Base):
+    """Tickets received per day by county, channel, request kind and urgency: the volume charts of a
+    county picked on the dashboard (the city's read ``IntakeByChannel``, a county's rows would be
+    its scan's bulk). ``county_code``: the ticket's region code cut to six digits, the whole code when
+    shorter (a ticket placed at city level only). Keyed county first, so a county's days are one
+    range of the primary key."""
+
+    __tablename__ = "rollup_intake_county"
+
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(12), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    urgency: Mapped[str] = mapped_column(String(12), primary_key=True)
+    tickets: Mapped[int] = mapped_column(Integer)
+
+
 class IntakeByArea(Base):
     """Tickets received per day by township (or the most specific region above it) and first-level
     category (heat map, county map, hot areas)."""

@@ -121,13 +121,31 @@ def compute(key: str, label: str, counts: dict[str, int], rules: AssessmentRules
     return f
 
 
-def rollup_counts(session: Session, dimension: str, first: date, last: date) -> dict[str, dict[str, int]]:
-    """Summed rollup counts per key over the days first..last."""
-    q = (select(Assessment.key, *[func.sum(getattr(Assessment, m)) for m in facts.MEASURES])
-         .where(Assessment.dimension == dimension, rollups.span(Assessment, first, last))
+def rollup_counts(session: Session, dimension: str, first: date, last: date, *,
+                  region_code: str | None = None) -> dict[str, dict[str, int]]:
+    """Summed rollup counts per key over the days first..last; per unit, of the tickets of
+    ``region_code`` (a county or a region above it, ``facts.rolled_up``), from the rows keyed county
+    then unit (``facts.UNIT_AREA``: "140828:12" starts with the region's code when its county lies
+    in the region)."""
+    sums = [func.sum(getattr(Assessment, m)) for m in facts.MEASURES]
+    if region_code is None:
+        q = (select(Assessment.key, *sums)
+             .where(Assessment.dimension == dimension, rollups.span(Assessment, first, last))
+             .group_by(Assessment.key))
+        return {row[0]: dict(zip(facts.MEASURES, (int(v or 0) for v in row[1:]), strict=True))
+                for row in session.execute(q)}
+    if dimension != "unit" or not facts.rolled_up(region_code):
+        raise ValueError(f"no rollup of {dimension!r} by {region_code!r}")
+    q = (select(Assessment.key, *sums)
+         .where(Assessment.dimension == facts.UNIT_AREA, rollups.span(Assessment, first, last),
+                Assessment.key.startswith(region_code))
          .group_by(Assessment.key))
-    return {row[0]: dict(zip(facts.MEASURES, (int(v or 0) for v in row[1:]), strict=True))
-            for row in session.execute(q)}
+    out: dict[str, dict[str, int]] = {}
+    for row in session.execute(q):
+        counts = out.setdefault(row[0].split(":", 1)[1], dict.fromkeys(facts.MEASURES, 0))
+        for m, v in zip(facts.MEASURES, row[1:], strict=True):
+            counts[m] += int(v or 0)
+    return out
 
 
 def raw_counts(session: Session, dimension: str, first: date, last: date,

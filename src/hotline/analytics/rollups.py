@@ -15,7 +15,7 @@ from sqlalchemy import Date, DateTime, and_, cast, delete, func, insert, literal
 from sqlalchemy.orm import Session
 
 from hotline.analytics import facts
-from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel, RollupState
+from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel, IntakeByCounty, RollupState
 from hotline.kit import clock
 
 NAME = "rollups"
@@ -25,7 +25,7 @@ MARGIN = timedelta(minutes=10)
 LOCK = 12345_0010  # PostgreSQL advisory lock: one refresh at a time
 
 T, U = facts.T, facts.U
-TABLES = (IntakeByChannel, IntakeByArea, Assessment)
+TABLES = (IntakeByChannel, IntakeByCounty, IntakeByArea, Assessment)
 DAY, MONTH = "d", "m"
 PENDING_LOOKBACK = timedelta(days=62)
 
@@ -59,10 +59,15 @@ def _fill(session: Session, now: datetime, start: datetime | None, end: datetime
                   .group_by(day, T.channel, T.kind, T.urgency))
     session.execute(insert(IntakeByChannel).from_select(["grain", "day", "channel", "kind", "urgency", "tickets"],
                                                         by_channel))
+    county = facts.county_of(T.region_code)
+    by_county = (select(d, county, day, T.channel, T.kind, T.urgency, func.count()).where(*where)
+                 .group_by(county, day, T.channel, T.kind, T.urgency))
+    session.execute(insert(IntakeByCounty).from_select(
+        ["grain", "county_code", "day", "channel", "kind", "urgency", "tickets"], by_county))
     by_area = select(d, day, township, category, func.count()).where(*where).group_by(day, township, category)
     session.execute(insert(IntakeByArea).from_select(["grain", "day", "township_code", "category_top", "tickets"],
                                                      by_area))
-    for dimension in facts.DIMENSIONS:
+    for dimension in facts.ROLLUP_DIMENSIONS:
         daily = facts.daily_facts(dimension, dialect, now, start=start, end=end).subquery()
         rows = select(literal(dimension), d, daily.c.day, daily.c.key, *[daily.c[m] for m in facts.MEASURES])
         session.execute(insert(Assessment).from_select(["dimension", "grain", "day", "key", *facts.MEASURES], rows))
@@ -81,6 +86,7 @@ def _fill_months(session: Session, first: date | None, last: date | None) -> Non
     hi = _next_month(last.replace(day=1)) if last else None
     for model, keys, sums in (
         (IntakeByChannel, ("channel", "kind", "urgency"), ("tickets",)),
+        (IntakeByCounty, ("county_code", "channel", "kind", "urgency"), ("tickets",)),
         (IntakeByArea, ("township_code", "category_top"), ("tickets",)),
         (Assessment, ("dimension", "key"), facts.MEASURES),
     ):
