@@ -895,6 +895,9 @@ def measure(backend: str, url: str, now: datetime, args: argparse.Namespace) -> 
                 "overdue_now": lambda: dashboard.overdue_now(s),
                 "overdue_total": lambda: dashboard.overdue_total(s),
                 "open_now": lambda: dashboard.open_now(s),
+                # a county picked: its open and overdue tickets, through the status indexes
+                "open_now_county": lambda: dashboard.open_now(s, region_code=county),
+                "overdue_total_county": lambda: dashboard.overdue_total(s, region_code=county),
                 "drill_unit_not_responded_month": lambda: drill.tickets(
                     s, dimension="unit", key=busiest, measure="not_responded", first=first_m, last=last_m),
                 "drill_unit_unsatisfied_year": lambda: drill.tickets(

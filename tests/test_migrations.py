@@ -409,7 +409,8 @@ def test_0026_rebuilds_the_open_reply_index_without_returns_under_review_and_bac
 
 
 def test_0027_adds_the_county_volume_rollup_and_has_the_next_refresh_rebuild(blank_url):
-    """Migration 0027 creates ``rollup_intake_county`` and clears the rollups' watermark, so the
+    """Migration 0027 creates ``rollup_intake_county`` and ``ix_rollup_assessment_key`` and clears the
+    rollups' watermark, so the
     worker's next refresh rebuilds every rollup (the new table and the county × unit rows) rather
     than leaving a county's volume empty; its downgrade drops the table and the county × unit rows."""
     from alembic import command
@@ -426,6 +427,8 @@ def test_0027_adds_the_county_volume_rollup_and_has_the_next_refresh_rebuild(bla
         assert "rollup_intake_county" not in _tables(blank_url)
         upgrade(blank_url)
         assert "rollup_intake_county" in _tables(blank_url)
+        # a county's county × unit rows found as one range of keys
+        assert list(_index_sql(blank_url, ["ix_rollup_assessment_key"])) == ["ix_rollup_assessment_key"]
         with engine.begin() as conn:
             assert conn.execute(text("SELECT watermark FROM rollup_state")).scalar_one() is None
             conn.execute(text("INSERT INTO rollup_assessment (dimension, grain, day, key, orders, responded, pending, "
@@ -434,6 +437,7 @@ def test_0027_adds_the_county_volume_rollup_and_has_the_next_refresh_rebuild(bla
                               "1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0)"))
         command.downgrade(alembic_config(blank_url), "0026")
         assert "rollup_intake_county" not in _tables(blank_url)
+        assert _index_sql(blank_url, ["ix_rollup_assessment_key"]) == {}
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM rollup_assessment")).scalar_one() == 0
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Integer, String
+from sqlalchemy import Date, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.kit.db import Base, UTCDateTime
@@ -69,6 +69,8 @@ class Assessment(Base):
     in January's response rate and February's satisfaction rate."""
 
     __tablename__ = "rollup_assessment"
+    # a county's rows of the county × unit dimension (keys "140828:12") as one range, whatever the days
+    __table_args__ = (Index("ix_rollup_assessment_key", "dimension", "key", "grain", "day"),)
 
     dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)

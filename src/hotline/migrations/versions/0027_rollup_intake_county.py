@@ -4,7 +4,8 @@
 A county picked on the dashboard counted its volume by channel and kind and its deadlines per unit
 in the raw tables (no rollup held the place with the channel or the unit): over a year, seconds at
 the benchmark's sizes. The new table, keyed county first, and the assessment rows keyed
-"county:unit" (no schema change there) serve them as the city's figures are served.
+"county:unit" (found by ``ix_rollup_assessment_key``, county first) serve them as the city's
+figures are served.
 
 Both are filled by a rebuild: the upgrade clears the rollups' watermark, so the worker's next refresh
 rebuilds every rollup (or run ``hotline analytics rebuild``); until then a county's volume reads empty.
@@ -35,9 +36,11 @@ def upgrade() -> None:
         sa.Column("urgency", sa.String(12), primary_key=True),
         sa.Column("tickets", sa.Integer(), nullable=False),
     )
+    op.create_index("ix_rollup_assessment_key", "rollup_assessment", ["dimension", "key", "grain", "day"])
     op.execute("UPDATE rollup_state SET watermark = NULL")  # the next refresh rebuilds
 
 
 def downgrade() -> None:
+    op.drop_index("ix_rollup_assessment_key", table_name="rollup_assessment")
     op.drop_table("rollup_intake_county")
     op.execute("DELETE FROM rollup_assessment WHERE dimension = 'unit_area'")
