@@ -14,6 +14,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web import test_browser as tb
 from tests.web.test_browser import HOTLINE, _serve, _watch_errors, sign_in
@@ -106,8 +107,9 @@ def test_an_incident_ended_too_early_is_reopened(incident_site, page):
         "button", has_text="重新开启").click()
     page.wait_for_url("**/incidents?reopened=*")
     assert "已重新开启" in page.inner_text("p.notice")
+    # htmx keeps the old section's class ("ended") for its 20 ms settle, so wait for the new one.
     power = page.locator("section.incident.confirmed", has_text="瑶峰镇5处集中反映停电")
-    assert power.locator("button", has_text="结束事件").count() == 1
+    expect(power.locator("button", has_text="结束事件")).to_have_count(1)
     power.locator("h2 a").click()
     page.wait_for_selector("#history")
     history = page.inner_text("#history")
