@@ -283,3 +283,34 @@ def test_escalation_folds_into_a_supervisors_open_order_of_the_same_or_a_higher_
     assert _orders(tdb, tid) == [(OrderLevel.general, people.supervisor.id), (OrderLevel.key, None)]
     assert _unit_orders_told(tdb, people, tid) == 2
 
+
+
+def test_the_reply_stage_s_escalation_folds_into_the_ladder_s_open_order_of_the_accept_stage(tdb, people):
+    """Not signed in time: the ladder's 升级督办 orders the unit (general). The unit signs late and
+    leaves the order unanswered; when its reply goes overdue too, the reply stage's 升级督办 issues no
+    second general order (one order, the unit told once), saying on the timeline which order it joins;
+    the 上级督办 after it, a higher level, still orders the unit."""
+    _escalating(tdb)
+    clock.freeze(at(2026, 11, 2, 9, 0))
+    with tdb.transaction() as s:
+        ticket = register(s, people, urgency="normal")
+        lifecycle.dispatch(s, ticket, actor=people.dispatcher, lead_unit_id=people.unit_a)
+        tid, accept_due = ticket.id, ticket.accept_due_at
+    sweep_at(tdb, accept_due + timedelta(minutes=121))
+    assert "escalate" in steps_of(tdb, tid, "accept")
+    assert _orders(tdb, tid) == [(OrderLevel.general, None)]
+    clock.freeze(accept_due + timedelta(minutes=150))
+    with tdb.transaction() as s:  # signed late, contacted; the order stays unanswered
+        ticket = s.get(Ticket, tid)
+        lifecycle.accept(s, ticket, actor=people.handler_a)
+        lifecycle.record_contact(s, ticket, actor=people.handler_a)
+        reply_due = ticket.reply_due_at
+    sweep_at(tdb, reply_due + timedelta(minutes=121))
+    assert steps_of(tdb, tid, "reply")[-1] == "escalate"
+    assert _orders(tdb, tid) == [(OrderLevel.general, None)]
+    assert _unit_orders_told(tdb, people, tid) == 1
+    escalate = events_of(tdb, tid, "escalate")[-1]
+    assert escalate.details["folded"] is True and "系统自动下达的一般督办单未答复，并入该督办单" in escalate.reason
+    sweep_at(tdb, reply_due + timedelta(minutes=241))
+    assert _orders(tdb, tid) == [(OrderLevel.general, None), (OrderLevel.key, None)]
+    assert _unit_orders_told(tdb, people, tid) == 2

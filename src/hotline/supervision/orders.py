@@ -156,16 +156,17 @@ def issue_order(session: Session, ticket: Ticket, *, actor: User | None, unit_id
     return order
 
 
-def open_manual_order(session: Session, ticket: Ticket, unit_id: int, level: OrderLevel) -> SupervisionOrder | None:
-    """An unanswered 督办单 a supervisor issued by hand to ``unit_id`` in the unit's current round
-    on the ticket (since its part was last dispatched), of ``level`` or higher: the escalation
-    ladder folds its own order of that level into it rather than ordering the unit twice for one
-    overdue. The caller holds the ticket's row lock, as :func:`supervise` does, so an order being
-    issued at the same moment is either seen here or sees the ladder's."""
+def open_order_of(session: Session, ticket: Ticket, unit_id: int, level: OrderLevel) -> SupervisionOrder | None:
+    """An unanswered 督办单 to ``unit_id`` in the unit's current round on the ticket (since its part
+    was last dispatched), of ``level`` or higher, whether a supervisor issued it by hand or the
+    ladder did for another stage: the escalation ladder folds its own order of that level into it
+    rather than ordering the unit twice while one order already presses it. The caller holds the
+    ticket's row lock, as :func:`supervise` does, so an order being issued at the same moment is
+    either seen here or sees the ladder's."""
     task = ticket.task_of(unit_id)
     query = select(SupervisionOrder).where(
         SupervisionOrder.ticket_id == ticket.id, SupervisionOrder.unit_id == unit_id,
-        SupervisionOrder.state == OrderState.open, SupervisionOrder.issued_by_id.is_not(None),
+        SupervisionOrder.state == OrderState.open,
         SupervisionOrder.level.in_([lv for lv, rank in LEVEL_RANK.items() if rank >= LEVEL_RANK[level]]))
     if task is not None and task.dispatched_at is not None:
         query = query.where(SupervisionOrder.issued_at >= task.dispatched_at)

@@ -3,8 +3,9 @@
 warn (预警) and overdue (超期) tell the unit; urge (催办) presses it; escalate (升级督办) issues a
 general supervision order and tells the supervisors; escalate_parent (上级督办) issues a key
 order and tells the unit's parent. Steps of the dispatch stage are the centre's own and are only
-recorded (the supervisor board shows them). An escalation whose order a supervisor has already
-given by hand (open, same or higher level, this round) issues none: it is folded into that order.
+recorded (the supervisor board shows them). An escalation while an order of the same or a higher
+level is open this round (given by hand, or the ladder's own for the other stage) issues none: it is
+folded into that order.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from hotline.kit import clock
 from hotline.kit.db import insert_now
 from hotline.notify import recipients
 from hotline.supervision.models import ORDER_LEVEL_LABELS, DeadlineAlert, OrderLevel
-from hotline.supervision.orders import issue_order, open_manual_order
+from hotline.supervision.orders import issue_order, open_order_of
 from hotline.tickets import validation
 from hotline.tickets.models import Ticket, Urgency
 from hotline.tickets.sla import STAGE_LABELS, STEP_LABELS, Step
@@ -71,10 +72,11 @@ def take(session: Session, ticket: Ticket, step: Step, snap: reference.Snapshot,
     if (step.step in ("escalate", "escalate_parent") and ticket.lead_unit_id is not None
             and not validation.is_hotline_center(snap, ticket.lead_unit_id)):  # no order to a unit that handles nothing
         level = OrderLevel.general if step.step == "escalate" else OrderLevel.key
-        manual = open_manual_order(session, ticket, ticket.lead_unit_id, level)
-        if manual is not None:  # a supervisor's order already presses the unit: not a second one
-            details.update(order_id=manual.id, folded=True)
-            reason += (f"；已有 {local_label(manual.issued_at)} 人工下达的{ORDER_LEVEL_LABELS[manual.level]}"
+        pressing = open_order_of(session, ticket, ticket.lead_unit_id, level)
+        if pressing is not None:  # an order (by hand, or the ladder's for another stage) already presses the unit
+            details.update(order_id=pressing.id, folded=True)
+            by = "人工" if pressing.issued_by_id is not None else "系统自动"
+            reason += (f"；已有 {local_label(pressing.issued_at)} {by}下达的{ORDER_LEVEL_LABELS[pressing.level]}"
                        "督办单未答复，并入该督办单，不再另发")
         else:
             order = issue_order(session, ticket, actor=None, unit_id=ticket.lead_unit_id, level=level,
