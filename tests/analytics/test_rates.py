@@ -235,6 +235,76 @@ def test_an_order_within_its_limit_is_pending_then_counts_once_the_limit_passes(
     assert (a.counts["pending"], a.response_base, a.response_rate) == (0, 1, 0.0)
 
 
+def test_a_rejected_return_gives_the_order_back_its_response_time(session, people):
+    """驳回退单 gives the unit back the time its return waited for review, also in 响应率: between the
+    old limit and the one moved later, an order not answered yet is still pending (not counted as
+    missed), and signing and contacting the caller within the time given back is responding in
+    time. Urgent: accept within 2 hours, first contact within 4."""
+    from hotline.analytics import drill
+
+    p = people
+    clock.freeze(at(2026, 1, 12, 9))
+    t = register(session, p)
+    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a, co_unit_ids=[p.unit_a_co])
+    clock.freeze(at(2026, 1, 12, 10))  # in time: accept due 11:00, contact 13:00
+    L.request_return(session, t, actor=p.handler_a, reason="该村供水不归本站管理")
+    clock.freeze(at(2026, 1, 12, 13))  # the return waited 3 hours for review
+    L.reject_return(session, t, actor=p.dispatcher, reason="该村在本站供水范围内")
+    session.flush()
+    key = str(p.unit_a)
+
+    def figures(dimension="unit"):
+        rollups.refresh(session)
+        session.flush()
+        a = {f.key: f for f in rates.table(session, dimension, *JAN)}
+        b = {f.key: f for f in rates.table(session, dimension, *JAN, raw=True)}
+        assert {k: f.counts for k, f in a.items()} == {k: f.counts for k, f in b.items()}
+        return a
+
+    def total(measure, unit=key):
+        return drill.tickets(session, dimension="unit", key=unit, measure=measure, first=JAN[0], last=JAN[1]).total
+
+    clock.freeze(at(2026, 1, 12, 13, 30))  # past the old limits, within the ones given back (14:00, 16:00)
+    rows = figures()
+    for unit in (key, str(p.unit_a_co)):
+        f = rows[unit]
+        assert (f.counts["orders"], f.counts["pending"], f.response_base, f.response_rate) == (1, 1, 0, None)
+        assert (total("pending", unit), total("not_responded", unit)) == (1, 0)
+    clock.freeze(at(2026, 1, 12, 13, 50))
+    L.accept(session, t, actor=p.handler_a)
+    L.accept(session, t, actor=p.handler_a_co)
+    clock.freeze(at(2026, 1, 12, 15))
+    L.record_contact(session, t, actor=p.handler_a, note="已电话联系")
+    session.flush()
+    clock.freeze(at(2026, 1, 12, 17))
+    rows = figures()
+    for unit in (key, str(p.unit_a_co)):
+        f = rows[unit]
+        assert (f.counts["pending"], f.response_base, f.responded, f.response_rate) == (0, 1, 1, 1.0)
+        assert (total("responded", unit), total("not_responded", unit)) == (1, 0)
+
+
+def test_a_rejected_return_leaves_a_response_limit_already_missed_as_it_was(session, people):
+    """Asked to return after the caller should have been contacted: the review gives nothing back,
+    and the order counts as not responded as soon as the return is rejected."""
+    p = people
+    clock.freeze(at(2026, 1, 12, 9))
+    t = register(session, p)
+    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a)
+    clock.freeze(at(2026, 1, 12, 10))
+    L.accept(session, t, actor=p.handler_a)
+    clock.freeze(at(2026, 1, 12, 13, 30))  # the 13:00 contact limit has passed
+    L.request_return(session, t, actor=p.handler_a, reason="该村供水不归本站管理")
+    clock.freeze(at(2026, 1, 12, 16))
+    L.reject_return(session, t, actor=p.dispatcher, reason="该村在本站供水范围内")
+    session.flush()
+    assert clock.local(t.lead_task().response_due_at) == at(2026, 1, 12, 13)
+    clock.freeze(at(2026, 1, 12, 16, 30))
+    rollups.refresh(session)
+    a = {f.key: f for f in rates.table(session, "unit", *JAN)}[str(p.unit_a)]
+    assert (a.counts["pending"], a.response_base, a.response_rate) == (0, 1, 0.0)
+
+
 def test_refresh_follows_changes_like_a_rebuild(session, people):
     p = people
     clock.freeze(at(2026, 1, 12, 9))

@@ -298,6 +298,7 @@ def test_a_rejected_return_gives_the_unit_back_the_time_its_return_waited_for_re
     assert ticket.reply_due_at > clock.now()
     # The caller was due to be reached Tue 09:00, before the return was asked for: still overdue.
     assert contact_due < local(2026, 11, 4, 9, 0) and ticket.contact_due_at == contact_due
+    assert ticket.lead_task().response_due_at == contact_due  # and so does the order's response (响应率)
     states = sla.stage_states(ticket, clock.now())
     assert (states["reply"]["state"], states["contact"]["state"]) == ("running", "overdue")
     events = list(session.scalars(select(TicketEvent).where(
@@ -310,3 +311,27 @@ def test_a_rejected_return_gives_the_unit_back_the_time_its_return_waited_for_re
     # A later holiday recomputation keeps the time given back (it is remembered as a pause).
     deadlines.recompute_due_times(session, ticket, actor=None, calendar_changed=True)
     assert clock.local(ticket.reply_due_at) == local(2026, 11, 10, 10, 0)
+
+
+def test_a_rejected_return_moves_the_response_limits_of_the_orders_not_answered_yet(session, people):
+    """The orders' response limits (响应率) follow the deadlines they mirror when 驳回退单 gives time
+    back: the lead's (first contact) and a co-handler's not signed yet (signature) move later by the
+    wait; a co-handler that had already signed keeps the limit it signed against. Urgent: accept
+    within 2 hours, contact within 4; dispatched 09:00, return asked 10:00, rejected 13:00."""
+    clock.freeze(local(2026, 11, 2, 9, 0))
+    ticket = register(session, people)
+    lifecycle.dispatch(session, ticket, actor=people.dispatcher, lead_unit_id=people.unit_a,
+                       co_unit_ids=[people.unit_a_co, people.unit_b])
+    clock.freeze(local(2026, 11, 2, 9, 30))
+    lifecycle.accept(session, ticket, actor=people.handler_a_co)
+    clock.freeze(local(2026, 11, 2, 10, 0))
+    lifecycle.request_return(session, ticket, actor=people.handler_a, reason="该村供水不归本站管理")
+    clock.freeze(local(2026, 11, 2, 13, 0))
+    lifecycle.reject_return(session, ticket, actor=people.dispatcher, reason="该村在本站供水范围内")
+    session.flush()
+    assert (clock.local(ticket.accept_due_at), clock.local(ticket.contact_due_at)) == (
+        local(2026, 11, 2, 14, 0), local(2026, 11, 2, 16, 0))
+    lead, signed, waiting = (ticket.task_of(u) for u in (people.unit_a, people.unit_a_co, people.unit_b))
+    assert clock.local(lead.response_due_at) == local(2026, 11, 2, 16, 0)
+    assert clock.local(waiting.response_due_at) == local(2026, 11, 2, 14, 0)
+    assert clock.local(signed.response_due_at) == local(2026, 11, 2, 11, 0)

@@ -14,7 +14,7 @@ from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.calendar import WorkCalendar
 from hotline.tickets import sla
-from hotline.tickets.models import Ticket, TicketEvent
+from hotline.tickets.models import Ticket, TicketEvent, TicketUnit, UnitRole
 from hotline.tickets.states import OPEN
 from hotline.tickets.timeline import iso as _iso
 from hotline.tickets.timeline import record_event as _event
@@ -69,7 +69,8 @@ def give_back(ticket: Ticket, stages: list[str], since: datetime, until: datetim
               snap: reference.Snapshot) -> dict[str, Any]:
     """Move the due times of ``stages`` later by the time their clocks stood still from ``since`` to
     ``until`` (a working-day limit by the working time in it only, as a pause), remembered as a
-    pause so a recomputation keeps it; returns ``{"<stage>_due_at": {"from", "to"}}`` of each move."""
+    pause so a recomputation keeps it; returns ``{"<stage>_due_at": {"from", "to"}}`` of each move.
+    The response limits of the orders not answered yet follow the stages they mirror."""
     moved: dict[str, Any] = {}
     for stage in stages:
         old = getattr(ticket, f"{stage}_due_at")
@@ -83,7 +84,27 @@ def give_back(ticket: Ticket, stages: list[str], since: datetime, until: datetim
             note_basis(ticket, stage, provisional=True)
             ticket.due_warning = warning
         moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
+    for task in ticket.active_units():
+        # An order's response limit (三率 响应率) is the ticket's deadline it follows, so it moves with
+        # it; an order already answered keeps the limit it was answered against.
+        if f"{response_stage(task)}_due_at" in moved and unanswered(task):
+            task.response_due_at = response_due(ticket, task)
     return moved
+
+
+def response_stage(task: TicketUnit) -> str:
+    """The stage whose deadline is an order's response limit (响应): the lead's first contact with
+    the caller, a co-handler's signature."""
+    return "contact" if task.role == UnitRole.lead else "accept"
+
+
+def response_due(ticket: Ticket, task: TicketUnit) -> datetime | None:
+    return getattr(ticket, f"{response_stage(task)}_due_at")
+
+
+def unanswered(task: TicketUnit) -> bool:
+    """Not signed yet, or (lead) the caller not contacted yet: ``analytics.facts.unanswered``."""
+    return task.accepted_at is None or (task.role == UnitRole.lead and task.contacted_on_time is None)
 
 
 def _recomputed(entry: dict[str, Any], calendar: Any, tz: Any) -> tuple[datetime, str | None]:

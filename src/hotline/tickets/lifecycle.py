@@ -24,6 +24,7 @@ from hotline.kit.ids import query_code
 from hotline.tickets import numbering, sla, validation
 from hotline.tickets.deadlines import give_back as _give_back
 from hotline.tickets.deadlines import note_basis as _note_basis
+from hotline.tickets.deadlines import response_due as _response_due
 from hotline.tickets.deadlines import rewatch as _rewatch
 from hotline.tickets.deadlines import set_due as _set_due
 from hotline.tickets.models import (
@@ -308,7 +309,7 @@ def _assign(session: Session, ticket: Ticket, lead_unit_id: int, co_unit_ids: Se
     for stage in ("accept", "contact", "reply"):
         _set_due(ticket, stage, now, snap)
     for task in ticket.active_units():
-        task.response_due_at = ticket.contact_due_at if task.role == UnitRole.lead else ticket.accept_due_at
+        task.response_due_at = _response_due(ticket, task)
     return {
         "lead_unit_id": lead_unit_id,
         "lead_unit": snap.units[lead_unit_id][1],
