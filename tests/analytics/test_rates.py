@@ -402,3 +402,39 @@ def test_a_range_across_months_adds_month_rows_and_day_rows_like_the_raw_tables(
     rollups.refresh(session)
     assert sum(dashboard.by_county(session, first, last).values()) == 4
     assert dashboard.volume(session, date(2026, 2, 20), date(2026, 2, 20))["2026-02-20"] == {"letter": 1}
+
+
+def test_a_paused_ticket_gives_the_lead_back_its_response_time(session, people):
+    """挂起 then 恢复 moves the first-contact deadline later by the pause, and the lead's 响应率 limit
+    with it: past the old limit but within the moved one the order is still pending, and contacting
+    the caller within it is responding in time. Urgent: first contact within 4 hours."""
+    p = people
+    clock.freeze(at(2026, 1, 12, 9))
+    t = register(session, p)
+    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a)
+    clock.freeze(at(2026, 1, 12, 10))
+    L.accept(session, t, actor=p.handler_a)
+    clock.freeze(at(2026, 1, 12, 11))
+    L.suspend(session, t, actor=p.handler_a, reason="来电人出差，下午回来")
+    clock.freeze(at(2026, 1, 12, 14))  # paused 3 hours: contact due 13:00 → 16:00
+    L.resume(session, t, actor=p.handler_a)
+    session.flush()
+    assert clock.local(t.contact_due_at) == at(2026, 1, 12, 16)
+    key = str(p.unit_a)
+
+    def figures():
+        rollups.refresh(session)
+        session.flush()
+        a = {f.key: f for f in rates.table(session, "unit", *JAN)}
+        b = {f.key: f for f in rates.table(session, "unit", *JAN, raw=True)}
+        assert {k: f.counts for k, f in a.items()} == {k: f.counts for k, f in b.items()}
+        return a[key]
+
+    clock.freeze(at(2026, 1, 12, 15))
+    f = figures()
+    assert (f.counts["pending"], f.response_base, f.response_rate) == (1, 0, None)
+    L.record_contact(session, t, actor=p.handler_a, note="已电话联系")
+    session.flush()
+    clock.freeze(at(2026, 1, 12, 17))
+    f = figures()
+    assert (f.counts["pending"], f.response_base, f.responded, f.response_rate) == (0, 1, 1, 1.0)

@@ -84,12 +84,17 @@ def give_back(ticket: Ticket, stages: list[str], since: datetime, until: datetim
             note_basis(ticket, stage, provisional=True)
             ticket.due_warning = warning
         moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
+    follow(ticket, moved)
+    return moved
+
+
+def follow(ticket: Ticket, moved: dict[str, Any]) -> None:
+    """After the ticket's deadlines in ``moved`` (``{"<stage>_due_at": …}``) changed: an order's
+    response limit (三率 响应率) is the ticket's deadline it follows, so it moves with it; an order
+    already answered keeps the limit it was answered against."""
     for task in ticket.active_units():
-        # An order's response limit (三率 响应率) is the ticket's deadline it follows, so it moves with
-        # it; an order already answered keeps the limit it was answered against.
         if f"{response_stage(task)}_due_at" in moved and unanswered(task):
             task.response_due_at = response_due(ticket, task)
-    return moved
 
 
 def response_stage(task: TicketUnit) -> str:

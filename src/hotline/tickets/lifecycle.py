@@ -22,6 +22,7 @@ from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid, TransitionNotAllowed
 from hotline.kit.ids import query_code
 from hotline.tickets import numbering, sla, validation
+from hotline.tickets.deadlines import follow as _follow_deadlines
 from hotline.tickets.deadlines import give_back as _give_back
 from hotline.tickets.deadlines import note_basis as _note_basis
 from hotline.tickets.deadlines import response_due as _response_due
@@ -515,6 +516,7 @@ def resume(session: Session, ticket: Ticket, *, actor: User | None, note: str | 
             _note_basis(ticket, stage, provisional=True)
         ticket.due_warning = warning or ticket.due_warning
         moved[f"{stage}_due_at"] = {"from": _iso(old), "to": _iso(new)}
+    _follow_deadlines(ticket, moved)
     ticket.suspended_seconds += int(paused.total_seconds())
     ticket.suspended_at = None
     back = ticket.status_before or Status.accepted
