@@ -4,8 +4,23 @@ the county figures stay the city's, as the page's map does."""
 
 from __future__ import annotations
 
-from hotline.analytics import dashboard
+import html
+import json
+import re
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import update
+
+from hotline.accounts.models import User
+from hotline.accounts.service import hash_password
+from hotline.analytics import dashboard, rollups
+from hotline.config import Settings
+from hotline.kit import clock
+from hotline.web.app import create_site
 from tests.analytics.test_dashboard_region import JAN, XIA, YANHU, plain, totals, two_counties
+from tests.analytics.test_rates import CST, handled
+from tests.web.conftest import PASSWORD, Site
 
 SPAN = {"first": JAN[0].isoformat(), "last": JAN[1].isoformat()}
 
@@ -52,3 +67,70 @@ def test_the_operation_documents_region_code(api):
     assert "region_code" in op["description"]
     param = next(p for p in op["parameters"] if p["name"] == "region_code")
     assert "inside" in param["description"]
+
+
+# ---------------------------------------------------------------- the 三率 trend: per day or per month
+
+
+@pytest.fixture
+def pages(db, people, tmp_path) -> Site:
+    """The staff pages over the same database (as ``tests/web``'s ``site``), to read the page's chart."""
+    with db.transaction() as s:
+        s.execute(update(User).values(password_hash=hash_password(PASSWORD)))
+    return Site(db, people, create_site(Settings(data_dir=tmp_path, database_url=db.url), database=db))
+
+
+def two_months_of_callbacks(session, people) -> None:
+    """Callbacks in November 2025 (one satisfied) and January 2026 (one satisfied, one not)."""
+    clock.freeze(datetime(2025, 11, 12, 9, tzinfo=CST))
+    handled(session, people)
+    clock.freeze(datetime(2026, 1, 12, 9, tzinfo=CST))
+    handled(session, people)
+    handled(session, people, verdict=("dissatisfied", False), co=False)
+    clock.freeze(datetime(2026, 1, 20, 10, tzinfo=CST))
+    rollups.rebuild(session)
+    session.commit()
+
+
+def page_trend(client, first: date, last: date) -> dict:
+    r = client.get(f"/analytics?period=custom&first={first}&last={last}")
+    assert r.status_code == 200, r.text
+    found = re.search(r'id="chart-trend" data-chart=\'([^\']*)\'', r.text)
+    assert found, "no trend chart on the page"
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.parametrize(("last", "granularity"), [
+    (date(2026, 1, 13), "day"),     # 63 days, the longest range the page draws by day
+    (date(2026, 1, 14), "month"),   # one day more: by month
+])
+def test_the_trend_is_per_day_or_per_month_as_the_page_draws_it(api, pages, session, people, last, granularity):
+    two_months_of_callbacks(session, people)
+    first = date(2025, 11, 12)
+    r = api.as_("supervisor").get("/analytics/dashboard", params={"first": first.isoformat(), "last": last.isoformat()})
+    assert r.status_code == 200, r.text
+    got = r.json()
+    assert got["trend_granularity"] == granularity == dashboard.trend_granularity(first, last)
+    trend = got["satisfaction_trend"]
+    periods = [t["period"] for t in trend]
+    if granularity == "month":
+        assert periods == ["2025-11", "2026-01"]
+    else:
+        assert "2025-11-12" in periods and "2026-01-12" in periods
+        assert all(len(p) == 10 and first.isoformat() <= p <= last.isoformat() for p in periods)
+    assert sum(t["evaluated"] for t in trend) == 3
+    # the page's chart: the same points (labelled MM-DD by day), the same rates in percent
+    client, _ = pages.signed_in("supervisor")
+    chart = page_trend(client, first, last)
+    assert chart["xAxis"]["data"] == [p if granularity == "month" else p[5:] for p in periods]
+    for series, key in zip(chart["series"], ("response_rate", "resolution_rate", "satisfaction_rate"), strict=True):
+        assert [d["value"] for d in series["data"]] == [None if t[key] is None else round(100 * t[key], 1)
+                                                       for t in trend]
+
+
+def test_the_trend_granularity_is_in_the_document(api):
+    doc = api.as_("supervisor").get("/openapi.json").json()
+    schema = doc["components"]["schemas"]["DashboardOut"]
+    assert "trend_granularity" in schema["required"]
+    assert schema["properties"]["trend_granularity"]["enum"] == ["day", "month"]
+    assert "trend_granularity" in doc["paths"]["/api/v1/analytics/dashboard"]["get"]["description"]

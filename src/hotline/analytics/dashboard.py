@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -33,6 +34,17 @@ from hotline.tickets.sla import RUNNING
 from hotline.tickets.states import OPEN, Status
 
 T = facts.T
+
+Granularity = Literal["day", "month"]
+# A range longer than this many days (first to last) draws its 三率 trend by month: two months of
+# days still read as a line, a year of days (365 points) does not.
+DAILY_TREND_MOST_DAYS = 62
+
+
+def trend_granularity(first: date, last: date) -> Granularity:
+    """The one rule for the 三率 trend's points, the page's and the API's: per day up to
+    ``DAILY_TREND_MOST_DAYS`` days from ``first`` to ``last``, per (calendar) month beyond."""
+    return "month" if (last - first).days > DAILY_TREND_MOST_DAYS else "day"
 
 
 def _range(first: date, last: date) -> tuple[datetime, datetime]:
@@ -207,13 +219,14 @@ def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bo
     return out
 
 
-def board(session: Session, first: date, last: date, *, region_code: str | None = None,
-          monthly: bool = False) -> dict:
+def board(session: Session, first: date, last: date, *, region_code: str | None = None) -> dict:
     """Every series of the dashboard, as the page (``/analytics``) and the API
     (``/api/v1/analytics/dashboard``) both show it: volume by channel and kind, the heat map,
-    deadlines and overdue by unit, the 三率 trend, open and overdue now, all of ``region_code``'s
-    tickets when given (the heat map then by township inside it); only the county figures
-    (``by_county``) stay the city's, since they are how a county is picked."""
+    deadlines and overdue by unit, the 三率 trend (per day or per month by ``trend_granularity``,
+    which it names), open and overdue now, all of ``region_code``'s tickets when given (the heat map
+    then by township inside it); only the county figures (``by_county``) stay the city's, since they
+    are how a county is picked."""
+    granularity = trend_granularity(first, last)
     county_heat = heat(session, first, last)
     per_county: dict[str, int] = defaultdict(int)
     for (_, county), n in county_heat.items():
@@ -224,7 +237,9 @@ def board(session: Session, first: date, last: date, *, region_code: str | None 
         "heat": heat(session, first, last, region_code=region_code) if region_code else county_heat,
         "by_county": dict(per_county),
         "deadlines_by_unit": deadlines_by_unit(session, first, last, region_code=region_code),
-        "satisfaction_trend": satisfaction_trend(session, first, last, monthly=monthly, region_code=region_code),
+        "satisfaction_trend": satisfaction_trend(session, first, last, monthly=granularity == "month",
+                                                 region_code=region_code),
+        "trend_granularity": granularity,
         "open_now": open_now(session, region_code=region_code),
         "overdue_now": overdue_total(session, region_code=region_code),
     }

@@ -117,7 +117,8 @@ class UnitDeadlines(Out):
 
 
 class TrendPoint(Out):
-    period: str = Field(description="the day (or month)")
+    period: str = Field(description="the day, YYYY-MM-DD, or with trend_granularity \"month\" the calendar month, "
+                                    "YYYY-MM")
     evaluated: int
     response_rate: Number | None
     resolution_rate: Number | None
@@ -132,7 +133,13 @@ class DashboardOut(Out):
     heat: list[HeatCell]
     by_county: dict[str, int] = Field(description="tickets per county code (always the whole city's)")
     deadlines_by_unit: list[UnitDeadlines]
-    satisfaction_trend: list[TrendPoint]
+    satisfaction_trend: list[TrendPoint] = Field(description="the centre's 三率 (of the region when one was asked "
+                                                             "for), one point per day or per month: see "
+                                                             "trend_granularity")
+    trend_granularity: Literal["day", "month"] = Field(
+        description="what one point of satisfaction_trend covers: \"day\" for a range of up to "
+                    f"{dashboard.DAILY_TREND_MOST_DAYS + 1} days, \"month\" beyond, as the /analytics page draws it "
+                    "(the same rule, analytics.dashboard.trend_granularity)")
     open_now: int = Field(description="tickets open now (of the region when one was asked for)")
     overdue_now: int = Field(description="open tickets overdue now at any running stage (the supervision board's 超期工单)")
     region_code: str | None = Field(description="the region every figure but by_county counts, null for the whole city")
@@ -267,7 +274,8 @@ def tickets_behind(request: Request,
                         "(`analytics.dashboard.board`). With `region_code` (a county, or any region code) "
                         "every figure counts only the tickets placed in that region and everything inside it, "
                         "as the page does with a county picked: volume by channel and kind, `heat` (then by "
-                        "township inside the region), deadlines and overdue by unit, the 三率 trend, open and "
+                        "township inside the region), deadlines and overdue by unit, the 三率 trend (per day, or per "
+                        "month for a range longer than the page draws by day: `trend_granularity` says which), open and "
                         "overdue now; only `by_county` stays the whole city's, as on the page's map.")
 def dashboard_data(request: Request, first: date | None = None, last: date | None = None,
                    region_code: Annotated[str | None, Query(description="only the tickets of this region and everything "

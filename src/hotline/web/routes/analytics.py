@@ -243,9 +243,9 @@ def _dashboard(session: Session, p: Period, region: str | None) -> dict[str, Any
     picked."""
     snap = reference.snapshot(session)
     more = {"region": region} if region else {}
-    monthly = (p.last - p.first).days > 62
     start_day = rates.current_rules(session).period_start_day
-    figures = dashboard.board(session, p.first, p.last, region_code=region, monthly=monthly)
+    figures = dashboard.board(session, p.first, p.last, region_code=region)
+    monthly = figures["trend_granularity"] == "month"
     by_channel, by_kind, heat = figures["volume_by_channel"], figures["volume_by_kind"], figures["heat"]
     per_county, trend, units = figures["by_county"], figures["satisfaction_trend"], figures["deadlines_by_unit"]
     counties = sorted((c for c in per_county if len(c) == 6), key=lambda c: c)
