@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
@@ -130,3 +131,20 @@ def make_ticket(session: Session, p: Personas, status: Status = Status.registere
     session.flush()
     assert ticket.status == status
     return ticket
+
+
+def make_failed_messages(session: Session, count: int, *, start: datetime, prefix: str = "failed") -> list[int]:
+    """``count`` SMS set aside after failing (state dead), written in one INSERT: two a minute from
+    ``start`` (so pairs share a creation time and the id decides between them). Returns their ids
+    newest first, the order the outbox lists them in."""
+    from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
+
+    rows = [{"key": f"{prefix}-{i}", "channel": MessageChannel.sms, "recipient": f"+8613803{i:06d}",
+             "template_code": "caller.receipt", "subject": "受理回执", "body": f"第 {i} 条", "urgent": False,
+             "state": MessageState.dead, "attempts": 8, "last_error": f"网关错误 {i}",
+             "not_before": start + timedelta(minutes=i // 2), "created_at": start + timedelta(minutes=i // 2)}
+            for i in range(count)]
+    session.execute(insert(OutboxMessage), rows)
+    found = session.execute(select(OutboxMessage.id, OutboxMessage.created_at)
+                            .where(OutboxMessage.key.startswith(f"{prefix}-")))
+    return [i for i, _ in sorted(found, key=lambda r: (r[1], r[0]), reverse=True)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from hotline.kit import clock
 from hotline.notify.delivery import deliver_due
@@ -14,7 +14,7 @@ from hotline.notify.models import InboxItem, OutboxMessage
 from hotline.notify.outbox import enqueue
 from hotline.notify.templates import load_templates
 from tests.api.conftest import Api
-from tests.builders import make_ticket
+from tests.builders import make_failed_messages, make_ticket
 
 NOON = datetime(2026, 11, 30, 12, 0)
 PHONE = "+8613803590001"
@@ -62,6 +62,25 @@ def _ours(rows: list[dict], *ids: int) -> list[dict]:
 
 
 # ---------------------------------------------------------------- outbox
+
+
+def test_a_page_of_failed_messages_reads_only_its_rows(api: Api):
+    """Like the admin page, the API cuts the failed messages in SQL: a page of 10 among 250 reads 10
+    rows, the newest first after the offset, and X-Total-Count counts them all."""
+    with api.db.transaction() as s:
+        newest_first = make_failed_messages(s, 250, start=NOON.replace(tzinfo=UTC))
+    loaded: list[int] = []
+
+    def on_load(target, _context) -> None:
+        loaded.append(target.id)
+
+    event.listen(OutboxMessage, "load", on_load)
+    try:
+        r = api.as_("admin").get("/outbox", params={"limit": 10, "offset": 20})
+    finally:
+        event.remove(OutboxMessage, "load", on_load)
+    assert r.status_code == 200 and r.headers["X-Total-Count"] == "250"
+    assert [m["id"] for m in r.json()] == newest_first[20:30] == loaded
 
 
 def test_a_message_that_kept_failing_is_shown_with_its_error_and_goes_out_after_a_retry(templates: Api):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.accounts.models import Role, User
@@ -14,7 +16,8 @@ from hotline.directory.models import Holiday, HolidayYear, Setting
 from hotline.notify.models import MessageState, MessageTemplate, OutboxMessage
 from hotline.notify.outbox import enqueue
 from hotline.notify.templates import load_templates
-from tests.builders import make_ticket
+from hotline.web.routes import admin as admin_routes
+from tests.builders import make_failed_messages, make_ticket
 
 PHONE = "+8613803590001"
 
@@ -423,3 +426,61 @@ def test_a_template_leaving_out_a_placeholder_of_its_default_is_saved_only_when_
     r = client.post("/admin/templates/unit.dispatch", data={
         "csrf": csrf, "subject": "新派工单", "body": "【12345】新派工单{ticket_number}：{title}，请于{deadline}前签收。"})
     assert r.status_code == 303
+
+
+# ---------------------------------------------------------------- failed messages, more than a page
+
+SHOWN_IDS = re.compile(r'name="ids" value="(\d+)"')
+
+
+@contextmanager
+def loaded_messages() -> Iterator[list[int]]:
+    """The ids of the outbox rows read into objects while inside (every backend, every query)."""
+    loaded: list[int] = []
+
+    def on_load(target, _context) -> None:
+        loaded.append(target.id)
+
+    event.listen(OutboxMessage, "load", on_load)
+    try:
+        yield loaded
+    finally:
+        event.remove(OutboxMessage, "load", on_load)
+
+
+def test_failed_messages_beyond_a_page_are_paged_newest_first_with_their_total(site):
+    per_page = admin_routes.OUTBOX_PER_PAGE
+    with site.db.transaction() as s:
+        newest_first = make_failed_messages(s, per_page + 30, start=datetime(2026, 1, 10, tzinfo=UTC))
+        s.execute(update(OutboxMessage).where(OutboxMessage.id == newest_first[0]).values(last_error="最新的失败"))
+    with site.db.transaction() as s:  # a message still waiting is not among them, nor counted
+        load_templates(s)
+        enqueue(s, key="still-pending", channel="sms", recipient=PHONE, template_code="caller.receipt",
+                context={"ticket_number": "20260110-000001", "query_code": "1"})
+    client, csrf = site.signed_in("admin")
+    assert f"{per_page + 30} 条待处理" in client.get("/admin").text
+    first = client.get("/admin/outbox").text
+    assert f"（{per_page + 30}）" in first and "第 1 / 2 页" in first and "最新的失败" in first
+    assert [int(i) for i in SHOWN_IDS.findall(first)] == newest_first[:per_page]
+    second = client.get("/admin/outbox?page_no=2").text
+    assert f"（{per_page + 30}）" in second and "第 2 / 2 页" in second
+    assert [int(i) for i in SHOWN_IDS.findall(second)] == newest_first[per_page:]
+    # a page past the end (messages retried meanwhile) shows the last one
+    assert SHOWN_IDS.findall(client.get("/admin/outbox?page_no=9").text) == SHOWN_IDS.findall(second)
+    # nothing ticked on page 2: the same page comes back with the question
+    r = client.post("/admin/outbox/retry", data={"csrf": csrf, "page_no": "2"})
+    assert r.status_code == 422 and "请先勾选" in r.text
+    assert [int(i) for i in SHOWN_IDS.findall(r.text)] == newest_first[per_page:]
+
+
+def test_the_failed_messages_page_reads_only_the_rows_it_shows(site):
+    per_page = admin_routes.OUTBOX_PER_PAGE
+    with site.db.transaction() as s:
+        newest_first = make_failed_messages(s, 3 * per_page, start=datetime(2026, 1, 10, tzinfo=UTC))
+    client, _ = site.signed_in("admin")
+    with loaded_messages() as loaded:
+        assert client.get("/admin").status_code == 200
+    assert loaded == []  # the home page counts them
+    with loaded_messages() as loaded:
+        assert client.get("/admin/outbox?page_no=2").status_code == 200
+    assert loaded == newest_first[per_page:2 * per_page]

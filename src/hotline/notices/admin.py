@@ -16,7 +16,7 @@ from hotline.accounts.models import User
 from hotline.kit.errors import Invalid
 from hotline.kit.text import no_control_characters
 from hotline.notices.labels import placeholder_label, template_label
-from hotline.notify.delivery import failed_messages, retry_dead
+from hotline.notify.delivery import retry_dead
 from hotline.notify.models import MessageChannel, MessageState, OutboxMessage
 from hotline.notify.templates import placeholders, shipped_templates
 from hotline.tickets.models import Ticket
@@ -56,9 +56,8 @@ def _message(m: OutboxMessage, numbers: dict[int, str], names: dict[int, str]) -
 
 
 def messages_in(session: Session, state: MessageState, limit: int = 500, *, offset: int = 0) -> list[OutboxMessage]:
-    """The messages in ``state``, newest first (the failed ones in ``failed_messages``' order)."""
-    if state == MessageState.dead:
-        return failed_messages(session)[offset:offset + limit]
+    """One page of the messages in ``state``, newest first (for the failed ones, ``failed_messages``'
+    order), cut in SQL: only ``limit`` rows are read, however many have failed."""
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == state)
                                 .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
                                 .limit(limit).offset(offset)))

@@ -25,7 +25,7 @@ from hotline.directory.models import Holiday, Unit, UnitKind
 from hotline.directory.settings import all_rules
 from hotline.kit import clock
 from hotline.kit.errors import DomainError, Invalid
-from hotline.notices.admin import check_template, messages_in, outbox_view, retry
+from hotline.notices.admin import check_template, count_in, messages_in, outbox_view, retry
 from hotline.notices.admin import placeholder_names as _names
 from hotline.notices.admin import shipped_by_code as _shipped
 from hotline.notices.labels import template_label
@@ -70,7 +70,7 @@ def admin_home(request: Request) -> Response:
     with page_work(request, write=False) as ctx:
         if _not_admin(ctx):
             return _refused(request)
-        dead = len(messages_in(ctx.session, MessageState.dead))
+        dead = count_in(ctx.session, MessageState.dead)
         users = len(list(ctx.session.scalars(select(User.id))))
         return _page(request, "admin/index.html", "系统管理", dead=dead, users=users,
                      years=holiday_table.years(ctx.session),
@@ -182,27 +182,45 @@ def set_active(request: Request, user_id: int, csrf: str = Form(""), active: str
 # ---------------------------------------------------------------- failed messages
 
 
+OUTBOX_PER_PAGE = 100
+
+
+def _page_number(page_no: str) -> int:
+    return int(page_no) if page_no.isdigit() and 0 < int(page_no) < 100_000 else 1
+
+
+def _outbox_page(request: Request, ctx: PageContext, page_no: int, *, status_code: int = 200,
+                 error: str | None = None, notice: str | None = None) -> Response:
+    """One page of the failed messages, newest first, and how many there are in all: the page is
+    cut in SQL and the total counted there, so a gateway down for a day does not load them all."""
+    total = count_in(ctx.session, MessageState.dead)
+    pages = max(1, -(-total // OUTBOX_PER_PAGE))
+    number = min(page_no, pages)  # a page past the end (messages retried meanwhile): the last one
+    found = messages_in(ctx.session, MessageState.dead, OUTBOX_PER_PAGE, offset=(number - 1) * OUTBOX_PER_PAGE)
+    return _page(request, "admin/outbox.html", "发送失败的消息", status_code=status_code,
+                 rows=outbox_view(ctx.session, found), total=total, page_no=number, pages=pages,
+                 error=error, notice=notice)
+
+
 @router.get("/admin/outbox")
-def outbox_page(request: Request, notice: str = "") -> Response:
+def outbox_page(request: Request, notice: str = "", page_no: str = "1") -> Response:
     with page_work(request, write=False) as ctx:
         if _not_admin(ctx):
             return _refused(request)
-        rows = outbox_view(ctx.session, messages_in(ctx.session, MessageState.dead))
-        return _page(request, "admin/outbox.html", "发送失败的消息", rows=rows, notice=notice or None)
+        return _outbox_page(request, ctx, _page_number(page_no), notice=notice or None)
 
 
 @router.post("/admin/outbox/retry")
 def outbox_retry(request: Request, csrf: str = Form(""), ids: list[str] = Form([]),
-                 all: str = Form("")) -> Response:  # noqa: A002 (the form field's name)
+                 all: str = Form(""), page_no: str = Form("1")) -> Response:  # noqa: A002 (the form field's name)
     ids_raw, every = ids, all == "1"
     with page_work(request, write=True, posted_csrf=csrf) as ctx:
         if _not_admin(ctx):
             return _refused(request)
         chosen = sorted({int(v) for v in ids_raw if v.isdigit() and 0 < int(v) < 2**31})
         if not every and not chosen:
-            rows = outbox_view(ctx.session, messages_in(ctx.session, MessageState.dead))
-            return _page(request, "admin/outbox.html", "发送失败的消息", status_code=422, rows=rows,
-                         error="请先勾选要重新发送的消息，或点击「全部重新发送」")
+            return _outbox_page(request, ctx, _page_number(page_no), status_code=422,
+                                error="请先勾选要重新发送的消息，或点击「全部重新发送」")
         done = retry(ctx.session, None if every else chosen)
         notice = f"已重新放入发送队列 {done['retried']} 条消息"
         if done["skipped"]:
