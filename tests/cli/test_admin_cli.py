@@ -108,3 +108,22 @@ def test_help_lists_the_new_commands(hotline):
     out = ok(hotline("--help"))
     assert "outbox" in out and "settings" in out
     assert "retry" in ok(hotline("outbox", "--help"))
+
+
+def test_many_failed_messages_show_the_newest_and_count_them_all(hotline, db):
+    """More failed messages than shown: the newest ``--limit`` are listed and the total counts all."""
+    from datetime import UTC
+
+    from tests.builders import make_failed_messages
+
+    with db.transaction() as s:
+        newest_first = make_failed_messages(s, 30, start=datetime(2026, 1, 10, tzinfo=UTC))
+    result = hotline("outbox", "failed", "--limit", "12")
+    assert result.exit_code == 0
+    ids = [int(line.split("\t")[0]) for line in result.stdout.strip().splitlines()[1:]]
+    assert ids == newest_first[:12]
+    assert "共 30 条，显示最新 12 条" in result.stderr
+    assert [r["id"] for r in json.loads(ok(hotline("outbox", "failed", "--json", "--limit", "5")))] == newest_first[:5]
+    everything = hotline("outbox", "failed")
+    assert len(everything.stdout.strip().splitlines()) == 31 and "共 30 条；" in everything.stderr
+    assert hotline("outbox", "failed", "--limit", "0").exit_code == 2

@@ -33,14 +33,17 @@ def _local(iso_text: str | None) -> str:
 
 @outbox.command("failed")
 @click.option("--json", "as_json", is_flag=True, help="A JSON array (for scripts).")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True,
+              help="Show at most this many, newest first (the total is always counted).")
 @click.pass_obj
-def outbox_failed(env: Any, as_json: bool) -> None:
+def outbox_failed(env: Any, as_json: bool, limit: int) -> None:
     """Messages set aside after failing too often, with the last error."""
-    from hotline.notices.admin import messages_in, outbox_view
+    from hotline.notices.admin import count_in, messages_in, outbox_view
     from hotline.notify.models import MessageState
 
     with env.db.transaction(write=False) as session:
-        rows = outbox_view(session, messages_in(session, MessageState.dead, limit=10_000))
+        rows = outbox_view(session, messages_in(session, MessageState.dead, limit=limit))
+        total = count_in(session, MessageState.dead) if len(rows) == limit else len(rows)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return
@@ -52,7 +55,8 @@ def outbox_failed(env: Any, as_json: bool) -> None:
         who = m["recipient_name"] or m["recipient"]
         click.echo(f"{m['id']}\t{_local(m['created_at'])}\t{who}\t{m['template']}\t{m['attempts']}\t"
                    f"{_short(m['last_error'], ERROR_WIDTH)}")
-    click.echo(f"共 {len(rows)} 条；排除原因后用 hotline outbox retry 编号… 或 --all 重新发送", err=True)
+    shown = f"，显示最新 {len(rows)} 条（--limit 调整）" if total > len(rows) else ""
+    click.echo(f"共 {total} 条{shown}；排除原因后用 hotline outbox retry 编号… 或 --all 重新发送", err=True)
 
 
 @outbox.command("retry")
