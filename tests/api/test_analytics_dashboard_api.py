@@ -134,3 +134,33 @@ def test_the_trend_granularity_is_in_the_document(api):
     assert "trend_granularity" in schema["required"]
     assert schema["properties"]["trend_granularity"]["enum"] == ["day", "month"]
     assert "trend_granularity" in doc["paths"]["/api/v1/analytics/dashboard"]["get"]["description"]
+
+
+def test_month_points_are_assessment_months_and_their_links_list_their_tickets(api, pages, session, people):
+    """考核月从每月26日开始: a callback on 28 December counts in January's point (26 Dec–25 Jan), as
+    January's ranking counts it, and the point's link lists exactly the tickets it counted."""
+    from hotline.directory import settings
+
+    settings.set_value(session, "assessment.period_start_day", 26)
+    clock.freeze(datetime(2025, 11, 12, 9, tzinfo=CST))
+    handled(session, people)
+    clock.freeze(datetime(2025, 12, 28, 9, tzinfo=CST))
+    late = handled(session, people, verdict=("dissatisfied", False), co=False)
+    clock.freeze(datetime(2026, 1, 12, 9, tzinfo=CST))
+    handled(session, people)
+    clock.freeze(datetime(2026, 1, 20, 10, tzinfo=CST))
+    rollups.rebuild(session)
+    session.commit()
+    first, last = date(2025, 11, 1), date(2026, 1, 20)
+    got = api.as_("supervisor").get("/analytics/dashboard",
+                                    params={"first": first.isoformat(), "last": last.isoformat()}).json()
+    assert got["trend_granularity"] == "month"
+    assert [(t["period"], t["evaluated"]) for t in got["satisfaction_trend"]] == [("2025-11", 1), ("2026-01", 2)]
+    client, _ = pages.signed_in("supervisor")
+    chart = page_trend(client, first, last)
+    assert chart["xAxis"]["data"] == ["2025-11", "2026-01"]
+    satisfaction = next(s for s in chart["series"] if s["name"] == "满意率")
+    assert [d["value"] for d in satisfaction["data"]] == [100.0, 50.0]
+    listed = client.get(html.unescape(satisfaction["data"][1]["link"]))
+    assert listed.status_code == 200 and late.number in listed.text
+    assert client.get(html.unescape(satisfaction["data"][0]["link"])).text.count(late.number) == 0

@@ -41,9 +41,15 @@ Granularity = Literal["day", "month"]
 DAILY_TREND_MOST_DAYS = 62
 
 
+def _month(day: date, start_day: int) -> str:
+    """'2026-01': the assessment month ``day`` is counted in."""
+    year, month = rates.month_of(day, start_day)
+    return f"{year}-{month:02d}"
+
+
 def trend_granularity(first: date, last: date) -> Granularity:
     """The one rule for the 三率 trend's points, the page's and the API's: per day up to
-    ``DAILY_TREND_MOST_DAYS`` days from ``first`` to ``last``, per (calendar) month beyond."""
+    ``DAILY_TREND_MOST_DAYS`` days from ``first`` to ``last``, per assessment month beyond."""
     return "month" if (last - first).days > DAILY_TREND_MOST_DAYS else "day"
 
 
@@ -53,10 +59,6 @@ def _range(first: date, last: date) -> tuple[datetime, datetime]:
 
 def _day(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _month(day: date) -> str:
-    return f"{day.year}-{day.month:02d}"
 
 
 def volume(session: Session, first: date, last: date, *, by: str = "channel", raw: bool = False,
@@ -190,7 +192,8 @@ def overdue_total(session: Session, now: datetime | None = None, *, region_code:
 
 def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bool = False,
                        raw: bool = False, region_code: str | None = None) -> list[dict]:
-    """The centre's 三率 per day (or month): evaluated callbacks and the rates; those of the tickets
+    """The centre's 三率 per day (or assessment month, ``assessment.period_start_day``: the month a
+    ranking of that month counts, and a click on the point lists): evaluated callbacks and the rates; those of the tickets
     of ``region_code`` when given (the rollup's township rows inside it: a township key is its
     ticket's region code cut to the township, so it lies inside the region when the ticket does)."""
     rules = rates.current_rules(session)
@@ -208,7 +211,7 @@ def satisfaction_trend(session: Session, first: date, last: date, *, monthly: bo
         rows = [(_day(r[0]), dict(zip(facts.MEASURES, r[1:], strict=True))) for r in session.execute(q)]
     buckets: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(facts.MEASURES, 0))
     for day, counts in rows:
-        bucket = buckets[_month(day) if monthly else day.isoformat()]
+        bucket = buckets[_month(day, rules.period_start_day) if monthly else day.isoformat()]
         for m, v in counts.items():
             bucket[m] += int(v or 0)
     out = []

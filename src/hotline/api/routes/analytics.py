@@ -117,8 +117,8 @@ class UnitDeadlines(Out):
 
 
 class TrendPoint(Out):
-    period: str = Field(description="the day, YYYY-MM-DD, or with trend_granularity \"month\" the calendar month, "
-                                    "YYYY-MM")
+    period: str = Field(description="the day, YYYY-MM-DD, or with trend_granularity \"month\" the assessment "
+                                    "month, YYYY-MM (assessment.period_start_day 26: 26 Dec–25 Jan is 01)")
     evaluated: int
     response_rate: Number | None
     resolution_rate: Number | None
