@@ -15,7 +15,10 @@ What is measured
 * **Platform path** (``--tickets N``, default 50,000; quick 8,000): a SQLite database is migrated,
   the reference data loaded and N tickets of the demo generator's texts bulk-inserted over 30 days
   across every village, plus three planted bursts; ``hot_spots`` for the whole month is timed and the
-  planted bursts looked for in its top 5.
+  planted bursts looked for in its top 5. ``first_call``: the first and second ``hot_spots`` of a
+  fresh process, ``cold`` (loading its libraries on the way, as a web process's first on-demand hot
+  spots did) and ``preloaded`` (after ``hotspots.preload``, which a web process now runs as it
+  starts), with the preload's own time.
 
 Run
 ---
@@ -28,6 +31,7 @@ The last line of output is one JSON object with every figure. The data stay in `
 from __future__ import annotations
 
 import csv
+import os
 import random
 import sys
 import tempfile
@@ -164,7 +168,44 @@ def platform(n: int, workdir: Path) -> dict[str, Any]:
     found = [max((len(b & set(s.ticket_ids)) / len(b) for s in spots), default=0) for b in burst_ids]
     for s in spots:
         print(f"   {s.label} heat={s.heat} n={s.size} area={s.area_code} cat={s.category_code}")
-    return {"tickets": len(rows), "seconds": round(secs, 2), "planted_recall_in_top5": [round(f, 2) for f in found]}
+    first = {kind: first_call(url, end, preload=kind == "preloaded") for kind in ("cold", "preloaded")}
+    print(f"   first call of a fresh process: {first}")
+    return {"tickets": len(rows), "seconds": round(secs, 2), "planted_recall_in_top5": [round(f, 2) for f in found],
+            "first_call": first}
+
+
+FIRST_CALL = """
+import json, sys, time
+from datetime import datetime, timedelta
+from hotline.analytics import hotspots
+from hotline.kit.db import Database
+url, end, preload = sys.argv[1], datetime.fromisoformat(sys.argv[2]), sys.argv[3] == "1"
+t0 = time.perf_counter()
+if preload:
+    hotspots.preload()
+t1 = time.perf_counter()
+with Database(url).session() as session:
+    hotspots.hot_spots(session, start=end - timedelta(days=30), end=end, top=5)
+t2 = time.perf_counter()
+with Database(url).session() as session:
+    hotspots.hot_spots(session, start=end - timedelta(days=30), end=end, top=5)
+print(json.dumps({"preload_seconds": round(t1 - t0, 2), "first_seconds": round(t2 - t1, 2),
+                  "second_seconds": round(time.perf_counter() - t2, 2)}))
+"""
+
+
+def first_call(url: str, end: datetime, *, preload: bool) -> dict[str, float]:
+    """The first and second ``hot_spots`` of a fresh process (the month): ``cold``, loading
+    scikit-learn, SciPy's clustering and jieba's dictionary on the way (what the first on-demand
+    hot spots of a web process did); ``preloaded``, after ``hotspots.preload`` (what a web process
+    now does in the background as it starts, ``web.app.warm_up``)."""
+    import json
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    done = subprocess.run([sys.executable, "-c", FIRST_CALL, url, end.isoformat(), "1" if preload else "0"],
+                          env=env, capture_output=True, text=True, check=True, timeout=600)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:

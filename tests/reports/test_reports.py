@@ -196,6 +196,29 @@ def test_hot_spot_titles_from_citizens_words_are_text_not_formulas(session, peop
     assert load_workbook(tmp_path / "r.xlsx")["热点"]["B2"].value == '=HYPERLINK("http://evil.example/x","点…'
 
 
+def test_every_data_cell_has_its_border_and_format_and_only_risky_text_its_quote_prefix(session, people, day_set,
+                                                                                      tmp_path):
+    """Every data cell is framed and formatted by its column, whether its row is the first or a later
+    one and whether a risky text (quote prefix) stands in the first row of its column or a later one:
+    the writer styles a column's first plain cell and copies that style to the others (per cell
+    styling took 0.9 s of a month's report)."""
+    r = build(session, "daily", DAY)
+    first, second = r.hot_spots[0], r.hot_spots[0].__class__(**r.hot_spots[0].__dict__)
+    r.hot_spots = [first, second, r.hot_spots[0].__class__(**first.__dict__)]
+    first.label, second.keywords = "=1+1", ["-停水"]
+    sheet = load_workbook(excel.write(r, tmp_path / "r.xlsx"))["热点"]
+    for row in range(2, 5):
+        for col in range(1, 9):
+            cell = sheet.cell(row=row, column=col)
+            assert cell.border.left.style == "thin" and cell.border.bottom.color.rgb == "00A0AEC0", cell.coordinate
+            assert cell.number_format == ("0.0" if col == 6 else "General"), cell.coordinate
+            assert cell.quotePrefix == (cell.coordinate in ("B2", "G3")), cell.coordinate
+    assert sheet["B2"].value == "=1+1" and sheet["G3"].value == "-停水"
+    units = load_workbook(tmp_path / "r.xlsx")["单位排名"]
+    assert [units.cell(row=3, column=c).number_format for c in (6, 9, 14)] == [excel.PERCENT, excel.PERCENT, excel.SCORE]
+    assert units["B3"].border.right.style == "thin" and not units["B3"].quotePrefix
+
+
 def test_the_printable_page_shows_the_ranking(session, people, day_set):
     r = build(session, "daily", DAY)
     page = html.render(r)

@@ -57,14 +57,27 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.classification.text import normalise, tokens
+from hotline.classification.text import load_segmenter, normalise, tokens
 from hotline.directory import reference
 from hotline.tickets.models import Ticket
 
 __all__ = [
     "Cluster", "HotSpot", "Limits", "Message", "Params", "PERIODS", "cluster", "extract_places",
-    "hot_spots", "rank", "refresh_snapshots", "ticket_severity",
+    "hot_spots", "preload", "rank", "refresh_snapshots", "ticket_severity",
 ]
+
+
+def preload() -> None:
+    """Load what clustering loads on first use: scikit-learn's TF-IDF, SciPy's hierarchical
+    clustering and jieba's dictionary (the keywords). Some 3–4 s and 100 MB, which the first on-demand
+    hot spots or briefing of a process used to wait for (5.4 s on the demo instead of 0.75 s); a web
+    process calls this as it starts (``web.app.warm_up``)."""
+    import scipy.cluster.hierarchy  # noqa: F401
+    import scipy.spatial.distance  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+
+    load_segmenter()
+
 
 # ------------------------------------------------------------------ places
 

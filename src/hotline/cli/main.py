@@ -245,9 +245,11 @@ def serve(env: Env, host: str, port: int, workers: int, no_worker: bool) -> None
             os.environ["HOTLINE_DATABASE_URL"] = env.settings.database_url
             uvicorn.run("hotline.web.asgi:app", host=host, port=port, workers=workers, log_level="warning")
         else:
-            from hotline.web.app import create_site
+            from hotline.web.app import create_site, warm_up
 
-            uvicorn.run(create_site(env.settings, env.db), host=host, port=port, log_level="warning")
+            site = create_site(env.settings, env.db)
+            warm_up()  # the hot spots' libraries, in the background (web/app.py)
+            uvicorn.run(site, host=host, port=port, log_level="warning")
     finally:
         ready.set()
         if consumer is not None:

@@ -23,7 +23,7 @@ def _leave_at_once(signum: int, frame: FrameType | None) -> None:
 _uvicorn_handlers = ({sig: signal.signal(sig, _leave_at_once) for sig in (signal.SIGINT, signal.SIGTERM)}
                      if threading.current_thread() is threading.main_thread() else {})
 
-from hotline.web.app import create_site  # noqa: E402 - after the handlers above, on purpose
+from hotline.web.app import create_site, warm_up  # noqa: E402 - after the handlers above, on purpose
 
 app = create_site()
 
@@ -36,3 +36,5 @@ gc.freeze()
 for _sig, _handler in _uvicorn_handlers.items():
     if _handler is not None:  # None: a handler not set from Python, which cannot be put back
         signal.signal(_sig, _handler)
+
+warm_up()  # the hot spots' libraries, in the background (web/app.py)
