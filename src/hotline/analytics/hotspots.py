@@ -294,10 +294,12 @@ def _merge_same_place(groups: list[list[int]], areas: list[str], s_text: np.ndar
 
 
 def _keywords(messages: Sequence[Message], k: int = 5) -> list[str]:
-    """The words most of the messages' titles share (jieba, stop words out), places' names out."""
+    """The words most of the messages' titles share (jieba, stop words out), places' names out;
+    words tied in count in the order they first appear (a ``set`` here gave each process its own
+    order: hash randomisation)."""
     counts: Counter[str] = Counter()
     for m in messages:
-        counts.update(set(w for w in tokens(m.title or m.text[:60]) if len(w) >= 2 and not _JUNK.fullmatch(w)))
+        counts.update(dict.fromkeys(w for w in tokens(m.title or m.text[:60]) if len(w) >= 2 and not _JUNK.fullmatch(w)).keys())
     return [w for w, c in counts.most_common(k)]
 
 
@@ -320,7 +322,7 @@ def cluster(messages: Sequence[Message], params: Params | None = None) -> list[C
 def _describe(ms: list[Message], places: list[list[str]], s_text: np.ndarray, p: Params) -> Cluster:
     named: Counter[str] = Counter()
     for ps in places:
-        named.update(set(ps))
+        named.update(dict.fromkeys(ps).keys())  # ties in the order first named, in every process
     main = named.most_common(1)[0][0] if named and named.most_common(1)[0][1] * 3 >= len(ms) else None
     areas = Counter(m.area for m in ms if m.area)
     if main is None and areas:
