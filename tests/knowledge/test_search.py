@@ -104,3 +104,23 @@ def test_searching_a_few_hundred_articles_finds_every_common_question(kb, people
     with kb.transaction(write=False) as s:
         for q in queries:
             assert search.search(s, q, "0802"), q
+
+
+def test_a_search_leaves_the_category_model_s_words_as_they_were():
+    """Searching the knowledge base must not change how the process cuts words for the category
+    model (jieba's one default dictionary): the model would read a message differently after the
+    first search than it was trained to. Run in a fresh process, where no search has run yet."""
+    import subprocess
+    import sys
+
+    script = (
+        "from hotline.classification import text\n"
+        "from hotline.knowledge import search\n"
+        "texts = ['我想申请高龄津贴和两项补贴', '异地就医怎么备案', '耕地地力保护补贴没发', '小区停电了物业费']\n"
+        "before = [text.tokens(t) for t in texts]\n"
+        "found = [search.tokens(t) for t in texts]\n"
+        "assert before == [text.tokens(t) for t in texts], 'the model reads the texts differently after a search'\n"
+        "assert all(w in found[0] for w in ('高龄津贴', '两项补贴')) and '异地就医' in found[1], found\n"
+        "print('ok')\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout.strip() == "ok", run.stderr[-2000:]

@@ -53,7 +53,10 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 _jieba_lock = threading.Lock()
 _jieba: Any = None
 
-# Domain words jieba's stock dictionary splits or misses.
+# Domain words jieba's stock dictionary splits or misses. They are not added to jieba's dictionary:
+# it is the process's one default dictionary, which the category model's words are cut with too
+# (``classification.text``), so a search would change the model's words in that process from those
+# it was trained on. A search token is added for each place they occur instead.
 _WORDS = ("社保卡", "医保卡", "医保", "公积金", "居住证", "低保", "不动产", "欠薪", "秸秆", "异地就医", "高龄津贴",
           "两项补贴", "耕地地力", "地力补贴", "新生儿", "落户", "换证", "停水", "停电", "停气", "暖气", "物业费",
           "扰民", "挂失", "补办", "法律援助", "电动车", "违章", "12345", "12315", "12333", "95598")
@@ -69,8 +72,6 @@ def _tokenizer() -> Any:
                 jieba.setLogLevel(logging.WARNING)
                 logging.getLogger("jieba").setLevel(logging.WARNING)
                 jieba.initialize()
-                for word in _WORDS:
-                    jieba.add_word(word, freq=50000)
                 _jieba = jieba
     return _jieba
 
@@ -81,12 +82,18 @@ def warm() -> None:
 
 
 def tokens(text: str) -> list[str]:
-    """Search-mode tokens (long words and their parts), lower-cased, without stopwords or punctuation."""
+    """Search-mode tokens (long words and their parts), lower-cased, without stopwords or punctuation;
+    each domain word (``_WORDS``) once for every place it occurs, whether jieba cut it out or not."""
+    low = text.lower()
     out = []
-    for tok in _tokenizer().cut_for_search(text.lower()):
+    for tok in _tokenizer().cut_for_search(low):
         tok = tok.strip()
         if tok and tok not in STOPWORDS and not _PUNCT.match(tok):
             out.append(tok)
+    for word in _WORDS:
+        missing = low.count(word) - out.count(word)
+        if missing > 0:
+            out.extend([word] * missing)
     return out
 
 
