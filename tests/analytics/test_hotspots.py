@@ -113,6 +113,23 @@ def test_an_outage_across_a_townships_communities_is_placed_at_the_township(sess
     assert _ids(spot) == ids
     assert spot.place == "瑶峰镇" and spot.label.startswith("瑶峰镇·"), spot.label
     assert "瑶峰镇城" not in spot.label
+    # the label says what is wrong, not which communities: no piece of a place among its words
+    assert spot.label == "瑶峰镇·大面积、停电", spot.label
+    assert not any(w in place or w in ("城南", "城西", "西关", "社区") for w in spot.keywords for place in YAOFENG), \
+        spot.keywords
+
+
+def test_a_hot_spot_s_words_leave_out_the_county_and_village_names_of_its_titles(session, people):
+    """Titles naming the county and the village (夏县水头镇南乔村…): the words are the problem's."""
+    villages = ["南乔村", "洛沱湾村", "水南村"]
+    for i in range(6):
+        _ticket(session, people, day=20 + i * 0.2, title=f"夏县水头镇{villages[i % 3]}公路塌陷",
+                content=f"夏县水头镇{villages[i % 3]}通往镇上的公路塌陷了，车辆无法通行，请尽快修复",
+                category="0201", region=YAOFENG["城南社区"])
+    session.flush()
+    (spot,) = H.hot_spots(session, start=START, end=END, top=5)
+    assert spot.keywords[:2] == ["公路", "塌陷"], spot.keywords
+    assert not any(w.endswith(("县", "村")) or w in ("南乔", "水南", "南村") for w in spot.keywords), spot.keywords
 
 
 def test_growth_raises_the_heat(session, people):

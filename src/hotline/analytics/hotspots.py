@@ -293,13 +293,30 @@ def _merge_same_place(groups: list[list[int]], areas: list[str], s_text: np.ndar
     return list(merged.values()) + rest
 
 
-def _keywords(messages: Sequence[Message], k: int = 5) -> list[str]:
-    """The words most of the messages' titles share (jieba, stop words out), places' names out;
-    words tied in count in the order they first appear (a ``set`` here gave each process its own
-    order: hash randomisation)."""
+# A word ending like a county, town or village (夏县, 南村, 全村) names a place or a part of one, not
+# the problem (市 and 区 end problem words too: 超市, 景区; 乡 does in 城乡).
+_DIVISION_END = ("县", "镇", "村")
+_NOT_A_PLACE = frozenset(["农村", "乡村"])
+
+
+def _problem_words(title: str, places: Iterable[str]) -> list[str]:
+    """The words of a title once its places are cut out (瑶峰镇城南社区停电 → 停电, not 城南 or
+    社区), without words ending like a division, generic places, stop words and codes."""
+    text = normalise(title)
+    for place in sorted(places, key=len, reverse=True):
+        text = text.replace(place, "，")
+    return [w for w in tokens(text) if len(w) >= 2 and not _JUNK.fullmatch(w) and w not in _GENERIC
+            and (w in _NOT_A_PLACE or not w.endswith(_DIVISION_END))]
+
+
+def _keywords(messages: Sequence[Message], places: Sequence[Sequence[str]] | None = None, k: int = 5) -> list[str]:
+    """The words most of the messages' titles share (:func:`_problem_words`: each message's named
+    places, ``places``, cut out first); words tied in count in the order they first appear (a
+    ``set`` here gave each process its own order: hash randomisation)."""
     counts: Counter[str] = Counter()
-    for m in messages:
-        counts.update(dict.fromkeys(w for w in tokens(m.title or m.text[:60]) if len(w) >= 2 and not _JUNK.fullmatch(w)).keys())
+    for i, m in enumerate(messages):
+        named = places[i] if places is not None else extract_places(f"{m.title}。{m.text}")
+        counts.update(dict.fromkeys(_problem_words(m.title or m.text[:60], named)).keys())
     return [w for w, c in counts.most_common(k)]
 
 
@@ -333,7 +350,7 @@ def _describe(ms: list[Message], places: list[list[str]], s_text: np.ndarray, p:
     cohesion = float((s_text.sum() - n) / (n * (n - 1))) if n > 1 else 1.0
     return Cluster(
         ids=[m.id for m in sorted(ms, key=lambda m: m.at)],
-        keywords=_keywords(ms), place=main, places=[w for w, _ in named.most_common(5)],
+        keywords=_keywords(ms, places), place=main, places=[w for w, _ in named.most_common(5)],
         first_at=min(m.at for m in ms), last_at=max(m.at for m in ms),
         callers=len({m.caller or f"#{m.id}" for m in ms}), regions=len({m.region for m in ms if m.region}) or 1,
         severity=sum(sev) if p.severity == "sum" else sum(sev) / len(sev), cohesion=round(cohesion, 3),
