@@ -621,6 +621,20 @@ def test_the_dashboard_draws_every_chart_and_a_click_drills_down(demo_server, br
     assert int(page.inner_text("#kpi-received")) > 0
     page.wait_for_timeout(1200)  # the charts' entry animation, for the screenshot
     shot(page, "analytics-dashboard")
+    # Hovering the 三率 trend shows the day's three rates in percent (its tooltip's value format is a
+    # function ECharts needs: a template string there threw on every mouse move and showed nothing).
+    point = page.evaluate("""() => { const o = echarts.getInstanceByDom(document.querySelector('#chart-trend')).getOption();
+        const i = o.series[0].data.findIndex(d => d.value !== null); return [o.xAxis[0].data[i], o.series[0].data[i].value]; }""")
+    x, y = page.evaluate("""(point) => echarts.getInstanceByDom(document.querySelector('#chart-trend'))
+        .convertToPixel({seriesIndex: 0}, point)""", point)
+    page.locator("#chart-trend").scroll_into_view_if_needed()
+    bounds = page.locator("#chart-trend").bounding_box()
+    page.mouse.move(bounds["x"] + x, bounds["y"] + y)
+    page.mouse.move(bounds["x"] + x + 1, bounds["y"] + y)
+    page.wait_for_function("""() => { const t = document.querySelector('#chart-trend').innerText;
+        return t.includes('响应率') && t.includes('满意率') && /\\d%/.test(t); }""", timeout=5000)
+    assert f"{point[1]}%" in page.inner_text("#chart-trend")
+    assert errors == []
     city_channel = page.evaluate(CHANNEL_SUM)
     assert city_channel == int(page.inner_text("#kpi-received"))
     # A county on the map opens its townships, in place (no reload).

@@ -57,7 +57,7 @@ document.addEventListener("keydown", function (event) {
     if (!box.isConnected) return;
     var chart = window.echarts.getInstanceByDom(box) ||
       window.echarts.init(box, box.getAttribute("data-chart-theme") || null);
-    chart.setOption(JSON.parse(box.getAttribute("data-chart")), true);
+    chart.setOption(withFormatters(JSON.parse(box.getAttribute("data-chart"))), true);
     if (!box.__linked) {
       box.__linked = true;
       chart.on("click", function (params) {
@@ -65,6 +65,19 @@ document.addEventListener("keydown", function (event) {
         if (link) follow(link);
       });
     }
+  }
+  // The server's option is JSON, so it cannot hold a function; ECharts takes a template string for
+  // most formatters but wants a function for a tooltip's valueFormatter: "{value}%" becomes one
+  // (an empty value, a day without data, reads "—").
+  function withFormatters(option) {
+    var tip = option && option.tooltip;
+    if (tip && typeof tip.valueFormatter === "string") {
+      var template = tip.valueFormatter;
+      tip.valueFormatter = function (value) {
+        return value === null || value === undefined || value === "-" ? "—" : template.replace("{value}", value);
+      };
+    }
+    return option;
   }
   // Maps (GeoJSON shipped in /static/maps) are fetched once and registered with ECharts.
   var maps = {};
