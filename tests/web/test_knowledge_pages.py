@@ -180,6 +180,27 @@ def test_the_agent_answers_a_consultation_directly_and_the_ticket_is_closed(kb_s
     assert "12333临时挂失" in agent.get(f"/tickets/{number}").text
 
 
+def test_a_consultation_answered_directly_needs_only_the_caller_s_county(kb_site):
+    """社保卡 lost: no place of its own. The agent asks the caller's county and types 夏县; an empty
+    place is refused saying so, everything typed kept. A call to be dispatched still needs the
+    township or village."""
+    site = kb_site
+    agent, csrf = site.signed_in("agent")
+    empty = agent.post("/agent/intake", data=_intake(csrf, region=""))
+    assert empty.status_code == 422 and "来电人所在县（区）即可" in empty.text and ANSWER in empty.text
+    r = agent.post("/agent/intake", data=_intake(csrf, region="夏县"))
+    assert r.status_code == 200 and "已直接答复并办结" in r.text, r.text
+    number = re.search(r'href="/tickets/([0-9-]+)"><b>', r.text).group(1)
+    with site.db.transaction(write=False) as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.number == number))
+        assert ticket.status == Status.closed and ticket.region_code == "140828"
+    dispatched = agent.post("/agent/intake", data=_intake(csrf, region="夏县", action="", answer=""))
+    assert dispatched.status_code == 422 and "已直接答复并办结" not in dispatched.text
+    refused = agent.post("/agent/intake", data=_intake(csrf, region="夏县", action="refuse", answer="",
+                                                       refusal_reason="非本热线受理范围，已告知来电人拨打12333"))
+    assert refused.status_code == 200 and "工单已登记" in refused.text, refused.text
+
+
 def test_answering_directly_without_an_answer_is_refused_and_nothing_typed_is_lost(kb_site):
     site = kb_site
     agent, csrf = site.signed_in("agent")

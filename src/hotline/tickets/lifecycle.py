@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from hotline.accounts.models import User
 from hotline.directory import reference
+from hotline.directory.models import RegionLevel
 from hotline.kit import clock
 from hotline.kit.db import insert_now
 from hotline.kit.errors import Invalid, TransitionNotAllowed
@@ -144,6 +145,7 @@ def register(
     received_at: datetime | None = None,
     deadlines_from: datetime | None = None,
     api_token_id: int | None = None,
+    settled_at_once: bool = False,
 ) -> Ticket:
     """受理: create the ticket with its number, query code and dispatch deadline.
 
@@ -152,7 +154,10 @@ def register(
     an import registers today a letter received days ago, and the centre's clock starts when the
     ticket enters the system, not overdue on arrival. ``api_token_id`` is the API token it was
     submitted with (``POST /api/v1/tickets``, an Open311 client's key), recorded on the ticket and
-    its 受理 event: an Open311 client's queries see only its own key's requests."""
+    its 受理 event: an Open311 client's queries see only its own key's requests. ``settled_at_once``:
+    the caller registering it answers it directly or does not accept it in the same transaction
+    (:func:`answer_directly`, :func:`refuse`), so nobody is sent anywhere and the caller's county is
+    place enough (a consultation, 社保卡 lost, has no place of its own)."""
     authorize(actor, "register", None)
     snap = reference.snapshot(session)
     content = validation.require_text(content, "content", "诉求内容", max_chars=validation.MAX_CONTENT_CHARS)
@@ -160,7 +165,8 @@ def register(
     validation.check_kind(kind)
     urgency_value = validation.check_urgency(urgency)
     validation.check_category(snap, category_code)
-    validation.check_region(snap, region_code)
+    validation.check_region(snap, region_code,
+                            broadest=RegionLevel.county if settled_at_once else RegionLevel.township)
     validation.check_coordinates(latitude, longitude)
     try:
         channel = Channel(channel)

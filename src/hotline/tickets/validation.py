@@ -90,14 +90,17 @@ def check_category(snap: Snapshot, code: str) -> None:
                       code="category_not_leaf", details={"field": "category_code"})
 
 
-def check_region(snap: Snapshot, code: str) -> None:
+def check_region(snap: Snapshot, code: str, *, broadest: RegionLevel = RegionLevel.township) -> None:
     """A region a new ticket can happen in: known, and a township or a village (a county, a city
-    or the province is too broad to send anyone to), with the words the place field uses."""
+    or the province is too broad to send anyone to), with the words the place field uses.
+    ``broadest`` county: a call the centre settles at once (answered directly, not accepted), where
+    the caller's county is place enough."""
     region = snap.regions.get(code)
     if region is None:
         raise Invalid(f"未知行政区划代码 {code}", code="unknown_region", details={"field": "region_code"})
-    if region[1] < RegionLevel.township:
-        raise Invalid(f"「{region[0]}」（{code}）范围太大，请写明乡镇或村", code="region_too_broad",
+    if region[1] < broadest:
+        where = "县（区）、乡镇或村" if broadest == RegionLevel.county else "乡镇或村"
+        raise Invalid(f"「{region[0]}」（{code}）范围太大，请写明{where}", code="region_too_broad",
                       details={"field": "region_code"})
 
 

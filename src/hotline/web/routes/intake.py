@@ -59,15 +59,33 @@ def _allowed(ctx: PageContext) -> None:
         raise PermissionDenied("您的角色无权受理工单")
 
 
-def _region_code(snap: reference.Snapshot, typed: str) -> str:
+COUNTY_LEVEL = 3
+
+
+def _county(snap: reference.Snapshot, text: str) -> str | None:
+    """The county (区、县、县级市) named ``text`` ('夏县', '盐湖区', or its code), when one alone is."""
+    found = [code for code, (name, level, _parent) in snap.regions.items()
+             if level == COUNTY_LEVEL and text in (code, name)]
+    return found[0] if len(found) == 1 else None
+
+
+def _region_code(snap: reference.Snapshot, typed: str, *, county_ok: bool = False) -> str:
     """诉求发生地 as picked from the dropdown (a code or a label, as ever), else typed the way the
     portal reads it ('裴介镇朱吕村', '朱吕村', '裴介镇 朱吕村'): one township or village. A name
     several places share, or a county's name, is refused with the places to choose from; nothing
-    found, in the dropdown's words."""
+    found, in the dropdown's words. ``county_ok`` (a call answered at once or not accepted: a
+    consultation has no place of its own): the caller's county is enough, and one is asked for."""
+    text = typed.strip()[:60]
+    if county_ok:
+        if not text:
+            raise Invalid("请填写诉求发生地：直接答复或不予受理时，填来电人所在县（区）即可，如“夏县”",
+                          code="region_required", details={"field": "region"})
+        county = _county(snap, text)
+        if county is not None:
+            return county
     try:
         return lookup.resolve_region(snap, typed)
     except Invalid as not_picked:
-        text = typed.strip()[:60]
         place = resolve_place(snap, text) if text else None
         if place is not None and place.code is not None:
             return place.code
@@ -134,7 +152,7 @@ def _checked(snap: reference.Snapshot, values: dict[str, Any], action: str) -> d
         return code
 
     category_code = check("category_code", category)
-    region_code = check("region", lambda: _region_code(snap, values["region"]))
+    region_code = check("region", lambda: _region_code(snap, values["region"], county_ok=action in ("answer", "refuse")))
     address = check("address", lambda: validation.require_text(values["address"], "address", "详细地址",
                                                                 max_chars=200, required=False))
     content = check("content", lambda: validation.require_text(values["content"], "content", "诉求内容",
@@ -191,7 +209,8 @@ async def intake_register(request: Request) -> Response:
             if not action and not values["merge_into"]:
                 marker = form.get("nearby_seen")
                 _check_duplicates_seen(ctx, snap, values, seen=None if marker is None else str(marker))
-            ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone", **registration)
+            ticket = lifecycle.register(ctx.session, actor=ctx.user, channel="phone", **registration,
+                                        settled_at_once=action in ("answer", "refuse"))
             record_suggestion(ctx.session, ticket, ctx.user, str(form.get("suggested") or ""))
             done: dict[str, Any] = {"number": ticket.number, "query_code": ticket.query_code, "unit": None,
                                     "note": None, "merged_into": None, "answered": False,
