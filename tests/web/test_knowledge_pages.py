@@ -222,3 +222,18 @@ def test_choosing_a_top_level_category_lists_the_articles_of_its_sub_categories(
     listed = page.split("检索结果", 1)[1]
     assert "供暖时间、收费和室温标准" in listed and "燃气漏气、停气和燃气费" in listed
     assert "没有找到相关知识" not in listed and "社保卡丢失" not in listed
+
+
+def test_answers_offered_from_the_caller_s_words_are_only_those_worth_reading(kb_site):
+    """As the agent types the call, the panel offers answers unasked: a street light out matches no
+    article (not 食品安全 on a stray word), 停水 offers the water article without 物业纠纷 beside it;
+    the same words typed in the search box still list every hit."""
+    agent, _ = kb_site.signed_in("agent")
+    light = agent.get("/agent/knowledge", params={"content": "夏县瑶峰镇城南社区的路灯坏了，晚上出行很不方便"}).text
+    assert "知识库中没有找到相关答复" in light and "食品安全" not in light
+    water = agent.get("/agent/knowledge", params={"content": "家里停水了，什么时候来水"}).text
+    assert "突然停水、供水管道漏水怎么报修" in water and "物业纠纷" not in water
+    lost = agent.get("/agent/knowledge", params={"content": "我的社保卡丢了，想问一下怎么补办"}).text
+    assert lost.index("社保卡丢失怎么挂失和补办") < lost.index("社保卡（第三代社保卡）")
+    searched = agent.get("/agent/knowledge", params={"q": "家里停水了，什么时候来水"}).text
+    assert "突然停水、供水管道漏水怎么报修" in searched and "物业纠纷" in searched

@@ -271,6 +271,22 @@ def search(session: Session, q: str, category_code: str | None = None, limit: in
     return [_hit(index.docs[pos], terms, score) for score, pos in ranked[:limit]]
 
 
+# Answers offered unasked (from what the caller said as the agent types it, not a search typed in
+# the box) must be worth reading: a hit scoring under OFFER_FLOOR, or under OFFER_SHARE of the best,
+# matched on a stray character or a common word (路灯坏了 → 食品安全, 高龄津贴), and is left out.
+OFFER_FLOOR = 4.0
+OFFER_SHARE = 0.4
+
+
+def worth_offering(hits: list[Hit]) -> list[Hit]:
+    """The hits of a search by the caller's words worth offering unasked (``OFFER_FLOOR``,
+    ``OFFER_SHARE``); a category's list without words (score 0) is kept whole."""
+    if not hits or hits[0].score == 0:
+        return hits
+    bar = max(OFFER_FLOOR, OFFER_SHARE * hits[0].score)
+    return [h for h in hits if h.score >= bar]
+
+
 def _hit(doc: _Doc, terms: list[str], score: float) -> Hit:
     return Hit(doc.id, doc.title, snippet(doc.body, terms), doc.body, doc.category_codes, doc.keywords, doc.active,
                round(score, 3), doc.updated_at)

@@ -268,5 +268,7 @@ def suggested(session: Session, snap: reference.Snapshot, *, q: str = "", catego
     text = (q.strip() or content.strip())[:MAX_QUERY_CHARS]
     code = _category_code(snap, category_code)
     hits = search.search(session, text, code, limit=SUGGESTIONS) if (text or code) else []
+    if not q.strip():  # offered from the caller's words, unasked: only answers worth reading
+        hits = search.worth_offering(hits)
     names = _category_names(snap)
     return {"hits": [_row(h, names) for h in hits], "q": text, "asked": bool(text or code)}
