@@ -130,7 +130,7 @@ def score_all(stored: list[tuple[str, Any]], queries: list[Query], now: datetime
     for q in queries:
         pool = by_town.get(q.region_code[:9], [])
         ranked = rank([c for _, c in pool], region_code=q.region_code, category_code=q.category_code,
-                      text=q.text, now=now)
+                      text=q.text, now=now, place=cases.PLACES.get(q.region_code))  # the village as picked
         out["detector"].append([(s.score, keys[s.candidate.id] == q.group, s.text) for s in ranked])
         qset = _bigram_set(q.text)
         old, jac = [], []

@@ -129,6 +129,25 @@ def test_a_handler_cannot_open_the_intake_page(site):
     assert handler.get("/agent/intake").status_code == 403
 
 
+def test_the_village_picked_in_the_form_counts_as_named_so_its_open_outage_is_offered_before_the_next_villages(
+        site, session, people):
+    """QA: 朱吕村 picked, 停水, and a caller who never says where (家里没水了): the open 朱吕村 outage
+    is offered first, not only 大吕村's told in words closer to the caller's."""
+    said = "来电人反映裴介镇{}自今日早上起全村停水，水龙头不出水，至今未恢复供水，请供水站尽快查明原因。"
+    dalv = make_ticket(session, people, Status.dispatched, category_code="0101", region_code="140828102201",
+                       title="裴介镇大吕村停水", content=said.format("大吕村"))
+    zhulv = make_ticket(session, people, Status.dispatched, category_code="0101", title="裴介镇朱吕村停水",
+                        content=said.format("朱吕村"))
+    session.commit()
+    agent, _ = site.signed_in("agent")
+    for content in ("家里没水了，一早上都没来水", "朱吕村停水了"):  # the place picked, or named too
+        r = agent.get("/agent/nearby", params={"region": f"夏县裴介镇朱吕村（{ZHULV}）", "category_code": "0101",
+                                               "content": content})
+        assert r.status_code == 200 and zhulv.number in r.text, content
+        assert r.text.index(zhulv.number) < (r.text.index(dalv.number) if dalv.number in r.text else len(r.text))
+        assert "同村同类" in r.text
+
+
 def test_an_open_ticket_on_the_same_problem_nearby_is_offered_and_the_new_call_merged_into_it(site, session, people):
     earlier = make_ticket(session, people, Status.dispatched)  # the leak at 朱吕村, registered before
     session.commit()

@@ -41,6 +41,7 @@ from sqlalchemy import Integer, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from hotline.accounts.scope import Scope
+from hotline.directory import reference
 from hotline.tickets.models import MERGEABLE_STATUSES, Ticket
 from hotline.tickets.queries import visible
 from hotline.tickets.states import Status
@@ -193,16 +194,40 @@ def similarity(query: dict[str, float], text: str, category_code: str = "") -> f
     return sum(query[g] * weights[g] for g in query.keys() & weights.keys()) / norm
 
 
+_PLACE_SUFFIX = re.compile(r"(村民委员会|居民委员会|村委会|居委会|社区|村)$")
+
+
+def with_place(text: str, place: tuple[str, str] | None) -> str:
+    """``text`` as though the caller had named the place picked in the form: ``place`` is the
+    picked village's (township, village) names; the village's is put before the text when the text
+    does not name the village (by its name without 村 or 社区: 朱吕 for 朱吕村). Stored tickets name their village,
+    so without it a caller who never says where (家里没水了) matches another village's ticket told in
+    similar words as well as their own village's."""
+    if not place or not place[1]:
+        return text
+    township, village = place
+    stem = _PLACE_SUFFIX.sub("", village)
+    if (stem if len(stem) >= 2 else village) in text:
+        return text
+    return f"{village}。{text}"
+
+
 def rank(candidates: list[Candidate], *, region_code: str, category_code: str | None, text: str,
-         now: datetime, window_days: int = WINDOW_DAYS) -> list[Scored]:
-    """Every candidate scored (see the module doc), best first; no threshold applied."""
-    queries: dict[str, dict[str, float]] = {}  # the query's vector for each candidate category
+         now: datetime, window_days: int = WINDOW_DAYS, place: tuple[str, str] | None = None) -> list[Scored]:
+    """Every candidate scored (see the module doc), best first; no threshold applied. ``place``: the
+    names of the village ``region_code`` is, (township, village): when the text does not name the
+    village, it is scored as though it did (:func:`with_place`), against the candidates of that
+    village and the same category only (the picked place is as good as one named; bench/duplicates.py:
+    applied to every candidate it cost precision, restricted so it changes no wrong offer there)."""
+    placed = with_place(text, place) if len(region_code) > 9 and category_code else text
+    queries: dict[tuple[str, bool], dict[str, float]] = {}  # the query's vector per category, place added or not
     group = (category_code or "")[:2]
     out: list[Scored] = []
     for c in candidates:
-        query = queries.get(c.category_code)
+        key = (c.category_code, c.region_code == region_code and c.category_code == category_code)
+        query = queries.get(key)
         if query is None:
-            query = queries[c.category_code] = vector(text, c.category_code)
+            query = queries[key] = vector(placed if key[1] else text, c.category_code)
         sim = similarity(query, c.text, c.category_code) if query else 0.0
         same_cat = bool(category_code) and c.category_code == category_code
         same_group = bool(group) and c.category_code[:2] == group
@@ -210,8 +235,8 @@ def rank(candidates: list[Candidate], *, region_code: str, category_code: str | 
         age = max(0.0, (now - c.received_at).total_seconds() / 86400)
         score = (sim + (SAME_CATEGORY if same_cat else SAME_GROUP if same_group else 0.0)
                  + (SAME_VILLAGE if same_village else 0.0) + RECENT * max(0.0, 1 - age / window_days))
-        place = ("同村" if same_village else "") + ("同类" if same_cat or same_group else "")
-        reasons = ((place,) if place else ()) + ((f"内容相近 {sim:.2f}",) if sim >= 0.2 else ())
+        label = ("同村" if same_village else "") + ("同类" if same_cat or same_group else "")
+        reasons = ((label,) if label else ()) + ((f"内容相近 {sim:.2f}",) if sim >= 0.2 else ())
         out.append(Scored(c, round(score, 3), reasons, sim))
     out.sort(key=lambda s: (-s.score, -s.candidate.received_at.timestamp()))
     return out
@@ -285,6 +310,17 @@ def candidates(session: Session, scope: Scope, *, region_code: str, now: datetim
     return [Candidate(r.id, r.region_code, r.category_code, f"{r.title}。{r.content}", r.received_at) for r in rows]
 
 
+def place_names(session: Session, region_code: str) -> tuple[str, str] | None:
+    """(township, village) names of a village's code, from the reference data; None for a township
+    or a code it does not know."""
+    if len(region_code) <= 9:
+        return None
+    regions = reference.snapshot(session).regions
+    village = regions.get(region_code)
+    township = regions.get(village[2] or "") if village else None
+    return (township[0] if township else "", village[0]) if village else None
+
+
 def find(session: Session, scope: Scope, *, region_code: str, category_code: str | None, text: str,
          now: datetime, limit: int = 5, window_days: int = WINDOW_DAYS,
          threshold: float = THRESHOLD, exclude_id: int | None = None) -> list[Match]:
@@ -293,7 +329,7 @@ def find(session: Session, scope: Scope, *, region_code: str, category_code: str
     pool = [c for c in candidates(session, scope, region_code=region_code, now=now, window_days=window_days)
             if c.id != exclude_id]
     ranked = rank(pool, region_code=region_code, category_code=category_code, text=text[:2000], now=now,
-                  window_days=window_days)
+                  window_days=window_days, place=place_names(session, region_code))
     found = offered(ranked, threshold)[:limit]
     if not found:
         return []
