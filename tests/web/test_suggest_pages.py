@@ -61,3 +61,26 @@ def test_the_agents_choice_is_stored_beside_the_suggestion(site, tmp_path):
         row = s.scalar(select(ClassificationFeedback))
         ticket = s.scalar(select(Ticket).where(Ticket.id == row.ticket_id))
         assert (row.suggested_label, row.chosen_label, ticket.category_code) == ("0103", "0101", "0101")
+
+
+def test_the_kind_and_urgency_are_suggested_beside_the_category(site, tmp_path):
+    """Trained kind and urgency models (as the demo and `hotline model train` make them): a gas smell
+    suggests 特急, shown as pressing, a question 咨询 and 一般; a chip fills the form's select."""
+    gas = ["家里燃气味道很大，可能漏气了", "楼道里一股煤气味，怕是燃气管道漏气", "燃气泄漏了，味道很重，请马上来人"]
+    ask = ["我想问一下社保卡怎么补办", "请问公积金怎么提取", "咨询一下孩子入学需要什么材料"]
+    complain = ["楼上装修噪音太大了，投诉一下", "饭店油烟太大，投诉", "工地夜间施工扰民，投诉"]
+    texts = gas * 4 + ask * 4 + complain * 4
+    kinds = ["help"] * 12 + ["consultation"] * 12 + ["complaint"] * 12
+    urgency = ["emergency"] * 12 + ["normal"] * 24
+    save(TextClassifier().fit(texts, kinds), tmp_path, "kind")
+    save(TextClassifier().fit(texts, urgency), tmp_path, "urgency")
+    clear_cache()
+    agent, _ = site.signed_in("agent")
+    r = agent.get("/agent/suggest", params={"content": "厨房燃气味道很大，是不是漏气了"})
+    assert r.status_code == 200
+    assert re.search(r'class="chip pressing" data-fill="urgency" data-value="emergency"', r.text), r.text
+    assert re.search(r'data-fill="kind" data-value="help"[^>]*>求助', r.text)
+    r = agent.get("/agent/suggest", params={"content": "请问社保卡补办需要什么材料"})
+    assert re.search(r'data-fill="kind" data-value="consultation"[^>]*>咨询', r.text)
+    assert re.search(r'class="chip" data-fill="urgency" data-value="normal"[^>]*>一般', r.text)
+    assert "pressing" not in r.text

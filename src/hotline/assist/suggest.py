@@ -65,3 +65,18 @@ def suggest_category(session: Session, data_dir: Path | str, text: str, k: int =
     names = dict(session.execute(select(Category.code, Category.name)
                                  .where(Category.code.in_([c for c, _ in top]))).all())
     return [(code, names.get(code, code), round(p, 4)) for code, p in top]
+
+
+def suggest_label(data_dir: Path | str, name: str, text: str, k: int = 2, *, least: float = 0.1
+                  ) -> list[tuple[str, float]]:
+    """The request kind or the urgency (``name``: the ``kind`` or ``urgency`` model) most likely for
+    ``text``: up to ``k`` ``(code, probability)``, most likely first, those under ``least`` left out
+    (the first is always given); nothing without a model."""
+    if not (text or "").strip():
+        return []
+    saved = current_model(data_dir, name)
+    if saved is None or saved.model is None:
+        return []
+    top = saved.model.top_k(text, k)
+    return [(code, round(p, 4)) for i, (code, p) in enumerate(top) if i == 0 or p >= least]
+

@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from hotline.accounts.models import Role, User
-from hotline.assist.suggest import current_model, suggest_category
+from hotline.assist.suggest import current_model, suggest_category, suggest_label
 from hotline.assist.training import record_choice, ticket_text
 from hotline.assist.units import suggest_unit
 from hotline.classification.place_field import resolve_place
@@ -22,6 +22,7 @@ from hotline.classification.places import extract
 from hotline.directory import lookup, reference
 from hotline.kit.errors import DomainError
 from hotline.tickets.models import Ticket
+from hotline.tickets.views import KIND_LABELS, URGENCY_LABELS
 from hotline.web.render import page
 from hotline.web.session import page_work
 
@@ -57,8 +58,13 @@ def suggestions(request: Request, content: str = "", category_code: str = "", re
                 unit = {"name": snap.units[s.lead_unit_id][1], "reason": s.reason}
         suggested = json.dumps({"version": saved.version if saved else None,
                                 "top": [{"code": c, "probability": p} for c, _n, p in top]})
+        kinds = [{"code": c, "name": KIND_LABELS.get(c, c), "probability": p}
+                 for c, p in suggest_label(data_dir, "kind", text)]
+        urgencies = [{"code": c, "name": URGENCY_LABELS.get(c, c), "probability": p, "pressing": c != "normal"}
+                     for c, p in suggest_label(data_dir, "urgency", text)]
         return page(request, "intake/suggest.html", asked=True, place=place, unit=unit, suggested=suggested,
-                    categories=[{"code": c, "name": n, "probability": p} for c, n, p in top])
+                    categories=[{"code": c, "name": n, "probability": p} for c, n, p in top],
+                    kinds=kinds, urgencies=urgencies)
 
 
 def record_suggestion(session: Session, ticket: Ticket, user: User, posted: str) -> None:
