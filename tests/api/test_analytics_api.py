@@ -141,8 +141,10 @@ def test_the_documented_choices_are_the_ones_the_server_takes(api):
         return r.json()["error"]["message"]
 
     assert "没有名为 nope 的指标；可选：response、" in refusal("/analytics/tickets", measure="nope")
-    assert "维度须为 unit、township、category、all" in refusal("/analytics/rates", dimension="street")
-    assert "period 须为 yesterday、7d、30d" in refusal("/analytics/hotspots", period="90d")
+    # Each names the field in Chinese and then its code, as every other refusal does.
+    assert "维度（dimension）: 须为 unit、township、category、all" in refusal("/analytics/rates", dimension="street")
+    assert "统计周期（period）: 须为 yesterday、7d、30d" in refusal("/analytics/hotspots", period="90d")
+    assert "前几名（top）: 须不大于 50" in refusal("/analytics/hotspots", top="51")
     assert "月份无效" in refusal("/analytics/rankings/2026/13")
     assert "月份无效" in refusal("/analytics/rankings/2026/0")
     assert "年份（year）: 须不小于 2000" in refusal("/analytics/rankings/1999/1")

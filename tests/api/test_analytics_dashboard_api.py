@@ -164,3 +164,21 @@ def test_month_points_are_assessment_months_and_their_links_list_their_tickets(a
     listed = client.get(html.unescape(satisfaction["data"][1]["link"]))
     assert listed.status_code == 200 and late.number in listed.text
     assert client.get(html.unescape(satisfaction["data"][0]["link"])).text.count(late.number) == 0
+
+
+def test_the_dashboard_refuses_what_the_page_refuses_a_year_and_a_day_or_an_unknown_region(api):
+    """The page counts at most a year (366 days) and only known regions; so does the API, in its
+    own error shape, naming the field."""
+    sup = api.as_("supervisor")
+    assert sup.get("/analytics/dashboard", params={"first": "2025-01-01", "last": "2026-01-01"}).status_code == 200
+    for last in ("2026-01-02", "2026-11-30"):  # 367 and 699 days
+        r = sup.get("/analytics/dashboard", params={"first": "2025-01-01", "last": last})
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "period_too_long" and error["message"] == f"时间段最长 {dashboard.MAX_DAYS} 天"
+        assert error["details"] == {"field": "last"}
+    r = sup.get("/analytics/dashboard", params=SPAN | {"region_code": "999999"})
+    assert r.status_code == 422, r.text
+    error = r.json()["error"]
+    assert error["code"] == "unknown_region" and error["details"] == {"field": "region_code"}
+    assert error["message"] == "行政区划代码（region_code）：没有编码为 999999 的行政区划"

@@ -353,6 +353,12 @@ def test_a_county_picked_counts_every_figure_of_the_page_in_that_county(site, se
     # a bar's tickets are the county's
     drilled = client.get(channel["series"][0]["data"][11]["link"]).text
     assert len(set(NUMBER.findall(drilled))) == 1 and "夏县 · 全部" in drilled
+    # a code that is no region is said, and the whole city's figures shown, not a county of zeros
+    unknown = client.get(span + "&region=999999")
+    assert unknown.status_code == 422 and 'role="alert"' in unknown.text
+    assert "没有编码为 999999 的行政区划，以下为全市数据" in unknown.text
+    assert "已选 999999" not in unknown.text and 'id="region-scope"' not in unknown.text
+    assert 'id="kpi-received">3<' in unknown.text
 
 
 def test_days_far_in_the_future_or_past_are_refused_in_words_not_a_server_error(site, session, people):

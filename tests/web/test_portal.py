@@ -129,7 +129,12 @@ def test_the_track_page_shows_citizen_terms_and_no_staff_names(site, session, pe
     page = client.post("/portal/track", data={"csrf": csrf, "number": ticket.number, "code": ticket.query_code})
     assert page.status_code == 200
     text = page.text
-    assert "派单至夏县水利局" in text and "办理中" in text and "已更换闸阀阀杆和减压阀，恢复供水" in text
+    assert "派单至夏县水利局" in text and "已更换闸阀阀杆和减压阀，恢复供水" in text
+    # Each step under its own heading: 签收, then the call to the caller, never 「办理中」 twice.
+    progress = text.split("<h2>办理进度</h2>", 1)[1].split("</section>", 1)[0]
+    headings = re.findall(r"<b>([^<]*)</b>", progress)
+    assert headings[headings.index("派单至夏县水利局") + 1:][:2] == ["已签收", "已联系您"], headings
+    assert all(a != b for a, b in zip(headings, headings[1:], strict=False)), headings
     assert "t-agent" not in text and "t-dispatcher" not in text and "t-handler-a" not in text
     assert "请对办理结果进行评价" in text
 

@@ -407,3 +407,30 @@ def test_a_return_waiting_for_review_is_shown_beside_the_overdue_not_among_them(
     for who in ("handler_a", "handler_a_co"):
         inbox = site.signed_in(who)[0].get("/unit").text
         assert ticket.number in inbox and "超期" not in inbox.split(ticket.number, 1)[1].split("</tr>", 1)[0], who
+
+
+def _urge_cell(board: str, number: str) -> str:
+    """The 催办 cell of the overdue table's row of ``number``."""
+    late = board.split("超期工单 <small>", 1)[1].split("</section>", 1)[0]
+    return late.split(f">{number}</a>", 1)[1].split("</tr>", 1)[0]
+
+
+def test_a_ticket_urged_within_the_hour_shows_when_and_by_whom_instead_of_the_button(site, session, people):
+    """The ladder (or a person) urged the unit a moment ago: the board does not offer a 催办 that
+    would be refused, it says when and by whom; an hour later the button is back."""
+    from hotline.supervision import orders
+
+    clock.freeze(clock.now())
+    ticket = make_ticket(session, people, Status.accepted)
+    session.commit()
+    clock.advance(ticket.reply_due_at - clock.now() + timedelta(hours=2))
+    orders.urge(session, ticket, actor=None)  # as the escalation ladder does: by 系统
+    session.commit()
+    supervisor, _ = site.signed_in("supervisor")
+    cell = _urge_cell(supervisor.get("/supervision").text, ticket.number)
+    assert f"已催办 {clock.local(clock.now()):%H:%M}（系统）" in cell
+    assert 'class="muted urged"' in cell and f"/supervision/{ticket.number}/urge" not in cell
+    assert "下达督办单" in cell  # 督办 is still offered
+    clock.advance(timedelta(minutes=61))
+    cell = _urge_cell(supervisor.get("/supervision").text, ticket.number)
+    assert "已催办" not in cell and f'action="/supervision/{ticket.number}/urge"' in cell

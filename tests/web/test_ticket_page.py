@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from hotline.kit import clock
 from hotline.tickets import lifecycle
 from hotline.tickets.models import Ticket
 from hotline.tickets.states import Status
@@ -266,6 +267,7 @@ def oversight(html: str) -> str:
 
 
 def test_a_supervisor_urges_and_supervises_a_ticket_on_time_from_its_page(site, session, people):
+    clock.freeze(clock.now())
     ticket = make_ticket(session, people, Status.accepted)  # nowhere near its deadline: not on the board
     session.commit()
     supervisor, csrf = site.signed_in("supervisor")
@@ -275,9 +277,13 @@ def test_a_supervisor_urges_and_supervises_a_ticket_on_time_from_its_page(site, 
     assert r.status_code == 303 and r.headers["location"] == f"/tickets/{ticket.number}?urged=1"
     page = supervisor.get(r.headers["location"]).text
     assert "已催办，承办单位已收到通知。" in page and "群众反映强烈" in page
-    # The same refusal as on the board: once an hour, on the ticket page, with what was typed.
+    # Urged within the hour: the card says when and by whom instead of offering a 催办 it would
+    # refuse; one sent anyway (another tab) is refused as on the board, the card saying the same.
+    urged = f"已催办 {clock.local(clock.now()):%H:%M}（{people.supervisor.display_name}）"
+    card = oversight(page)
+    assert urged in card and ">催办</button>" not in card and ">下达督办单</button>" in card
     r = supervisor.post(f"/tickets/{ticket.number}/urge", data={"csrf": csrf, "note": "再催一次"})
-    assert r.status_code == 409 and "小时内不重复催办" in r.text and 'value="再催一次"' in oversight(r.text)
+    assert r.status_code == 409 and "小时内不重复催办" in r.text and urged in oversight(r.text)
     r = supervisor.post(f"/tickets/{ticket.number}/supervise",
                         data={"csrf": csrf, "level": "key", "working_days": "3", "note": " "})
     assert r.status_code == 422 and "督办意见" in r.text
@@ -308,3 +314,12 @@ def test_the_forms_are_offered_to_the_roles_the_policy_allows_on_tickets_a_unit_
     assert oversight(supervisor.get(f"/tickets/{closed.number}").text) == ""
     r = supervisor.post(f"/tickets/{closed.number}/urge", data={"csrf": csrf})
     assert r.status_code == 409 and "不能催办" in r.text
+
+
+def test_a_ticket_waiting_on_the_centre_says_so_instead_of_offering_a_urge(site, session, people):
+    """The unit has replied: a 催办 would be refused (the centre's step is next), so the card says why."""
+    replied = make_ticket(session, people, Status.replied)
+    session.commit()
+    supervisor, _ = site.signed_in("supervisor")
+    card = oversight(supervisor.get(f"/tickets/{replied.number}").text)
+    assert "正等待中心审核，不必催办" in card and ">催办</button>" not in card and ">下达督办单</button>" in card

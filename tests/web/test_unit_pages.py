@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from hotline.kit import clock
@@ -29,9 +30,13 @@ def row(html: str, number: str) -> str:
 
 def test_countdown_text():
     now = datetime(2026, 5, 6, 9, 0)
-    assert countdown(now + timedelta(hours=5, minutes=20), now) == "剩余 5 小时"
-    assert countdown(now - timedelta(hours=3, minutes=1), now) == "已超期 3 小时"
+    # Hours and minutes under a day (never 1 h 59 m read as 「1 小时」), days and hours beyond.
+    assert countdown(now + timedelta(hours=5, minutes=20), now) == "剩余 5 小时 20 分"
+    assert countdown(now + timedelta(hours=1, minutes=59, seconds=30), now) == "剩余 1 小时 59 分"
+    assert countdown(now + timedelta(hours=5), now) == "剩余 5 小时"
+    assert countdown(now - timedelta(hours=3, minutes=1), now) == "已超期 3 小时 1 分"
     assert countdown(now + timedelta(minutes=30), now) == "剩余 30 分钟"
+    assert countdown(now + timedelta(hours=30, minutes=40), now) == "剩余 1 天 6 小时"
     assert countdown(now + timedelta(days=3, hours=2), now) == "剩余 3 天 2 小时"
     assert countdown(None, now) == ""
 
@@ -154,7 +159,7 @@ def test_the_row_shows_urgency_and_counts_down_to_the_next_deadline_the_unit_mus
     mine = row(waiting, urgent.number)
     assert '<span class="badge urgency-urgent">紧急</span>' in mine
     # 签收 is due first: the row names it and counts down to it, not to the reply two days away.
-    assert f"签收{countdown(accept_due, clock.now())}" in mine and "剩余 1 小时" in mine
+    assert f"签收{countdown(accept_due, clock.now())}" in mine and "签收剩余 1 小时 59 分" in mine
     assert clock.local(accept_due).strftime("%m-%d %H:%M") in mine and "反馈剩余" not in mine
     assert "特急" in row(waiting, emergency.number) and "紧急" not in row(waiting, emergency.number)
     assert "urgency-" not in row(waiting, normal.number) and "一般" not in row(waiting, normal.number)
@@ -164,7 +169,7 @@ def test_the_row_shows_urgency_and_counts_down_to_the_next_deadline_the_unit_mus
     assert f"联系来电人{countdown(contact_due, clock.now())}" in mine and "签收剩余" not in mine
     assert client.post(f"/unit/{urgent.number}/contact", data={"csrf": csrf}).status_code == 303
     mine = row(section(client.get("/unit").text, "办理中"), urgent.number)
-    assert "反馈剩余 47 小时" in mine and "联系来电人剩余" not in mine
+    assert "反馈剩余 1 天 23 小时" in mine and "联系来电人剩余" not in mine
 
     # Past its 签收 deadline the row says which deadline was missed, and the ticket is under 已超期.
     clock.freeze(emergency.accept_due_at + timedelta(minutes=30))
@@ -286,6 +291,9 @@ def test_a_return_waiting_for_the_centre_offers_nothing_that_would_fail(site, se
         mine = row(page, ticket.number)
         assert "退单待审" in mine and "退单待审，等待热线中心处理" in mine
         assert "<button" not in mine and "剩余" not in mine
+        # The 截止时间 cell starts with its text, not an empty line before 「反馈 …」.
+        deadline = re.findall(r'<td class="nowrap">(.*?)</td>', mine, re.S)[1]
+        assert deadline.startswith('<small class="muted">反馈 '), deadline
     # Posted anyway (an old page), the refusal names no action of the centre's.
     r = client.post(f"/unit/{before_accepting.number}/accept", data={"csrf": csrf})
     assert r.status_code == 409 and "不能签收" in r.text and "改派" not in r.text and "当前可执行" not in r.text

@@ -28,6 +28,7 @@ from hotline.analytics import facts, rates, rollups
 from hotline.analytics.models import Assessment, IntakeByArea, IntakeByChannel, IntakeByCounty
 from hotline.directory import reference
 from hotline.kit import clock
+from hotline.kit.errors import Invalid
 from hotline.tickets.models import Channel, Ticket
 from hotline.tickets.queries import overdue_clause
 from hotline.tickets.sla import RUNNING
@@ -39,6 +40,17 @@ Granularity = Literal["day", "month"]
 # A range longer than this many days (first to last) draws its 三率 trend by month: two months of
 # days still read as a line, a year of days (365 points) does not.
 DAILY_TREND_MOST_DAYS = 62
+
+
+# The longest run of days the dashboards count, first to last inclusive: the /analytics page and
+# ``GET /api/v1/analytics/dashboard`` refuse a longer one alike (:func:`check_span`).
+MAX_DAYS = 366
+
+
+def check_span(first: date, last: date, field: str = "last") -> None:
+    """``Invalid`` (「时间段最长 366 天」) for a range of more than ``MAX_DAYS`` days."""
+    if (last - first).days >= MAX_DAYS:
+        raise Invalid(f"时间段最长 {MAX_DAYS} 天", code="period_too_long", details={"field": field})
 
 
 def _month(day: date, start_day: int) -> str:

@@ -73,7 +73,7 @@ _PARAM_LABELS = {
     "overdue": "只看超期", "region_code": "行政区划代码", "village_code": "村（社区）编码",
     "category_code": "事项分类编码", "received_from": "受理时间起", "received_to": "受理时间止", "since": "起始日期",
     "needs_help": "是否需要帮扶", "employment_status": "就业状态", "group": "分组", "operation_id": "行动编号",
-    "parent_id": "上级单位编号",
+    "parent_id": "上级单位编号", "period": "统计周期", "dimension": "维度",
 }
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # What FastAPI says of a JSON body it could not read at all (not UTF-8, nested too deep to parse).

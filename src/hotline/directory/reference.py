@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from hotline.directory import settings as rules_store
 from hotline.directory.models import Category, Holiday, HolidayYear, Region, TimeLimit, Unit
 from hotline.kit.calendar import WorkCalendar
+from hotline.kit.errors import Invalid
 
 TTL_SECONDS = 30.0
 
@@ -129,6 +130,15 @@ def region_path(snap: Snapshot, code: str) -> list[str]:
         path.append(code)
         code = snap.regions[code][2] or ""
     return path
+
+
+def check_region(snap: Snapshot, code: str, field: str = "region_code", label: str | None = None) -> str:
+    """``code`` when it is a known region, else ``Invalid`` naming it (and the field, as
+    「行政区划代码（region_code）：…」, when ``label`` is given)."""
+    if code not in snap.regions:
+        named = f"{label}（{field}）：" if label else ""
+        raise Invalid(f"{named}没有编码为 {code} 的行政区划", code="unknown_region", details={"field": field})
+    return code
 
 
 def region_label(snap: Snapshot, code: str) -> str:

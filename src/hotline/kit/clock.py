@@ -60,14 +60,15 @@ def frozen(at: datetime) -> Iterator[None]:
 
 
 def span_text(span: timedelta) -> str:
-    """A length of time as people say it: '5 小时', '2 天 3 小时' (days past 48 hours), '20 分钟'
-    (under one hour, at least 1 minute); the sign is ignored."""
+    """A length of time as people say it, never rounded to a coarser unit under a day (1 h 59 m is
+    not '1 小时'): '20 分钟' (under one hour, at least 1 minute), '1 小时 59 分' or '5 小时' (under a
+    day), '2 天 3 小时' or '2 天' (a day or more); the sign is ignored."""
     minutes = int(abs(span).total_seconds() // 60)
     hours, days = minutes // 60, minutes // 1440
-    if hours >= 48:
+    if days >= 1:
         return f"{days} 天 {hours - days * 24} 小时" if hours % 24 else f"{days} 天"
     if hours >= 1:
-        return f"{hours} 小时"
+        return f"{hours} 小时 {minutes % 60} 分" if minutes % 60 else f"{hours} 小时"
     return f"{max(minutes, 1)} 分钟"
 
 

@@ -67,6 +67,36 @@ def _lock(session: Session, row: Ticket | SupervisionOrder) -> None:
     session.refresh(row, with_for_update=True)
 
 
+@dataclass(frozen=True)
+class RecentUrge:
+    """A 催办 of a ticket's lead unit within ``URGE_GAP``: another one now is refused."""
+
+    at: datetime
+    by: str  # the person's name, or 系统 for the escalation ladder's
+
+    @property
+    def text(self) -> str:
+        """What a page shows instead of the 催办 button: 「已催办 07:11（系统）」."""
+        return f"已催办 {clock.local(self.at):%H:%M}（{self.by}）"
+
+
+def recent_urges(session: Session, units: dict[int, int], now: datetime) -> dict[int, RecentUrge]:
+    """The latest 催办 (by a person or the ladder) of each ticket's unit (``units``: ticket id ->
+    unit id) within ``URGE_GAP`` of ``now``, by ticket id. The one rule for both: :func:`urge`
+    refuses a 催办 of a ticket found here, and the pages show this instead of the button."""
+    if not units:
+        return {}
+    found: dict[int, RecentUrge] = {}
+    rows = session.execute(select(TicketEvent.ticket_id, TicketEvent.unit_id, TicketEvent.at, TicketEvent.actor_name)
+                           .where(TicketEvent.ticket_id.in_(list(units)), TicketEvent.action == "urge",
+                                  TicketEvent.at > now - URGE_GAP)
+                           .order_by(TicketEvent.at.desc(), TicketEvent.id.desc()))
+    for ticket_id, unit_id, at, by in rows:
+        if unit_id == units[ticket_id] and ticket_id not in found:
+            found[ticket_id] = RecentUrge(at=at, by=by)
+    return found
+
+
 def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | None = None) -> Any:
     """催办 by hand: the lead unit's staff are told at once (urgent: no quiet hours), in words that
     fit the ticket: 「…已超期，现予催办」 for the stages past their deadline (``unit.urge``, as the
@@ -82,11 +112,9 @@ def urge(session: Session, ticket: Ticket, *, actor: User | None, note: str | No
             f"工单 {ticket.number} 当前状态为「{STATUS_LABELS[ticket.status]}」：{WAITING_ON_CENTRE[ticket.status]}，"
             "现在等待的是中心而不是承办单位，不能催办", details={"status": ticket.status.value, "action": "催办"})
     now = clock.now()
-    last = session.execute(select(TicketEvent.at, TicketEvent.actor_name).where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.action == "urge", TicketEvent.unit_id == unit_id,
-        TicketEvent.at > now - URGE_GAP).order_by(TicketEvent.at.desc()).limit(1)).first()
+    last = recent_urges(session, {ticket.id: unit_id}, now).get(ticket.id)
     if last is not None:
-        raise Conflict(f"工单 {ticket.number} 已于 {_local(last.at)} 由 {last.actor_name} 催办，"
+        raise Conflict(f"工单 {ticket.number} 已于 {_local(last.at)} 由 {last.by} 催办，"
                        f"{URGE_GAP.seconds // 3600} 小时内不重复催办，以免重复打扰承办单位",
                        code="urged_recently", details={"urged_at": last.at.isoformat()})
     template, words = _urge_words(ticket, now)

@@ -19,6 +19,7 @@ from hotline.api.document import errors
 from hotline.api.edge import unit_of_work
 from hotline.api.routes.tickets import _detail, _find
 from hotline.api.schemas import Body, Day, Number, Out, TicketOut, Timestamp, own_words
+from hotline.directory import reference
 from hotline.kit import clock
 from hotline.kit.errors import Invalid, PermissionDenied
 from hotline.tickets import views
@@ -29,7 +30,7 @@ DIMENSIONS = ("unit", "township", "category", "all")
 # The documented choices are the ones the server takes (refused in its own words otherwise):
 # the dimensions above, the measures a figure opens to (``drill.LABELS``), the stored hot-spot periods
 # (``hotspots.PERIODS``, imported lazily with numpy; a test holds the two lists equal).
-Dimension = Annotated[Literal[DIMENSIONS], own_words(f"维度须为 {'、'.join(DIMENSIONS)}", "unknown_dimension")]  # type: ignore[valid-type]
+Dimension = Annotated[Literal[DIMENSIONS], own_words(f"须为 {'、'.join(DIMENSIONS)}", "unknown_dimension")]  # type: ignore[valid-type]
 Measure = Annotated[Literal[tuple(drill.LABELS)],  # type: ignore[valid-type]
                     own_words(f"没有名为 {{value}} 的指标；可选：{'、'.join(drill.LABELS)}", "unknown_measure")]
 HotspotPeriod = Literal["yesterday", "7d", "30d"]
@@ -276,7 +277,10 @@ def tickets_behind(request: Request,
                         "as the page does with a county picked: volume by channel and kind, `heat` (then by "
                         "township inside the region), deadlines and overdue by unit, the 三率 trend (per day, or per "
                         "month for a range longer than the page draws by day: `trend_granularity` says which), open and "
-                        "overdue now; only `by_county` stays the whole city's, as on the page's map.")
+                        "overdue now; only `by_county` stays the whole city's, as on the page's map. "
+                        f"As on the page, a range longer than {dashboard.MAX_DAYS} days is refused "
+                        "(422 `period_too_long`), and so is a `region_code` that is no known region "
+                        "(422 `unknown_region`).")
 def dashboard_data(request: Request, first: date | None = None, last: date | None = None,
                    region_code: Annotated[str | None, Query(description="only the tickets of this region and everything "
                                                                         "inside it (e.g. the county 140828)")] = None,
@@ -284,6 +288,9 @@ def dashboard_data(request: Request, first: date | None = None, last: date | Non
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
         a, b = _days(first, last)
+        dashboard.check_span(a, b)
+        if region_code:
+            reference.check_region(reference.snapshot(ctx.session), region_code, label="行政区划代码")
         f = dashboard.board(ctx.session, a, b, region_code=region_code or None)
         return {
             "first": a.isoformat(), "last": b.isoformat(), "region_code": region_code or None,
@@ -307,7 +314,7 @@ def overview(request: Request) -> dict[str, Any]:
             description="With `period`: the rows the worker stored for that period; otherwise computed now for "
                         "`first`..`last`. Both answer the same rows (`HotSpotOut`), hottest first.")
 def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(description="yesterday, 7d or 30d (stored by the worker)"),
-                                                 own_words(f"period 须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
+                                                 own_words(f"须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
              first: date | None = None, last: date | None = None, region_code: str | None = None,
              top: int = Query(5, ge=1, le=50)) -> list[dict[str, Any]]:
     from hotline.analytics import facts, hotspot_store

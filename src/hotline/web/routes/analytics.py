@@ -35,7 +35,6 @@ CITY = "1408"  # 运城市: the county map
 MAP = {"name": "yuncheng", "url": "/static/maps/yuncheng.json"}
 PERIODS = {"day": "今日", "week": "本周", "month": "本月", "custom": "自定义"}
 DIMENSIONS = {"unit": "承办单位", "township": "乡镇（街道）", "category": "事项分类"}
-MAX_DAYS = 366
 PER_PAGE = 50
 T = facts.T
 
@@ -88,8 +87,7 @@ def period_of(session: Session, kind: str, first: str, last: str, today: date) -
         return Period("week", today - timedelta(days=today.weekday()), today)
     if kind == "custom":
         a, b, swapped = ordered(_date(first, "first"), _date(last, "last"))
-        if (b - a).days >= MAX_DAYS:
-            raise Invalid(f"时间段最长 {MAX_DAYS} 天", code="period_too_long", details={"field": "last"})
+        dashboard.check_span(a, b)
         return Period("custom", a, b, swapped)
     start_day = rates.current_rules(session).period_start_day
     month_first, month_last = rates.month_period(*rates.month_of(today, start_day), start_day)
@@ -279,11 +277,25 @@ def dashboard_page(request: Request, period: str = "month", first: str = "", las
             p = period_of(ctx.session, period if period in PERIODS else "month", first, last, today)
         except Invalid as err:
             error, p = err.message, period_of(ctx.session, "month", "", "", today)
-        region = region if region.isdigit() and len(region) == 6 else ""
+        region, unknown = _county(ctx.session, region)
+        error = error or unknown
         return page(request, "analytics/dashboard.html", status_code=422 if error else 200, error=error,
                     notice=p.notice,
                     p=p, periods=PERIODS, region=region, map_source=MAP, title="数据分析",
                     **_dashboard(ctx.session, p, region or None))
+
+
+def _county(session: Session, region: str) -> tuple[str, str | None]:
+    """The county picked (a six-digit code), and the error for a code that is no known region: the
+    page then counts the whole city and says so. Any other known code counts the city, as before."""
+    region = region.strip()
+    if not region:
+        return "", None
+    try:
+        reference.check_region(reference.snapshot(session), region, "region")
+    except Invalid as err:
+        return "", f"{err.message}，以下为全市数据"
+    return (region, None) if region.isdigit() and len(region) == 6 else ("", None)
 
 
 # ── the assessment ranking ───────────────────────────────────────────────────────────────────

@@ -358,10 +358,10 @@ def citizen_timeline(session: Session, ticket: Ticket) -> list[dict[str, Any]]:
             case "reopen":
                 unit = d.get("lead_unit")
                 add(e.at, "重新办理", f"已交{unit}重新办理" if unit else None)
-            case "accept":
-                add(e.at, "办理中", "承办单位已签收，正在办理")
+            case "accept":  # each step its own heading, in words addressed to the caller
+                add(e.at, "已签收", "承办单位已签收，正在办理")
             case "record_contact":
-                add(e.at, "办理中", "承办单位已与您联系")
+                add(e.at, "已联系您", "承办单位已与您联系")
             case "suspend":
                 add(e.at, "暂缓办理", e.reason)
             case "resume":

@@ -59,6 +59,12 @@ def _render(request: Request, ctx: PageContext, status_code: int = 200, error: s
                "unit": snap.units.get(t.lead_unit_id, ("", "", False))[1] if t.lead_unit_id else "",
                "stages": "、".join(STAGE_LABELS[s] for s in stages), "due_at": due, "countdown": countdown(due, now)}
               for t, stages, due in warned_rows]
+    # Where a 催办 would be refused as too soon, the row says when and by whom instead of the button.
+    shown = {t.id: t.lead_unit_id for t in tickets if t.lead_unit_id} | {
+        t.id: t.lead_unit_id for t, _, _ in warned_rows if t.lead_unit_id}
+    urged = orders.recent_urges(ctx.session, shown, now)
+    for row, t in [*zip(late, tickets, strict=True), *zip(warned, (t for t, _, _ in warned_rows), strict=True)]:
+        row["urged"] = urged[t.id].text if t.id in urged else ""
     open_orders = orders.count_orders(ctx.session, actor=ctx.user, state="open")
     # The open orders themselves, the earliest due first: which unit owes which answer, by when.
     order_rows = [{"number": number, "title": title, "unit": snap.units.get(o.unit_id, ("", "", False))[1],

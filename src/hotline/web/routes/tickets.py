@@ -234,11 +234,15 @@ def _disposal_panel(ctx, ticket) -> dict | None:
 def _oversight_panel(ctx, ticket) -> dict | None:
     """催办 and 督办 from the ticket page, as on the supervisor board (the same service functions and
     refusals): offered on an open ticket a unit is handling, overdue or not, each to the roles the
-    policy allows."""
+    policy allows. Where a 催办 would be refused (the unit was urged within the hour, or the centre's
+    step is next), ``urged`` or ``waiting`` says why in place of the button."""
     if ticket.status not in OPEN or ticket.lead_unit_id is None:
         return None
-    offered = {action: ctx.user.role in ACTION_ROLES[action] for action in ("urge", "supervise")}
-    return offered if any(offered.values()) else None
+    offered: dict[str, Any] = {action: ctx.user.role in ACTION_ROLES[action] for action in ("urge", "supervise")}
+    if not any(offered.values()):
+        return None
+    last = orders.recent_urges(ctx.session, {ticket.id: ticket.lead_unit_id}, clock.now()).get(ticket.id)
+    return offered | {"urged": last.text if last else "", "waiting": orders.WAITING_ON_CENTRE.get(ticket.status, "")}
 
 
 def verdict_text(action: str, details: dict[str, Any]) -> str:
