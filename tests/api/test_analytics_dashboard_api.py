@@ -182,3 +182,13 @@ def test_the_dashboard_refuses_what_the_page_refuses_a_year_and_a_day_or_an_unkn
     error = r.json()["error"]
     assert error["code"] == "unknown_region" and error["details"] == {"field": "region_code"}
     assert error["message"] == "行政区划代码（region_code）：没有编码为 999999 的行政区划"
+
+
+def test_hot_spots_refuse_an_unknown_region_as_the_dashboard_does(api):
+    sup = api.as_("supervisor")
+    for params in ({"region_code": "999999"}, {"region_code": "999999", "period": "7d"}):
+        r = sup.get("/analytics/hotspots", params=params)
+        assert r.status_code == 422, r.text
+        error = r.json()["error"]
+        assert error["code"] == "unknown_region" and error["details"] == {"field": "region_code"}
+    assert sup.get("/analytics/hotspots", params={"region_code": "140828", "period": "7d"}).status_code == 200

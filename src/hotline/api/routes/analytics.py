@@ -312,7 +312,8 @@ def overview(request: Request) -> dict[str, Any]:
 @router.get("/hotspots", response_model=list[HotSpotOut],
             summary="Hot spots: the stored top N of a standard period, or computed for any days and area",
             description="With `period`: the rows the worker stored for that period; otherwise computed now for "
-                        "`first`..`last`. Both answer the same rows (`HotSpotOut`), hottest first.")
+                        "`first`..`last`. Both answer the same rows (`HotSpotOut`), hottest first. A `region_code` that "
+                        "is no known region is refused (422 `unknown_region`).")
 def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(description="yesterday, 7d or 30d (stored by the worker)"),
                                                  own_words(f"须为 {'、'.join(PERIODS)}", "unknown_period")] = None,
              first: date | None = None, last: date | None = None, region_code: str | None = None,
@@ -322,6 +323,8 @@ def hotspots(request: Request, period: Annotated[HotspotPeriod | None, Query(des
 
     with unit_of_work(request, write=False) as ctx:
         _reader(ctx)
+        if region_code:  # no known region: refused, as the dashboard does, rather than an empty list
+            reference.check_region(reference.snapshot(ctx.session), region_code, label="行政区划代码")
         if period is not None:
             return [stored_row(r)
                     for r in hotspot_store.stored(ctx.session, period=period, area_code=region_code or "")[:top]]
