@@ -215,7 +215,6 @@ def test_the_whole_loop_through_the_pages(server, browser):
     # 智能建议 found the village in the words; the knowledge base offers the water answers.
     agent.wait_for_selector("#suggest button[data-fill=region][data-value='夏县裴介镇朱吕村（140828102207）']")
     agent.wait_for_selector("#kb-hits li.kb-hit")
-    shot(agent, "intake")
     agent.focus("textarea[name=content]")
     act(agent, keys="Control+Enter")
     notice = agent.locator(".notice[role=status]")
@@ -871,3 +870,28 @@ def test_stopping_a_user_or_a_knowledge_article_asks_first(server, page):
     page.wait_for_timeout(800)
     assert asked[-1].startswith("删除第 ") and page.locator("#limits tbody tr").count() == limits
     assert "已删除" not in page.inner_text("main")
+
+
+def test_the_demo_s_models_suggest_category_kind_urgency_place_and_unit_as_the_agent_types(demo_server, browser):
+    """The demo trains its models: typing a gas smell at 朱吕村 suggests 燃气, a kind and an urgency
+    (how urgent the demo's model finds it depends on its generated history), the village and a
+    unit; one click fills the urgency."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    errors = _watch_errors(page)
+    sign_in(page, demo_server, "agent1", "demo12345")
+    page.wait_for_url("**/agent/intake")
+    page.fill("textarea[name=content]", "夏县裴介镇朱吕村五组家里燃气味道很大，可能是管道漏气了，请尽快派人来看看")
+    page.wait_for_selector("#suggest button[data-fill=category_code]", timeout=15000)
+    panel = page.inner_text("#suggest")
+    assert "燃气" in panel and "朱吕村" in panel and "承办" in panel, panel
+    assert page.locator("#suggest button[data-fill=kind]").count() >= 1
+    urgency = page.locator("#suggest button[data-fill=urgency]").last
+    pressing = urgency.get_attribute("data-value") != "normal"
+    assert ("pressing" in (urgency.get_attribute("class") or "")) == pressing
+    urgency.click()
+    assert page.input_value("select[name=urgency]") == urgency.get_attribute("data-value")
+    page.wait_for_timeout(800)  # the knowledge and nearby panels answer the text too
+    shot(page, "intake")
+    assert errors == []
+    context.close()
