@@ -235,6 +235,16 @@ def test_an_order_within_its_limit_is_pending_then_counts_once_the_limit_passes(
     assert (a.counts["pending"], a.response_base, a.response_rate) == (0, 1, 0.0)
 
 
+def refreshed_figures(session, dimension="unit"):
+    """The figures of January per key after a refresh of the rollups, checked equal to the raw aggregate's."""
+    rollups.refresh(session)
+    session.flush()
+    a = {f.key: f for f in rates.table(session, dimension, *JAN)}
+    b = {f.key: f for f in rates.table(session, dimension, *JAN, raw=True)}
+    assert {k: f.counts for k, f in a.items()} == {k: f.counts for k, f in b.items()}
+    return a
+
+
 def test_a_rejected_return_gives_the_order_back_its_response_time(session, people):
     """驳回退单 gives the unit back the time its return waited for review, also in 响应率: between the
     old limit and the one moved later, an order not answered yet is still pending (not counted as
@@ -253,13 +263,8 @@ def test_a_rejected_return_gives_the_order_back_its_response_time(session, peopl
     session.flush()
     key = str(p.unit_a)
 
-    def figures(dimension="unit"):
-        rollups.refresh(session)
-        session.flush()
-        a = {f.key: f for f in rates.table(session, dimension, *JAN)}
-        b = {f.key: f for f in rates.table(session, dimension, *JAN, raw=True)}
-        assert {k: f.counts for k, f in a.items()} == {k: f.counts for k, f in b.items()}
-        return a
+    def figures():
+        return refreshed_figures(session)
 
     def total(measure, unit=key):
         return drill.tickets(session, dimension="unit", key=unit, measure=measure, first=JAN[0], last=JAN[1]).total
@@ -423,12 +428,7 @@ def test_a_paused_ticket_gives_the_lead_back_its_response_time(session, people):
     key = str(p.unit_a)
 
     def figures():
-        rollups.refresh(session)
-        session.flush()
-        a = {f.key: f for f in rates.table(session, "unit", *JAN)}
-        b = {f.key: f for f in rates.table(session, "unit", *JAN, raw=True)}
-        assert {k: f.counts for k, f in a.items()} == {k: f.counts for k, f in b.items()}
-        return a[key]
+        return refreshed_figures(session)[key]
 
     clock.freeze(at(2026, 1, 12, 15))
     f = figures()
