@@ -127,3 +127,31 @@ def test_tampered_file_is_refused(tmp_path, category_model):
         f.write(b"x")
     with pytest.raises(cmodel.ModelError, match="不符"):
         cmodel.load(tmp_path, "urgency")
+
+
+def test_nbsvm_weights_fold_the_log_count_ratio_into_one_linear_model(tmp_path):
+    """Each class's row is a binary SVM on the features scaled by that class's log-count ratio,
+    folded back (coef·r): one linear model, the C picked on the held-out fifth and written in the manifest."""
+    from scipy import sparse
+    from sklearn.svm import LinearSVC
+
+    rows = generated(4)
+    texts, labels = [r[0] for r in rows], [r[1][:2] for r in rows]
+    m = cmodel.TextClassifier().fit(texts, labels)
+    assert m.nb_C_ in cmodel.NB_CS and m._clf.coef_.shape == (len(m.labels_), len(m._clf.coef_[0]))
+    X = m._vec.transform(m.prepare(texts))
+    y = np.array(labels)
+    j = 0
+    pos = y == m._clf.classes_[j]
+    p = 1 + np.asarray((X[pos] > 0).sum(axis=0)).ravel()
+    q = 1 + np.asarray((X[~pos] > 0).sum(axis=0)).ravel()
+    r = np.log((p / p.sum()) / (q / q.sum()))
+    n, k = len(y), len(m.labels_)
+    svm = LinearSVC(C=m.nb_C_, class_weight={1: n / (k * pos.sum()), 0: 1.0}, random_state=0)
+    svm.fit(X @ sparse.diags(r.astype(np.float32)), pos.astype(int))
+    assert np.allclose(m._clf.coef_[j], svm.coef_[0] * r, atol=1e-4)
+    saved = cmodel.save(m, tmp_path, "category", n=n)
+    assert saved.manifest["classifier"] == "nbsvm" and saved.manifest["C"] == m.nb_C_
+    old = cmodel.save(cmodel.TextClassifier(nbsvm=False).fit(texts, labels), tmp_path, "category", n=n)
+    assert old.manifest["classifier"] == "svm" and old.manifest["C"] == 2.0
+    assert cmodel.load(tmp_path, "category", old.version).model.predict([LEAK]) == ["01"]
