@@ -289,15 +289,21 @@ def test_a_rejected_return_gives_the_order_back_its_response_time(session, peopl
         assert (total("responded", unit), total("not_responded", unit)) == (1, 0)
 
 
-def test_a_rejected_return_leaves_a_response_limit_already_missed_as_it_was(session, people):
-    """Asked to return after the caller should have been contacted: the review gives nothing back,
-    and the order counts as not responded as soon as the return is rejected."""
-    p = people
+def signed_at_ten(session, p):
+    """An urgent ticket registered and dispatched to unit A on Mon 12 Jan 2026 at 09:00, signed at 10:00."""
     clock.freeze(at(2026, 1, 12, 9))
     t = register(session, p)
     L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a)
     clock.freeze(at(2026, 1, 12, 10))
     L.accept(session, t, actor=p.handler_a)
+    return t
+
+
+def test_a_rejected_return_leaves_a_response_limit_already_missed_as_it_was(session, people):
+    """Asked to return after the caller should have been contacted: the review gives nothing back,
+    and the order counts as not responded as soon as the return is rejected."""
+    p = people
+    t = signed_at_ten(session, p)
     clock.freeze(at(2026, 1, 12, 13, 30))  # the 13:00 contact limit has passed
     L.request_return(session, t, actor=p.handler_a, reason="该村供水不归本站管理")
     clock.freeze(at(2026, 1, 12, 16))
@@ -414,11 +420,7 @@ def test_a_paused_ticket_gives_the_lead_back_its_response_time(session, people):
     with it: past the old limit but within the moved one the order is still pending, and contacting
     the caller within it is responding in time. Urgent: first contact within 4 hours."""
     p = people
-    clock.freeze(at(2026, 1, 12, 9))
-    t = register(session, p)
-    L.dispatch(session, t, actor=p.dispatcher, lead_unit_id=p.unit_a)
-    clock.freeze(at(2026, 1, 12, 10))
-    L.accept(session, t, actor=p.handler_a)
+    t = signed_at_ten(session, p)
     clock.freeze(at(2026, 1, 12, 11))
     L.suspend(session, t, actor=p.handler_a, reason="来电人出差，下午回来")
     clock.freeze(at(2026, 1, 12, 14))  # paused 3 hours: contact due 13:00 → 16:00
